@@ -1,0 +1,2 @@
+//! The prodlike traffic capture format: written by shadow, read by load
+#![forbid(unsafe_code)]

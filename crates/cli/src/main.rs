@@ -1,0 +1,66 @@
+//! The `prodlike` binary: parses arguments, wires the capability crates together and maps
+//! outcomes to exit codes (0 success, 1 finding, 2 usage or input error). No logic of its own.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod demo;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use prodlike_report::Outcome;
+
+#[derive(Parser)]
+#[command(
+    name = "prodlike",
+    version,
+    about = "Make staging statistically production-like, and prove it"
+)]
+struct Cli {
+    /// Log filter, e.g. `info`, `prodlike_shadow=debug` (also PRODLIKE_LOG).
+    #[arg(long, global = true, env = "PRODLIKE_LOG", default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reverse proxy that mirrors a sampled share of production traffic to staging.
+    Shadow(cmd::shadow::Args),
+    /// Open-model burst load with honest latency.
+    Load(cmd::load::Args),
+    /// Profile, subset, mask, synthesise and verify staging data.
+    Data(cmd::data::Args),
+    /// Configuration and schema drift between environments.
+    Drift(cmd::drift::Args),
+    /// Run every stage against in-process sample services; needs nothing installed.
+    Demo(demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    logging::init(&cli.log);
+    let result = match cli.command {
+        Command::Shadow(args) => cmd::shadow::run(args),
+        Command::Load(args) => cmd::load::run(args),
+        Command::Data(args) => cmd::data::run(args),
+        Command::Drift(args) => cmd::drift::run(args),
+        Command::Demo(args) => demo::run(args),
+    };
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(Outcome::Error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! prodlike data: profile, subset, mask, synthesise and verify staging data
+#![forbid(unsafe_code)]

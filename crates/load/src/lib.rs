@@ -1,0 +1,2 @@
+//! prodlike load: open-model burst load with honest latency
+#![forbid(unsafe_code)]

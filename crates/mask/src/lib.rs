@@ -1,0 +1,2 @@
+//! Deterministic keyed masking and PII detection, shared by shadow and data
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! prodlike shadow: a mirroring reverse proxy that never slows production
+#![forbid(unsafe_code)]

@@ -1,0 +1,7 @@
+//! In-process sample services, fault-injecting staging, and guards for the real services tests
+//! drive (PostgreSQL, Chromium, promtool, nginx). Used by tests and by `prodlike demo`.
+#![forbid(unsafe_code)]
+
+pub mod browser;
+pub mod pg;
+pub mod require;
