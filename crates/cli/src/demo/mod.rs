@@ -1,10 +1,51 @@
 //! `prodlike demo`: every capability run against in-process sample services, so a fresh machine
-//! with nothing installed sees the whole product. Each stage lives in its own file.
+//! with nothing installed sees the whole product. Each stage lives in its own file and writes
+//! its JSON result into the demo's output folder.
+mod data;
+mod drift;
+mod load;
+mod shadow;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 use prodlike_report::Outcome;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Folder for the stages' JSON results and reports.
+    #[arg(long, default_value = "prodlike-demo")]
+    pub out_dir: PathBuf,
+    /// Keep the sample services and the shadow dashboard running after the stages, until Ctrl-C.
+    #[arg(long)]
+    pub serve: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    Ok(Outcome::Success)
+/// What every stage gets.
+pub struct Context {
+    pub out_dir: PathBuf,
+    pub serve: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("creating the demo folder {}", args.out_dir.display()))?;
+    let ctx = Context {
+        out_dir: args.out_dir,
+        serve: args.serve,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        // The demo shows findings on purpose (planted differences); it succeeds when every
+        // stage ran, so its exit code is 0 unless a stage failed to run.
+        shadow::run(&ctx).await.context("demo stage: shadow")?;
+        load::run(&ctx).await.context("demo stage: load")?;
+        data::run(&ctx).await.context("demo stage: data")?;
+        drift::run(&ctx).await.context("demo stage: drift")?;
+        println!("\nResults written to {}/", ctx.out_dir.display());
+        Ok(Outcome::Success)
+    })
 }
