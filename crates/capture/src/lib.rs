@@ -1,2 +1,18 @@
-//! The prodlike traffic capture format: written by shadow, read by load
+//! The prodlike traffic capture format, version 1: written by `prodlike shadow --capture`, read
+//! by `prodlike load --replay`. Documented in `docs/capture-format.md`.
+//!
+//! A capture is line-delimited JSON. Each file starts with a [`Header`] line; every other line
+//! is an [`Exchange`]: one request, production's response, staging's response (or why there is
+//! none) and timings. Bodies are already masked when written. Files rotate by size; a sink
+//! trait lets the same lines go elsewhere (e.g. NATS JetStream) instead of a file.
 #![forbid(unsafe_code)]
+
+mod reader;
+mod record;
+mod writer;
+
+pub use reader::{CaptureReader, ReadError, ReadStats, SkippedLine, rotated_files};
+pub use record::{
+    Body, CapturedRequest, CapturedResponse, Exchange, FORMAT, Header, Record, VERSION,
+};
+pub use writer::{FileSink, RecordSink, RotationPolicy, WriteError, encode_line};
