@@ -1,2 +1,67 @@
-//! Deterministic keyed masking and PII detection, shared by shadow and data
+//! Deterministic keyed masking and PII detection, shared by `prodlike shadow` and
+//! `prodlike data`.
+//!
+//! - [`MaskKey`]: the secret (from bytes, an environment variable or a file).
+//! - [`Masker`]: the engine (`Send + Sync`, `Arc` inside); [`Masker::mask`] binds a
+//!   [`Transform`] (serde, from TOML) to the key and gives a [`Mask`].
+//! - [`Mask`]: applies one transform to text, integers, floats, dates, timestamps or JSON values;
+//!   [`Mask::apply_str_unique`] with a [`UniqueScope`] keeps unique columns unique.
+//! - [`JsonMasker`] / [`QueryMasker`] / [`HttpMaskRules`]: masking HTTP bodies and query strings.
+//! - [`shuffle`]: keyed permutations for column shuffles.
+//! - [`detect`]: PII detection from column names, sample values and JSON keys.
+//!
+//! Every derivation is rooted in blake3 keyed hashing with one subkey per purpose; see
+//! `docs/masking.md` for the guarantees.
+//!
+//! ```
+//! use prodlike_mask::{HttpMaskRules, MaskKey, Masker, BodyMask};
+//! let rules: HttpMaskRules = toml::from_str(r#"
+//!     [[json]]
+//!     key = "email"
+//!     transform = "email"
+//!     [[query]]
+//!     param = "card"
+//!     transform = "card"
+//! "#).unwrap();
+//! let masker = Masker::new(MaskKey::from_secret(b"0123456789abcdef").unwrap());
+//! let http = rules.compile(&masker).unwrap();
+//! let BodyMask::Masked(body) = http.mask_json_body(br#"{"user":{"Email":"ann@x.org"}}"#).unwrap()
+//!     else { panic!() };
+//! assert!(!String::from_utf8(body).unwrap().contains("ann@x.org"));
+//! let q = http.mask_query("card=4111111111111111&page=2");
+//! assert!(q.ends_with("&page=2") && !q.contains("4111111111111111"));
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod detect;
+mod engine;
+mod fakes;
+mod fpe;
+mod hex;
+mod http;
+mod json;
+mod key;
+mod locale;
+mod mask;
+mod prf;
+mod query;
+pub mod shuffle;
+mod transform;
+mod unique;
+mod values;
+
+pub use engine::Masker;
+pub use fpe::luhn_valid;
+pub use http::{HttpMaskRules, HttpMasker};
+pub use json::{BodyError, BodyMask, JsonMaskStats, JsonMasker, JsonRule};
+pub use key::{DEFAULT_KEY_ENV, KeyError, MIN_SECRET_LEN, MaskKey};
+pub use locale::Locale;
+pub use mask::{MAX_UNIQUE_ATTEMPTS, Mask, MaskError, Output, PG_EPOCH_DAYS};
+pub use query::{QueryMaskStats, QueryMasker, QueryRule};
+pub use shuffle::KeyedPermutation;
+pub use transform::{
+    Alphabet, CardOptions, ConstantOptions, DateNoiseOptions, EmailOptions, FakeOptions,
+    FormatPreservingOptions, HashEncoding, HashOptions, NoiseOptions, PhoneOptions, ShuffleOptions,
+    TRANSFORM_NAMES, Transform, TransformError, ValueKind,
+};
+pub use unique::UniqueScope;

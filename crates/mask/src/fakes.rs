@@ -1,0 +1,547 @@
+//! Realistic replacement values chosen by keyed hash from locale word lists.
+//!
+//! Names are masked token by token with one keyed choice per token: a given name always becomes
+//! the same fake given name, whether it sits in a `name`, `first_name`, `email` or `username`
+//! value. So `John Smith`, `john.smith@acme.com` and `first_name = John` stay consistent with
+//! each other after masking (with the `en` locale), and joins on any of them still work.
+
+use crate::engine::Keys;
+use crate::fpe::{FpeSpec, fpe_str};
+use crate::locale::{Locale, Words};
+use crate::prf::{Prf, below};
+use crate::transform::{Alphabet, EmailOptions};
+
+/// From this uniqueness attempt on, a numeric disambiguator is appended so that retries always
+/// reach fresh values even when the word lists are exhausted.
+pub(crate) const DISAMBIGUATE_FROM: u32 = 3;
+
+const TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "mme", "mlle", "m", "herr",
+    "frau", "sr", "sra", "jr", "ii", "iii", "iv", "phd", "md", "esq",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    First,
+    Last,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameKind {
+    Full,
+    First,
+    Last,
+}
+
+#[derive(Clone, Copy)]
+enum Case {
+    Upper,
+    Lower,
+    AsIs,
+}
+
+fn case_of(token: &str) -> Case {
+    let mut letters = 0;
+    let mut upper = 0;
+    let mut lower = 0;
+    for c in token.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if c.is_uppercase() {
+            upper += 1;
+        } else if c.is_lowercase() {
+            lower += 1;
+        }
+    }
+    if letters >= 2 && upper == letters {
+        Case::Upper
+    } else if letters >= 1 && lower == letters {
+        Case::Lower
+    } else {
+        Case::AsIs
+    }
+}
+
+fn push_cased(word: &str, case: Case, out: &mut String) {
+    match case {
+        Case::AsIs => out.push_str(word),
+        Case::Upper => out.extend(word.chars().flat_map(char::to_uppercase)),
+        Case::Lower => out.extend(word.chars().flat_map(char::to_lowercase)),
+    }
+}
+
+/// Hashes `token` case-insensitively, with the attempt counter, without allocating for short
+/// tokens.
+fn token_hash(prf: &Prf, token: &str, attempt: u32) -> u64 {
+    let mut buf = [0u8; 128];
+    let mut at = 0;
+    for c in token.chars().flat_map(char::to_lowercase) {
+        let mut tmp = [0u8; 4];
+        let e = c.encode_utf8(&mut tmp).as_bytes();
+        if at + e.len() > buf.len() {
+            let folded: String = token.chars().flat_map(char::to_lowercase).collect();
+            return prf.u64_parts(&[folded.as_bytes(), &attempt.to_le_bytes()]);
+        }
+        buf[at..at + e.len()].copy_from_slice(e);
+        at += e.len();
+    }
+    prf.u64_parts(&[&buf[..at], &attempt.to_le_bytes()])
+}
+
+fn pick<'a>(list: &'a [&'a str], r: u64) -> &'a str {
+    if list.is_empty() {
+        return "";
+    }
+    list[below(r, list.len())]
+}
+
+fn is_title(token: &str) -> bool {
+    let t = token.trim_end_matches('.');
+    TITLES.iter().any(|x| x.eq_ignore_ascii_case(t))
+}
+
+fn is_initial(token: &str) -> bool {
+    let mut chars = token.chars();
+    match (chars.next(), chars.next(), chars.next()) {
+        (Some(c), None, _) => c.is_alphabetic(),
+        (Some(c), Some('.'), None) => c.is_alphabetic(),
+        _ => false,
+    }
+}
+
+/// The fake word for one name token (hyphenated parts are masked part by part).
+fn push_name_token(
+    keys: &Keys,
+    words: &Words,
+    role: Role,
+    token: &str,
+    attempt: u32,
+    out: &mut String,
+) {
+    if is_initial(token) {
+        let r = token_hash(&keys.initial, token, attempt);
+        let letter = (b'A' + (r % 26) as u8) as char;
+        match case_of(token) {
+            Case::Lower => out.push(letter.to_ascii_lowercase()),
+            _ => out.push(letter),
+        }
+        if token.ends_with('.') {
+            out.push('.');
+        }
+        return;
+    }
+    let mut first_part = true;
+    for part in token.split('-') {
+        if !first_part {
+            out.push('-');
+        }
+        first_part = false;
+        if part.is_empty() {
+            continue;
+        }
+        let (prf, list) = match role {
+            Role::First => (&keys.first, words.first),
+            Role::Last => (&keys.last, words.last),
+        };
+        let word = pick(list, token_hash(prf, part, attempt));
+        push_cased(word, case_of(part), out);
+    }
+}
+
+/// Token spans of a name: runs of characters that are neither whitespace nor commas.
+fn name_tokens(input: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in input.char_indices() {
+        let sep = c.is_whitespace() || c == ',';
+        match (sep, start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                spans.push((s, &input[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, &input[s..]));
+    }
+    spans.into_iter()
+}
+
+pub(crate) fn name(
+    keys: &Keys,
+    locale: Locale,
+    kind: NameKind,
+    input: &str,
+    attempt: u32,
+    out: &mut String,
+) {
+    let words = locale.words();
+    let tokens: Vec<(usize, &str)> = name_tokens(input).collect();
+    let real: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !is_title(tokens[i].1))
+        .collect();
+    // Scripts written without spaces (Chinese, Japanese names in one token): build a whole name
+    // from the locale's template.
+    let spaceless = !words.name_tpl.contains(' ');
+    if kind == NameKind::Full && spaceless && real.len() == 1 {
+        let (s, tok) = tokens[real[0]];
+        out.push_str(&input[..s]);
+        let r_first = token_hash(&keys.first, tok, attempt);
+        let r_last = token_hash(&keys.last, tok, attempt);
+        fill_template(words.name_tpl, out, |ph, out| match ph {
+            "FirstName" => out.push_str(pick(words.first, r_first)),
+            "LastName" => out.push_str(pick(words.last, r_last)),
+            _ => {}
+        });
+        out.push_str(&input[s + tok.len()..]);
+        disambiguate(keys, input, attempt, " ", out);
+        return;
+    }
+    let comma_after_first = input
+        .find(',')
+        .filter(|&c| real.first().is_some_and(|&i| tokens[i].0 < c));
+    let mut cursor = 0;
+    for (pos, &(s, tok)) in tokens.iter().enumerate() {
+        out.push_str(&input[cursor..s]);
+        cursor = s + tok.len();
+        if is_title(tok) {
+            out.push_str(tok);
+            continue;
+        }
+        let rank = real.iter().position(|&i| i == pos).unwrap_or(0);
+        let role = match kind {
+            NameKind::First => Role::First,
+            NameKind::Last => Role::Last,
+            NameKind::Full => match comma_after_first {
+                Some(c) => {
+                    if s < c {
+                        Role::Last
+                    } else {
+                        Role::First
+                    }
+                }
+                None => {
+                    if real.len() >= 2 && rank == real.len() - 1 {
+                        Role::Last
+                    } else {
+                        Role::First
+                    }
+                }
+            },
+        };
+        push_name_token(keys, words, role, tok, attempt, out);
+    }
+    out.push_str(&input[cursor..]);
+    disambiguate(keys, input, attempt, " ", out);
+}
+
+/// Appends ` 42`-style digits on late uniqueness attempts (more digits as attempts grow).
+fn disambiguate(keys: &Keys, input: &str, attempt: u32, sep: &str, out: &mut String) {
+    if attempt < DISAMBIGUATE_FROM {
+        return;
+    }
+    let digits = (2 + (attempt - DISAMBIGUATE_FROM) / 2).min(12);
+    let r = keys
+        .disambiguate
+        .u64_parts(&[input.as_bytes(), &attempt.to_le_bytes()]);
+    out.push_str(sep);
+    let modulus = 10u64.pow(digits);
+    let v = r % modulus;
+    let s = format!("{v:0width$}", width = digits as usize);
+    out.push_str(&s);
+}
+
+fn fill_template(tpl: &str, out: &mut String, mut f: impl FnMut(&str, &mut String)) {
+    let mut rest = tpl;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                f(&after[..close], out);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                return;
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+/// An ASCII lowercase word from a locale list entry (`O'Keefe` → `okeefe`), for emails and
+/// usernames.
+fn push_ascii_word(word: &str, out: &mut String) {
+    let before = out.len();
+    out.extend(
+        word.chars()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_lowercase()),
+    );
+    if out.len() == before {
+        out.push('x');
+    }
+}
+
+/// Masks a login-like string: letter runs become fake name words, digit runs are replaced by a
+/// keyed bijection of the same length, other characters (`.`, `_`, `-`, `+`) stay in place.
+pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut String) {
+    let words = Locale::En.words();
+    // Runs of letters (any script) and of digits.
+    let mut runs: Vec<(usize, usize, bool)> = Vec::new();
+    let mut cur: Option<(usize, bool)> = None;
+    for (i, c) in input.char_indices() {
+        let class = if c.is_alphabetic() {
+            Some(true)
+        } else if c.is_ascii_digit() {
+            Some(false)
+        } else {
+            None
+        };
+        match (cur, class) {
+            (Some((_, a)), Some(b)) if a == b => {}
+            (Some((s, a)), _) => {
+                runs.push((s, i, a));
+                cur = class.map(|b| (i, b));
+            }
+            (None, Some(b)) => cur = Some((i, b)),
+            (None, None) => {}
+        }
+    }
+    if let Some((s, a)) = cur {
+        runs.push((s, input.len(), a));
+    }
+    let alpha: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].2).collect();
+    let mut cursor = 0;
+    for (idx, &(s, e, is_alpha)) in runs.iter().enumerate() {
+        for c in input[cursor..s].chars() {
+            out.push(if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else {
+                '.'
+            });
+        }
+        cursor = e;
+        let run = &input[s..e];
+        if !is_alpha {
+            let mut spec = FpeSpec::new(Alphabet::Digits);
+            spec.keep_prefix = 0;
+            fpe_str(&keys.fake_digits, &spec, &attempt.to_le_bytes(), run, out);
+            continue;
+        }
+        let rank = alpha.iter().position(|&i| i == idx).unwrap_or(0);
+        let chars = run.chars().count();
+        if alpha.len() >= 2 {
+            if chars == 1 {
+                let r = token_hash(&keys.initial, run, attempt);
+                out.push((b'a' + (r % 26) as u8) as char);
+            } else if rank == alpha.len() - 1 {
+                push_ascii_word(pick(words.last, token_hash(&keys.last, run, attempt)), out);
+            } else {
+                push_ascii_word(
+                    pick(words.first, token_hash(&keys.first, run, attempt)),
+                    out,
+                );
+            }
+        } else if chars <= 2 {
+            let r = token_hash(&keys.initial, run, attempt);
+            for k in 0..chars {
+                out.push((b'a' + ((r >> (8 * k)) % 26) as u8) as char);
+            }
+        } else {
+            let r = token_hash(&keys.word, run, attempt);
+            if r & 1 == 0 {
+                push_ascii_word(pick(words.first, r >> 1), out);
+            } else {
+                push_ascii_word(pick(words.last, r >> 1), out);
+            }
+        }
+    }
+    for c in input[cursor..].chars() {
+        out.push(if c.is_ascii() {
+            c.to_ascii_lowercase()
+        } else {
+            '.'
+        });
+    }
+    disambiguate(keys, input, attempt, "", out);
+}
+
+/// Second-level labels under which country-code domains register names (`co.uk`, `com.au`).
+const SECOND_LEVEL: &[&str] = &[
+    "co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "gob", "nic",
+];
+
+pub(crate) fn email(keys: &Keys, opts: &EmailOptions, input: &str, attempt: u32, out: &mut String) {
+    let Some(at) = input.rfind('@') else {
+        local_part(keys, input, attempt, out);
+        return;
+    };
+    local_part(keys, &input[..at], attempt, out);
+    out.push('@');
+    let domain = &input[at + 1..];
+    if opts.keep_domain {
+        out.push_str(domain);
+        return;
+    }
+    if !opts.domains.is_empty() {
+        let folded = domain.to_ascii_lowercase();
+        let r = keys.pick.u64_parts(&[folded.as_bytes()]);
+        out.push_str(&opts.domains[below(r, opts.domains.len())]);
+        return;
+    }
+    fake_domain(keys, domain, out);
+}
+
+/// A domain with the same number of labels and the same public suffix, other labels replaced by
+/// fake words chosen per label (so `mail.acme.co.uk` → `mail'.brekke.co.uk` consistently).
+fn fake_domain(keys: &Keys, domain: &str, out: &mut String) {
+    let words = Locale::En.words();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let n = labels.len();
+    let suffix_len = if n >= 3
+        && labels[n - 1].len() == 2
+        && SECOND_LEVEL
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(labels[n - 2]))
+    {
+        2
+    } else if n >= 2 {
+        1
+    } else {
+        0
+    };
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if i >= n - suffix_len
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            out.push_str(&label.to_ascii_lowercase());
+        } else if label.is_empty() {
+        } else {
+            let r = token_hash(&keys.domain, label, 0);
+            push_ascii_word(pick(words.last, r), out);
+        }
+    }
+}
+
+pub(crate) fn street(keys: &Keys, locale: Locale, input: &str, attempt: u32, out: &mut String) {
+    let words = locale.words();
+    let (line, rest) = match input.find(',') {
+        Some(c) => (&input[..c], Some(&input[c..])),
+        None => (input, None),
+    };
+    // The house number: the first run of digits (with any letter attached, e.g. 221B, kept as
+    // the digits only; the letter is masked with it below).
+    let number = line.find(|c: char| c.is_ascii_digit()).map(|s| {
+        let e = line[s..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(line.len(), |e| s + e);
+        (s, e)
+    });
+    // The street's words without the number: all houses of one street get one fake street.
+    let street_key: String = line
+        .chars()
+        .filter(|c| c.is_alphabetic() || c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let r = keys
+        .street
+        .u64_parts(&[street_key.trim().as_bytes(), &attempt.to_le_bytes()]);
+    let r2 = keys.street.u64_parts(&[
+        b"suffix",
+        street_key.trim().as_bytes(),
+        &attempt.to_le_bytes(),
+    ]);
+    let mut street_name = String::new();
+    fill_template(words.street_tpl, &mut street_name, |ph, o| match ph {
+        "StreetName" => {
+            if r & 1 == 0 {
+                o.push_str(pick(words.last, r >> 1));
+            } else {
+                o.push_str(pick(words.first, r >> 1));
+            }
+        }
+        "StreetSuffix" => o.push_str(pick(words.street_suffix, r2)),
+        _ => {}
+    });
+    let trimmed = street_name.trim();
+    let push_number = |out: &mut String| {
+        if let Some((s, e)) = number {
+            fpe_str(
+                &keys.fake_digits,
+                &FpeSpec::new(Alphabet::Alnum),
+                &attempt.to_le_bytes(),
+                &line[s..e],
+                out,
+            );
+        }
+    };
+    match number {
+        Some((0, _)) => {
+            push_number(out);
+            out.push(' ');
+            out.push_str(trimmed);
+        }
+        Some(_) => {
+            out.push_str(trimmed);
+            out.push(' ');
+            push_number(out);
+        }
+        None => out.push_str(trimmed),
+    }
+    if let Some(rest) = rest {
+        fpe_str(
+            &keys.fake_digits,
+            &FpeSpec::new(Alphabet::Digits),
+            &attempt.to_le_bytes(),
+            rest,
+            out,
+        );
+    }
+    disambiguate(keys, input, attempt, " ", out);
+}
+
+pub(crate) fn city(keys: &Keys, locale: Locale, input: &str, attempt: u32, out: &mut String) {
+    let words = locale.words();
+    let r = token_hash(&keys.city, input.trim(), attempt);
+    let r2 = token_hash(&keys.city, input.trim(), attempt.wrapping_add(0x8000_0000));
+    let case = case_of(input);
+    let mut s = String::new();
+    if locale == Locale::En && r % 5 == 0 {
+        s.push_str(pick(words.city_prefix, r2 >> 8));
+        s.push(' ');
+    }
+    fill_template(words.city_tpl, &mut s, |ph, o| match ph {
+        "CityName" => o.push_str(pick(words.last, r >> 3)),
+        "CitySuffix" => o.push_str(pick(words.city_suffix, r2)),
+        "CityPrefix" => o.push_str(pick(words.city_prefix, r2 >> 8)),
+        _ => {}
+    });
+    push_cased(s.trim(), case, out);
+    disambiguate(keys, input, attempt, " ", out);
+}
+
+pub(crate) fn company(keys: &Keys, locale: Locale, input: &str, attempt: u32, out: &mut String) {
+    let words = locale.words();
+    let r = token_hash(&keys.company, input.trim(), attempt);
+    let r2 = token_hash(
+        &keys.company,
+        input.trim(),
+        attempt.wrapping_add(0x8000_0000),
+    );
+    let tpl = pick(words.company_tpls, r);
+    fill_template(tpl, out, |ph, o| match ph {
+        "Name_1" => o.push_str(pick(words.last, r >> 4)),
+        "Name_2" => o.push_str(pick(words.last, r2 >> 4)),
+        "Suffix" => o.push_str(pick(words.company_suffix, r2)),
+        _ => {}
+    });
+    disambiguate(keys, input, attempt, " ", out);
+}

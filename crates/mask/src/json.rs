@@ -1,0 +1,442 @@
+//! Masking inside JSON documents, by key name anywhere or by JSON-pointer glob.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::engine::Masker;
+use crate::mask::Mask;
+use crate::transform::{Transform, TransformError};
+
+/// One JSON masking rule: which values (by `key` or by `path`, exactly one of them) and how.
+///
+/// ```toml
+/// [[json]]
+/// key = "email"                 # any object member named email, EMAIL, Email… at any depth
+/// transform = "email"
+///
+/// [[json]]
+/// path = "/users/*/card"        # `*` one segment, `**` any number of segments (RFC 6901 escapes)
+/// transform = { type = "card", keep_bin = true }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonRule {
+    /// Object member name matched at any depth, ASCII case-insensitively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// JSON-pointer glob: `/a/b` exact, `*` any one segment (key or array index), `**` any number
+    /// of segments (including none), e.g. `/users/*/email`, `/**/card`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// How a matching value is masked. Objects and arrays matched as a whole have every scalar
+    /// inside masked.
+    pub transform: Transform,
+}
+
+impl JsonRule {
+    /// A rule matching member `key` anywhere.
+    pub fn key(key: &str, transform: Transform) -> Self {
+        Self {
+            key: Some(key.to_owned()),
+            path: None,
+            transform,
+        }
+    }
+
+    /// A rule matching the pointer glob `path`.
+    pub fn path(path: &str, transform: Transform) -> Self {
+        Self {
+            key: None,
+            path: Some(path.to_owned()),
+            transform,
+        }
+    }
+
+    /// Checks the rule; errors name the field (`key`, `path`, `transform.length`…).
+    pub fn validate(&self) -> Result<(), TransformError> {
+        match (&self.key, &self.path) {
+            (Some(_), Some(_)) => {
+                return Err(TransformError::new(
+                    "path",
+                    "give either `key` or `path`, not both (use two rules)",
+                ));
+            }
+            (None, None) => {
+                return Err(TransformError::new(
+                    "key",
+                    "a JSON rule needs `key = \"name\"` or `path = \"/pointer/glob\"`",
+                ));
+            }
+            (Some(k), None) if k.is_empty() => {
+                return Err(TransformError::new("key", "must not be empty"));
+            }
+            (None, Some(p)) => {
+                Glob::parse(p)?;
+            }
+            _ => {}
+        }
+        if self.transform.is_column_level() {
+            return Err(TransformError::new(
+                "transform",
+                "`shuffle` needs a whole column and cannot mask JSON fields",
+            ));
+        }
+        self.transform.validate().map_err(|e| e.at("transform"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Literal(String),
+    Any,
+    AnyDeep,
+}
+
+/// A compiled pointer glob: an NFA whose states are "first j segments matched", held as bits.
+#[derive(Debug, Clone)]
+struct Glob {
+    segs: Vec<Seg>,
+}
+
+const MAX_SEGMENTS: usize = 63;
+
+impl Glob {
+    fn parse(p: &str) -> Result<Self, TransformError> {
+        if p.is_empty() {
+            return Ok(Self { segs: Vec::new() });
+        }
+        let Some(rest) = p.strip_prefix('/') else {
+            return Err(TransformError::new(
+                "path",
+                format!(
+                    "`{p}` is not a JSON pointer; it must start with `/`, e.g. \"/users/*/email\""
+                ),
+            ));
+        };
+        let mut segs = Vec::new();
+        for raw in rest.split('/') {
+            segs.push(match raw {
+                "*" => Seg::Any,
+                "**" => Seg::AnyDeep,
+                _ => {
+                    if raw.contains('~') {
+                        let bad = raw
+                            .match_indices('~')
+                            .any(|(i, _)| !matches!(raw.as_bytes().get(i + 1), Some(b'0' | b'1')));
+                        if bad {
+                            return Err(TransformError::new(
+                                "path",
+                                format!("`{p}`: `~` must be followed by 0 (for ~) or 1 (for /)"),
+                            ));
+                        }
+                    }
+                    Seg::Literal(raw.replace("~1", "/").replace("~0", "~"))
+                }
+            });
+        }
+        if segs.len() > MAX_SEGMENTS {
+            return Err(TransformError::new(
+                "path",
+                format!("has {} segments; at most {MAX_SEGMENTS}", segs.len()),
+            ));
+        }
+        Ok(Self { segs })
+    }
+
+    fn closure(&self, mut s: u64) -> u64 {
+        for (j, seg) in self.segs.iter().enumerate() {
+            if s & (1 << j) != 0 && *seg == Seg::AnyDeep {
+                s |= 1 << (j + 1);
+            }
+        }
+        s
+    }
+
+    fn start(&self) -> u64 {
+        self.closure(1)
+    }
+
+    fn step(&self, s: u64, key: Step<'_>) -> u64 {
+        let mut next = 0u64;
+        for (j, seg) in self.segs.iter().enumerate() {
+            if s & (1 << j) == 0 {
+                continue;
+            }
+            match seg {
+                Seg::AnyDeep => next |= 1 << j,
+                Seg::Any => next |= 1 << (j + 1),
+                Seg::Literal(l) => {
+                    let hit = match key {
+                        Step::Key(k) => l == k,
+                        Step::Index(i) => l.parse::<usize>().is_ok_and(|x| x == i),
+                    };
+                    if hit {
+                        next |= 1 << (j + 1);
+                    }
+                }
+            }
+        }
+        self.closure(next)
+    }
+
+    fn accepts(&self, s: u64) -> bool {
+        s & (1 << self.segs.len()) != 0
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+enum Matcher {
+    Key(String),
+    Path(Glob),
+}
+
+struct CompiledRule {
+    matcher: Matcher,
+    mask: Mask,
+}
+
+/// Counts from one masking pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JsonMaskStats {
+    /// Values matched by a rule and masked (a matched object or array counts once).
+    pub masked: usize,
+    /// Scalars the transform could not handle, replaced by `null` so nothing leaks.
+    pub nulled: usize,
+}
+
+/// The result of masking a raw body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyMask {
+    /// No rule matched: send the original bytes unchanged.
+    Unchanged,
+    /// The re-serialised, masked document (compact JSON).
+    Masked(Vec<u8>),
+}
+
+/// A body that could not be masked. The caller decides: a proxy should not mirror a body that
+/// claims to be JSON but does not parse (it cannot prove the body is clean).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("body is not valid JSON (line {line}, column {column}): {category}")]
+    NotJson {
+        line: usize,
+        column: usize,
+        /// `syntax`, `eof` or `data` (from serde_json), never any body bytes.
+        category: &'static str,
+    },
+}
+
+/// Masks JSON values by a list of rules. Cheap to clone, `Send + Sync`.
+#[derive(Clone)]
+pub struct JsonMasker {
+    rules: Arc<[CompiledRule]>,
+}
+
+impl std::fmt::Debug for JsonMasker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JsonMasker({} rules)", self.rules.len())
+    }
+}
+
+impl JsonMasker {
+    /// Validates and compiles `rules` (errors are prefixed with `[i]`, the rule's index).
+    pub fn new(masker: &Masker, rules: &[JsonRule]) -> Result<Self, TransformError> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (i, r) in rules.iter().enumerate() {
+            r.validate().map_err(|e| e.at(&format!("[{i}]")))?;
+            let matcher = match (&r.key, &r.path) {
+                (Some(k), _) => Matcher::Key(k.clone()),
+                (None, Some(p)) => {
+                    Matcher::Path(Glob::parse(p).map_err(|e| e.at(&format!("[{i}]")))?)
+                }
+                (None, None) => unreachable_rule(i)?,
+            };
+            let mask = masker
+                .mask(&r.transform)
+                .map_err(|e| e.at(&format!("[{i}].transform")))?;
+            compiled.push(CompiledRule { matcher, mask });
+        }
+        Ok(Self {
+            rules: compiled.into(),
+        })
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when there are no rules (masking is then a no-op).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Masks `doc` in place. The first rule (in order) matching a value wins, and a masked
+    /// value's subtree is not visited again.
+    pub fn mask_value(&self, doc: &mut Value) -> JsonMaskStats {
+        let mut stats = JsonMaskStats::default();
+        if self.rules.is_empty() {
+            return stats;
+        }
+        let states: Vec<u64> = self
+            .rules
+            .iter()
+            .map(|r| match &r.matcher {
+                Matcher::Path(g) => g.start(),
+                Matcher::Key(_) => 0,
+            })
+            .collect();
+        // The root itself can match a path rule (`""` or `/**`).
+        if let Some(rule) = self
+            .rules
+            .iter()
+            .zip(&states)
+            .find_map(|(r, &s)| match &r.matcher {
+                Matcher::Path(g) if g.accepts(s) => Some(r),
+                _ => None,
+            })
+        {
+            stats.masked += 1;
+            stats.nulled += rule.mask.apply_json(doc);
+            return stats;
+        }
+        self.walk(doc, &states, &mut stats);
+        stats
+    }
+
+    fn walk(&self, v: &mut Value, states: &[u64], stats: &mut JsonMaskStats) {
+        let mut next = vec![0u64; states.len()];
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    self.visit(Step::Key(k), child, states, &mut next, stats);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    self.visit(Step::Index(i), child, states, &mut next, stats);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit(
+        &self,
+        step: Step<'_>,
+        child: &mut Value,
+        states: &[u64],
+        next: &mut [u64],
+        stats: &mut JsonMaskStats,
+    ) {
+        let mut hit: Option<&CompiledRule> = None;
+        let mut alive = false;
+        for (i, rule) in self.rules.iter().enumerate() {
+            match &rule.matcher {
+                Matcher::Key(k) => {
+                    if hit.is_none() && matches!(step, Step::Key(s) if s.eq_ignore_ascii_case(k)) {
+                        hit = Some(rule);
+                    }
+                    alive = true;
+                }
+                Matcher::Path(g) => {
+                    next[i] = if states[i] == 0 {
+                        0
+                    } else {
+                        g.step(states[i], step)
+                    };
+                    if next[i] != 0 {
+                        alive = true;
+                    }
+                    if hit.is_none() && g.accepts(next[i]) {
+                        hit = Some(rule);
+                    }
+                }
+            }
+        }
+        if let Some(rule) = hit {
+            stats.masked += 1;
+            stats.nulled += rule.mask.apply_json(child);
+        } else if alive && matches!(child, Value::Object(_) | Value::Array(_)) {
+            let snapshot = next.to_vec();
+            self.walk(child, &snapshot, stats);
+        }
+    }
+
+    /// Masks a raw JSON body: parses it, masks it, and re-serialises it compactly when anything
+    /// was masked. An empty or whitespace-only body is [`BodyMask::Unchanged`].
+    ///
+    /// Note that re-serialisation normalises whitespace and, unless serde_json's `preserve_order`
+    /// feature is enabled somewhere in the build, orders object members by key; the document is
+    /// semantically the same.
+    pub fn mask_body(&self, body: &[u8]) -> Result<BodyMask, BodyError> {
+        if self.rules.is_empty() || body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(BodyMask::Unchanged);
+        }
+        let mut doc: Value = serde_json::from_slice(body).map_err(|e| BodyError::NotJson {
+            line: e.line(),
+            column: e.column(),
+            category: match e.classify() {
+                serde_json::error::Category::Syntax => "syntax",
+                serde_json::error::Category::Eof => "eof",
+                serde_json::error::Category::Data => "data",
+                serde_json::error::Category::Io => "io",
+            },
+        })?;
+        let stats = self.mask_value(&mut doc);
+        if stats.masked == 0 {
+            return Ok(BodyMask::Unchanged);
+        }
+        // Serialising a Value into a Vec cannot fail (no I/O, string keys only).
+        Ok(BodyMask::Masked(
+            serde_json::to_vec(&doc).unwrap_or_default(),
+        ))
+    }
+}
+
+fn unreachable_rule(i: usize) -> Result<Matcher, TransformError> {
+    Err(TransformError::new(
+        format!("[{i}].key"),
+        "a JSON rule needs `key` or `path`",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_semantics() {
+        let g = Glob::parse("/users/*/email").unwrap();
+        let mut s = g.start();
+        s = g.step(s, Step::Key("users"));
+        s = g.step(s, Step::Index(3));
+        assert!(!g.accepts(s));
+        s = g.step(s, Step::Key("email"));
+        assert!(g.accepts(s));
+
+        let deep = Glob::parse("/**/card").unwrap();
+        let mut s = deep.start();
+        for k in ["a", "b", "c"] {
+            s = deep.step(s, Step::Key(k));
+            assert!(!deep.accepts(s));
+        }
+        assert!(deep.accepts(deep.step(s, Step::Key("card"))));
+        assert!(deep.accepts(deep.step(deep.start(), Step::Key("card"))));
+
+        let esc = Glob::parse("/a~1b/c~0d").unwrap();
+        assert_eq!(
+            esc.segs,
+            vec![Seg::Literal("a/b".into()), Seg::Literal("c~d".into())]
+        );
+        assert!(Glob::parse("no-slash").is_err());
+        assert!(Glob::parse("/bad~2").is_err());
+    }
+}

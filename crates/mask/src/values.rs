@@ -1,0 +1,309 @@
+//! Transforms on typed scalars: phone numbers, IP addresses, numeric and date noise.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::engine::Keys;
+use crate::fpe::{FpeSpec, fpe_str, permute_bits};
+use crate::prf::{Prf, below, unit_f64};
+use crate::transform::Alphabet;
+
+/// Country calling codes of one and two digits (ITU E.164); every other code has three.
+const CC1: &[u8] = b"17";
+const CC2: &[u16] = &[
+    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56,
+    57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+];
+
+fn country_code_len(digits: &[u8]) -> usize {
+    match digits {
+        [] => 0,
+        [d, ..] if CC1.contains(d) => 1,
+        [a, b, ..] => {
+            let v = u16::from(a - b'0') * 10 + u16::from(b - b'0');
+            if CC2.contains(&v) {
+                2
+            } else {
+                digits.len().min(3)
+            }
+        }
+        [_] => 1,
+    }
+}
+
+/// Number of leading digits a phone number keeps: international prefix and country code, or a
+/// national trunk `0`.
+fn phone_kept_digits(input: &str) -> usize {
+    let t = input.trim_start();
+    let digits_after = |s: &str| -> Vec<u8> {
+        s.bytes()
+            .take_while(u8::is_ascii_digit)
+            .take(3)
+            .collect::<Vec<u8>>()
+    };
+    if let Some(rest) = t.strip_prefix('+') {
+        country_code_len(&digits_after(rest.trim_start()))
+    } else if let Some(rest) = t.strip_prefix("00") {
+        2 + country_code_len(&digits_after(rest))
+    } else if t.starts_with('0') {
+        1
+    } else {
+        0
+    }
+}
+
+pub(crate) fn phone(keys: &Keys, keep_country_code: bool, input: &str, out: &mut String) {
+    let mut spec = FpeSpec::new(Alphabet::Digits);
+    if keep_country_code {
+        spec.keep_prefix = phone_kept_digits(input);
+    }
+    fpe_str(&keys.phone, &spec, b"phone", input, out);
+}
+
+/// Maps an IPv4/IPv6 address (optionally with a `/prefix`) through a keyed permutation of its
+/// address space. `None` when the text is not an address.
+pub(crate) fn ip(keys: &Keys, input: &str, out: &mut String) -> Option<()> {
+    let trimmed = input.trim();
+    let (addr, suffix) = match trimmed.find('/') {
+        Some(i) => (&trimmed[..i], &trimmed[i..]),
+        None => (trimmed, ""),
+    };
+    let parsed: IpAddr = addr.parse().ok()?;
+    let masked = ip_addr(&keys.ip, parsed);
+    let _ = write!(out, "{masked}{suffix}");
+    Some(())
+}
+
+pub(crate) fn ip_addr(prf: &Prf, addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(v4) => {
+            let x = u128::from(u32::from(v4));
+            let y = permute_bits(prf, b"v4", 32, x);
+            IpAddr::V4(Ipv4Addr::from(y as u32))
+        }
+        IpAddr::V6(v6) => {
+            let y = permute_bits(prf, b"v6", 128, u128::from(v6));
+            IpAddr::V6(Ipv6Addr::from(y))
+        }
+    }
+}
+
+/// Largest integer magnitude an f64 holds exactly.
+const EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
+fn factor(prf: &Prf, canonical: &[u8], percent: f64) -> f64 {
+    let u = unit_f64(prf.u64_parts(&[canonical])) * 2.0 - 1.0;
+    1.0 + u * percent / 100.0
+}
+
+pub(crate) fn noise_i64(prf: &Prf, v: i64, percent: f64) -> i64 {
+    let f = factor(prf, &int_canonical(v), percent);
+    let x = (v as f64 * f).round();
+    if x >= i64::MAX as f64 {
+        i64::MAX
+    } else if x <= i64::MIN as f64 {
+        i64::MIN
+    } else {
+        x as i64
+    }
+}
+
+fn int_canonical(v: i64) -> [u8; 9] {
+    let mut c = [b'i'; 9];
+    c[1..].copy_from_slice(&v.to_le_bytes());
+    c
+}
+
+pub(crate) fn noise_f64(prf: &Prf, v: f64, percent: f64) -> f64 {
+    if !v.is_finite() {
+        return v;
+    }
+    if v.fract() == 0.0 && v.abs() < EXACT_F64 {
+        let f = factor(prf, &int_canonical(v as i64), percent);
+        return v * f;
+    }
+    let mut c = [b'f'; 9];
+    c[1..].copy_from_slice(&v.to_bits().to_le_bytes());
+    v * factor(prf, &c, percent)
+}
+
+/// Noise on a decimal written as text (`-12`, `3.50`, ` 7 `): the result keeps the number of
+/// decimals. `None` when the text is not a plain decimal number.
+pub(crate) fn noise_text(prf: &Prf, input: &str, percent: f64, out: &mut String) -> Option<()> {
+    let t = input.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (int_part, frac_part) = match body.find('.') {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok(int_part)
+        || !frac_part.is_none_or(digits_ok)
+        || (int_part.is_empty() && frac_part.is_none_or(str::is_empty))
+    {
+        return None;
+    }
+    match frac_part {
+        None => match t.parse::<i64>() {
+            Ok(v) => {
+                let _ = write!(out, "{}", noise_i64(prf, v, percent));
+            }
+            Err(_) => {
+                let v: f64 = t.parse().ok()?;
+                let _ = write!(out, "{:.0}", noise_f64(prf, v, percent));
+            }
+        },
+        Some(frac) => {
+            let v: f64 = t.parse().ok()?;
+            let _ = write!(
+                out,
+                "{:.prec$}",
+                noise_f64(prf, v, percent),
+                prec = frac.len()
+            );
+        }
+    }
+    Some(())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let d = i64::from(d);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The keyed shift, in days, of calendar day `day` (days since 1970-01-01).
+pub(crate) fn day_shift(prf: &Prf, day: i64, max_days: u32) -> i64 {
+    let r = prf.u64_parts(&[&day.to_le_bytes()]);
+    below(r, 2 * max_days as usize + 1) as i64 - i64::from(max_days)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ => {
+            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+                29
+            } else {
+                28
+            }
+        }
+    }
+}
+
+/// Shifts the leading `YYYY-MM-DD` of `input`, keeping everything after it (time, offset) as it
+/// was. `None` when the text does not start with a valid ISO date or leaves years 0..=9999.
+pub(crate) fn date_noise_text(
+    prf: &Prf,
+    input: &str,
+    max_days: u32,
+    out: &mut String,
+) -> Option<()> {
+    let lead = input.len() - input.trim_start().len();
+    let t = &input[lead..];
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |s: &[u8]| -> Option<u32> {
+        if s.iter().all(u8::is_ascii_digit) {
+            Some(s.iter().fold(0u32, |a, &d| a * 10 + u32::from(d - b'0')))
+        } else {
+            None
+        }
+    };
+    let y = i64::from(num(&b[0..4])?);
+    let m = num(&b[5..7])?;
+    let d = num(&b[8..10])?;
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    if b.len() > 10 && b[10].is_ascii_digit() {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    let (ny, nm, nd) = civil_from_days(day + day_shift(prf, day, max_days));
+    if !(0..=9999).contains(&ny) {
+        return None;
+    }
+    out.push_str(&input[..lead]);
+    let _ = write!(out, "{ny:04}-{nm:02}-{nd:02}");
+    out.push_str(&t[10..]);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_conversion_round_trips_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        for z in [-1_000_000i64, -1, 0, 59, 60, 10_957, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+    }
+
+    #[test]
+    fn country_codes_have_their_itu_lengths() {
+        assert_eq!(phone_kept_digits("+1 415 555 0100"), 1);
+        assert_eq!(phone_kept_digits("+44 20 7946 0018"), 2);
+        assert_eq!(phone_kept_digits("+353 1 234 5678"), 3);
+        assert_eq!(phone_kept_digits("0033 1 23 45 67 89"), 4);
+        assert_eq!(phone_kept_digits("020 7946 0018"), 1);
+        assert_eq!(phone_kept_digits("415-555-0100"), 0);
+    }
+
+    #[test]
+    fn decimal_text_keeps_its_precision() {
+        let prf = Prf::derive(&[1; 32], "n");
+        let mut out = String::new();
+        noise_text(&prf, "1234.50", 10.0, &mut out).unwrap();
+        let (_, frac) = out.split_once('.').unwrap();
+        assert_eq!(frac.len(), 2);
+        let v: f64 = out.parse().unwrap();
+        assert!((1111.0..=1358.0).contains(&v), "{v}");
+        assert!(noise_text(&prf, "12a", 10.0, &mut String::new()).is_none());
+        assert!(noise_text(&prf, "-", 10.0, &mut String::new()).is_none());
+    }
+
+    #[test]
+    fn invalid_dates_are_refused() {
+        let prf = Prf::derive(&[1; 32], "d");
+        for bad in [
+            "2024-02-30",
+            "2024-13-01",
+            "24-01-01",
+            "2024-01-012",
+            "hello",
+        ] {
+            assert!(
+                date_noise_text(&prf, bad, 5, &mut String::new()).is_none(),
+                "{bad}"
+            );
+        }
+    }
+}
