@@ -236,8 +236,8 @@ pub(crate) struct FpeSpec {
     pub keep_prefix: usize,
     pub keep_suffix: usize,
     pub luhn: bool,
-    /// Re-encrypt (cycle-walk) until the first masked symbol is not `0`, so that integers keep
-    /// their digit count. Stays a bijection on the values whose first digit is not 0.
+    /// When the first masked symbol is a non-zero digit, re-encrypt (cycle-walk) until the output's
+    /// is too, so integers keep their digit count. Stays a bijection on those values.
     pub no_leading_zero: bool,
 }
 
@@ -329,8 +329,11 @@ pub(crate) fn permute_symbols(
     ]);
     let body = &mut values[start..end];
     let body_radices = &radices[start..end];
+    let walk = spec.no_leading_zero && body.len() > 1 && body[0] != 0 && body_radices[0] == 10;
     encrypt(prf, &tweak, body, body_radices);
-    if spec.no_leading_zero && start == 0 && body.len() > 1 {
+    // Only values that start with a non-zero digit are in the walked set; others (a lone `0`)
+    // are encrypted once like any value.
+    if walk {
         // Cycle-walking: a permutation's cycle through a valid value returns to a valid value,
         // so this terminates; the bound only guards against a broken invariant.
         let mut guard = 0;

@@ -1,0 +1,329 @@
+//! PII kinds from value patterns.
+
+use std::net::IpAddr;
+
+use super::{Detection, Evidence, PiiKind};
+use crate::fpe::luhn_valid;
+
+/// The PII kind a single value looks like, if any. Formats are checked strictly (Luhn for cards,
+/// the SSA rules for SSNs, HMRC prefixes for NINOs, mod-97 for IBANs) so that ordinary ids and
+/// numbers are not flagged.
+pub fn classify_value(value: &str) -> Option<PiiKind> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 320 {
+        return None;
+    }
+    if is_email(v) {
+        return Some(PiiKind::Email);
+    }
+    if is_ip(v) {
+        return Some(PiiKind::IpAddress);
+    }
+    if is_ssn(v) {
+        return Some(PiiKind::UsSsn);
+    }
+    if is_nino(v) {
+        return Some(PiiKind::UkNino);
+    }
+    if is_iban(v) {
+        return Some(PiiKind::BankAccount);
+    }
+    if is_card(v) {
+        return Some(PiiKind::CardNumber);
+    }
+    if is_phone(v) {
+        return Some(PiiKind::Phone);
+    }
+    None
+}
+
+fn is_email(v: &str) -> bool {
+    let Some((local, domain)) = v.rsplit_once('@') else {
+        return false;
+    };
+    if local.is_empty() || local.len() > 64 || local.contains('@') {
+        return false;
+    }
+    let local_ok = local
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let tld = labels.last().copied().unwrap_or("");
+    local_ok
+        && labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && tld.len() >= 2
+        && tld.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+fn is_ip(v: &str) -> bool {
+    let addr = v.split_once('/').map_or(v, |(a, _)| a);
+    // Plain integers parse as nothing here, but `1.2` style decimals would not either; require
+    // the dotted-quad or a colon form.
+    (addr.contains('.') || addr.contains(':')) && addr.parse::<IpAddr>().is_ok()
+}
+
+fn digits(v: &str) -> Vec<u8> {
+    v.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
+}
+
+/// `AAA-GG-SSSS` (dashes or spaces) with the SSA's never-issued ranges excluded.
+fn is_ssn(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() != 11 || !(b[3] == b[6] && (b[3] == b'-' || b[3] == b' ')) {
+        return false;
+    }
+    let d = digits(v);
+    if d.len() != 9 {
+        return false;
+    }
+    let area = u32::from(d[0]) * 100 + u32::from(d[1]) * 10 + u32::from(d[2]);
+    let group = u32::from(d[3]) * 10 + u32::from(d[4]);
+    let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+/// UK National Insurance number: two prefix letters (HMRC exclusions), six digits, A–D.
+fn is_nino(v: &str) -> bool {
+    let s: Vec<u8> = v
+        .bytes()
+        .filter(|b| *b != b' ')
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if s.len() != 9 {
+        return false;
+    }
+    let (a, b) = (s[0], s[1]);
+    let letters_ok = a.is_ascii_uppercase()
+        && b.is_ascii_uppercase()
+        && !b"DFIQUV".contains(&a)
+        && !b"DFIOQUV".contains(&b);
+    let prefix = [a, b];
+    let banned = [b"BG", b"GB", b"NK", b"KN", b"TN", b"NT", b"ZZ"];
+    letters_ok
+        && !banned.iter().any(|p| **p == prefix)
+        && s[2..8].iter().all(u8::is_ascii_digit)
+        && (b'A'..=b'D').contains(&s[8])
+}
+
+/// IBAN: country letters, check digits, 11–30 alphanumerics, mod 97 == 1.
+fn is_iban(v: &str) -> bool {
+    let s: Vec<u8> = v
+        .bytes()
+        .filter(|b| *b != b' ')
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if !(15..=34).contains(&s.len())
+        || !s[..2].iter().all(u8::is_ascii_uppercase)
+        || !s[2..4].iter().all(u8::is_ascii_digit)
+        || !s.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let mut rem: u32 = 0;
+    for &c in s[4..].iter().chain(&s[..4]) {
+        let n = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A') + 10
+        };
+        rem = if n >= 10 {
+            (rem * 100 + n) % 97
+        } else {
+            (rem * 10 + n) % 97
+        };
+    }
+    rem == 1
+}
+
+/// 13–19 digits, optionally grouped by spaces or dashes, a known issuer first digit, and a valid
+/// Luhn check digit.
+fn is_card(v: &str) -> bool {
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
+    {
+        return false;
+    }
+    let d = digits(v);
+    (13..=19).contains(&d.len())
+        && (2..=6).contains(&d[0])
+        && !d.iter().all(|&x| x == d[0])
+        && luhn_valid(v)
+}
+
+/// Phone numbers: 7–15 digits with a leading `+`, or grouped by separators, and nothing that
+/// looks like a date, a decimal or a bare integer.
+fn is_phone(v: &str) -> bool {
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+    {
+        return false;
+    }
+    let d = digits(v);
+    if !(7..=15).contains(&d.len()) {
+        return false;
+    }
+    let plus = v.starts_with('+');
+    if v[1..].contains('+') {
+        return false;
+    }
+    let groups = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .count();
+    let dots = v.matches('.').count();
+    // 2024-01-15 and 12.50 are not phone numbers.
+    let date_like = v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-';
+    // 123-45-6789 is the SSN layout, never a phone layout.
+    let ssn_like = v.len() == 11
+        && digits(v).len() == 9
+        && v.as_bytes()[3] == v.as_bytes()[6]
+        && !v[..3].contains(|c: char| !c.is_ascii_digit())
+        && v.as_bytes()[6] != b'.'
+        && v[4..6].bytes().all(|b| b.is_ascii_digit());
+    if date_like || ssn_like || (dots == 1 && groups == 2) {
+        return false;
+    }
+    plus || groups >= 3 || (groups == 2 && v.contains('('))
+}
+
+/// Kinds counted by [`ValueScan`].
+const SCANNED: [PiiKind; 7] = [
+    PiiKind::Email,
+    PiiKind::IpAddress,
+    PiiKind::UsSsn,
+    PiiKind::UkNino,
+    PiiKind::BankAccount,
+    PiiKind::CardNumber,
+    PiiKind::Phone,
+];
+
+/// Accumulates value-pattern matches over a column's sample; holds counts only.
+#[derive(Debug, Clone, Default)]
+pub struct ValueScan {
+    counts: [u64; SCANNED.len()],
+    sampled: u64,
+}
+
+impl ValueScan {
+    /// An empty scan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one sampled value (empty and whitespace-only values are skipped).
+    pub fn add(&mut self, value: &str) {
+        if value.trim().is_empty() {
+            return;
+        }
+        self.sampled += 1;
+        if let Some(k) = classify_value(value) {
+            if let Some(i) = SCANNED.iter().position(|&s| s == k) {
+                self.counts[i] += 1;
+            }
+        }
+    }
+
+    /// Non-empty values seen.
+    pub fn sampled(&self) -> u64 {
+        self.sampled
+    }
+
+    /// The dominant kind when at least half of the values (and at least 3, or all of a smaller
+    /// sample) match it. Confidence is the matching share, discounted for small samples.
+    pub fn finish(&self) -> Option<Detection> {
+        let (i, &matched) = self.counts.iter().enumerate().max_by_key(|(_, c)| **c)?;
+        let n = self.sampled;
+        if matched == 0 || matched < 3.min(n) || matched * 2 < n {
+            return None;
+        }
+        let share = matched as f64 / n as f64;
+        let confidence = share * (n as f64 / (n as f64 + 2.0));
+        Some(Detection::new(
+            SCANNED[i],
+            confidence,
+            Evidence::Values {
+                matched,
+                sampled: n,
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_formats_classify() {
+        let cases = [
+            ("jane.doe+news@example.co.uk", PiiKind::Email),
+            ("192.168.0.1", PiiKind::IpAddress),
+            ("2001:db8::ff00:42:8329", PiiKind::IpAddress),
+            ("10.0.0.0/8", PiiKind::IpAddress),
+            ("123-45-6789", PiiKind::UsSsn),
+            ("AB 12 34 56 C", PiiKind::UkNino),
+            ("GB82 WEST 1234 5698 7654 32", PiiKind::BankAccount),
+            ("4111 1111 1111 1111", PiiKind::CardNumber),
+            ("5500-0000-0000-0004", PiiKind::CardNumber),
+            ("+1 (415) 555-0100", PiiKind::Phone),
+            ("+447946001800", PiiKind::Phone),
+            ("06 12 34 56 78", PiiKind::Phone),
+            ("415-555-0100", PiiKind::Phone),
+        ];
+        for (v, k) in cases {
+            assert_eq!(classify_value(v), Some(k), "{v}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_do_not_classify() {
+        for v in [
+            "hello",
+            "12345",
+            "4111111111111112",
+            "666-12-3456",
+            "000-12-3456",
+            "2024-01-15",
+            "12.50",
+            "1.2",
+            "user@localhost",
+            "@example.com",
+            "QQ123456C",
+            "GB82 WEST 1234 5698 7654 33",
+            "v1.2.3",
+            "1234567890",
+        ] {
+            assert_eq!(classify_value(v), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn scan_needs_a_majority() {
+        let mut s = ValueScan::new();
+        for v in ["a@b.co", "x", "y", "z"] {
+            s.add(v);
+        }
+        assert!(s.finish().is_none());
+        let mut s = ValueScan::new();
+        for v in ["a@b.co", "c@d.co", "e@f.co", "nope", ""] {
+            s.add(v);
+        }
+        let d = s.finish().unwrap();
+        assert_eq!(d.kind, PiiKind::Email);
+        assert_eq!(
+            d.evidence,
+            Evidence::Values {
+                matched: 3,
+                sampled: 4
+            }
+        );
+    }
+}
