@@ -1,2 +1,11 @@
-//! HTTP client and TLS plumbing shared by shadow and load
+//! HTTP client and TLS plumbing shared by shadow and load: upstream URL parsing, rustls client
+//! and server configurations, and an HTTP/HTTPS connector with a connect timeout.
 #![forbid(unsafe_code)]
+
+mod connector;
+mod target;
+mod tls;
+
+pub use connector::{HttpsConnector, https_connector};
+pub use target::{Target, TargetError};
+pub use tls::{ClientTlsOptions, TlsError, client_config, server_config};

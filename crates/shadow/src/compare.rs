@@ -1,0 +1,442 @@
+//! Compares production's response with staging's: status, chosen headers, and body — JSON
+//! structurally by path with ignore rules and numeric tolerance, anything else by hash.
+use http::{HeaderMap, HeaderName};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::glob::PathPattern;
+
+/// Diffs kept per comparison for examples; all are counted.
+const KEPT_DIFFS: usize = 10;
+/// Values shown in a diff are cut to this many characters.
+const SHOWN_CHARS: usize = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    /// Same path, different value.
+    Changed,
+    /// Only staging has it.
+    Added,
+    /// Only production has it.
+    Removed,
+    /// Same path, different JSON type.
+    TypeChanged,
+}
+
+/// One difference, values rendered as (masked) JSON text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    pub path: String,
+    pub kind: DiffKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub production: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staging: Option<String>,
+}
+
+/// What is known of one side's body.
+pub enum BodyView<'a> {
+    Json(&'a Value),
+    Bytes(&'a [u8]),
+    /// Larger than the comparison limit, or cut short.
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Comparison {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<(u16, u16)>,
+    /// Headers that differ: name, production value, staging value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>, Option<String>)>,
+    /// Body differences (the first few).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub body: Vec<Diff>,
+    /// All body differences, kept or not.
+    pub body_diff_count: usize,
+    /// True when a body could not be compared.
+    pub body_skipped: bool,
+}
+
+impl Comparison {
+    pub fn status_differs(&self) -> bool {
+        self.status.is_some()
+    }
+    pub fn headers_differ(&self) -> bool {
+        !self.headers.is_empty()
+    }
+    pub fn body_differs(&self) -> bool {
+        self.body_diff_count > 0
+    }
+    pub fn matches(&self) -> bool {
+        !self.status_differs() && !self.headers_differ() && !self.body_differs()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Comparator {
+    headers: Vec<HeaderName>,
+    ignore: Vec<PathPattern>,
+    abs_tol: f64,
+    rel_tol: f64,
+}
+
+impl Comparator {
+    /// `headers` and `ignore` were checked by config validation; invalid entries are skipped.
+    pub fn new(headers: &[String], ignore: &[String], abs_tol: f64, rel_tol: f64) -> Self {
+        Self {
+            headers: headers
+                .iter()
+                .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
+                .collect(),
+            ignore: ignore
+                .iter()
+                .filter_map(|p| PathPattern::parse(p).ok())
+                .collect(),
+            abs_tol,
+            rel_tol,
+        }
+    }
+
+    pub fn compare(
+        &self,
+        prod_status: u16,
+        prod_headers: &HeaderMap,
+        prod_body: BodyView<'_>,
+        staging_status: u16,
+        staging_headers: &HeaderMap,
+        staging_body: BodyView<'_>,
+    ) -> Comparison {
+        let mut c = Comparison::default();
+        if prod_status != staging_status {
+            c.status = Some((prod_status, staging_status));
+        }
+        for name in &self.headers {
+            let p = header_text(prod_headers, name);
+            let s = header_text(staging_headers, name);
+            if p != s {
+                c.headers.push((name.to_string(), p, s));
+            }
+        }
+        match (prod_body, staging_body) {
+            (BodyView::Json(p), BodyView::Json(s)) => {
+                let mut path = String::new();
+                self.walk(p, s, &mut path, &mut c);
+            }
+            (BodyView::Bytes(p), BodyView::Bytes(s)) => {
+                if blake3::hash(p) != blake3::hash(s) {
+                    c.body_diff_count = 1;
+                    c.body.push(Diff {
+                        path: String::new(),
+                        kind: DiffKind::Changed,
+                        production: Some(format!("{} bytes, blake3 {}", p.len(), short_hash(p))),
+                        staging: Some(format!("{} bytes, blake3 {}", s.len(), short_hash(s))),
+                    });
+                }
+            }
+            (BodyView::Json(p), BodyView::Bytes(s)) => {
+                c.body_diff_count = 1;
+                c.body.push(Diff {
+                    path: String::new(),
+                    kind: DiffKind::TypeChanged,
+                    production: Some(render(p)),
+                    staging: Some(format!("{} bytes, not JSON", s.len())),
+                });
+            }
+            (BodyView::Bytes(p), BodyView::Json(s)) => {
+                c.body_diff_count = 1;
+                c.body.push(Diff {
+                    path: String::new(),
+                    kind: DiffKind::TypeChanged,
+                    production: Some(format!("{} bytes, not JSON", p.len())),
+                    staging: Some(render(s)),
+                });
+            }
+            _ => c.body_skipped = true,
+        }
+        c
+    }
+
+    fn ignored(&self, path: &str) -> bool {
+        !path.is_empty() && self.ignore.iter().any(|p| p.matches(path))
+    }
+
+    fn push(
+        &self,
+        c: &mut Comparison,
+        path: &str,
+        kind: DiffKind,
+        p: Option<&Value>,
+        s: Option<&Value>,
+    ) {
+        c.body_diff_count += 1;
+        if c.body.len() < KEPT_DIFFS {
+            c.body.push(Diff {
+                path: if path.is_empty() {
+                    "/".into()
+                } else {
+                    path.to_string()
+                },
+                kind,
+                production: p.map(render),
+                staging: s.map(render),
+            });
+        }
+    }
+
+    fn walk(&self, p: &Value, s: &Value, path: &mut String, c: &mut Comparison) {
+        if self.ignored(path) {
+            return;
+        }
+        match (p, s) {
+            (Value::Object(po), Value::Object(so)) => {
+                let mut keys: Vec<&String> = po
+                    .keys()
+                    .chain(so.keys().filter(|k| !po.contains_key(*k)))
+                    .collect();
+                keys.sort();
+                for k in keys {
+                    let len = path.len();
+                    path.push('/');
+                    push_escaped(path, k);
+                    match (po.get(k), so.get(k)) {
+                        (Some(pv), Some(sv)) => self.walk(pv, sv, path, c),
+                        (Some(pv), None) if !self.ignored(path) => {
+                            self.push(c, path, DiffKind::Removed, Some(pv), None)
+                        }
+                        (None, Some(sv)) if !self.ignored(path) => {
+                            self.push(c, path, DiffKind::Added, None, Some(sv))
+                        }
+                        _ => {}
+                    }
+                    path.truncate(len);
+                }
+            }
+            (Value::Array(pa), Value::Array(sa)) => {
+                for i in 0..pa.len().max(sa.len()) {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&i.to_string());
+                    match (pa.get(i), sa.get(i)) {
+                        (Some(pv), Some(sv)) => self.walk(pv, sv, path, c),
+                        (Some(pv), None) if !self.ignored(path) => {
+                            self.push(c, path, DiffKind::Removed, Some(pv), None)
+                        }
+                        (None, Some(sv)) if !self.ignored(path) => {
+                            self.push(c, path, DiffKind::Added, None, Some(sv))
+                        }
+                        _ => {}
+                    }
+                    path.truncate(len);
+                }
+            }
+            (Value::Number(a), Value::Number(b)) => {
+                if !self.numbers_equal(a, b) {
+                    self.push(c, path, DiffKind::Changed, Some(p), Some(s));
+                }
+            }
+            _ if std::mem::discriminant(p) != std::mem::discriminant(s) => {
+                self.push(c, path, DiffKind::TypeChanged, Some(p), Some(s));
+            }
+            _ => {
+                if p != s {
+                    self.push(c, path, DiffKind::Changed, Some(p), Some(s));
+                }
+            }
+        }
+    }
+
+    fn numbers_equal(&self, a: &serde_json::Number, b: &serde_json::Number) -> bool {
+        if a == b {
+            return true;
+        }
+        match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => {
+                let d = (x - y).abs();
+                d <= self.abs_tol || d <= self.rel_tol * x.abs().max(y.abs())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// JSON-pointer escaping (RFC 6901).
+fn push_escaped(path: &mut String, key: &str) {
+    for ch in key.chars() {
+        match ch {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
+fn header_text(h: &HeaderMap, name: &HeaderName) -> Option<String> {
+    let vals: Vec<String> = h
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    if vals.is_empty() {
+        None
+    } else {
+        Some(vals.join(", "))
+    }
+}
+
+fn render(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() <= SHOWN_CHARS {
+        s
+    } else {
+        let cut: String = s.chars().take(SHOWN_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+fn short_hash(b: &[u8]) -> String {
+    blake3::hash(b).to_hex()[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn cmp(ignore: &[&str], tol: f64) -> Comparator {
+        Comparator::new(
+            &["content-type".into()],
+            &ignore.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            tol,
+            0.0,
+        )
+    }
+
+    fn diff(c: &Comparator, p: Value, s: Value) -> Comparison {
+        let h = HeaderMap::new();
+        c.compare(200, &h, BodyView::Json(&p), 200, &h, BodyView::Json(&s))
+    }
+
+    #[test]
+    fn structural_diff_by_path() {
+        let c = cmp(&[], 0.0);
+        let r = diff(
+            &c,
+            json!({"items": [{"price": 10, "name": "a"}], "total": 1, "gone": true}),
+            json!({"items": [{"price": 11, "name": "a"}, {"price": 1}], "total": "1", "extra": null}),
+        );
+        let paths: Vec<(&str, DiffKind)> =
+            r.body.iter().map(|d| (d.path.as_str(), d.kind)).collect();
+        assert_eq!(
+            paths,
+            vec![
+                ("/extra", DiffKind::Added),
+                ("/gone", DiffKind::Removed),
+                ("/items/0/price", DiffKind::Changed),
+                ("/items/1", DiffKind::Added),
+                ("/total", DiffKind::TypeChanged),
+            ]
+        );
+        assert_eq!(r.body_diff_count, 5);
+        assert!(!r.matches());
+    }
+
+    #[test]
+    fn ignore_rules_and_tolerance() {
+        let c = cmp(&["/meta/**", "**/request_id"], 0.01);
+        let r = diff(
+            &c,
+            json!({"meta": {"host": "a"}, "x": {"request_id": 1}, "price": 10.0}),
+            json!({"meta": {"host": "b", "new": 1}, "x": {"request_id": 2}, "price": 10.005}),
+        );
+        assert!(r.matches(), "{r:?}");
+        let strict = cmp(&[], 0.0);
+        assert_eq!(
+            diff(&strict, json!({"price": 10.0}), json!({"price": 10.005})).body_diff_count,
+            1
+        );
+        let rel = Comparator::new(&[], &[], 0.0, 0.01);
+        assert!(diff(&rel, json!([1000.0]), json!([1005.0])).matches());
+        assert!(!diff(&rel, json!([1000.0]), json!([1020.0])).matches());
+    }
+
+    #[test]
+    fn escaped_keys_and_status_and_headers() {
+        let c = cmp(&["/a~1b"], 0.0);
+        assert!(diff(&c, json!({"a/b": 1}), json!({"a/b": 2})).matches());
+        let mut ph = HeaderMap::new();
+        ph.insert("content-type", "application/json".parse().unwrap());
+        let sh = HeaderMap::new();
+        let r = c.compare(
+            200,
+            &ph,
+            BodyView::Bytes(b"x"),
+            500,
+            &sh,
+            BodyView::Bytes(b"x"),
+        );
+        assert_eq!(r.status, Some((200, 500)));
+        assert_eq!(
+            r.headers,
+            vec![("content-type".into(), Some("application/json".into()), None)]
+        );
+        assert!(!r.body_differs());
+        let r = c.compare(
+            200,
+            &ph,
+            BodyView::Bytes(b"x"),
+            200,
+            &ph,
+            BodyView::Bytes(b"y"),
+        );
+        assert!(r.body_differs());
+        let r = c.compare(
+            200,
+            &ph,
+            BodyView::Unavailable,
+            200,
+            &ph,
+            BodyView::Bytes(b"y"),
+        );
+        assert!(r.body_skipped && r.matches());
+    }
+
+    #[test]
+    fn kept_diffs_are_bounded_but_all_counted() {
+        let c = cmp(&[], 0.0);
+        let p = Value::Array((0..100).map(|i| json!(i)).collect());
+        let s = Value::Array((0..100).map(|i| json!(i + 1)).collect());
+        let r = diff(&c, p, s);
+        assert_eq!(r.body_diff_count, 100);
+        assert_eq!(r.body.len(), KEPT_DIFFS);
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            "[a-z]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::hash_map("[a-z/~]{1,4}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn identical_documents_match_and_diffs_are_symmetric(a in arb_json(), b in arb_json()) {
+            let c = cmp(&[], 0.0);
+            prop_assert!(diff(&c, a.clone(), a.clone()).matches());
+            let ab = diff(&c, a.clone(), b.clone());
+            let ba = diff(&c, b, a);
+            prop_assert_eq!(ab.body_diff_count, ba.body_diff_count);
+        }
+    }
+}

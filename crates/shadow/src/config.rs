@@ -1,0 +1,614 @@
+//! `shadow.toml`: every setting of the proxy, with defaults, documented in docs/shadow.md.
+//! Command-line flags override the file; [`ShadowConfig::validate`] runs after both.
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use prodlike_mask::{HttpMaskRules, JsonRule, QueryRule};
+use prodlike_net::Target;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+use crate::units::{de_bytes, de_duration};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShadowConfig {
+    /// Address clients connect to, e.g. `0.0.0.0:8080`.
+    pub listen: String,
+    /// Address of the admin server (`/metrics`, `/healthz`, `/api/divergence`, dashboard at
+    /// `/`). Empty disables it.
+    pub admin: String,
+    /// Worker threads serving production traffic; 0 means one per core. Mirroring, comparison
+    /// and the admin server run on their own thread so they never take production's.
+    pub workers: usize,
+    /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+    #[serde(deserialize_with = "de_duration")]
+    pub drain_timeout: Duration,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 through ALPN) with this certificate.
+    pub tls: Option<ListenerTls>,
+    pub production: ProductionConfig,
+    pub mirror: MirrorConfig,
+    /// Per-route overrides, first match wins.
+    #[serde(rename = "route")]
+    pub routes: Vec<RouteRule>,
+    pub normalise: NormaliseConfig,
+    pub mask: MaskConfig,
+    pub compare: CompareConfig,
+    pub capture: CaptureConfig,
+}
+
+impl Default for ShadowConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            admin: "127.0.0.1:9090".into(),
+            workers: 0,
+            drain_timeout: Duration::from_secs(30),
+            tls: None,
+            production: ProductionConfig::default(),
+            mirror: MirrorConfig::default(),
+            routes: Vec::new(),
+            normalise: NormaliseConfig::default(),
+            mask: MaskConfig::default(),
+            compare: CompareConfig::default(),
+            capture: CaptureConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerTls {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProductionConfig {
+    /// Production upstreams, served round-robin: `http://host:port` or `https://…`.
+    pub upstreams: Vec<String>,
+    /// Time allowed to open a connection to an upstream.
+    #[serde(deserialize_with = "de_duration")]
+    pub connect_timeout: Duration,
+    /// Time allowed from sending a request until the response headers arrive; 504 after it.
+    #[serde(deserialize_with = "de_duration")]
+    pub response_timeout: Duration,
+    /// Idle keep-alive connections are closed after this long.
+    #[serde(deserialize_with = "de_duration")]
+    pub pool_idle_timeout: Duration,
+    /// Idle keep-alive connections kept per upstream.
+    pub pool_max_idle_per_host: usize,
+    /// Extra CA certificates (PEM) for `https://` upstreams, besides the system store.
+    pub ca_file: Option<PathBuf>,
+    /// Send the client's Host header upstream (true), or the upstream's own host (false).
+    pub preserve_host: bool,
+    /// Passive health checking.
+    pub health: HealthConfig,
+}
+
+impl Default for ProductionConfig {
+    fn default() -> Self {
+        Self {
+            upstreams: Vec::new(),
+            connect_timeout: Duration::from_secs(2),
+            response_timeout: Duration::from_secs(30),
+            pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 1024,
+            ca_file: None,
+            preserve_host: true,
+            health: HealthConfig::default(),
+        }
+    }
+}
+
+/// An upstream that fails this many times in a row (connect error, timeout, 502/503/504) is
+/// taken out of rotation for `ejection_time`. When every upstream is ejected, they are all
+/// used anyway: a degraded answer beats none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    pub consecutive_failures: u32,
+    #[serde(deserialize_with = "de_duration")]
+    pub ejection_time: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            consecutive_failures: 5,
+            ejection_time: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MirrorConfig {
+    /// Staging URL. Without it, prodlike shadow is a plain reverse proxy (it still captures
+    /// sampled traffic when `capture.path` is set).
+    pub staging: Option<String>,
+    /// Share of requests copied, 0.0 to 1.0.
+    pub sample: f64,
+    /// Methods mirrored by default; others only where a `[[route]]` opts in.
+    pub methods: Vec<String>,
+    /// Copies waiting to be sent; further copies are dropped (reason `queue_full`).
+    pub queue_capacity: usize,
+    /// Bytes of request bodies the queue may hold; further copies are dropped.
+    #[serde(deserialize_with = "de_bytes")]
+    pub queue_max_bytes: u64,
+    /// Copies in flight to staging at once.
+    pub concurrency: usize,
+    /// Time allowed for a whole copy: connect, send, response and body.
+    #[serde(deserialize_with = "de_duration")]
+    pub timeout: Duration,
+    #[serde(deserialize_with = "de_duration")]
+    pub connect_timeout: Duration,
+    /// Request bodies up to this size are copied; larger ones reach production untouched and
+    /// are not mirrored (reason `body_too_large`).
+    #[serde(deserialize_with = "de_bytes")]
+    pub max_body: u64,
+    /// Host header sent to staging; empty keeps the client's.
+    pub host: String,
+    /// Extra CA certificates (PEM) for an `https://` staging.
+    pub ca_file: Option<PathBuf>,
+    /// Headers removed from copies (case-insensitive).
+    pub drop_headers: Vec<String>,
+    /// Headers set on copies (after dropping), e.g. a staging credential.
+    pub set_headers: BTreeMap<String, String>,
+    /// Sticky sampling; absent means each request is sampled independently.
+    pub sticky: Option<StickyConfig>,
+    /// Stop sending copies for a while when staging keeps failing.
+    pub circuit: CircuitConfig,
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        Self {
+            staging: None,
+            sample: 1.0,
+            methods: vec!["GET".into(), "HEAD".into(), "OPTIONS".into()],
+            queue_capacity: 1024,
+            queue_max_bytes: 64 << 20,
+            concurrency: 64,
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
+            max_body: 1 << 20,
+            host: String::new(),
+            ca_file: None,
+            drop_headers: vec!["authorization".into(), "cookie".into()],
+            set_headers: BTreeMap::new(),
+            sticky: None,
+            circuit: CircuitConfig::default(),
+        }
+    }
+}
+
+/// Sample by a key so that a user's whole session is mirrored or none of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StickyConfig {
+    /// `header:NAME`, `cookie:NAME` or `client_ip`.
+    pub key: String,
+    /// Seed of the key hash. Proxies running side by side must share it to agree.
+    #[serde(default = "default_seed")]
+    pub seed: String,
+    /// What to do with requests that lack the key: `random` (sample them independently) or
+    /// `skip` (never mirror them).
+    #[serde(default = "default_missing")]
+    pub missing_key: String,
+}
+
+fn default_seed() -> String {
+    "prodlike".into()
+}
+
+fn default_missing() -> String {
+    "random".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitConfig {
+    /// Consecutive staging failures (connect errors, timeouts) that open the circuit; 0 never.
+    pub consecutive_failures: u32,
+    /// How long copies are dropped (reason `circuit_open`) before one is tried again.
+    #[serde(deserialize_with = "de_duration")]
+    pub open_for: Duration,
+}
+
+impl Default for CircuitConfig {
+    fn default() -> Self {
+        Self {
+            consecutive_failures: 20,
+            open_for: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Overrides for the routes a pattern matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    /// Path prefix (`/api/`) or glob (`/api/*/orders/**`; `*` one segment, `**` any number).
+    #[serde(rename = "match")]
+    pub pattern: String,
+    /// `false` never mirrors these routes.
+    #[serde(default = "yes")]
+    pub mirror: bool,
+    /// Methods mirrored on these routes, replacing `mirror.methods` (opt in to POST here).
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// Sample rate on these routes, replacing `mirror.sample`.
+    #[serde(default)]
+    pub sample: Option<f64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How request paths are grouped into routes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NormaliseConfig {
+    /// Explicit templates tried first, e.g. `/users/{id}/orders/{order}`.
+    pub templates: Vec<String>,
+    /// Distinct routes tracked; the rest are grouped as `{other}` so memory and metric
+    /// cardinality stay bounded.
+    pub max_routes: usize,
+}
+
+impl Default for NormaliseConfig {
+    fn default() -> Self {
+        Self {
+            templates: Vec::new(),
+            max_routes: 500,
+        }
+    }
+}
+
+/// Masking of copies, captures and diff examples, with the `prodlike-mask` engine; rule
+/// syntax in docs/masking.md:
+///
+/// ```toml
+/// [mask]
+/// key_env = "PRODLIKE_MASK_KEY"
+/// [[mask.json]]
+/// key = "email"
+/// transform = "email"
+/// [[mask.query]]
+/// param = "token"
+/// transform = "hash"
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaskConfig {
+    /// Environment variable holding the mask key (at least 16 bytes). Data masked with the same
+    /// key by `prodlike data` masks to the same values, so staging's data and copies agree.
+    pub key_env: String,
+    /// Rules for JSON bodies (and form bodies' fields), by key name anywhere or pointer glob.
+    pub json: Vec<JsonRule>,
+    /// Rules for query-string parameters.
+    pub query: Vec<QueryRule>,
+}
+
+impl Default for MaskConfig {
+    fn default() -> Self {
+        Self {
+            key_env: prodlike_mask::DEFAULT_KEY_ENV.into(),
+            json: Vec::new(),
+            query: Vec::new(),
+        }
+    }
+}
+
+impl MaskConfig {
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty() && self.query.is_empty()
+    }
+
+    pub fn rules(&self) -> HttpMaskRules {
+        HttpMaskRules {
+            json: self.json.clone(),
+            query: self.query.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompareConfig {
+    /// Response headers compared besides status and body.
+    pub headers: Vec<String>,
+    /// JSON-pointer globs ignored in body comparison (`/meta/**`, `**/request_id`).
+    pub ignore: Vec<String>,
+    /// Numbers equal within this absolute difference…
+    pub numeric_tolerance: f64,
+    /// …or within this fraction of the larger magnitude.
+    pub numeric_relative_tolerance: f64,
+    /// Response bodies larger than this are compared by status and headers only.
+    #[serde(deserialize_with = "de_bytes")]
+    pub max_body: u64,
+    /// Example diffs kept per route (the newest).
+    pub examples_per_route: usize,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        Self {
+            headers: vec!["content-type".into()],
+            ignore: Vec::new(),
+            numeric_tolerance: 0.0,
+            numeric_relative_tolerance: 0.0,
+            max_body: 1 << 20,
+            examples_per_route: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// Capture file (docs/capture-format.md); empty disables capture.
+    pub path: Option<PathBuf>,
+    /// Rotate the file when it reaches this size.
+    #[serde(deserialize_with = "de_bytes")]
+    pub max_file_size: u64,
+    /// Rotated files kept; 0 keeps all.
+    pub max_files: usize,
+    /// Body bytes kept per message.
+    #[serde(deserialize_with = "de_bytes")]
+    pub max_body: u64,
+    /// Records waiting for the disk; further records are dropped and counted.
+    pub queue: usize,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self {
+            path: None,
+            max_file_size: 256 << 20,
+            max_files: 10,
+            max_body: 64 << 10,
+            queue: 4096,
+        }
+    }
+}
+
+impl ShadowConfig {
+    /// Reads a TOML file. Errors name the file, the line and the field.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Parses TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            ConfigError::Parse {
+                origin: origin.to_string(),
+                line,
+                message: e.message().to_string(),
+            }
+        })
+    }
+
+    /// Checks every field that parsing cannot, naming the field and the fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &str, problem: String| {
+            Err(ConfigError::Invalid {
+                field: field.to_string(),
+                problem,
+            })
+        };
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return bad(
+                "listen",
+                format!(
+                    "`{}` is not an address; write e.g. 0.0.0.0:8080",
+                    self.listen
+                ),
+            );
+        }
+        if !self.admin.is_empty() && self.admin.parse::<SocketAddr>().is_err() {
+            return bad(
+                "admin",
+                format!(
+                    "`{}` is not an address; write e.g. 127.0.0.1:9090, or \"\" to disable",
+                    self.admin
+                ),
+            );
+        }
+        if self.production.upstreams.is_empty() {
+            return bad("production.upstreams", "no production upstream; give --production URL or production.upstreams = [\"http://host:port\"]".into());
+        }
+        for (i, u) in self.production.upstreams.iter().enumerate() {
+            if let Err(e) = Target::parse(u) {
+                return bad(&format!("production.upstreams[{i}]"), e.to_string());
+            }
+        }
+        if let Some(s) = &self.mirror.staging
+            && let Err(e) = Target::parse(s)
+        {
+            return bad("mirror.staging", e.to_string());
+        }
+        if !(0.0..=1.0).contains(&self.mirror.sample) || self.mirror.sample.is_nan() {
+            return bad(
+                "mirror.sample",
+                format!(
+                    "{} is not a fraction; use 0.0 to 1.0 (0.05 mirrors 5%)",
+                    self.mirror.sample
+                ),
+            );
+        }
+        for (field, d) in [
+            (
+                "production.connect_timeout",
+                self.production.connect_timeout,
+            ),
+            (
+                "production.response_timeout",
+                self.production.response_timeout,
+            ),
+            ("mirror.timeout", self.mirror.timeout),
+            ("mirror.connect_timeout", self.mirror.connect_timeout),
+        ] {
+            if d.is_zero() {
+                return bad(field, "must be longer than 0; write e.g. 2s".into());
+            }
+        }
+        for (field, n) in [
+            ("mirror.queue_capacity", self.mirror.queue_capacity),
+            ("mirror.concurrency", self.mirror.concurrency),
+            ("normalise.max_routes", self.normalise.max_routes),
+            ("capture.queue", self.capture.queue),
+        ] {
+            if n == 0 {
+                return bad(field, "must be at least 1".into());
+            }
+        }
+        validate_methods("mirror.methods", &self.mirror.methods)?;
+        for (i, r) in self.routes.iter().enumerate() {
+            if let Err(e) = crate::glob::PathPattern::parse(&r.pattern) {
+                return bad(&format!("route[{i}].match"), e);
+            }
+            if let Some(m) = &r.methods {
+                validate_methods(&format!("route[{i}].methods"), m)?;
+            }
+            if let Some(s) = r.sample
+                && (!(0.0..=1.0).contains(&s) || s.is_nan())
+            {
+                return bad(
+                    &format!("route[{i}].sample"),
+                    format!("{s} is not a fraction; use 0.0 to 1.0"),
+                );
+            }
+        }
+        if let Some(sticky) = &self.mirror.sticky {
+            if let Err(e) = crate::sampler::StickyKey::parse(&sticky.key) {
+                return bad("mirror.sticky.key", e);
+            }
+            if sticky.missing_key != "random" && sticky.missing_key != "skip" {
+                return bad(
+                    "mirror.sticky.missing_key",
+                    format!("`{}` is not `random` or `skip`", sticky.missing_key),
+                );
+            }
+        }
+        for (name, value) in &self.mirror.set_headers {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return bad(
+                    &format!("mirror.set_headers.{name}"),
+                    "is not a valid header name".into(),
+                );
+            }
+            if http::HeaderValue::from_str(value).is_err() {
+                return bad(
+                    &format!("mirror.set_headers.{name}"),
+                    "value is not a valid header value".into(),
+                );
+            }
+        }
+        for (i, h) in self.mirror.drop_headers.iter().enumerate() {
+            if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return bad(
+                    &format!("mirror.drop_headers[{i}]"),
+                    format!("`{h}` is not a valid header name"),
+                );
+            }
+        }
+        if !self.mirror.host.is_empty() && http::HeaderValue::from_str(&self.mirror.host).is_err() {
+            return bad(
+                "mirror.host",
+                format!("`{}` is not a valid Host value", self.mirror.host),
+            );
+        }
+        for (i, t) in self.normalise.templates.iter().enumerate() {
+            if !t.starts_with('/') {
+                return bad(
+                    &format!("normalise.templates[{i}]"),
+                    format!("`{t}` must start with /"),
+                );
+            }
+        }
+        for (i, p) in self.compare.ignore.iter().enumerate() {
+            if !(p.starts_with('/') || p.starts_with("**")) {
+                return bad(
+                    &format!("compare.ignore[{i}]"),
+                    format!(
+                        "`{p}` is not a JSON-pointer glob; write e.g. /meta/** or **/request_id"
+                    ),
+                );
+            }
+        }
+        if self.compare.numeric_tolerance < 0.0 || self.compare.numeric_tolerance.is_nan() {
+            return bad("compare.numeric_tolerance", "must be 0 or more".into());
+        }
+        if self.compare.numeric_relative_tolerance < 0.0
+            || self.compare.numeric_relative_tolerance.is_nan()
+        {
+            return bad(
+                "compare.numeric_relative_tolerance",
+                "must be 0 or more".into(),
+            );
+        }
+        if let Err(e) = self.mask.rules().validate() {
+            return Err(ConfigError::Invalid {
+                field: format!("mask.{}", e.field),
+                problem: e.message,
+            });
+        }
+        if self.mask.key_env.is_empty() && !self.mask.is_empty() {
+            return bad(
+                "mask.key_env",
+                "masking is configured but no key variable is named".into(),
+            );
+        }
+        if let Some(tls) = &self.tls {
+            for (field, p) in [("tls.cert", &tls.cert), ("tls.key", &tls.key)] {
+                if !p.is_file() {
+                    return bad(
+                        field,
+                        format!("{} does not exist or is not a file", p.display()),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Worker threads to start for production.
+    pub fn effective_workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }
+    }
+}
+
+fn validate_methods(field: &str, methods: &[String]) -> Result<(), ConfigError> {
+    for (i, m) in methods.iter().enumerate() {
+        if m.is_empty() || http::Method::from_bytes(m.to_ascii_uppercase().as_bytes()).is_err() {
+            return Err(ConfigError::Invalid {
+                field: format!("{field}[{i}]"),
+                problem: format!("`{m}` is not an HTTP method"),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A configuration problem, naming the file, line or field and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Parse {
+        origin: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("config field `{field}`: {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+/// Why the proxy could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ShadowError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error(
+        "production upstream {upstream} cannot be reached: {reason} (start it first, or pass --skip-upstream-check)"
+    )]
+    UpstreamUnreachable { upstream: String, reason: String },
+    #[error("TLS: {0}")]
+    Tls(#[from] prodlike_net::TlsError),
+    #[error("mask key: {0}")]
+    MaskKey(String),
+    #[error("capture: {0}")]
+    Capture(#[from] prodlike_capture::WriteError),
+    #[error("could not start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("could not write the result: {0}")]
+    Result(#[from] prodlike_report::ResultWriteError),
+}
+
+/// Human explanation of a bind failure, with the usual fixes.
+pub(crate) fn bind_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "the port is already in use; stop the other process or pick another port".into()
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "this machine has no such address; use 0.0.0.0 or one of its own addresses".into()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied; ports below 1024 need privileges".into()
+        }
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,195 @@
+//! Prometheus metrics of the proxy. Families are registered once; per-route handles are
+//! created once per route (see `routes.rs`) so a request only touches atomics.
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Latency buckets in seconds: sub-millisecond proxies to multi-second stalls.
+const LATENCY_BUCKETS: [f64; 16] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub env: String,
+    pub route: String,
+    pub status_class: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EnvRouteLabels {
+    pub env: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ComparisonLabels {
+    pub route: String,
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DiffLabels {
+    pub route: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UpstreamLabels {
+    pub upstream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UpstreamErrorLabels {
+    pub upstream: String,
+    pub kind: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub duration: Family<EnvRouteLabels, Histogram, fn() -> Histogram>,
+    pub mirrored: Counter,
+    pub dropped: Family<ReasonLabels, Counter>,
+    pub comparisons: Family<ComparisonLabels, Counter>,
+    pub diffs: Family<DiffLabels, Counter>,
+    pub queue_depth: Gauge,
+    pub queue_capacity: Gauge,
+    pub inflight: Gauge,
+    pub upstream_errors: Family<UpstreamErrorLabels, Counter>,
+    pub upstream_ejected: Family<UpstreamLabels, Gauge>,
+    pub capture_records: Counter,
+    pub capture_dropped: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("prodlike_shadow");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests answered, by environment (production, staging), route and status class",
+            requests.clone(),
+        );
+        let duration = Family::<EnvRouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time to response headers (production) or to the whole response (staging copies), by environment and route",
+            duration.clone(),
+        );
+        let mirrored = Counter::default();
+        registry.register("mirror_sent", "Copies sent to staging", mirrored.clone());
+        let dropped = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "mirror_dropped",
+            "Sampled copies not sent or not answered, by reason",
+            dropped.clone(),
+        );
+        let comparisons = Family::<ComparisonLabels, Counter>::default();
+        registry.register(
+            "comparisons",
+            "Production/staging response comparisons by route and result (match, mismatch)",
+            comparisons.clone(),
+        );
+        let diffs = Family::<DiffLabels, Counter>::default();
+        registry.register(
+            "diffs",
+            "Mismatching comparisons by route and what differed (status, header, body)",
+            diffs.clone(),
+        );
+        let queue_depth = Gauge::default();
+        registry.register(
+            "mirror_queue_depth",
+            "Copies waiting to be sent",
+            queue_depth.clone(),
+        );
+        let queue_capacity = Gauge::default();
+        registry.register(
+            "mirror_queue_capacity",
+            "Size of the copy queue",
+            queue_capacity.clone(),
+        );
+        let inflight = Gauge::default();
+        registry.register(
+            "mirror_inflight",
+            "Copies being sent to staging now",
+            inflight.clone(),
+        );
+        let upstream_errors = Family::<UpstreamErrorLabels, Counter>::default();
+        registry.register(
+            "upstream_errors",
+            "Production upstream failures by upstream and kind (connect, timeout, protocol)",
+            upstream_errors.clone(),
+        );
+        let upstream_ejected = Family::<UpstreamLabels, Gauge>::default();
+        registry.register(
+            "upstream_ejected",
+            "1 while a production upstream is ejected by passive health checking",
+            upstream_ejected.clone(),
+        );
+        let capture_records = Counter::default();
+        registry.register(
+            "capture_records",
+            "Exchanges written to the capture",
+            capture_records.clone(),
+        );
+        let capture_dropped = Counter::default();
+        registry.register(
+            "capture_dropped",
+            "Exchanges not captured because the writer fell behind",
+            capture_dropped.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            duration,
+            mirrored,
+            dropped,
+            comparisons,
+            diffs,
+            queue_depth,
+            queue_capacity,
+            inflight,
+            upstream_errors,
+            upstream_ejected,
+            capture_records,
+            capture_dropped,
+        }
+    }
+
+    pub fn drop_counter(&self, reason: &str) -> Counter {
+        self.dropped
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_string(),
+            })
+            .clone()
+    }
+
+    /// Prometheus text exposition (version 0.0.4), which every Prometheus and promtool read.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(16 * 1024);
+        // Formatting into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode_registry(&mut out, &self.registry);
+        out
+    }
+}

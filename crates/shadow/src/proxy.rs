@@ -1,0 +1,308 @@
+//! The production path: route, sample, forward, stream back. Mirroring touches this path only
+//! through non-blocking calls (`MirrorQueue::decide`/`reserve`, oneshot sends), so whatever
+//! staging does, production's requests and responses flow as they would without it.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode, Version};
+use http_body::Body as _;
+use http_body_util::{Either, Empty, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use prodlike_net::HttpsConnector;
+use prometheus_client::metrics::counter::Counter;
+use tokio::sync::oneshot;
+
+use crate::body::{ProdHead, ProdOutcome, TeeBody};
+use crate::headers::{add_forwarded, remove_hop_by_hop};
+use crate::metrics::{Metrics, UpstreamErrorLabels};
+use crate::mirror::{JobBody, MirrorQueue};
+use crate::routes::RouteTable;
+use crate::sampler::Decision;
+use crate::upstream::{Upstream, Upstreams};
+
+/// Body of responses to clients: production's, streamed, or one we generated (502/504).
+pub type ProxyBody = Either<TeeBody<Incoming>, Full<Bytes>>;
+
+/// Body of requests to production: the client's, streamed, or empty for a retry.
+type UpstreamBody = Either<TeeBody<Incoming>, Empty<Bytes>>;
+
+pub struct ProxySettings {
+    pub connector: HttpsConnector,
+    pub response_timeout: Duration,
+    pub pool_idle_timeout: Duration,
+    pub pool_max_idle_per_host: usize,
+    pub preserve_host: bool,
+    pub https_listener: bool,
+    /// Body bytes of production's response collected for comparison.
+    pub compare_max_body: u64,
+}
+
+pub struct Proxy {
+    client: Client<HttpsConnector, UpstreamBody>,
+    upstreams: Upstreams,
+    routes: Arc<RouteTable>,
+    mirror: Option<MirrorQueue>,
+    metrics: Arc<Metrics>,
+    response_timeout: Duration,
+    preserve_host: bool,
+    proto: &'static str,
+    compare_max_body: u64,
+    error_counters: Vec<[Counter; 3]>,
+}
+
+#[derive(Clone, Copy)]
+enum UpstreamError {
+    Connect = 0,
+    Timeout = 1,
+    Protocol = 2,
+}
+
+impl Proxy {
+    pub fn new(
+        settings: ProxySettings,
+        upstreams: Upstreams,
+        routes: Arc<RouteTable>,
+        mirror: Option<MirrorQueue>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(settings.pool_idle_timeout)
+            .pool_max_idle_per_host(settings.pool_max_idle_per_host)
+            .build(settings.connector);
+        let error_counters = upstreams
+            .all()
+            .iter()
+            .map(|u| {
+                ["connect", "timeout", "protocol"].map(|kind| {
+                    metrics
+                        .upstream_errors
+                        .get_or_create(&UpstreamErrorLabels {
+                            upstream: u.label().to_string(),
+                            kind: kind.to_string(),
+                        })
+                        .clone()
+                })
+            })
+            .collect();
+        Self {
+            client,
+            upstreams,
+            routes,
+            mirror,
+            metrics,
+            response_timeout: settings.response_timeout,
+            preserve_host: settings.preserve_host,
+            proto: if settings.https_listener {
+                "https"
+            } else {
+                "http"
+            },
+            compare_max_body: settings.compare_max_body,
+            error_counters,
+        }
+    }
+
+    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<ProxyBody> {
+        let arrived = Instant::now();
+        let (mut parts, body) = req.into_parts();
+        let route = self.routes.entry_for(parts.uri.path());
+        route
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+
+        let original_host: Option<HeaderValue> =
+            parts.headers.get(header::HOST).cloned().or_else(|| {
+                parts
+                    .uri
+                    .authority()
+                    .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            });
+        remove_hop_by_hop(&mut parts.headers);
+        add_forwarded(
+            &mut parts.headers,
+            peer.ip(),
+            self.proto,
+            original_host.as_ref(),
+        );
+
+        // Sampling and hand-over to the mirror: all non-blocking.
+        let mut prod_tx: Option<oneshot::Sender<ProdOutcome>> = None;
+        let has_body = !body.is_end_stream();
+        let body = match &self.mirror {
+            Some(mirror) if mirror.decide(&parts, peer.ip()) == Decision::Mirror => {
+                let length = if has_body {
+                    body.size_hint().exact()
+                } else {
+                    Some(0)
+                };
+                match mirror.reserve(length) {
+                    Ok(slot) => {
+                        let (ptx, prx) = oneshot::channel();
+                        prod_tx = Some(ptx);
+                        let (job_body, upstream_body) = if has_body {
+                            let (btx, brx) = oneshot::channel();
+                            (
+                                JobBody::Pending(brx),
+                                TeeBody::request(body, mirror.max_body(), btx),
+                            )
+                        } else {
+                            (JobBody::Empty, TeeBody::passthrough(body))
+                        };
+                        slot.send(route.clone(), &parts, parts.headers.clone(), job_body, prx);
+                        upstream_body
+                    }
+                    Err(_) => TeeBody::passthrough(body),
+                }
+            }
+            _ => TeeBody::passthrough(body),
+        };
+
+        // A request without a body can be retried on another upstream when the connection
+        // could not even be opened: the first upstream never saw it.
+        let retry_parts = (!has_body && self.upstreams.all().len() > 1).then(|| parts.clone());
+        let upstream = self.upstreams.pick(None);
+        let mut outcome = self
+            .forward(&upstream, parts, Either::Left(body), original_host.as_ref())
+            .await;
+        if let (Err(UpstreamError::Connect), Some(parts)) = (&outcome, retry_parts) {
+            let second = self.upstreams.pick(Some(&upstream));
+            if !Arc::ptr_eq(&second, &upstream) {
+                outcome = self
+                    .forward(
+                        &second,
+                        parts,
+                        Either::Right(Empty::new()),
+                        original_host.as_ref(),
+                    )
+                    .await;
+            }
+        }
+
+        let response = match outcome {
+            Ok(resp) => {
+                let (mut head, incoming) = resp.into_parts();
+                remove_hop_by_hop(&mut head.headers);
+                let status = head.status.as_u16();
+                let body = match prod_tx {
+                    Some(tx) => TeeBody::response(
+                        incoming,
+                        self.compare_max_body,
+                        ProdHead {
+                            status,
+                            headers: head.headers.clone(),
+                        },
+                        arrived,
+                        tx,
+                    ),
+                    None => TeeBody::passthrough(incoming),
+                };
+                Response::from_parts(head, Either::Left(body))
+            }
+            Err(kind) => {
+                let (status, text, reason) = match kind {
+                    UpstreamError::Timeout => (
+                        StatusCode::GATEWAY_TIMEOUT,
+                        format!(
+                            "504 Gateway Timeout: the production upstream did not answer within {:?} (production.response_timeout)\n",
+                            self.response_timeout
+                        ),
+                        "production_timeout",
+                    ),
+                    UpstreamError::Connect => (
+                        StatusCode::BAD_GATEWAY,
+                        "502 Bad Gateway: no production upstream accepted the connection\n".to_string(),
+                        "production_connect",
+                    ),
+                    UpstreamError::Protocol => (
+                        StatusCode::BAD_GATEWAY,
+                        "502 Bad Gateway: the production upstream closed the connection or sent an invalid response\n"
+                            .to_string(),
+                        "production_protocol",
+                    ),
+                };
+                if let Some(tx) = prod_tx {
+                    let _ = tx.send(ProdOutcome::Failed {
+                        status: status.as_u16(),
+                        reason: reason.to_string(),
+                    });
+                }
+                let mut r = Response::new(Either::Right(Full::new(Bytes::from(text))));
+                *r.status_mut() = status;
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                r.headers_mut()
+                    .insert("x-prodlike-error", HeaderValue::from_static(reason));
+                r
+            }
+        };
+        route
+            .production
+            .record(&self.metrics, response.status().as_u16(), arrived.elapsed());
+        response
+    }
+
+    async fn forward(
+        &self,
+        upstream: &Arc<Upstream>,
+        mut parts: http::request::Parts,
+        body: UpstreamBody,
+        original_host: Option<&HeaderValue>,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        parts.uri = match upstream.target.uri_with(parts.uri.path_and_query()) {
+            Ok(u) => u,
+            Err(_) => return Err(UpstreamError::Protocol),
+        };
+        if self.preserve_host {
+            if let Some(h) = original_host {
+                parts.headers.insert(header::HOST, h.clone());
+            }
+        } else {
+            parts.headers.remove(header::HOST);
+        }
+        // The client picks the upstream protocol (ALPN for https); the request's own version
+        // is the client's and means nothing upstream.
+        parts.version = Version::HTTP_11;
+        let req = Request::from_parts(parts, body);
+        let index = self
+            .upstreams
+            .all()
+            .iter()
+            .position(|u| Arc::ptr_eq(u, upstream))
+            .unwrap_or(0);
+        let result = match tokio::time::timeout(self.response_timeout, self.client.request(req))
+            .await
+        {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) if e.is_connect() => {
+                tracing::warn!(upstream = upstream.label(), error = %e, "production upstream connect failed");
+                Err(UpstreamError::Connect)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(upstream = upstream.label(), error = %e, "production upstream failed");
+                Err(UpstreamError::Protocol)
+            }
+            Err(_) => Err(UpstreamError::Timeout),
+        };
+        match &result {
+            Ok(resp) if matches!(resp.status().as_u16(), 502..=504) => {
+                self.upstreams.failure(upstream)
+            }
+            Ok(_) => self.upstreams.success(upstream),
+            Err(kind) => {
+                if let Some(c) = self.error_counters.get(index) {
+                    c[*kind as usize].inc();
+                }
+                self.upstreams.failure(upstream);
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,218 @@
+//! The divergence report: served live at `/api/divergence`, written as the JSON result
+//! (schema `prodlike.shadow/1`, docs/results.md) and printed at the end of a run.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::divergence::RouteReport;
+use crate::metrics::{Metrics, UpstreamLabels};
+use crate::mirror::{DropCounters, DropReason};
+use crate::routes::RouteTable;
+
+pub const SCHEMA: &str = "prodlike.shadow/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamStatus {
+    pub url: String,
+    pub ejected: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Totals {
+    /// Production requests served.
+    pub requests: u64,
+    /// Copies sent to staging.
+    pub mirrored: u64,
+    pub compared: u64,
+    pub mismatched: u64,
+    /// mismatched / compared over all routes.
+    pub mismatch_rate: f64,
+    /// Sampled copies not sent or not answered, by reason (every reason listed, zeros too).
+    pub dropped: BTreeMap<String, u64>,
+    pub queue_depth: i64,
+    pub queue_capacity: i64,
+    pub inflight: i64,
+    pub capture_records: u64,
+    pub capture_dropped: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShadowReport {
+    pub uptime_s: f64,
+    pub production: Vec<UpstreamStatus>,
+    pub staging: Option<String>,
+    pub sample: f64,
+    pub totals: Totals,
+    /// Worst first: by mismatch rate, then by traffic.
+    pub routes: Vec<RouteReport>,
+}
+
+/// What the report is built from; shared by the admin server and the runner.
+pub struct ReportSource {
+    pub routes: Arc<RouteTable>,
+    pub metrics: Arc<Metrics>,
+    pub drops: Option<DropCounters>,
+    pub started: Instant,
+    pub production: Vec<String>,
+    pub staging: Option<String>,
+    pub sample: f64,
+}
+
+impl ReportSource {
+    pub fn report(&self) -> ShadowReport {
+        let mut routes: Vec<RouteReport> = self
+            .routes
+            .entries()
+            .iter()
+            .map(|e| e.with_divergence(|d| d.report(&e.name, e.requests.load(Ordering::Relaxed))))
+            .collect();
+        routes.sort_by(|a, b| {
+            b.mismatch_rate
+                .total_cmp(&a.mismatch_rate)
+                .then(b.requests.cmp(&a.requests))
+                .then(a.route.cmp(&b.route))
+        });
+        let mut t = Totals {
+            queue_depth: self.metrics.queue_depth.get(),
+            queue_capacity: self.metrics.queue_capacity.get(),
+            inflight: self.metrics.inflight.get(),
+            capture_records: self.metrics.capture_records.get(),
+            capture_dropped: self.metrics.capture_dropped.get(),
+            ..Totals::default()
+        };
+        for r in &routes {
+            t.requests += r.requests;
+            t.mirrored += r.mirrored;
+            t.compared += r.compared;
+            t.mismatched += r.mismatched;
+        }
+        t.mismatch_rate = if t.compared == 0 {
+            0.0
+        } else {
+            t.mismatched as f64 / t.compared as f64
+        };
+        if let Some(d) = &self.drops {
+            for r in DropReason::ALL {
+                t.dropped.insert(r.as_str().to_string(), d.get(r));
+            }
+        }
+        ShadowReport {
+            uptime_s: self.started.elapsed().as_secs_f64(),
+            production: self
+                .production
+                .iter()
+                .map(|u| UpstreamStatus {
+                    url: u.clone(),
+                    ejected: self
+                        .metrics
+                        .upstream_ejected
+                        .get_or_create(&UpstreamLabels {
+                            upstream: u.clone(),
+                        })
+                        .get()
+                        > 0,
+                })
+                .collect(),
+            staging: self.staging.clone(),
+            sample: self.sample,
+            totals: t,
+            routes,
+        }
+    }
+}
+
+impl ShadowReport {
+    /// A plain-text summary for terminals.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let t = &self.totals;
+        let _ = writeln!(
+            s,
+            "requests {}  mirrored {}  compared {}  mismatched {} ({:.1}%)",
+            t.requests,
+            t.mirrored,
+            t.compared,
+            t.mismatched,
+            t.mismatch_rate * 100.0
+        );
+        let drops: Vec<String> = t
+            .dropped
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if !drops.is_empty() {
+            let _ = writeln!(s, "copies dropped: {}", drops.join(", "));
+        }
+        let _ = writeln!(
+            s,
+            "\n{:<28} {:>8} {:>8} {:>9} {:>7} {:>22} {:>22}",
+            "route",
+            "requests",
+            "compared",
+            "mismatch",
+            "rate",
+            "prod p50/p99 ms",
+            "staging p50/p99 ms"
+        );
+        for r in &self.routes {
+            let _ = writeln!(
+                s,
+                "{:<28} {:>8} {:>8} {:>9} {:>6.1}% {:>22} {:>22}",
+                truncate(&r.route, 28),
+                r.requests,
+                r.compared,
+                r.mismatched,
+                r.mismatch_rate * 100.0,
+                format!(
+                    "{:.1} / {:.1}",
+                    r.production_latency_ms.p50_ms, r.production_latency_ms.p99_ms
+                ),
+                format!(
+                    "{:.1} / {:.1}",
+                    r.staging_latency_ms.p50_ms, r.staging_latency_ms.p99_ms
+                ),
+            );
+        }
+        for r in self.routes.iter().filter(|r| r.mismatched > 0) {
+            if let Some(ex) = r.examples.first() {
+                let _ = writeln!(
+                    s,
+                    "\n{} e.g. {} {} → production {}, staging {}",
+                    r.route, ex.method, ex.target, ex.production_status, ex.staging_status
+                );
+                for d in ex.body.iter().take(3) {
+                    let _ = writeln!(
+                        s,
+                        "    {} {:?}: {} → {}",
+                        d.path,
+                        d.kind,
+                        d.production.as_deref().unwrap_or("(absent)"),
+                        d.staging.as_deref().unwrap_or("(absent)")
+                    );
+                }
+                for (h, p, st) in ex.headers.iter().take(3) {
+                    let _ = writeln!(
+                        s,
+                        "    header {h}: {} → {}",
+                        p.as_deref().unwrap_or("(absent)"),
+                        st.as_deref().unwrap_or("(absent)")
+                    );
+                }
+            }
+        }
+        s
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}

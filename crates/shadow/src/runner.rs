@@ -1,0 +1,419 @@
+//! Starting and stopping the proxy. Production traffic runs on its own runtime (`workers`
+//! threads); mirroring, comparison and the admin server on a separate one-thread runtime, and
+//! the capture writer on a thread of its own: staging's troubles cannot take production's CPU
+//! time slices or its scheduler.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{HeaderName, HeaderValue};
+use prodlike_capture::RotationPolicy;
+use prodlike_mask::MaskKey;
+use prodlike_net::{ClientTlsOptions, Target, client_config, https_connector, server_config};
+use tokio::net::TcpListener;
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin;
+use crate::capture_writer::CaptureWriter;
+use crate::compare::Comparator;
+use crate::config::ShadowConfig;
+use crate::error::{ShadowError, bind_reason};
+use crate::masking::TrafficMasker;
+use crate::metrics::Metrics;
+use crate::mirror::{self, MirrorSettings, StagingSettings};
+use crate::proxy::{Proxy, ProxySettings};
+use crate::report::{ReportSource, ShadowReport};
+use crate::route::Normaliser;
+use crate::routes::RouteTable;
+use crate::sampler::Sampler;
+use crate::server::accept_loop;
+use crate::upstream::Upstreams;
+
+/// Start-up choices that are not configuration.
+#[derive(Default)]
+pub struct StartOptions {
+    /// Start even when no production upstream accepts a connection yet.
+    pub skip_upstream_check: bool,
+    /// Use this key instead of reading `mask.key_env` (tests, the demo).
+    pub mask_key: Option<MaskKey>,
+}
+
+/// A proxy that is serving. Stop it with [`RunningShadow::shutdown`].
+pub struct RunningShadow {
+    pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
+    source: Arc<ReportSource>,
+    stop: watch::Sender<bool>,
+    proxy_task: JoinHandle<()>,
+    mirror_task: Option<JoinHandle<()>>,
+    admin_task: Option<JoinHandle<()>>,
+    capture: Option<CaptureWriter>,
+}
+
+fn bind(addr: &str, what: &str) -> Result<std::net::TcpListener, ShadowError> {
+    let parsed: SocketAddr = addr.parse().map_err(|_| {
+        ShadowError::Config(crate::error::ConfigError::Invalid {
+            field: what.into(),
+            problem: format!("`{addr}` is not an address"),
+        })
+    })?;
+    let l = std::net::TcpListener::bind(parsed).map_err(|e| ShadowError::Bind {
+        addr: parsed,
+        reason: bind_reason(&e),
+    })?;
+    l.set_nonblocking(true).map_err(|e| ShadowError::Bind {
+        addr: parsed,
+        reason: e.to_string(),
+    })?;
+    Ok(l)
+}
+
+/// Checks that at least one production upstream accepts a TCP connection; names every one that
+/// does not.
+async fn check_upstreams(targets: &[Target], timeout: Duration) -> Result<(), ShadowError> {
+    let mut failures = Vec::new();
+    for t in targets {
+        let hp = t.host_port();
+        let attempt = async {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host(&hp)
+                .await
+                .map_err(|e| format!("cannot resolve {hp}: {e}"))?
+                .collect();
+            let mut last = format!("{hp} resolves to no address");
+            for a in addrs {
+                match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(a)).await {
+                    Ok(Ok(_)) => return Ok(()),
+                    Ok(Err(e)) => last = format!("{a}: {e}"),
+                    Err(_) => last = format!("{a}: no answer within {timeout:?}"),
+                }
+            }
+            Err(last)
+        };
+        if let Err(reason) = attempt.await {
+            tracing::warn!(upstream = %t, %reason, "production upstream not reachable at start-up");
+            failures.push((t.original.clone(), reason));
+        }
+    }
+    if failures.len() == targets.len()
+        && let Some((upstream, reason)) = failures.into_iter().next()
+    {
+        return Err(ShadowError::UpstreamUnreachable { upstream, reason });
+    }
+    Ok(())
+}
+
+fn header_list(names: &[String]) -> Vec<HeaderName> {
+    names
+        .iter()
+        .filter_map(|n| HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()).ok())
+        .collect()
+}
+
+/// Starts serving. Must be called on the production runtime; `mirror` is the runtime for
+/// copies, comparison and the admin server (it may be the same runtime in tests).
+pub async fn start(
+    cfg: ShadowConfig,
+    opts: StartOptions,
+    mirror_rt: &Handle,
+) -> Result<RunningShadow, ShadowError> {
+    cfg.validate()?;
+    let production: Vec<Target> = cfg
+        .production
+        .upstreams
+        .iter()
+        .filter_map(|u| Target::parse(u).ok())
+        .collect();
+    let staging = cfg
+        .mirror
+        .staging
+        .as_deref()
+        .and_then(|s| Target::parse(s).ok());
+
+    let listener = bind(&cfg.listen, "listen")?;
+    let admin_listener = if cfg.admin.is_empty() {
+        None
+    } else {
+        Some(bind(&cfg.admin, "admin")?)
+    };
+    if !opts.skip_upstream_check {
+        check_upstreams(&production, cfg.production.connect_timeout).await?;
+    }
+
+    let tls = match &cfg.tls {
+        Some(t) => Some(tokio_rustls::TlsAcceptor::from(server_config(
+            &t.cert,
+            &t.key,
+            &[b"h2", b"http/1.1"],
+        )?)),
+        None => None,
+    };
+    let masker = match opts.mask_key {
+        Some(key) if !cfg.mask.is_empty() => TrafficMasker::with_key(&cfg.mask, key)?,
+        _ => TrafficMasker::from_config(&cfg.mask)?,
+    };
+
+    let metrics = Arc::new(Metrics::new());
+    let routes = Arc::new(RouteTable::new(
+        Normaliser::new(&cfg.normalise.templates),
+        cfg.normalise.max_routes,
+        cfg.compare.examples_per_route,
+        metrics.clone(),
+    ));
+
+    let capture = match &cfg.capture.path {
+        Some(path) => Some(CaptureWriter::start(
+            path,
+            RotationPolicy {
+                max_bytes: cfg.capture.max_file_size,
+                max_files: cfg.capture.max_files,
+            },
+            cfg.capture.queue,
+            masker.is_active(),
+        )?),
+        None => None,
+    };
+    let (capture_handle, capture_writer) = match capture {
+        Some((h, w)) => (Some(h), Some(w)),
+        None => (None, None),
+    };
+
+    let mut mirror_task = None;
+    let mut drops = None;
+    let mirror_queue = if staging.is_some() || capture_handle.is_some() {
+        let staging_settings = match &staging {
+            Some(target) => Some(StagingSettings {
+                target: target.clone(),
+                connector: https_connector(
+                    client_config(&ClientTlsOptions {
+                        ca_file: cfg.mirror.ca_file.clone(),
+                    })?,
+                    cfg.mirror.connect_timeout,
+                ),
+                timeout: cfg.mirror.timeout,
+                host: (!cfg.mirror.host.is_empty())
+                    .then(|| HeaderValue::from_str(&cfg.mirror.host).ok())
+                    .flatten(),
+                drop_headers: header_list(&cfg.mirror.drop_headers),
+                set_headers: cfg
+                    .mirror
+                    .set_headers
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((
+                            HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).ok()?,
+                            HeaderValue::from_str(v).ok()?,
+                        ))
+                    })
+                    .collect(),
+                circuit_failures: cfg.mirror.circuit.consecutive_failures,
+                circuit_open_for: cfg.mirror.circuit.open_for,
+            }),
+            None => None,
+        };
+        let (queue, dispatcher) = mirror::build(
+            MirrorSettings {
+                staging: staging_settings,
+                sampler: Sampler::new(&cfg.mirror, &cfg.routes),
+                queue_capacity: cfg.mirror.queue_capacity,
+                queue_max_bytes: cfg.mirror.queue_max_bytes,
+                max_body: cfg.mirror.max_body,
+                concurrency: cfg.mirror.concurrency,
+                comparator: Comparator::new(
+                    &cfg.compare.headers,
+                    &cfg.compare.ignore,
+                    cfg.compare.numeric_tolerance,
+                    cfg.compare.numeric_relative_tolerance,
+                ),
+                compare_max_body: cfg.compare.max_body,
+                production_wait: cfg.production.response_timeout + cfg.mirror.timeout,
+                masker,
+                capture: capture_handle,
+                capture_max_body: cfg.capture.max_body,
+            },
+            metrics.clone(),
+        );
+        drops = Some(crate::mirror::DropCounters::new(&metrics));
+        mirror_task = Some(mirror_rt.spawn(dispatcher));
+        Some(queue)
+    } else {
+        None
+    };
+
+    let upstreams = Upstreams::new(production.clone(), cfg.production.health.clone(), &metrics);
+    let proxy = Arc::new(Proxy::new(
+        ProxySettings {
+            connector: https_connector(
+                client_config(&ClientTlsOptions {
+                    ca_file: cfg.production.ca_file.clone(),
+                })?,
+                cfg.production.connect_timeout,
+            ),
+            response_timeout: cfg.production.response_timeout,
+            pool_idle_timeout: cfg.production.pool_idle_timeout,
+            pool_max_idle_per_host: cfg.production.pool_max_idle_per_host,
+            preserve_host: cfg.production.preserve_host,
+            https_listener: tls.is_some(),
+            compare_max_body: cfg.compare.max_body,
+        },
+        upstreams,
+        routes.clone(),
+        mirror_queue,
+        metrics.clone(),
+    ));
+
+    let source = Arc::new(ReportSource {
+        routes,
+        metrics,
+        drops,
+        started: Instant::now(),
+        production: production.iter().map(|t| t.original.clone()).collect(),
+        staging: staging.map(|t| t.original),
+        sample: cfg.mirror.sample,
+    });
+
+    let (stop, stop_rx) = watch::channel(false);
+    let addr = listener.local_addr().map_err(ShadowError::Runtime)?;
+    let listener = TcpListener::from_std(listener).map_err(ShadowError::Runtime)?;
+    let proxy_task = tokio::spawn(accept_loop(
+        listener,
+        tls,
+        proxy,
+        stop_rx.clone(),
+        cfg.drain_timeout,
+    ));
+
+    let (admin_addr, admin_task) = match admin_listener {
+        Some(l) => {
+            let admin_addr = l.local_addr().map_err(ShadowError::Runtime)?;
+            let router = admin::router(source.clone());
+            let mut stop_admin = stop_rx;
+            let task = mirror_rt.spawn(async move {
+                let Ok(listener) = TcpListener::from_std(l) else {
+                    return;
+                };
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop_admin.changed().await;
+                    })
+                    .await;
+            });
+            (Some(admin_addr), Some(task))
+        }
+        None => (None, None),
+    };
+
+    tracing::info!(
+        listen = %addr,
+        admin = ?admin_addr,
+        production = ?source.production,
+        staging = ?source.staging,
+        sample = source.sample,
+        "prodlike shadow is serving"
+    );
+    Ok(RunningShadow {
+        addr,
+        admin_addr,
+        source,
+        stop,
+        proxy_task,
+        mirror_task,
+        admin_task,
+        capture: capture_writer,
+    })
+}
+
+impl RunningShadow {
+    /// The divergence report as it stands.
+    pub fn report(&self) -> ShadowReport {
+        self.source.report()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to `drain_timeout`), lets copies in
+    /// flight finish, flushes the capture, and returns the final report.
+    pub async fn shutdown(self) -> ShadowReport {
+        let _ = self.stop.send(true);
+        let _ = self.proxy_task.await;
+        if let Some(t) = self.mirror_task {
+            let _ = t.await;
+        }
+        if let Some(t) = self.admin_task {
+            let _ = t.await;
+        }
+        if let Some(w) = self.capture {
+            let _ = tokio::task::spawn_blocking(move || w.finish()).await;
+        }
+        self.source.report()
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT: draining"),
+        _ = term => tracing::info!("SIGTERM: draining"),
+    }
+}
+
+/// Runs the proxy until SIGINT/SIGTERM (or `duration`), on runtimes of its own: the entry
+/// point of `prodlike shadow`. `on_ready` sees the bound addresses once serving.
+pub fn run(
+    cfg: ShadowConfig,
+    opts: StartOptions,
+    duration: Option<Duration>,
+    on_ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
+) -> Result<ShadowReport, ShadowError> {
+    let workers = cfg.effective_workers();
+    let mirror_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("prodlike-mirror")
+        .enable_all()
+        .build()
+        .map_err(ShadowError::Runtime)?;
+    // One worker: a current-thread runtime, the cheapest scheduler, like one nginx worker.
+    let production_rt = if workers == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("prodlike-proxy")
+            .enable_all()
+            .build()
+    }
+    .map_err(ShadowError::Runtime)?;
+    let mirror_handle = mirror_rt.handle().clone();
+    let result = production_rt.block_on(async move {
+        let running = start(cfg, opts, &mirror_handle).await?;
+        on_ready(running.addr, running.admin_addr);
+        match duration {
+            Some(d) => {
+                tokio::select! {
+                    _ = shutdown_signal() => {}
+                    _ = tokio::time::sleep(d) => tracing::info!("duration reached: draining"),
+                }
+            }
+            None => shutdown_signal().await,
+        }
+        Ok(running.shutdown().await)
+    });
+    drop(production_rt);
+    mirror_rt.shutdown_timeout(Duration::from_secs(2));
+    result
+}
