@@ -1,2 +1,33 @@
-//! prodlike drift: configuration and schema drift with declared intentional differences
+//! prodlike drift: configuration and schema drift with declared intentional differences.
+//!
+//! Data flow: files → [`formats`] (YAML, JSON, TOML, .env, properties, tfvars) → [`tree::Node`]
+//! documents → [`source`] (Kubernetes objects keyed by identity, secrets masked) →
+//! [`diff`] (structural, identity-matched lists) → [`classify`] (rules) → [`report::DriftReport`]
+//! → [`render`] (text, Markdown, SARIF; JSON through the `prodlike.drift/1` envelope).
+//! Live databases enter through [`schema`], which snapshots PostgreSQL or SQLite into the same
+//! objects.
 #![forbid(unsafe_code)]
+
+pub mod classify;
+pub mod compare;
+pub mod date;
+pub mod diff;
+pub mod error;
+pub mod formats;
+pub mod locate;
+pub mod path;
+pub mod quantity;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod secrets;
+pub mod source;
+pub mod tree;
+
+pub use compare::{compare_paths, compare_sources};
+pub use date::Date;
+pub use error::DriftError;
+pub use report::{Change, DriftReport, Finding, Mode, RuleState, SCHEMA, Status};
+pub use rules::RuleSet;
+pub use schema::compare_schemas;

@@ -1,0 +1,311 @@
+//! Compares two files or two directory trees (or two schema snapshots) into a [`DriftReport`]:
+//! pairs files by relative path, objects by identity, then diffs and classifies.
+use std::collections::BTreeMap;
+use std::path::Path as FsPath;
+
+use crate::classify::{Classifier, Place, any_path};
+use crate::diff::{Differ, RawDiff};
+use crate::error::DriftError;
+use crate::locate::locate;
+use crate::path::Path;
+use crate::report::{Change, DriftReport, Mode, RuleState, RuleUse, Summary};
+use crate::rules::{Action, RuleSet};
+use crate::source::{self, Source};
+use crate::tree::Node;
+
+/// Compares two files, or two directories paired by relative path.
+pub fn compare_paths(
+    baseline: &FsPath,
+    candidate: &FsPath,
+    rules: &RuleSet,
+    rules_file: Option<String>,
+) -> Result<DriftReport, DriftError> {
+    for p in [baseline, candidate] {
+        if !p.exists() {
+            return Err(DriftError::Missing { path: p.to_path_buf() });
+        }
+    }
+    let pairs = match (baseline.is_dir(), candidate.is_dir()) {
+        (true, true) => pair_directories(baseline, candidate, rules)?,
+        (false, false) => {
+            let name = |p: &FsPath| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| p.display().to_string())
+            };
+            vec![(
+                Some(source::load_file(baseline, &name(baseline), &rules.secrets)?),
+                Some(source::load_file(candidate, &name(candidate), &rules.secrets)?),
+            )]
+        }
+        (true, false) => {
+            return Err(DriftError::DirVersusFile {
+                dir: baseline.to_path_buf(),
+                file: candidate.to_path_buf(),
+            });
+        }
+        (false, true) => {
+            return Err(DriftError::DirVersusFile {
+                dir: candidate.to_path_buf(),
+                file: baseline.to_path_buf(),
+            });
+        }
+    };
+    Ok(compare_sources(
+        pairs,
+        Mode::Files,
+        &baseline.display().to_string(),
+        &candidate.display().to_string(),
+        rules,
+        rules_file,
+    ))
+}
+
+/// Loads both trees and pairs their files; files only on one side pair with `None`. A
+/// rename rule can pair `prod.env` with `staging.env`.
+fn pair_directories(
+    baseline: &FsPath,
+    candidate: &FsPath,
+    rules: &RuleSet,
+) -> Result<Vec<(Option<Source>, Option<Source>)>, DriftError> {
+    let keep = |files: Vec<(String, std::path::PathBuf)>| -> BTreeMap<String, std::path::PathBuf> {
+        files.into_iter().filter(|(rel, _)| !rules.is_excluded(rel)).collect()
+    };
+    let b_files = keep(source::walk(baseline)?);
+    let mut c_files = keep(source::walk(candidate)?);
+    let mut pairs = Vec::new();
+    for (rel, bpath) in &b_files {
+        let b = source::load_file(bpath, rel, &rules.secrets)?;
+        let c_rel = if c_files.contains_key(rel) {
+            Some(rel.clone())
+        } else {
+            let (renamed, by) = rules.rename(rel, &[rel], "", "");
+            (!by.is_empty() && c_files.contains_key(&renamed) && !b_files.contains_key(&renamed))
+                .then_some(renamed)
+        };
+        let c = match c_rel.and_then(|r| c_files.remove_entry(&r)) {
+            Some((crel, cpath)) => Some(source::load_file(&cpath, &crel, &rules.secrets)?),
+            None => None,
+        };
+        pairs.push((Some(b), c));
+    }
+    for (rel, cpath) in c_files {
+        pairs.push((None, Some(source::load_file(&cpath, &rel, &rules.secrets)?)));
+    }
+    Ok(pairs)
+}
+
+/// Diffs paired sources and applies the rules.
+pub fn compare_sources(
+    pairs: Vec<(Option<Source>, Option<Source>)>,
+    mode: Mode,
+    baseline_label: &str,
+    candidate_label: &str,
+    rules: &RuleSet,
+    rules_file: Option<String>,
+) -> DriftReport {
+    let mut classifier = Classifier::new(rules);
+    let mut findings = Vec::new();
+    let mut summary = Summary::default();
+    // Kept only to tell a must_equal rule that held from one whose path matches nothing.
+    let want_trees = rules.rules.iter().any(|r| matches!(r.action, Action::MustEqual));
+    let mut trees: Vec<(Vec<String>, String, Node)> = Vec::new();
+    for (b, c) in &pairs {
+        summary.files += 1;
+        let rels: Vec<&str> = [b, c]
+            .iter()
+            .filter_map(|s| s.as_ref().map(|s| s.rel.as_str()))
+            .collect();
+        let file = c.as_ref().or(b.as_ref()).map(|s| s.rel.clone()).unwrap_or_default();
+        let place = Place {
+            files: &rels,
+            file: &file,
+            object: "",
+        };
+        match (b, c) {
+            (Some(b), Some(c)) => {
+                if b.rel != c.rel {
+                    let raw = RawDiff {
+                        path: Path::default(),
+                        change: Change::Renamed,
+                        baseline: Some(Node::String(b.rel.clone())),
+                        candidate: Some(Node::String(c.rel.clone())),
+                        renamed_by: rules.rename(&b.rel, &[&b.rel], "", "").1,
+                    };
+                    findings.push(classifier.classify(raw, &place));
+                }
+                compare_objects(b, c, rules, &mut classifier, &rels, &file, &mut findings, &mut summary);
+            }
+            (Some(only), None) | (None, Some(only)) => {
+                let change = if b.is_some() { Change::Removed } else { Change::Added };
+                summary.objects += only.objects.len();
+                let raw = RawDiff {
+                    path: Path::default(),
+                    change,
+                    baseline: None,
+                    candidate: None,
+                    renamed_by: Vec::new(),
+                };
+                let mut f = classifier.classify(raw, &place);
+                f.note = Some(match change {
+                    Change::Removed => "file only in the baseline".to_string(),
+                    _ => "file only in the candidate".to_string(),
+                });
+                findings.push(f);
+            }
+            (None, None) => {}
+        }
+        for s in [b, c].into_iter().flatten().filter(|_| want_trees) {
+            for o in &s.objects {
+                trees.push((rels.iter().map(|r| r.to_string()).collect(), o.display.clone(), o.node.clone()));
+            }
+        }
+    }
+    let rule_uses = rule_uses(rules, &classifier.matched, &trees);
+    summary.drift = findings.iter().filter(|f| f.status == crate::report::Status::Drift).count();
+    summary.accepted = findings.len() - summary.drift;
+    summary.rules_expired = rule_uses.iter().filter(|r| r.state == RuleState::Expired).count();
+    summary.rules_unused = rule_uses.iter().filter(|r| r.state == RuleState::Unused).count();
+    DriftReport {
+        mode,
+        baseline: baseline_label.to_string(),
+        candidate: candidate_label.to_string(),
+        rules_file,
+        summary,
+        findings,
+        rules: rule_uses,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_objects(
+    b: &Source,
+    c: &Source,
+    rules: &RuleSet,
+    classifier: &mut Classifier<'_>,
+    rels: &[&str],
+    file: &str,
+    findings: &mut Vec<crate::report::Finding>,
+    summary: &mut Summary,
+) {
+    let c_keys: BTreeMap<&str, usize> = c.objects.iter().enumerate().map(|(i, o)| (o.key.as_str(), i)).collect();
+    let mut paired = vec![false; c.objects.len()];
+    let b_keys: std::collections::HashSet<&str> = b.objects.iter().map(|o| o.key.as_str()).collect();
+    for bo in &b.objects {
+        summary.objects += 1;
+        let (j, renamed_by) = match c_keys.get(bo.key.as_str()) {
+            Some(&j) => (Some(j), Vec::new()),
+            None => {
+                let (renamed, by) = rules.rename(&bo.key, rels, &bo.display, "");
+                match c_keys.get(renamed.as_str()) {
+                    Some(&j) if !by.is_empty() && !b_keys.contains(renamed.as_str()) && !paired[j] => (Some(j), by),
+                    _ => (None, Vec::new()),
+                }
+            }
+        };
+        let Some(j) = j else {
+            let place = Place {
+                files: rels,
+                file,
+                object: &bo.display,
+            };
+            let raw = RawDiff {
+                path: Path::default(),
+                change: Change::Removed,
+                baseline: Some(bo.node.clone()),
+                candidate: None,
+                renamed_by: Vec::new(),
+            };
+            let mut f = classifier.classify(raw, &place);
+            f.line = b.text.as_deref().and_then(|t| locate(t, &bo.display, &Path::default()));
+            findings.push(f);
+            continue;
+        };
+        paired[j] = true;
+        let co = &c.objects[j];
+        let place = Place {
+            files: rels,
+            file,
+            object: &co.display,
+        };
+        if !renamed_by.is_empty() {
+            let raw = RawDiff {
+                path: Path::default(),
+                change: Change::Renamed,
+                baseline: Some(Node::String(bo.display.clone())),
+                candidate: Some(Node::String(co.display.clone())),
+                renamed_by,
+            };
+            findings.push(classifier.classify(raw, &place));
+        }
+        let mut differ = Differ::new(rules, rels, &co.display);
+        differ.diff(&mut Path::default(), &bo.node, &co.node);
+        for raw in differ.out {
+            let (text, obj) = if raw.change == Change::Removed {
+                (b.text.as_deref(), bo.display.as_str())
+            } else {
+                (c.text.as_deref(), co.display.as_str())
+            };
+            let line = text.and_then(|t| locate(t, obj, &raw.path));
+            let mut f = classifier.classify(raw, &place);
+            f.line = line;
+            findings.push(f);
+        }
+    }
+    for (j, co) in c.objects.iter().enumerate() {
+        if paired[j] {
+            continue;
+        }
+        summary.objects += 1;
+        let place = Place {
+            files: rels,
+            file,
+            object: &co.display,
+        };
+        let raw = RawDiff {
+            path: Path::default(),
+            change: Change::Added,
+            baseline: None,
+            candidate: Some(co.node.clone()),
+            renamed_by: Vec::new(),
+        };
+        let mut f = classifier.classify(raw, &place);
+        f.line = c.text.as_deref().and_then(|t| locate(t, &co.display, &Path::default()));
+        findings.push(f);
+    }
+}
+
+/// States every rule: used, held (must_equal whose paths exist and agree), unused, expired.
+fn rule_uses(rules: &RuleSet, matched: &[usize], trees: &[(Vec<String>, String, Node)]) -> Vec<RuleUse> {
+    rules
+        .rules
+        .iter()
+        .zip(matched)
+        .map(|(r, &n)| {
+            let state = if r.expired {
+                RuleState::Expired
+            } else if n > 0 {
+                RuleState::Used
+            } else if matches!(r.action, Action::MustEqual)
+                && trees.iter().any(|(files, object, node)| {
+                    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                    r.covers(&files, object) && any_path(node, &mut Path::default(), &|p: &str| r.matches_path(p))
+                })
+            {
+                RuleState::Held
+            } else {
+                RuleState::Unused
+            };
+            RuleUse {
+                index: r.index,
+                kind: r.kind,
+                description: r.describe(),
+                reason: r.reason.clone(),
+                owner: r.owner.clone(),
+                expires: r.expires.map(|d| d.to_string()),
+                state,
+                matched: n,
+            }
+        })
+        .collect()
+}

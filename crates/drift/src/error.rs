@@ -1,0 +1,92 @@
+use std::fmt;
+use std::path::PathBuf;
+
+/// Everything that stops a drift comparison from running (exit code 2). Findings are not
+/// errors: they are the report.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    /// A file that could not be read as its format: names the file, the line and column when
+    /// the reader knows them, and what was wrong.
+    #[error("{0}")]
+    Malformed(Malformed),
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} does not exist")]
+    Missing { path: PathBuf },
+    #[error(
+        "cannot compare the directory {dir} with the file {file}: give two files or two directories"
+    )]
+    DirVersusFile { dir: PathBuf, file: PathBuf },
+    #[error("rules file {path}: {message}")]
+    Rules { path: PathBuf, message: String },
+    #[error("{url}: {message}")]
+    Schema { url: String, message: String },
+    #[error("{url}: unsupported database URL; use postgres://user@host:port/db or sqlite://path")]
+    UnsupportedUrl { url: String },
+}
+
+/// A parse error located in a file.
+#[derive(Debug)]
+pub struct Malformed {
+    pub path: PathBuf,
+    /// The format the file was read as (`YAML`, `JSON`, ...).
+    pub format: &'static str,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, ":{l}:{c}: malformed {} at line {l}, column {c}", self.format)?,
+            (Some(l), None) => write!(f, ":{l}: malformed {} at line {l}", self.format)?,
+            _ => write!(f, ": malformed {}", self.format)?,
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let mut start = offset;
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count() + 1)
+        .unwrap_or(1);
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_names_file_and_line() {
+        let e = DriftError::Malformed(Malformed {
+            path: "prod/values.yaml".into(),
+            format: "YAML",
+            line: Some(7),
+            column: Some(3),
+            message: "unexpected mapping".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "prod/values.yaml:7:3: malformed YAML at line 7, column 3: unexpected mapping"
+        );
+        assert_eq!(line_col("ab\ncd\ne", 4), (2, 2));
+    }
+}
