@@ -10,6 +10,7 @@
 //! and to any characters kept in clear, so values of different shapes use unrelated permutations.
 
 use crate::prf::Prf;
+use crate::sip::SipKey;
 use crate::transform::Alphabet;
 
 /// FF3-1 uses 8 rounds, FF1 10: 8 keeps every symbol dependent on every other after two
@@ -117,14 +118,15 @@ pub(crate) fn encrypt(prf: &Prf, tweak: &[u8; 32], values: &mut [u8], radices: &
         values[0] = small_permutation(prf, tweak, radices[0], values[0], false);
         return;
     }
+    let key = SipKey::from_bytes(&tweak[16..]);
     let m = n / 2;
     for round in 0..ROUNDS {
         let (left, right) = values.split_at_mut(m);
         let (lr, rr) = radices.split_at(m);
         if round % 2 == 0 {
-            add_round(prf, tweak, round, right, left, lr, true);
+            add_round(&key, round, right, left, lr, true);
         } else {
-            add_round(prf, tweak, round, left, right, rr, true);
+            add_round(&key, round, left, right, rr, true);
         }
     }
 }
@@ -141,43 +143,45 @@ pub(crate) fn decrypt(prf: &Prf, tweak: &[u8; 32], values: &mut [u8], radices: &
         values[0] = small_permutation(prf, tweak, radices[0], values[0], true);
         return;
     }
+    let key = SipKey::from_bytes(&tweak[16..]);
     let m = n / 2;
     for round in (0..ROUNDS).rev() {
         let (left, right) = values.split_at_mut(m);
         let (lr, rr) = radices.split_at(m);
         if round % 2 == 0 {
-            add_round(prf, tweak, round, right, left, lr, false);
+            add_round(&key, round, right, left, lr, false);
         } else {
-            add_round(prf, tweak, round, left, right, rr, false);
+            add_round(&key, round, left, right, rr, false);
         }
     }
 }
 
-/// `target[i] ±= F(round, source)[i] mod radix[i]`.
+/// `target[i] ±= F(round, source)[i] mod radix[i]`, where F is SipHash-2-4 under the value
+/// shape's key, 16 bits per target position (four positions per call).
 #[inline]
 fn add_round(
-    prf: &Prf,
-    tweak: &[u8; 32],
+    key: &SipKey,
     round: u8,
     source: &[u8],
     target: &mut [u8],
     radices: &[u8],
     forward: bool,
 ) {
-    let need = target.len() * 2;
-    with_scratch(need, |stream| {
-        prf.fill_parts(&[&[round], &tweak[..16], source], stream);
-        for (i, t) in target.iter_mut().enumerate() {
-            let r = u16::from(radices[i]);
-            let off = (u16::from_le_bytes([stream[2 * i], stream[2 * i + 1]]) % r) as u8;
-            let r = radices[i];
-            *t = if forward {
-                ((u16::from(*t) + u16::from(off)) % u16::from(r)) as u8
+    for (block, chunk) in target.chunks_mut(4).enumerate() {
+        let r = key.hash(&[round, block as u8, (block >> 8) as u8], source);
+        for (k, t) in chunk.iter_mut().enumerate() {
+            let radix = u32::from(radices[block * 4 + k]);
+            // Multiply-shift maps 16 random bits onto 0..radix without a division.
+            let off = (u32::from((r >> (16 * k)) as u16) * radix) >> 16;
+            let cur = u32::from(*t);
+            let next = if forward {
+                cur + off
             } else {
-                ((u16::from(*t) + u16::from(r) - u16::from(off)) % u16::from(r)) as u8
+                cur + radix - off
             };
+            *t = (if next >= radix { next - radix } else { next }) as u8;
         }
-    });
+    }
 }
 
 /// A keyed permutation of `0..radix` (radix <= 32) by Fisher-Yates over keyed randomness.
@@ -348,8 +352,13 @@ pub(crate) fn permute_symbols(
     }
 }
 
+/// The Feistel key for a bit permutation: blake3 of the transform key and `tweak`.
+pub(crate) fn bits_key(prf: &Prf, tweak: &[u8]) -> SipKey {
+    SipKey::from_bytes(&prf.hash_parts(&[b"bits", tweak])[..16])
+}
+
 /// A keyed permutation of `0..2^bits` (bits even, 2..=128) by a balanced Feistel network.
-pub(crate) fn permute_bits(prf: &Prf, tweak: &[u8], bits: u32, x: u128) -> u128 {
+pub(crate) fn permute_bits(key: &SipKey, bits: u32, x: u128) -> u128 {
     let half = bits / 2;
     let mask: u128 = if half >= 128 {
         u128::MAX
@@ -359,32 +368,36 @@ pub(crate) fn permute_bits(prf: &Prf, tweak: &[u8], bits: u32, x: u128) -> u128 
     let mut l = (x >> half) & mask;
     let mut r = x & mask;
     for round in 0..ROUNDS {
-        let f = prf.hash_parts(&[&[round], tweak, &r.to_le_bytes()]);
-        let mut w = [0u8; 16];
-        w.copy_from_slice(&f[..16]);
-        let f = u128::from_le_bytes(w) & mask;
-        let nl = r;
+        let f = bits_round(key, round, r, half) & mask;
         let nr = l ^ f;
-        l = nl;
+        l = r;
         r = nr;
     }
     (l << half) | r
 }
 
+/// Round function of [`permute_bits`]: 64 bits of output for halves up to 64 bits, 128 above.
+#[inline]
+fn bits_round(key: &SipKey, round: u8, half: u128, half_bits: u32) -> u128 {
+    if half_bits <= 64 {
+        return u128::from(key.hash(&[round], &(half as u64).to_le_bytes()));
+    }
+    let bytes = half.to_le_bytes();
+    let lo = key.hash(&[round, 0], &bytes);
+    let hi = key.hash(&[round, 1], &bytes);
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
 #[cfg(test)]
-pub(crate) fn unpermute_bits(prf: &Prf, tweak: &[u8], bits: u32, y: u128) -> u128 {
+pub(crate) fn unpermute_bits(key: &SipKey, bits: u32, y: u128) -> u128 {
     let half = bits / 2;
     let mask: u128 = (1u128 << half) - 1;
     let mut l = (y >> half) & mask;
     let mut r = y & mask;
     for round in (0..ROUNDS).rev() {
         let pr = l;
-        let f = prf.hash_parts(&[&[round], tweak, &pr.to_le_bytes()]);
-        let mut w = [0u8; 16];
-        w.copy_from_slice(&f[..16]);
-        let f = u128::from_le_bytes(w) & mask;
-        let pl = r ^ f;
-        l = pl;
+        let f = bits_round(key, round, pr, half) & mask;
+        l = r ^ f;
         r = pr;
     }
     (l << half) | r
@@ -457,10 +470,14 @@ mod tests {
     #[test]
     fn bit_permutation_round_trips() {
         let p = prf();
+        let k = bits_key(&p, b"t");
         for x in [0u128, 1, 0xdead_beef, u32::MAX as u128] {
-            let y = permute_bits(&p, b"t", 32, x);
+            let y = permute_bits(&k, 32, x);
             assert!(y <= u32::MAX as u128);
-            assert_eq!(unpermute_bits(&p, b"t", 32, y), x);
+            assert_eq!(unpermute_bits(&k, 32, y), x);
+        }
+        for x in [0u128, 1, u128::MAX, 0x2001_0db8 << 96] {
+            assert_eq!(unpermute_bits(&k, 128, permute_bits(&k, 128, x)), x);
         }
     }
 

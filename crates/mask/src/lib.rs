@@ -46,6 +46,7 @@ mod mask;
 mod prf;
 mod query;
 pub mod shuffle;
+mod sip;
 mod transform;
 mod unique;
 mod values;

@@ -249,8 +249,7 @@ impl Mask {
                     // A 19-digit output above i64::MAX: fall back to the keyed permutation of
                     // the value's bits, which stays in range and injective.
                     Err(_) => Ok(Some(crate::fpe::permute_bits(
-                        &keys.fpe,
-                        b"i64",
+                        &crate::fpe::bits_key(&keys.fpe, b"i64"),
                         64,
                         u128::from(v as u64),
                     ) as i64)),

@@ -15,15 +15,15 @@
 //! to get the same result on every run.
 
 use crate::engine::Masker;
-use crate::fpe::permute_bits;
+use crate::fpe::{bits_key, permute_bits};
 use crate::prf::Prf;
+use crate::sip::SipKey;
 
 /// A keyed bijection of `0..n`, computed on demand (Feistel network with cycle-walking): no
 /// table is stored, `apply` costs a few keyed hashes.
 #[derive(Clone)]
 pub struct KeyedPermutation {
-    prf: Prf,
-    tweak: [u8; 32],
+    key: SipKey,
     n: u64,
     bits: u32,
 }
@@ -34,8 +34,7 @@ impl KeyedPermutation {
         let needed = 64 - n.saturating_sub(1).leading_zeros();
         let bits = needed.max(2).div_ceil(2) * 2;
         Self {
-            prf: shuffle_prf.clone(),
-            tweak,
+            key: bits_key(shuffle_prf, &tweak),
             n,
             bits,
         }
@@ -60,7 +59,7 @@ impl KeyedPermutation {
         // Cycle-walking: stays inside 0..n and keeps the bijection (the domain is at most 4n,
         // so about 4 steps at worst on average).
         loop {
-            x = permute_bits(&self.prf, &self.tweak, self.bits, x);
+            x = permute_bits(&self.key, self.bits, x);
             if x < u128::from(self.n) {
                 return x as u64;
             }

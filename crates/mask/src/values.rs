@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::engine::Keys;
-use crate::fpe::{FpeSpec, fpe_str, permute_bits};
+use crate::fpe::{FpeSpec, bits_key, fpe_str, permute_bits};
 use crate::prf::{Prf, below, unit_f64};
 use crate::transform::Alphabet;
 
@@ -82,11 +82,11 @@ pub(crate) fn ip_addr(prf: &Prf, addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(v4) => {
             let x = u128::from(u32::from(v4));
-            let y = permute_bits(prf, b"v4", 32, x);
+            let y = permute_bits(&bits_key(prf, b"v4"), 32, x);
             IpAddr::V4(Ipv4Addr::from(y as u32))
         }
         IpAddr::V6(v6) => {
-            let y = permute_bits(prf, b"v6", 128, u128::from(v6));
+            let y = permute_bits(&bits_key(prf, b"v6"), 128, u128::from(v6));
             IpAddr::V6(Ipv6Addr::from(y))
         }
     }
