@@ -474,9 +474,11 @@ pub(crate) fn street(keys: &Keys, locale: Locale, input: &str, attempt: u32, out
     let trimmed = street_name.trim();
     let push_number = |out: &mut String| {
         if let Some((s, e)) = number {
+            let mut spec = FpeSpec::new(Alphabet::Alnum);
+            spec.no_leading_zero = true;
             fpe_str(
                 &keys.fake_digits,
-                &FpeSpec::new(Alphabet::Alnum),
+                &spec,
                 &attempt.to_le_bytes(),
                 &line[s..e],
                 out,

@@ -194,7 +194,7 @@ impl Mask {
             Transform::Card(o) => {
                 let mut spec = FpeSpec::new(Alphabet::Digits);
                 spec.luhn = true;
-                spec.keep_prefix = if o.keep_bin { 6 } else { 0 };
+                spec.keep_prefix = if o.keep_bin { 6 } else { 1 };
                 fpe_str(&keys.card, &spec, b"", input, out);
             }
             Transform::Ip => {
@@ -269,7 +269,7 @@ impl Mask {
             Transform::Card(o) => {
                 let mut s = FpeSpec::new(Alphabet::Digits);
                 s.luhn = true;
-                s.keep_prefix = if o.keep_bin { 6 } else { 0 };
+                s.keep_prefix = if o.keep_bin { 6 } else { 1 };
                 (&keys.card, s)
             }
             Transform::Phone(_) => (&keys.phone, FpeSpec::new(Alphabet::Digits)),

@@ -46,7 +46,8 @@ pub enum Transform {
     /// Keyed bijection over the characters of the value: digits stay digits, letters stay letters
     /// with their case, everything else stays in place. Collision-free by construction.
     FormatPreserving(FormatPreservingOptions),
-    /// Payment card number: format-preserving on the digits with a valid Luhn check digit.
+    /// Payment card number: format-preserving on the digits with a valid Luhn check digit; the
+    /// first digit (card network) is kept, and the whole BIN with `keep_bin`.
     Card(CardOptions),
     /// IPv4 or IPv6 address mapped by a keyed bijection of the address space.
     Ip,

@@ -119,6 +119,7 @@ proptest! {
         let out = mask(&m, r#""card""#).mask_str(&grouped).unwrap().unwrap();
         prop_assert_eq!(class_pattern(&out), class_pattern(&grouped));
         prop_assert_eq!(luhn_valid(&out), luhn_valid(&grouped));
+        prop_assert_eq!(out.chars().next(), grouped.chars().next(), "card network digit kept");
         let bin = mask(&m, r#"{ type = "card", keep_bin = true }"#).mask_str(&s).unwrap().unwrap();
         prop_assert_eq!(&bin[..6], &s[..6]);
         prop_assert_eq!(luhn_valid(&bin), luhn_valid(&s));
