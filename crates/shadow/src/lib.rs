@@ -28,6 +28,7 @@ mod route;
 mod routes;
 mod runner;
 mod sampler;
+mod scrub;
 mod server;
 mod units;
 mod upstream;

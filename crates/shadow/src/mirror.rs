@@ -30,6 +30,7 @@ use crate::masking::{MaskedBody, TrafficMasker, looks_like_json};
 use crate::metrics::{ComparisonLabels, DiffLabels, Metrics};
 use crate::routes::RouteEntry;
 use crate::sampler::{Decision, Sampler};
+use crate::scrub::Scrubber;
 
 /// Why a sampled copy was not sent, or not answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -389,12 +390,14 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
         },
     };
     let target = ctx.masker.target(&job.target).into_owned();
-    let body = match ctx.masker.body(&job.headers, request_body) {
+    let body = match ctx.masker.body(&job.headers, request_body.clone()) {
         MaskedBody::Ready(b) => b,
         MaskedBody::Unmaskable => return ctx.drops.count(DropReason::UnmaskableBody),
     };
+    let scrub = scrubber_for(&job.target, &target, &job.headers, &request_body, &body);
 
     let mut sent_headers = job.headers;
+    scrub_headers(&scrub, &mut sent_headers);
     let staging = match &ctx.staging {
         None => StagingOutcome::NotSent,
         Some(st) if st.circuit.is_open() => {
@@ -437,7 +440,9 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
         _ => None,
     };
 
-    let masked_prod = production.as_ref().and_then(|p| masked_json_of(ctx, p));
+    let masked_prod = production
+        .as_ref()
+        .and_then(|p| masked_json_of(ctx, &scrub, p));
     if let (
         Some(ProdOutcome::Response {
             head,
@@ -453,9 +458,13 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
     ) = (&production, &staging)
     {
         let staging_json = parse_json(headers, st_body);
-        let prod_view = match (&masked_prod, prod_body) {
+        let prod_bytes = match prod_body {
+            BodyCopy::Complete(b) => Some(scrub.scrub_bytes(b)),
+            _ => None,
+        };
+        let prod_view = match (&masked_prod, &prod_bytes) {
             (Some(v), _) => BodyView::Json(v),
-            (None, BodyCopy::Complete(b)) if !is_json(&head.headers, b) => BodyView::Bytes(b),
+            (None, Some(b)) if !is_json(&head.headers, b) => BodyView::Bytes(b),
             _ => BodyView::Unavailable,
         };
         let st_view = match (&staging_json, st_body) {
@@ -472,7 +481,12 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
             st_view,
         );
         if let Some(sj) = &staging_json {
-            mask_shown_staging_values(ctx, &mut comparison, sj);
+            mask_shown_staging_values(ctx, &scrub, &mut comparison, sj);
+        }
+        for (_, p, s) in &mut comparison.headers {
+            for v in [p, s].into_iter().flatten() {
+                *v = scrub.scrub_str(v).into_owned();
+            }
         }
         record_comparison(
             ctx,
@@ -506,14 +520,14 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
                 method: job.method.to_string(),
                 target: target.clone(),
                 version: format!("{:?}", job.version),
-                headers: header_pairs(&sent_headers, &[]),
+                headers: header_pairs(&scrub, &sent_headers),
                 body: captured_body(&body, ctx.capture_max_body),
                 body_len: body.len() as u64,
                 body_truncated: body.len() as u64 > ctx.capture_max_body,
             },
             production: production
                 .as_ref()
-                .and_then(|p| captured_production(ctx, p, masked_prod.as_ref())),
+                .and_then(|p| captured_production(ctx, &scrub, p, masked_prod.as_ref())),
             production_error: match &production {
                 Some(ProdOutcome::Failed { reason, status }) => {
                     Some(format!("{reason} ({status})"))
@@ -521,7 +535,7 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
                 None => Some("no_response".into()),
                 _ => None,
             },
-            staging: captured_staging(ctx, &staging),
+            staging: captured_staging(ctx, &scrub, &staging),
             staging_error: match &staging {
                 StagingOutcome::Failed(r) => Some(r.as_str().to_string()),
                 _ => None,
@@ -615,11 +629,12 @@ fn parse_json(headers: &HeaderMap, body: &BodyCopy) -> Option<Value> {
 }
 
 /// Production's JSON body, masked: what is compared, captured and shown.
-fn masked_json_of(ctx: &MirrorContext, p: &ProdOutcome) -> Option<Value> {
+fn masked_json_of(ctx: &MirrorContext, scrub: &Scrubber, p: &ProdOutcome) -> Option<Value> {
     match p {
         ProdOutcome::Response { head, body, .. } => {
             let mut v = parse_json(&head.headers, body)?;
             ctx.masker.json(&mut v);
+            scrub.scrub_json(&mut v);
             Some(v)
         }
         ProdOutcome::Failed { .. } => None,
@@ -628,12 +643,18 @@ fn masked_json_of(ctx: &MirrorContext, p: &ProdOutcome) -> Option<Value> {
 
 /// Staging's raw values are compared (staging holds masked data and echoes masked copies), but
 /// what is shown of them is masked too, so a diff never displays an unmasked value.
-fn mask_shown_staging_values(ctx: &MirrorContext, c: &mut Comparison, staging: &Value) {
+fn mask_shown_staging_values(
+    ctx: &MirrorContext,
+    scrub: &Scrubber,
+    c: &mut Comparison,
+    staging: &Value,
+) {
     if !ctx.masker.is_active() || c.body.iter().all(|d| d.staging.is_none()) {
         return;
     }
     let mut masked = staging.clone();
     ctx.masker.json(&mut masked);
+    scrub.scrub_json(&mut masked);
     for d in &mut c.body {
         if d.staging.is_some() {
             let pointer = if d.path == "/" { "" } else { d.path.as_str() };
@@ -695,18 +716,62 @@ const NEVER_CAPTURED: [&str; 4] = [
     "proxy-authorization",
 ];
 
-fn header_pairs(h: &HeaderMap, extra_hidden: &[&str]) -> Vec<(String, String)> {
+fn header_pairs(scrub: &Scrubber, h: &HeaderMap) -> Vec<(String, String)> {
     h.iter()
-        .filter(|(k, _)| {
-            !NEVER_CAPTURED.contains(&k.as_str()) && !extra_hidden.contains(&k.as_str())
-        })
+        .filter(|(k, _)| !NEVER_CAPTURED.contains(&k.as_str()))
         .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            let text = String::from_utf8_lossy(v.as_bytes());
+            (k.as_str().to_string(), scrub.scrub_str(&text).into_owned())
         })
         .collect()
+}
+
+/// The scrubber of one exchange: the raw values its masking replaced.
+fn scrubber_for(
+    raw_target: &str,
+    masked_target: &str,
+    headers: &HeaderMap,
+    raw_body: &Bytes,
+    masked_body: &Bytes,
+) -> Scrubber {
+    let mut s = Scrubber::default();
+    if let (Some((_, rq)), Some((_, mq))) =
+        (raw_target.split_once('?'), masked_target.split_once('?'))
+    {
+        s.add_query(rq, mq);
+    }
+    if raw_body != masked_body {
+        if is_json(headers, raw_body) {
+            if let (Ok(r), Ok(m)) = (
+                serde_json::from_slice::<Value>(raw_body),
+                serde_json::from_slice::<Value>(masked_body),
+            ) {
+                s.add_json(&r, &m);
+            }
+        } else if let (Ok(r), Ok(m)) = (
+            std::str::from_utf8(raw_body),
+            std::str::from_utf8(masked_body),
+        ) {
+            s.add_query(r, m);
+        }
+    }
+    s.finish();
+    s
+}
+
+/// Headers of the copy can echo masked values too (Referer with the query, an email header).
+fn scrub_headers(scrub: &Scrubber, h: &mut HeaderMap) {
+    if scrub.is_empty() {
+        return;
+    }
+    for v in h.values_mut() {
+        if let Ok(text) = v.to_str()
+            && let std::borrow::Cow::Owned(clean) = scrub.scrub_str(text)
+            && let Ok(nv) = HeaderValue::from_str(&clean)
+        {
+            *v = nv;
+        }
+    }
 }
 
 fn captured_body(b: &[u8], max: u64) -> Option<CaptureBody> {
@@ -719,6 +784,7 @@ fn captured_body(b: &[u8], max: u64) -> Option<CaptureBody> {
 
 fn captured_production(
     ctx: &MirrorContext,
+    scrub: &Scrubber,
     p: &ProdOutcome,
     masked: Option<&Value>,
 ) -> Option<CapturedResponse> {
@@ -732,6 +798,7 @@ fn captured_production(
     };
     Some(captured_response(
         ctx,
+        scrub,
         head.status,
         &head.headers,
         body,
@@ -740,7 +807,11 @@ fn captured_production(
     ))
 }
 
-fn captured_staging(ctx: &MirrorContext, s: &StagingOutcome) -> Option<CapturedResponse> {
+fn captured_staging(
+    ctx: &MirrorContext,
+    scrub: &Scrubber,
+    s: &StagingOutcome,
+) -> Option<CapturedResponse> {
     let StagingOutcome::Answered {
         status,
         headers,
@@ -752,10 +823,12 @@ fn captured_staging(ctx: &MirrorContext, s: &StagingOutcome) -> Option<CapturedR
     };
     let masked = parse_json(headers, body).map(|mut v| {
         ctx.masker.json(&mut v);
+        scrub.scrub_json(&mut v);
         v
     });
     Some(captured_response(
         ctx,
+        scrub,
         *status,
         headers,
         body,
@@ -766,6 +839,7 @@ fn captured_staging(ctx: &MirrorContext, s: &StagingOutcome) -> Option<CapturedR
 
 fn captured_response(
     ctx: &MirrorContext,
+    scrub: &Scrubber,
     status: u16,
     headers: &HeaderMap,
     body: &BodyCopy,
@@ -787,7 +861,7 @@ fn captured_response(
             (None, raw.len() as u64, true)
         }
         (None, BodyCopy::Complete(raw)) => (
-            captured_body(raw, ctx.capture_max_body),
+            captured_body(&scrub.scrub_bytes(raw), ctx.capture_max_body),
             raw.len() as u64,
             raw.len() as u64 > ctx.capture_max_body,
         ),
@@ -796,7 +870,7 @@ fn captured_response(
     };
     CapturedResponse {
         status,
-        headers: header_pairs(headers, &[]),
+        headers: header_pairs(scrub, headers),
         body: captured,
         body_len: len,
         body_truncated: truncated,
