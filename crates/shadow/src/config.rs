@@ -394,9 +394,7 @@ impl ShadowConfig {
     /// Parses TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e.span().map(|s| line_of(text, s.start));
             ConfigError::Parse {
                 origin: origin.to_string(),
                 line,
@@ -599,6 +597,15 @@ impl ShadowConfig {
                 .unwrap_or(1)
         }
     }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn validate_methods(field: &str, methods: &[String]) -> Result<(), ConfigError> {

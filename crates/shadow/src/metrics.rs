@@ -187,9 +187,36 @@ impl Metrics {
 
     /// Prometheus text exposition (version 0.0.4), which every Prometheus and promtool read.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(16 * 1024);
+        let mut open_metrics = String::with_capacity(16 * 1024);
         // Formatting into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode_registry(&mut out, &self.registry);
-        out
+        let _ =
+            prometheus_client::encoding::text::encode_registry(&mut open_metrics, &self.registry);
+        openmetrics_to_prometheus(&open_metrics)
     }
+}
+
+/// prometheus-client writes OpenMetrics, where a counter's HELP and TYPE name the family
+/// (`x`) while its samples are `x_total`. The 0.0.4 text format wants one name throughout, so
+/// counter families are renamed to their sample name.
+fn openmetrics_to_prometheus(text: &str) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(text.lines().count());
+    for line in text.lines() {
+        if let Some(name) = line
+            .strip_prefix("# TYPE ")
+            .and_then(|l| l.strip_suffix(" counter"))
+        {
+            let help = format!("# HELP {name} ");
+            if let Some(last) = out.last_mut()
+                && last.starts_with(&help)
+            {
+                *last = format!("# HELP {name}_total {}", &last[help.len()..]);
+            }
+            out.push(format!("# TYPE {name}_total counter"));
+        } else if !line.starts_with("# UNIT ") && line != "# EOF" {
+            out.push(line.to_string());
+        }
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
 }

@@ -1,0 +1,163 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use prodlike_shadow::{ConfigError, ShadowConfig};
+use proptest::prelude::*;
+
+const FULL: &str = r#"
+listen = "0.0.0.0:8080"
+admin = "127.0.0.1:9090"
+workers = 2
+drain_timeout = "15s"
+
+[production]
+upstreams = ["http://10.0.0.1:80", "https://prod-b.internal"]
+connect_timeout = "500ms"
+response_timeout = "20s"
+[production.health]
+consecutive_failures = 3
+ejection_time = "30s"
+
+[mirror]
+staging = "http://staging.internal:8080"
+sample = 0.05
+methods = ["GET", "HEAD"]
+queue_capacity = 2048
+queue_max_bytes = "32MiB"
+max_body = "512KiB"
+drop_headers = ["authorization", "cookie", "x-api-key"]
+[mirror.set_headers]
+x-api-key = "staging-key"
+[mirror.sticky]
+key = "cookie:session"
+[mirror.circuit]
+consecutive_failures = 10
+open_for = "5s"
+
+[[route]]
+match = "/admin/"
+mirror = false
+[[route]]
+match = "/api/orders/**"
+methods = ["POST"]
+sample = 0.5
+
+[normalise]
+templates = ["/users/{user}/orders/{order}"]
+max_routes = 200
+
+[mask]
+key_env = "MY_MASK_KEY"
+[[mask.json]]
+key = "email"
+transform = "email"
+[[mask.query]]
+param = "token"
+transform = { type = "hash", length = 16 }
+
+[compare]
+headers = ["content-type", "cache-control"]
+ignore = ["/meta/**", "**/request_id"]
+numeric_tolerance = 0.01
+
+[capture]
+path = "traffic.jsonl"
+max_file_size = "100MiB"
+max_files = 5
+"#;
+
+#[test]
+fn a_full_config_parses_and_validates() {
+    let c = ShadowConfig::from_toml(FULL, "shadow.toml").unwrap();
+    c.validate().unwrap();
+    assert_eq!(c.production.upstreams.len(), 2);
+    assert_eq!(c.mirror.queue_max_bytes, 32 << 20);
+    assert_eq!(c.mirror.max_body, 512 << 10);
+    assert_eq!(c.routes[1].sample, Some(0.5));
+    assert_eq!(c.mask.json.len(), 1);
+    assert_eq!(
+        c.production.connect_timeout,
+        std::time::Duration::from_millis(500)
+    );
+}
+
+fn invalid(toml: &str) -> String {
+    let c = ShadowConfig::from_toml(toml, "shadow.toml").unwrap();
+    match c.validate() {
+        Err(ConfigError::Invalid { field, problem }) => format!("{field}: {problem}"),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_values_name_the_field_and_the_fix() {
+    let up = "[production]\nupstreams = [\"http://127.0.0.1:1\"]\n";
+    assert!(invalid("").starts_with("production.upstreams: no production upstream"));
+    assert!(
+        invalid("[production]\nupstreams = [\"localhost:80\"]")
+            .starts_with("production.upstreams[0]:")
+    );
+    assert!(
+        invalid(&format!("{up}[mirror]\nsample = 1.5"))
+            .starts_with("mirror.sample: 1.5 is not a fraction")
+    );
+    assert!(
+        invalid(&format!("listen = \"8080\"\n{up}")).contains("listen: `8080` is not an address")
+    );
+    assert!(
+        invalid(&format!("{up}[mirror]\nmethods = [\"GE T\"]")).starts_with("mirror.methods[0]")
+    );
+    assert!(invalid(&format!("{up}[[route]]\nmatch = \"api\"")).starts_with("route[0].match"));
+    assert!(
+        invalid(&format!("{up}[mirror.sticky]\nkey = \"ip\"")).starts_with("mirror.sticky.key")
+    );
+    assert!(
+        invalid(&format!("{up}[compare]\nignore = [\"meta\"]")).starts_with("compare.ignore[0]")
+    );
+    assert!(
+        invalid(&format!("{up}[[mask.json]]\ntransform = \"email\""))
+            .starts_with("mask.json[0].key")
+    );
+    assert!(invalid(&format!("{up}[mirror]\nstaging = \"ftp://x\"")).starts_with("mirror.staging"));
+}
+
+#[test]
+fn parse_errors_give_the_line_and_the_field() {
+    let err = ShadowConfig::from_toml("listen = \"x\"\n\n[mirror]\nsampel = 0.1\n", "shadow.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("shadow.toml line 4:"), "{err}");
+    assert!(err.contains("sampel"), "{err}");
+    let err = ShadowConfig::from_toml("[mirror]\ntimeout = \"soon\"\n", "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 2") && err.contains("not a duration"),
+        "{err}"
+    );
+    let err = ShadowConfig::from_toml("[mirror]\nmax_body = \"lots\"\n", "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a size"), "{err}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+        if let Ok(c) = ShadowConfig::from_toml(&text, "fuzz.toml") {
+            let _ = c.validate();
+        }
+    }
+
+    #[test]
+    fn mutated_configs_never_panic(pos in 0usize..2000, len in 0usize..20, insert in "[\\[\\]=\"a-z0-9.*/ \n]{0,10}") {
+        let mut text = FULL.to_string();
+        let start = pos.min(text.len());
+        let end = (start + len).min(text.len());
+        if text.is_char_boundary(start) && text.is_char_boundary(end) {
+            text.replace_range(start..end, &insert);
+        }
+        if let Ok(c) = ShadowConfig::from_toml(&text, "fuzz.toml") {
+            let _ = c.validate();
+        }
+    }
+}
