@@ -9,6 +9,7 @@
 //! - [`JsonMasker`] / [`QueryMasker`] / [`HttpMaskRules`]: masking HTTP bodies and query strings.
 //! - [`shuffle`]: keyed permutations for column shuffles.
 //! - [`detect`]: PII detection from column names, sample values and JSON keys.
+//! - [`LeakCheck`]: did any source value of a masked column reach the target?
 //!
 //! Every derivation is rooted in blake3 keyed hashing with one subkey per purpose; see
 //! `docs/masking.md` for the guarantees.
@@ -41,6 +42,7 @@ mod hex;
 mod http;
 mod json;
 mod key;
+mod leak;
 mod locale;
 mod mask;
 mod prf;
@@ -56,6 +58,7 @@ pub use fpe::luhn_valid;
 pub use http::{HttpMaskRules, HttpMasker};
 pub use json::{BodyError, BodyMask, JsonMaskStats, JsonMasker, JsonRule};
 pub use key::{DEFAULT_KEY_ENV, KeyError, MIN_SECRET_LEN, MaskKey};
+pub use leak::{LeakCheck, MIN_LEAK_LEN};
 pub use locale::Locale;
 pub use mask::{MAX_UNIQUE_ATTEMPTS, Mask, MaskError, Output, PG_EPOCH_DAYS};
 pub use query::{QueryMaskStats, QueryMasker, QueryRule};

@@ -17,7 +17,7 @@ const SHARDS: usize = 16;
 
 /// Keys are already uniformly random 64-bit fingerprints: hash them by identity.
 #[derive(Default)]
-struct IdentityHasher(u64);
+pub(crate) struct IdentityHasher(u64);
 
 impl Hasher for IdentityHasher {
     fn finish(&self) -> u64 {
