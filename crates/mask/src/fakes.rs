@@ -148,24 +148,11 @@ fn push_name_token(
 }
 
 /// Token spans of a name: runs of characters that are neither whitespace nor commas.
-fn name_tokens(input: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (i, c) in input.char_indices() {
-        let sep = c.is_whitespace() || c == ',';
-        match (sep, start) {
-            (false, None) => start = Some(i),
-            (true, Some(s)) => {
-                spans.push((s, &input[s..i]));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        spans.push((s, &input[s..]));
-    }
-    spans.into_iter()
+fn name_tokens(input: &str) -> impl Iterator<Item = (usize, &str)> + Clone {
+    input
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .map(move |t| (t.as_ptr() as usize - input.as_ptr() as usize, t))
 }
 
 pub(crate) fn name(
@@ -177,39 +164,38 @@ pub(crate) fn name(
     out: &mut String,
 ) {
     let words = locale.words();
-    let tokens: Vec<(usize, &str)> = name_tokens(input).collect();
-    let real: Vec<usize> = (0..tokens.len())
-        .filter(|&i| !is_title(tokens[i].1))
-        .collect();
+    let real_count = name_tokens(input).filter(|(_, t)| !is_title(t)).count();
+    let first_real = name_tokens(input).find(|(_, t)| !is_title(t));
     // Scripts written without spaces (Chinese, Japanese names in one token): build a whole name
     // from the locale's template.
     let spaceless = !words.name_tpl.contains(' ');
-    if kind == NameKind::Full && spaceless && real.len() == 1 {
-        let (s, tok) = tokens[real[0]];
-        out.push_str(&input[..s]);
-        let r_first = token_hash(&keys.first, tok, attempt);
-        let r_last = token_hash(&keys.last, tok, attempt);
-        fill_template(words.name_tpl, out, |ph, out| match ph {
-            "FirstName" => out.push_str(pick(words.first, r_first)),
-            "LastName" => out.push_str(pick(words.last, r_last)),
-            _ => {}
-        });
-        out.push_str(&input[s + tok.len()..]);
-        disambiguate(keys, input, attempt, " ", out);
-        return;
+    if kind == NameKind::Full && spaceless && real_count == 1 {
+        if let Some((s, tok)) = first_real {
+            out.push_str(&input[..s]);
+            let r_first = token_hash(&keys.first, tok, attempt);
+            let r_last = token_hash(&keys.last, tok, attempt);
+            fill_template(words.name_tpl, out, |ph, out| match ph {
+                "FirstName" => out.push_str(pick(words.first, r_first)),
+                "LastName" => out.push_str(pick(words.last, r_last)),
+                _ => {}
+            });
+            out.push_str(&input[s + tok.len()..]);
+            disambiguate(keys, input, attempt, " ", out);
+            return;
+        }
     }
     let comma_after_first = input
         .find(',')
-        .filter(|&c| real.first().is_some_and(|&i| tokens[i].0 < c));
+        .filter(|&c| first_real.is_some_and(|(s, _)| s < c));
     let mut cursor = 0;
-    for (pos, &(s, tok)) in tokens.iter().enumerate() {
+    let mut rank = 0;
+    for (s, tok) in name_tokens(input) {
         out.push_str(&input[cursor..s]);
         cursor = s + tok.len();
         if is_title(tok) {
             out.push_str(tok);
             continue;
         }
-        let rank = real.iter().position(|&i| i == pos).unwrap_or(0);
         let role = match kind {
             NameKind::First => Role::First,
             NameKind::Last => Role::Last,
@@ -222,7 +208,7 @@ pub(crate) fn name(
                     }
                 }
                 None => {
-                    if real.len() >= 2 && rank == real.len() - 1 {
+                    if real_count >= 2 && rank == real_count - 1 {
                         Role::Last
                     } else {
                         Role::First
@@ -230,6 +216,7 @@ pub(crate) fn name(
                 }
             },
         };
+        rank += 1;
         push_name_token(keys, words, role, tok, attempt, out);
     }
     out.push_str(&input[cursor..]);
@@ -289,33 +276,10 @@ fn push_ascii_word(word: &str, out: &mut String) {
 /// keyed bijection of the same length, other characters (`.`, `_`, `-`, `+`) stay in place.
 pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut String) {
     let words = Locale::En.words();
-    // Runs of letters (any script) and of digits.
-    let mut runs: Vec<(usize, usize, bool)> = Vec::new();
-    let mut cur: Option<(usize, bool)> = None;
-    for (i, c) in input.char_indices() {
-        let class = if c.is_alphabetic() {
-            Some(true)
-        } else if c.is_ascii_digit() {
-            Some(false)
-        } else {
-            None
-        };
-        match (cur, class) {
-            (Some((_, a)), Some(b)) if a == b => {}
-            (Some((s, a)), _) => {
-                runs.push((s, i, a));
-                cur = class.map(|b| (i, b));
-            }
-            (None, Some(b)) => cur = Some((i, b)),
-            (None, None) => {}
-        }
-    }
-    if let Some((s, a)) = cur {
-        runs.push((s, input.len(), a));
-    }
-    let alpha: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].2).collect();
+    let alpha_count = runs(input).filter(|r| r.2).count();
+    let mut rank = 0;
     let mut cursor = 0;
-    for (idx, &(s, e, is_alpha)) in runs.iter().enumerate() {
+    for (s, e, is_alpha) in runs(input) {
         for c in input[cursor..s].chars() {
             out.push(if c.is_ascii() {
                 c.to_ascii_lowercase()
@@ -326,18 +290,16 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
         cursor = e;
         let run = &input[s..e];
         if !is_alpha {
-            let mut spec = FpeSpec::new(Alphabet::Digits);
-            spec.keep_prefix = 0;
+            let spec = FpeSpec::new(Alphabet::Digits);
             fpe_str(&keys.fake_digits, &spec, &attempt.to_le_bytes(), run, out);
             continue;
         }
-        let rank = alpha.iter().position(|&i| i == idx).unwrap_or(0);
         let chars = run.chars().count();
-        if alpha.len() >= 2 {
+        if alpha_count >= 2 {
             if chars == 1 {
                 let r = token_hash(&keys.initial, run, attempt);
                 out.push((b'a' + (r % 26) as u8) as char);
-            } else if rank == alpha.len() - 1 {
+            } else if rank == alpha_count - 1 {
                 push_ascii_word(pick(words.last, token_hash(&keys.last, run, attempt)), out);
             } else {
                 push_ascii_word(
@@ -358,6 +320,7 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
                 push_ascii_word(pick(words.last, r >> 1), out);
             }
         }
+        rank += 1;
     }
     for c in input[cursor..].chars() {
         out.push(if c.is_ascii() {
@@ -367,6 +330,35 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
         });
     }
     disambiguate(keys, input, attempt, "", out);
+}
+
+/// Runs of letters (any script) and of ASCII digits, as `(start, end, is_letters)`.
+fn runs(input: &str) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
+    let mut chars = input.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let class = |c: char| {
+            if c.is_alphabetic() {
+                Some(true)
+            } else if c.is_ascii_digit() {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        loop {
+            let (start, c) = chars.next()?;
+            let Some(kind) = class(c) else { continue };
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, n)) = chars.peek() {
+                if class(n) != Some(kind) {
+                    break;
+                }
+                end = i + n.len_utf8();
+                chars.next();
+            }
+            return Some((start, end, kind));
+        }
+    })
 }
 
 /// Second-level labels under which country-code domains register names (`co.uk`, `com.au`).
@@ -399,21 +391,20 @@ pub(crate) fn email(keys: &Keys, opts: &EmailOptions, input: &str, attempt: u32,
 /// fake words chosen per label (so `mail.acme.co.uk` → `mail'.brekke.co.uk` consistently).
 fn fake_domain(keys: &Keys, domain: &str, out: &mut String) {
     let words = Locale::En.words();
-    let labels: Vec<&str> = domain.split('.').collect();
-    let n = labels.len();
-    let suffix_len = if n >= 3
-        && labels[n - 1].len() == 2
-        && SECOND_LEVEL
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(labels[n - 2]))
-    {
-        2
-    } else if n >= 2 {
-        1
-    } else {
-        0
-    };
-    for (i, label) in labels.iter().enumerate() {
+    let n = domain.split('.').count();
+    let mut from_end = domain.rsplit('.');
+    let last = from_end.next().unwrap_or("");
+    let second = from_end.next().unwrap_or("");
+    let suffix_len =
+        if n >= 3 && last.len() == 2 && SECOND_LEVEL.iter().any(|s| s.eq_ignore_ascii_case(second))
+        {
+            2
+        } else if n >= 2 {
+            1
+        } else {
+            0
+        };
+    for (i, label) in domain.split('.').enumerate() {
         if i > 0 {
             out.push('.');
         }

@@ -32,6 +32,25 @@
 //! let q = http.mask_query("card=4111111111111111&page=2");
 //! assert!(q.ends_with("&page=2") && !q.contains("4111111111111111"));
 //! ```
+//!
+//! For `prodlike data`: detect, pick a transform per column, check it against the column type,
+//! and mask unique columns through a shared scope so joins and constraints survive.
+//!
+//! ```
+//! use prodlike_mask::{detect, MaskKey, Masker, Output, Transform, UniqueScope, ValueKind};
+//! let masker = Masker::new(MaskKey::from_secret(b"0123456789abcdef").unwrap());
+//! let found = detect::detect_column("email", ["a@x.io", "b@y.org", "c@z.net"]).unwrap();
+//! let t: Transform = found.recommended;          // or the column's rule from data.toml
+//! t.check_kind(ValueKind::Text).unwrap();         // type-incompatible masks fail up front
+//! let mask = masker.mask(&t).unwrap();            // validated, bound to the key; cheap to clone
+//! let emails = UniqueScope::new();                // one per set of columns that must agree
+//! let mut out = String::new();
+//! mask.apply_str_unique("a@x.io", &emails, &mut out).unwrap();   // users.email (unique)
+//! let in_users = out.clone();
+//! mask.apply_str_unique("a@x.io", &emails, &mut out).unwrap();   // orders.customer_email
+//! assert_eq!(out, in_users);                      // the join still works
+//! assert_eq!(mask.apply_str("a@x.io", &mut out).unwrap(), Output::Text);
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod detect;
