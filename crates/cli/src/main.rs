@@ -48,7 +48,11 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    logging::init(&cli.log);
+    // The demo tells its own story on stdout; keep its logs to warnings unless asked.
+    let demo_default = matches!(cli.command, Command::Demo(_))
+        && cli.log == "info"
+        && std::env::var_os("PRODLIKE_LOG").is_none();
+    logging::init(if demo_default { "warn" } else { &cli.log });
     let result = match cli.command {
         Command::Shadow(args) => cmd::shadow::run(args),
         Command::Load(args) => cmd::load::run(args),

@@ -35,6 +35,23 @@ pub struct Diff {
     pub staging: Option<String>,
 }
 
+/// One environment's response.
+pub struct Side<'a> {
+    pub status: u16,
+    pub headers: &'a HeaderMap,
+    pub body: BodyView<'a>,
+}
+
+impl<'a> Side<'a> {
+    pub fn new(status: u16, headers: &'a HeaderMap, body: BodyView<'a>) -> Self {
+        Side {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
 /// What is known of one side's body.
 pub enum BodyView<'a> {
     Json(&'a Value),
@@ -99,15 +116,23 @@ impl Comparator {
         }
     }
 
+    /// `staging_masked` is staging's JSON body masked like production's (see `walk`).
     pub fn compare(
         &self,
-        prod_status: u16,
-        prod_headers: &HeaderMap,
-        prod_body: BodyView<'_>,
-        staging_status: u16,
-        staging_headers: &HeaderMap,
-        staging_body: BodyView<'_>,
+        prod: Side<'_>,
+        staging: Side<'_>,
+        staging_masked: Option<&Value>,
     ) -> Comparison {
+        let Side {
+            status: prod_status,
+            headers: prod_headers,
+            body: prod_body,
+        } = prod;
+        let Side {
+            status: staging_status,
+            headers: staging_headers,
+            body: staging_body,
+        } = staging;
         let mut c = Comparison::default();
         if prod_status != staging_status {
             c.status = Some((prod_status, staging_status));
@@ -122,7 +147,7 @@ impl Comparator {
         match (prod_body, staging_body) {
             (BodyView::Json(p), BodyView::Json(s)) => {
                 let mut path = String::new();
-                self.walk(p, s, &mut path, &mut c);
+                self.walk(p, s, staging_masked, &mut path, &mut c);
             }
             (BodyView::Bytes(p), BodyView::Bytes(s)) => {
                 if blake3::hash(p) != blake3::hash(s) {
@@ -185,7 +210,17 @@ impl Comparator {
         }
     }
 
-    fn walk(&self, p: &Value, s: &Value, path: &mut String, c: &mut Comparison) {
+    /// `alt` is staging masked the way production was: a leaf matches when production equals
+    /// staging as it is (staging holds masked data, or echoes a masked copy) or as masked (staging
+    /// holds the same raw data).
+    fn walk(
+        &self,
+        p: &Value,
+        s: &Value,
+        alt: Option<&Value>,
+        path: &mut String,
+        c: &mut Comparison,
+    ) {
         if self.ignored(path) {
             return;
         }
@@ -201,7 +236,9 @@ impl Comparator {
                     path.push('/');
                     push_escaped(path, k);
                     match (po.get(k), so.get(k)) {
-                        (Some(pv), Some(sv)) => self.walk(pv, sv, path, c),
+                        (Some(pv), Some(sv)) => {
+                            self.walk(pv, sv, alt.and_then(|a| a.get(k.as_str())), path, c)
+                        }
                         (Some(pv), None) if !self.ignored(path) => {
                             self.push(c, path, DiffKind::Removed, Some(pv), None)
                         }
@@ -219,7 +256,9 @@ impl Comparator {
                     path.push('/');
                     path.push_str(&i.to_string());
                     match (pa.get(i), sa.get(i)) {
-                        (Some(pv), Some(sv)) => self.walk(pv, sv, path, c),
+                        (Some(pv), Some(sv)) => {
+                            self.walk(pv, sv, alt.and_then(|a| a.get(i)), path, c)
+                        }
                         (Some(pv), None) if !self.ignored(path) => {
                             self.push(c, path, DiffKind::Removed, Some(pv), None)
                         }
@@ -231,6 +270,7 @@ impl Comparator {
                     path.truncate(len);
                 }
             }
+            _ if alt.is_some_and(|a| a == p) => {}
             (Value::Number(a), Value::Number(b)) => {
                 if !self.numbers_equal(a, b) {
                     self.push(c, path, DiffKind::Changed, Some(p), Some(s));
@@ -316,7 +356,11 @@ mod tests {
 
     fn diff(c: &Comparator, p: Value, s: Value) -> Comparison {
         let h = HeaderMap::new();
-        c.compare(200, &h, BodyView::Json(&p), 200, &h, BodyView::Json(&s))
+        c.compare(
+            Side::new(200, &h, BodyView::Json(&p)),
+            Side::new(200, &h, BodyView::Json(&s)),
+            None,
+        )
     }
 
     #[test]
@@ -370,12 +414,9 @@ mod tests {
         ph.insert("content-type", "application/json".parse().unwrap());
         let sh = HeaderMap::new();
         let r = c.compare(
-            200,
-            &ph,
-            BodyView::Bytes(b"x"),
-            500,
-            &sh,
-            BodyView::Bytes(b"x"),
+            Side::new(200, &ph, BodyView::Bytes(b"x")),
+            Side::new(500, &sh, BodyView::Bytes(b"x")),
+            None,
         );
         assert_eq!(r.status, Some((200, 500)));
         assert_eq!(
@@ -384,23 +425,46 @@ mod tests {
         );
         assert!(!r.body_differs());
         let r = c.compare(
-            200,
-            &ph,
-            BodyView::Bytes(b"x"),
-            200,
-            &ph,
-            BodyView::Bytes(b"y"),
+            Side::new(200, &ph, BodyView::Bytes(b"x")),
+            Side::new(200, &ph, BodyView::Bytes(b"y")),
+            None,
         );
         assert!(r.body_differs());
         let r = c.compare(
-            200,
-            &ph,
-            BodyView::Unavailable,
-            200,
-            &ph,
-            BodyView::Bytes(b"y"),
+            Side::new(200, &ph, BodyView::Unavailable),
+            Side::new(200, &ph, BodyView::Bytes(b"y")),
+            None,
         );
         assert!(r.body_skipped && r.matches());
+    }
+
+    #[test]
+    fn masked_leaves_match_staging_as_is_or_masked_alike() {
+        let c = cmp(&[], 0.0);
+        let h = HeaderMap::new();
+        // Production masked; staging holds the same raw value; its masked view agrees.
+        let prod = json!({"email": "m@x", "plan": "free"});
+        let staging_raw = json!({"email": "raw@corp", "plan": "pro"});
+        let staging_masked = json!({"email": "m@x", "plan": "pro"});
+        let r = c.compare(
+            Side::new(200, &h, BodyView::Json(&prod)),
+            Side::new(200, &h, BodyView::Json(&staging_raw)),
+            Some(&staging_masked),
+        );
+        assert_eq!(
+            r.body.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(),
+            vec!["/plan"]
+        );
+        // Staging echoing the masked copy matches without the masked view.
+        let echo = json!({"email": "m@x", "plan": "free"});
+        assert!(
+            c.compare(
+                Side::new(200, &h, BodyView::Json(&prod)),
+                Side::new(200, &h, BodyView::Json(&echo)),
+                None
+            )
+            .matches()
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::body::{BodyCopy, ProdOutcome};
 use crate::capture_writer::CaptureHandle;
-use crate::compare::{BodyView, Comparator, Comparison};
+use crate::compare::{BodyView, Comparator, Comparison, Side};
 use crate::divergence::DiffExample;
 use crate::headers::X_PRODLIKE_SHADOW;
 use crate::masking::{MaskedBody, TrafficMasker, looks_like_json};
@@ -472,16 +472,22 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
             (None, BodyCopy::Complete(b)) if !is_json(headers, b) => BodyView::Bytes(b),
             _ => BodyView::Unavailable,
         };
+        let staging_masked = staging_json
+            .as_ref()
+            .filter(|_| ctx.masker.is_active())
+            .map(|v| {
+                let mut m = v.clone();
+                ctx.masker.json(&mut m);
+                scrub.scrub_json(&mut m);
+                m
+            });
         let mut comparison = ctx.comparator.compare(
-            head.status,
-            &head.headers,
-            prod_view,
-            *status,
-            headers,
-            st_view,
+            Side::new(head.status, &head.headers, prod_view),
+            Side::new(*status, headers, st_view),
+            staging_masked.as_ref(),
         );
-        if let Some(sj) = &staging_json {
-            mask_shown_staging_values(ctx, &scrub, &mut comparison, sj);
+        if let Some(masked) = &staging_masked {
+            show_masked_staging_values(&mut comparison, masked);
         }
         for (_, p, s) in &mut comparison.headers {
             for v in [p, s].into_iter().flatten() {
@@ -641,20 +647,8 @@ fn masked_json_of(ctx: &MirrorContext, scrub: &Scrubber, p: &ProdOutcome) -> Opt
     }
 }
 
-/// Staging's raw values are compared (staging holds masked data and echoes masked copies), but
-/// what is shown of them is masked too, so a diff never displays an unmasked value.
-fn mask_shown_staging_values(
-    ctx: &MirrorContext,
-    scrub: &Scrubber,
-    c: &mut Comparison,
-    staging: &Value,
-) {
-    if !ctx.masker.is_active() || c.body.iter().all(|d| d.staging.is_none()) {
-        return;
-    }
-    let mut masked = staging.clone();
-    ctx.masker.json(&mut masked);
-    scrub.scrub_json(&mut masked);
+/// What is shown of staging's values is masked too, so a diff never displays an unmasked value.
+fn show_masked_staging_values(c: &mut Comparison, masked: &Value) {
     for d in &mut c.body {
         if d.staging.is_some() {
             let pointer = if d.path == "/" { "" } else { d.path.as_str() };

@@ -6,3 +6,4 @@ pub mod browser;
 pub mod pg;
 pub mod require;
 pub mod services;
+pub mod traffic;

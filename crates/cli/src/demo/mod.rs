@@ -6,7 +6,9 @@ mod drift;
 mod load;
 mod shadow;
 
+use std::any::Any;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use anyhow::Context as _;
 use prodlike_report::Outcome;
@@ -25,6 +27,17 @@ pub struct Args {
 pub struct Context {
     pub out_dir: PathBuf,
     pub serve: bool,
+    /// Services a stage leaves running for `--serve` (dropped when the demo ends).
+    pub keep_alive: Mutex<Vec<Box<dyn Any + Send>>>,
+}
+
+impl Context {
+    /// Keeps `thing` alive until the demo ends.
+    pub fn keep(&self, thing: impl Any + Send) {
+        if let Ok(mut v) = self.keep_alive.lock() {
+            v.push(Box::new(thing));
+        }
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -33,6 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context {
         out_dir: args.out_dir,
         serve: args.serve,
+        keep_alive: Mutex::new(Vec::new()),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -46,6 +60,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         data::run(&ctx).await.context("demo stage: data")?;
         drift::run(&ctx).await.context("demo stage: drift")?;
         println!("\nResults written to {}/", ctx.out_dir.display());
+        if ctx.serve {
+            println!("Serving the sample services and the shadow dashboard until Ctrl-C…");
+            prodlike_shadow::shutdown_signal().await;
+        }
         Ok(Outcome::Success)
     })
 }
