@@ -240,8 +240,9 @@ pub(crate) struct FpeSpec {
     pub keep_prefix: usize,
     pub keep_suffix: usize,
     pub luhn: bool,
-    /// When the first masked symbol is a non-zero digit, re-encrypt (cycle-walk) until the output's
-    /// is too, so integers keep their digit count. Stays a bijection on those values.
+    /// Keep leading zero digits in clear and re-encrypt (cycle-walk) until the first masked digit
+    /// is non-zero, so integers keep their digit count and numbers with and without leading zeros
+    /// never meet. Stays a bijection.
     pub no_leading_zero: bool,
 }
 
@@ -313,8 +314,15 @@ pub(crate) fn permute_symbols(
     let n = values.len();
     let luhn = spec.luhn && n >= 2;
     let end_excl_check = if luhn { n - 1 } else { n };
-    let start = spec.keep_prefix.min(end_excl_check);
+    let mut start = spec.keep_prefix.min(end_excl_check);
     let end = end_excl_check.saturating_sub(spec.keep_suffix).max(start);
+    if spec.no_leading_zero {
+        // Leading zeros stay in clear: values with and without them then never meet, and the
+        // rest starts with a non-zero digit that cycle-walking keeps non-zero.
+        while start < end && radices[start] == 10 && values[start] == 0 {
+            start += 1;
+        }
+    }
     let (input_check_offset, _) = if luhn {
         let expected = luhn_check_digit(&values[..n - 1]);
         ((values[n - 1] + 10 - expected) % 10, ())
@@ -333,10 +341,8 @@ pub(crate) fn permute_symbols(
     ]);
     let body = &mut values[start..end];
     let body_radices = &radices[start..end];
-    let walk = spec.no_leading_zero && body.len() > 1 && body[0] != 0 && body_radices[0] == 10;
+    let walk = spec.no_leading_zero && !body.is_empty() && body_radices[0] == 10;
     encrypt(prf, &tweak, body, body_radices);
-    // Only values that start with a non-zero digit are in the walked set; others (a lone `0`)
-    // are encrypted once like any value.
     if walk {
         // Cycle-walking: a permutation's cycle through a valid value returns to a valid value,
         // so this terminates; the bound only guards against a broken invariant.

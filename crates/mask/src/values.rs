@@ -57,9 +57,8 @@ pub(crate) fn phone(keys: &Keys, keep_country_code: bool, input: &str, out: &mut
     if keep_country_code {
         spec.keep_prefix = phone_kept_digits(input);
     }
-    // Numbers without an international prefix keep a non-zero first masked digit, so that a
-    // plain number never turns into a trunk-`0` or `00` one: the classes stay apart and the whole
-    // transform stays injective.
+    // Leading zeros (trunk `0`, `00` prefixes) stay and the first masked digit stays non-zero, so
+    // number classes never meet and the transform stays injective.
     spec.no_leading_zero = true;
     fpe_str(&keys.phone, &spec, b"phone", input, out);
 }

@@ -287,7 +287,12 @@ fn different_keys_give_unrelated_outputs() {
 #[test]
 fn format_preserving_is_a_bijection_on_every_four_digit_value() {
     let m = masker(b"exhaustive secret 01");
-    for spec in [r#""format_preserving""#, r#""phone""#, r#""card""#] {
+    for spec in [
+        r#""format_preserving""#,
+        r#""phone""#,
+        r#"{ type = "phone", keep_country_code = false }"#,
+        r#""card""#,
+    ] {
         let mk = mask(&m, spec);
         let mut seen = HashSet::new();
         for i in 0..10_000 {
@@ -427,5 +432,36 @@ fn engine_and_masks_are_send_sync_and_shareable_across_threads() {
         .collect();
     for h in handles {
         assert_eq!(h.join().unwrap(), expected);
+    }
+}
+
+/// Phone numbers of every class (international `+`, `00`, trunk `0`, plain, with and without
+/// separators) never share a pseudonym, in both country-code modes.
+#[test]
+fn phone_is_injective_across_number_classes() {
+    let m = masker(b"phone classes secret 1");
+    let prefixes = [
+        "+1 ", "+44 ", "+353 ", "0044 ", "00 44 ", "0", "0 0", "", "+44 (0)",
+    ];
+    for spec in [
+        r#""phone""#,
+        r#"{ type = "phone", keep_country_code = false }"#,
+    ] {
+        let mk = mask(&m, spec);
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..30_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let prefix = prefixes[(x % prefixes.len() as u64) as usize];
+            let digits = format!("{:06}", (x >> 8) % 1_000_000);
+            let sep = if i % 2 == 0 { "-" } else { "" };
+            let input = format!("{prefix}{}{sep}{}", &digits[..3], &digits[3..]);
+            let out = mk.mask_str(&input).unwrap().unwrap();
+            if let Some(prev) = seen.insert(out.clone(), input.clone()) {
+                assert_eq!(prev, input, "{spec}: {prev} and {input} both map to {out}");
+            }
+        }
     }
 }
