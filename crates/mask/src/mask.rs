@@ -55,8 +55,8 @@ pub enum MaskError {
 /// A validated transform bound to a key. Cheap to clone, `Send + Sync`.
 ///
 /// Text goes through [`Mask::apply_str`] (reusing the caller's buffer), typed columns through
-/// [`Mask::apply_i64`], [`Mask::apply_f64`], [`Mask::apply_date_days`] and
-/// [`Mask::apply_timestamp_micros`], JSON through [`Mask::apply_json`]; unique columns through
+/// [`Mask::apply_i64`], [`Mask::apply_f64`], [`Mask::apply_date_days`],
+/// [`Mask::apply_timestamp_micros`] and [`Mask::apply_uuid`], JSON through [`Mask::apply_json`]; unique columns through
 /// [`Mask::apply_str_unique`].
 #[derive(Clone)]
 pub struct Mask {
@@ -284,6 +284,44 @@ impl Mask {
         };
         spec.no_leading_zero = true;
         fpe_str(prf, &spec, b"int", digits, out);
+    }
+
+    /// Masks a UUID given as its 16 bytes. `format_preserving` with `alphabet = "hex"` gives the
+    /// same result as masking the canonical text form (`550e8400-e29b-…`, lowercase), so a UUID
+    /// stored as `uuid` in one table and as text in another still joins.
+    pub fn apply_uuid(&self, uuid: [u8; 16]) -> Result<Option<[u8; 16]>, MaskError> {
+        match &*self.transform {
+            Transform::Keep => Ok(Some(uuid)),
+            Transform::Null => Ok(None),
+            Transform::FormatPreserving(o) if o.alphabet == Alphabet::Hex => {
+                let mut text = String::with_capacity(36);
+                for (i, b) in uuid.iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        text.push('-');
+                    }
+                    hex::push_hex(&[*b], 2, &mut text);
+                }
+                let mut out = String::with_capacity(36);
+                self.apply_str(&text, &mut out)?;
+                let mut bytes = [0u8; 16];
+                let mut nibbles = out.bytes().filter(u8::is_ascii_hexdigit).map(|c| match c {
+                    b'0'..=b'9' => c - b'0',
+                    b'a'..=b'f' => c - b'a' + 10,
+                    _ => c - b'A' + 10,
+                });
+                for b in &mut bytes {
+                    let hi = nibbles.next().unwrap_or(0);
+                    let lo = nibbles.next().unwrap_or(0);
+                    *b = (hi << 4) | lo;
+                }
+                Ok(Some(bytes))
+            }
+            Transform::Shuffle(_) => Err(MaskError::ColumnLevel),
+            _ => Err(self.unsupported(
+                "a UUID",
+                "use { type = \"format_preserving\", alphabet = \"hex\" }, null or keep on uuid columns",
+            )),
+        }
     }
 
     /// Masks a floating-point value (`noise`, `null`, `constant`, `keep`).
