@@ -79,13 +79,21 @@ impl<'a> Classifier<'a> {
             candidate: raw.candidate.as_ref().map(Node::to_json),
             secret,
             rule,
-            reason: rule.and_then(|i| self.rules.rules.get(i - 1)).map(|r| r.reason.clone()),
+            reason: rule
+                .and_then(|i| self.rules.rules.get(i - 1))
+                .map(|r| r.reason.clone()),
             note: (!notes.is_empty()).then(|| notes.join("; ")),
             line: None,
         }
     }
 
-    fn verdict(&self, raw: &RawDiff, path: &str, place: &Place<'_>, notes: &mut Vec<String>) -> Verdict {
+    fn verdict(
+        &self,
+        raw: &RawDiff,
+        path: &str,
+        place: &Place<'_>,
+        notes: &mut Vec<String>,
+    ) -> Verdict {
         let active = || {
             self.rules
                 .rules
@@ -114,7 +122,9 @@ impl<'a> Classifier<'a> {
             }
         }
         for r in active() {
-            if matches!(r.action, Action::MustEqual | Action::Rename { .. }) || !r.matches_path(path) {
+            if matches!(r.action, Action::MustEqual | Action::Rename { .. })
+                || !r.matches_path(path)
+            {
                 continue;
             }
             if self.accepts(r, raw, notes) {
@@ -137,7 +147,10 @@ impl<'a> Classifier<'a> {
                     return false;
                 };
                 let (Some(qb), Some(qc)) = (quantity::parse(b), quantity::parse(c)) else {
-                    notes.push(format!("scale rule {}: not a number with a known unit", r.index));
+                    notes.push(format!(
+                        "scale rule {}: not a number with a known unit",
+                        r.index
+                    ));
                     return false;
                 };
                 if qb.dimension != qc.dimension {
@@ -156,7 +169,8 @@ impl<'a> Classifier<'a> {
                     let hi = (expected * (1.0 + tolerance)).ceil();
                     (lo..=hi).contains(&qc.value)
                 } else {
-                    (qc.value - expected).abs() <= expected.abs() * tolerance + expected.abs() * 1e-9
+                    (qc.value - expected).abs()
+                        <= expected.abs() * tolerance + expected.abs() * 1e-9
                 };
                 if !ok {
                     let tol = if *tolerance > 0.0 {
@@ -219,7 +233,6 @@ impl<'a> Classifier<'a> {
     }
 }
 
-
 /// Texts of every scalar in a value (a pattern applies to all of them); secrets have none.
 fn leaf_texts(n: &Node) -> Vec<String> {
     match n {
@@ -242,7 +255,10 @@ pub fn contains_secret(n: &Node) -> bool {
 
 /// Whether a must_equal rule's path lies inside an added or removed subtree.
 fn subtree_matches(rule: &Rule, base: &Path, raw: &RawDiff) -> bool {
-    if !matches!(raw.change, Change::Added | Change::Removed | Change::TypeChanged) {
+    if !matches!(
+        raw.change,
+        Change::Added | Change::Removed | Change::TypeChanged
+    ) {
         return false;
     }
     let mut path = base.clone();

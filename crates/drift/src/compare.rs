@@ -22,7 +22,9 @@ pub fn compare_paths(
 ) -> Result<DriftReport, DriftError> {
     for p in [baseline, candidate] {
         if !p.exists() {
-            return Err(DriftError::Missing { path: p.to_path_buf() });
+            return Err(DriftError::Missing {
+                path: p.to_path_buf(),
+            });
         }
     }
     let pairs = match (baseline.is_dir(), candidate.is_dir()) {
@@ -34,8 +36,16 @@ pub fn compare_paths(
                     .unwrap_or_else(|| p.display().to_string())
             };
             vec![(
-                Some(source::load_file(baseline, &name(baseline), &rules.secrets)?),
-                Some(source::load_file(candidate, &name(candidate), &rules.secrets)?),
+                Some(source::load_file(
+                    baseline,
+                    &name(baseline),
+                    &rules.secrets,
+                )?),
+                Some(source::load_file(
+                    candidate,
+                    &name(candidate),
+                    &rules.secrets,
+                )?),
             )]
         }
         (true, false) => {
@@ -69,7 +79,10 @@ fn pair_directories(
     rules: &RuleSet,
 ) -> Result<Vec<(Option<Source>, Option<Source>)>, DriftError> {
     let keep = |files: Vec<(String, std::path::PathBuf)>| -> BTreeMap<String, std::path::PathBuf> {
-        files.into_iter().filter(|(rel, _)| !rules.is_excluded(rel)).collect()
+        files
+            .into_iter()
+            .filter(|(rel, _)| !rules.is_excluded(rel))
+            .collect()
     };
     let b_files = keep(source::walk(baseline)?);
     let mut c_files = keep(source::walk(candidate)?);
@@ -108,7 +121,10 @@ pub fn compare_sources(
     let mut findings = Vec::new();
     let mut summary = Summary::default();
     // Kept only to tell a must_equal rule that held from one whose path matches nothing.
-    let want_trees = rules.rules.iter().any(|r| matches!(r.action, Action::MustEqual));
+    let want_trees = rules
+        .rules
+        .iter()
+        .any(|r| matches!(r.action, Action::MustEqual));
     let mut trees: Vec<(Vec<String>, String, Node)> = Vec::new();
     for (b, c) in &pairs {
         summary.files += 1;
@@ -116,7 +132,11 @@ pub fn compare_sources(
             .iter()
             .filter_map(|s| s.as_ref().map(|s| s.rel.as_str()))
             .collect();
-        let file = c.as_ref().or(b.as_ref()).map(|s| s.rel.clone()).unwrap_or_default();
+        let file = c
+            .as_ref()
+            .or(b.as_ref())
+            .map(|s| s.rel.clone())
+            .unwrap_or_default();
         let place = Place {
             files: &rels,
             file: &file,
@@ -124,20 +144,40 @@ pub fn compare_sources(
         };
         match (b, c) {
             (Some(b), Some(c)) => {
-                if b.rel != c.rel {
+                // Two files given by name pair whatever their names; in directories a pair
+                // under different names comes from a rename rule, and is reported as such.
+                let renamed_by = rules.rename(&b.rel, &[&b.rel], "", "").1;
+                if b.rel != c.rel
+                    && !renamed_by.is_empty()
+                    && mode == Mode::Files
+                    && pairs.len() > 1
+                {
                     let raw = RawDiff {
                         path: Path::default(),
                         change: Change::Renamed,
                         baseline: Some(Node::String(b.rel.clone())),
                         candidate: Some(Node::String(c.rel.clone())),
-                        renamed_by: rules.rename(&b.rel, &[&b.rel], "", "").1,
+                        renamed_by,
                     };
                     findings.push(classifier.classify(raw, &place));
                 }
-                compare_objects(b, c, rules, &mut classifier, &rels, &file, &mut findings, &mut summary);
+                compare_objects(
+                    b,
+                    c,
+                    rules,
+                    &mut classifier,
+                    &rels,
+                    &file,
+                    &mut findings,
+                    &mut summary,
+                );
             }
             (Some(only), None) | (None, Some(only)) => {
-                let change = if b.is_some() { Change::Removed } else { Change::Added };
+                let change = if b.is_some() {
+                    Change::Removed
+                } else {
+                    Change::Added
+                };
                 summary.objects += only.objects.len();
                 let raw = RawDiff {
                     path: Path::default(),
@@ -157,15 +197,28 @@ pub fn compare_sources(
         }
         for s in [b, c].into_iter().flatten().filter(|_| want_trees) {
             for o in &s.objects {
-                trees.push((rels.iter().map(|r| r.to_string()).collect(), o.display.clone(), o.node.clone()));
+                trees.push((
+                    rels.iter().map(|r| r.to_string()).collect(),
+                    o.display.clone(),
+                    o.node.clone(),
+                ));
             }
         }
     }
     let rule_uses = rule_uses(rules, &classifier.matched, &trees);
-    summary.drift = findings.iter().filter(|f| f.status == crate::report::Status::Drift).count();
+    summary.drift = findings
+        .iter()
+        .filter(|f| f.status == crate::report::Status::Drift)
+        .count();
     summary.accepted = findings.len() - summary.drift;
-    summary.rules_expired = rule_uses.iter().filter(|r| r.state == RuleState::Expired).count();
-    summary.rules_unused = rule_uses.iter().filter(|r| r.state == RuleState::Unused).count();
+    summary.rules_expired = rule_uses
+        .iter()
+        .filter(|r| r.state == RuleState::Expired)
+        .count();
+    summary.rules_unused = rule_uses
+        .iter()
+        .filter(|r| r.state == RuleState::Unused)
+        .count();
     DriftReport {
         mode,
         baseline: baseline_label.to_string(),
@@ -188,9 +241,15 @@ fn compare_objects(
     findings: &mut Vec<crate::report::Finding>,
     summary: &mut Summary,
 ) {
-    let c_keys: BTreeMap<&str, usize> = c.objects.iter().enumerate().map(|(i, o)| (o.key.as_str(), i)).collect();
+    let c_keys: BTreeMap<&str, usize> = c
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.key.as_str(), i))
+        .collect();
     let mut paired = vec![false; c.objects.len()];
-    let b_keys: std::collections::HashSet<&str> = b.objects.iter().map(|o| o.key.as_str()).collect();
+    let b_keys: std::collections::HashSet<&str> =
+        b.objects.iter().map(|o| o.key.as_str()).collect();
     for bo in &b.objects {
         summary.objects += 1;
         let (j, renamed_by) = match c_keys.get(bo.key.as_str()) {
@@ -198,7 +257,11 @@ fn compare_objects(
             None => {
                 let (renamed, by) = rules.rename(&bo.key, rels, &bo.display, "");
                 match c_keys.get(renamed.as_str()) {
-                    Some(&j) if !by.is_empty() && !b_keys.contains(renamed.as_str()) && !paired[j] => (Some(j), by),
+                    Some(&j)
+                        if !by.is_empty() && !b_keys.contains(renamed.as_str()) && !paired[j] =>
+                    {
+                        (Some(j), by)
+                    }
                     _ => (None, Vec::new()),
                 }
             }
@@ -217,7 +280,10 @@ fn compare_objects(
                 renamed_by: Vec::new(),
             };
             let mut f = classifier.classify(raw, &place);
-            f.line = b.text.as_deref().and_then(|t| locate(t, &bo.display, &Path::default()));
+            f.line = b
+                .text
+                .as_deref()
+                .and_then(|t| locate(t, &bo.display, &Path::default()));
             findings.push(f);
             continue;
         };
@@ -270,13 +336,20 @@ fn compare_objects(
             renamed_by: Vec::new(),
         };
         let mut f = classifier.classify(raw, &place);
-        f.line = c.text.as_deref().and_then(|t| locate(t, &co.display, &Path::default()));
+        f.line = c
+            .text
+            .as_deref()
+            .and_then(|t| locate(t, &co.display, &Path::default()));
         findings.push(f);
     }
 }
 
 /// States every rule: used, held (must_equal whose paths exist and agree), unused, expired.
-fn rule_uses(rules: &RuleSet, matched: &[usize], trees: &[(Vec<String>, String, Node)]) -> Vec<RuleUse> {
+fn rule_uses(
+    rules: &RuleSet,
+    matched: &[usize],
+    trees: &[(Vec<String>, String, Node)],
+) -> Vec<RuleUse> {
     rules
         .rules
         .iter()
@@ -289,7 +362,8 @@ fn rule_uses(rules: &RuleSet, matched: &[usize], trees: &[(Vec<String>, String, 
             } else if matches!(r.action, Action::MustEqual)
                 && trees.iter().any(|(files, object, node)| {
                     let files: Vec<&str> = files.iter().map(String::as_str).collect();
-                    r.covers(&files, object) && any_path(node, &mut Path::default(), &|p: &str| r.matches_path(p))
+                    r.covers(&files, object)
+                        && any_path(node, &mut Path::default(), &|p: &str| r.matches_path(p))
                 })
             {
                 RuleState::Held

@@ -75,7 +75,12 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn diff_maps(&mut self, path: &mut Path, bm: &BTreeMap<String, Node>, cm: &BTreeMap<String, Node>) {
+    fn diff_maps(
+        &mut self,
+        path: &mut Path,
+        bm: &BTreeMap<String, Node>,
+        cm: &BTreeMap<String, Node>,
+    ) {
         let mut consumed: HashSet<&str> = HashSet::new();
         for (k, bv) in bm {
             if let Some(cv) = cm.get(k) {
@@ -153,10 +158,15 @@ impl<'a> Differ<'a> {
                 None => left_b.push(b),
             }
         }
-        let mut left_c: Vec<&Node> = cl.iter().zip(&used).filter(|(_, u)| !**u).map(|(c, _)| c).collect();
+        let mut left_c: Vec<&Node> = cl
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(c, _)| c)
+            .collect();
+        let mut unpaired_b = Vec::new();
         for b in left_b {
-            // A leftover pair that a rename explains is one changed item, not a removal and an
-            // addition.
+            // A leftover pair that a rename explains is one changed item.
             let renamed = b.as_str().map(|s| self.rename(s, path));
             let pair = renamed.as_ref().and_then(|(r, by)| {
                 if by.is_empty() {
@@ -169,17 +179,41 @@ impl<'a> Differ<'a> {
                     let c = left_c.remove(j);
                     self.emit(path, Change::Changed, Some(b), Some(c));
                 }
-                None => self.emit(path, Change::Removed, Some(b), None),
+                None => unpaired_b.push(b),
             }
+        }
+        if unpaired_b.len() == left_c.len() {
+            // As many items went as came (`hosts: [shop.example.com]` against
+            // `[shop.staging.example.com]`): report them as changed values, in order, so map,
+            // pattern and scale rules can judge them.
+            for (b, c) in unpaired_b.into_iter().zip(left_c) {
+                self.emit(path, Change::Changed, Some(b), Some(c));
+            }
+            return;
+        }
+        for b in unpaired_b {
+            self.emit(path, Change::Removed, Some(b), None);
         }
         for c in left_c {
             self.emit(path, Change::Added, None, Some(c));
         }
     }
 
-    fn diff_by_identity(&mut self, path: &mut Path, key: &str, bl: &[Node], cl: &[Node], ordered: bool) {
-        let id = |n: &Node| n.get(key).and_then(Node::scalar_text).unwrap_or_default();
-        let c_index: HashMap<String, usize> = cl.iter().enumerate().map(|(i, n)| (id(n), i)).collect();
+    fn diff_by_identity(
+        &mut self,
+        path: &mut Path,
+        key: &str,
+        bl: &[Node],
+        cl: &[Node],
+        ordered: bool,
+    ) {
+        let id = |n: &Node| {
+            lookup(n, key)
+                .and_then(Node::scalar_text)
+                .unwrap_or_default()
+        };
+        let c_index: HashMap<String, usize> =
+            cl.iter().enumerate().map(|(i, n)| (id(n), i)).collect();
         let b_ids: HashSet<String> = bl.iter().map(id).collect();
         let mut paired = vec![false; cl.len()];
         let mut b_order = Vec::new();
@@ -229,9 +263,22 @@ impl<'a> Differ<'a> {
         }
         if ordered && b_order.windows(2).any(|w| w[0] > w[1]) {
             let names = |l: &[Node]| Node::List(l.iter().map(|n| Node::String(id(n))).collect());
-            self.emit(path, Change::OrderChanged, Some(&names(bl)), Some(&names(cl)));
+            self.emit(
+                path,
+                Change::OrderChanged,
+                Some(&names(bl)),
+                Some(&names(cl)),
+            );
         }
     }
+}
+
+/// Looks up an identity key, which may be a dotted path (`metadata.name`).
+fn lookup<'n>(item: &'n Node, key: &str) -> Option<&'n Node> {
+    if let Some(v) = item.get(key) {
+        return Some(v);
+    }
+    key.split('.').try_fold(item, |n, part| n.get(part))
 }
 
 /// The first identity key present, scalar and unique in every item of both lists.
@@ -240,13 +287,11 @@ fn identity_key(keys: &[String], bl: &[Node], cl: &[Node]) -> Option<String> {
         .find(|key| {
             [bl, cl].iter().all(|list| {
                 let mut seen = HashSet::new();
-                list.iter().all(|item| {
-                    match item.get(key) {
-                        Some(v @ (Node::String(_) | Node::Int(_) | Node::Bool(_) | Node::Float(_))) => {
-                            seen.insert(v.scalar_text().unwrap_or_default())
-                        }
-                        _ => false,
+                list.iter().all(|item| match lookup(item, key) {
+                    Some(v @ (Node::String(_) | Node::Int(_) | Node::Bool(_) | Node::Float(_))) => {
+                        seen.insert(v.scalar_text().unwrap_or_default())
                     }
+                    _ => false,
                 })
             })
         })
@@ -265,7 +310,10 @@ mod tests {
         let files = ["f.yaml"];
         let mut d = Differ::new(rules, &files, "");
         d.diff(&mut Path::default(), &yaml(b), &yaml(c));
-        d.out.into_iter().map(|r| (r.path.to_string(), r.change)).collect()
+        d.out
+            .into_iter()
+            .map(|r| (r.path.to_string(), r.change))
+            .collect()
     }
 
     #[test]
@@ -276,7 +324,10 @@ mod tests {
             "containers:\n- name: web\n  image: web:1\n- name: sidecar\n  image: envoy:1\n",
             "containers:\n- name: sidecar\n  image: envoy:1\n- name: web\n  image: web:2\n",
         );
-        assert_eq!(found, vec![("containers[name=web].image".to_string(), Change::Changed)]);
+        assert_eq!(
+            found,
+            vec![("containers[name=web].image".to_string(), Change::Changed)]
+        );
         let found = run(
             &rules,
             "ports:\n- containerPort: 80\n  protocol: TCP\n",
@@ -297,18 +348,40 @@ mod tests {
         assert!(run(&rules, "hosts: [a, b, c]\n", "hosts: [c, a, b]\n").is_empty());
         assert_eq!(
             run(&rules, "hosts: [a, b]\n", "hosts: [a, d]\n"),
-            vec![("hosts".to_string(), Change::Removed), ("hosts".to_string(), Change::Added)]
+            vec![("hosts".to_string(), Change::Changed)]
+        );
+        assert_eq!(
+            run(&rules, "hosts: [a, b]\n", "hosts: [a]\n"),
+            vec![("hosts".to_string(), Change::Removed)]
         );
         assert_eq!(
             run(&rules, "args: [--a, --b]\n", "args: [--b, --a]\n"),
-            vec![("args[0]".to_string(), Change::Changed), ("args[1]".to_string(), Change::Changed)]
+            vec![
+                ("args[0]".to_string(), Change::Changed),
+                ("args[1]".to_string(), Change::Changed)
+            ]
         );
         let found = run(
             &rules,
             "initContainers:\n- name: migrate\n- name: warm\n",
             "initContainers:\n- name: warm\n- name: migrate\n",
         );
-        assert_eq!(found, vec![("initContainers".to_string(), Change::OrderChanged)]);
+        assert_eq!(
+            found,
+            vec![("initContainers".to_string(), Change::OrderChanged)]
+        );
+        let found = run(
+            &rules,
+            "volumeClaimTemplates:\n- metadata: {name: data}\n  size: 2\n- metadata: {name: wal}\n  size: 1\n",
+            "volumeClaimTemplates:\n- metadata: {name: wal}\n  size: 1\n- metadata: {name: data}\n  size: 1\n",
+        );
+        assert_eq!(
+            found,
+            vec![(
+                "volumeClaimTemplates[metadata.name=data].size".to_string(),
+                Change::Changed
+            )]
+        );
     }
 
     #[test]
@@ -340,8 +413,14 @@ mod tests {
             found,
             vec![
                 ("clusters[name=staging-eu]".to_string(), Change::Renamed),
-                ("clusters[name=staging-eu].name".to_string(), Change::Changed),
-                ("clusters[name=staging-eu].nodes".to_string(), Change::Changed),
+                (
+                    "clusters[name=staging-eu].name".to_string(),
+                    Change::Changed
+                ),
+                (
+                    "clusters[name=staging-eu].nodes".to_string(),
+                    Change::Changed
+                ),
                 ("databases.staging-main".to_string(), Change::Renamed),
             ]
         );

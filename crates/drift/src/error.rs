@@ -45,7 +45,11 @@ impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
         match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, ":{l}:{c}: malformed {} at line {l}, column {c}", self.format)?,
+            (Some(l), Some(c)) => write!(
+                f,
+                ":{l}:{c}: malformed {} at line {l}, column {c}",
+                self.format
+            )?,
             (Some(l), None) => write!(f, ":{l}: malformed {} at line {l}", self.format)?,
             _ => write!(f, ": malformed {}", self.format)?,
         }

@@ -20,6 +20,7 @@ pub mod quantity;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod samples;
 pub mod schema;
 pub mod secrets;
 pub mod source;

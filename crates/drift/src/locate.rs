@@ -35,7 +35,8 @@ fn is_key_line(line: &str, key: &str) -> bool {
     } else if let Some(r) = t.strip_prefix(&format!("'{key}'")) {
         r
     } else {
-        return (t.starts_with('[') && t.trim_end().trim_end_matches(']').ends_with(key)) && !key.is_empty();
+        return (t.starts_with('[') && t.trim_end().trim_end_matches(']').ends_with(key))
+            && !key.is_empty();
     };
     let rest = rest.trim_start();
     rest.starts_with(':') || rest.starts_with('=')
@@ -57,15 +58,28 @@ fn object_range(lines: &[&str], object: &str) -> (usize, usize) {
         }
     }
     docs.push((start, lines.len()));
-    if let Some(n) = object.strip_prefix("document ").and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(n) = object
+        .strip_prefix("document ")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
         let non_empty: Vec<_> = docs
             .iter()
-            .filter(|(a, b)| lines[*a..*b].iter().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')))
+            .filter(|(a, b)| {
+                lines[*a..*b]
+                    .iter()
+                    .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            })
             .collect();
-        return non_empty.get(n.wrapping_sub(1)).map(|r| **r).unwrap_or((0, lines.len()));
+        return non_empty
+            .get(n.wrapping_sub(1))
+            .map(|r| **r)
+            .unwrap_or((0, lines.len()));
     }
     let parts: Vec<&str> = object.split('/').collect();
-    let (kind, name) = (parts.first().copied().unwrap_or(""), parts.last().copied().unwrap_or(""));
+    let (kind, name) = (
+        parts.first().copied().unwrap_or(""),
+        parts.last().copied().unwrap_or(""),
+    );
     docs.into_iter()
         .find(|(a, b)| {
             let doc = &lines[*a..*b];
@@ -92,7 +106,10 @@ mod tests {
             Seg::Key("template".into()),
             Seg::Key("spec".into()),
             Seg::Key("containers".into()),
-            Seg::Item { key: "name".into(), value: "web".into() },
+            Seg::Item {
+                key: "name".into(),
+                value: "web".into(),
+            },
             Seg::Key("image".into()),
         ]);
         assert_eq!(locate(text, "Deployment/web", &p), Some(16));

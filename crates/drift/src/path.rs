@@ -128,7 +128,11 @@ fn glob_regex(pattern: &str, flavor: Flavor) -> String {
                 if prev_sep {
                     // `a.**.b`: the separator before `**` is optional along with the segments.
                     out.truncate(out.len() - regex::escape(sep).len());
-                    out.push_str(&format!("(?:(?:{}|\\[).*)?{}", regex::escape(sep), regex::escape(sep)));
+                    out.push_str(&format!(
+                        "(?:(?:{}|\\[).*)?{}",
+                        regex::escape(sep),
+                        regex::escape(sep)
+                    ));
                 } else {
                     out.push_str(&format!("(?:.*{})?", regex::escape(sep)));
                 }
@@ -146,7 +150,11 @@ fn glob_regex(pattern: &str, flavor: Flavor) -> String {
             i += 2;
             continue;
         }
-        if flavor == Flavor::Tree && c == '[' && chars.get(i + 1) == Some(&'*') && chars.get(i + 2) == Some(&']') {
+        if flavor == Flavor::Tree
+            && c == '['
+            && chars.get(i + 1) == Some(&'*')
+            && chars.get(i + 2) == Some(&']')
+        {
             out.push_str(r"\[[^\]]*\]");
             i += 3;
             continue;
@@ -187,8 +195,14 @@ mod tests {
         ));
         assert!(m("containers[*].image", "containers[name=my.app].image"));
         assert!(m("containers[*].image", "containers[2].image"));
-        assert!(m("containers[name=web].image", "containers[name=web].image"));
-        assert!(!m("containers[name=web].image", "containers[name=api].image"));
+        assert!(m(
+            "containers[name=web].image",
+            "containers[name=web].image"
+        ));
+        assert!(!m(
+            "containers[name=web].image",
+            "containers[name=api].image"
+        ));
         assert!(m("**", "anything.at[all]"));
         assert!(m("env[name=DB_*].value", "env[name=DB_HOST].value"));
     }
@@ -200,7 +214,11 @@ mod tests {
         assert!(!g.matches("k8s/sub/web.yaml"));
         assert!(Glob::file("**/*.yaml").unwrap().matches("k8s/sub/web.yaml"));
         assert!(Glob::file("**/*.yaml").unwrap().matches("web.yaml"));
-        assert!(Glob::object("Deployment/*").unwrap().matches("Deployment/shop/web"));
+        assert!(
+            Glob::object("Deployment/*")
+                .unwrap()
+                .matches("Deployment/shop/web")
+        );
         assert!(Glob::path("").is_err());
     }
 

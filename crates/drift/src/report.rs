@@ -181,10 +181,18 @@ impl DriftReport {
             plural(s.accepted)
         );
         if s.rules_expired > 0 {
-            out.push_str(&format!("; {} expired rule{}", s.rules_expired, plural(s.rules_expired)));
+            out.push_str(&format!(
+                "; {} expired rule{}",
+                s.rules_expired,
+                plural(s.rules_expired)
+            ));
         }
         if s.rules_unused > 0 {
-            out.push_str(&format!("; {} unused rule{}", s.rules_unused, plural(s.rules_unused)));
+            out.push_str(&format!(
+                "; {} unused rule{}",
+                s.rules_unused,
+                plural(s.rules_unused)
+            ));
         }
         out
     }

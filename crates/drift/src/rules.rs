@@ -13,18 +13,18 @@ use crate::secrets::SecretPolicy;
 use crate::tree::Node;
 
 /// Keys tried, in order, to match items of a list of objects. A key is used when every item of
-/// both lists has it, with a distinct scalar value.
+/// both lists has it, with a distinct scalar value. Values that differ by environment by nature
+/// (`host`, `ip`) are left out: they would turn every change into a removal and an addition.
 pub const DEFAULT_IDENTITY_KEYS: &[&str] = &[
     "name",
+    "metadata.name",
     "id",
     "key",
     "containerPort",
     "port",
     "mountPath",
     "devicePath",
-    "host",
     "path",
-    "ip",
     "uid",
 ];
 
@@ -69,7 +69,8 @@ pub struct SecretsSpec {
 #[serde(deny_unknown_fields)]
 pub struct ListsSpec {
     /// Identity keys tried in order to match list items; replaces the default list
-    /// (name, id, key, containerPort, port, mountPath, devicePath, host, path, ip, uid).
+    /// (name, metadata.name, id, key, containerPort, port, mountPath, devicePath, path, uid);
+    /// a dotted key looks inside the item.
     pub identity_keys: Option<Vec<String>>,
     /// Path globs of lists whose order matters; added to the defaults (`**.args`,
     /// `**.command`, `**.entrypoint`, `**.initContainers`).
@@ -277,7 +278,13 @@ impl RuleSet {
 
     /// Applies the active rename rules that cover this place to `text`. Returns the renamed
     /// text and the rules that changed it.
-    pub fn rename(&self, text: &str, files: &[&str], object: &str, path: &str) -> (String, Vec<usize>) {
+    pub fn rename(
+        &self,
+        text: &str,
+        files: &[&str],
+        object: &str,
+        path: &str,
+    ) -> (String, Vec<usize>) {
         let mut out = text.to_string();
         let mut used = Vec::new();
         for rule in &self.rules {
@@ -307,7 +314,11 @@ impl RulesFile {
             rules.push(validate_rule(i, spec, today)?);
         }
         let mut ordered = Vec::new();
-        for p in DEFAULT_ORDERED.iter().map(|s| s.to_string()).chain(self.lists.ordered) {
+        for p in DEFAULT_ORDERED
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.lists.ordered)
+        {
             ordered.push(Glob::path(&p).map_err(|e| format!("lists.ordered: {e}"))?);
         }
         let mut exclude = Vec::new();
@@ -317,14 +328,21 @@ impl RulesFile {
         let identity_keys = match self.lists.identity_keys {
             Some(keys) => {
                 if let Some(bad) = keys.iter().find(|k| k.is_empty()) {
-                    return Err(format!("lists.identity_keys: `{bad}` is empty; name a key such as `name`"));
+                    return Err(format!(
+                        "lists.identity_keys: `{bad}` is empty; name a key such as `name`"
+                    ));
                 }
                 keys
             }
-            None => DEFAULT_IDENTITY_KEYS.iter().map(|s| s.to_string()).collect(),
+            None => DEFAULT_IDENTITY_KEYS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         };
         if let Some(bad) = self.secrets.keys.iter().find(|k| k.trim().is_empty()) {
-            return Err(format!("secrets.keys: `{bad}` is empty; give a word such as `pin`"));
+            return Err(format!(
+                "secrets.keys: `{bad}` is empty; give a word such as `pin`"
+            ));
         }
         Ok(RuleSet {
             rules,
@@ -375,7 +393,10 @@ fn validate_rule(i: usize, spec: RuleSpec, today: Date) -> Result<Rule, String> 
         Some(node) => {
             let text = node.scalar_text().unwrap_or_default();
             let date = Date::parse(text.get(..10).unwrap_or(&text)).ok_or_else(|| {
-                format!("{}: `{text}` is not a date; write YYYY-MM-DD", at("expires"))
+                format!(
+                    "{}: `{text}` is not a date; write YYYY-MM-DD",
+                    at("expires")
+                )
             })?;
             Some(date)
         }
@@ -402,10 +423,16 @@ fn validate_rule(i: usize, spec: RuleSpec, today: Date) -> Result<Rule, String> 
         RuleKind::MustEqual => Action::MustEqual,
         RuleKind::Scale => {
             let factor = spec.factor.ok_or_else(|| {
-                format!("{}: missing; e.g. `factor = 0.5` for half of production", at("factor"))
+                format!(
+                    "{}: missing; e.g. `factor = 0.5` for half of production",
+                    at("factor")
+                )
             })?;
             if !(factor.is_finite() && factor > 0.0) {
-                return Err(format!("{}: {factor} must be a positive number", at("factor")));
+                return Err(format!(
+                    "{}: {factor} must be a positive number",
+                    at("factor")
+                ));
             }
             let tolerance = spec.tolerance.unwrap_or(0.0);
             if !(tolerance.is_finite() && (0.0..1.0).contains(&tolerance)) {
@@ -427,22 +454,28 @@ fn validate_rule(i: usize, spec: RuleSpec, today: Date) -> Result<Rule, String> 
             Action::Map(values)
         }
         RuleKind::Pattern => {
-            let text = spec.regex.ok_or_else(|| {
-                format!("{}: missing; e.g. `regex = \"staging\"`", at("regex"))
-            })?;
+            let text = spec
+                .regex
+                .ok_or_else(|| format!("{}: missing; e.g. `regex = \"staging\"`", at("regex")))?;
             let re = Regex::new(&text).map_err(|e| format!("{}: `{text}`: {e}", at("regex")))?;
             Action::Pattern(re)
         }
         RuleKind::Rename => {
             let from = spec.from.unwrap_or_default();
             if from.is_empty() {
-                return Err(format!("{}: missing or empty; e.g. `from = \"prod-db\"`", at("from")));
+                return Err(format!(
+                    "{}: missing or empty; e.g. `from = \"prod-db\"`",
+                    at("from")
+                ));
             }
             let Some(to) = spec.to else {
                 return Err(format!("{}: missing; e.g. `to = \"staging-db\"`", at("to")));
             };
             if from == to {
-                return Err(format!("{}: equals `from`; a rename must change something", at("to")));
+                return Err(format!(
+                    "{}: equals `from`; a rename must change something",
+                    at("to")
+                ));
             }
             Action::Rename { from, to }
         }
@@ -531,13 +564,19 @@ reason = "deploy tooling"
         assert!(set.is_excluded("templates/deploy.yaml"));
         assert!(set.secrets.is_secret_key("card_pin"));
         let (renamed, used) = set.rename("jdbc://prod-db:5432", &["a"], "", "url");
-        assert_eq!((renamed.as_str(), used), ("jdbc://staging-db:5432", vec![5]));
+        assert_eq!(
+            (renamed.as_str(), used),
+            ("jdbc://staging-db:5432", vec![5])
+        );
     }
 
     #[test]
     fn errors_name_the_field_or_line() {
-        let e = RuleSet::parse("[[rule]]\nkind = \"scale\"\npath = \"a\"\nreason = \"r\"\n", today())
-            .unwrap_err();
+        let e = RuleSet::parse(
+            "[[rule]]\nkind = \"scale\"\npath = \"a\"\nreason = \"r\"\n",
+            today(),
+        )
+        .unwrap_err();
         assert!(e.starts_with("rule[1].factor: missing"), "{e}");
         let e = RuleSet::parse(
             "[[rule]]\nkind = \"ignore\"\npath = \"a\"\nreason = \"r\"\nfactr = 2\n",

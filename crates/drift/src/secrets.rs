@@ -11,17 +11,55 @@ use crate::tree::{Node, SecretHash};
 
 /// Words that make a key secret-looking (matched per word of the key, case-insensitive).
 const SECRET_WORDS: &[&str] = &[
-    "password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token", "tokens",
-    "credential", "credentials", "apikey", "privatekey", "secretkey", "accesskey", "signingkey",
-    "dsn", "cookie", "salt",
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "credential",
+    "credentials",
+    "apikey",
+    "privatekey",
+    "secretkey",
+    "accesskey",
+    "signingkey",
+    "dsn",
+    "cookie",
+    "salt",
 ];
 /// Substrings that make a single-word key secret-looking (`DBPASSWORD`, `authtoken`).
-const SECRET_PARTS: &[&str] = &["password", "passwd", "secret", "token", "apikey", "privatekey"];
+const SECRET_PARTS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+];
 /// A key whose last word is one of these names a reference to a secret, not the secret itself
 /// (`secretName`, `secretKeyRef`, `passwordFile`, `existingSecret` is still secret-looking).
 const REFERENCE_WORDS: &[&str] = &[
-    "ref", "refs", "name", "names", "file", "path", "dir", "id", "ttl", "length", "enabled",
-    "mode", "type", "policy", "expiry", "expiration", "rotation",
+    "ref",
+    "refs",
+    "name",
+    "names",
+    "file",
+    "path",
+    "dir",
+    "id",
+    "ttl",
+    "length",
+    "enabled",
+    "mode",
+    "type",
+    "policy",
+    "expiry",
+    "expiration",
+    "rotation",
 ];
 
 /// Which keys are secret: the built-in words plus the rules file's `[secrets] keys`.
@@ -41,7 +79,11 @@ impl SecretPolicy {
         if REFERENCE_WORDS.contains(&last.as_str()) {
             return false;
         }
-        let extra = |w: &str| self.extra_words.iter().any(|x| w == x || w.contains(x.as_str()));
+        let extra = |w: &str| {
+            self.extra_words
+                .iter()
+                .any(|x| w == x || w.contains(x.as_str()))
+        };
         words.iter().any(|w| {
             SECRET_WORDS.contains(&w.as_str())
                 || SECRET_PARTS.iter().any(|p| w.contains(p))
@@ -61,13 +103,19 @@ impl SecretPolicy {
                     .map(|(k, v)| {
                         let secret = (k8s_secret && (k == "data" || k == "stringData"))
                             || self.is_secret_key(&k);
-                        let v = if secret { hash_all(v) } else { self.mask(v, false) };
+                        let v = if secret {
+                            hash_all(v)
+                        } else {
+                            self.mask(v, false)
+                        };
                         (k, v)
                     })
                     .collect::<BTreeMap<_, _>>(),
             )
             .map_env_entry(self),
-            Node::List(items) => Node::List(items.into_iter().map(|v| self.mask(v, false)).collect()),
+            Node::List(items) => {
+                Node::List(items.into_iter().map(|v| self.mask(v, false)).collect())
+            }
             Node::String(s) => Node::String(redact_url_passwords(&s)),
             other => other,
         }
@@ -147,7 +195,8 @@ fn process_key() -> &'static [u8; 32] {
 /// `scheme://user:password@host` → `scheme://user:<secret:1a2b3c4d>@host`.
 pub fn redact_url_passwords(s: &str) -> String {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)@").ok());
+    let re =
+        RE.get_or_init(|| Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)@").ok());
     let Some(re) = re else {
         return s.to_string();
     };
@@ -194,14 +243,32 @@ mod tests {
     fn secret_looking_keys() {
         let p = SecretPolicy::default();
         for k in [
-            "password", "DB_PASSWORD", "dbPassword", "apiKey", "api_key", "SSH_KEY", "token",
-            "authToken", "client-secret", "DBPASSWORD", "aws.secretAccessKey", "existingSecret",
+            "password",
+            "DB_PASSWORD",
+            "dbPassword",
+            "apiKey",
+            "api_key",
+            "SSH_KEY",
+            "token",
+            "authToken",
+            "client-secret",
+            "DBPASSWORD",
+            "aws.secretAccessKey",
+            "existingSecret",
         ] {
             assert!(p.is_secret_key(k), "{k} should be secret");
         }
         for k in [
-            "key", "secretName", "secretKeyRef", "passwordFile", "name", "replicas", "keyspace",
-            "monkeys", "tokenTTL", "host",
+            "key",
+            "secretName",
+            "secretKeyRef",
+            "passwordFile",
+            "name",
+            "replicas",
+            "keyspace",
+            "monkeys",
+            "tokenTTL",
+            "host",
         ] {
             assert!(!p.is_secret_key(k), "{k} should not be secret");
         }
@@ -222,11 +289,23 @@ mod tests {
         .unwrap();
         let masked = p.mask(doc, false);
         let text = masked.to_json().to_string();
-        assert!(!text.contains("hunter2") && !text.contains("abc") && !text.contains("s3cret"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("abc") && !text.contains("s3cret"),
+            "{text}"
+        );
         assert!(text.contains("prod-db") && text.contains("\"x\""), "{text}");
-        assert!(matches!(masked.get("db").and_then(|d| d.get("password")), Some(Node::Secret(_))));
-        let secret: Node = serde_json::from_str(r#"{"kind": "Secret", "data": {"url": "aGVsbG8="}}"#).unwrap();
-        assert!(!p.mask(secret, true).to_json().to_string().contains("aGVsbG8="));
+        assert!(matches!(
+            masked.get("db").and_then(|d| d.get("password")),
+            Some(Node::Secret(_))
+        ));
+        let secret: Node =
+            serde_json::from_str(r#"{"kind": "Secret", "data": {"url": "aGVsbG8="}}"#).unwrap();
+        assert!(
+            !p.mask(secret, true)
+                .to_json()
+                .to_string()
+                .contains("aGVsbG8=")
+        );
     }
 
     #[test]

@@ -44,7 +44,12 @@ pub fn load_file(path: &Path, rel: &str, policy: &SecretPolicy) -> Result<Source
 }
 
 /// Parses file text already in memory (the demo's bundled samples use this).
-pub fn from_text(path: &Path, rel: &str, text: &str, policy: &SecretPolicy) -> Result<Source, DriftError> {
+pub fn from_text(
+    path: &Path,
+    rel: &str,
+    text: &str,
+    policy: &SecretPolicy,
+) -> Result<Source, DriftError> {
     let format = formats::detect(path, text);
     if format == Format::Text {
         return Ok(opaque(rel, text.as_bytes(), Some(text.to_string())));
@@ -69,7 +74,10 @@ fn opaque(rel: &str, bytes: &[u8], text: Option<String>) -> Source {
         objects: vec![Object {
             key: String::new(),
             display: String::new(),
-            node: Node::String(format!("{} bytes, {lines} lines, content {fp}", bytes.len())),
+            node: Node::String(format!(
+                "{} bytes, {lines} lines, content {fp}",
+                bytes.len()
+            )),
         }],
     }
 }
@@ -101,7 +109,10 @@ fn objects(docs: Vec<Node>, policy: &SecretPolicy) -> Vec<Object> {
 
 /// `kind: List` (as `kubectl get -o yaml` prints) holds its objects under `items`.
 fn expand_lists(doc: Node) -> Vec<Node> {
-    let is_list = doc.get("kind").and_then(Node::as_str).is_some_and(|k| k == "List" || k.ends_with("List"))
+    let is_list = doc
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
         && doc.get("apiVersion").is_some();
     if is_list {
         if let Some(Node::List(items)) = doc.get("items") {
@@ -139,7 +150,12 @@ pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>, DriftError> {
     Ok(out)
 }
 
-fn walk_into(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, PathBuf)>) -> Result<(), DriftError> {
+fn walk_into(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), DriftError> {
     if depth > 64 {
         return Ok(());
     }
@@ -177,17 +193,38 @@ mod tests {
     #[test]
     fn kubernetes_objects_are_keyed_by_identity() {
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec: {}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: cfg}\n";
-        let s = from_text(Path::new("all.yaml"), "all.yaml", text, &SecretPolicy::default()).unwrap();
+        let s = from_text(
+            Path::new("all.yaml"),
+            "all.yaml",
+            text,
+            &SecretPolicy::default(),
+        )
+        .unwrap();
         let keys: Vec<&str> = s.objects.iter().map(|o| o.display.as_str()).collect();
-        assert_eq!(keys, vec!["Deployment/shop/web", "Service/web", "ConfigMap/cfg"]);
+        assert_eq!(
+            keys,
+            vec!["Deployment/shop/web", "Service/web", "ConfigMap/cfg"]
+        );
         assert_eq!(s.objects[0].key, "apps|Deployment|shop|web");
     }
 
     #[test]
     fn plain_documents_are_keyed_by_position() {
-        let s = from_text(Path::new("v.yaml"), "v.yaml", "a: 1\n", &SecretPolicy::default()).unwrap();
+        let s = from_text(
+            Path::new("v.yaml"),
+            "v.yaml",
+            "a: 1\n",
+            &SecretPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(s.objects[0].key, "");
-        let s = from_text(Path::new("v.yaml"), "v.yaml", "a: 1\n---\nb: 2\n", &SecretPolicy::default()).unwrap();
+        let s = from_text(
+            Path::new("v.yaml"),
+            "v.yaml",
+            "a: 1\n---\nb: 2\n",
+            &SecretPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(s.objects[1].display, "document 2");
     }
 }

@@ -150,7 +150,9 @@ impl Node {
                 .unwrap_or_else(|| Value::String(format_float(*f))),
             Node::String(s) => Value::String(s.clone()),
             Node::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Node::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Node::Map(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Node::Secret(h) => Value::String(secret_text(h)),
         }
     }
@@ -193,7 +195,11 @@ fn format_float(f: f64) -> String {
     if f.is_nan() {
         ".nan".into()
     } else if f.is_infinite() {
-        if f > 0.0 { ".inf".into() } else { "-.inf".into() }
+        if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        }
     } else {
         f.to_string()
     }

@@ -1,9 +1,157 @@
-use anyhow::bail;
-use prodlike_report::Outcome;
+//! `prodlike drift BASELINE CANDIDATE` and `prodlike drift schema --baseline URL --candidate URL`.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use prodlike_drift::{Date, DriftReport, RuleSet, path::Glob, render};
+use prodlike_report::{Outcome, OutputFormat, now_rfc3339};
+
+/// Compare configuration files or directories (`drift BASELINE CANDIDATE`), or live database
+/// schemas (`drift schema --baseline URL --candidate URL`). Exit 0: no drift; 1: drift; 2: error.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Args {
+    #[command(subcommand)]
+    schema: Option<Sub>,
+    /// Baseline file or directory (usually production's configuration).
+    #[arg(required = true)]
+    baseline: Option<PathBuf>,
+    /// Candidate file or directory (usually staging's), paired with the baseline by relative path.
+    #[arg(required = true)]
+    candidate: Option<PathBuf>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Compare two live databases: server version, non-default settings, extensions, tables,
+    /// columns, indexes, constraints, sequences and views.
+    Schema(SchemaArgs),
+}
 
 #[derive(clap::Args)]
-pub struct Args {}
+struct SchemaArgs {
+    /// Baseline database: postgres://user@host:port/db or sqlite://path.
+    #[arg(long)]
+    baseline: String,
+    /// Candidate database, same forms.
+    #[arg(long)]
+    candidate: String,
+    #[command(flatten)]
+    output: Output,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    bail!("`prodlike drift` is not built yet")
+#[derive(clap::Args)]
+struct Output {
+    /// Rules file declaring intended differences (see docs/drift.md).
+    #[arg(long, value_name = "drift.toml")]
+    rules: Option<PathBuf>,
+    /// Report format on stdout: text, json, markdown or sarif.
+    #[arg(long, default_value = "text", value_parser = parse_format)]
+    format: OutputFormat,
+    /// Also write the JSON result (`prodlike.drift/1` envelope) to this file.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Colour in the text report: auto (a terminal and NO_COLOR unset), always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Leave files out of a directory comparison (glob on the relative path; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Decide rule expiry as of this day (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+}
+
+fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    s.parse::<OutputFormat>().map_err(|e| e.to_string())
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let started = now_rfc3339();
+    let (report, output) = match args.schema {
+        Some(Sub::Schema(s)) => {
+            let rules = load_rules(&s.output)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let report = rt
+                .block_on(prodlike_drift::compare_schemas(
+                    &s.baseline,
+                    &s.candidate,
+                    &rules,
+                    rules_label(&s.output),
+                ))
+                .context("comparing database schemas")?;
+            (report, s.output)
+        }
+        None => {
+            let (Some(baseline), Some(candidate)) = (args.baseline, args.candidate) else {
+                bail!("give a BASELINE and a CANDIDATE file or directory, or use `drift schema`");
+            };
+            let rules = load_rules(&args.output)?;
+            let report = prodlike_drift::compare_paths(
+                &baseline,
+                &candidate,
+                &rules,
+                rules_label(&args.output),
+            )
+            .context("comparing configuration")?;
+            (report, args.output)
+        }
+    };
+    emit(&report, &output, started)?;
+    Ok(report.outcome())
+}
+
+fn rules_label(output: &Output) -> Option<String> {
+    output.rules.as_ref().map(|p| p.display().to_string())
+}
+
+fn load_rules(output: &Output) -> anyhow::Result<RuleSet> {
+    let today = match &output.today {
+        Some(t) => Date::parse(t)
+            .with_context(|| format!("--today: `{t}` is not a date; write YYYY-MM-DD"))?,
+        None => Date::today(),
+    };
+    let mut rules = match &output.rules {
+        Some(path) => RuleSet::load(path, today)?,
+        None => RuleSet::parse("", today).map_err(anyhow::Error::msg)?,
+    };
+    for pattern in &output.exclude {
+        let glob = Glob::file(pattern)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("--exclude `{pattern}`"))?;
+        rules.exclude.push(glob);
+    }
+    Ok(rules)
+}
+
+fn emit(report: &DriftReport, output: &Output, started: String) -> anyhow::Result<()> {
+    let envelope = report.envelope(started);
+    if let Some(path) = &output.out {
+        envelope
+            .write_to(path)
+            .with_context(|| format!("writing the result to {}", path.display()))?;
+    }
+    let text = match output.format {
+        OutputFormat::Text => {
+            let color = match output.color.as_str() {
+                "always" => true,
+                "never" => false,
+                _ => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            render::text(report, color)
+        }
+        OutputFormat::Json => serde_json::to_string_pretty(&envelope)? + "\n",
+        OutputFormat::Markdown => render::markdown(report),
+        OutputFormat::Sarif => serde_json::to_string_pretty(&render::sarif(report))? + "\n",
+    };
+    print!("{text}");
+    Ok(())
 }

@@ -1,6 +1,80 @@
-//! Demo stage: drift. Not built yet; the drift workstream fills it in.
+//! Demo stage: drift. Compares the bundled production and staging configurations (Kubernetes
+//! manifests, Helm values, .env, properties) under the bundled rules: every intended
+//! difference is accepted by a rule with its reason, one hand edit is reported as drift, and
+//! an expired waiver is flagged. Finding drift is the point of the demo, not a failure.
+use anyhow::Context as _;
+use prodlike_drift::{RuleSet, Status, samples};
+
 use super::Context;
 
-pub async fn run(_ctx: &Context) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context) -> anyhow::Result<()> {
+    println!("\n== drift: production vs staging configuration ==");
+    let started = prodlike_report::now_rfc3339();
+    let dir = ctx.out_dir.join("drift-samples");
+    samples::write_to(&dir).with_context(|| format!("writing the samples to {}", dir.display()))?;
+    let rules_path = dir.join("drift.toml");
+    let rules = RuleSet::load(&rules_path, prodlike_drift::Date::today())?;
+    let report = prodlike_drift::compare_paths(
+        &dir.join("production"),
+        &dir.join("staging"),
+        &rules,
+        Some(rules_path.display().to_string()),
+    )
+    .context("comparing the bundled samples")?;
+
+    let s = &report.summary;
+    println!(
+        "compared {} files, {} objects; {} intended differences accepted by rules, e.g.:",
+        s.files, s.objects, s.accepted
+    );
+    let mut shown = std::collections::HashSet::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Accepted)
+    {
+        // One example per rule keeps the summary short.
+        if f.rule.is_some_and(|r| shown.insert(r)) && shown.len() <= 6 {
+            let values = match (&f.baseline, &f.candidate) {
+                (Some(b), Some(c)) => format!("{b} → {c}"),
+                _ => f.change.label().to_string(),
+            };
+            println!(
+                "  ✓ {}: {} {values}  ({})",
+                f.file,
+                f.path,
+                f.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+    for f in report.drift() {
+        let values = match (&f.baseline, &f.candidate) {
+            (Some(b), Some(c)) => format!("{b} → {c}"),
+            _ => f.change.label().to_string(),
+        };
+        let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+        println!("  ✗ drift {}{line}: {} {values}", f.file, f.path);
+    }
+    for r in &report.rules {
+        if r.state == prodlike_drift::RuleState::Expired {
+            println!(
+                "  ! rule {} expired on {} ({}), owner {}",
+                r.index,
+                r.expires.as_deref().unwrap_or("?"),
+                r.reason,
+                r.owner.as_deref().unwrap_or("none")
+            );
+        }
+    }
+    let out = ctx.out_dir.join("drift.json");
+    report
+        .envelope(started)
+        .write_to(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{}", report.sentence());
+    println!(
+        "try: prodlike drift {0}/production {0}/staging --rules {0}/drift.toml --format markdown",
+        dir.display()
+    );
     Ok(())
 }

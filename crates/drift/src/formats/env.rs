@@ -23,7 +23,10 @@ pub fn parse(text: &str) -> Result<Node, (usize, String)> {
         let Some((key, rest)) = body.split_once('=') else {
             return Err((
                 line_no,
-                format!("expected KEY=value, found `{}`", crate::tree::truncate(trimmed, 40)),
+                format!(
+                    "expected KEY=value, found `{}`",
+                    crate::tree::truncate(trimmed, 40)
+                ),
             ));
         };
         let key = key.trim_end();
@@ -55,7 +58,10 @@ pub fn parse(text: &str) -> Result<Node, (usize, String)> {
                             if !after.is_empty() && !after.starts_with('#') {
                                 return Err((
                                     i,
-                                    format!("unexpected text after the closing quote: `{}`", crate::tree::truncate(after, 40)),
+                                    format!(
+                                        "unexpected text after the closing quote: `{}`",
+                                        crate::tree::truncate(after, 40)
+                                    ),
                                 ));
                             }
                             break;

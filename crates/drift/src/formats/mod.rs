@@ -121,7 +121,7 @@ pub fn parse(format: Format, path: &Path, text: &str) -> Result<Vec<Node>, Malfo
             let options = serde_saphyr::options! { with_snippet: false };
             serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|e| {
                 let loc = e.location();
-                let message = first_line(&e.to_string());
+                let message = strip_yaml_position(&first_line(&e.to_string()));
                 err(
                     loc.map(|l| l.line() as usize),
                     loc.map(|l| l.column() as usize),
@@ -165,6 +165,14 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
 }
 
+/// serde-saphyr appends " at line L, column C"; the error already says where.
+fn strip_yaml_position(s: &str) -> String {
+    match s.rfind(" at line ") {
+        Some(i) if s[i..].contains("column") => s[..i].to_string(),
+        _ => s.to_string(),
+    }
+}
+
 /// serde_json appends " at line L column C"; the error already says where.
 fn strip_json_position(s: &str) -> String {
     match s.rfind(" at line ") {
@@ -184,9 +192,15 @@ mod tests {
         assert_eq!(detect(Path::new(".env.production"), ""), Format::Env);
         assert_eq!(detect(Path::new("app.env"), ""), Format::Env);
         assert_eq!(detect(Path::new("Config"), "{\"a\": 1}"), Format::Json);
-        assert_eq!(detect(Path::new("Config"), "A=1\nexport B=two\n"), Format::Env);
+        assert_eq!(
+            detect(Path::new("Config"), "A=1\nexport B=two\n"),
+            Format::Env
+        );
         assert_eq!(detect(Path::new("Config"), "a:\n  b: 1\n"), Format::Yaml);
-        assert_eq!(detect(Path::new("Config"), "[server]\nport = 80\n"), Format::Toml);
+        assert_eq!(
+            detect(Path::new("Config"), "[server]\nport = 80\n"),
+            Format::Toml
+        );
         assert_eq!(detect(Path::new("README"), "just words"), Format::Text);
     }
 
@@ -204,7 +218,12 @@ mod tests {
 
     #[test]
     fn malformed_json_and_toml_name_line() {
-        let e = parse(Format::Json, Path::new("a.json"), "{\n  \"a\": 1,\n  \"b\": }\n").unwrap_err();
+        let e = parse(
+            Format::Json,
+            Path::new("a.json"),
+            "{\n  \"a\": 1,\n  \"b\": }\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         let e = parse(Format::Toml, Path::new("a.toml"), "[x]\na = 1\nb = = 2\n").unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");

@@ -50,7 +50,12 @@ fn split_key_value(line: &str) -> (&str, &str) {
         }
         match c {
             '\\' => escaped = true,
-            '=' | ':' => return (&line[..pos], line[pos + 1..].trim_start_matches([' ', '\t', '\u{c}'])),
+            '=' | ':' => {
+                return (
+                    &line[..pos],
+                    line[pos + 1..].trim_start_matches([' ', '\t', '\u{c}']),
+                );
+            }
             ' ' | '\t' | '\u{c}' => {
                 let rest = line[pos..].trim_start_matches([' ', '\t', '\u{c}']);
                 let rest = rest
@@ -84,11 +89,15 @@ fn unescape(s: &str) -> Result<String, String> {
                     None
                 };
                 let Some(unit) = unit else {
-                    return Err(format!("malformed \\uXXXX escape `\\u{hex}`: expected four hex digits"));
+                    return Err(format!(
+                        "malformed \\uXXXX escape `\\u{hex}`: expected four hex digits"
+                    ));
                 };
                 match (pending_high.take(), unit) {
                     (Some(high), 0xDC00..=0xDFFF) => {
-                        let cp = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
+                        let cp = 0x10000
+                            + ((u32::from(high) - 0xD800) << 10)
+                            + (u32::from(unit) - 0xDC00);
                         out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
                     }
                     (high, 0xD800..=0xDBFF) => {
@@ -142,7 +151,10 @@ mod tests {
             "# c\n! c\nspring.datasource.url=jdbc:postgresql://prod-db:5432/shop\nserver.port: 8080\nname value with spaces\nmulti = one, \\\n    two\nesc\\ key = caf\\u00e9\\t!\nempty\n",
         )
         .unwrap();
-        assert_eq!(get(&n, "spring.datasource.url"), "jdbc:postgresql://prod-db:5432/shop");
+        assert_eq!(
+            get(&n, "spring.datasource.url"),
+            "jdbc:postgresql://prod-db:5432/shop"
+        );
         assert_eq!(get(&n, "server.port"), "8080");
         assert_eq!(get(&n, "name"), "value with spaces");
         assert_eq!(get(&n, "multi"), "one, two");

@@ -21,7 +21,9 @@ pub fn parse(text: &str) -> Result<Node, Error> {
             break;
         }
         let (line, col) = (p.line, p.col);
-        let name = p.identifier().ok_or_else(|| p.err("expected a variable name"))?;
+        let name = p
+            .identifier()
+            .ok_or_else(|| p.err("expected a variable name"))?;
         p.skip_space(false)?;
         if !p.eat('=') {
             return Err(p.err(&format!("expected `=` after `{name}`")));
@@ -230,7 +232,10 @@ impl Parser {
             return Ok(Node::Int(i));
         }
         match s.parse::<f64>() {
-            Ok(f) if f.is_finite() && !s.contains(|c: char| c.is_alphabetic() && c != 'e' && c != 'E') => {
+            Ok(f)
+                if f.is_finite()
+                    && !s.contains(|c: char| c.is_alphabetic() && c != 'e' && c != 'E') =>
+            {
                 Ok(Node::Float(f))
             }
             _ => Err((line, col, format!("`{s}` is not a number"))),
@@ -253,7 +258,9 @@ impl Parser {
                         let c = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
                         match c {
                             Some(c) => s.push(c),
-                            None => return Err((self.line, self.col, format!("bad escape `\\u{hex}`"))),
+                            None => {
+                                return Err((self.line, self.col, format!("bad escape `\\u{hex}`")));
+                            }
                         }
                     }
                     Some(c) => s.push(c),
@@ -325,7 +332,13 @@ mod tests {
         assert!(n.get("replicas").unwrap().same(&Node::Int(4)));
         assert!(n.get("ratio").unwrap().same(&Node::Float(0.5)));
         assert_eq!(n.get("zones").map(Node::leaf_count), Some(3));
-        assert!(n.get("tags").unwrap().get("cost-center").unwrap().same(&Node::Int(42)));
+        assert!(
+            n.get("tags")
+                .unwrap()
+                .get("cost-center")
+                .unwrap()
+                .same(&Node::Int(42))
+        );
         assert_eq!(
             n.get("policy").and_then(Node::as_str),
             Some("line one\nline two\n")

@@ -8,7 +8,11 @@ use super::{shown_path, value};
 /// the rules with their owners and expiry.
 pub fn markdown(report: &DriftReport) -> String {
     let mut out = String::new();
-    let icon = if report.summary.drift > 0 { "❌" } else { "✅" };
+    let icon = if report.summary.drift > 0 {
+        "❌"
+    } else {
+        "✅"
+    };
     let _ = writeln!(out, "## {icon} prodlike drift\n");
     let _ = writeln!(out, "{}.\n", esc(&report.sentence()));
     let _ = writeln!(
@@ -22,10 +26,17 @@ pub fn markdown(report: &DriftReport) -> String {
             .map(|r| format!(" · rules `{}`", code(r)))
             .unwrap_or_default()
     );
-    let drift: Vec<&Finding> = report.findings.iter().filter(|f| f.status == Status::Drift).collect();
+    let drift: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Drift)
+        .collect();
     if !drift.is_empty() {
         let _ = writeln!(out, "### Drift\n");
-        let _ = writeln!(out, "| File | Object | Path | Change | Baseline | Candidate | Note |");
+        let _ = writeln!(
+            out,
+            "| File | Object | Path | Change | Baseline | Candidate | Note |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
         for f in drift {
             let file = match f.line {
@@ -46,7 +57,11 @@ pub fn markdown(report: &DriftReport) -> String {
         }
         out.push('\n');
     }
-    let accepted: Vec<&Finding> = report.findings.iter().filter(|f| f.status == Status::Accepted).collect();
+    let accepted: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Accepted)
+        .collect();
     if !accepted.is_empty() {
         let _ = writeln!(
             out,
@@ -54,7 +69,10 @@ pub fn markdown(report: &DriftReport) -> String {
             accepted.len(),
             crate::report::plural(accepted.len())
         );
-        let _ = writeln!(out, "| File | Object | Path | Change | Baseline | Candidate | Rule | Reason |");
+        let _ = writeln!(
+            out,
+            "| File | Object | Path | Change | Baseline | Candidate | Rule | Reason |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
         for f in accepted {
             let _ = writeln!(
@@ -74,7 +92,10 @@ pub fn markdown(report: &DriftReport) -> String {
     }
     if !report.rules.is_empty() {
         let _ = writeln!(out, "### Rules\n");
-        let _ = writeln!(out, "| # | Rule | State | Matched | Owner | Expires | Reason |");
+        let _ = writeln!(
+            out,
+            "| # | Rule | State | Matched | Owner | Expires | Reason |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
         for r in &report.rules {
             let state = match r.state {
@@ -109,7 +130,9 @@ fn esc(s: &str) -> String {
 
 /// Text inside backticks in a table cell (no backticks, no pipes, one line).
 fn code(s: &str) -> String {
-    s.replace('`', "'").replace('|', "¦").replace(['\n', '\r'], " ")
+    s.replace('`', "'")
+        .replace('|', "¦")
+        .replace(['\n', '\r'], " ")
 }
 
 /// A value in a cell, as code.

@@ -3,14 +3,46 @@ use serde_json::{Value, json};
 use crate::report::{Change, DriftReport, Finding, Mode, RuleState, Status};
 
 const RULES: &[(&str, &str, &str)] = &[
-    ("drift/changed", "ValueChanged", "A value differs between baseline and candidate."),
-    ("drift/added", "OnlyInCandidate", "Present in the candidate only."),
-    ("drift/removed", "OnlyInBaseline", "Present in the baseline only."),
-    ("drift/type-changed", "TypeChanged", "The value has a different type."),
-    ("drift/order-changed", "OrderChanged", "A list whose order matters is in another order."),
-    ("drift/renamed", "Renamed", "Paired under another name by a rename rule."),
-    ("drift/rule-expired", "RuleExpired", "A rule in the rules file is past its expiry date."),
-    ("drift/rule-unused", "RuleUnused", "A rule in the rules file matched nothing."),
+    (
+        "drift/changed",
+        "ValueChanged",
+        "A value differs between baseline and candidate.",
+    ),
+    (
+        "drift/added",
+        "OnlyInCandidate",
+        "Present in the candidate only.",
+    ),
+    (
+        "drift/removed",
+        "OnlyInBaseline",
+        "Present in the baseline only.",
+    ),
+    (
+        "drift/type-changed",
+        "TypeChanged",
+        "The value has a different type.",
+    ),
+    (
+        "drift/order-changed",
+        "OrderChanged",
+        "A list whose order matters is in another order.",
+    ),
+    (
+        "drift/renamed",
+        "Renamed",
+        "Paired under another name by a rename rule.",
+    ),
+    (
+        "drift/rule-expired",
+        "RuleExpired",
+        "A rule in the rules file is past its expiry date.",
+    ),
+    (
+        "drift/rule-unused",
+        "RuleUnused",
+        "A rule in the rules file matched nothing.",
+    ),
 ];
 
 fn rule_id(change: Change) -> &'static str {
@@ -28,7 +60,8 @@ fn rule_id(change: Change) -> &'static str {
 /// external suppression carrying the rule's reason, so scanners show them as dismissed with a
 /// justification; expired and unused rules are warnings on the rules file.
 pub fn sarif(report: &DriftReport) -> Value {
-    let candidate_dir = report.mode == Mode::Files && std::path::Path::new(&report.candidate).is_dir();
+    let candidate_dir =
+        report.mode == Mode::Files && std::path::Path::new(&report.candidate).is_dir();
     let mut results: Vec<Value> = report
         .findings
         .iter()
@@ -48,7 +81,10 @@ pub fn sarif(report: &DriftReport) -> Value {
             ),
             RuleState::Unused => (
                 "drift/rule-unused",
-                format!("rule {} ({}) matched nothing: {}", r.index, r.description, r.reason),
+                format!(
+                    "rule {} ({}) matched nothing: {}",
+                    r.index, r.description, r.reason
+                ),
             ),
             _ => continue,
         };
@@ -58,14 +94,19 @@ pub fn sarif(report: &DriftReport) -> Value {
             "message": { "text": text },
         });
         if let Some(file) = &report.rules_file {
-            res["locations"] = json!([{ "physicalLocation": { "artifactLocation": { "uri": uri(file) } } }]);
+            res["locations"] =
+                json!([{ "physicalLocation": { "artifactLocation": { "uri": uri(file) } } }]);
         }
         results.push(res);
     }
     let rules: Vec<Value> = RULES
         .iter()
         .map(|(id, name, text)| {
-            let level = if id.starts_with("drift/rule-") { "warning" } else { "error" };
+            let level = if id.starts_with("drift/rule-") {
+                "warning"
+            } else {
+                "error"
+            };
             json!({
                 "id": id,
                 "name": name,

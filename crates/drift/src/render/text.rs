@@ -65,7 +65,10 @@ pub fn text(report: &DriftReport, color: bool) -> String {
             }
             last_object = Some(f.object.as_deref());
         }
-        let line = f.line.map(|l| st.dim(&format!("  (line {l})"))).unwrap_or_default();
+        let line = f
+            .line
+            .map(|l| st.dim(&format!("  (line {l})")))
+            .unwrap_or_default();
         match f.status {
             Status::Drift => {
                 let _ = writeln!(
@@ -109,7 +112,11 @@ pub fn text(report: &DriftReport, color: bool) -> String {
     if !flagged.is_empty() {
         let _ = writeln!(out, "\n{}", st.bold("Rules to review"));
         for r in flagged {
-            let owner = r.owner.as_deref().map(|o| format!(", owner {o}")).unwrap_or_default();
+            let owner = r
+                .owner
+                .as_deref()
+                .map(|o| format!(", owner {o}"))
+                .unwrap_or_default();
             let what = match r.state {
                 RuleState::Expired => st.yellow(&format!(
                     "expired on {}",

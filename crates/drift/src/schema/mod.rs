@@ -54,7 +54,7 @@ pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> 
             let node = if name == "settings" || name == "role settings" {
                 rules.secrets.mask(node, false)
             } else {
-                node
+                with_table_sections(&name, node)
             };
             Object {
                 key: name.clone(),
@@ -71,6 +71,21 @@ pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> 
     })
 }
 
+/// Every table has its three sections, so an index missing on one side is reported by name,
+/// not as a missing `indexes` section.
+fn with_table_sections(name: &str, node: Node) -> Node {
+    match node {
+        Node::Map(mut m) if name.starts_with("table ") => {
+            for section in ["columns", "indexes", "constraints"] {
+                m.entry(section.to_string())
+                    .or_insert_with(|| Node::Map(BTreeMap::new()));
+            }
+            Node::Map(m)
+        }
+        other => other,
+    }
+}
+
 /// A URL fit for reports: the password replaced by `***`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -84,7 +99,11 @@ pub fn redact_url(url: &str) -> String {
         return url.to_string();
     };
     let user = userinfo.split(':').next().unwrap_or("");
-    let redacted = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+    let redacted = if userinfo.contains(':') {
+        format!("{user}:***")
+    } else {
+        user.to_string()
+    };
     let tail = redact_query_password(tail);
     format!("{scheme}://{redacted}@{host}{tail}")
 }
@@ -139,7 +158,10 @@ mod tests {
             redact_url("postgres://app:hunter2@db:5432/shop?sslmode=disable&password=x"),
             "postgres://app:***@db:5432/shop?sslmode=disable&password=***"
         );
-        assert_eq!(redact_url("postgres://app@db/shop"), "postgres://app@db/shop");
+        assert_eq!(
+            redact_url("postgres://app@db/shop"),
+            "postgres://app@db/shop"
+        );
         assert_eq!(redact_url("sqlite://data/app.db"), "sqlite://data/app.db");
     }
 }

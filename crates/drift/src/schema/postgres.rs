@@ -48,7 +48,9 @@ fn pg_message(e: &tokio_postgres::Error) -> String {
 const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
-async fn read(client: &tokio_postgres::Client) -> Result<Vec<(String, Node)>, tokio_postgres::Error> {
+async fn read(
+    client: &tokio_postgres::Client,
+) -> Result<Vec<(String, Node)>, tokio_postgres::Error> {
     let mut out = Vec::new();
 
     let row = client
@@ -85,7 +87,9 @@ async fn read(client: &tokio_postgres::Client) -> Result<Vec<(String, Node)>, to
         let setting: Option<String> = row.get(1);
         let unit: String = row.get(2);
         let vartype: String = row.get(3);
-        let value = setting.map(|v| with_unit(&v, &unit, &vartype)).unwrap_or_default();
+        let value = setting
+            .map(|v| with_unit(&v, &unit, &vartype))
+            .unwrap_or_default();
         settings.insert(name, s(value));
     }
     let mut role_settings: BTreeMap<String, Node> = BTreeMap::new();
@@ -120,7 +124,10 @@ async fn read(client: &tokio_postgres::Client) -> Result<Vec<(String, Node)>, to
 
     let mut extensions = BTreeMap::new();
     for row in client
-        .query("SELECT extname::text, extversion FROM pg_extension ORDER BY 1", &[])
+        .query(
+            "SELECT extname::text, extversion FROM pg_extension ORDER BY 1",
+            &[],
+        )
         .await?
     {
         extensions.insert(row.get::<_, String>(0), s(row.get::<_, String>(1)));
@@ -207,7 +214,11 @@ async fn read(client: &tokio_postgres::Client) -> Result<Vec<(String, Node)>, to
         )
         .await?
     {
-        let object = format!("table {}.{}", row.get::<_, String>(0), row.get::<_, String>(1));
+        let object = format!(
+            "table {}.{}",
+            row.get::<_, String>(0),
+            row.get::<_, String>(1)
+        );
         let kind = match row.get::<_, String>(3).as_str() {
             "p" => "primary key",
             "f" => "foreign key",
@@ -234,7 +245,11 @@ async fn read(client: &tokio_postgres::Client) -> Result<Vec<(String, Node)>, to
         )
         .await?
     {
-        let object = format!("sequence {}.{}", row.get::<_, String>(0), row.get::<_, String>(1));
+        let object = format!(
+            "sequence {}.{}",
+            row.get::<_, String>(0),
+            row.get::<_, String>(1)
+        );
         let int = |i: usize| Node::Int(row.get::<_, i64>(i).into());
         let node = map([
             ("type".to_string(), s(row.get::<_, String>(2))),
@@ -262,10 +277,17 @@ async fn read(client: &tokio_postgres::Client) -> Result<Vec<(String, Node)>, to
         ),
     ] {
         for row in client.query(query, &[]).await? {
-            let object = format!("{kind} {}.{}", row.get::<_, String>(0), row.get::<_, String>(1));
+            let object = format!(
+                "{kind} {}.{}",
+                row.get::<_, String>(0),
+                row.get::<_, String>(1)
+            );
             let def: Option<String> = row.get(2);
             let mut m = BTreeMap::new();
-            m.insert("definition".to_string(), s(normalise_sql(&def.unwrap_or_default())));
+            m.insert(
+                "definition".to_string(),
+                s(normalise_sql(&def.unwrap_or_default())),
+            );
             objects.insert(object, m);
         }
     }
@@ -292,11 +314,47 @@ pub(crate) fn with_unit(setting: &str, unit: &str, vartype: &str) -> String {
     }
     let (mult, unit) = split_unit(unit);
     let (scale, units): (f64, &[(&str, f64)]) = match unit {
-        "B" => (1.0, &[("TB", 1024f64 * 1024.0 * 1024.0 * 1024.0), ("GB", 1024.0 * 1024.0 * 1024.0), ("MB", 1024.0 * 1024.0), ("kB", 1024.0), ("B", 1.0)]),
-        "kB" => (1024.0, &[("TB", 1024f64 * 1024.0 * 1024.0 * 1024.0), ("GB", 1024.0 * 1024.0 * 1024.0), ("MB", 1024.0 * 1024.0), ("kB", 1024.0)]),
-        "MB" => (1024.0 * 1024.0, &[("TB", 1024f64 * 1024.0 * 1024.0 * 1024.0), ("GB", 1024.0 * 1024.0 * 1024.0), ("MB", 1024.0 * 1024.0)]),
-        "ms" => (0.001, &[("d", 86400.0), ("h", 3600.0), ("min", 60.0), ("s", 1.0), ("ms", 0.001)]),
-        "s" => (1.0, &[("d", 86400.0), ("h", 3600.0), ("min", 60.0), ("s", 1.0)]),
+        "B" => (
+            1.0,
+            &[
+                ("TB", 1024f64 * 1024.0 * 1024.0 * 1024.0),
+                ("GB", 1024.0 * 1024.0 * 1024.0),
+                ("MB", 1024.0 * 1024.0),
+                ("kB", 1024.0),
+                ("B", 1.0),
+            ],
+        ),
+        "kB" => (
+            1024.0,
+            &[
+                ("TB", 1024f64 * 1024.0 * 1024.0 * 1024.0),
+                ("GB", 1024.0 * 1024.0 * 1024.0),
+                ("MB", 1024.0 * 1024.0),
+                ("kB", 1024.0),
+            ],
+        ),
+        "MB" => (
+            1024.0 * 1024.0,
+            &[
+                ("TB", 1024f64 * 1024.0 * 1024.0 * 1024.0),
+                ("GB", 1024.0 * 1024.0 * 1024.0),
+                ("MB", 1024.0 * 1024.0),
+            ],
+        ),
+        "ms" => (
+            0.001,
+            &[
+                ("d", 86400.0),
+                ("h", 3600.0),
+                ("min", 60.0),
+                ("s", 1.0),
+                ("ms", 0.001),
+            ],
+        ),
+        "s" => (
+            1.0,
+            &[("d", 86400.0), ("h", 3600.0), ("min", 60.0), ("s", 1.0)],
+        ),
         "min" => (60.0, &[("d", 86400.0), ("h", 3600.0), ("min", 60.0)]),
         _ => return format!("{setting}{unit}"),
     };

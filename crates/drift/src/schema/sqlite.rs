@@ -20,15 +20,22 @@ pub fn snapshot(url: &str, path: &str) -> Result<Vec<(String, Node)>, DriftError
     if !Path::new(path).is_file() {
         return Err(err(format!("{path} is not a file")));
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| err(e.to_string()))?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| err(e.to_string()))?;
     read(&conn).map_err(|e| err(e.to_string()))
 }
 
 fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
     let mut out = Vec::new();
     let version: String = conn.query_row("SELECT sqlite_version()", [], |r| r.get(0))?;
-    let major = version.split('.').next().and_then(|m| m.parse::<i64>().ok()).unwrap_or(0);
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<i64>().ok())
+        .unwrap_or(0);
     out.push((
         "server".to_string(),
         map([
@@ -39,8 +46,16 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
     ));
 
     let mut settings = BTreeMap::new();
-    for pragma in ["application_id", "auto_vacuum", "encoding", "journal_mode", "page_size", "user_version"] {
-        let v: rusqlite::types::Value = conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))?;
+    for pragma in [
+        "application_id",
+        "auto_vacuum",
+        "encoding",
+        "journal_mode",
+        "page_size",
+        "user_version",
+    ] {
+        let v: rusqlite::types::Value =
+            conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))?;
         let text = match v {
             rusqlite::types::Value::Integer(i) => i.to_string(),
             rusqlite::types::Value::Text(t) => t,
@@ -62,7 +77,10 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
     for (kind, name, sql) in rows {
         if kind == "view" {
             let mut m = BTreeMap::new();
-            m.insert("definition".to_string(), s(sql.split_whitespace().collect::<Vec<_>>().join(" ")));
+            m.insert(
+                "definition".to_string(),
+                s(sql.split_whitespace().collect::<Vec<_>>().join(" ")),
+            );
             objects.insert(format!("view main.{name}"), m);
             continue;
         }
@@ -82,7 +100,10 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
             let (col, ty, notnull, default, pk_pos) = col?;
             let mut c = BTreeMap::new();
             c.insert("type".to_string(), s(ty));
-            c.insert("nullable".to_string(), Node::Bool(notnull == 0 && pk_pos == 0));
+            c.insert(
+                "nullable".to_string(),
+                Node::Bool(notnull == 0 && pk_pos == 0),
+            );
             if let Some(d) = default {
                 c.insert("default".to_string(), s(d));
             }
@@ -96,24 +117,48 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
             let cols: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
             let value = map([
                 ("type".to_string(), s("primary key")),
-                ("definition".to_string(), s(format!("PRIMARY KEY ({})", cols.join(", ")))),
+                (
+                    "definition".to_string(),
+                    s(format!("PRIMARY KEY ({})", cols.join(", "))),
+                ),
             ]);
-            put(&mut objects, object.clone(), "constraints", "primary key".to_string(), value);
+            put(
+                &mut objects,
+                object.clone(),
+                "constraints",
+                "primary key".to_string(),
+                value,
+            );
         }
-        let mut idx = conn.prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY name")?;
+        let mut idx = conn
+            .prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY name")?;
         let indexes: Vec<(String, i64, String)> = idx
             .query_map([&name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (index, unique, origin) in indexes {
-            let mut ic = conn.prepare("SELECT coalesce(name, '<expr>') FROM pragma_index_info(?1) ORDER BY seqno")?;
-            let cols: Vec<String> = ic.query_map([&index], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut ic = conn.prepare(
+                "SELECT coalesce(name, '<expr>') FROM pragma_index_info(?1) ORDER BY seqno",
+            )?;
+            let cols: Vec<String> = ic
+                .query_map([&index], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             let sql: Option<String> = conn
-                .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [&index], |r| r.get(0))
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [&index],
+                    |r| r.get(0),
+                )
                 .ok()
                 .flatten();
-            let def = sql.map(|q| q.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_else(|| {
-                format!("{}INDEX ON {name} ({})", if unique != 0 { "UNIQUE " } else { "" }, cols.join(", "))
-            });
+            let def = sql
+                .map(|q| q.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}INDEX ON {name} ({})",
+                        if unique != 0 { "UNIQUE " } else { "" },
+                        cols.join(", ")
+                    )
+                });
             // Automatic indexes are named by position (`sqlite_autoindex_t_1`); key them by
             // what they index so their numbering does not show as drift.
             let key = if index.starts_with("sqlite_autoindex_") {
@@ -124,7 +169,8 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
             put(&mut objects, object.clone(), "indexes", key, s(def));
         }
         let mut fk = conn.prepare("SELECT id, \"table\", \"from\", coalesce(\"to\", ''), on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")?;
-        let mut fks: BTreeMap<i64, (String, Vec<String>, Vec<String>, String, String)> = BTreeMap::new();
+        let mut fks: BTreeMap<i64, (String, Vec<String>, Vec<String>, String, String)> =
+            BTreeMap::new();
         for row in fk.query_map([&name], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -136,7 +182,9 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
             ))
         })? {
             let (id, table, from, to, upd, del) = row?;
-            let e = fks.entry(id).or_insert_with(|| (table, Vec::new(), Vec::new(), upd, del));
+            let e = fks
+                .entry(id)
+                .or_insert_with(|| (table, Vec::new(), Vec::new(), upd, del));
             e.1.push(from);
             e.2.push(to);
         }
@@ -147,7 +195,10 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
                 to.join(", ")
             );
             let key = format!("foreign key ({})", from.join(", "));
-            let value = map([("type".to_string(), s("foreign key")), ("definition".to_string(), s(def))]);
+            let value = map([
+                ("type".to_string(), s("foreign key")),
+                ("definition".to_string(), s(def)),
+            ]);
             put(&mut objects, object.clone(), "constraints", key, value);
         }
     }
