@@ -187,7 +187,8 @@ impl Mask {
                     keep_prefix: o.keep_prefix,
                     keep_suffix: o.keep_suffix,
                     luhn: o.luhn,
-                    no_leading_zero: false,
+                    // Same rule as for integers, so `12345` as text and as a number agree.
+                    no_leading_zero: o.alphabet != Alphabet::Hex,
                 };
                 fpe_str(&keys.fpe, &spec, b"", input, out);
             }
@@ -195,6 +196,7 @@ impl Mask {
                 let mut spec = FpeSpec::new(Alphabet::Digits);
                 spec.luhn = true;
                 spec.keep_prefix = if o.keep_bin { 6 } else { 1 };
+                spec.no_leading_zero = true;
                 fpe_str(&keys.card, &spec, b"", input, out);
             }
             Transform::Ip => {
@@ -240,19 +242,33 @@ impl Mask {
                 .as_i64()
                 .map(Some)
                 .ok_or_else(|| self.unsupported("an integer", "the constant is not an integer")),
+            Transform::FormatPreserving(o) if o.alphabet == Alphabet::Hex => Err(self.unsupported(
+                "an integer",
+                "alphabet = \"hex\" would put letters in it; use alphabet = \"digits\"",
+            )),
             Transform::FormatPreserving(_) | Transform::Card(_) | Transform::Phone(_) => {
                 let digits = v.unsigned_abs().to_string();
                 let mut out = String::with_capacity(digits.len() + 1);
                 self.digits_no_leading_zero(&digits, &mut out);
-                match out.parse::<i64>() {
-                    Ok(m) => Ok(Some(if v < 0 { -m } else { m })),
-                    // A 19-digit output above i64::MAX: fall back to the keyed permutation of
-                    // the value's bits, which stays in range and injective.
-                    Err(_) => Ok(Some(crate::fpe::permute_bits(
-                        &crate::fpe::bits_key(&keys.fpe, b"i64"),
-                        64,
-                        u128::from(v as u64),
-                    ) as i64)),
+                // A 19-digit output can exceed i64::MAX: cycle-walk (mask the output again) until
+                // it fits. The input fits, so its cycle leads back into range, and the result
+                // stays a bijection on the integers.
+                let mut guard = 0;
+                loop {
+                    match out.parse::<i64>() {
+                        Ok(m) => return Ok(Some(if v < 0 { -m } else { m })),
+                        Err(_) if guard < 10_000 => {
+                            let again = std::mem::take(&mut out);
+                            self.digits_no_leading_zero(&again, &mut out);
+                            guard += 1;
+                        }
+                        Err(_) => {
+                            return Err(self.unsupported(
+                                "this integer",
+                                "its masked digits do not fit 64 bits",
+                            ));
+                        }
+                    }
                 }
             }
             Transform::Shuffle(_) => Err(MaskError::ColumnLevel),
@@ -263,27 +279,15 @@ impl Mask {
         }
     }
 
+    /// The digits of an integer, masked exactly as the same digits written as text.
     fn digits_no_leading_zero(&self, digits: &str, out: &mut String) {
         let keys = self.keys();
-        let (prf, mut spec) = match &*self.transform {
-            Transform::Card(o) => {
-                let mut s = FpeSpec::new(Alphabet::Digits);
-                s.luhn = true;
-                s.keep_prefix = if o.keep_bin { 6 } else { 1 };
-                (&keys.card, s)
+        match &*self.transform {
+            Transform::Phone(o) => values::phone(keys, o.keep_country_code, digits, out),
+            _ => {
+                let _ = self.write_attempt(digits, 0, out);
             }
-            Transform::Phone(_) => (&keys.phone, FpeSpec::new(Alphabet::Digits)),
-            Transform::FormatPreserving(o) => {
-                let mut s = FpeSpec::new(Alphabet::Digits);
-                s.keep_prefix = o.keep_prefix;
-                s.keep_suffix = o.keep_suffix;
-                s.luhn = o.luhn;
-                (&keys.fpe, s)
-            }
-            _ => (&keys.fpe, FpeSpec::new(Alphabet::Digits)),
-        };
-        spec.no_leading_zero = true;
-        fpe_str(prf, &spec, b"int", digits, out);
+        }
     }
 
     /// Masks a UUID given as its 16 bytes. `format_preserving` with `alphabet = "hex"` gives the

@@ -490,3 +490,31 @@ fn uuid_bytes_and_uuid_text_mask_alike() {
     }
     assert!(mask(&m, r#""email""#).apply_uuid([0; 16]).is_err());
 }
+
+#[test]
+fn integers_mask_like_their_digits_as_text() {
+    let m = masker(b"int text consistency 1");
+    for spec in [r#""format_preserving""#, r#""card""#, r#""phone""#] {
+        let mk = mask(&m, spec);
+        for v in [7i64, 42, 12_345, 4_111_111_111_111_111, 987_654_321] {
+            let as_int = mk.apply_i64(v).unwrap().unwrap();
+            let as_text = mk.mask_str(&v.to_string()).unwrap().unwrap();
+            assert_eq!(as_int.to_string(), as_text, "{spec} {v}");
+        }
+    }
+}
+
+#[test]
+fn nineteen_digit_integers_stay_in_range_and_distinct() {
+    let m = masker(b"i64 range secret 0001");
+    let mk = mask(&m, r#""format_preserving""#);
+    let mut seen = HashSet::new();
+    for i in 0..3000i64 {
+        let v = i64::MAX - i * 1_000_003;
+        let out = mk.apply_i64(v).unwrap().unwrap();
+        assert_eq!(out.to_string().len(), 19);
+        assert!(seen.insert(out));
+        let neg = mk.apply_i64(-v).unwrap().unwrap();
+        assert_eq!(neg, -out);
+    }
+}
