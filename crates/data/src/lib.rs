@@ -1,2 +1,16 @@
-//! prodlike data: profile, subset, mask, synthesise and verify staging data
+//! prodlike data: profile production data, take a referentially intact sample, mask PII on the
+//! way, synthesise data from a profile, load staging atomically, and verify fidelity and that no
+//! PII leaked. PostgreSQL (binary COPY) and SQLite (embedded default).
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod pg;
+pub mod row;
+pub mod schema;
+pub mod source;
+pub mod sqlite;
+pub mod url;
+pub mod value;
+
+pub use error::{DataError, Result};
+pub use url::DbUrl;

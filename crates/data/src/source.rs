@@ -1,0 +1,411 @@
+//! Reading a source database: its schema, and rows of one table as a stream of batches. Every
+//! PostgreSQL read joins one exported snapshot, so parallel reads of several tables see one
+//! consistent state of the database (like `pg_dump -j`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_postgres::Client;
+
+use crate::error::{DataError, Result};
+use crate::pg::{self, codec, copy::CopyReader};
+use crate::row::{BATCH_ROWS, Batch, Field};
+use crate::schema::{Kind, Schema, Table};
+use crate::sqlite;
+use crate::url::DbUrl;
+use crate::value::Value;
+
+/// The type of one scanned field, to decode it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldType {
+    pub oid: u32,
+    pub kind: Kind,
+}
+
+impl FieldType {
+    /// Decodes a field of this type (SQLite fields are already values).
+    pub fn value(&self, f: &Field) -> Value {
+        match f {
+            Field::Null => Value::Null,
+            Field::Val(v) => v.clone(),
+            Field::Raw(b) => codec::decode(self.oid, self.kind, b).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// What a scan selects.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// Columns, by name.
+    pub columns: Vec<String>,
+    /// Extra boolean expression appended as the last field (e.g. a sampling `where`).
+    pub flag: Option<String>,
+    /// Row filter in the engine's SQL.
+    pub filter: Option<String>,
+    /// Order rows by the table's identity (needed for deterministic shuffles).
+    pub ordered: bool,
+    /// Read columns of undecoded types as text (when the target is not PostgreSQL).
+    pub other_as_text: bool,
+    /// Read at most about this share of rows (profile sampling), in (0, 1).
+    pub tablesample: Option<f64>,
+}
+
+struct PgSource {
+    conn: String,
+    shown: String,
+    ns: String,
+    snapshot: Option<String>,
+    _holder: Client,
+}
+
+/// An open source database.
+#[derive(Clone)]
+pub struct Source {
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Pg(PgSource),
+    Sqlite(PathBuf),
+}
+
+impl Source {
+    /// Opens `url`; for PostgreSQL, starts a repeatable-read transaction and exports its
+    /// snapshot for every later read.
+    pub async fn open(url: &DbUrl, ns: &str) -> Result<Self> {
+        let inner = match url {
+            DbUrl::Postgres { conn, shown } => {
+                let client = pg::connect(conn, shown).await?;
+                client
+                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(DataError::pg(format!("starting a snapshot on {shown}")))?;
+                let snapshot = match client.query_one("SELECT pg_export_snapshot()", &[]).await {
+                    Ok(r) => Some(r.get::<_, String>(0)),
+                    Err(e) => {
+                        tracing::warn!("could not export a snapshot ({e}); tables are read in separate transactions");
+                        None
+                    }
+                };
+                Inner::Pg(PgSource {
+                    conn: conn.clone(),
+                    shown: shown.clone(),
+                    ns: ns.to_owned(),
+                    snapshot,
+                    _holder: client,
+                })
+            }
+            DbUrl::Sqlite { path } => {
+                if !path.is_file() {
+                    return Err(DataError::File {
+                        path: path.display().to_string(),
+                        reason: "no such SQLite database file".into(),
+                    });
+                }
+                let p = path.clone();
+                tokio::task::spawn_blocking(move || {
+                    sqlite::read::open_read_only(&p)
+                        .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)))
+                })
+                .await
+                .map_err(|e| DataError::Invalid(e.to_string()))?
+                .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                Inner::Sqlite(path.clone())
+            }
+        };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// `postgres` or `sqlite`.
+    pub fn engine(&self) -> &'static str {
+        match &*self.inner {
+            Inner::Pg(_) => "postgres",
+            Inner::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The URL without password.
+    pub fn shown(&self) -> String {
+        match &*self.inner {
+            Inner::Pg(p) => p.shown.clone(),
+            Inner::Sqlite(p) => format!("sqlite://{}", p.display()),
+        }
+    }
+
+    /// Reads the schema.
+    pub async fn schema(&self) -> Result<Schema> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                pg::introspect::read_schema(&c, &p.ns).await
+            }
+            Inner::Sqlite(path) => {
+                let path = path.clone();
+                blocking(move || {
+                    let c = sqlite::read::open_read_only(&path)
+                        .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    sqlite::introspect::read_schema(&c)
+                })
+                .await
+            }
+        }
+    }
+
+    async fn pg_conn(&self, p: &PgSource) -> Result<Client> {
+        let c = pg::connect(&p.conn, &p.shown).await?;
+        let mut sql = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;");
+        if let Some(s) = &p.snapshot {
+            sql.push_str(&format!("SET TRANSACTION SNAPSHOT {};", pg::literal(s)));
+        }
+        sql.push_str(&format!("SET search_path = {}", pg::ident(&p.ns)));
+        c.batch_execute(&sql)
+            .await
+            .map_err(DataError::pg(format!("joining the snapshot on {}", p.shown)))?;
+        Ok(c)
+    }
+
+    /// Exact row count of `table`.
+    pub async fn count(&self, table: &str) -> Result<u64> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                let n: i64 = c
+                    .query_one(&format!("SELECT count(*) FROM {}", pg::qualified(&p.ns, table)), &[])
+                    .await
+                    .map_err(DataError::pg(format!("counting rows of {table}")))?
+                    .get(0);
+                Ok(n as u64)
+            }
+            Inner::Sqlite(path) => {
+                let (path, t) = (path.clone(), table.to_owned());
+                blocking(move || {
+                    let c = sqlite::read::open_read_only(&path)
+                        .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    c.query_row(&format!("SELECT count(*) FROM {}", sqlite::ident(&t)), [], |r| r.get::<_, i64>(0))
+                        .map(|n| n as u64)
+                        .map_err(DataError::sqlite(format!("counting rows of {t}")))
+                })
+                .await
+            }
+        }
+    }
+
+    /// Checks a boolean SQL expression against `table` (a `where` rule) without reading rows.
+    pub async fn check_expression(&self, table: &str, expr: &str) -> Result<()> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                c.execute(
+                    &format!("SELECT ({expr}) IS TRUE FROM {} LIMIT 0", pg::qualified(&p.ns, table)),
+                    &[],
+                )
+                .await
+                .map(|_| ())
+                .map_err(DataError::pg(format!("checking `where` of table {table}")))
+            }
+            Inner::Sqlite(path) => {
+                let (path, t, e) = (path.clone(), table.to_owned(), expr.to_owned());
+                blocking(move || {
+                    let c = sqlite::read::open_read_only(&path)
+                        .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    c.prepare(&format!("SELECT ({e}) FROM {} LIMIT 0", sqlite::ident(&t)))
+                        .map(|_| ())
+                        .map_err(DataError::sqlite(format!("checking `where` of table {t}")))
+                })
+                .await
+            }
+        }
+    }
+
+    /// Streams the rows of `table` as selected by `scan`; returns the field types and a
+    /// receiver of batches (an `Err` item ends the stream).
+    pub async fn scan(
+        &self,
+        table: &Table,
+        scan: &Scan,
+    ) -> Result<(Vec<FieldType>, mpsc::Receiver<Result<Batch>>)> {
+        let mut types = Vec::new();
+        let mut exprs = Vec::new();
+        for name in &scan.columns {
+            let col = table.require_column(name).map(|i| &table.columns[i])?;
+            match &*self.inner {
+                Inner::Pg(_) if col.kind == Kind::Other && scan.other_as_text => {
+                    exprs.push(format!("{}::text", pg::ident(name)));
+                    types.push(FieldType { oid: codec::oid::TEXT, kind: Kind::Text });
+                }
+                Inner::Pg(_) => {
+                    exprs.push(pg::ident(name));
+                    types.push(FieldType { oid: col.pg_oid, kind: col.kind });
+                }
+                Inner::Sqlite(_) => {
+                    exprs.push(sqlite::ident(name));
+                    types.push(FieldType { oid: 0, kind: col.kind });
+                }
+            }
+        }
+        if let Some(flag) = &scan.flag {
+            exprs.push(format!("(({flag}) IS TRUE)"));
+            types.push(FieldType { oid: codec::oid::BOOL, kind: Kind::Bool });
+        }
+        if exprs.is_empty() {
+            exprs.push("1".into());
+            types.push(FieldType { oid: codec::oid::INT4, kind: Kind::Int });
+        }
+        let order = if scan.ordered {
+            table.identity().map(|cols| {
+                cols.iter()
+                    .map(|c| match &*self.inner {
+                        Inner::Pg(_) => pg::ident(c),
+                        Inner::Sqlite(_) => sqlite::ident(c),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        } else {
+            None
+        };
+        let (tx, rx) = mpsc::channel::<Result<Batch>>(8);
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let mut sql = format!("SELECT {} FROM {}", exprs.join(", "), pg::qualified(&p.ns, &table.name));
+                if let Some(f) = scan.tablesample {
+                    sql.push_str(&format!(" TABLESAMPLE BERNOULLI ({})", (f * 100.0).clamp(0.0001, 100.0)));
+                }
+                if let Some(f) = &scan.filter {
+                    sql.push_str(&format!(" WHERE {f}"));
+                }
+                if let Some(o) = order {
+                    sql.push_str(&format!(" ORDER BY {o}"));
+                }
+                let c = self.pg_conn(p).await?;
+                let what = format!("table {}", table.name);
+                let stream = c
+                    .copy_out(&format!("COPY ({sql}) TO STDOUT (FORMAT binary)"))
+                    .await
+                    .map_err(DataError::pg(format!("reading {what}")))?;
+                tokio::spawn(async move {
+                    let _keep = c;
+                    let mut reader = CopyReader::new(stream, what);
+                    let mut batch = Vec::with_capacity(BATCH_ROWS);
+                    loop {
+                        match reader.next().await {
+                            Ok(Some(row)) => {
+                                batch.push(row);
+                                if batch.len() >= BATCH_ROWS {
+                                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                                    if tx.send(Ok(full)).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                            Ok(None) => {
+                                if !batch.is_empty() {
+                                    let _ = tx.send(Ok(batch)).await;
+                                }
+                                return;
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Err(e)).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+            Inner::Sqlite(path) => {
+                let mut sql = format!("SELECT {} FROM {}", exprs.join(", "), sqlite::ident(&table.name));
+                let mut conds = Vec::new();
+                if let Some(f) = scan.tablesample {
+                    conds.push(format!("(abs(random()) % 1000000) < {}", (f * 1e6) as i64));
+                }
+                if let Some(f) = &scan.filter {
+                    conds.push(format!("({f})"));
+                }
+                if !conds.is_empty() {
+                    sql.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+                }
+                if let Some(o) = order {
+                    sql.push_str(&format!(" ORDER BY {o}"));
+                }
+                let path = path.clone();
+                let kinds: Vec<Kind> = types.iter().map(|t| t.kind).collect();
+                let tname = table.name.clone();
+                tokio::task::spawn_blocking(move || {
+                    let run = || -> Result<()> {
+                        let c = sqlite::read::open_read_only(&path)
+                            .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                        let ctx = || DataError::sqlite(format!("reading table {tname}"));
+                        let mut stmt = c.prepare(&sql).map_err(ctx())?;
+                        let mut rows = stmt.query([]).map_err(ctx())?;
+                        let mut batch = Vec::with_capacity(BATCH_ROWS);
+                        while let Some(r) = rows.next().map_err(ctx())? {
+                            let mut row = Vec::with_capacity(kinds.len());
+                            for (i, k) in kinds.iter().enumerate() {
+                                let v = r.get_ref(i).map_err(ctx())?;
+                                let v = sqlite::read::value_of(v, *k);
+                                row.push(if v.is_null() { Field::Null } else { Field::Val(v) });
+                            }
+                            batch.push(row);
+                            if batch.len() >= BATCH_ROWS {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                                if tx.blocking_send(Ok(full)).is_err() {
+                                    return Ok(());
+                                }
+                            }
+                        }
+                        if !batch.is_empty() {
+                            let _ = tx.blocking_send(Ok(batch));
+                        }
+                        Ok(())
+                    };
+                    if let Err(e) = run() {
+                        let _ = tx.blocking_send(Err(e));
+                    }
+                });
+            }
+        }
+        Ok((types, rx))
+    }
+
+    /// SQL literal of `v` for a column of `sql_type` in this engine (key lookups).
+    pub fn literal(&self, v: &Value, sql_type: &str) -> String {
+        match (v, &*self.inner) {
+            (Value::Null, _) => "NULL".into(),
+            (Value::Int(i), _) => i.to_string(),
+            (Value::Float(f), _) => format!("{f:?}"),
+            (Value::Bool(b), Inner::Sqlite(_)) => i64::from(*b).to_string(),
+            (Value::Bytes(b), Inner::Sqlite(_)) => {
+                format!("X'{}'", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            }
+            (other, Inner::Pg(_)) => {
+                format!("{}::{sql_type}", pg::literal(&other.to_text().unwrap_or_default()))
+            }
+            (other, Inner::Sqlite(_)) => pg::literal(&other.to_text().unwrap_or_default()),
+        }
+    }
+
+    /// Quotes an identifier for this engine.
+    pub fn ident(&self, name: &str) -> String {
+        match &*self.inner {
+            Inner::Pg(_) => pg::ident(name),
+            Inner::Sqlite(_) => sqlite::ident(name),
+        }
+    }
+}
+
+/// Runs blocking SQLite work off the async workers.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DataError::Invalid(format!("a worker thread failed: {e}")))?
+}
+
+/// Drains a scan into one vector (small scans only: samples, lookups).
+pub async fn collect(mut rx: mpsc::Receiver<Result<Batch>>) -> Result<Batch> {
+    let mut out = Vec::new();
+    while let Some(b) = rx.recv().await {
+        out.extend(b?);
+    }
+    Ok(out)
+}

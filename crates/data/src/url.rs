@@ -1,0 +1,152 @@
+//! Database URLs: `postgres://…` (or `postgresql://…`) and `sqlite://path`.
+
+use std::path::PathBuf;
+
+use crate::error::{DataError, Result};
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A PostgreSQL connection string as tokio-postgres takes it; `shown` has no password.
+    Postgres { conn: String, shown: String },
+    /// A SQLite file. `sqlite://relative/path.db`, `sqlite:///absolute/path.db`.
+    Sqlite { path: PathBuf },
+}
+
+impl DbUrl {
+    /// Parses `postgres://user@host:port/db`, `postgresql://…` or `sqlite://path`.
+    pub fn parse(url: &str) -> Result<Self> {
+        let bad = |reason: &str| DataError::BadUrl {
+            url: redact(url),
+            reason: reason.to_owned(),
+        };
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return Err(bad(
+                "empty; use postgres://user@host:5432/dbname or sqlite://path/to/file.db",
+            ));
+        }
+        if let Some(rest) = trimmed.strip_prefix("sqlite://") {
+            if rest.is_empty() {
+                return Err(bad("no file path; use sqlite://path/to/file.db"));
+            }
+            if rest.contains('\0') {
+                return Err(bad("the path holds a NUL byte"));
+            }
+            let path = rest.split('?').next().unwrap_or(rest);
+            return Ok(DbUrl::Sqlite {
+                path: PathBuf::from(path),
+            });
+        }
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            let after = trimmed.split_once("://").map(|(_, r)| r).unwrap_or("");
+            let host_part = after.split(['/', '?']).next().unwrap_or("");
+            let host = host_part.rsplit('@').next().unwrap_or("");
+            if host.is_empty() {
+                return Err(bad(
+                    "no host; use postgres://user@host:5432/dbname (127.0.0.1 for a local server)",
+                ));
+            }
+            trimmed
+                .parse::<tokio_postgres::Config>()
+                .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
+            return Ok(DbUrl::Postgres {
+                conn: trimmed.to_owned(),
+                shown: redact(trimmed),
+            });
+        }
+        let scheme = trimmed.split_once("://").map(|(s, _)| s);
+        Err(bad(&match scheme {
+            Some(s) => format!(
+                "unsupported scheme `{s}`; use postgres://user@host:5432/dbname or sqlite://path/to/file.db"
+            ),
+            None => "no scheme; use postgres://user@host:5432/dbname or sqlite://path/to/file.db"
+                .to_owned(),
+        }))
+    }
+
+    /// The URL without its password, for messages and reports.
+    pub fn shown(&self) -> String {
+        match self {
+            DbUrl::Postgres { shown, .. } => shown.clone(),
+            DbUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
+        }
+    }
+
+    /// True for PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbUrl::Postgres { .. })
+    }
+}
+
+/// Hides the password of `scheme://user:password@host`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_both_schemes() {
+        assert!(matches!(
+            DbUrl::parse("postgres://postgres@127.0.0.1:5432/prod").unwrap(),
+            DbUrl::Postgres { .. }
+        ));
+        assert_eq!(
+            DbUrl::parse("sqlite://data/prod.db").unwrap(),
+            DbUrl::Sqlite {
+                path: "data/prod.db".into()
+            }
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DbUrl::Sqlite {
+                path: "/tmp/x.db".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_with_the_fix() {
+        for bad in ["", "mysql://x/y", "prod.db", "sqlite://", "postgres:///db"] {
+            let e = DbUrl::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("postgres://") || e.contains("sqlite://"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn password_is_never_shown() {
+        let u = DbUrl::parse("postgres://ann:hunter2@db:5432/prod").unwrap();
+        assert!(!u.shown().contains("hunter2"));
+        let e = DbUrl::parse("mysql://ann:hunter2@db/prod").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_input(s in ".{0,80}") {
+            let _ = DbUrl::parse(&s);
+        }
+
+        #[test]
+        fn never_panics_on_url_like_input(s in "(postgres|postgresql|sqlite|http)://[ -~]{0,60}") {
+            if let Err(e) = DbUrl::parse(&s) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}
