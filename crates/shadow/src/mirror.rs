@@ -117,6 +117,10 @@ pub struct MirrorJob {
 /// The production side's handle: sampling and a non-blocking hand-over.
 pub struct MirrorQueue {
     tx: mpsc::Sender<MirrorJob>,
+    /// Staging's circuit; while it is open and nothing is captured, a copy has no use and is
+    /// dropped here, before any work.
+    circuit: Option<Arc<Circuit>>,
+    capturing: bool,
     sampler: Sampler,
     queued_bytes: Arc<AtomicU64>,
     max_queued_bytes: u64,
@@ -142,6 +146,9 @@ impl MirrorQueue {
     /// Reserves a slot for a copy whose body is `content_length` bytes long (None: unknown),
     /// or says why there is none. Never waits.
     pub fn reserve(&self, content_length: Option<u64>) -> Result<Reservation<'_>, DropReason> {
+        if !self.capturing && self.circuit.as_ref().is_some_and(|c| c.is_open()) {
+            return self.drop(DropReason::CircuitOpen);
+        }
         if content_length.is_some_and(|n| n > self.max_body) {
             return self.drop(DropReason::BodyTooLarge);
         }
@@ -272,7 +279,7 @@ struct Staging {
     host: Option<HeaderValue>,
     drop_headers: Vec<HeaderName>,
     set_headers: Vec<(HeaderName, HeaderValue)>,
-    circuit: Circuit,
+    circuit: Arc<Circuit>,
 }
 
 struct MirrorContext {
@@ -313,14 +320,16 @@ pub fn build(
         host: s.host,
         drop_headers: s.drop_headers,
         set_headers: s.set_headers,
-        circuit: Circuit {
+        circuit: Arc::new(Circuit {
             threshold: s.circuit_failures,
             open_for: s.circuit_open_for,
             failures: AtomicU32::new(0),
             open_until_ms: AtomicU64::new(0),
             epoch: Instant::now(),
-        },
+        }),
     });
+    let circuit = staging.as_ref().map(|s| s.circuit.clone());
+    let capturing = settings.capture.is_some();
     let ctx = Arc::new(MirrorContext {
         staging,
         comparator: settings.comparator,
@@ -336,6 +345,8 @@ pub fn build(
     });
     let queue = MirrorQueue {
         tx,
+        circuit,
+        capturing,
         sampler: settings.sampler,
         queued_bytes,
         max_queued_bytes: settings.queue_max_bytes,
@@ -435,6 +446,10 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
         }
     };
 
+    if ctx.capture.is_none() && !matches!(staging, StagingOutcome::Answered { .. }) {
+        // Nothing to compare and nothing to capture: do not hold a slot for production.
+        return;
+    }
     let production = match tokio::time::timeout(ctx.production_wait, job.production).await {
         Ok(Ok(p)) => Some(p),
         _ => None,
