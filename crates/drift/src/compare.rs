@@ -13,6 +13,9 @@ use crate::rules::{Action, RuleSet};
 use crate::source::{self, Source};
 use crate::tree::Node;
 
+/// A file on both sides, or on one side only.
+pub type SourcePair = (Option<Source>, Option<Source>);
+
 /// Compares two files, or two directories paired by relative path.
 pub fn compare_paths(
     baseline: &FsPath,
@@ -77,7 +80,7 @@ fn pair_directories(
     baseline: &FsPath,
     candidate: &FsPath,
     rules: &RuleSet,
-) -> Result<Vec<(Option<Source>, Option<Source>)>, DriftError> {
+) -> Result<Vec<SourcePair>, DriftError> {
     let keep = |files: Vec<(String, std::path::PathBuf)>| -> BTreeMap<String, std::path::PathBuf> {
         files
             .into_iter()
@@ -110,7 +113,7 @@ fn pair_directories(
 
 /// Diffs paired sources and applies the rules.
 pub fn compare_sources(
-    pairs: Vec<(Option<Source>, Option<Source>)>,
+    pairs: Vec<SourcePair>,
     mode: Mode,
     baseline_label: &str,
     candidate_label: &str,

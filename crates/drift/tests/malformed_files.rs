@@ -1,4 +1,5 @@
 //! A malformed file stops the comparison with an error naming the file and the line.
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
 use prodlike_drift::{RuleSet, compare_paths};
 
 fn error_for(name: &str, text: &str) -> String {

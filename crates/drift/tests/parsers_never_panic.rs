@@ -1,5 +1,6 @@
 //! Every reader of untrusted input returns a value or an error on any input: arbitrary bytes,
 //! and text shaped like each format. The diff, too, on arbitrary trees.
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
 use std::path::Path;
 
 use prodlike_drift::diff::Differ;

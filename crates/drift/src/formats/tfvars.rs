@@ -259,7 +259,11 @@ impl Parser {
                         match c {
                             Some(c) => s.push(c),
                             None => {
-                                return Err((self.line, self.col, format!("bad escape `\\u{hex}`")));
+                                return Err((
+                                    self.line,
+                                    self.col,
+                                    format!("bad escape `\\u{hex}`"),
+                                ));
                             }
                         }
                     }

@@ -13,6 +13,17 @@ use crate::rules::RuleSet;
 use crate::source::{Object, Source};
 use crate::tree::Node;
 
+/// Helpers for tests of crates that depend on this one (the CLI's tests create SQLite files
+/// without a SQLite dependency of their own).
+#[doc(hidden)]
+pub mod testing {
+    /// Creates (or opens) a SQLite file and runs `sql` in it.
+    pub fn execute_sqlite(path: &std::path::Path, sql: &str) -> Result<(), String> {
+        let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+        conn.execute_batch(sql).map_err(|e| e.to_string())
+    }
+}
+
 /// What the findings of a schema comparison name as their file.
 pub const SCHEMA_FILE: &str = "schema";
 

@@ -9,6 +9,9 @@ use super::{map, put, s};
 use crate::error::DriftError;
 use crate::tree::Node;
 
+/// One foreign key: referenced table, local columns, referenced columns, ON UPDATE, ON DELETE.
+type ForeignKey = (String, Vec<String>, Vec<String>, String, String);
+
 pub fn snapshot(url: &str, path: &str) -> Result<Vec<(String, Node)>, DriftError> {
     let err = |message: String| DriftError::Schema {
         url: url.to_string(),
@@ -169,8 +172,7 @@ fn read(conn: &Connection) -> rusqlite::Result<Vec<(String, Node)>> {
             put(&mut objects, object.clone(), "indexes", key, s(def));
         }
         let mut fk = conn.prepare("SELECT id, \"table\", \"from\", coalesce(\"to\", ''), on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")?;
-        let mut fks: BTreeMap<i64, (String, Vec<String>, Vec<String>, String, String)> =
-            BTreeMap::new();
+        let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
         for row in fk.query_map([&name], |r| {
             Ok((
                 r.get::<_, i64>(0)?,

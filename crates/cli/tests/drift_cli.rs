@@ -1,0 +1,194 @@
+//! `prodlike drift` as a user runs it: the built binary, its exit codes (0 no drift, 1 drift,
+//! 2 error), its output formats and its `--out` envelope.
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn prodlike(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prodlike"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn samples(dir: &Path) -> (String, String, String) {
+    prodlike_drift::samples::write_to(dir).unwrap();
+    let p = |s: &str| dir.join(s).display().to_string();
+    (p("production"), p("staging"), p("drift.toml"))
+}
+
+#[test]
+fn no_drift_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    std::fs::write(&a, "replicas: 3\nimage: web:1\n").unwrap();
+    let b = dir.path().join("b.yml");
+    std::fs::write(&b, "image: web:1\nreplicas: 3\n").unwrap();
+    let o = prodlike(&["drift", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 drifts"), "{}", stdout(&o));
+}
+
+#[test]
+fn drift_exits_1_and_writes_the_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let (prod, staging, rules) = samples(dir.path());
+    let out = dir.path().join("result.json");
+    let o = prodlike(&[
+        "drift",
+        &prod,
+        &staging,
+        "--rules",
+        &rules,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("CACHE_TTL_SECONDS"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert!(!text.contains("tok_live_8f2a91c0") && !text.contains("Xk9#prod-2024"));
+
+    let env: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(env["schema"], "prodlike.drift/1");
+    assert_eq!(env["command"], "drift");
+    assert_eq!(env["exit_code"], 1);
+    assert_eq!(env["outcome"], "finding");
+    assert_eq!(env["data"]["summary"]["drift"], 1);
+    let drift: Vec<&serde_json::Value> = env["data"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "drift")
+        .collect();
+    assert_eq!(drift[0]["file"], "app/.env");
+    assert_eq!(drift[0]["path"], "CACHE_TTL_SECONDS");
+    assert_eq!(drift[0]["line"], 5);
+    let expired: Vec<_> = env["data"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "expired")
+        .collect();
+    assert_eq!(expired.len(), 1);
+}
+
+#[test]
+fn every_format_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let (prod, staging, rules) = samples(dir.path());
+    let run = |format: &str| {
+        let o = prodlike(&[
+            "drift", &prod, &staging, "--rules", &rules, "--format", format,
+        ]);
+        assert_eq!(code(&o), 1, "{format}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["schema"], "prodlike.drift/1");
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let errors: Vec<_> = results.iter().filter(|r| r["level"] == "error").collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        5
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r["suppressions"][0]["kind"] == "external")
+    );
+    let md = run("markdown");
+    assert!(
+        md.starts_with("## ❌ prodlike drift") && md.contains("| `app/.env:5` |"),
+        "{md}"
+    );
+    let coloured = prodlike(&[
+        "drift", &prod, &staging, "--rules", &rules, "--color", "always",
+    ]);
+    assert!(stdout(&coloured).contains("\x1b[31m"));
+}
+
+#[test]
+fn errors_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "a: 1\n").unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "a: 1\nb: [2,\nc: 3\n").unwrap();
+    let g = good.to_str().unwrap();
+
+    let o = prodlike(&["drift", g, bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: ") && e.contains("bad.yaml:2:") && e.contains("line 2"),
+        "{e}"
+    );
+
+    let o = prodlike(&["drift", g, "/nonexistent/staging.yaml"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("/nonexistent/staging.yaml does not exist"));
+
+    let rules = dir.path().join("drift.toml");
+    std::fs::write(&rules, "[[rule]]\nkind = \"ignore\"\npath = \"a\"\n").unwrap();
+    let o = prodlike(&["drift", g, g, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("rule[1].reason"), "{}", stderr(&o));
+
+    let o = prodlike(&["drift", g, g, "--format", "yaml"]);
+    assert_eq!(code(&o), 2);
+    let o = prodlike(&["drift", g]);
+    assert_eq!(code(&o), 2, "a missing CANDIDATE is a usage error");
+    let o = prodlike(&["drift", dir.path().to_str().unwrap(), g]);
+    assert_eq!(code(&o), 2);
+    let o = prodlike(&[
+        "drift",
+        "schema",
+        "--baseline",
+        "mysql://x/y",
+        "--candidate",
+        "sqlite://z",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unsupported database URL"));
+}
+
+#[test]
+fn schema_subcommand_exit_codes_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str, sql: &str| {
+        let path = dir.path().join(name);
+        prodlike_drift::schema::testing::execute_sqlite(&path, sql).unwrap();
+        format!("sqlite://{}", path.display())
+    };
+    let a = make("a.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);");
+    let b = make(
+        "b.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);",
+    );
+    let o = prodlike(&["drift", "schema", "--baseline", &a, "--candidate", &a]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let o = prodlike(&["drift", "schema", "--baseline", &a, "--candidate", &b]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("columns.v.type"), "{}", stdout(&o));
+}
