@@ -3,6 +3,7 @@
 //! difference is accepted by a rule with its reason, one hand edit is reported as drift, and
 //! an expired waiver is flagged. Finding drift is the point of the demo, not a failure.
 use anyhow::Context as _;
+use prodlike_drift::rules::RuleKind;
 use prodlike_drift::{RuleSet, Status, samples};
 
 use super::Context;
@@ -27,25 +28,55 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         "compared {} files, {} objects; {} intended differences accepted by rules, e.g.:",
         s.files, s.objects, s.accepted
     );
-    let mut shown = std::collections::HashSet::new();
-    for f in report
+    // One example per rule kind keeps the summary short; a unit-aware scale example first.
+    let accepted: Vec<_> = report
         .findings
         .iter()
         .filter(|f| f.status == Status::Accepted)
-    {
-        // One example per rule keeps the summary short.
-        if f.rule.is_some_and(|r| shown.insert(r)) && shown.len() <= 6 {
-            let values = match (&f.baseline, &f.candidate) {
-                (Some(b), Some(c)) => format!("{b} → {c}"),
-                _ => f.change.label().to_string(),
-            };
-            println!(
-                "  ✓ {}: {} {values}  ({})",
-                f.file,
-                f.path,
-                f.reason.as_deref().unwrap_or("")
-            );
+        .collect();
+    let kind_of =
+        |f: &prodlike_drift::Finding| f.rule.and_then(|r| report.rules.get(r - 1)).map(|r| r.kind);
+    let has_unit = |f: &prodlike_drift::Finding| {
+        f.candidate
+            .as_ref()
+            .and_then(|c| c.as_str())
+            .is_some_and(|c| c.ends_with("Mi") || c.ends_with('m'))
+    };
+    let mut examples = Vec::new();
+    for kind in [
+        RuleKind::Scale,
+        RuleKind::Rename,
+        RuleKind::Map,
+        RuleKind::Pattern,
+        RuleKind::Ignore,
+    ] {
+        let of_kind = || accepted.iter().filter(|f| kind_of(f) == Some(kind));
+        if let Some(f) = of_kind().find(|f| has_unit(f)).or_else(|| of_kind().next()) {
+            examples.push(*f);
         }
+    }
+    for f in &examples {
+        let values = match (&f.baseline, &f.candidate) {
+            (Some(b), Some(c)) => format!("{b} → {c}"),
+            _ => f.change.label().to_string(),
+        };
+        let object = f
+            .object
+            .as_deref()
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
+        println!(
+            "  ✓ {}{object}: {} {values}  ({})",
+            f.file,
+            f.path,
+            f.reason.as_deref().unwrap_or("")
+        );
+    }
+    if accepted.len() > examples.len() {
+        println!(
+            "    … and {} more accepted differences",
+            accepted.len() - examples.len()
+        );
     }
     for f in report.drift() {
         let values = match (&f.baseline, &f.candidate) {
