@@ -14,3 +14,10 @@ pub mod value;
 
 pub use error::{DataError, Result};
 pub use url::DbUrl;
+pub mod maskplan;
+pub mod plan;
+pub mod rules;
+pub mod progress;
+pub mod sync;
+pub mod target;
+pub mod fixture;

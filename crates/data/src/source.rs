@@ -49,6 +49,8 @@ pub struct Scan {
     pub other_as_text: bool,
     /// Read at most about this share of rows (profile sampling), in (0, 1).
     pub tablesample: Option<f64>,
+    /// Read at most this many rows.
+    pub limit: Option<u64>,
 }
 
 struct PgSource {
@@ -278,6 +280,9 @@ impl Source {
                 if let Some(o) = order {
                     sql.push_str(&format!(" ORDER BY {o}"));
                 }
+                if let Some(l) = scan.limit {
+                    sql.push_str(&format!(" LIMIT {l}"));
+                }
                 let c = self.pg_conn(p).await?;
                 let what = format!("table {}", table.name);
                 let stream = c
@@ -327,6 +332,9 @@ impl Source {
                 }
                 if let Some(o) = order {
                     sql.push_str(&format!(" ORDER BY {o}"));
+                }
+                if let Some(l) = scan.limit {
+                    sql.push_str(&format!(" LIMIT {l}"));
                 }
                 let path = path.clone();
                 let kinds: Vec<Kind> = types.iter().map(|t| t.kind).collect();

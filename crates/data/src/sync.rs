@@ -1,0 +1,350 @@
+//! `prodlike data sync`: plan the subset, mask on the way, stream with COPY, load atomically.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prodlike_mask::Masker;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::error::{DataError, Result};
+use crate::maskplan::{self, BoundMasks, DetectedColumn, DetectedJson, MaskedColumn};
+use crate::plan::{self, PlanOptions, RowFilter, SubsetPlan, TableSelection};
+use crate::progress::Progress;
+use crate::row::{Batch, Field};
+use crate::rules::Rules;
+use crate::schema::{Schema, Table};
+use crate::source::{Scan, Source};
+use crate::target::{Target, copy_columns};
+use crate::url::DbUrl;
+
+/// Settings of one sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub source: DbUrl,
+    pub target: DbUrl,
+    pub rules: Rules,
+    /// Where the rules came from, for error messages.
+    pub rules_file: String,
+    /// Share of root rows kept (`--sample`); overrides `defaults.sample`.
+    pub sample: Option<f64>,
+    pub seed: Option<u64>,
+    pub strict: bool,
+    /// Tables copied at once.
+    pub jobs: usize,
+    /// PostgreSQL schema read and replaced (`public`).
+    pub namespace: String,
+    /// Keep the previous contents as `prodlike_old_<id>` (PostgreSQL).
+    pub keep_previous: bool,
+    /// Read at most this many rows per second per table (protects the source).
+    pub max_rows_per_sec: Option<u64>,
+    pub progress: bool,
+    /// Plan, detect and report, but write nothing.
+    pub dry_run: bool,
+    /// Testing: fail after this many rows were written (proves atomicity).
+    pub fail_after_rows: Option<u64>,
+}
+
+/// Rows copied for one table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableCopy {
+    pub table: String,
+    pub source_rows: u64,
+    pub rows: u64,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
+    pub masked_columns: Vec<String>,
+}
+
+/// The result of a sync (`prodlike.data.sync/1`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub source: String,
+    pub target: String,
+    /// Share of root rows asked for (1 = full copy).
+    pub sample: f64,
+    pub seed: u64,
+    pub dry_run: bool,
+    pub tables: Vec<TableCopy>,
+    /// How each table's rows were chosen, and the bias following foreign keys added.
+    pub selection: Vec<TableSelection>,
+    pub masked: Vec<MaskedColumn>,
+    pub detected: Vec<DetectedColumn>,
+    pub detected_json: Vec<DetectedJson>,
+    /// Detected PII columns kept raw by an explicit `keep` rule.
+    pub kept_raw: Vec<String>,
+    /// Fingerprint of the mask key (not the key).
+    pub key_fingerprint: Option<String>,
+    pub total_rows: u64,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
+}
+
+/// Runs a sync. `key` is called only when some column is masked.
+pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> Result<SyncReport> {
+    let started = Instant::now();
+    let source = Source::open(&opts.source, &opts.namespace).await?;
+    let schema = source.schema().await?;
+    if schema.tables.is_empty() {
+        return Err(DataError::Invalid(format!("{} has no tables to copy", source.shown())));
+    }
+    opts.rules.validate(&schema, &opts.rules_file, &source.shown())?;
+    for (t, r) in &opts.rules.tables {
+        if let Some(w) = &r.where_ {
+            source.check_expression(t, w).await.map_err(|e| DataError::Rules {
+                file: opts.rules_file.clone(),
+                field: format!("tables.{t}.where"),
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    if opts.source == opts.target {
+        return Err(DataError::Invalid("--source and --target are the same database".into()));
+    }
+    let tables: Vec<&Table> = schema.tables.iter().collect();
+    let mut counts = HashMap::new();
+    for t in &tables {
+        counts.insert(t.name.clone(), source.count(&t.name).await?);
+    }
+    let detections = maskplan::detect(&source, &tables).await?;
+    let strict = opts.strict || opts.rules.defaults.strict;
+    let mplan = maskplan::plan(&schema, &tables, &opts.rules, &detections, strict, &opts.rules_file)?;
+    let (bound, fingerprint) = if mplan.is_empty() {
+        (None, None)
+    } else {
+        let masker = key()?;
+        let fp = masker.key_fingerprint().to_owned();
+        (Some(mplan.bind(&masker)?), Some(fp))
+    };
+    let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(DataError::Invalid(format!("--sample {fraction}: use a share in (0, 1], e.g. 0.1")));
+    }
+    let seed = opts.seed.or(opts.rules.defaults.seed).unwrap_or(0);
+    let needs_plan = fraction < 1.0
+        || opts.rules.tables.values().any(|r| r.sample.is_some() || r.where_.is_some() || r.rows.is_some());
+    let popts = PlanOptions {
+        fraction,
+        seed,
+        rare_max_distinct: opts.rules.defaults.rare_max_distinct,
+        lookup_max_rows: opts.rules.defaults.lookup_max_rows,
+    };
+    let subset = if needs_plan {
+        Some(plan::build(&source, &schema, &opts.rules, &popts, &counts).await?)
+    } else {
+        None
+    };
+    let selection = match &subset {
+        Some(p) => p.selections(),
+        None => tables
+            .iter()
+            .map(|t| {
+                let n = counts.get(&t.name).copied().unwrap_or(0);
+                TableSelection {
+                    table: t.name.clone(),
+                    mode_json: serde_json::json!({"mode": "all"}),
+                    source_rows: n,
+                    selected_rows: n,
+                    intended_fraction: 1.0,
+                    actual_fraction: if n == 0 { 0.0 } else { 1.0 },
+                    oversampling: Some(1.0),
+                    ..Default::default()
+                }
+            })
+            .collect(),
+    };
+    let mut report = SyncReport {
+        source: source.shown(),
+        target: opts.target.shown(),
+        sample: fraction,
+        seed,
+        dry_run: opts.dry_run,
+        tables: vec![],
+        selection,
+        masked: mplan.report.clone(),
+        detected: detections.columns.clone(),
+        detected_json: detections.json.clone(),
+        kept_raw: mplan.kept_raw.clone(),
+        key_fingerprint: fingerprint,
+        total_rows: 0,
+        seconds: 0.0,
+        rows_per_sec: 0.0,
+    };
+    if opts.dry_run {
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    let target = Target::prepare(&opts.target, &schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?;
+    let copied = copy_all(opts, &source, &schema, &tables, &target, subset.as_ref(), bound.as_ref(), &counts).await;
+    let copied = match copied {
+        Ok(c) => c,
+        Err(e) => {
+            let mut target = target;
+            let e = target.writer_error().unwrap_or(e);
+            target.abort().await;
+            return Err(e);
+        }
+    };
+    target.finish().await?;
+    report.total_rows = copied.iter().map(|c| c.rows).sum();
+    report.tables = copied;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.rows_per_sec = report.total_rows as f64 / report.seconds.max(1e-9);
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn copy_all(
+    opts: &SyncOptions,
+    source: &Source,
+    schema: &Schema,
+    tables: &[&Table],
+    target: &Target,
+    subset: Option<&SubsetPlan>,
+    masks: Option<&BoundMasks>,
+    counts: &HashMap<String, u64>,
+) -> Result<Vec<TableCopy>> {
+    let progress = Progress::new(opts.progress);
+    let jobs = if target.is_postgres() { opts.jobs.max(1) } else { opts.jobs.clamp(1, 2) };
+    let sem = Arc::new(Semaphore::new(jobs));
+    let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Largest tables first, so the longest copy starts at once.
+    let mut order: Vec<&&Table> = tables.iter().collect();
+    order.sort_by_key(|t| std::cmp::Reverse(counts.get(&t.name).copied().unwrap_or(0)));
+    let mut futs = Vec::new();
+    for t in order {
+        let cols = copy_columns(t);
+        let filter = subset.map(|p| p.filter(schema, &t.name, &cols)).unwrap_or_else(RowFilter::keep_all);
+        let expected = subset
+            .and_then(|p| p.tables.get(&t.name).map(|x| x.stats.selected_rows))
+            .unwrap_or_else(|| counts.get(&t.name).copied().unwrap_or(0));
+        let bar = progress.bar(&t.name, expected);
+        let sem = sem.clone();
+        let written = written.clone();
+        futs.push(async move {
+            let _permit = sem.acquire_owned().await.map_err(|e| DataError::Invalid(e.to_string()))?;
+            let r = copy_table(opts, source, t, target, filter, masks, &bar, &written).await;
+            match &r {
+                Ok(c) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
+                Err(_) => bar.abandon_with_message("failed"),
+            }
+            r.map(|mut c| {
+                c.source_rows = counts.get(&t.name).copied().unwrap_or(0);
+                c
+            })
+        });
+    }
+    let results = futures_util::future::join_all(futs).await;
+    let mut out = Vec::new();
+    for r in results {
+        out.push(r?);
+    }
+    out.sort_by(|a, b| a.table.cmp(&b.table));
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn copy_table(
+    opts: &SyncOptions,
+    source: &Source,
+    t: &Table,
+    target: &Target,
+    filter: RowFilter,
+    masks: Option<&BoundMasks>,
+    bar: &indicatif::ProgressBar,
+    written: &std::sync::atomic::AtomicU64,
+) -> Result<TableCopy> {
+    let started = Instant::now();
+    let cols = copy_columns(t);
+    let table_masks: Vec<(usize, &crate::maskplan::ColumnMask)> = masks
+        .and_then(|m| m.tables.get(&t.name))
+        .map(|v| v.iter().filter_map(|m| cols.iter().position(|c| *c == m.column).map(|i| (i, m))).collect())
+        .unwrap_or_default();
+    let shuffles: Vec<(usize, u64)> = table_masks.iter().filter_map(|(i, m)| m.shuffle.map(|b| (*i, b))).collect();
+    let scan = Scan {
+        columns: cols.clone(),
+        ordered: !shuffles.is_empty(),
+        other_as_text: !target.is_postgres(),
+        ..Default::default()
+    };
+    let (types, mut rx) = source.scan(t, &scan).await?;
+    let mut writer = target.writer(&t.name, &types).await?;
+    let mut rows = 0u64;
+    let mut buf = String::new();
+    let block = shuffles.iter().map(|(_, b)| *b).min().unwrap_or(0).clamp(1, 1_000_000) as usize;
+    let mut pending: Batch = Vec::new();
+    let mut block_no = 0u64;
+    let tick = Instant::now();
+    while let Some(batch) = rx.recv().await {
+        let batch = batch?;
+        let mut out: Batch = Vec::with_capacity(batch.len());
+        for mut row in batch {
+            if !filter.keep(&row, &types) {
+                continue;
+            }
+            for (i, m) in &table_masks {
+                if m.shuffle.is_some() {
+                    continue;
+                }
+                let f = std::mem::replace(&mut row[*i], Field::Null);
+                row[*i] = m.apply(&f, types[*i], &mut buf)?;
+            }
+            out.push(row);
+        }
+        let n = out.len() as u64;
+        if shuffles.is_empty() {
+            writer.write(out).await?;
+        } else {
+            pending.extend(out);
+            while pending.len() >= block {
+                let rest = pending.split_off(block);
+                let mut full = std::mem::replace(&mut pending, rest);
+                shuffle_block(masks, &t.name, &cols, &shuffles, block_no, &mut full);
+                block_no += 1;
+                writer.write(full).await?;
+            }
+        }
+        rows += n;
+        bar.inc(n);
+        let total = written.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        if let Some(limit) = opts.fail_after_rows
+            && total >= limit
+        {
+            return Err(DataError::Aborted(format!("injected failure after {total} rows (--fail-after-rows)")));
+        }
+        if let Some(rate) = opts.max_rows_per_sec.filter(|r| *r > 0) {
+            let due = Duration::from_secs_f64(rows as f64 / rate as f64);
+            let spent = tick.elapsed();
+            if due > spent {
+                tokio::time::sleep(due - spent).await;
+            }
+        }
+    }
+    if !pending.is_empty() {
+        shuffle_block(masks, &t.name, &cols, &shuffles, block_no, &mut pending);
+        writer.write(pending).await?;
+    }
+    writer.finish().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(TableCopy {
+        table: t.name.clone(),
+        source_rows: 0,
+        rows,
+        seconds,
+        rows_per_sec: rows as f64 / seconds.max(1e-9),
+        masked_columns: table_masks.iter().map(|(_, m)| m.column.clone()).collect(),
+    })
+}
+
+fn shuffle_block(masks: Option<&BoundMasks>, table: &str, cols: &[String], shuffles: &[(usize, u64)], block: u64, rows: &mut Batch) {
+    let Some(m) = masks else { return };
+    for (i, _) in shuffles {
+        let mut vals: Vec<Field> = rows.iter_mut().map(|r| std::mem::replace(&mut r[*i], Field::Null)).collect();
+        prodlike_mask::shuffle::shuffle_block(&m.masker, &format!("{table}.{}", cols[*i]), block, &mut vals);
+        for (r, v) in rows.iter_mut().zip(vals) {
+            r[*i] = v;
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! Loading a target atomically. PostgreSQL: a new schema `prodlike_load_<id>` gets the tables,
+//! the rows (binary COPY, several connections), then keys, indexes, foreign keys and sequence
+//! positions; one transaction renames the old schema away and the new one into place. SQLite: a
+//! new file renamed over the target. Until the swap, the target's contents are untouched; a
+//! failed or killed run leaves them as they were, and the next run clears its leftovers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio_postgres::Client;
+
+use crate::error::{DataError, Result};
+use crate::pg::{self, codec, copy::CopyWriter, ddl::{PgColumnType, PgDdl}};
+use crate::row::{Batch, Field};
+use crate::schema::{Schema, Table};
+use crate::source::FieldType;
+use crate::sqlite::{self, write::{SqliteLoad, SqliteSender, TableSpec}};
+use crate::url::DbUrl;
+
+struct PgTarget {
+    conn: String,
+    shown: String,
+    ns: String,
+    load_ns: String,
+    admin: Client,
+    ddl: PgDdl,
+    types: HashMap<String, Vec<PgColumnType>>,
+    keep_previous: bool,
+}
+
+struct SqliteTarget {
+    load: SqliteLoad,
+    index: HashMap<String, usize>,
+    indexes: Vec<String>,
+    shown: String,
+}
+
+/// A target being loaded.
+pub struct Target {
+    inner: Inner,
+    jobs: usize,
+}
+
+enum Inner {
+    Pg(Box<PgTarget>),
+    Sqlite(SqliteTarget),
+}
+
+/// Copy columns of a table: every column except generated ones.
+pub fn copy_columns(t: &Table) -> Vec<String> {
+    t.columns.iter().filter(|c| c.generated.is_none()).map(|c| c.name.clone()).collect()
+}
+
+const LOCK_KEY: &str = "prodlike data load";
+
+impl Target {
+    /// Prepares an empty copy of `tables` beside the target's current contents.
+    pub async fn prepare(
+        url: &DbUrl,
+        schema: &Schema,
+        tables: &[&Table],
+        namespace: &str,
+        jobs: usize,
+        keep_previous: bool,
+    ) -> Result<Self> {
+        let inner = match url {
+            DbUrl::Postgres { conn, shown } => {
+                let admin = pg::connect(conn, shown).await?;
+                let locked: bool = admin
+                    .query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&format!("{LOCK_KEY} {namespace}")])
+                    .await
+                    .map_err(DataError::pg(format!("locking {shown}")))?
+                    .get(0);
+                if !locked {
+                    return Err(DataError::Target {
+                        target: shown.clone(),
+                        reason: "another prodlike sync is loading this database; wait for it to finish".into(),
+                    });
+                }
+                // Leftovers of killed runs (the lock proves no run is using them).
+                let stale = admin
+                    .query(
+                        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'prodlike\\_load\\_%' OR nspname LIKE 'prodlike\\_old\\_%'",
+                        &[],
+                    )
+                    .await
+                    .map_err(DataError::pg(format!("listing schemas of {shown}")))?;
+                for r in stale {
+                    let n: String = r.get(0);
+                    tracing::info!("dropping leftover schema {n} of an interrupted run");
+                    admin
+                        .batch_execute(&format!("DROP SCHEMA {} CASCADE", pg::ident(&n)))
+                        .await
+                        .map_err(DataError::pg(format!("dropping leftover schema {n}")))?;
+                }
+                let load_ns = format!("prodlike_load_{:08x}", fastrand::u32(..));
+                let ddl = pg::ddl::build(schema, tables, &load_ns);
+                let sql = format!("BEGIN; {}; COMMIT", ddl.create.join(";\n"));
+                admin
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(DataError::pg(format!("creating the tables in {shown}")))?;
+                let mut types = HashMap::new();
+                for t in tables {
+                    let v: Vec<PgColumnType> = t
+                        .columns
+                        .iter()
+                        .filter(|c| c.generated.is_none())
+                        .map(|c| pg::ddl::target_type(schema, c).1)
+                        .collect();
+                    types.insert(t.name.clone(), v);
+                }
+                Inner::Pg(Box::new(PgTarget {
+                    conn: conn.clone(),
+                    shown: shown.clone(),
+                    ns: namespace.to_owned(),
+                    load_ns,
+                    admin,
+                    ddl,
+                    types,
+                    keep_previous,
+                }))
+            }
+            DbUrl::Sqlite { path } => {
+                if let Some(dir) = path.parent()
+                    && !dir.as_os_str().is_empty()
+                    && !dir.is_dir()
+                {
+                    return Err(DataError::File {
+                        path: path.display().to_string(),
+                        reason: format!("folder {} does not exist", dir.display()),
+                    });
+                }
+                let mut create = Vec::new();
+                let mut index = HashMap::new();
+                let mut indexes = Vec::new();
+                for (i, t) in tables.iter().enumerate() {
+                    create.push(sqlite::ddl::create_table(schema, t, tables));
+                    indexes.extend(sqlite::ddl::create_indexes(schema, t));
+                    index.insert(t.name.clone(), i);
+                }
+                let load = SqliteLoad::start(path, create, specs_with_types(schema, tables))?;
+                Inner::Sqlite(SqliteTarget {
+                    load,
+                    index,
+                    indexes,
+                    shown: url.shown(),
+                })
+            }
+        };
+        Ok(Self { inner, jobs: jobs.max(1) })
+    }
+
+    /// True for PostgreSQL targets.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.inner, Inner::Pg(_))
+    }
+
+    /// Opens the writer of one table; `source` are the types of the fields it will receive.
+    pub async fn writer(&self, table: &str, source: &[FieldType]) -> Result<TableWriter> {
+        match &self.inner {
+            Inner::Pg(p) => {
+                let client = pg::connect(&p.conn, &p.shown).await?;
+                let types = p.types.get(table).cloned().unwrap_or_default();
+                let q = pg::qualified(&p.load_ns, table);
+                let sink = client
+                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary)"))
+                    .await
+                    .map_err(DataError::pg(format!("starting COPY into {table}")))?;
+                let same: Vec<bool> = types
+                    .iter()
+                    .zip(source)
+                    .map(|(t, s)| s.oid != 0 && t.oid == s.oid)
+                    .collect();
+                Ok(TableWriter::Pg(Box::new(PgWriter {
+                    w: CopyWriter::new(sink, format!("table {table}")),
+                    types,
+                    source: source.to_vec(),
+                    same,
+                    buf: Vec::with_capacity(256),
+                    table: table.to_owned(),
+                    _client: client,
+                })))
+            }
+            Inner::Sqlite(s) => Ok(TableWriter::Sqlite {
+                tx: s.load.sender(),
+                idx: s.index.get(table).copied().unwrap_or(0),
+            }),
+        }
+    }
+
+    /// Builds constraints and indexes, then swaps the new contents in.
+    pub async fn finish(self) -> Result<()> {
+        match self.inner {
+            Inner::Pg(p) => {
+                let sem = Arc::new(Semaphore::new(self.jobs));
+                let mut tasks = Vec::new();
+                for (table, stmts) in p.ddl.keys.clone() {
+                    if stmts.is_empty() {
+                        continue;
+                    }
+                    let (conn, shown, sem) = (p.conn.clone(), p.shown.clone(), sem.clone());
+                    tasks.push(tokio::spawn(async move {
+                        let _permit = sem.acquire_owned().await;
+                        let c = pg::connect(&conn, &shown).await?;
+                        c.batch_execute(&format!("SET maintenance_work_mem = '256MB'; {}", stmts.join(";\n")))
+                            .await
+                            .map_err(DataError::pg(format!("adding keys and indexes to {table}")))
+                    }));
+                }
+                for t in tasks {
+                    t.await.map_err(|e| DataError::Invalid(e.to_string()))??;
+                }
+                for fk in &p.ddl.foreign_keys {
+                    p.admin.batch_execute(fk).await.map_err(DataError::pg("adding a foreign key (the loaded rows would be orphans)"))?;
+                }
+                if !p.ddl.sequences.is_empty() {
+                    p.admin
+                        .batch_execute(&p.ddl.sequences.join(";\n"))
+                        .await
+                        .map_err(DataError::pg("setting sequences"))?;
+                }
+                let old = format!("prodlike_old_{}", &p.load_ns["prodlike_load_".len()..]);
+                let exists = p
+                    .admin
+                    .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&p.ns])
+                    .await
+                    .map_err(DataError::pg("checking the target schema"))?
+                    .is_some();
+                let mut swap = String::from("BEGIN;");
+                if exists {
+                    swap.push_str(&format!("ALTER SCHEMA {} RENAME TO {};", pg::ident(&p.ns), pg::ident(&old)));
+                }
+                swap.push_str(&format!("ALTER SCHEMA {} RENAME TO {}; COMMIT", pg::ident(&p.load_ns), pg::ident(&p.ns)));
+                p.admin
+                    .batch_execute(&swap)
+                    .await
+                    .map_err(DataError::pg(format!("swapping the new schema into place in {}", p.shown)))?;
+                if exists && !p.keep_previous {
+                    p.admin
+                        .batch_execute(&format!("DROP SCHEMA {} CASCADE", pg::ident(&old)))
+                        .await
+                        .map_err(DataError::pg("dropping the previous contents"))?;
+                }
+                let _ = p.admin.batch_execute("SELECT pg_advisory_unlock_all()").await;
+                Ok(())
+            }
+            Inner::Sqlite(s) => s.load.finish(s.indexes).await.map_err(|e| match e {
+                DataError::Aborted(r) => DataError::Target { target: s.shown.clone(), reason: r },
+                other => other,
+            }),
+        }
+    }
+
+    /// Throws the new contents away; the target keeps what it had.
+    pub async fn abort(self) {
+        match self.inner {
+            Inner::Pg(p) => {
+                let _ = p
+                    .admin
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", pg::ident(&p.load_ns)))
+                    .await;
+                let _ = p.admin.batch_execute("SELECT pg_advisory_unlock_all()").await;
+            }
+            Inner::Sqlite(s) => s.load.abort(),
+        }
+    }
+
+    /// For SQLite: the writer's own error when it stopped early.
+    pub fn writer_error(&mut self) -> Option<DataError> {
+        match &mut self.inner {
+            Inner::Sqlite(s) => s.load.writer_error(),
+            Inner::Pg(_) => None,
+        }
+    }
+}
+
+fn specs_with_types(schema: &Schema, tables: &[&Table]) -> Vec<TableSpec> {
+    tables
+        .iter()
+        .map(|t| {
+            let cols = copy_columns(t);
+            let names: Vec<String> = cols.iter().map(|c| sqlite::ident(c)).collect();
+            TableSpec {
+                insert_sql: format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    sqlite::ident(&t.name),
+                    names.join(", "),
+                    vec!["?"; cols.len()].join(", ")
+                ),
+                source_types: t
+                    .columns
+                    .iter()
+                    .filter(|c| c.generated.is_none())
+                    .map(|c| sqlite::write::SourceType {
+                        oid: if schema.engine == "postgres" { c.pg_oid } else { 0 },
+                        kind: if schema.engine == "postgres" && c.kind == crate::schema::Kind::Other {
+                            crate::schema::Kind::Text
+                        } else {
+                            c.kind
+                        },
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+pub struct PgWriter {
+    w: CopyWriter,
+    types: Vec<PgColumnType>,
+    source: Vec<FieldType>,
+    same: Vec<bool>,
+    buf: Vec<u8>,
+    table: String,
+    _client: Client,
+}
+
+/// Writes one table's rows.
+pub enum TableWriter {
+    Pg(Box<PgWriter>),
+    Sqlite { tx: SqliteSender, idx: usize },
+}
+
+impl TableWriter {
+    pub async fn write(&mut self, batch: Batch) -> Result<()> {
+        match self {
+            TableWriter::Pg(p) => {
+                for row in batch {
+                    p.w.begin_row(row.len());
+                    for (i, f) in row.into_iter().enumerate() {
+                        match f {
+                            Field::Null => p.w.null(),
+                            Field::Raw(b) if p.same.get(i).copied().unwrap_or(false) => p.w.field(&b),
+                            other => {
+                                let v = p.source.get(i).map(|s| s.value(&other)).unwrap_or(crate::value::Value::Null);
+                                if v.is_null() {
+                                    p.w.null();
+                                    continue;
+                                }
+                                let t = p.types.get(i).copied().unwrap_or(PgColumnType { oid: codec::oid::TEXT, kind: crate::schema::Kind::Text });
+                                p.buf.clear();
+                                codec::encode(t.oid, t.kind, &v, &mut p.buf).map_err(|e| DataError::Invalid(format!(
+                                    "table {}: a value of column #{} is not {} (the target column type)",
+                                    p.table,
+                                    i + 1,
+                                    e.expected
+                                )))?;
+                                let b = std::mem::take(&mut p.buf);
+                                p.w.field(&b);
+                                p.buf = b;
+                            }
+                        }
+                    }
+                }
+                p.w.maybe_flush().await
+            }
+            TableWriter::Sqlite { tx, idx } => tx.send(*idx, batch).await,
+        }
+    }
+
+    pub async fn finish(self) -> Result<()> {
+        match self {
+            TableWriter::Pg(p) => p.w.finish().await.map(|_| ()),
+            TableWriter::Sqlite { .. } => Ok(()),
+        }
+    }
+}
