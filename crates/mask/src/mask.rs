@@ -228,9 +228,9 @@ impl Mask {
         Ok(Output::Text)
     }
 
-    /// Masks an integer column value. `noise` and `date_noise`-free numeric transforms keep the
-    /// integer type: `format_preserving`, `card` and `phone` permute its digits (keeping the digit
-    /// count, never a leading zero); `null` gives `None`; `constant` needs a numeric constant.
+    /// Masks an integer column value: `noise` scales it; `format_preserving`, `card` and `phone`
+    /// permute its digits exactly as they would its text form (same digit count and sign); `null`
+    /// gives `None`; `constant` needs an integer constant.
     pub fn apply_i64(&self, v: i64) -> Result<Option<i64>, MaskError> {
         let keys = self.keys();
         match &*self.transform {
