@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod histogram;
+mod hll;
 mod ks;
 mod mann_whitney;
 mod proportions;
@@ -15,6 +16,7 @@ mod reservoir;
 mod tvd;
 
 pub use histogram::{LatencyHistogram, LatencySummary};
+pub use hll::HyperLogLog;
 pub use ks::{KsResult, kolmogorov_p_value, ks_one_sample, ks_two_sample};
 pub use mann_whitney::{MannWhitney, mann_whitney_u};
 pub use proportions::{
