@@ -21,3 +21,5 @@ pub mod progress;
 pub mod sync;
 pub mod target;
 pub mod fixture;
+pub mod profile;
+pub mod verify;

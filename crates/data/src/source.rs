@@ -376,6 +376,70 @@ impl Source {
         Ok((types, rx))
     }
 
+    /// Runs a query returning one integer (integrity checks).
+    pub async fn scalar_count(&self, sql: &str, what: &str) -> Result<u64> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                let r = c.query_one(sql, &[]).await.map_err(DataError::pg(what.to_owned()))?;
+                Ok(r.get::<_, i64>(0) as u64)
+            }
+            Inner::Sqlite(path) => {
+                let (path, sql, what) = (path.clone(), sql.to_owned(), what.to_owned());
+                blocking(move || {
+                    let c = sqlite::read::open_read_only(&path).map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    c.query_row(&sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(DataError::sqlite(what))
+                })
+                .await
+            }
+        }
+    }
+
+    /// `"table"` qualified for this engine.
+    pub fn table_ref(&self, table: &str) -> String {
+        match &*self.inner {
+            Inner::Pg(p) => pg::qualified(&p.ns, table),
+            Inner::Sqlite(_) => sqlite::ident(table),
+        }
+    }
+
+    /// Row counts of the groups of non-NULL `columns` values (foreign-key fan-out).
+    pub async fn group_counts(&self, table: &Table, columns: &[String]) -> Result<Vec<u64>> {
+        let cols: Vec<String> = columns.iter().map(|c| self.ident(c)).collect();
+        let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let sql = format!(
+                    "SELECT count(*) FROM {} WHERE {} GROUP BY {}",
+                    pg::qualified(&p.ns, &table.name),
+                    not_null.join(" AND "),
+                    cols.join(", ")
+                );
+                let c = self.pg_conn(p).await?;
+                let rows = c.query(&sql, &[]).await.map_err(DataError::pg(format!("counting children in {}", table.name)))?;
+                Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
+            }
+            Inner::Sqlite(path) => {
+                let sql = format!(
+                    "SELECT count(*) FROM {} WHERE {} GROUP BY {}",
+                    sqlite::ident(&table.name),
+                    not_null.join(" AND "),
+                    cols.join(", ")
+                );
+                let (path, t) = (path.clone(), table.name.clone());
+                blocking(move || {
+                    let c = sqlite::read::open_read_only(&path).map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    let mut s = c.prepare(&sql).map_err(DataError::sqlite(format!("counting children in {t}")))?;
+                    let rows = s
+                        .query_map([], |r| r.get::<_, i64>(0))
+                        .map_err(DataError::sqlite(format!("counting children in {t}")))?;
+                    rows.map(|r| r.map(|n| n as u64)).collect::<Result<Vec<u64>, _>>().map_err(DataError::sqlite(format!("counting children in {t}")))
+                })
+                .await
+            }
+        }
+    }
+
     /// SQL literal of `v` for a column of `sql_type` in this engine (key lookups).
     pub fn literal(&self, v: &Value, sql_type: &str) -> String {
         match (v, &*self.inner) {

@@ -1,0 +1,163 @@
+//! Streaming per-column statistics, shared by `profile` and `verify`.
+
+use std::collections::HashMap;
+
+use prodlike_stats::{HyperLogLog, Reservoir};
+use serde::{Deserialize, Serialize};
+
+use super::shape::shape;
+use crate::schema::Kind;
+use crate::value::{Value, key_hash, stat_number};
+
+/// Distinct values counted exactly before a column counts as high-cardinality.
+pub const MAX_TRACKED_VALUES: usize = 5_000;
+/// Values kept for quantiles and KS.
+pub const RESERVOIR: usize = 20_000;
+
+/// Accumulates one column.
+pub struct ColumnStats {
+    pub kind: Kind,
+    pub rows: u64,
+    pub nulls: u64,
+    hll: HyperLogLog,
+    pub counts: HashMap<String, u64>,
+    pub overflow: bool,
+    pub numbers: Reservoir<f64>,
+    pub lengths: Reservoir<f64>,
+    pub shapes: HashMap<String, u64>,
+    pub integral: bool,
+    pub json_skeletons: HashMap<String, u64>,
+}
+
+impl ColumnStats {
+    pub fn new(kind: Kind, seed: u64) -> Self {
+        Self {
+            kind,
+            rows: 0,
+            nulls: 0,
+            hll: HyperLogLog::new(12),
+            counts: HashMap::new(),
+            overflow: false,
+            numbers: Reservoir::new(RESERVOIR, seed),
+            lengths: Reservoir::new(RESERVOIR, seed ^ 0x5eed),
+            shapes: HashMap::new(),
+            integral: true,
+            json_skeletons: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, v: &Value) {
+        self.rows += 1;
+        if v.is_null() {
+            self.nulls += 1;
+            return;
+        }
+        self.hll.add_hash(key_hash(&[v]) as u64);
+        if let Some(x) = stat_number(v, self.kind).filter(|_| self.kind.is_numeric() || matches!(v, Value::Int(_) | Value::Float(_))) {
+            if x.fract() != 0.0 {
+                self.integral = false;
+            }
+            self.numbers.push(x);
+        }
+        let text = if let Value::Json(s) = v { Some(s.clone()) } else { v.to_text() };
+        if let Some(t) = text {
+            if !self.overflow {
+                if let Some(c) = self.counts.get_mut(&t) {
+                    *c += 1;
+                } else if self.counts.len() < MAX_TRACKED_VALUES {
+                    self.counts.insert(t.clone(), 1);
+                } else {
+                    self.overflow = true;
+                    self.counts.clear();
+                }
+            }
+            if self.kind.is_textual() || self.kind == Kind::Uuid {
+                self.lengths.push(t.chars().count() as f64);
+                if self.kind == Kind::Json {
+                    if self.json_skeletons.len() < 50
+                        && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&t)
+                    {
+                        *self.json_skeletons.entry(skeleton(&doc).to_string()).or_default() += 1;
+                    }
+                } else if self.shapes.len() < 1000 || self.shapes.contains_key(&shape(&t)) {
+                    *self.shapes.entry(shape(&t)).or_default() += 1;
+                }
+            }
+        }
+    }
+
+    /// Distinct non-null values: exact while tracked, else the HyperLogLog estimate.
+    pub fn distinct(&self) -> u64 {
+        if !self.overflow {
+            self.counts.len() as u64
+        } else {
+            self.hll.estimate().round() as u64
+        }
+    }
+
+    pub fn non_null(&self) -> u64 {
+        self.rows - self.nulls
+    }
+
+    pub fn null_fraction(&self) -> f64 {
+        if self.rows == 0 { 0.0 } else { self.nulls as f64 / self.rows as f64 }
+    }
+
+    /// True when the column is compared as categories: few distinct values, or not numeric.
+    pub fn categorical(&self) -> bool {
+        !self.overflow && (self.counts.len() <= 200 || !self.kind.is_numeric())
+    }
+}
+
+/// A JSON document with strings replaced by their shapes, numbers by 0 and booleans by false.
+pub fn skeleton(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => J::String(shape(s)),
+        J::Number(_) => J::from(0),
+        J::Bool(_) => J::Bool(false),
+        J::Array(a) => J::Array(a.iter().take(3).map(skeleton).collect()),
+        J::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), skeleton(v))).collect()),
+        J::Null => J::Null,
+    }
+}
+
+/// Quantiles at 0%, 1%, …, 100% of a sample.
+pub fn percentiles(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return vec![];
+    }
+    v.sort_by(f64::total_cmp);
+    (0..=100)
+        .map(|p| prodlike_stats::quantile_sorted(&v, f64::from(p) / 100.0).unwrap_or(0.0))
+        .collect()
+}
+
+/// Equal-width histogram of a sample.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Bucket {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: u64,
+}
+
+pub fn histogram(values: &[f64], buckets: usize) -> Vec<Bucket> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return vec![];
+    }
+    let width = ((hi - lo) / buckets as f64).max(f64::MIN_POSITIVE);
+    let mut out: Vec<Bucket> = (0..buckets)
+        .map(|i| Bucket { lo: lo + width * i as f64, hi: lo + width * (i + 1) as f64, count: 0 })
+        .collect();
+    for v in values {
+        let i = (((v - lo) / width) as usize).min(buckets - 1);
+        out[i].count += 1;
+    }
+    out
+}

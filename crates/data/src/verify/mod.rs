@@ -1,0 +1,330 @@
+//! `prodlike data verify`: is the target faithful to the source, intact, and free of PII?
+//!
+//! - **Integrity** of the target against the source's constraints: foreign-key orphans, unique
+//!   and not-null violations (checked with SQL, whatever constraints the target itself has).
+//! - **Row counts**: target/source ratios against what the sync intended.
+//! - **Fidelity** per column: KS for numbers and dates, total variation distance for categories
+//!   (shapes for free text), null-rate delta; a score of 1 − worst metric per column, averaged,
+//!   naming the worst columns. Keys are left out (their values are identities, not data).
+//! - **Leaks**: no source value of an identifying masked column appears anywhere in the target's
+//!   text; quasi-identifiers (first names, cities, birth dates) must not keep their own value
+//!   more often than chance.
+
+mod integrity;
+mod leak;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::maskplan::{self, MaskPlan};
+use crate::profile::column::ColumnStats;
+use crate::rules::Rules;
+use crate::schema::{Kind, Table};
+use crate::source::{Scan, Source};
+use crate::target::copy_columns;
+use crate::url::DbUrl;
+use crate::value::{Value, key_hash};
+
+pub use integrity::{Integrity, NotNullCheck, OrphanCheck, UniqueCheck};
+pub use leak::{CrossColumnHit, LeakCheck, LeakColumn};
+
+/// What the target was meant to hold.
+#[derive(Debug, Clone, Default)]
+pub enum Expected {
+    /// Nothing known: ratios are reported only.
+    #[default]
+    Unknown,
+    /// Sampled at this share of root rows.
+    Fraction(f64),
+    /// Exact rows per table, from a sync result.
+    Rows(HashMap<String, u64>),
+}
+
+/// Verification settings.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub source: DbUrl,
+    pub target: DbUrl,
+    pub namespace: String,
+    pub rules: Rules,
+    pub rules_file: String,
+    pub expected: Expected,
+    /// Exit 1 below this score.
+    pub min_score: f64,
+    pub max_ks: f64,
+    pub max_tvd: f64,
+    /// Read at most about this many rows per table for distributions.
+    pub max_rows: Option<u64>,
+    /// Synthetic target: no row of it is derived from a source row, so the same-row check of
+    /// quasi-identifiers does not apply.
+    pub synthetic: bool,
+}
+
+/// Row counts of one table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowCount {
+    pub table: String,
+    pub source_rows: u64,
+    pub target_rows: u64,
+    pub ratio: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_ratio: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_rows: Option<u64>,
+    /// False only when exact expectations (a sync result) were given and not met.
+    pub ok: bool,
+}
+
+/// Fidelity of one column.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnFidelity {
+    pub table: String,
+    pub column: String,
+    /// `ks`, `tvd`, `shape_tvd`, or `null_rate` (masked text, JSON).
+    pub metric: String,
+    pub statistic: f64,
+    pub null_rate_source: f64,
+    pub null_rate_target: f64,
+    pub null_delta: f64,
+    /// 1 − max(statistic, |null_delta|).
+    pub score: f64,
+    pub masked: bool,
+    /// Over `--max-ks` / `--max-tvd`.
+    pub over_tolerance: bool,
+    pub n_source: u64,
+    pub n_target: u64,
+}
+
+/// The verdict of a verify (`prodlike.data.verify/1`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub source: String,
+    pub target: String,
+    pub integrity: Integrity,
+    pub row_counts: Vec<RowCount>,
+    pub columns: Vec<ColumnFidelity>,
+    /// Key columns left out of fidelity (`table.column`).
+    pub skipped_keys: Vec<String>,
+    /// Mean column score, 0..1.
+    pub score: f64,
+    pub min_score: f64,
+    pub max_ks: f64,
+    pub max_tvd: f64,
+    /// Worst columns, worst first (`users.plan: tvd 0.031`).
+    pub worst: Vec<String>,
+    pub leaks: LeakCheck,
+    pub passed: bool,
+    /// Why it failed (empty when it passed).
+    pub failures: Vec<String>,
+}
+
+fn tvd(a: &HashMap<String, u64>, b: &HashMap<String, u64>) -> f64 {
+    prodlike_stats::total_variation_distance(a, b)
+}
+
+/// Runs every check.
+pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
+    let source = Source::open(&opts.source, &opts.namespace).await?;
+    let target = Source::open(&opts.target, &opts.namespace).await?;
+    let schema = source.schema().await?;
+    let tschema = target.schema().await?;
+    opts.rules.validate(&schema, &opts.rules_file, &source.shown())?;
+    let tables: Vec<&Table> = schema.tables.iter().collect();
+    for t in &tables {
+        tschema.require_table(&t.name, &target.shown())?;
+    }
+    let detections = maskplan::detect(&source, &tables).await?;
+    let mplan = maskplan::plan(&schema, &tables, &opts.rules, &detections, false, &opts.rules_file)?;
+
+    let integrity = integrity::check(&target, &schema, &tschema).await?;
+
+    let mut row_counts = Vec::new();
+    let mut source_counts = HashMap::new();
+    for t in &tables {
+        let s = source.count(&t.name).await?;
+        let g = target.count(&t.name).await?;
+        source_counts.insert(t.name.clone(), s);
+        let ratio = if s == 0 { 0.0 } else { g as f64 / s as f64 };
+        let (expected_ratio, expected_rows, ok) = match &opts.expected {
+            Expected::Unknown => (None, None, true),
+            Expected::Fraction(f) => (Some(*f), None, true),
+            Expected::Rows(m) => {
+                let e = m.get(&t.name).copied();
+                (e.map(|e| if s == 0 { 0.0 } else { e as f64 / s as f64 }), e, e.is_none_or(|e| e == g))
+            }
+        };
+        row_counts.push(RowCount { table: t.name.clone(), source_rows: s, target_rows: g, ratio, expected_ratio, expected_rows, ok });
+    }
+
+    let mut leak = leak::LeakScan::new(&schema, &mplan, &detections);
+    let mut columns = Vec::new();
+    let mut skipped_keys = Vec::new();
+    // Every source table first: the leak check must know all source values before it reads
+    // any target row.
+    let mut source_stats = Vec::new();
+    for t in &tables {
+        let cols = copy_columns(t);
+        let rows_s = source_counts.get(&t.name).copied().unwrap_or(0);
+        source_stats.push(scan_stats(&source, t, &cols, opts.max_rows, rows_s, Some(&mut leak), Side::Source).await?);
+    }
+    for (t, s_stats) in tables.iter().zip(&source_stats) {
+        let cols = copy_columns(t);
+        let rows_t = row_counts.iter().find(|r| r.table == t.name).map_or(0, |r| r.target_rows);
+        let t_stats = scan_stats(&target, t, &cols, opts.max_rows, rows_t, Some(&mut leak), Side::Target).await?;
+        for (i, c) in cols.iter().enumerate() {
+            if t.is_key_column(c) || t.is_unique_member(c) {
+                skipped_keys.push(format!("{}.{c}", t.name));
+                continue;
+            }
+            if let Some(f) = fidelity(opts, t, c, &s_stats[i], &t_stats[i], &mplan) {
+                columns.push(f);
+            }
+        }
+    }
+    let leaks = leak.finish(opts.synthetic);
+
+    let scored: Vec<&ColumnFidelity> = columns.iter().collect();
+    let score = if scored.is_empty() { 1.0 } else { scored.iter().map(|c| c.score).sum::<f64>() / scored.len() as f64 };
+    let mut worst: Vec<&ColumnFidelity> = columns.iter().collect();
+    worst.sort_by(|a, b| a.score.total_cmp(&b.score));
+    let worst: Vec<String> = worst
+        .iter()
+        .take(5)
+        .map(|c| {
+            let mut s = format!("{}.{}: {} {:.3}", c.table, c.column, c.metric, c.statistic);
+            if c.null_delta.abs() > c.statistic {
+                s.push_str(&format!(", null rate {:+.3}", c.null_delta));
+            }
+            s
+        })
+        .collect();
+    let mut failures = Vec::new();
+    if integrity.total_violations > 0 {
+        failures.push(format!("{} integrity violations (orphans, duplicates, NULLs in NOT NULL columns)", integrity.total_violations));
+    }
+    if leaks.leaked_values > 0 {
+        failures.push(format!("{} PII values leaked into the target", leaks.leaked_values));
+    }
+    if score < opts.min_score {
+        failures.push(format!("fidelity score {score:.3} is below {:.3}; worst: {}", opts.min_score, worst.join("; ")));
+    }
+    let bad_counts: Vec<String> = row_counts.iter().filter(|r| !r.ok).map(|r| format!("{} has {} rows, expected {}", r.table, r.target_rows, r.expected_rows.unwrap_or(0))).collect();
+    if !bad_counts.is_empty() {
+        failures.push(format!("row counts differ from the sync result: {}", bad_counts.join(", ")));
+    }
+    Ok(VerifyReport {
+        source: source.shown(),
+        target: target.shown(),
+        integrity,
+        row_counts,
+        columns,
+        skipped_keys,
+        score,
+        min_score: opts.min_score,
+        max_ks: opts.max_ks,
+        max_tvd: opts.max_tvd,
+        worst,
+        leaks,
+        passed: failures.is_empty(),
+        failures,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Source,
+    Target,
+}
+
+async fn scan_stats(
+    db: &Source,
+    t: &Table,
+    cols: &[String],
+    max_rows: Option<u64>,
+    rows: u64,
+    mut leak: Option<&mut leak::LeakScan>,
+    side: Side,
+) -> Result<Vec<ColumnStats>> {
+    let fraction = match max_rows {
+        Some(m) if rows > m && rows > 0 => Some(m as f64 / rows as f64),
+        _ => None,
+    };
+    // Leak checks need every row; distributions can use a sample, so only tablesample when
+    // nothing in this table is checked for leaks.
+    let checks_leaks = leak.as_ref().is_some_and(|l| l.watches(&t.name));
+    let scan = Scan { columns: cols.to_vec(), other_as_text: true, tablesample: if checks_leaks { None } else { fraction }, ..Default::default() };
+    let (types, mut rx) = db.scan(t, &scan).await?;
+    let mut stats: Vec<ColumnStats> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ColumnStats::new(t.column(c).map_or(Kind::Text, |c| c.kind), 17 + i as u64))
+        .collect();
+    let id_idx: Option<Vec<usize>> = t.identity().map(|id| id.iter().filter_map(|c| cols.iter().position(|x| x == c)).collect());
+    let keep_every = fraction.map(|f| (1.0 / f).round().max(1.0) as u64);
+    let mut n = 0u64;
+    while let Some(batch) = rx.recv().await {
+        for row in batch? {
+            n += 1;
+            let vals: Vec<Value> = row.iter().enumerate().map(|(i, f)| types[i].value(f)).collect();
+            if let Some(l) = leak.as_deref_mut() {
+                let id = id_idx.as_ref().map(|ix| {
+                    let r: Vec<&Value> = ix.iter().map(|&i| &vals[i]).collect();
+                    key_hash(&r)
+                });
+                match side {
+                    Side::Source => l.source_row(&t.name, cols, &vals, id),
+                    Side::Target => l.target_row(&t.name, cols, &vals, id),
+                }
+            }
+            if checks_leaks && keep_every.is_some_and(|k| n % k != 0) {
+                continue;
+            }
+            for (i, v) in vals.iter().enumerate() {
+                stats[i].add(v);
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn fidelity(opts: &VerifyOptions, t: &Table, c: &str, s: &ColumnStats, g: &ColumnStats, mplan: &MaskPlan) -> Option<ColumnFidelity> {
+    let planned = mplan.tables.get(&t.name).and_then(|v| v.iter().find(|p| p.column == c));
+    let masked = planned.is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty());
+    let null_delta = g.null_fraction() - s.null_fraction();
+    let kind = s.kind;
+    let (metric, stat) = if s.non_null() == 0 || g.non_null() == 0 {
+        ("null_rate", 0.0)
+    } else if kind == Kind::Json || (masked && !kind.is_numeric()) {
+        ("null_rate", 0.0)
+    } else if s.categorical() && g.categorical() && !(kind.is_numeric() && (s.counts.len() > 50)) {
+        ("tvd", tvd(&s.counts, &g.counts))
+    } else if kind.is_numeric() && !s.numbers.items().is_empty() && !g.numbers.items().is_empty() {
+        let ks = prodlike_stats::ks_two_sample(s.numbers.items(), g.numbers.items()).map(|k| k.statistic).unwrap_or(1.0);
+        ("ks", ks)
+    } else if kind.is_textual() {
+        ("shape_tvd", tvd(&s.shapes, &g.shapes))
+    } else {
+        ("null_rate", 0.0)
+    };
+    let over = match metric {
+        "ks" => stat > opts.max_ks,
+        "tvd" => stat > opts.max_tvd,
+        _ => false,
+    };
+    Some(ColumnFidelity {
+        table: t.name.clone(),
+        column: c.to_owned(),
+        metric: metric.to_owned(),
+        statistic: stat,
+        null_rate_source: s.null_fraction(),
+        null_rate_target: g.null_fraction(),
+        null_delta,
+        score: 1.0 - stat.max(null_delta.abs()),
+        masked,
+        over_tolerance: over,
+        n_source: s.non_null(),
+        n_target: g.non_null(),
+    })
+}
