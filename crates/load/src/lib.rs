@@ -1,2 +1,19 @@
-//! prodlike load: open-model burst load with honest latency
+//! prodlike load: open-model burst load with honest latency.
+//!
+//! Arrival schedules (constant, k6-style ramping stages, uniform or Poisson, or the gaps and
+//! rate curve of recorded traffic) drive requests at their intended send times; latency is
+//! measured from those times, so a stalled target shows in the percentiles instead of slowing
+//! the generator (no coordinated omission). A closed model runs fixed connections flat out.
 #![forbid(unsafe_code)]
+
+pub mod client;
+mod duration;
+mod error;
+pub mod mix;
+pub mod schedule;
+pub mod stages;
+
+pub use duration::{format_duration, parse_duration};
+pub use error::LoadError;
+pub mod engine;
+pub mod replay;
