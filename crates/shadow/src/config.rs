@@ -19,8 +19,9 @@ pub struct ShadowConfig {
     /// Address clients connect to, e.g. `0.0.0.0:8080`.
     pub listen: String,
     /// Address of the admin server (`/metrics`, `/healthz`, `/api/divergence`, dashboard at
-    /// `/`). Empty disables it.
-    pub admin: String,
+    /// `/`). Absent: `127.0.0.1:9090`, or a free port when that one is taken (several proxies
+    /// on one machine). Empty: no admin server. Given and taken: an error.
+    pub admin: Option<String>,
     /// Worker threads serving production traffic; 0 means one per core. Mirroring, comparison
     /// and the admin server run on their own thread so they never take production's.
     pub workers: usize,
@@ -44,7 +45,7 @@ impl Default for ShadowConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
-            admin: "127.0.0.1:9090".into(),
+            admin: None,
             workers: 0,
             drain_timeout: Duration::from_secs(30),
             tls: None,
@@ -381,6 +382,9 @@ impl Default for CaptureConfig {
     }
 }
 
+/// The admin address used when none is configured.
+pub const DEFAULT_ADMIN: &str = "127.0.0.1:9090";
+
 impl ShadowConfig {
     /// Reads a TOML file. Errors name the file, the line and the field.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
@@ -420,12 +424,14 @@ impl ShadowConfig {
                 ),
             );
         }
-        if !self.admin.is_empty() && self.admin.parse::<SocketAddr>().is_err() {
+        if let Some(admin) = self.admin.as_deref()
+            && !admin.is_empty()
+            && admin.parse::<SocketAddr>().is_err()
+        {
             return bad(
                 "admin",
                 format!(
-                    "`{}` is not an address; write e.g. 127.0.0.1:9090, or \"\" to disable",
-                    self.admin
+                    "`{admin}` is not an address; write e.g. 127.0.0.1:9090, or \"\" to disable"
                 ),
             );
         }

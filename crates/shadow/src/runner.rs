@@ -132,10 +132,22 @@ pub async fn start(
         .and_then(|s| Target::parse(s).ok());
 
     let listener = bind(&cfg.listen, "listen")?;
-    let admin_listener = if cfg.admin.is_empty() {
-        None
-    } else {
-        Some(bind(&cfg.admin, "admin")?)
+    let admin_listener = match cfg.admin.as_deref() {
+        Some("") => None,
+        Some(addr) => Some(bind(addr, "admin")?),
+        None => match bind(crate::config::DEFAULT_ADMIN, "admin") {
+            Ok(l) => Some(l),
+            Err(ShadowError::Bind { .. }) => {
+                let l = bind("127.0.0.1:0", "admin")?;
+                tracing::warn!(
+                    "{} is taken; the admin server uses {} instead (set --admin to choose)",
+                    crate::config::DEFAULT_ADMIN,
+                    l.local_addr().map(|a| a.to_string()).unwrap_or_default()
+                );
+                Some(l)
+            }
+            Err(e) => return Err(e),
+        },
     };
     if !opts.skip_upstream_check {
         check_upstreams(&production, cfg.production.connect_timeout).await?;

@@ -81,7 +81,7 @@ fn config_from(args: &Args) -> anyhow::Result<ShadowConfig> {
         cfg.workers = v;
     }
     if let Some(v) = &args.admin {
-        cfg.admin = v.clone();
+        cfg.admin = Some(v.clone());
     }
     if let Some(v) = &args.capture {
         cfg.capture.path = Some(v.clone());

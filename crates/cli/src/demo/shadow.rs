@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let capture = ctx.out_dir.join("shadow-capture.jsonl");
     let mut cfg = ShadowConfig {
         listen: "127.0.0.1:0".into(),
-        admin: "127.0.0.1:0".into(),
+        admin: Some("127.0.0.1:0".into()),
         ..ShadowConfig::default()
     };
     cfg.production.upstreams = vec![production.url()];

@@ -14,7 +14,7 @@ use prodlike_shadow::{RunningShadow, ShadowConfig, StartOptions};
 pub fn config(production: &str, staging: Option<&str>) -> ShadowConfig {
     let mut c = ShadowConfig {
         listen: "127.0.0.1:0".into(),
-        admin: "127.0.0.1:0".into(),
+        admin: Some("127.0.0.1:0".into()),
         drain_timeout: Duration::from_secs(10),
         ..ShadowConfig::default()
     };
