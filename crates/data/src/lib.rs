@@ -23,3 +23,5 @@ pub mod target;
 pub mod fixture;
 pub mod profile;
 pub mod verify;
+pub mod synth;
+pub mod render;
