@@ -6,4 +6,5 @@ pub mod browser;
 pub mod pg;
 pub mod require;
 pub mod services;
+pub mod shopdb;
 pub mod traffic;

@@ -52,7 +52,7 @@ impl Categorical {
 enum How {
     Categorical(Categorical),
     Numeric { pct: Vec<f64>, integral: bool },
-    Fake { mask: Mask, shapes: Option<Categorical> },
+    Fake { mask: Mask, shapes: Option<Categorical>, ip: bool },
     Shape(Categorical),
     Json(Categorical),
     Counter,
@@ -112,8 +112,9 @@ impl ColumnGen {
         let how = match p {
             Some(p) if p.pii.is_some() && col.kind.is_textual() => {
                 let tr = p.pii.map(|k| crate::maskplan::fit_default(k, col)).unwrap_or(None);
+                let ip = p.pii == Some(prodlike_mask::detect::PiiKind::IpAddress);
                 match tr.and_then(|tr| masker.mask(&tr).ok()) {
-                    Some(mask) => How::Fake { mask, shapes },
+                    Some(mask) => How::Fake { mask, shapes, ip },
                     None => shapes.map_or(How::Counter, How::Shape),
                 }
             }
@@ -172,8 +173,9 @@ impl ColumnGen {
                 Kind::Bool => Value::Bool(rng.bool()),
                 _ => Value::Text(format!("{}-{}", self.name, i + 1 + u64::from(attempt))),
             },
-            How::Fake { mask, shapes } => {
+            How::Fake { mask, shapes, ip } => {
                 let seed_text = match shapes {
+                    _ if *ip => format!("{}.{}.{}.{}", rng.u8(1..224), rng.u8(..), rng.u8(..), rng.u8(1..255)),
                     Some(s) => fill(s.pick(rng), rng),
                     None => format!("{} {}", rng.u32(..), i),
                 };
@@ -184,6 +186,9 @@ impl ColumnGen {
                 match r {
                     Ok(prodlike_mask::Output::Text) => text_value(buf, self.kind),
                     Ok(prodlike_mask::Output::Null) => Value::Null,
+                    // A seed the transform cannot take (a shape that is not a valid value): the
+                    // random seed itself is synthetic, so it is used as it is.
+                    Err(prodlike_mask::MaskError::Unsupported { .. }) => text_value(&seed_text, self.kind),
                     Err(e) => {
                         return Err(DataError::Mask { table: self.table.clone(), column: self.name.clone(), reason: e.to_string() });
                     }
