@@ -157,7 +157,7 @@ pub fn verify(r: &VerifyReport) -> String {
     for c in r.leaks.columns.iter().filter(|c| c.leaked > 0) {
         let _ = writeln!(o, "  LEAK {}.{} ({}): {} values", c.table, c.column, c.class, c.leaked);
     }
-    for c in &r.leaks.cross_column {
+    for c in r.leaks.cross_column.iter().filter(|c| c.leaked) {
         let _ = writeln!(o, "  LEAK {}.{}: {} source PII values found", c.table, c.column, c.hits);
     }
     let _ = writeln!(o, "\n{}", if r.passed { "PASSED".to_owned() } else { format!("FAILED: {}", r.failures.join("; ")) });

@@ -44,6 +44,11 @@ pub struct LeakColumn {
     pub unchanged_rows: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_unchanged: Option<f64>,
+    /// Target values equal to a *different* source row's value at a rate no higher than
+    /// coincidence (pseudonyms landing on real values of small spaces, e.g. IPv4): reported,
+    /// not counted as leaks.
+    #[serde(default)]
+    pub chance_matches: u64,
     /// Values counted as leaked for this column.
     pub leaked: u64,
 }
@@ -54,6 +59,10 @@ pub struct CrossColumnHit {
     pub column: String,
     /// Values equal to a source value of an identifying masked column.
     pub hits: u64,
+    /// Values of this column looked at.
+    pub scanned: u64,
+    /// Whether the hits count as a leak (a rate above coincidence).
+    pub leaked: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -84,6 +93,9 @@ struct Watch {
     tgt_freq: HashMap<u128, u64>,
     compared: u64,
     unchanged: u64,
+    src_values: u64,
+    tgt_values: u64,
+    quasi_by_kind: bool,
 }
 
 /// Collects source values, then checks target rows.
@@ -92,7 +104,8 @@ pub struct LeakScan {
     json_cols: HashMap<String, Vec<String>>,
     text_cols: HashMap<String, Vec<(String, Kind)>>,
     union: HashSet<u128>,
-    cross: HashMap<(String, String), u64>,
+    /// (hits, values scanned) per target column.
+    cross: HashMap<(String, String), (u64, u64)>,
     kept_raw: Vec<String>,
     truncated: bool,
 }
@@ -120,13 +133,12 @@ impl LeakScan {
         for (t, cols) in &plan.tables {
             for c in cols {
                 let Some(tr) = &c.transform else { continue };
+                let quasi_by_kind = detections.column(t, &c.column).is_some_and(|d| quasi_kind(d.kind));
                 let class = match tr {
                     Transform::Null | Transform::Constant(_) | Transform::Noise(_) => continue,
                     Transform::DateNoise(o) => Class::Quasi { own_rate: 1.0 / (2.0 * f64::from(o.days) + 1.0) },
-                    _ => match detections.column(t, &c.column) {
-                        Some(d) if quasi_kind(d.kind) => Class::Quasi { own_rate: 0.0 },
-                        _ => Class::Identifying,
-                    },
+                    _ if quasi_by_kind => Class::Quasi { own_rate: 0.0 },
+                    _ => Class::Identifying,
                 };
                 watch.entry(t.clone()).or_default().push(Watch {
                     column: c.column.clone(),
@@ -139,6 +151,9 @@ impl LeakScan {
                     tgt_freq: HashMap::new(),
                     compared: 0,
                     unchanged: 0,
+                    src_values: 0,
+                    tgt_values: 0,
+                    quasi_by_kind,
                 });
             }
         }
@@ -172,6 +187,12 @@ impl LeakScan {
             for w in ws {
                 let Some(i) = cols.iter().position(|c| *c == w.column) else { continue };
                 let Some(text) = vals[i].to_text() else { continue };
+                w.src_values += 1;
+                let h = text_hash(&text);
+                *w.src_freq.entry(h).or_default() += 1;
+                if let Some(id) = id {
+                    w.src_rows.insert(id, h);
+                }
                 match w.class {
                     Class::Identifying => {
                         if text.chars().count() >= MIN_LEN {
@@ -179,18 +200,11 @@ impl LeakScan {
                                 self.truncated = true;
                                 continue;
                             }
-                            let h = text_hash(&text);
                             w.set.insert(h);
                             self.union.insert(h);
                         }
                     }
-                    Class::Quasi { .. } => {
-                        let h = text_hash(&text);
-                        *w.src_freq.entry(h).or_default() += 1;
-                        if let Some(id) = id {
-                            w.src_rows.insert(id, h);
-                        }
-                    }
+                    Class::Quasi { .. } => {}
                 }
             }
         }
@@ -217,21 +231,17 @@ impl LeakScan {
                 let Some(i) = cols.iter().position(|c| *c == w.column) else { continue };
                 let Some(text) = vals[i].to_text() else { continue };
                 let h = text_hash(&text);
-                match w.class {
-                    Class::Identifying => {
-                        if w.set.contains(&h) {
-                            w.hits += 1;
-                        }
+                w.tgt_values += 1;
+                *w.tgt_freq.entry(h).or_default() += 1;
+                let same_row = id.and_then(|id| w.src_rows.get(&id)).map(|src| *src == h);
+                if let Some(same) = same_row {
+                    w.compared += 1;
+                    if same {
+                        w.unchanged += 1;
                     }
-                    Class::Quasi { .. } => {
-                        *w.tgt_freq.entry(h).or_default() += 1;
-                        if let Some(src) = id.and_then(|id| w.src_rows.get(&id)) {
-                            w.compared += 1;
-                            if *src == h {
-                                w.unchanged += 1;
-                            }
-                        }
-                    }
+                }
+                if matches!(w.class, Class::Identifying) && w.set.contains(&h) && same_row != Some(true) {
+                    w.hits += 1;
                 }
             }
             counted = ws.iter().filter(|w| matches!(w.class, Class::Identifying)).map(|w| w.column.as_str()).collect();
@@ -260,9 +270,9 @@ impl LeakScan {
                 }
             }
             let hits = leaves.iter().filter(|l| self.union.contains(&text_hash(l))).count() as u64;
-            if hits > 0 {
-                *self.cross.entry((table.to_owned(), c.clone())).or_default() += hits;
-            }
+            let e = self.cross.entry((table.to_owned(), c.clone())).or_default();
+            e.0 += hits;
+            e.1 += leaves.len() as u64;
         }
     }
 
@@ -272,21 +282,34 @@ impl LeakScan {
         tables.sort_by_key(|(t, _)| t.as_str());
         for (t, ws) in tables {
             for w in ws {
+                // Values most rows share (a common full name) do not identify anyone: such
+                // columns are checked row by row, like quasi-identifiers.
+                let distinct_ratio = if w.src_values == 0 { 1.0 } else { w.src_freq.len() as f64 / w.src_values as f64 };
+                let quasi = match w.class {
+                    Class::Quasi { .. } => true,
+                    Class::Identifying => !w.quasi_by_kind && distinct_ratio < 0.5,
+                };
+                let own_rate = match w.class {
+                    Class::Quasi { own_rate } => own_rate,
+                    Class::Identifying => 0.0,
+                };
                 let mut col = LeakColumn {
                     table: t.clone(),
                     column: w.column.clone(),
-                    class: match w.class { Class::Identifying => "identifying", Class::Quasi { .. } => "quasi" }.into(),
+                    class: if quasi { "quasi" } else { "identifying" }.into(),
                     transform: w.transform.clone(),
                     source_values: w.set.len() as u64,
                     target_hits: w.hits,
-                    compared_rows: None,
-                    unchanged_rows: None,
+                    compared_rows: (!synthetic).then_some(w.compared),
+                    unchanged_rows: (!synthetic).then_some(w.unchanged),
                     expected_unchanged: None,
+                    chance_matches: 0,
                     leaked: 0,
                 };
-                match w.class {
-                    Class::Identifying => col.leaked = w.hits,
-                    Class::Quasi { own_rate } if !synthetic => {
+                if quasi {
+                    col.source_values = w.src_freq.len() as u64;
+                    col.target_hits = 0;
+                    if !synthetic {
                         let (ns, nt) = (w.src_freq.values().sum::<u64>() as f64, w.tgt_freq.values().sum::<u64>() as f64);
                         let chance: f64 = if ns == 0.0 || nt == 0.0 {
                             0.0
@@ -296,14 +319,22 @@ impl LeakScan {
                         let rate = (chance + own_rate).min(1.0);
                         let expected = rate * w.compared as f64;
                         let margin = 5.0 * expected.max(1.0).sqrt() + 3.0;
-                        col.compared_rows = Some(w.compared);
-                        col.unchanged_rows = Some(w.unchanged);
                         col.expected_unchanged = Some((expected * 10.0).round() / 10.0);
                         if w.unchanged as f64 > expected + margin {
                             col.leaked = w.unchanged;
                         }
                     }
-                    Class::Quasi { .. } => {}
+                } else {
+                    // A row keeping its own identifying value is a leak, always. Matches with
+                    // another row's real value are a leak when systematic (shuffled or copied
+                    // values), coincidence when rare.
+                    let unchanged = if synthetic { 0 } else { w.unchanged };
+                    if systematic(w.hits, w.tgt_values) {
+                        col.leaked = unchanged + w.hits;
+                    } else {
+                        col.leaked = unchanged;
+                        col.chance_matches = w.hits;
+                    }
                 }
                 out.leaked_values += col.leaked;
                 out.columns.push(col);
@@ -312,11 +343,18 @@ impl LeakScan {
         let mut cross: Vec<CrossColumnHit> = self
             .cross
             .into_iter()
-            .map(|((table, column), hits)| CrossColumnHit { table, column, hits })
+            .filter(|(_, (hits, _))| *hits > 0)
+            .map(|((table, column), (hits, scanned))| CrossColumnHit { table, column, hits, scanned, leaked: systematic(hits, scanned) })
             .collect();
         cross.sort_by(|a, b| (&a.table, &a.column).cmp(&(&b.table, &b.column)));
-        out.leaked_values += cross.iter().map(|c| c.hits).sum::<u64>();
+        out.leaked_values += cross.iter().filter(|c| c.leaked).map(|c| c.hits).sum::<u64>();
         out.cross_column = cross;
         out
     }
+}
+
+/// More than one value in a thousand matching real values, or more than 3 when few were
+/// looked at: not what pseudonyms hitting real values by chance look like.
+fn systematic(hits: u64, scanned: u64) -> bool {
+    hits > 3 && hits as f64 > 0.001 * scanned as f64
 }
