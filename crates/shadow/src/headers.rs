@@ -20,8 +20,12 @@ pub static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-h
 pub static X_PRODLIKE_SHADOW: HeaderName = HeaderName::from_static("x-prodlike-shadow");
 
 /// Removes hop-by-hop headers, including those the Connection header names. `TE: trailers` is
-/// kept, as HTTP/2 (gRPC) needs it end to end.
+/// kept, as HTTP/2 (gRPC) needs it end to end. One pass over the headers finds them; the map is
+/// only touched when one is present, which on most requests none is.
 pub fn remove_hop_by_hop(h: &mut HeaderMap) {
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
     if h.contains_key(header::CONNECTION) {
         let named: Vec<HeaderName> = h
             .get_all(header::CONNECTION)
@@ -41,32 +45,42 @@ pub fn remove_hop_by_hop(h: &mut HeaderMap) {
             v.split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
         });
-    for n in &HOP_BY_HOP {
+    let present: Vec<HeaderName> = h.keys().filter(|k| is_hop_by_hop(k)).cloned().collect();
+    for n in present {
         h.remove(n);
     }
-    h.remove("keep-alive");
-    h.remove("proxy-connection");
     if keep_trailers {
         h.insert(header::TE, HeaderValue::from_static("trailers"));
     }
 }
 
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name) || name == "keep-alive" || name == "proxy-connection"
+}
+
 /// Appends the client to X-Forwarded-For and sets X-Forwarded-Proto and -Host unless a proxy in
-/// front of us already did.
+/// front of us already did. `client` is the peer address already rendered (once per
+/// connection).
 pub fn add_forwarded(
     h: &mut HeaderMap,
-    client: IpAddr,
+    client: &HeaderValue,
     proto: &'static str,
     host: Option<&HeaderValue>,
 ) {
-    let ip = client.to_string();
-    let xff = match h.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.is_empty() => format!("{prev}, {ip}"),
-        _ => ip,
+    let appended = match h.get(&X_FORWARDED_FOR) {
+        Some(prev) if !prev.is_empty() => {
+            let mut v = Vec::with_capacity(prev.len() + 2 + client.len());
+            v.extend_from_slice(prev.as_bytes());
+            v.extend_from_slice(b", ");
+            v.extend_from_slice(client.as_bytes());
+            HeaderValue::from_bytes(&v).ok()
+        }
+        _ => None,
     };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
-        h.insert(X_FORWARDED_FOR.clone(), v);
-    }
+    h.insert(
+        X_FORWARDED_FOR.clone(),
+        appended.unwrap_or_else(|| client.clone()),
+    );
     if !h.contains_key(&X_FORWARDED_PROTO) {
         h.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
     }
@@ -75,6 +89,12 @@ pub fn add_forwarded(
     {
         h.insert(X_FORWARDED_HOST.clone(), host.clone());
     }
+}
+
+/// The client address as a header value, computed once per connection.
+pub fn client_value(ip: IpAddr) -> HeaderValue {
+    // An IP address renders to ASCII digits, dots, colons and hex: always a valid value.
+    HeaderValue::from_str(&ip.to_string()).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 #[cfg(test)]
@@ -92,6 +112,11 @@ mod tests {
         h.insert("te", "trailers, deflate".parse().unwrap());
         h.insert("accept", "*/*".parse().unwrap());
         remove_hop_by_hop(&mut h);
+        let mut clean = HeaderMap::new();
+        clean.insert("accept", "*/*".parse().unwrap());
+        let before = clean.clone();
+        remove_hop_by_hop(&mut clean);
+        assert_eq!(clean, before);
         let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         names.sort();
         assert_eq!(names, vec!["accept", "te"]);
@@ -102,11 +127,21 @@ mod tests {
     fn forwarded_headers_append_and_preserve() {
         let mut h = HeaderMap::new();
         let host = HeaderValue::from_static("shop.example");
-        add_forwarded(&mut h, "10.0.0.1".parse().unwrap(), "http", Some(&host));
+        add_forwarded(
+            &mut h,
+            &client_value("10.0.0.1".parse().unwrap()),
+            "http",
+            Some(&host),
+        );
         assert_eq!(h["x-forwarded-for"], "10.0.0.1");
         assert_eq!(h["x-forwarded-proto"], "http");
         assert_eq!(h["x-forwarded-host"], "shop.example");
-        add_forwarded(&mut h, "10.0.0.2".parse().unwrap(), "https", None);
+        add_forwarded(
+            &mut h,
+            &client_value("10.0.0.2".parse().unwrap()),
+            "https",
+            None,
+        );
         assert_eq!(h["x-forwarded-for"], "10.0.0.1, 10.0.0.2");
         assert_eq!(h["x-forwarded-proto"], "http");
     }

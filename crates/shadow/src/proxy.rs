@@ -108,7 +108,12 @@ impl Proxy {
         }
     }
 
-    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<ProxyBody> {
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        client: &HeaderValue,
+    ) -> Response<ProxyBody> {
         let arrived = Instant::now();
         let (mut parts, body) = req.into_parts();
         let route = self.routes.entry_for(parts.uri.path());
@@ -126,7 +131,7 @@ impl Proxy {
         remove_hop_by_hop(&mut parts.headers);
         add_forwarded(
             &mut parts.headers,
-            peer.ip(),
+            client,
             self.proto,
             original_host.as_ref(),
         );

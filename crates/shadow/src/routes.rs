@@ -85,9 +85,35 @@ impl RouteEntry {
     }
 }
 
+/// FNV-1a: a route is looked up on every request, and SipHash's flooding resistance buys
+/// nothing for a table capped at `max_routes` entries.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
 pub struct RouteTable {
     normaliser: Normaliser,
-    map: RwLock<HashMap<Arc<str>, Arc<RouteEntry>>>,
+    map: RwLock<HashMap<Arc<str>, Arc<RouteEntry>, FnvBuild>>,
     other: Arc<RouteEntry>,
     max_routes: usize,
     examples: usize,
@@ -104,7 +130,7 @@ impl RouteTable {
         let other = Arc::new(RouteEntry::new(&metrics, Arc::from(OTHER_ROUTE), examples));
         Self {
             normaliser,
-            map: RwLock::new(HashMap::new()),
+            map: RwLock::new(HashMap::default()),
             other,
             max_routes,
             examples,

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::headers::client_value;
 use crate::proxy::Proxy;
 
 /// Time a client gets to finish its TLS handshake.
@@ -59,9 +60,11 @@ pub async fn accept_loop(
                 let tls = tls.clone();
                 let watcher = graceful.watcher();
                 connections.spawn(async move {
+                    let client = client_value(peer.ip());
                     let service = service_fn(move |req| {
                         let proxy = proxy.clone();
-                        async move { Ok::<_, Infallible>(proxy.handle(req, peer).await) }
+                        let client = client.clone();
+                        async move { Ok::<_, Infallible>(proxy.handle(req, peer, &client).await) }
                     });
                     match tls {
                         None => {
