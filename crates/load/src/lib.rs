@@ -16,4 +16,15 @@ pub mod stages;
 pub use duration::{format_duration, parse_duration};
 pub use error::LoadError;
 pub mod engine;
+pub mod html;
 pub mod replay;
+pub mod progress;
+pub mod result;
+pub mod run;
+pub mod scenario;
+pub mod summary;
+pub mod thresholds;
+
+pub use engine::StopHandle;
+pub use result::{LoadResult, SCHEMA};
+pub use run::{Prepared, RunOptions, prepare};

@@ -5,8 +5,10 @@
 //! so the envelope fields are a stable contract documented in `docs/results.md`.
 #![forbid(unsafe_code)]
 
+pub mod chart;
 mod envelope;
 mod format;
+pub mod html;
 mod outcome;
 
 pub use envelope::{CommandResult, ResultWriteError, SCHEMA_VERSION, now_rfc3339};

@@ -1,9 +1,265 @@
-use anyhow::bail;
-use prodlike_report::Outcome;
+//! `prodlike load`: flags into `prodlike_load::RunOptions`, then print, write and map the
+//! outcome (0 ok, 1 breached threshold or divergence, 2 bad input or an invalid run).
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use prodlike_load::{RunOptions, StopHandle};
+use prodlike_report::{CommandResult, Outcome, OutputFormat, now_rfc3339};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Target base URL, e.g. http://127.0.0.1:8080 [scenario: target].
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Second target: the same schedule runs against both, interleaved, and their latency and
+    /// errors are compared per route [scenario: compare].
+    #[arg(long, value_name = "URL")]
+    compare: Option<String>,
+    /// Constant arrival rate, requests per second (needs --duration).
+    #[arg(long, value_name = "PER_SECOND")]
+    rate: Option<f64>,
+    /// Run length, e.g. 30s, 5m (open model with --rate; closed model; replay cap).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Ramping arrival rate, k6 style: DURATION:RATE per stage, each ramping linearly from the
+    /// previous target, e.g. 5m:50,2m:200,5m:50; name a stage with NAME=2m:200.
+    #[arg(long, value_name = "PLAN", value_parser = parse_stages)]
+    stages: Option<Vec<prodlike_load::stages::Stage>>,
+    /// Rate the first stage ramps from (k6 startRate; default 0).
+    #[arg(long, value_name = "PER_SECOND")]
+    start_rate: Option<f64>,
+    /// Poisson arrivals (exponential gaps) instead of evenly spaced ones.
+    #[arg(long)]
+    poisson: bool,
+    /// Closed model: N connections sending back to back, flat out (like wrk).
+    #[arg(long, value_name = "N")]
+    connections: Option<usize>,
+    /// Scenario file (TOML): request mix, data files, retries, churn, held connections,
+    /// thresholds (docs/load.md). Flags override it.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Replay recorded traffic: a prodlike shadow capture, an nginx/Apache combined log, or a
+    /// JSON-lines access log.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// Replay keeping the recorded gaps divided by F (2 = twice as fast).
+    #[arg(long, value_name = "F")]
+    speed: Option<f64>,
+    /// Replay the recorded per-second rate curve multiplied by F.
+    #[arg(long, value_name = "F")]
+    scale: Option<f64>,
+    /// Replay from the start again when the recording ends (needs --duration).
+    #[arg(long = "loop")]
+    looped: bool,
+    /// Requests in flight at most; arrivals beyond it are dropped and counted [default 1000].
+    #[arg(long, value_name = "N")]
+    max_in_flight: Option<usize>,
+    /// Pass/fail criterion, repeatable: p99<300ms, error_rate<0.01, spike:p99<1s, …
+    #[arg(long = "threshold", value_name = "EXPR")]
+    thresholds: Vec<String>,
+    /// Path of the single request when there is no scenario mix [default /].
+    #[arg(long)]
+    path: Option<String>,
+    /// Method of the single request [default GET].
+    #[arg(long)]
+    method: Option<String>,
+    /// Body of the single request.
+    #[arg(long)]
+    body: Option<String>,
+    /// Extra request header, repeatable: "name: value".
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Idle keep-alive connections held open for the whole run.
+    #[arg(long, value_name = "N")]
+    hold: Option<usize>,
+    /// Whole-request timeout [default 30s].
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Worker threads; 0 = one per core.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Seed for Poisson arrivals, weighted picks and jitter (reproducible runs).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The run is invalid when the generator's p99 send lag exceeds this [default 10ms].
+    #[arg(long, value_parser = parse_duration)]
+    max_send_lag: Option<Duration>,
+    /// How long in-flight requests may finish after the schedule ends [default 10s].
+    #[arg(long, value_parser = parse_duration)]
+    graceful_stop: Option<Duration>,
+    /// Compare mode: significance level of the divergence tests.
+    #[arg(long, default_value_t = 0.01)]
+    compare_alpha: f64,
+    /// Compare mode: smallest latency effect reported, |P(B>A) − 0.5|.
+    #[arg(long, default_value_t = 0.1)]
+    compare_min_effect: f64,
+    /// Extra CA certificate (PEM) for https targets.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Print the arrival timeline it would follow, without sending anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the result as JSON (docs/results.md, schema prodlike.load/1).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write an HTML report with charts.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Summary on stdout: text or json.
+    #[arg(long, default_value = "text")]
+    format: OutputFormat,
+    /// No live progress.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    bail!("`prodlike load` is not built yet")
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    prodlike_load::parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn parse_stages(s: &str) -> Result<Vec<prodlike_load::stages::Stage>, String> {
+    prodlike_load::stages::parse_stages(s).map_err(|e| e.to_string())
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once(':')
+        .ok_or_else(|| format!("header `{s}` is not NAME: VALUE"))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    if !matches!(args.format, OutputFormat::Text | OutputFormat::Json) {
+        anyhow::bail!("--format {} is not available for load; use text or json", args.format);
+    }
+    let opts = RunOptions {
+        target: args.target,
+        compare: args.compare,
+        rate: args.rate,
+        duration: args.duration,
+        stages: args.stages,
+        start_rate: args.start_rate,
+        poisson: args.poisson,
+        connections: args.connections,
+        scenario: args.scenario,
+        replay: args.replay,
+        speed: args.speed,
+        scale: args.scale,
+        looped: args.looped,
+        max_in_flight: args.max_in_flight,
+        thresholds: args.thresholds,
+        timeout: args.timeout,
+        path: args.path,
+        method: args.method,
+        headers: args.headers,
+        body: args.body,
+        threads: args.threads,
+        seed: args.seed,
+        max_send_lag: args.max_send_lag,
+        graceful_stop: args.graceful_stop,
+        compare_alpha: args.compare_alpha,
+        compare_min_effect: args.compare_min_effect,
+        ca_file: args.ca_file,
+        hold: args.hold,
+    };
+    let prepared = prodlike_load::prepare(&opts)?;
+    if args.dry_run {
+        let timeline = prepared.timeline();
+        if args.format == OutputFormat::Json {
+            let doc = serde_json::json!({
+                "mode": prepared.mode,
+                "plan": prepared.description,
+                "targets": prepared.targets,
+                "arrivals": prepared.arrivals,
+                "thresholds": prepared.thresholds.iter().map(|t| &t.text).collect::<Vec<_>>(),
+                "timeline": timeline,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            println!("dry run: nothing is sent");
+            println!("  target: {}", prepared.targets.join(" and "));
+            println!("  plan: {} ({})", prepared.description, prepared.mode);
+            if let Some(a) = &prepared.arrivals {
+                println!("  arrivals: {a}");
+            }
+            for t in &prepared.thresholds {
+                println!("  threshold: {}", t.text);
+            }
+            if let Some(tl) = timeline {
+                let total: u64 = tl.iter().map(|s| s.scheduled).sum();
+                println!("  {total} requests over {} s", tl.len());
+                println!("  {:>6}  {:<12} {:>10} {:>10} {:>10}", "second", "stage", "rate@start", "expected", "scheduled");
+                for s in &tl {
+                    println!(
+                        "  {:>6}  {:<12} {:>10.1} {:>10.1} {:>10}",
+                        s.second, s.stage, s.rate_start, s.expected, s.scheduled
+                    );
+                }
+            }
+        }
+        return Ok(Outcome::Success);
+    }
+    let started = now_rfc3339();
+    let stop = StopHandle::new();
+    let ctrl_c = stop.clone();
+    // Ctrl-C ends the schedule early; the report covers what ran.
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            rt.block_on(async {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    ctrl_c.stop();
+                }
+            });
+        }
+    });
+    let result = prepared
+        .run_blocking(stop, !args.quiet)
+        .context("running the load")?;
+    let breached = result.breached();
+    let divergent = result.compare.as_ref().map(|c| c.divergent_routes).unwrap_or(0);
+    let outcome = if !result.self_check.valid {
+        Outcome::Error
+    } else if breached > 0 || divergent > 0 {
+        Outcome::Finding
+    } else {
+        Outcome::Success
+    };
+    let summary = if !result.self_check.valid {
+        "run invalid: the generator could not keep its schedule".to_string()
+    } else {
+        format!(
+            "{} requests at {:.0}/s, p99 {:.1} ms, {:.2}% errors; {} threshold(s) breached{}",
+            result.totals.requests,
+            result.achieved_rps,
+            result.totals.latency.p99_ms,
+            result.totals.error_rate * 100.0,
+            breached,
+            if result.compare.is_some() { format!(", {divergent} divergent route(s)") } else { String::new() }
+        )
+    };
+    if let Some(path) = &args.html {
+        let html = prodlike_load::html::render(&result).context("rendering the HTML report")?;
+        std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let envelope = CommandResult::new(prodlike_load::SCHEMA, "load", started, outcome, summary, &result);
+    if let Some(path) = &args.out {
+        envelope.write_to(path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&envelope)?),
+        _ => {
+            print!("{}", prodlike_load::summary::render_text(&result));
+            if let Some(p) = &args.out {
+                println!("  result: {}", p.display());
+            }
+            if let Some(p) = &args.html {
+                println!("  report: {}", p.display());
+            }
+        }
+    }
+    if !result.self_check.valid {
+        eprintln!("prodlike load: the run is invalid (exit 2): the generator fell behind its own schedule");
+    }
+    Ok(outcome)
 }

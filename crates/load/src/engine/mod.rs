@@ -197,7 +197,8 @@ pub async fn execute(
         mix,
         client: plan.client.clone(),
         rec: Mutex::new(rec),
-        t0: Instant::now(),
+        // A short head start so the first arrivals are not already late.
+        t0: Instant::now() + Duration::from_millis(20),
         in_flight: AtomicUsize::new(0),
         connections_opened: AtomicU64::new(0),
         stale_reconnects: AtomicU64::new(0),
@@ -475,8 +476,6 @@ async fn open(shared: Arc<Shared>, source: &OpenSource, max_in_flight: usize, se
     let mut scheduled: Vec<u64> = Vec::new();
     let targets = shared.endpoints.len();
     let mut seq = 0u64;
-    // A short head start so the first arrivals are not already late.
-    let start_delay = 0.02;
     loop {
         if shared.stop_now() {
             break;
@@ -492,14 +491,14 @@ async fn open(shared: Arc<Shared>, source: &OpenSource, max_in_flight: usize, se
             scheduled.resize(sec + 1, 0);
         }
         scheduled[sec] += 1;
-        let at = shared.t0 + Duration::from_secs_f64(p.at + start_delay);
+        let at = shared.t0 + Duration::from_secs_f64(p.at);
         if at > Instant::now() {
             tokio::select! {
                 _ = tokio::time::sleep_until(at.into()) => {}
                 _ = shared.stop.stopped() => break,
             }
         }
-        let intended_s = p.at + start_delay;
+        let intended_s = p.at;
         if shared.in_flight.load(Ordering::Relaxed) + targets > max_in_flight.max(targets) {
             shared
                 .rec

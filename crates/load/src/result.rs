@@ -1,0 +1,528 @@
+//! The result of a run (`prodlike.load/1`, docs/results.md): per stage, per request name and
+//! per second, with thresholds evaluated, the generator's self-check, and compare-mode
+//! divergence tests.
+use std::collections::BTreeMap;
+
+use prodlike_stats::{LatencySummary, MannWhitney, ProportionTest, mann_whitney_u, two_proportion_test};
+use serde::Serialize;
+
+use crate::engine::{Acc, HeldStats, RunOutput};
+use crate::replay::ReplayStats;
+use crate::stages::RateProfile;
+use crate::thresholds::{Metric, Scope, Threshold};
+
+pub const SCHEMA: &str = "prodlike.load/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Counts {
+    /// Logical requests completed (each with all its retries).
+    pub requests: u64,
+    pub failed: u64,
+    pub error_rate: f64,
+    pub dropped: u64,
+    pub drop_rate: f64,
+    pub retries: u64,
+    /// Attempts per logical request (1.0 = no retries).
+    pub amplification: f64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub latency: LatencySummary,
+}
+
+fn counts(a: &Acc, dropped: u64) -> Counts {
+    Counts {
+        requests: a.completed,
+        failed: a.failed,
+        error_rate: ratio(a.failed, a.completed),
+        dropped,
+        drop_rate: ratio(dropped, a.completed + dropped),
+        retries: a.retries,
+        amplification: if a.completed == 0 { 0.0 } else { a.attempts as f64 / a.completed as f64 },
+        bytes_in: a.bytes_in,
+        bytes_out: a.bytes_out,
+        latency: a.hist.summary(),
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageResult {
+    pub name: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Mean rate the plan asked for over the stage.
+    pub target_rps: f64,
+    /// First attempts actually sent per second over the stage.
+    pub achieved_rps: f64,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NameResult {
+    pub name: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecondResult {
+    pub second: u64,
+    /// Requests the plan asked for in this second (absent in the closed model).
+    pub target: Option<f64>,
+    pub sent: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub dropped: u64,
+    pub retries: u64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+/// How closely the generator kept its schedule.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfCheck {
+    pub valid: bool,
+    pub reason: Option<String>,
+    /// Intended send time to the moment the generator started the request.
+    pub send_lag: LatencySummary,
+    pub max_send_lag_ms: f64,
+    /// Whole seconds compared with the plan, and how many were within ±2% of it.
+    pub seconds_checked: u64,
+    pub seconds_within_2pct: u64,
+    /// Largest relative miss of a whole second, percent.
+    pub worst_second_pct: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteDivergence {
+    pub route: String,
+    pub n_a: u64,
+    pub n_b: u64,
+    pub p50_a_ms: f64,
+    pub p50_b_ms: f64,
+    pub p99_a_ms: f64,
+    pub p99_b_ms: f64,
+    /// Mann–Whitney U on latency samples of successful requests (B against A); `None` when a
+    /// side has no successful request.
+    pub latency_test: Option<MannWhitney>,
+    /// Two-proportion z-test of the error rates (B against A).
+    pub error_test: ProportionTest,
+    pub divergent: bool,
+    pub why: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareResult {
+    pub target_a: String,
+    pub target_b: String,
+    pub alpha: f64,
+    pub min_effect: f64,
+    pub b: Counts,
+    pub routes: Vec<RouteDivergence>,
+    pub divergent_routes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdResult {
+    pub threshold: String,
+    pub observed: Option<f64>,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadResult {
+    /// `open`, `closed` or `replay`.
+    pub mode: String,
+    pub target: String,
+    pub plan: String,
+    /// `uniform` or `poisson` (open model).
+    pub arrivals: Option<String>,
+    pub duration_s: f64,
+    pub stopped_early: bool,
+    pub target_rps: Option<f64>,
+    pub achieved_rps: f64,
+    pub totals: Counts,
+    pub interrupted: u64,
+    pub connections_opened: u64,
+    pub stale_reconnects: u64,
+    pub self_check: SelfCheck,
+    pub stages: Vec<StageResult>,
+    pub requests: Vec<NameResult>,
+    pub errors: BTreeMap<String, u64>,
+    pub error_examples: BTreeMap<String, String>,
+    pub statuses: BTreeMap<String, u64>,
+    pub held: HeldStats,
+    pub replay: Option<ReplayStats>,
+    pub compare: Option<CompareResult>,
+    pub thresholds: Vec<ThresholdResult>,
+    pub timeline: Vec<SecondResult>,
+}
+
+impl LoadResult {
+    pub fn breached(&self) -> usize {
+        self.thresholds.iter().filter(|t| !t.passed).count()
+    }
+}
+
+/// What the result needs to know about the plan.
+pub struct ResultContext<'a> {
+    pub mode: &'a str,
+    pub targets: Vec<String>,
+    pub plan: String,
+    pub arrivals: Option<String>,
+    pub profile: Option<&'a RateProfile>,
+    pub thresholds: &'a [Threshold],
+    pub max_send_lag_ms: f64,
+    pub compare_alpha: f64,
+    pub compare_min_effect: f64,
+}
+
+pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
+    let rec = &out.recorder;
+    let a = &rec.targets[0];
+    let duration_s = ctx
+        .profile
+        .map(|p| p.duration_secs())
+        .filter(|_| !out.stopped_early)
+        .unwrap_or(out.elapsed_s)
+        .max(1e-3);
+    let timeline: Vec<SecondResult> = rec
+        .timeline
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let t = i as f64;
+            let target = match ctx.profile {
+                Some(p) if t < p.duration_secs() => Some(p.expected_between(t, t + 1.0)),
+                Some(_) => Some(0.0),
+                None if !out.scheduled.is_empty() => Some(out.scheduled.get(i).copied().unwrap_or(0) as f64),
+                None => None,
+            };
+            SecondResult {
+                second: i as u64,
+                target,
+                sent: s.sent,
+                completed: s.completed,
+                failed: s.failed,
+                dropped: s.dropped,
+                retries: s.retries,
+                p50_ms: s.p50_ms,
+                p90_ms: s.p90_ms,
+                p99_ms: s.p99_ms,
+                max_ms: s.max_ms,
+            }
+        })
+        .collect();
+    let stages: Vec<StageResult> = match ctx.profile {
+        Some(p) => p
+            .stages()
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let (s0, s1) = p.stage_bounds(i);
+                let len = (s1 - s0).max(1e-9);
+                let sent_in: u64 = a.stages.get(i).map(|x| x.sent).unwrap_or(0);
+                StageResult {
+                    name: st.label(i),
+                    start_s: s0,
+                    end_s: s1,
+                    target_rps: p.expected_between(s0, s1) / len,
+                    achieved_rps: sent_in as f64 / len,
+                    counts: counts(
+                        a.stages.get(i).unwrap_or(&Acc::default()),
+                        rec.dropped_by_stage.get(i).copied().unwrap_or(0),
+                    ),
+                }
+            })
+            .collect(),
+        None => vec![StageResult {
+            name: "main".into(),
+            start_s: 0.0,
+            end_s: duration_s,
+            target_rps: 0.0,
+            achieved_rps: a.overall.sent as f64 / duration_s,
+            counts: counts(&a.overall, rec.dropped),
+        }],
+    };
+    let requests = rec
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let acc = a.names.get(i)?;
+            (acc.completed > 0).then(|| NameResult {
+                name: n.clone(),
+                counts: counts(acc, 0),
+            })
+        })
+        .collect();
+    let target_rps = ctx.profile.map(|p| p.total_expected() / p.duration_secs().max(1e-9));
+    let self_check = self_check(out, ctx, &timeline);
+    let compare = (rec.targets.len() > 1).then(|| compare(out, ctx));
+    let mut result = LoadResult {
+        mode: ctx.mode.to_string(),
+        target: ctx.targets.first().cloned().unwrap_or_default(),
+        plan: ctx.plan.clone(),
+        arrivals: ctx.arrivals.clone(),
+        duration_s,
+        stopped_early: out.stopped_early,
+        target_rps,
+        achieved_rps: a.overall.sent as f64 / duration_s,
+        totals: counts(&a.overall, rec.dropped),
+        interrupted: out.interrupted,
+        connections_opened: out.connections_opened,
+        stale_reconnects: out.stale_reconnects,
+        self_check,
+        stages,
+        requests,
+        errors: a.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        error_examples: a.error_examples.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        statuses: a.statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        held: out.held.clone(),
+        replay: out.replay.clone(),
+        compare,
+        thresholds: Vec::new(),
+        timeline,
+    };
+    result.thresholds = ctx
+        .thresholds
+        .iter()
+        .map(|t| evaluate(t, &result, out))
+        .collect();
+    result
+}
+
+fn self_check(out: &RunOutput, ctx: &ResultContext<'_>, timeline: &[SecondResult]) -> SelfCheck {
+    let lag = out.recorder.send_lag.summary();
+    let mut checked = 0;
+    let mut within = 0;
+    let mut worst: f64 = 0.0;
+    if let Some(p) = ctx.profile {
+        let whole = p.duration_secs().floor() as usize;
+        for s in timeline.iter().take(whole) {
+            let Some(target) = s.target else { continue };
+            if target < 1.0 || s.dropped > 0 {
+                continue;
+            }
+            checked += 1;
+            let miss = (s.sent as f64 - target).abs() / target * 100.0;
+            worst = worst.max(miss);
+            if miss <= 2.0 {
+                within += 1;
+            }
+        }
+    }
+    let mut reason = None;
+    if lag.count > 0 && lag.p99_ms > ctx.max_send_lag_ms {
+        reason = Some(format!(
+            "the generator fell behind its schedule: p99 send lag {:.1} ms > {:.1} ms allowed (--max-send-lag); the achieved rate reflects the generator, not the target. Use fewer threads competing for CPU, a lower rate, or another machine",
+            lag.p99_ms, ctx.max_send_lag_ms
+        ));
+    }
+    SelfCheck {
+        valid: reason.is_none(),
+        reason,
+        send_lag: lag,
+        max_send_lag_ms: ctx.max_send_lag_ms,
+        seconds_checked: checked,
+        seconds_within_2pct: within,
+        worst_second_pct: worst,
+    }
+}
+
+fn compare(out: &RunOutput, ctx: &ResultContext<'_>) -> CompareResult {
+    let rec = &out.recorder;
+    let (a, b) = (&rec.targets[0], &rec.targets[1]);
+    let mut routes: Vec<RouteDivergence> = rec
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let na = a.names.get(i)?;
+            let nb = b.names.get(i)?;
+            if na.completed + nb.completed == 0 {
+                return None;
+            }
+            let sa = a.samples.get(i).map(|r| r.items()).unwrap_or(&[]);
+            let sb = b.samples.get(i).map(|r| r.items()).unwrap_or(&[]);
+            let latency_test = mann_whitney_u(sb, sa).ok();
+            let error_test = two_proportion_test(nb.failed, nb.completed, na.failed, na.completed);
+            let mut why = Vec::new();
+            if let Some(m) = &latency_test
+                && m.p_value < ctx.compare_alpha
+                && (m.prob_a_greater - 0.5).abs() >= ctx.compare_min_effect
+            {
+                why.push(format!(
+                    "latency: B is {} than A (P(B>A) = {:.2}, Mann–Whitney p = {:.2e}, n B/A = {}/{})",
+                    if m.prob_a_greater > 0.5 { "slower" } else { "faster" },
+                    m.prob_a_greater,
+                    m.p_value,
+                    m.n2,
+                    m.n1
+                ));
+            }
+            if error_test.p_value < ctx.compare_alpha && error_test.difference.abs() >= 0.001 {
+                why.push(format!(
+                    "errors: B {:.2}% vs A {:.2}% (z = {:.1}, p = {:.2e}, n B/A = {}/{})",
+                    error_test.rate_a * 100.0,
+                    error_test.rate_b * 100.0,
+                    error_test.z,
+                    error_test.p_value,
+                    error_test.n_a,
+                    error_test.n_b
+                ));
+            }
+            Some(RouteDivergence {
+                route: name.clone(),
+                n_a: na.completed,
+                n_b: nb.completed,
+                p50_a_ms: na.hist.quantile_ms(0.5),
+                p50_b_ms: nb.hist.quantile_ms(0.5),
+                p99_a_ms: na.hist.quantile_ms(0.99),
+                p99_b_ms: nb.hist.quantile_ms(0.99),
+                latency_test,
+                error_test,
+                divergent: !why.is_empty(),
+                why,
+            })
+        })
+        .collect();
+    routes.sort_by(|x, y| y.divergent.cmp(&x.divergent).then(y.n_a.cmp(&x.n_a)));
+    CompareResult {
+        target_a: ctx.targets.first().cloned().unwrap_or_default(),
+        target_b: ctx.targets.get(1).cloned().unwrap_or_default(),
+        alpha: ctx.compare_alpha,
+        min_effect: ctx.compare_min_effect,
+        b: counts(&b.overall, rec.dropped),
+        divergent_routes: routes.iter().filter(|r| r.divergent).count() as u64,
+        routes,
+    }
+}
+
+fn metric_of(c: &Counts, m: Metric, target_rps: Option<f64>, achieved_rps: f64) -> Option<f64> {
+    if c.requests == 0 && !matches!(m, Metric::DropRate | Metric::Rps | Metric::Achieved) {
+        return None;
+    }
+    Some(match m {
+        Metric::Quantile(q) => match q {
+            q if (q - 0.5).abs() < 1e-12 => c.latency.p50_ms,
+            q if (q - 0.9).abs() < 1e-12 => c.latency.p90_ms,
+            q if (q - 0.95).abs() < 1e-12 => c.latency.p95_ms,
+            q if (q - 0.99).abs() < 1e-12 => c.latency.p99_ms,
+            q if (q - 0.999).abs() < 1e-12 => c.latency.p999_ms,
+            _ => return None,
+        },
+        Metric::MaxLatency => c.latency.max_ms,
+        Metric::MeanLatency => c.latency.mean_ms,
+        Metric::ErrorRate => c.error_rate,
+        Metric::DropRate => c.drop_rate,
+        Metric::Amplification => c.amplification,
+        Metric::Rps => achieved_rps,
+        Metric::Achieved => {
+            let t = target_rps?;
+            if t <= 0.0 {
+                return None;
+            }
+            achieved_rps / t
+        }
+        Metric::Recovery => return None,
+    })
+}
+
+fn evaluate(t: &Threshold, r: &LoadResult, out: &RunOutput) -> ThresholdResult {
+    let rec = &out.recorder;
+    let unit = match t.metric {
+        Metric::Quantile(_) | Metric::MaxLatency | Metric::MeanLatency => " ms",
+        Metric::Recovery => " s",
+        _ => "",
+    };
+    let observed: Result<Option<f64>, String> = match &t.scope {
+        Scope::Run => match t.metric {
+            // Quantiles other than the summary's come from the histogram itself.
+            Metric::Quantile(q) => Ok(metric_of(&r.totals, t.metric, r.target_rps, r.achieved_rps)
+                .or_else(|| (rec.targets[0].overall.completed > 0).then(|| rec.targets[0].overall.hist.quantile_ms(q)))),
+            _ => Ok(metric_of(&r.totals, t.metric, r.target_rps, r.achieved_rps)),
+        },
+        Scope::Stage(name) => match r.stages.iter().position(|s| &s.name == name) {
+            None => Err(format!(
+                "no stage named `{name}` (stages: {})",
+                r.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+            Some(i) if t.metric == Metric::Recovery => Ok(recovery(r, i)),
+            Some(i) => {
+                let s = &r.stages[i];
+                Ok(match t.metric {
+                    Metric::Quantile(q) => metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps)
+                        .or_else(|| rec.targets[0].stages.get(i).filter(|a| a.completed > 0).map(|a| a.hist.quantile_ms(q))),
+                    _ => metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps),
+                })
+            }
+        },
+        Scope::Request(name) => match r.requests.iter().find(|n| &n.name == name) {
+            None => Ok(None),
+            Some(n) => Ok(metric_of(&n.counts, t.metric, None, 0.0)),
+        },
+    };
+    match observed {
+        Err(e) => ThresholdResult {
+            threshold: t.text.clone(),
+            observed: None,
+            passed: false,
+            detail: e,
+        },
+        Ok(None) => ThresholdResult {
+            threshold: t.text.clone(),
+            observed: None,
+            passed: true,
+            detail: "no data (nothing was measured in this scope)".into(),
+        },
+        Ok(Some(v)) => {
+            let passed = t.op.holds(v, t.limit);
+            ThresholdResult {
+                threshold: t.text.clone(),
+                observed: Some(v),
+                passed,
+                detail: format!(
+                    "observed {}{unit}: {}",
+                    fmt_num(v),
+                    if passed { "ok" } else { "BREACHED" }
+                ),
+            }
+        }
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.is_infinite() {
+        "never".into()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Seconds from the end of stage `i` until a whole second's p99 is within 1.5× of the previous
+/// stage's p99 and its error rate within 1 point of that stage's; infinity when never.
+fn recovery(r: &LoadResult, i: usize) -> Option<f64> {
+    let stage = r.stages.get(i)?;
+    let base = if i > 0 { &r.stages[i - 1] } else { r.stages.get(i + 1)? };
+    let base_p99 = base.counts.latency.p99_ms.max(1.0);
+    let base_err = base.counts.error_rate;
+    let end = stage.end_s.ceil() as usize;
+    for s in r.timeline.iter().skip(end) {
+        let (Some(p99), true) = (s.p99_ms, s.completed > 0) else { continue };
+        let err = s.failed as f64 / s.completed as f64;
+        if p99 <= 1.5 * base_p99 && err <= base_err + 0.01 {
+            return Some((s.second as f64 - stage.end_s).max(0.0));
+        }
+    }
+    Some(f64::INFINITY)
+}
