@@ -24,8 +24,8 @@ pub struct Args {
     duration: Option<Duration>,
     /// Ramping arrival rate, k6 style: DURATION:RATE per stage, each ramping linearly from the
     /// previous target, e.g. 5m:50,2m:200,5m:50; name a stage with NAME=2m:200.
-    #[arg(long, value_name = "PLAN", value_parser = parse_stages)]
-    stages: Option<Vec<prodlike_load::stages::Stage>>,
+    #[arg(long, value_name = "PLAN")]
+    stages: Option<String>,
     /// Rate the first stage ramps from (k6 startRate; default 0).
     #[arg(long, value_name = "PER_SECOND")]
     start_rate: Option<f64>,
@@ -118,10 +118,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     prodlike_load::parse_duration(s).map_err(|e| e.to_string())
 }
 
-fn parse_stages(s: &str) -> Result<Vec<prodlike_load::stages::Stage>, String> {
-    prodlike_load::stages::parse_stages(s).map_err(|e| e.to_string())
-}
-
 fn parse_header(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once(':')
@@ -138,7 +134,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         compare: args.compare,
         rate: args.rate,
         duration: args.duration,
-        stages: args.stages,
+        stages: args
+            .stages
+            .as_deref()
+            .map(prodlike_load::stages::parse_stages)
+            .transpose()
+            .context("--stages")?,
         start_rate: args.start_rate,
         poisson: args.poisson,
         connections: args.connections,
