@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod pausing_server;
 pub mod pg;
 pub mod require;
 pub mod services;

@@ -1,0 +1,60 @@
+//! An HTTP server for load-generator tests: answers `200 ok` at once, except that the
+//! `pause_after`-th request starts a stall of `pause` during which *every* response waits (like
+//! a stop-the-world GC pause), once. `/fail` answers 503, for retry tests.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use crate::services::{RunningService, serve};
+
+struct Pause {
+    after: u64,
+    pause: Duration,
+    seen: AtomicU64,
+    until: Mutex<Option<Instant>>,
+}
+
+async fn answer(State(p): State<Arc<Pause>>) -> &'static str {
+    let n = p.seen.fetch_add(1, Ordering::SeqCst) + 1;
+    let until = {
+        let mut u = p.until.lock().unwrap_or_else(PoisonError::into_inner);
+        if n == p.after && u.is_none() {
+            *u = Some(Instant::now() + p.pause);
+        }
+        *u
+    };
+    if let Some(until) = until {
+        let now = Instant::now();
+        if now < until {
+            tokio::time::sleep(until - now).await;
+        }
+    }
+    "ok"
+}
+
+async fn fail(State(p): State<Arc<Pause>>) -> (StatusCode, &'static str) {
+    p.seen.fetch_add(1, Ordering::SeqCst);
+    (StatusCode::SERVICE_UNAVAILABLE, "try again")
+}
+
+/// Starts the server on 127.0.0.1 (free port).
+pub async fn start(pause_after: u64, pause: Duration) -> std::io::Result<RunningService> {
+    let state = Arc::new(Pause {
+        after: pause_after,
+        pause,
+        seen: AtomicU64::new(0),
+        until: Mutex::new(None),
+    });
+    serve(
+        Router::new()
+            .route("/fail", get(fail))
+            .fallback(get(answer))
+            .with_state(state),
+    )
+    .await
+}
