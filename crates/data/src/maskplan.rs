@@ -375,10 +375,24 @@ pub fn plan(
             let next = scope_of_group.len();
             scope = Some(*scope_of_group.entry(g).or_insert(next));
         }
+        // Masked only inside (JSON paths): say so, and why.
+        let (shown, origin) = if masks_values(&transform) {
+            (transform.name().to_owned(), origin)
+        } else {
+            let explicit = rules.tables.get(&t.name).is_some_and(|r| r.json.iter().any(|j| j.column == c.name));
+            let detected = detections.json.iter().find(|d| d.table == t.name && d.column == c.name);
+            (
+                "json_paths".to_owned(),
+                match (explicit, detected) {
+                    (false, Some(d)) => Origin::Detected { kind: d.kind },
+                    _ => Origin::Rule,
+                },
+            )
+        };
         out.report.push(MaskedColumn {
             table: t.name.clone(),
             column: c.name.clone(),
-            transform: transform.name().to_owned(),
+            transform: shown,
             origin: origin.clone(),
             unique: scope.is_some(),
             json_paths: json_rules

@@ -277,7 +277,7 @@ impl Source {
                 if let Some(f) = &scan.filter {
                     sql.push_str(&format!(" WHERE {f}"));
                 }
-                if let Some(o) = order {
+                if let Some(o) = &order {
                     sql.push_str(&format!(" ORDER BY {o}"));
                 }
                 if let Some(l) = scan.limit {
@@ -285,8 +285,21 @@ impl Source {
                 }
                 let c = self.pg_conn(p).await?;
                 let what = format!("table {}", table.name);
+                // Plain column reads use COPY's table form (no executor in between).
+                let plain = scan.flag.is_none()
+                    && scan.filter.is_none()
+                    && order.is_none()
+                    && scan.limit.is_none()
+                    && scan.tablesample.is_none()
+                    && !scan.columns.is_empty()
+                    && exprs.iter().all(|e| !e.contains("::"));
+                let copy = if plain {
+                    format!("COPY {} ({}) TO STDOUT (FORMAT binary)", pg::qualified(&p.ns, &table.name), exprs.join(", "))
+                } else {
+                    format!("COPY ({sql}) TO STDOUT (FORMAT binary)")
+                };
                 let stream = c
-                    .copy_out(&format!("COPY ({sql}) TO STDOUT (FORMAT binary)"))
+                    .copy_out(&copy)
                     .await
                     .map_err(DataError::pg(format!("reading {what}")))?;
                 tokio::spawn(async move {

@@ -103,9 +103,15 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         return Err(DataError::Invalid("--source and --target are the same database".into()));
     }
     let tables: Vec<&Table> = schema.tables.iter().collect();
+    let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
+    let needs_plan = fraction < 1.0
+        || opts.rules.tables.values().any(|r| r.sample.is_some() || r.where_.is_some() || r.rows.is_some());
+    // A full copy reads every row of one snapshot: its row counts are the rows it writes.
     let mut counts = HashMap::new();
-    for t in &tables {
-        counts.insert(t.name.clone(), source.count(&t.name).await?);
+    if needs_plan {
+        for t in &tables {
+            counts.insert(t.name.clone(), source.count(&t.name).await?);
+        }
     }
     let detections = maskplan::detect(&source, &tables).await?;
     let strict = opts.strict || opts.rules.defaults.strict;
@@ -117,13 +123,10 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         let fp = masker.key_fingerprint().to_owned();
         (Some(mplan.bind(&masker)?), Some(fp))
     };
-    let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
     if !(fraction > 0.0 && fraction <= 1.0) {
         return Err(DataError::Invalid(format!("--sample {fraction}: use a share in (0, 1], e.g. 0.1")));
     }
     let seed = opts.seed.or(opts.rules.defaults.seed).unwrap_or(0);
-    let needs_plan = fraction < 1.0
-        || opts.rules.tables.values().any(|r| r.sample.is_some() || r.where_.is_some() || r.rows.is_some());
     let popts = PlanOptions {
         fraction,
         seed,
@@ -176,8 +179,11 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         return Ok(report);
     }
 
-    let target = Target::prepare(&opts.target, &schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?;
-    let copied = copy_all(opts, &source, &schema, &tables, &target, subset.as_ref(), bound.as_ref(), &counts).await;
+    tracing::info!("schema, detection and plan in {:.2}s", started.elapsed().as_secs_f64());
+    let copy_started = Instant::now();
+    let target = Arc::new(Target::prepare(&opts.target, &schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?);
+    let copied = copy_all(opts, &source, &schema, &target, subset.as_ref(), bound.as_ref(), &counts).await;
+    let target = Arc::try_unwrap(target).map_err(|_| DataError::Invalid("a copy task outlived the sync".into()))?;
     let copied = match copied {
         Ok(c) => c,
         Err(e) => {
@@ -187,7 +193,22 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             return Err(e);
         }
     };
+    tracing::info!("rows copied in {:.2}s", copy_started.elapsed().as_secs_f64());
     target.finish().await?;
+    if !needs_plan {
+        for s in &mut report.selection {
+            let rows = copied.iter().find(|c| c.table == s.table).map_or(0, |c| c.rows);
+            s.source_rows = rows;
+            s.selected_rows = rows;
+            s.actual_fraction = if rows == 0 { 0.0 } else { 1.0 };
+        }
+    }
+    let mut copied = copied;
+    if !needs_plan {
+        for c in &mut copied {
+            c.source_rows = c.rows;
+        }
+    }
     report.total_rows = copied.iter().map(|c| c.rows).sum();
     report.tables = copied;
     report.seconds = started.elapsed().as_secs_f64();
@@ -195,13 +216,13 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Copies every table, each in its own task (so masking runs on every core), at most
+/// `jobs` at once, largest first.
 async fn copy_all(
     opts: &SyncOptions,
     source: &Source,
     schema: &Schema,
-    tables: &[&Table],
-    target: &Target,
+    target: &Arc<Target>,
     subset: Option<&SubsetPlan>,
     masks: Option<&BoundMasks>,
     counts: &HashMap<String, u64>,
@@ -210,10 +231,9 @@ async fn copy_all(
     let jobs = if target.is_postgres() { opts.jobs.max(1) } else { opts.jobs.clamp(1, 2) };
     let sem = Arc::new(Semaphore::new(jobs));
     let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    // Largest tables first, so the longest copy starts at once.
-    let mut order: Vec<&&Table> = tables.iter().collect();
+    let mut order: Vec<&Table> = schema.tables.iter().collect();
     order.sort_by_key(|t| std::cmp::Reverse(counts.get(&t.name).copied().unwrap_or(0)));
-    let mut futs = Vec::new();
+    let mut set = tokio::task::JoinSet::new();
     for t in order {
         let cols = copy_columns(t);
         let filter = subset.map(|p| p.filter(schema, &t.name, &cols)).unwrap_or_else(RowFilter::keep_all);
@@ -221,25 +241,37 @@ async fn copy_all(
             .and_then(|p| p.tables.get(&t.name).map(|x| x.stats.selected_rows))
             .unwrap_or_else(|| counts.get(&t.name).copied().unwrap_or(0));
         let bar = progress.bar(&t.name, expected);
-        let sem = sem.clone();
-        let written = written.clone();
-        futs.push(async move {
+        let (sem, written, opts, source, t, target, masks) =
+            (sem.clone(), written.clone(), opts.clone(), source.clone(), t.clone(), target.clone(), masks.cloned());
+        let source_rows = counts.get(&t.name).copied().unwrap_or(0);
+        set.spawn(async move {
             let _permit = sem.acquire_owned().await.map_err(|e| DataError::Invalid(e.to_string()))?;
-            let r = copy_table(opts, source, t, target, filter, masks, &bar, &written).await;
+            let r = copy_table(&opts, &source, &t, &target, filter, masks.as_ref(), &bar, &written).await;
             match &r {
                 Ok(c) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
                 Err(_) => bar.abandon_with_message("failed"),
             }
             r.map(|mut c| {
-                c.source_rows = counts.get(&t.name).copied().unwrap_or(0);
+                c.source_rows = source_rows;
                 c
             })
         });
     }
-    let results = futures_util::future::join_all(futs).await;
     let mut out = Vec::new();
-    for r in results {
-        out.push(r?);
+    let mut first_err = None;
+    while let Some(r) = set.join_next().await {
+        match r.map_err(|e| DataError::Invalid(format!("a copy task failed: {e}"))).and_then(|x| x) {
+            Ok(c) => out.push(c),
+            Err(e) => {
+                if first_err.is_none() {
+                    first_err = Some(e);
+                    set.abort_all();
+                }
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
     }
     out.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(out)

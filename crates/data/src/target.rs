@@ -164,8 +164,18 @@ impl Target {
                 let client = pg::connect(&p.conn, &p.shown).await?;
                 let types = p.types.get(table).cloned().unwrap_or_default();
                 let q = pg::qualified(&p.load_ns, table);
+                let create = p.ddl.tables.iter().find(|(t, _)| t == table).map(|(_, sql)| sql.clone()).unwrap_or_default();
+                // One transaction creates the table and fills it: COPY FREEZE writes rows already
+                // frozen, so index builds and foreign-key checks do not rewrite every page.
+                client
+                    .batch_execute(&format!(
+                        "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL search_path = {}; {create}",
+                        pg::ident(&p.load_ns)
+                    ))
+                    .await
+                    .map_err(DataError::pg(format!("creating table {table}")))?;
                 let sink = client
-                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary)"))
+                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary, FREEZE)"))
                     .await
                     .map_err(DataError::pg(format!("starting COPY into {table}")))?;
                 let same: Vec<bool> = types
@@ -194,6 +204,7 @@ impl Target {
     pub async fn finish(self) -> Result<()> {
         match self.inner {
             Inner::Pg(p) => {
+                let t0 = std::time::Instant::now();
                 let sem = Arc::new(Semaphore::new(self.jobs));
                 let mut tasks = Vec::new();
                 for (table, stmts) in p.ddl.keys.clone() {
@@ -204,7 +215,7 @@ impl Target {
                     tasks.push(tokio::spawn(async move {
                         let _permit = sem.acquire_owned().await;
                         let c = pg::connect(&conn, &shown).await?;
-                        c.batch_execute(&format!("SET maintenance_work_mem = '256MB'; {}", stmts.join(";\n")))
+                        c.batch_execute(&format!("SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; {}", stmts.join(";\n")))
                             .await
                             .map_err(DataError::pg(format!("adding keys and indexes to {table}")))
                     }));
@@ -212,6 +223,8 @@ impl Target {
                 for t in tasks {
                     t.await.map_err(|e| DataError::Invalid(e.to_string()))??;
                 }
+                tracing::info!("keys and indexes built in {:.2}s", t0.elapsed().as_secs_f64());
+                let t0 = std::time::Instant::now();
                 for fk in &p.ddl.foreign_keys {
                     p.admin.batch_execute(fk).await.map_err(DataError::pg("adding a foreign key (the loaded rows would be orphans)"))?;
                 }
@@ -221,6 +234,7 @@ impl Target {
                         .await
                         .map_err(DataError::pg("setting sequences"))?;
                 }
+                tracing::info!("foreign keys and sequences in {:.2}s", t0.elapsed().as_secs_f64());
                 let old = format!("prodlike_old_{}", &p.load_ns["prodlike_load_".len()..]);
                 let exists = p
                     .admin
@@ -362,7 +376,11 @@ impl TableWriter {
 
     pub async fn finish(self) -> Result<()> {
         match self {
-            TableWriter::Pg(p) => p.w.finish().await.map(|_| ()),
+            TableWriter::Pg(p) => {
+                let PgWriter { w, _client: client, table, .. } = *p;
+                w.finish().await?;
+                client.batch_execute("COMMIT").await.map_err(DataError::pg(format!("committing table {table}")))
+            }
             TableWriter::Sqlite { .. } => Ok(()),
         }
     }

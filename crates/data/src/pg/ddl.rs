@@ -44,8 +44,11 @@ pub fn target_type(schema: &Schema, col: &Column) -> (String, PgColumnType) {
 /// Statements, in the order they run.
 #[derive(Debug, Default, Clone)]
 pub struct PgDdl {
-    /// Types, sequences and bare tables.
+    /// Schema, types and sequences.
     pub create: Vec<String>,
+    /// Bare tables, by name: each is created in the transaction that copies its rows (so the
+    /// COPY can use FREEZE and skip later hint-bit writes).
+    pub tables: Vec<(String, String)>,
     /// Per table: primary key, unique and check constraints, indexes (run in parallel by table).
     pub keys: Vec<(String, Vec<String>)>,
     /// Foreign keys, after every key exists.
@@ -112,11 +115,7 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
             }
             cols.push(def);
         }
-        ddl.create.push(format!(
-            "CREATE TABLE {} ({})",
-            qualified(ns, &t.name),
-            cols.join(", ")
-        ));
+        ddl.tables.push((t.name.clone(), format!("CREATE TABLE {} ({})", qualified(ns, &t.name), cols.join(", "))));
 
         let q = qualified(ns, &t.name);
         let mut keys = Vec::new();
@@ -227,7 +226,7 @@ mod tests {
         let s = crate::schema::tests::shop();
         let tables: Vec<&Table> = s.tables.iter().collect();
         let ddl = build(&s, &tables, "l");
-        let all = ddl.create.join("\n");
+        let all = ddl.tables.iter().map(|t| t.1.clone()).collect::<Vec<_>>().join("\n");
         assert!(all.contains("CREATE TABLE \"l\".\"orders\" (\"id\" bigint NOT NULL"), "{all}");
         assert!(ddl.foreign_keys.iter().any(|f| f.contains("REFERENCES \"l\".\"users\"")));
     }

@@ -130,7 +130,7 @@ pub struct RowFilter {
     identity: Option<(Vec<usize>, KeySet)>,
     /// For tables without identity: sampling predicate.
     sample: Option<(f64, String, Vec<usize>, u64)>,
-    follow: Option<(Vec<usize>, KeySet)>,
+    follow: Option<(Vec<usize>, KeySet, f64, u64, String)>,
     none: bool,
     fks: Vec<(Vec<usize>, KeySet)>,
 }
@@ -163,10 +163,12 @@ impl RowFilter {
                 return false;
             }
         }
-        if let Some((idx, set)) = &self.follow {
+        if let Some((idx, set, fraction, seed, scope)) = &self.follow {
             let v = vals(idx);
             if v.iter().any(Value::is_null) {
-                return false;
+                let all: Vec<Value> = (0..row.len()).map(|i| types[i].value(&row[i])).collect();
+                let r: Vec<&Value> = all.iter().collect();
+                return below_fraction(unit_hash(*seed, scope, &r), *fraction);
             }
             let r: Vec<&Value> = v.iter().collect();
             if !set.contains(&key_hash(&r)) {
@@ -520,9 +522,15 @@ pub async fn build(
                             below_fraction(u, fraction)
                         }
                     }
+                    // Rows with no parent on the followed key are sampled like roots, so
+                    // that they keep their share.
                     Mode::Follow { .. } => follow.as_ref().is_some_and(|(fi, set)| {
                         let v: Vec<&Value> = fi.iter().map(|&i| &vals[i]).collect();
-                        !v.iter().any(|x| x.is_null()) && set.contains(&key_hash(&v))
+                        if v.iter().any(|x| x.is_null()) {
+                            below_fraction(u, opts.fraction)
+                        } else {
+                            set.contains(&key_hash(&v))
+                        }
                     }),
                     Mode::None => false,
                 };
@@ -689,7 +697,8 @@ impl SubsetPlan {
                 let set = fk
                     .and_then(|fk| self.tables.get(parent).and_then(|p| p.core.get(&fk.ref_columns)).cloned())
                     .unwrap_or_default();
-                f.follow = Some((idx(fc), Arc::new(set)));
+                let fraction = tp.stats.intended_fraction;
+                f.follow = Some((idx(fc), Arc::new(set), fraction, self.seed, table.to_owned()));
             }
         }
         f.all = f.identity.is_none() && f.sample.is_none() && f.follow.is_none() && !f.none && f.fks.is_empty();

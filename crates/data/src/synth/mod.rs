@@ -121,7 +121,7 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
             }
         }
     }
-    let target = Target::prepare(&opts.target, schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?;
+    let target = Arc::new(Target::prepare(&opts.target, schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?);
     let masker = Masker::new(MaskKey::from_secret(format!("prodlike synth seed {}", opts.seed).as_bytes())?);
     let store: KeyStore = Arc::new(Mutex::new(HashMap::new()));
     for t in &tables {
@@ -133,8 +133,11 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
         }
     }
     let progress = Progress::new(opts.progress);
+    let shared = Arc::new(profile.clone());
+    let counts = Arc::new(counts);
     let mut done: Vec<SynthTable> = Vec::new();
     let mut remaining: Vec<String> = order.clone();
+    let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
     let result: Result<()> = async {
         while !remaining.is_empty() {
             let have = store.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -150,27 +153,41 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
                 .collect();
             let ready = if ready.is_empty() { vec![remaining[0].clone()] } else { ready };
             remaining.retain(|n| !ready.contains(n));
-            let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
-            let mut futs = Vec::new();
+            // Each table in its own task, so generation uses every core.
+            let mut set = tokio::task::JoinSet::new();
             for name in &ready {
                 let Some(t) = schema.table(name) else { continue };
                 let n = counts.get(name).copied().unwrap_or(0);
                 let bar = progress.bar(name, n);
-                let (sem, store, masker, target, counts) = (sem.clone(), store.clone(), masker.clone(), &target, &counts);
-                futs.push(async move {
+                let (sem, store, masker, target, counts, profile, t, seed) =
+                    (sem.clone(), store.clone(), masker.clone(), target.clone(), counts.clone(), shared.clone(), t.clone(), opts.seed);
+                set.spawn(async move {
                     let _p = sem.acquire_owned().await.map_err(|e| DataError::Invalid(e.to_string()))?;
-                    let r = gen_table(profile, t, n, counts, opts.seed, &masker, &store, target, &bar).await;
+                    let r = gen_table(&profile, &t, n, &counts, seed, &masker, &store, &target, &bar).await;
                     bar.finish();
                     r
                 });
             }
-            for r in futures_util::future::join_all(futs).await {
-                done.push(r?);
+            let mut first_err = None;
+            while let Some(r) = set.join_next().await {
+                match r.map_err(|e| DataError::Invalid(format!("a synth task failed: {e}"))).and_then(|x| x) {
+                    Ok(t) => done.push(t),
+                    Err(e) => {
+                        if first_err.is_none() {
+                            first_err = Some(e);
+                            set.abort_all();
+                        }
+                    }
+                }
+            }
+            if let Some(e) = first_err {
+                return Err(e);
             }
         }
         Ok(())
     }
     .await;
+    let target = Arc::try_unwrap(target).map_err(|_| DataError::Invalid("a synth task outlived the run".into()))?;
     if let Err(e) = result {
         let mut target = target;
         let e = target.writer_error().unwrap_or(e);
