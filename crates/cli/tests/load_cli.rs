@@ -14,13 +14,23 @@ fn prodlike(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A server on a thread of its own, alive while the returned runtime lives.
 fn server() -> (tokio::runtime::Runtime, String) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let s = rt.block_on(pausing_server::start(u64::MAX, std::time::Duration::ZERO)).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = rt
+        .block_on(pausing_server::start(u64::MAX, std::time::Duration::ZERO))
+        .unwrap();
     let url = s.url();
     rt.spawn(async move {
         let _keep = s;
@@ -31,13 +41,32 @@ fn server() -> (tokio::runtime::Runtime, String) {
 
 #[test]
 fn dry_run_prints_the_timeline_without_sending() {
-    let o = prodlike(&["--target", "http://127.0.0.1:9", "--stages", "2s:100,spike=1s:400", "--dry-run"]);
+    let o = prodlike(&[
+        "--target",
+        "http://127.0.0.1:9",
+        "--stages",
+        "2s:100,spike=1s:400",
+        "--dry-run",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("dry run: nothing is sent"), "{out}");
     assert!(out.contains("350 requests over 3 s"), "{out}");
     assert!(out.contains("spike"), "{out}");
-    let o = prodlike(&["--target", "http://127.0.0.1:9", "--rate", "10", "--duration", "2s", "--poisson", "--seed", "3", "--dry-run", "--format", "json"]);
+    let o = prodlike(&[
+        "--target",
+        "http://127.0.0.1:9",
+        "--rate",
+        "10",
+        "--duration",
+        "2s",
+        "--poisson",
+        "--seed",
+        "3",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["timeline"].as_array().unwrap().len(), 2);
     assert_eq!(v["arrivals"], "poisson");
@@ -49,8 +78,19 @@ fn a_passing_run_exits_0_and_writes_the_documented_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
     let o = prodlike(&[
-        "--target", &url, "--rate", "100", "--duration", "1s", "--threshold", "error_rate<0.01",
-        "--out", out.to_str().unwrap(), "--max-send-lag", "5s", "-q",
+        "--target",
+        &url,
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+        "--threshold",
+        "error_rate<0.01",
+        "--out",
+        out.to_str().unwrap(),
+        "--max-send-lag",
+        "5s",
+        "-q",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("achieved"), "{}", text(&o));
@@ -76,8 +116,19 @@ fn a_passing_run_exits_0_and_writes_the_documented_json() {
 fn a_breached_threshold_exits_1() {
     let (_rt, url) = server();
     let o = prodlike(&[
-        "--target", &url, "--rate", "50", "--duration", "1s", "--path", "/fail",
-        "--threshold", "error_rate<0.01", "--max-send-lag", "5s", "-q",
+        "--target",
+        &url,
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--path",
+        "/fail",
+        "--threshold",
+        "error_rate<0.01",
+        "--max-send-lag",
+        "5s",
+        "-q",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("BREACHED"), "{}", text(&o));
@@ -87,11 +138,44 @@ fn a_breached_threshold_exits_1() {
 fn bad_input_exits_2_with_a_clear_error() {
     let cases: &[(&[&str], &str)] = &[
         (&["--rate", "10", "--duration", "1s"], "no target"),
-        (&["--target", "ftp://x", "--rate", "1", "--duration", "1s"], "scheme"),
-        (&["--target", "http://127.0.0.1:9", "--stages", "10x:5"], "unit"),
-        (&["--target", "http://127.0.0.1:9", "--rate", "10"], "--duration"),
-        (&["--target", "http://127.0.0.1:9", "--rate", "1", "--duration", "1s", "--threshold", "p98<1s"], "unknown metric"),
-        (&["--target", "http://127.0.0.1:9", "--rate", "1", "--duration", "1s", "--connections", "4"], "one load shape"),
+        (
+            &["--target", "ftp://x", "--rate", "1", "--duration", "1s"],
+            "scheme",
+        ),
+        (
+            &["--target", "http://127.0.0.1:9", "--stages", "10x:5"],
+            "unit",
+        ),
+        (
+            &["--target", "http://127.0.0.1:9", "--rate", "10"],
+            "--duration",
+        ),
+        (
+            &[
+                "--target",
+                "http://127.0.0.1:9",
+                "--rate",
+                "1",
+                "--duration",
+                "1s",
+                "--threshold",
+                "p98<1s",
+            ],
+            "unknown metric",
+        ),
+        (
+            &[
+                "--target",
+                "http://127.0.0.1:9",
+                "--rate",
+                "1",
+                "--duration",
+                "1s",
+                "--connections",
+                "4",
+            ],
+            "one load shape",
+        ),
     ];
     for (args, needle) in cases {
         let o = prodlike(args);
@@ -101,18 +185,43 @@ fn bad_input_exits_2_with_a_clear_error() {
         assert!(!t.contains("panicked"), "{t}");
     }
     // An unreachable target: nothing listens on the port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let o = prodlike(&["--target", &format!("http://127.0.0.1:{port}"), "--rate", "1", "--duration", "1s", "-q"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = prodlike(&[
+        "--target",
+        &format!("http://127.0.0.1:{port}"),
+        "--rate",
+        "1",
+        "--duration",
+        "1s",
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("cannot connect"), "{}", text(&o));
     // A bad scenario file: the error names the file and the line.
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("bad.toml");
-    std::fs::write(&sc, "[load]\nrate = 10\nduration = \"1s\"\n\n[[request]]\npath = \"/x/{{nope}}\"\n").unwrap();
-    let o = prodlike(&["--target", "http://127.0.0.1:9", "--scenario", sc.to_str().unwrap(), "--dry-run"]);
+    std::fs::write(
+        &sc,
+        "[load]\nrate = 10\nduration = \"1s\"\n\n[[request]]\npath = \"/x/{{nope}}\"\n",
+    )
+    .unwrap();
+    let o = prodlike(&[
+        "--target",
+        "http://127.0.0.1:9",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--dry-run",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let t = text(&o);
-    assert!(t.contains("bad.toml") && t.contains("line 5") && t.contains("nope"), "{t}");
+    assert!(
+        t.contains("bad.toml") && t.contains("line 5") && t.contains("nope"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -129,13 +238,32 @@ fn replay_skips_malformed_lines_and_counts_them() {
     }
     std::fs::write(&log, lines).unwrap();
     let out = dir.path().join("r.json");
-    let o = prodlike(&["--target", &url, "--replay", log.to_str().unwrap(), "--speed", "4", "--out", out.to_str().unwrap(), "--max-send-lag", "5s", "-q"]);
+    let o = prodlike(&[
+        "--target",
+        &url,
+        "--replay",
+        log.to_str().unwrap(),
+        "--speed",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+        "--max-send-lag",
+        "5s",
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let d = &v["data"];
     assert_eq!(d["totals"]["requests"], 20);
     assert_eq!(d["replay"]["skipped"], 1);
-    assert!(d["replay"]["skipped_examples"][0].as_str().unwrap().contains(":9:"), "{}", d["replay"]);
+    assert!(
+        d["replay"]["skipped_examples"][0]
+            .as_str()
+            .unwrap()
+            .contains(":9:"),
+        "{}",
+        d["replay"]
+    );
     assert_eq!(d["requests"][0]["name"], "GET /items/{id}");
 }
 
@@ -145,15 +273,34 @@ fn the_html_report_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("report.html");
     let o = prodlike(&[
-        "--target", &url, "--stages", "1s:50,spike=1s:200,1s:50", "--start-rate", "50",
-        "--threshold", "spike:p99<5s", "--html", html.to_str().unwrap(), "--max-send-lag", "5s", "-q",
+        "--target",
+        &url,
+        "--stages",
+        "1s:50,spike=1s:200,1s:50",
+        "--start-rate",
+        "50",
+        "--threshold",
+        "spike:p99<5s",
+        "--html",
+        html.to_str().unwrap(),
+        "--max-send-lag",
+        "5s",
+        "-q",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let Some(chromium) = prodlike_testkit::browser::Chromium::find() else { return };
+    let Some(chromium) = prodlike_testkit::browser::Chromium::find() else {
+        return;
+    };
     let page = format!("file://{}", html.display());
     let dom = chromium.dump_dom(&page, 2000).unwrap();
     assert!(dom.contains("All thresholds passed"), "{dom}");
-    for id in ["chart-rate", "chart-latency", "chart-errors", "stages", "thresholds"] {
+    for id in [
+        "chart-rate",
+        "chart-latency",
+        "chart-errors",
+        "stages",
+        "thresholds",
+    ] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
     assert_eq!(dom.matches("<svg").count(), 3);

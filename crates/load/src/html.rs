@@ -15,10 +15,19 @@ struct Charts {
     errors: String,
 }
 
-fn series(r: &LoadResult, name: &str, color: (u8, u8, u8), f: impl Fn(&crate::result::SecondResult) -> Option<f64>) -> Series {
+fn series(
+    r: &LoadResult,
+    name: &str,
+    color: (u8, u8, u8),
+    f: impl Fn(&crate::result::SecondResult) -> Option<f64>,
+) -> Series {
     Series {
         name: name.into(),
-        points: r.timeline.iter().filter_map(|s| f(s).map(|v| (s.second as f64, v))).collect(),
+        points: r
+            .timeline
+            .iter()
+            .filter_map(|s| f(s).map(|v| (s.second as f64, v)))
+            .collect(),
         color,
     }
 }
@@ -40,8 +49,12 @@ pub fn render(r: &LoadResult) -> Result<String, LoadError> {
     if r.timeline.iter().any(|s| s.target.is_some()) {
         rate.push(series(r, "target", (120, 120, 120), |s| s.target));
     }
-    rate.push(series(r, "achieved (sent)", (26, 115, 232), |s| Some(s.sent as f64)));
-    rate.push(series(r, "completed", (52, 168, 83), |s| Some(s.completed as f64)));
+    rate.push(series(r, "achieved (sent)", (26, 115, 232), |s| {
+        Some(s.sent as f64)
+    }));
+    rate.push(series(r, "completed", (52, 168, 83), |s| {
+        Some(s.completed as f64)
+    }));
     let charts = Charts {
         rate: chart("requests per second", "requests/s", rate)?,
         latency: chart(

@@ -17,7 +17,8 @@ impl Progress {
     pub fn new(enabled: bool) -> Progress {
         let tty = std::io::stderr().is_terminal();
         let bar = (enabled && tty).then(|| {
-            let b = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr_with_hz(4));
+            let b =
+                ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr_with_hz(4));
             let style = ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
@@ -32,8 +33,14 @@ impl Progress {
     }
 
     fn line(l: &Live) -> String {
-        let target = l.target_rate.map(|t| format!("/{t:.0}")).unwrap_or_default();
-        let p99 = l.p99_ms.map(|p| format!("{p:.1}ms")).unwrap_or_else(|| "-".into());
+        let target = l
+            .target_rate
+            .map(|t| format!("/{t:.0}"))
+            .unwrap_or_default();
+        let p99 = l
+            .p99_ms
+            .map(|p| format!("{p:.1}ms"))
+            .unwrap_or_else(|| "-".into());
         format!(
             "{:>6.1}s{}  rate {}{target}/s  p99 {p99}  done {}  errors {}  drops {}  retries {}  in flight {}",
             l.elapsed_s.max(0.0),

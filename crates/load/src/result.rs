@@ -3,7 +3,9 @@
 //! divergence tests.
 use std::collections::BTreeMap;
 
-use prodlike_stats::{LatencySummary, MannWhitney, ProportionTest, mann_whitney_u, two_proportion_test};
+use prodlike_stats::{
+    LatencySummary, MannWhitney, ProportionTest, mann_whitney_u, two_proportion_test,
+};
 use serde::Serialize;
 
 use crate::engine::{Acc, HeldStats, RunOutput};
@@ -37,7 +39,11 @@ fn counts(a: &Acc, dropped: u64) -> Counts {
         dropped,
         drop_rate: ratio(dropped, a.completed + dropped),
         retries: a.retries,
-        amplification: if a.completed == 0 { 0.0 } else { a.attempts as f64 / a.completed as f64 },
+        amplification: if a.completed == 0 {
+            0.0
+        } else {
+            a.attempts as f64 / a.completed as f64
+        },
         bytes_in: a.bytes_in,
         bytes_out: a.bytes_out,
         latency: a.hist.summary(),
@@ -202,7 +208,9 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
             let target = match ctx.profile {
                 Some(p) if t < p.duration_secs() => Some(p.expected_between(t, t + 1.0)),
                 Some(_) => Some(0.0),
-                None if !out.scheduled.is_empty() => Some(out.scheduled.get(i).copied().unwrap_or(0) as f64),
+                None if !out.scheduled.is_empty() => {
+                    Some(out.scheduled.get(i).copied().unwrap_or(0) as f64)
+                }
                 None => None,
             };
             SecondResult {
@@ -263,7 +271,9 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
             })
         })
         .collect();
-    let target_rps = ctx.profile.map(|p| p.total_expected() / p.duration_secs().max(1e-9));
+    let target_rps = ctx
+        .profile
+        .map(|p| p.total_expected() / p.duration_secs().max(1e-9));
     let self_check = self_check(out, ctx, &timeline);
     let compare = (rec.targets.len() > 1).then(|| compare(out, ctx));
     let mut result = LoadResult {
@@ -283,8 +293,16 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
         stages,
         requests,
         errors: a.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        error_examples: a.error_examples.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-        statuses: a.statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        error_examples: a
+            .error_examples
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        statuses: a
+            .statuses
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
         held: out.held.clone(),
         replay: out.replay.clone(),
         compare,
@@ -447,20 +465,36 @@ fn evaluate(t: &Threshold, r: &LoadResult, out: &RunOutput) -> ThresholdResult {
         Scope::Run => match t.metric {
             // Quantiles other than the summary's come from the histogram itself.
             Metric::Quantile(q) => Ok(metric_of(&r.totals, t.metric, r.target_rps, r.achieved_rps)
-                .or_else(|| (rec.targets[0].overall.completed > 0).then(|| rec.targets[0].overall.hist.quantile_ms(q)))),
+                .or_else(|| {
+                    (rec.targets[0].overall.completed > 0)
+                        .then(|| rec.targets[0].overall.hist.quantile_ms(q))
+                })),
             _ => Ok(metric_of(&r.totals, t.metric, r.target_rps, r.achieved_rps)),
         },
         Scope::Stage(name) => match r.stages.iter().position(|s| &s.name == name) {
             None => Err(format!(
                 "no stage named `{name}` (stages: {})",
-                r.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                r.stages
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             Some(i) if t.metric == Metric::Recovery => Ok(recovery(r, i)),
             Some(i) => {
                 let s = &r.stages[i];
                 Ok(match t.metric {
-                    Metric::Quantile(q) => metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps)
-                        .or_else(|| rec.targets[0].stages.get(i).filter(|a| a.completed > 0).map(|a| a.hist.quantile_ms(q))),
+                    Metric::Quantile(q) => {
+                        metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps).or_else(
+                            || {
+                                rec.targets[0]
+                                    .stages
+                                    .get(i)
+                                    .filter(|a| a.completed > 0)
+                                    .map(|a| a.hist.quantile_ms(q))
+                            },
+                        )
+                    }
                     _ => metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps),
                 })
             }
@@ -505,7 +539,10 @@ fn fmt_num(v: f64) -> String {
     } else if v.abs() >= 100.0 {
         format!("{v:.0}")
     } else {
-        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
@@ -513,12 +550,18 @@ fn fmt_num(v: f64) -> String {
 /// stage's p99 and its error rate within 1 point of that stage's; infinity when never.
 fn recovery(r: &LoadResult, i: usize) -> Option<f64> {
     let stage = r.stages.get(i)?;
-    let base = if i > 0 { &r.stages[i - 1] } else { r.stages.get(i + 1)? };
+    let base = if i > 0 {
+        &r.stages[i - 1]
+    } else {
+        r.stages.get(i + 1)?
+    };
     let base_p99 = base.counts.latency.p99_ms.max(1.0);
     let base_err = base.counts.error_rate;
     let end = stage.end_s.ceil() as usize;
     for s in r.timeline.iter().skip(end) {
-        let (Some(p99), true) = (s.p99_ms, s.completed > 0) else { continue };
+        let (Some(p99), true) = (s.p99_ms, s.completed > 0) else {
+            continue;
+        };
         let err = s.failed as f64 / s.completed as f64;
         if p99 <= 1.5 * base_p99 && err <= base_err + 0.01 {
             return Some((s.second as f64 - stage.end_s).max(0.0));

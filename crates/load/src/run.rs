@@ -73,12 +73,12 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         Some(p) => Scenario::load(p)?,
         None => Scenario::default(),
     };
-    let target_url = o
-        .target
-        .clone()
-        .or(sc.target.clone())
-        .ok_or_else(|| usage("no target: give --target URL (or `target` in the scenario file)"))?;
-    let mut targets = vec![Target::parse(&target_url).map_err(|e| usage(format!("--target: {e}")))?];
+    let target_url =
+        o.target.clone().or(sc.target.clone()).ok_or_else(|| {
+            usage("no target: give --target URL (or `target` in the scenario file)")
+        })?;
+    let mut targets =
+        vec![Target::parse(&target_url).map_err(|e| usage(format!("--target: {e}")))?];
     if let Some(b) = o.compare.clone().or(sc.compare.clone()) {
         targets.push(Target::parse(&b).map_err(|e| usage(format!("--compare: {e}")))?);
     }
@@ -100,7 +100,9 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
     let mut templates: Vec<Template> = sc.templates.clone();
     if o.path.is_some() || o.method.is_some() || o.body.is_some() {
         if !templates.is_empty() {
-            return Err(usage("--path/--method/--body describe a single request; the scenario already has [[request]] entries"));
+            return Err(usage(
+                "--path/--method/--body describe a single request; the scenario already has [[request]] entries",
+            ));
         }
         let method = o.method.clone().unwrap_or_else(|| "GET".into());
         let path = o.path.clone().unwrap_or_else(|| "/".into());
@@ -112,7 +114,10 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             headers: Vec::new(),
             body: o.body.clone(),
         };
-        templates.push(Template::compile(&spec, None).map_err(|e| usage(format!("--path/--method/--body: {e}")))?);
+        templates.push(
+            Template::compile(&spec, None)
+                .map_err(|e| usage(format!("--path/--method/--body: {e}")))?,
+        );
     }
     let mut thresholds = sc.thresholds.clone();
     for t in &o.thresholds {
@@ -120,7 +125,11 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
     }
     let seed = o.seed.or(sc.seed).unwrap_or_else(|| fastrand::u64(..));
     let poisson = o.poisson || sc.poisson.unwrap_or(false);
-    let process = if poisson { ArrivalProcess::Poisson } else { ArrivalProcess::Uniform };
+    let process = if poisson {
+        ArrivalProcess::Poisson
+    } else {
+        ArrivalProcess::Uniform
+    };
     let max_in_flight = o.max_in_flight.or(sc.max_in_flight).unwrap_or(1000);
     if max_in_flight == 0 {
         return Err(usage("--max-in-flight must be at least 1"));
@@ -128,20 +137,32 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
     let connections = o.connections.or(sc.connections);
     let duration = o.duration.or(sc.duration);
     // Flags replace the scenario's load shape as a whole.
-    let flag_shape = o.rate.is_some() || o.stages.is_some() || o.connections.is_some() || o.replay.is_some();
+    let flag_shape =
+        o.rate.is_some() || o.stages.is_some() || o.connections.is_some() || o.replay.is_some();
     let (rate, stages) = if flag_shape {
         (o.rate, o.stages.clone())
     } else {
         (sc.rate, sc.stages.clone())
     };
-    let connections = if flag_shape { o.connections } else { connections };
+    let connections = if flag_shape {
+        o.connections
+    } else {
+        connections
+    };
     let start_rate = o.start_rate.or(sc.start_rate).unwrap_or(0.0);
-    let shapes = [rate.is_some(), stages.is_some(), connections.is_some(), o.replay.is_some()]
-        .iter()
-        .filter(|x| **x)
-        .count();
+    let shapes = [
+        rate.is_some(),
+        stages.is_some(),
+        connections.is_some(),
+        o.replay.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
     if shapes > 1 {
-        return Err(usage("choose one load shape: --rate (with --duration), --stages, --connections (closed model) or --replay"));
+        return Err(usage(
+            "choose one load shape: --rate (with --duration), --stages, --connections (closed model) or --replay",
+        ));
     }
     if o.replay.is_none() && (o.speed.is_some() || o.scale.is_some() || o.looped) {
         return Err(usage("--speed, --scale and --loop apply to --replay"));
@@ -152,7 +173,10 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         }
         let d = duration.unwrap_or(Duration::from_secs(10));
         (
-            Workload::Closed { connections: n, duration: d },
+            Workload::Closed {
+                connections: n,
+                duration: d,
+            },
             "closed",
             format!("{n} connections flat out for {}", crate::format_duration(d)),
             None,
@@ -161,7 +185,9 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
     } else if let Some(path) = &o.replay {
         let (files, capture) = replay::replay_files(path)?;
         if o.speed.is_some() && o.scale.is_some() {
-            return Err(usage("--speed keeps the recorded gaps, --scale the per-second rate curve; give one"));
+            return Err(usage(
+                "--speed keeps the recorded gaps, --scale the per-second rate curve; give one",
+            ));
         }
         if let Some(scale) = o.scale {
             if !(scale.is_finite() && scale > 0.0) {
@@ -171,7 +197,10 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             if stats.requests == 0 {
                 return Err(LoadError::Replay {
                     path: path.clone(),
-                    reason: format!("holds no replayable request ({} malformed lines skipped)", stats.skipped),
+                    reason: format!(
+                        "holds no replayable request ({} malformed lines skipped)",
+                        stats.skipped
+                    ),
                 });
             }
             let mut rates: Vec<f64> = curve.iter().map(|c| c * scale).collect();
@@ -227,7 +256,10 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
                     max_in_flight,
                 },
                 "replay",
-                format!("replay of {} at the recorded gaps ÷ {speed}", path.display()),
+                format!(
+                    "replay of {} at the recorded gaps ÷ {speed}",
+                    path.display()
+                ),
                 Some("recorded".into()),
                 None,
             )
@@ -236,24 +268,39 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         let p = RateProfile::ramping(start_rate, stages);
         (
             Workload::Open {
-                source: OpenSource::Plan { profile: p.clone(), process },
+                source: OpenSource::Plan {
+                    profile: p.clone(),
+                    process,
+                },
                 max_in_flight,
             },
             "open",
-            format!("ramping arrival rate from {}/s: {}", fmt_rate(start_rate), p.describe()),
+            format!(
+                "ramping arrival rate from {}/s: {}",
+                fmt_rate(start_rate),
+                p.describe()
+            ),
             Some(format!("{process:?}").to_lowercase()),
             Some(p),
         )
     } else if let Some(r) = rate {
-        let d = duration.ok_or_else(|| usage("--rate needs --duration (e.g. --rate 500 --duration 30s)"))?;
+        let d = duration
+            .ok_or_else(|| usage("--rate needs --duration (e.g. --rate 500 --duration 30s)"))?;
         let p = RateProfile::constant(r, d);
         (
             Workload::Open {
-                source: OpenSource::Plan { profile: p.clone(), process },
+                source: OpenSource::Plan {
+                    profile: p.clone(),
+                    process,
+                },
                 max_in_flight,
             },
             "open",
-            format!("constant arrival rate {}/s for {}", fmt_rate(r), crate::format_duration(d)),
+            format!(
+                "constant arrival rate {}/s for {}",
+                fmt_rate(r),
+                crate::format_duration(d)
+            ),
             Some(format!("{process:?}").to_lowercase()),
             Some(p),
         )
@@ -262,8 +309,14 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             "no load shape: give --rate R --duration D, --stages 5m:50,2m:200, --connections N, --replay FILE, or a scenario with a [load] table",
         ));
     };
-    let max_send_lag = o.max_send_lag.or(sc.max_send_lag).unwrap_or(Duration::from_millis(10));
-    let graceful_stop = o.graceful_stop.or(sc.graceful_stop).unwrap_or(Duration::from_secs(10));
+    let max_send_lag = o
+        .max_send_lag
+        .or(sc.max_send_lag)
+        .unwrap_or(Duration::from_millis(10));
+    let graceful_stop = o
+        .graceful_stop
+        .or(sc.graceful_stop)
+        .unwrap_or(Duration::from_secs(10));
     let target_labels = targets.iter().map(|t| t.original.clone()).collect();
     Ok(Prepared {
         plan: Plan {

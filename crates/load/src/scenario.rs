@@ -161,7 +161,10 @@ pub struct Scenario {
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
-    src.get(..offset.min(src.len())).map(|s| s.matches('\n').count()).unwrap_or(0) + 1
+    src.get(..offset.min(src.len()))
+        .map(|s| s.matches('\n').count())
+        .unwrap_or(0)
+        + 1
 }
 
 impl Scenario {
@@ -180,7 +183,10 @@ impl Scenario {
                 .span()
                 .map(|s| {
                     let line = line_of(src, s.start);
-                    let col = src[..s.start.min(src.len())].rfind('\n').map(|i| s.start - i).unwrap_or(s.start + 1);
+                    let col = src[..s.start.min(src.len())]
+                        .rfind('\n')
+                        .map(|i| s.start - i)
+                        .unwrap_or(s.start + 1);
                     format!("line {line}, column {col}: ")
                 })
                 .unwrap_or_default();
@@ -197,11 +203,12 @@ impl Scenario {
             path: label.clone(),
             message: format!("{field}: {msg}"),
         };
-        let dur = |field: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, LoadError> {
-            v.as_deref()
-                .map(|s| parse_duration(s).map_err(|e| plain(field, e.to_string())))
-                .transpose()
-        };
+        let dur =
+            |field: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, LoadError> {
+                v.as_deref()
+                    .map(|s| parse_duration(s).map_err(|e| plain(field, e.to_string())))
+                    .transpose()
+            };
         let base = path.parent().unwrap_or(Path::new("."));
         let mut sc = Scenario {
             path: path.to_path_buf(),
@@ -233,8 +240,10 @@ impl Scenario {
             let mut out = Vec::new();
             for (i, s) in stages.iter().enumerate() {
                 let field = format!("load.stages[{i}]");
-                let d = parse_duration(&s.get_ref().duration).map_err(|e| err(s.span(), &field, e.to_string()))?;
-                parse_rate(&s.get_ref().target.to_string()).map_err(|e| err(s.span(), &field, e))?;
+                let d = parse_duration(&s.get_ref().duration)
+                    .map_err(|e| err(s.span(), &field, e.to_string()))?;
+                parse_rate(&s.get_ref().target.to_string())
+                    .map_err(|e| err(s.span(), &field, e))?;
                 out.push(Stage {
                     name: s.get_ref().name.clone(),
                     duration: d,
@@ -245,7 +254,10 @@ impl Scenario {
             sc.stages = Some(out);
         }
         if sc.rate.is_some() && sc.stages.is_some() {
-            return Err(plain("load", "set either rate (with duration) or stages, not both".into()));
+            return Err(plain(
+                "load",
+                "set either rate (with duration) or stages, not both".into(),
+            ));
         }
         if sc.connections.is_some() && (sc.rate.is_some() || sc.stages.is_some()) {
             return Err(plain(
@@ -260,7 +272,10 @@ impl Scenario {
         if let Some(t) = dur("client.connect_timeout", &file.client.connect_timeout)? {
             c.connect_timeout = t;
         }
-        for (field, v) in [("client.churn", file.client.churn), ("client.slow_readers", file.client.slow_readers)] {
+        for (field, v) in [
+            ("client.churn", file.client.churn),
+            ("client.slow_readers", file.client.slow_readers),
+        ] {
             if let Some(v) = v
                 && !(0.0..=1.0).contains(&v)
             {
@@ -271,7 +286,10 @@ impl Scenario {
         c.slow_readers = file.client.slow_readers.unwrap_or(0.0);
         if let Some(r) = file.client.slow_read_bytes_per_second {
             if r == 0 {
-                return Err(plain("client.slow_read_bytes_per_second", "must be at least 1".into()));
+                return Err(plain(
+                    "client.slow_read_bytes_per_second",
+                    "must be at least 1".into(),
+                ));
             }
             c.slow_read_bytes_per_second = r;
         }
@@ -284,7 +302,8 @@ impl Scenario {
             c.retry = retry_policy(r.get_ref()).map_err(|e| err(r.span(), "client.retry", e))?;
         }
         if let Some(t) = &file.load.think_time {
-            let d = |s: &str| parse_duration(s).map_err(|e| plain("load.think_time", e.to_string()));
+            let d =
+                |s: &str| parse_duration(s).map_err(|e| plain("load.think_time", e.to_string()));
             c.think_time = match t {
                 ThinkSection::Fixed(s) => ThinkTime::Fixed { delay: d(s)? },
                 ThinkSection::Range { min, max } => {
@@ -328,23 +347,36 @@ impl Scenario {
                 })?),
                 None => None,
             };
-            let name = req.name.clone().unwrap_or_else(|| format!("{} {}", req.method.to_ascii_uppercase(), req.path));
+            let name = req
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", req.method.to_ascii_uppercase(), req.path));
             if !names.insert(name.clone()) {
-                return Err(err(r.span(), &field, format!("request name `{name}` is used twice; names must be unique")));
+                return Err(err(
+                    r.span(),
+                    &field,
+                    format!("request name `{name}` is used twice; names must be unique"),
+                ));
             }
             let spec = TemplateSpec {
                 name,
                 weight: req.weight,
                 method: req.method.clone(),
                 path: req.path.clone(),
-                headers: req.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                headers: req
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 body: req.body.clone(),
             };
-            sc.templates.push(Template::compile(&spec, data).map_err(|e| err(r.span(), &field, e))?);
+            sc.templates
+                .push(Template::compile(&spec, data).map_err(|e| err(r.span(), &field, e))?);
         }
         for (i, t) in file.thresholds.iter().enumerate() {
             sc.thresholds.push(
-                parse_threshold(t.get_ref()).map_err(|e| err(t.span(), &format!("thresholds[{i}]"), e.to_string()))?,
+                parse_threshold(t.get_ref())
+                    .map_err(|e| err(t.span(), &format!("thresholds[{i}]"), e.to_string()))?,
             );
         }
         Ok(sc)
@@ -364,7 +396,11 @@ fn retry_policy(r: &RetrySection) -> Result<RetryPolicy, String> {
             "io" | "reset" => on.io = true,
             s => match s.parse::<u16>() {
                 Ok(code) if (100..600).contains(&code) => on.statuses.push(code),
-                _ => return Err(format!("retry on `{item}`: use 5xx, a status like 429, timeout, connect or io")),
+                _ => {
+                    return Err(format!(
+                        "retry on `{item}`: use 5xx, a status like 429, timeout, connect or io"
+                    ));
+                }
             },
         }
     }
@@ -377,10 +413,14 @@ fn retry_policy(r: &RetrySection) -> Result<RetryPolicy, String> {
             io: true,
         };
     }
-    let d = |v: &Option<String>, default: &str| parse_duration(v.as_deref().unwrap_or(default)).map_err(|e| e.to_string());
+    let d = |v: &Option<String>, default: &str| {
+        parse_duration(v.as_deref().unwrap_or(default)).map_err(|e| e.to_string())
+    };
     let backoff = match r.backoff.as_deref().unwrap_or("exponential") {
         "none" => Backoff::None,
-        "fixed" => Backoff::Fixed { delay: d(&r.delay, "100ms")? },
+        "fixed" => Backoff::Fixed {
+            delay: d(&r.delay, "100ms")?,
+        },
         "exponential" => Backoff::Exponential {
             base: d(&r.base, "100ms")?,
             max: d(&r.max, "10s")?,
@@ -458,15 +498,24 @@ body = '{"n": {{seq}}}'
             ("[load]\nrate = 10\nbogus = 1\n", "line 3"),
             ("[load]\nrate = \"fast\"\n", "line 2"),
             ("thresholds = [\"p99<1s\", \"p99 fast\"]\n", "line 1"),
-            ("[[request]]\npath = \"/\"\n\n[[request]]\npath = \"/{{nope}}\"\n", "line 4"),
+            (
+                "[[request]]\npath = \"/\"\n\n[[request]]\npath = \"/{{nope}}\"\n",
+                "line 4",
+            ),
             ("[[request]]\npath = \"/a\"\ndata = \"users\"\n", "line 1"),
             ("[client]\nretry = { max_attempts = 0 }\n", "line 2"),
-            ("[load]\nstages = [\n  { duration = \"1s\", target = 1 },\n  { duration = \"1x\", target = 2 },\n]\n", "line 4"),
+            (
+                "[load]\nstages = [\n  { duration = \"1s\", target = 1 },\n  { duration = \"1x\", target = 2 },\n]\n",
+                "line 4",
+            ),
             ("[load\n", "line 1"),
         ];
         for (src, needle) in cases {
             let msg = parse(src).unwrap_err();
-            assert!(msg.contains("scenario.toml") && msg.contains(needle), "{src:?}: {msg}");
+            assert!(
+                msg.contains("scenario.toml") && msg.contains(needle),
+                "{src:?}: {msg}"
+            );
         }
         let msg = parse("[load]\nrate = 5\nconnections = 3\n").unwrap_err();
         assert!(msg.contains("closed model"), "{msg}");

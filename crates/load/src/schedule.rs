@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn uniform_arrivals_hit_every_second_exactly() {
-        let p = RateProfile::ramping(0.0, parse_stages("10s:1000,5s:4000,10s:1000,5s:6000").unwrap());
+        let p = RateProfile::ramping(
+            0.0,
+            parse_stages("10s:1000,5s:4000,10s:1000,5s:6000").unwrap(),
+        );
         let plan = plan_timeline(Arrivals::new(p, ArrivalProcess::Uniform, 1));
         assert_eq!(plan.len(), 30);
         for s in &plan {
@@ -147,7 +150,9 @@ mod tests {
     #[test]
     fn uniform_constant_rate_is_evenly_spaced() {
         let p = RateProfile::constant(100.0, Duration::from_secs(2));
-        let v: Vec<f64> = Arrivals::new(p, ArrivalProcess::Uniform, 1).map(|a| a.at).collect();
+        let v: Vec<f64> = Arrivals::new(p, ArrivalProcess::Uniform, 1)
+            .map(|a| a.at)
+            .collect();
         assert_eq!(v.len(), 200);
         for w in v.windows(2) {
             assert!((w[1] - w[0] - 0.01).abs() < 1e-9);
@@ -159,14 +164,18 @@ mod tests {
         // KS test of the inter-arrival times against Exp(rate) at a constant rate.
         let rate = 2000.0;
         let p = RateProfile::constant(rate, Duration::from_secs(10));
-        let times: Vec<f64> = Arrivals::new(p, ArrivalProcess::Poisson, 42).map(|a| a.at).collect();
+        let times: Vec<f64> = Arrivals::new(p, ArrivalProcess::Poisson, 42)
+            .map(|a| a.at)
+            .collect();
         let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.len() > 19_000, "{}", gaps.len());
         let ks = prodlike_stats::ks_one_sample(&gaps, |x| 1.0 - (-rate * x).exp()).unwrap();
         assert!(ks.p_value > 0.01, "{ks:?}");
         // And the test has power: uniform spacing is rejected outright.
         let p = RateProfile::constant(rate, Duration::from_secs(10));
-        let times: Vec<f64> = Arrivals::new(p, ArrivalProcess::Uniform, 42).map(|a| a.at).collect();
+        let times: Vec<f64> = Arrivals::new(p, ArrivalProcess::Uniform, 42)
+            .map(|a| a.at)
+            .collect();
         let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
         let ks = prodlike_stats::ks_one_sample(&gaps, |x| 1.0 - (-rate * x).exp()).unwrap();
         assert!(ks.p_value < 1e-6, "{ks:?}");

@@ -43,7 +43,10 @@ pub fn parse_stages(input: &str) -> Result<Vec<Stage>, LoadError> {
         let (name, spec) = match part.split_once('=') {
             Some((n, s)) => {
                 let n = n.trim();
-                if n.is_empty() || !n.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                if n.is_empty()
+                    || !n
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
                 {
                     return Err(bad(format!(
                         "stage {}: name `{n}` must be letters, digits, `_` or `-`",
@@ -60,8 +63,8 @@ pub fn parse_stages(input: &str) -> Result<Vec<Stage>, LoadError> {
                 i + 1
             ))
         })?;
-        let duration = parse_duration(d)
-            .map_err(|e| bad(format!("stage {} duration: {e}", i + 1)))?;
+        let duration =
+            parse_duration(d).map_err(|e| bad(format!("stage {} duration: {e}", i + 1)))?;
         let target = parse_rate(r).map_err(|reason| bad(format!("stage {}: {reason}", i + 1)))?;
         out.push(Stage {
             name,
@@ -78,7 +81,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let t = t.strip_suffix("/s").unwrap_or(t);
     match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v <= 10_000_000.0 => Ok(v),
+        Ok(v) if (0.0..=10_000_000.0).contains(&v) => Ok(v),
         Ok(_) => Err(format!(
             "rate `{s}` must be between 0 and 10,000,000 requests per second"
         )),
@@ -137,7 +140,11 @@ impl Segment {
         } else {
             let disc = (b * b + 4.0 * a * m).max(0.0);
             let denom = b + disc.sqrt();
-            if denom <= 0.0 { self.len } else { 2.0 * m / denom }
+            if denom <= 0.0 {
+                self.len
+            } else {
+                2.0 * m / denom
+            }
         };
         tau.clamp(0.0, self.len)
     }
@@ -259,7 +266,7 @@ impl RateProfile {
     pub fn stage_bounds(&self, i: usize) -> (f64, f64) {
         let mut segs = self.segments.iter().filter(|s| s.stage == i);
         let first = segs.next();
-        let last = segs.last().or(first);
+        let last = segs.next_back().or(first);
         match (first, last) {
             (Some(f), Some(l)) => (f.start, l.start + l.len),
             _ => (0.0, 0.0),

@@ -31,7 +31,9 @@ fn row(out: &mut String, name: &str, target: Option<f64>, achieved: f64, c: &Cou
         out,
         "  {:<16} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}",
         truncate(name, 16),
-        target.map(|t| format!("{t:.0}/s")).unwrap_or_else(|| "-".into()),
+        target
+            .map(|t| format!("{t:.0}/s"))
+            .unwrap_or_else(|| "-".into()),
         format!("{achieved:.0}/s"),
         c.requests,
         ms(c.latency.p50_ms),
@@ -64,7 +66,18 @@ pub fn render_text(r: &LoadResult) -> String {
     let _ = writeln!(
         out,
         "  {:<16} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}",
-        "stage", "target", "achieved", "requests", "p50", "p90", "p99", "p99.9", "max", "errors", "drops", "retries"
+        "stage",
+        "target",
+        "achieved",
+        "requests",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max",
+        "errors",
+        "drops",
+        "retries"
     );
     for s in &r.stages {
         let target = (s.target_rps > 0.0).then_some(s.target_rps);
@@ -76,7 +89,13 @@ pub fn render_text(r: &LoadResult) -> String {
     if r.requests.len() > 1 {
         let _ = writeln!(out, "  by request:");
         for n in &r.requests {
-            row(&mut out, &n.name, None, n.counts.requests as f64 / r.duration_s, &n.counts);
+            row(
+                &mut out,
+                &n.name,
+                None,
+                n.counts.requests as f64 / r.duration_s,
+                &n.counts,
+            );
         }
     }
     let t = &r.totals;
@@ -101,7 +120,11 @@ pub fn render_text(r: &LoadResult) -> String {
         }
     }
     if r.interrupted > 0 {
-        let _ = writeln!(out, "  {} requests were still in flight at the end (interrupted)", r.interrupted);
+        let _ = writeln!(
+            out,
+            "  {} requests were still in flight at the end (interrupted)",
+            r.interrupted
+        );
     }
     if r.held.requested > 0 {
         let h = &r.held;
@@ -111,7 +134,9 @@ pub fn render_text(r: &LoadResult) -> String {
             h.requested,
             h.opened,
             h.closed_by_server,
-            h.first_close_s.map(|s| format!(" (first at {s:.1}s)")).unwrap_or_default(),
+            h.first_close_s
+                .map(|s| format!(" (first at {s:.1}s)"))
+                .unwrap_or_default(),
             h.open_at_end
         );
     }
@@ -122,7 +147,11 @@ pub fn render_text(r: &LoadResult) -> String {
             rp.requests,
             rp.lines,
             rp.skipped,
-            if rp.loops > 0 { format!(", looped {} time(s)", rp.loops) } else { String::new() }
+            if rp.loops > 0 {
+                format!(", looped {} time(s)", rp.loops)
+            } else {
+                String::new()
+            }
         );
         for e in rp.skipped_examples.iter().take(5) {
             let _ = writeln!(out, "    skipped {e}");
@@ -179,7 +208,13 @@ pub fn render_text(r: &LoadResult) -> String {
         }
     }
     for t in &r.thresholds {
-        let _ = writeln!(out, "  threshold {} {}: {}", if t.passed { "✓" } else { "✗" }, t.threshold, t.detail);
+        let _ = writeln!(
+            out,
+            "  threshold {} {}: {}",
+            if t.passed { "✓" } else { "✗" },
+            t.threshold,
+            t.detail
+        );
     }
     out
 }

@@ -78,7 +78,9 @@ const HELP: &str = "write [SCOPE:]METRIC OP VALUE, e.g. p99<300ms, p(99.9)<1s, e
 pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
     let text = input.trim();
     let bad = |why: &str| LoadError::spec("threshold", input, format!("{why}; {HELP}"));
-    let op_at = text.find(['<', '>', '=']).ok_or_else(|| bad("no comparison (<, <=, >, >=, ==)"))?;
+    let op_at = text
+        .find(['<', '>', '='])
+        .ok_or_else(|| bad("no comparison (<, <=, >, >=, ==)"))?;
     let (lhs, rest) = text.split_at(op_at);
     let (op, value) = if let Some(v) = rest.strip_prefix("<=") {
         (Op::Le, v)
@@ -140,7 +142,10 @@ pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
     }
     let limit = match metric {
         Metric::Quantile(_) | Metric::MaxLatency | Metric::MeanLatency => {
-            parse_duration(value).map_err(|_| bad("latency limits are durations like 300ms or 1.5s"))?.as_secs_f64() * 1000.0
+            parse_duration(value)
+                .map_err(|_| bad("latency limits are durations like 300ms or 1.5s"))?
+                .as_secs_f64()
+                * 1000.0
         }
         Metric::Recovery => parse_duration(value)
             .map_err(|_| bad("recovery limits are durations like 10s"))?
@@ -150,10 +155,15 @@ pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
                 Some(n) => (n, true),
                 None => (value, false),
             };
-            let v: f64 = num.trim().parse().map_err(|_| bad("rates are fractions like 0.01 or percentages like 1%"))?;
+            let v: f64 = num
+                .trim()
+                .parse()
+                .map_err(|_| bad("rates are fractions like 0.01 or percentages like 1%"))?;
             if pct { v / 100.0 } else { v }
         }
-        Metric::Amplification | Metric::Rps => value.parse().map_err(|_| bad("expected a number"))?,
+        Metric::Amplification | Metric::Rps => {
+            value.parse().map_err(|_| bad("expected a number"))?
+        }
     };
     if !limit.is_finite() || limit < 0.0 {
         return Err(bad("the value must be a non-negative number"));
@@ -178,13 +188,19 @@ mod tests {
     #[test]
     fn parses_the_documented_forms() {
         let t = parse_threshold("p99<300ms").unwrap();
-        assert_eq!((t.metric, t.op, t.limit, t.scope), (Metric::Quantile(0.99), Op::Lt, 300.0, Scope::Run));
+        assert_eq!(
+            (t.metric, t.op, t.limit, t.scope),
+            (Metric::Quantile(0.99), Op::Lt, 300.0, Scope::Run)
+        );
         let t = parse_threshold("p(99.9) <= 1.5s").unwrap();
         assert_eq!((t.metric, t.limit), (Metric::Quantile(0.999), 1500.0));
         let t = parse_threshold("spike:p99<500ms").unwrap();
         assert_eq!(t.scope, Scope::Stage("spike".into()));
         let t = parse_threshold("request=GET /api/items:error_rate<1%").unwrap();
-        assert_eq!((t.scope, t.limit), (Scope::Request("GET /api/items".into()), 0.01));
+        assert_eq!(
+            (t.scope, t.limit),
+            (Scope::Request("GET /api/items".into()), 0.01)
+        );
         let t = parse_threshold("achieved>=0.98").unwrap();
         assert_eq!((t.metric, t.op), (Metric::Achieved, Op::Ge));
         let t = parse_threshold("spike:recovery<10s").unwrap();

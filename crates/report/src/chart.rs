@@ -50,7 +50,8 @@ pub fn line_chart_svg(chart: &LineChart) -> Result<String, ChartError> {
     let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.08 };
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
         let mut c = ChartBuilder::on(&root)
             .caption(&chart.title, ("sans-serif", 18))
@@ -73,7 +74,9 @@ pub fn line_chart_svg(chart: &LineChart) -> Result<String, ChartError> {
             ))
             .map_err(|e| fail(&e))?
             .label(s.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
         }
         if !chart.series.is_empty() {
             c.configure_series_labels()
@@ -99,8 +102,16 @@ mod tests {
             x_label: "second".into(),
             y_label: "requests/s".into(),
             series: vec![
-                Series { name: "target".into(), points: vec![(0.0, 1.0), (1.0, 5.0), (2.0, f64::NAN)], color: (80, 80, 80) },
-                Series { name: "achieved".into(), points: vec![(0.0, 1.0), (1.0, 4.0)], color: (30, 120, 200) },
+                Series {
+                    name: "target".into(),
+                    points: vec![(0.0, 1.0), (1.0, 5.0), (2.0, f64::NAN)],
+                    color: (80, 80, 80),
+                },
+                Series {
+                    name: "achieved".into(),
+                    points: vec![(0.0, 1.0), (1.0, 4.0)],
+                    color: (30, 120, 200),
+                },
             ],
             width: 600,
             height: 300,

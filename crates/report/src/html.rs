@@ -71,7 +71,10 @@ mod tests {
             serde_json::json!({"name": "<b>a&b</b>", "svg": "<svg></svg>"}),
         )
         .unwrap();
-        assert!(html.contains("&lt;b&gt;a&amp;b") && !html.contains("<b>a"), "{html}");
+        assert!(
+            html.contains("&lt;b&gt;a&amp;b") && !html.contains("<b>a"),
+            "{html}"
+        );
         assert!(html.contains("<svg></svg>"));
         assert!(html.starts_with("<!doctype html>"));
         let err = render("bad.html", "{% if %}", serde_json::json!({})).unwrap_err();

@@ -127,7 +127,10 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if !matches!(args.format, OutputFormat::Text | OutputFormat::Json) {
-        anyhow::bail!("--format {} is not available for load; use text or json", args.format);
+        anyhow::bail!(
+            "--format {} is not available for load; use text or json",
+            args.format
+        );
     }
     let opts = RunOptions {
         target: args.target,
@@ -190,7 +193,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             if let Some(tl) = timeline {
                 let total: u64 = tl.iter().map(|s| s.scheduled).sum();
                 println!("  {total} requests over {} s", tl.len());
-                println!("  {:>6}  {:<12} {:>10} {:>10} {:>10}", "second", "stage", "rate@start", "expected", "scheduled");
+                println!(
+                    "  {:>6}  {:<12} {:>10} {:>10} {:>10}",
+                    "second", "stage", "rate@start", "expected", "scheduled"
+                );
                 for s in &tl {
                     println!(
                         "  {:>6}  {:<12} {:>10.1} {:>10.1} {:>10}",
@@ -206,7 +212,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctrl_c = stop.clone();
     // Ctrl-C ends the schedule early; the report covers what ran.
     std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             rt.block_on(async {
                 if tokio::signal::ctrl_c().await.is_ok() {
                     ctrl_c.stop();
@@ -218,7 +227,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .run_blocking(stop, !args.quiet)
         .context("running the load")?;
     let breached = result.breached();
-    let divergent = result.compare.as_ref().map(|c| c.divergent_routes).unwrap_or(0);
+    let divergent = result
+        .compare
+        .as_ref()
+        .map(|c| c.divergent_routes)
+        .unwrap_or(0);
     let outcome = if !result.self_check.valid {
         Outcome::Error
     } else if breached > 0 || divergent > 0 {
@@ -236,16 +249,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             result.totals.latency.p99_ms,
             result.totals.error_rate * 100.0,
             breached,
-            if result.compare.is_some() { format!(", {divergent} divergent route(s)") } else { String::new() }
+            if result.compare.is_some() {
+                format!(", {divergent} divergent route(s)")
+            } else {
+                String::new()
+            }
         )
     };
     if let Some(path) = &args.html {
         let html = prodlike_load::html::render(&result).context("rendering the HTML report")?;
         std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
     }
-    let envelope = CommandResult::new(prodlike_load::SCHEMA, "load", started, outcome, summary, &result);
+    let envelope = CommandResult::new(
+        prodlike_load::SCHEMA,
+        "load",
+        started,
+        outcome,
+        summary,
+        &result,
+    );
     if let Some(path) = &args.out {
-        envelope.write_to(path).with_context(|| format!("writing {}", path.display()))?;
+        envelope
+            .write_to(path)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&envelope)?),
@@ -260,7 +286,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     }
     if !result.self_check.valid {
-        eprintln!("prodlike load: the run is invalid (exit 2): the generator fell behind its own schedule");
+        eprintln!(
+            "prodlike load: the run is invalid (exit 2): the generator fell behind its own schedule"
+        );
     }
     Ok(outcome)
 }

@@ -16,7 +16,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         .context("starting the sample API")?;
     let opts = RunOptions {
         target: Some(api.url()),
-        stages: Some(prodlike_load::stages::parse_stages("steady=1s:100,spike=1s:600,recovery=1s:100")?),
+        stages: Some(prodlike_load::stages::parse_stages(
+            "steady=1s:100,spike=1s:600,recovery=1s:100",
+        )?),
         start_rate: Some(100.0),
         poisson: true,
         path: Some("/api/items".into()),
@@ -33,14 +35,21 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let started = now_rfc3339();
     let result = prepared.run(StopHandle::new(), false).await?;
     print!("{}", prodlike_load::summary::render_text(&result));
-    let outcome = if result.breached() > 0 { Outcome::Finding } else { Outcome::Success };
+    let outcome = if result.breached() > 0 {
+        Outcome::Finding
+    } else {
+        Outcome::Success
+    };
     let json = ctx.out_dir.join("load.json");
     CommandResult::new(
         prodlike_load::SCHEMA,
         "load",
         started,
         outcome,
-        format!("{} requests, p99 {:.1} ms", result.totals.requests, result.totals.latency.p99_ms),
+        format!(
+            "{} requests, p99 {:.1} ms",
+            result.totals.requests, result.totals.latency.p99_ms
+        ),
         &result,
     )
     .write_to(&json)?;

@@ -153,7 +153,9 @@ impl ResponseParser {
             return Ok(n);
         }
         if status == 101 {
-            return Err(perr("server switched protocols (101); load only speaks HTTP/1.1"));
+            return Err(perr(
+                "server switched protocols (101); load only speaks HTTP/1.1",
+            ));
         }
         self.status = status;
         let mut length: Option<u64> = None;
@@ -171,7 +173,10 @@ impl ResponseParser {
                 length = Some(v);
             } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
                 let v = String::from_utf8_lossy(h.value).to_ascii_lowercase();
-                chunked = v.rsplit(',').next().is_some_and(|last| last.trim() == "chunked");
+                chunked = v
+                    .rsplit(',')
+                    .next()
+                    .is_some_and(|last| last.trim() == "chunked");
             } else if h.name.eq_ignore_ascii_case("connection") {
                 let v = String::from_utf8_lossy(h.value).to_ascii_lowercase();
                 if v.split(',').any(|t| t.trim() == "close") {
@@ -188,7 +193,11 @@ impl ResponseParser {
         } else if chunked {
             State::Chunked(Chunk::Size)
         } else if let Some(l) = length {
-            if l == 0 { State::Done } else { State::Length(l) }
+            if l == 0 {
+                State::Done
+            } else {
+                State::Length(l)
+            }
         } else {
             self.keep_alive = false;
             State::UntilClose
@@ -317,7 +326,12 @@ mod tests {
     #[test]
     fn no_body_cases_and_read_until_close() {
         let mut p = ResponseParser::new(true);
-        run(&mut p, b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", &[]).unwrap();
+        run(
+            &mut p,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n",
+            &[],
+        )
+        .unwrap();
         assert!(p.is_done());
         let mut p = ResponseParser::new(false);
         run(&mut p, b"HTTP/1.1 204 No Content\r\n\r\n", &[]).unwrap();
@@ -333,14 +347,22 @@ mod tests {
     #[test]
     fn truncated_and_malformed_responses_are_errors() {
         let mut p = ResponseParser::new(false);
-        run(&mut p, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", &[]).unwrap();
+        run(
+            &mut p,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+            &[],
+        )
+        .unwrap();
         assert!(p.eof().unwrap_err().0.contains("middle"));
         let mut p = ResponseParser::new(false);
         assert!(p.eof().unwrap_err().0.contains("before a response"));
         let mut p = ResponseParser::new(false);
         assert!(p.feed(b"garbage garbage\r\n\r\n").is_err());
         let mut p = ResponseParser::new(false);
-        assert!(p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
+        assert!(
+            p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")
+                .is_err()
+        );
         let mut p = ResponseParser::new(false);
         let r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
         assert!(run(&mut p, r, &[]).is_err());

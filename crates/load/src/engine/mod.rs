@@ -146,7 +146,10 @@ fn wire(t: &Target) -> WireTarget {
 
 /// Checks every target accepts a connection (and a TLS handshake) before the clock starts, so
 /// an unreachable target is a clear error, not a run full of connect errors.
-pub async fn resolve_targets(targets: &[Target], client: &ClientOptions) -> Result<Vec<Endpoint>, LoadError> {
+pub async fn resolve_targets(
+    targets: &[Target],
+    client: &ClientOptions,
+) -> Result<Vec<Endpoint>, LoadError> {
     let tls = ClientTlsOptions {
         ca_file: client.ca_file.clone(),
     };
@@ -211,7 +214,12 @@ pub async fn execute(
             ..
         } => Some(profile.duration_secs()),
         Workload::Open {
-            source: OpenSource::ReplayRate { profile, looped: false, .. },
+            source:
+                OpenSource::ReplayRate {
+                    profile,
+                    looped: false,
+                    ..
+                },
             ..
         } => Some(profile.duration_secs()),
         Workload::Open {
@@ -280,7 +288,10 @@ fn live_now(shared: &Shared, total_s: Option<f64>, profile: Option<&RateProfile>
     Live {
         elapsed_s: elapsed,
         total_s,
-        rate: last.and_then(|i| rec.timeline.get(i)).map(|s| s.sent).unwrap_or(0),
+        rate: last
+            .and_then(|i| rec.timeline.get(i))
+            .map(|s| s.sent)
+            .unwrap_or(0),
         target_rate: match (profile, last) {
             (Some(p), Some(i)) => Some(p.expected_between(i as f64, i as f64 + 1.0)),
             _ => None,
@@ -294,6 +305,8 @@ fn live_now(shared: &Shared, total_s: Option<f64>, profile: Option<&RateProfile>
     }
 }
 
+type ReplayRx = tokio::sync::mpsc::Receiver<(f64, Arc<replay::ReplayRequest>)>;
+type ReplayThread = std::thread::JoinHandle<Result<ReplayStats, LoadError>>;
 type WorkResult = (Result<(), LoadError>, Vec<u64>, Option<ReplayStats>);
 
 async fn run_workload(plan: &Plan, shared: Arc<Shared>) -> WorkResult {
@@ -322,7 +335,10 @@ struct Placed {
 enum Feed {
     Plan(Arrivals),
     Channel(tokio::sync::mpsc::Receiver<(f64, Arc<replay::ReplayRequest>)>),
-    Paired(Arrivals, tokio::sync::mpsc::Receiver<(f64, Arc<replay::ReplayRequest>)>),
+    Paired(
+        Arrivals,
+        tokio::sync::mpsc::Receiver<(f64, Arc<replay::ReplayRequest>)>,
+    ),
 }
 
 impl Feed {
@@ -364,10 +380,7 @@ fn replay_feeder(
     speed: Option<f64>,
     looped: bool,
     stop: StopHandle,
-) -> (
-    tokio::sync::mpsc::Receiver<(f64, Arc<replay::ReplayRequest>)>,
-    std::thread::JoinHandle<Result<ReplayStats, LoadError>>,
-) {
+) -> (ReplayRx, ReplayThread) {
     let (tx, rx) = tokio::sync::mpsc::channel(8192);
     let handle = std::thread::spawn(move || {
         let mut stats = ReplayStats::default();
@@ -378,7 +391,11 @@ fn replay_feeder(
             // Entries of one whole-second timestamp are spread evenly over that second.
             let mut pending: Vec<(u64, replay::ReplayRequest)> = Vec::new();
             let mut open = true;
-            let flush = |pending: &mut Vec<(u64, replay::ReplayRequest)>, t0: u64, offset: f64, last_at: &mut f64| -> bool {
+            let flush = |pending: &mut Vec<(u64, replay::ReplayRequest)>,
+                         t0: u64,
+                         offset: f64,
+                         last_at: &mut f64|
+             -> bool {
                 let n = pending.len().max(1) as f64;
                 for (i, (ts, r)) in pending.drain(..).enumerate() {
                     let rel = ts.saturating_sub(t0) as f64 / 1e6 + i as f64 / n;
@@ -406,7 +423,9 @@ fn replay_feeder(
                 }
                 let ts = rec.ts_us.max(base);
                 if rec.whole_seconds {
-                    if pending.first().is_some_and(|(p, _)| *p != ts) && !flush(&mut pending, base, offset, &mut last_at) {
+                    if pending.first().is_some_and(|(p, _)| *p != ts)
+                        && !flush(&mut pending, base, offset, &mut last_at)
+                    {
                         open = false;
                         return false;
                     }
@@ -440,7 +459,12 @@ fn replay_feeder(
     (rx, handle)
 }
 
-async fn open(shared: Arc<Shared>, source: &OpenSource, max_in_flight: usize, seed: u64) -> WorkResult {
+async fn open(
+    shared: Arc<Shared>,
+    source: &OpenSource,
+    max_in_flight: usize,
+    seed: u64,
+) -> WorkResult {
     let mut replay_thread = None;
     let mut deadline: Option<f64> = None;
     let mut feed = match source {
@@ -455,7 +479,13 @@ async fn open(shared: Arc<Shared>, source: &OpenSource, max_in_flight: usize, se
             duration,
         } => {
             deadline = duration.map(|d| d.as_secs_f64());
-            let (rx, h) = replay_feeder(files.clone(), *capture, Some(*speed), *looped, shared.stop.clone());
+            let (rx, h) = replay_feeder(
+                files.clone(),
+                *capture,
+                Some(*speed),
+                *looped,
+                shared.stop.clone(),
+            );
             replay_thread = Some(h);
             Feed::Channel(rx)
         }
@@ -535,7 +565,11 @@ async fn open(shared: Arc<Shared>, source: &OpenSource, max_in_flight: usize, se
             } else {
                 // Compare mode: the same request to both targets at the same intended time;
                 // which one is polled first alternates, so neither is favoured.
-                let order: Vec<usize> = if job.seq % 2 == 0 { vec![0, 1] } else { vec![1, 0] };
+                let order: Vec<usize> = if job.seq % 2 == 0 {
+                    vec![0, 1]
+                } else {
+                    vec![1, 0]
+                };
                 let runs = order.into_iter().map(|t| {
                     let shared3 = shared2.clone();
                     let job = job.clone();

@@ -59,7 +59,8 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     pub fn retries_status(&self, status: u16) -> bool {
-        (self.on.server_errors && (500..600).contains(&status)) || self.on.statuses.contains(&status)
+        (self.on.server_errors && (500..600).contains(&status))
+            || self.on.statuses.contains(&status)
     }
 
     pub fn retries_error(&self, e: &RequestError) -> bool {
@@ -78,11 +79,7 @@ impl RetryPolicy {
             Backoff::Exponential { base, max, jitter } => {
                 let exp = retry.saturating_sub(1).min(30);
                 let d = base.saturating_mul(1u32 << exp).min(*max);
-                if *jitter {
-                    d.mul_f64(rng.f64())
-                } else {
-                    d
-                }
+                if *jitter { d.mul_f64(rng.f64()) } else { d }
             }
         }
     }
@@ -212,7 +209,10 @@ mod tests {
             max: Duration::from_secs(1),
             jitter: true,
         };
-        let p = RetryPolicy { backoff: jitter, ..p };
+        let p = RetryPolicy {
+            backoff: jitter,
+            ..p
+        };
         for r in 1..5 {
             assert!(p.delay(r, &mut rng) <= Duration::from_millis(100 << (r - 1)));
         }
@@ -232,7 +232,10 @@ mod tests {
         let e = ThinkTime::Exponential {
             mean: Duration::from_millis(10),
         };
-        let mean: f64 = (0..20_000).map(|_| e.draw(&mut rng).as_secs_f64()).sum::<f64>() / 20_000.0;
+        let mean: f64 = (0..20_000)
+            .map(|_| e.draw(&mut rng).as_secs_f64())
+            .sum::<f64>()
+            / 20_000.0;
         assert!((mean - 0.010).abs() < 0.0006, "{mean}");
     }
 }

@@ -113,7 +113,11 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(names: Vec<String>, stages: usize, targets: usize, keep_samples: bool) -> Recorder {
-        let name_index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+        let name_index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
         let per_target = TargetAcc {
             stages: vec![Acc::default(); stages.max(1)],
             names: vec![Acc::default(); names.len()],
@@ -222,7 +226,9 @@ impl Recorder {
         sec.failed += c.error.is_some() as u64;
         sec.bytes_in += c.bytes_in;
         let done = c.done_s.max(0.0) as u64;
-        self.percentile_window(done).map(|h| h.record_us(c.latency_us));
+        if let Some(h) = self.percentile_window(done) {
+            h.record_us(c.latency_us);
+        }
     }
 
     /// Notes the error message of a kind once, for the report.
@@ -241,7 +247,11 @@ impl Recorder {
                 for k in n + 1..=s {
                     self.open.push_back((k, LatencyHistogram::new()));
                 }
-                while self.open.front().is_some_and(|(k, _)| *k + OPEN_SECONDS <= s) {
+                while self
+                    .open
+                    .front()
+                    .is_some_and(|(k, _)| *k + OPEN_SECONDS <= s)
+                {
                     self.close_front();
                 }
             }
@@ -293,7 +303,11 @@ mod tests {
             status: Some(if error.is_some() { 500 } else { 200 }),
             error,
             attempts: 1 + error.is_some() as u32,
-            retry_at: if error.is_some() { vec![at + 0.1] } else { vec![] },
+            retry_at: if error.is_some() {
+                vec![at + 0.1]
+            } else {
+                vec![]
+            },
             bytes_in: 10,
             bytes_out: 5,
         }
@@ -303,7 +317,12 @@ mod tests {
     fn counts_by_second_stage_and_name() {
         let mut r = Recorder::new(vec![], 1, 2, true);
         for i in 0..1000u64 {
-            r.record(&done(0, i as f64 / 100.0, 1 + i % 10, (i % 100 == 0).then_some("http_5xx")));
+            r.record(&done(
+                0,
+                i as f64 / 100.0,
+                1 + i % 10,
+                (i % 100 == 0).then_some("http_5xx"),
+            ));
         }
         r.record(&done(1, 0.5, 3, None));
         r.drop_arrival(2.5, 0);
@@ -316,7 +335,11 @@ mod tests {
         assert_eq!(r.names.len(), 3);
         // Sent by send second; the last responses complete in second 10.
         assert_eq!(r.timeline.len(), 11);
-        assert!(r.timeline[..10].iter().all(|s| s.sent == 100), "{:?}", r.timeline);
+        assert!(
+            r.timeline[..10].iter().all(|s| s.sent == 100),
+            "{:?}",
+            r.timeline
+        );
         assert_eq!(r.timeline[2].dropped, 1);
         assert!(r.timeline[5].p99_ms.unwrap() >= 9.0);
         assert_eq!(r.targets[1].overall.completed, 1);

@@ -59,7 +59,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, (usize, String)> {
             }
             _ => {
                 if field_started_quoted {
-                    return Err((line, "text after a closing quote; separate fields with commas".into()));
+                    return Err((
+                        line,
+                        "text after a closing quote; separate fields with commas".into(),
+                    ));
                 }
                 field.push(c);
                 any = true;
@@ -103,7 +106,9 @@ mod tests {
 
     #[test]
     fn reads_quotes_and_line_ends() {
-        let rows = parse_csv("id,name\r\n1,\"Smith, J\"\n2,\"say \"\"hi\"\"\"\n\n3,\"two\nlines\"\n").unwrap();
+        let rows =
+            parse_csv("id,name\r\n1,\"Smith, J\"\n2,\"say \"\"hi\"\"\"\n\n3,\"two\nlines\"\n")
+                .unwrap();
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[1], vec!["1", "Smith, J"]);
         assert_eq!(rows[2], vec!["2", "say \"hi\""]);

@@ -92,7 +92,11 @@ fn from_csv(text: &str) -> Result<Table, String> {
     if records.is_empty() {
         return Err("is empty; the first line must name the columns".into());
     }
-    let header: Vec<String> = records.remove(0).into_iter().map(|h| h.trim().to_string()).collect();
+    let header: Vec<String> = records
+        .remove(0)
+        .into_iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     if let Some(dup) = header
         .iter()
         .enumerate()
@@ -167,7 +171,10 @@ mod tests {
         let sku = d.column("sku").unwrap();
         let qty = d.column("qty").unwrap();
         assert_eq!(d.columns.len(), 3);
-        assert_eq!((d.rows[1][sku].as_str(), d.rows[1][qty].as_str()), ("B", ""));
+        assert_eq!(
+            (d.rows[1][sku].as_str(), d.rows[1][qty].as_str()),
+            ("B", "")
+        );
         assert_eq!(d.rows[1][d.column("extra").unwrap()], "true");
     }
 
@@ -176,14 +183,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("bad.csv");
         std::fs::write(&csv, "id,email\n1,a@x\n2\n").unwrap();
-        let msg = DataSource::load("x", &csv, RowOrder::Sequential).unwrap_err().to_string();
+        let msg = DataSource::load("x", &csv, RowOrder::Sequential)
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("bad.csv") && msg.contains("record 3"), "{msg}");
         let json = dir.path().join("bad.json");
         std::fs::write(&json, "[{\"a\":1},\n 2]").unwrap();
-        let msg = DataSource::load("x", &json, RowOrder::Sequential).unwrap_err().to_string();
+        let msg = DataSource::load("x", &json, RowOrder::Sequential)
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("element 1"), "{msg}");
         std::fs::write(&json, "[{\"a\":1},\n {]").unwrap();
-        let msg = DataSource::load("x", &json, RowOrder::Sequential).unwrap_err().to_string();
+        let msg = DataSource::load("x", &json, RowOrder::Sequential)
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("line 2"), "{msg}");
     }
 }

@@ -5,4 +5,6 @@ mod template;
 
 pub use csv::parse_csv;
 pub use data::{DataSource, RowOrder};
-pub use template::{RenderedRequest, RequestMix, Template, TemplateSpec, Tpl, WireTarget, BUILTINS};
+pub use template::{
+    BUILTINS, RenderedRequest, RequestMix, Template, TemplateSpec, Tpl, WireTarget,
+};

@@ -199,7 +199,11 @@ impl Template {
             method,
             path: Tpl::compile(&spec.path, d)?,
             headers,
-            body: spec.body.as_deref().map(|b| Tpl::compile(b, d)).transpose()?,
+            body: spec
+                .body
+                .as_deref()
+                .map(|b| Tpl::compile(b, d))
+                .transpose()?,
             data,
         })
     }
@@ -282,7 +286,11 @@ impl RenderedRequest {
         out.extend_from_slice(target.host.as_bytes());
         out.extend_from_slice(b"\r\n");
         for (k, v) in defaults {
-            if self.headers.iter().any(|(hk, _)| hk.eq_ignore_ascii_case(k)) {
+            if self
+                .headers
+                .iter()
+                .any(|(hk, _)| hk.eq_ignore_ascii_case(k))
+            {
                 continue;
             }
             push_header(&mut out, k, v);
@@ -293,7 +301,9 @@ impl RenderedRequest {
         if close {
             out.extend_from_slice(b"connection: close\r\n");
         }
-        if self.body.is_some() || !matches!(self.method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS") {
+        if self.body.is_some()
+            || !matches!(self.method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS")
+        {
             out.extend_from_slice(format!("content-length: {body_len}\r\n").as_bytes());
         }
         out.extend_from_slice(b"\r\n");
@@ -366,7 +376,11 @@ impl RequestMix {
     }
 
     /// A mix of one `GET path`.
-    pub fn single_get(path: &str, targets: Vec<WireTarget>, defaults: Vec<(String, String)>) -> Result<RequestMix, String> {
+    pub fn single_get(
+        path: &str,
+        targets: Vec<WireTarget>,
+        defaults: Vec<(String, String)>,
+    ) -> Result<RequestMix, String> {
         let spec = TemplateSpec {
             name: format!("GET {path}"),
             weight: 1.0,
@@ -375,7 +389,11 @@ impl RequestMix {
             headers: Vec::new(),
             body: None,
         };
-        Ok(RequestMix::new(vec![Template::compile(&spec, None)?], targets, defaults))
+        Ok(RequestMix::new(
+            vec![Template::compile(&spec, None)?],
+            targets,
+            defaults,
+        ))
     }
 
     pub fn pick(&self, rng: &mut fastrand::Rng) -> usize {
@@ -398,7 +416,13 @@ impl RequestMix {
     }
 
     /// Bytes for template `i` on `target`: cached when static, else from `rendered`.
-    pub fn bytes(&self, i: usize, target: usize, rendered: Option<&RenderedRequest>, close: bool) -> Bytes {
+    pub fn bytes(
+        &self,
+        i: usize,
+        target: usize,
+        rendered: Option<&RenderedRequest>,
+        close: bool,
+    ) -> Bytes {
         if let Some(b) = self
             .cached
             .get(i)
@@ -475,15 +499,31 @@ mod tests {
         let e = Template::compile(&spec, None).unwrap_err();
         assert!(e.contains("nope") && e.contains("data"), "{e}");
         spec.path = "/a/{{id".into();
-        assert!(Template::compile(&spec, None).unwrap_err().contains("closing"));
+        assert!(
+            Template::compile(&spec, None)
+                .unwrap_err()
+                .contains("closing")
+        );
         spec.path = "a".into();
-        assert!(Template::compile(&spec, None).unwrap_err().contains("start with"));
+        assert!(
+            Template::compile(&spec, None)
+                .unwrap_err()
+                .contains("start with")
+        );
         spec.path = "/a".into();
         spec.weight = 0.0;
-        assert!(Template::compile(&spec, None).unwrap_err().contains("weight"));
+        assert!(
+            Template::compile(&spec, None)
+                .unwrap_err()
+                .contains("weight")
+        );
         spec.weight = 1.0;
         spec.headers = vec![("Host".into(), "x".into())];
-        assert!(Template::compile(&spec, None).unwrap_err().contains("set by load"));
+        assert!(
+            Template::compile(&spec, None)
+                .unwrap_err()
+                .contains("set by load")
+        );
     }
 
     #[test]

@@ -95,7 +95,8 @@ pub fn parse_clf_time(s: &str) -> Result<u64, String> {
     let month = MONTHS.iter().position(|m| *m == mon).ok_or_else(bad)? as u32 + 1;
     let rest = it.next().ok_or_else(bad)?;
     let mut it = rest.split(':');
-    let mut num = || -> Result<i64, String> { it.next().and_then(|v| v.parse().ok()).ok_or_else(bad) };
+    let mut num =
+        || -> Result<i64, String> { it.next().and_then(|v| v.parse().ok()).ok_or_else(bad) };
     let (year, h, m, sec) = (num()?, num()?, num()?, num()?);
     let offset = parse_offset(zone).ok_or_else(bad)?;
     to_epoch_us(year, month, day, h, m, sec, 0, offset).ok_or_else(bad)
@@ -152,7 +153,10 @@ fn to_epoch_us(
         return None;
     }
     let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s - offset_s;
-    u64::try_from(secs).ok()?.checked_mul(1_000_000)?.checked_add(micros as u64)
+    u64::try_from(secs)
+        .ok()?
+        .checked_mul(1_000_000)?
+        .checked_add(micros as u64)
 }
 
 /// RFC 3339 / ISO 8601: `2026-11-23T10:00:00.123Z`, `2026-11-23 10:00:00+01:00`.
@@ -177,8 +181,21 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         micros = padded.parse().ok()?;
         rest = &frac[digits..];
     }
-    let offset = if rest.is_empty() { 0 } else { parse_offset(rest)? };
-    to_epoch_us(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?, h, m, sec, micros, offset)
+    let offset = if rest.is_empty() {
+        0
+    } else {
+        parse_offset(rest)?
+    };
+    to_epoch_us(
+        year,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+        h,
+        m,
+        sec,
+        micros,
+        offset,
+    )
 }
 
 fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
@@ -296,14 +313,24 @@ pub fn parse_json_line(line: &str) -> Result<LogEntry, String> {
         for (k, val) in h {
             let value = match val {
                 Value::String(s) => s.clone(),
-                Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 _ => continue,
             };
             headers.push((k.to_ascii_lowercase(), value));
         }
     }
-    if let Some(ua) = first_str(&v, &[&["http_user_agent"], &["user_agent"], &["request_User-Agent"]])
-        && !headers.iter().any(|(k, _)| k == "user-agent")
+    if let Some(ua) = first_str(
+        &v,
+        &[
+            &["http_user_agent"],
+            &["user_agent"],
+            &["request_User-Agent"],
+        ],
+    ) && !headers.iter().any(|(k, _)| k == "user-agent")
     {
         headers.push(("user-agent".into(), ua.to_string()));
     }
@@ -341,11 +368,15 @@ mod tests {
         assert_eq!(e.request.target, "/apache_pb.gif?a=1");
         assert_eq!(e.request.route, "GET /apache_pb.gif");
         assert_eq!(e.request.headers.len(), 2);
-        let common = r#"10.0.0.1 - - [23/Nov/2026:10:00:00 +0000] "POST /api/items/42 HTTP/1.1" 201 12"#;
+        let common =
+            r#"10.0.0.1 - - [23/Nov/2026:10:00:00 +0000] "POST /api/items/42 HTTP/1.1" 201 12"#;
         let e = parse_combined(common).unwrap();
         assert_eq!(e.request.route, "POST /api/items/{id}");
         let escaped = r#"1.2.3.4 - - [23/Nov/2026:10:00:00 +0000] "GET /q?x=\x22a\x22 HTTP/1.1" 200 1 "-" "curl/8""#;
-        assert_eq!(parse_combined(escaped).unwrap().request.target, "/q?x=\"a\"");
+        assert_eq!(
+            parse_combined(escaped).unwrap().request.target,
+            "/q?x=\"a\""
+        );
         for bad in [
             "",
             "garbage",
@@ -361,17 +392,31 @@ mod tests {
     fn json_lines_of_several_loggers() {
         let nginx = r#"{"time_iso8601":"2026-11-23T10:00:00+00:00","request":"GET /a?b=1 HTTP/1.1","status":"200","http_user_agent":"k"}"#;
         let e = parse_json_line(nginx).unwrap();
-        assert_eq!((e.request.method.as_str(), e.request.target.as_str()), ("GET", "/a?b=1"));
+        assert_eq!(
+            (e.request.method.as_str(), e.request.target.as_str()),
+            ("GET", "/a?b=1")
+        );
         assert_eq!(e.ts_us, parse_rfc3339("2026-11-23T10:00:00Z").unwrap());
         let caddy = r#"{"ts":1795423200.5,"request":{"method":"POST","uri":"/x","headers":{"Content-Type":["application/json"]}},"status":200}"#;
         let e = parse_json_line(caddy).unwrap();
         assert_eq!(e.ts_us, 1_795_423_200_500_000);
-        assert_eq!(e.request.headers[0], ("content-type".into(), "application/json".into()));
+        assert_eq!(
+            e.request.headers[0],
+            ("content-type".into(), "application/json".into())
+        );
         let traefik = r#"{"StartUTC":"2026-11-23T10:00:00.25Z","RequestMethod":"DELETE","RequestPath":"/u/7"}"#;
         let e = parse_json_line(traefik).unwrap();
         assert_eq!(e.ts_us % 1_000_000, 250_000);
-        assert!(parse_json_line(r#"{"method":"GET","path":"/"}"#).unwrap_err().contains("timestamp"));
-        assert!(parse_json_line(r#"{"ts":1,"path":"/"}"#).unwrap_err().contains("method"));
+        assert!(
+            parse_json_line(r#"{"method":"GET","path":"/"}"#)
+                .unwrap_err()
+                .contains("timestamp")
+        );
+        assert!(
+            parse_json_line(r#"{"ts":1,"path":"/"}"#)
+                .unwrap_err()
+                .contains("method")
+        );
         assert!(parse_json_line("[1,2]").is_err());
     }
 
@@ -379,7 +424,10 @@ mod tests {
     fn times() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:01Z"), Some(1_000_000));
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_rfc3339("2000-02-29T00:00:00.5Z"), Some(951_782_400_500_000));
+        assert_eq!(
+            parse_rfc3339("2000-02-29T00:00:00.5Z"),
+            Some(951_782_400_500_000)
+        );
         assert_eq!(parse_rfc3339("2000-13-29T00:00:00Z"), None);
         assert_eq!(parse_clf_time("01/Jan/1970:00:00:00 +0000"), Ok(0));
     }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use accesslog::{LogEntry, parse_clf_time, parse_combined, parse_json_line, parse_log_line, parse_rfc3339};
+pub use accesslog::{
+    LogEntry, parse_clf_time, parse_combined, parse_json_line, parse_log_line, parse_rfc3339,
+};
 
 use crate::LoadError;
 use crate::mix::RenderedRequest;
@@ -46,17 +48,27 @@ impl ReplayRequest {
         body: Option<Vec<u8>>,
         route: Option<&str>,
     ) -> Result<ReplayRequest, String> {
-        if method.is_empty() || method.len() > 20 || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!("`{}` is not an HTTP method", method.chars().take(20).collect::<String>()));
+        if method.is_empty() || method.len() > 20 || !method.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            return Err(format!(
+                "`{}` is not an HTTP method",
+                method.chars().take(20).collect::<String>()
+            ));
         }
-        let target = if let Some(rest) = target.strip_prefix("http://").or_else(|| target.strip_prefix("https://")) {
+        let target = if let Some(rest) = target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))
+        {
             // Absolute-form (proxy logs): keep path and query.
             rest.find('/').map(|i| &rest[i..]).unwrap_or("/")
         } else {
             target
         };
         if !target.starts_with('/') || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(format!("`{}` is not a request path", target.chars().take(80).collect::<String>()));
+            return Err(format!(
+                "`{}` is not a request path",
+                target.chars().take(80).collect::<String>()
+            ));
         }
         let headers = headers
             .into_iter()
@@ -69,7 +81,11 @@ impl ReplayRequest {
             .collect();
         let route = match route {
             Some(r) if !r.is_empty() => {
-                if r.contains(' ') { r.to_string() } else { format!("{method} {r}") }
+                if r.contains(' ') {
+                    r.to_string()
+                } else {
+                    format!("{method} {r}")
+                }
             }
             _ => format!("{method} {}", normalise_path(target)),
         };
@@ -128,7 +144,8 @@ impl ReplayStats {
     fn skip(&mut self, file: &str, line: u64, reason: &str) {
         self.skipped += 1;
         if self.skipped_examples.len() < KEEP_EXAMPLES {
-            self.skipped_examples.push(format!("{file}:{line}: {reason}"));
+            self.skipped_examples
+                .push(format!("{file}:{line}: {reason}"));
         }
     }
 }
@@ -198,10 +215,11 @@ pub fn stream(
             stats.files.push(label.clone());
         }
         if capture {
-            let mut reader = prodlike_capture::CaptureReader::open(path).map_err(|e| LoadError::Replay {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            let mut reader =
+                prodlike_capture::CaptureReader::open(path).map_err(|e| LoadError::Replay {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
             for item in reader.by_ref() {
                 let ex = item.map_err(|e| LoadError::Replay {
                     path: path.clone(),
@@ -209,7 +227,11 @@ pub fn stream(
                 })?;
                 *stats.formats.entry("capture".into()).or_insert(0) += 1;
                 let body = ex.request.body.as_ref().and_then(|b| b.to_bytes());
-                let body = if ex.request.body_truncated { None } else { body };
+                let body = if ex.request.body_truncated {
+                    None
+                } else {
+                    body
+                };
                 match ReplayRequest::new(
                     &ex.request.method,
                     &ex.request.target,
@@ -235,7 +257,9 @@ pub fn stream(
             stats.skipped += rs.skipped;
             for sk in &rs.skipped_examples {
                 if stats.skipped_examples.len() < KEEP_EXAMPLES {
-                    stats.skipped_examples.push(format!("{label}:{}: {}", sk.line, sk.reason));
+                    stats
+                        .skipped_examples
+                        .push(format!("{label}:{}: {}", sk.line, sk.reason));
                 }
             }
             continue;
@@ -277,7 +301,11 @@ pub fn stream(
             if line.trim().is_empty() {
                 continue;
             }
-            let fmt = if line.trim_start().starts_with('{') { "json" } else { "combined" };
+            let fmt = if line.trim_start().starts_with('{') {
+                "json"
+            } else {
+                "combined"
+            };
             match parse_log_line(line) {
                 Ok(e) => {
                     *stats.formats.entry(fmt.into()).or_insert(0) += 1;
@@ -328,7 +356,10 @@ mod tests {
     #[test]
     fn normalises_ids() {
         assert_eq!(normalise_path("/users/42/orders?x=1"), "/users/{id}/orders");
-        assert_eq!(normalise_path("/o/3f2a9c1e-7b6d-4e21-9a0b-123456789abc"), "/o/{id}");
+        assert_eq!(
+            normalise_path("/o/3f2a9c1e-7b6d-4e21-9a0b-123456789abc"),
+            "/o/{id}"
+        );
         assert_eq!(normalise_path("/"), "/");
     }
 
@@ -359,8 +390,16 @@ mod tests {
         .unwrap();
         assert_eq!(got, vec!["/a", "/b", "/c"]);
         assert_eq!(stats.skipped, 2);
-        assert!(stats.skipped_examples[0].ends_with(":2: no [timestamp]"), "{:?}", stats.skipped_examples);
-        assert!(stats.skipped_examples[1].contains(":5: not JSON"), "{:?}", stats.skipped_examples);
+        assert!(
+            stats.skipped_examples[0].ends_with(":2: no [timestamp]"),
+            "{:?}",
+            stats.skipped_examples
+        );
+        assert!(
+            stats.skipped_examples[1].contains(":5: not JSON"),
+            "{:?}",
+            stats.skipped_examples
+        );
         assert_eq!(stats.formats["combined"], 2);
     }
 
@@ -369,7 +408,12 @@ mod tests {
         use prodlike_capture::{CapturedRequest, Exchange, Header, Record, encode_line};
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("traffic.jsonl");
-        let mut text = encode_line(&Record::Header(Header::new("test", "2026-11-23T10:00:00Z", true))).unwrap();
+        let mut text = encode_line(&Record::Header(Header::new(
+            "test",
+            "2026-11-23T10:00:00Z",
+            true,
+        )))
+        .unwrap();
         for i in 0..3u64 {
             let ex = Exchange {
                 id: i,
@@ -406,6 +450,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(got[1].request.route, "GET /items/{id}");
-        assert_eq!(got[1].request.headers, vec![("accept".to_string(), "*/*".to_string())]);
+        assert_eq!(
+            got[1].request.headers,
+            vec![("accept".to_string(), "*/*".to_string())]
+        );
     }
 }
