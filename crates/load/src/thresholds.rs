@@ -78,9 +78,20 @@ const HELP: &str = "write [SCOPE:]METRIC OP VALUE, e.g. p99<300ms, p(99.9)<1s, e
 pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
     let text = input.trim();
     let bad = |why: &str| LoadError::spec("threshold", input, format!("{why}; {HELP}"));
-    let op_at = text
-        .find(['<', '>', '='])
-        .ok_or_else(|| bad("no comparison (<, <=, >, >=, ==)"))?;
+    // `=` may appear in a scope (`request=NAME:`), so the comparison is the first `<`, `>` or
+    // `==`; a lone `=` after the scope is a mistake worth naming.
+    let op_at = match (text.find(['<', '>']), text.find("==")) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => {
+            let after_scope = text.rfind(':').map(|i| &text[i + 1..]).unwrap_or(text);
+            return Err(if after_scope.contains('=') {
+                bad("`=` alone is not a comparison; use ==")
+            } else {
+                bad("no comparison (<, <=, >, >=, ==)")
+            });
+        }
+    };
     let (lhs, rest) = text.split_at(op_at);
     let (op, value) = if let Some(v) = rest.strip_prefix("<=") {
         (Op::Le, v)
@@ -133,7 +144,7 @@ pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
                 .and_then(|n| n.trim().parse::<f64>().ok())
                 .filter(|q| *q > 0.0 && *q <= 100.0)
                 .ok_or_else(|| bad(&format!("unknown metric `{metric_txt}`")))?;
-            Metric::Quantile(q / 100.0)
+            Metric::Quantile((q / 100.0 * 1e9).round() / 1e9)
         }
     };
     let value = value.trim();
@@ -144,8 +155,8 @@ pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
         Metric::Quantile(_) | Metric::MaxLatency | Metric::MeanLatency => {
             parse_duration(value)
                 .map_err(|_| bad("latency limits are durations like 300ms or 1.5s"))?
-                .as_secs_f64()
-                * 1000.0
+                .as_micros() as f64
+                / 1000.0
         }
         Metric::Recovery => parse_duration(value)
             .map_err(|_| bad("recovery limits are durations like 10s"))?
