@@ -360,6 +360,7 @@ async fn copy_table(
     }
     writer.finish().await?;
     let seconds = started.elapsed().as_secs_f64();
+    target.table_loaded(&t.name).await?;
     Ok(TableCopy {
         table: t.name.clone(),
         source_rows: 0,

@@ -27,6 +27,8 @@ struct PgTarget {
     ddl: PgDdl,
     types: HashMap<String, Vec<PgColumnType>>,
     keep_previous: bool,
+    /// Tables whose keys and indexes are built already (right after their rows landed).
+    keyed: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 struct SqliteTarget {
@@ -120,6 +122,7 @@ impl Target {
                     ddl,
                     types,
                     keep_previous,
+                    keyed: Default::default(),
                 }))
             }
             DbUrl::Sqlite { path } => {
@@ -200,6 +203,25 @@ impl Target {
         }
     }
 
+    /// Builds `table`'s keys and indexes as soon as its rows are in, while other tables still
+    /// load (PostgreSQL; SQLite builds indexes at the end).
+    pub async fn table_loaded(&self, table: &str) -> Result<()> {
+        let Inner::Pg(p) = &self.inner else { return Ok(()) };
+        let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else { return Ok(()) };
+        if !stmts.is_empty() {
+            let c = pg::connect(&p.conn, &p.shown).await?;
+            c.batch_execute(&format!(
+                "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; SET search_path = {}; {}",
+                pg::ident(&p.load_ns),
+                stmts.join(";\n")
+            ))
+                .await
+                .map_err(DataError::pg(format!("adding keys and indexes to {table}")))?;
+        }
+        p.keyed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(table.to_owned());
+        Ok(())
+    }
+
     /// Builds constraints and indexes, then swaps the new contents in.
     pub async fn finish(self) -> Result<()> {
         match self.inner {
@@ -207,16 +229,20 @@ impl Target {
                 let t0 = std::time::Instant::now();
                 let sem = Arc::new(Semaphore::new(self.jobs));
                 let mut tasks = Vec::new();
+                let keyed = p.keyed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
                 for (table, stmts) in p.ddl.keys.clone() {
-                    if stmts.is_empty() {
+                    if stmts.is_empty() || keyed.contains(&table) {
                         continue;
                     }
-                    let (conn, shown, sem) = (p.conn.clone(), p.shown.clone(), sem.clone());
+                    let (conn, shown, sem, ns) = (p.conn.clone(), p.shown.clone(), sem.clone(), pg::ident(&p.load_ns));
                     tasks.push(tokio::spawn(async move {
                         let _permit = sem.acquire_owned().await;
                         let c = pg::connect(&conn, &shown).await?;
-                        c.batch_execute(&format!("SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; {}", stmts.join(";\n")))
-                            .await
+                        c.batch_execute(&format!(
+                            "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; SET search_path = {ns}; {}",
+                            stmts.join(";\n")
+                        ))
+                        .await
                             .map_err(DataError::pg(format!("adding keys and indexes to {table}")))
                     }));
                 }
@@ -225,8 +251,34 @@ impl Target {
                 }
                 tracing::info!("keys and indexes built in {:.2}s", t0.elapsed().as_secs_f64());
                 let t0 = std::time::Instant::now();
-                for fk in &p.ddl.foreign_keys {
-                    p.admin.batch_execute(fk).await.map_err(DataError::pg("adding a foreign key (the loaded rows would be orphans)"))?;
+                // Foreign keys in waves: keys sharing no table run at once (each locks both of
+                // its tables, so two sharing one would only wait, or deadlock across a cycle).
+                let mut left: Vec<(String, String, String)> = p.ddl.foreign_keys.clone();
+                while !left.is_empty() {
+                    let mut busy: std::collections::HashSet<String> = Default::default();
+                    let mut wave = Vec::new();
+                    left.retain(|(child, parent, sql)| {
+                        if busy.contains(child) || busy.contains(parent) {
+                            return true;
+                        }
+                        busy.insert(child.clone());
+                        busy.insert(parent.clone());
+                        wave.push(sql.clone());
+                        false
+                    });
+                    let mut set = tokio::task::JoinSet::new();
+                    for sql in wave {
+                        let (conn, shown, ns) = (p.conn.clone(), p.shown.clone(), pg::ident(&p.load_ns));
+                        set.spawn(async move {
+                            let c = pg::connect(&conn, &shown).await?;
+                            c.batch_execute(&format!("SET synchronous_commit = off; SET search_path = {ns}; {sql}"))
+                                .await
+                                .map_err(DataError::pg("adding a foreign key (the loaded rows would be orphans)"))
+                        });
+                    }
+                    while let Some(r) = set.join_next().await {
+                        r.map_err(|e| DataError::Invalid(e.to_string()))??;
+                    }
                 }
                 if !p.ddl.sequences.is_empty() {
                     p.admin

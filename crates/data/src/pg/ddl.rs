@@ -51,8 +51,8 @@ pub struct PgDdl {
     pub tables: Vec<(String, String)>,
     /// Per table: primary key, unique and check constraints, indexes (run in parallel by table).
     pub keys: Vec<(String, Vec<String>)>,
-    /// Foreign keys, after every key exists.
-    pub foreign_keys: Vec<String>,
+    /// Foreign keys, after every key exists: (child table, parent table, statement).
+    pub foreign_keys: Vec<(String, String, String)>,
     /// Sequence positions.
     pub sequences: Vec<String>,
 }
@@ -170,9 +170,10 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
                     if fk.deferrable { " DEFERRABLE" } else { "" }
                 ),
             };
-            ddl.foreign_keys.push(format!(
-                "ALTER TABLE {q} ADD CONSTRAINT {} {def}",
-                ident(&fk.name)
+            ddl.foreign_keys.push((
+                t.name.clone(),
+                fk.ref_table.clone(),
+                format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(&fk.name)),
             ));
         }
         for c in &t.columns {
@@ -228,6 +229,6 @@ mod tests {
         let ddl = build(&s, &tables, "l");
         let all = ddl.tables.iter().map(|t| t.1.clone()).collect::<Vec<_>>().join("\n");
         assert!(all.contains("CREATE TABLE \"l\".\"orders\" (\"id\" bigint NOT NULL"), "{all}");
-        assert!(ddl.foreign_keys.iter().any(|f| f.contains("REFERENCES \"l\".\"users\"")));
+        assert!(ddl.foreign_keys.iter().any(|f| f.2.contains("REFERENCES \"l\".\"users\"")));
     }
 }

@@ -451,6 +451,7 @@ async fn gen_table(
     bar.inc(batch.len() as u64);
     writer.write(batch).await?;
     writer.finish().await?;
+    target.table_loaded(&t.name).await?;
     {
         let mut s = store.lock().unwrap_or_else(PoisonError::into_inner);
         for (key, vals) in referenced.into_iter().zip(stored) {
