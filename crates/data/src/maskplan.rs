@@ -50,7 +50,9 @@ pub struct Detections {
 
 impl Detections {
     pub fn column(&self, table: &str, column: &str) -> Option<&DetectedColumn> {
-        self.columns.iter().find(|d| d.table == table && d.column == column)
+        self.columns
+            .iter()
+            .find(|d| d.table == table && d.column == column)
     }
 }
 
@@ -65,7 +67,8 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
         let cols: Vec<&Column> = t.columns.iter().filter(|c| c.generated.is_none()).collect();
         let text_cols: Vec<&&Column> = cols.iter().filter(|c| c.kind.is_textual()).collect();
         let mut scans: Vec<ValueScan> = text_cols.iter().map(|_| ValueScan::new()).collect();
-        let mut json_scans: Vec<JsonPiiScan> = text_cols.iter().map(|_| JsonPiiScan::new()).collect();
+        let mut json_scans: Vec<JsonPiiScan> =
+            text_cols.iter().map(|_| JsonPiiScan::new()).collect();
         if !text_cols.is_empty() {
             let scan = Scan {
                 columns: text_cols.iter().map(|c| c.name.clone()).collect(),
@@ -97,7 +100,13 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
             let by_values = text_cols
                 .iter()
                 .position(|x| x.name == c.name)
-                .and_then(|i| if could_hold_json(c) { None } else { scans[i].finish() });
+                .and_then(|i| {
+                    if could_hold_json(c) {
+                        None
+                    } else {
+                        scans[i].finish()
+                    }
+                });
             if let Some(d) = combine(detect_name(&c.name), by_values) {
                 // A key column named like PII (`user_id` is not, `email` is) still counts.
                 out.columns.push(DetectedColumn {
@@ -188,7 +197,9 @@ pub fn fit_default(kind: PiiKind, col: &Column) -> Option<Transform> {
             alphabet: Alphabet::Digits,
             ..Default::default()
         })),
-        Kind::Date | Kind::Timestamp | Kind::TimestampTz => Some(Transform::DateNoise(DateNoiseOptions { days: 180 })),
+        Kind::Date | Kind::Timestamp | Kind::TimestampTz => {
+            Some(Transform::DateNoise(DateNoiseOptions { days: 180 }))
+        }
         Kind::Text | Kind::Json => Some(Transform::Hash(HashOptions::default())),
         Kind::Uuid => Some(Transform::FormatPreserving(FormatPreservingOptions {
             alphabet: Alphabet::Hex,
@@ -248,7 +259,9 @@ pub fn plan(
             cols.push((t, c));
         }
     }
-    let mut dsu = Dsu { parent: (0..cols.len()).collect() };
+    let mut dsu = Dsu {
+        parent: (0..cols.len()).collect(),
+    };
     for t in tables {
         for fk in &t.foreign_keys {
             for (c, p) in fk.columns.iter().zip(&fk.ref_columns) {
@@ -269,20 +282,30 @@ pub fn plan(
     for (i, (t, c)) in cols.iter().enumerate() {
         let g = dsu.find(i);
         let here = format!("{}.{}", t.name, c.name);
-        if let Some(tr) = rules.tables.get(&t.name).and_then(|r| r.columns.get(&c.name)) {
+        if let Some(tr) = rules
+            .tables
+            .get(&t.name)
+            .and_then(|r| r.columns.get(&c.name))
+        {
             if let Some((other, at)) = group_rule.get(&g)
                 && other != tr
             {
                 return Err(DataError::Rules {
                     file: file.to_owned(),
                     field: format!("tables.{}.columns.{}", t.name, c.name),
-                    reason: format!("`{here}` and `{at}` are linked by a foreign key and must be masked alike (`{}` vs `{}`); give both the same transform", tr.name(), other.name()),
+                    reason: format!(
+                        "`{here}` and `{at}` are linked by a foreign key and must be masked alike (`{}` vs `{}`); give both the same transform",
+                        tr.name(),
+                        other.name()
+                    ),
                 });
             }
             group_rule.insert(g, (tr.clone(), here.clone()));
         }
         if let Some(d) = detections.column(&t.name, &c.name) {
-            let e = group_detected.entry(g).or_insert((d.kind, d.confidence, here.clone()));
+            let e = group_detected
+                .entry(g)
+                .or_insert((d.kind, d.confidence, here.clone()));
             if d.confidence > e.1 {
                 *e = (d.kind, d.confidence, here.clone());
             }
@@ -299,10 +322,15 @@ pub fn plan(
         }
     }
     if strict && !unruled.is_empty() {
-        return Err(DataError::StrictUnruled { columns: unruled.join(", ") });
+        return Err(DataError::StrictUnruled {
+            columns: unruled.join(", "),
+        });
     }
 
-    let mut out = MaskPlan { kept_raw, ..Default::default() };
+    let mut out = MaskPlan {
+        kept_raw,
+        ..Default::default()
+    };
     let mut scope_of_group: HashMap<usize, usize> = HashMap::new();
     for (i, (t, c)) in cols.iter().enumerate() {
         let g = dsu.find(i);
@@ -310,7 +338,13 @@ pub fn plan(
         let (transform, origin) = match (group_rule.get(&g), group_detected.get(&g)) {
             (Some((tr, at)), _) => (
                 tr.clone(),
-                if *at == here { Origin::Rule } else { Origin::ForeignKey { linked_to: at.clone() } },
+                if *at == here {
+                    Origin::Rule
+                } else {
+                    Origin::ForeignKey {
+                        linked_to: at.clone(),
+                    }
+                },
             ),
             (None, Some((kind, _, at))) => {
                 let tr = fit_default(*kind, c).ok_or_else(|| DataError::Mask {
@@ -320,7 +354,13 @@ pub fn plan(
                 })?;
                 (
                     tr,
-                    if *at == here { Origin::Detected { kind: *kind } } else { Origin::ForeignKey { linked_to: at.clone() } },
+                    if *at == here {
+                        Origin::Detected { kind: *kind }
+                    } else {
+                        Origin::ForeignKey {
+                            linked_to: at.clone(),
+                        }
+                    },
                 )
             }
             (None, None) => (Transform::Keep, Origin::Rule),
@@ -328,13 +368,27 @@ pub fn plan(
         let json_rules: Vec<JsonRule> = rules
             .tables
             .get(&t.name)
-            .map(|r| r.json.iter().filter(|j| j.column == c.name).map(|j| j.rule()).collect())
+            .map(|r| {
+                r.json
+                    .iter()
+                    .filter(|j| j.column == c.name)
+                    .map(|j| j.rule())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut json_rules = json_rules;
         // Detected JSON paths not covered by a rule of the same path are masked by default.
         if !masks_values(&transform) || matches!(transform, Transform::Keep) {
-            for d in detections.json.iter().filter(|d| d.table == t.name && d.column == c.name) {
-                if !json_rules.iter().any(|r| r.path.as_deref() == Some(&d.path)) && group_rule.get(&g).is_none() {
+            for d in detections
+                .json
+                .iter()
+                .filter(|d| d.table == t.name && d.column == c.name)
+            {
+                if !json_rules
+                    .iter()
+                    .any(|r| r.path.as_deref() == Some(&d.path))
+                    && group_rule.get(&g).is_none()
+                {
                     json_rules.push(JsonRule::path(&d.path, d.kind.default_transform()));
                 }
             }
@@ -343,11 +397,13 @@ pub fn plan(
             continue;
         }
         if masks_values(&transform) {
-            transform.check_kind(c.kind.value_kind()).map_err(|e| DataError::Mask {
-                table: t.name.clone(),
-                column: c.name.clone(),
-                reason: format!("{} (column type {})", e.message, c.sql_type),
-            })?;
+            transform
+                .check_kind(c.kind.value_kind())
+                .map_err(|e| DataError::Mask {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    reason: format!("{} (column type {})", e.message, c.sql_type),
+                })?;
             if matches!(transform, Transform::Null) && !c.nullable {
                 return Err(DataError::Mask {
                     table: t.name.clone(),
@@ -369,7 +425,11 @@ pub fn plan(
                 return Err(DataError::Mask {
                     table: t.name.clone(),
                     column: c.name.clone(),
-                    reason: format!("the column is unique and `{}` can map two values to one on a {} column; use `format_preserving` (a bijection) or `keep`", transform.name(), c.sql_type),
+                    reason: format!(
+                        "the column is unique and `{}` can map two values to one on a {} column; use `format_preserving` (a bijection) or `keep`",
+                        transform.name(),
+                        c.sql_type
+                    ),
                 });
             }
             let next = scope_of_group.len();
@@ -379,8 +439,14 @@ pub fn plan(
         let (shown, origin) = if masks_values(&transform) {
             (transform.name().to_owned(), origin)
         } else {
-            let explicit = rules.tables.get(&t.name).is_some_and(|r| r.json.iter().any(|j| j.column == c.name));
-            let detected = detections.json.iter().find(|d| d.table == t.name && d.column == c.name);
+            let explicit = rules
+                .tables
+                .get(&t.name)
+                .is_some_and(|r| r.json.iter().any(|j| j.column == c.name));
+            let detected = detections
+                .json
+                .iter()
+                .find(|d| d.table == t.name && d.column == c.name);
             (
                 "json_paths".to_owned(),
                 match (explicit, detected) {
@@ -397,17 +463,25 @@ pub fn plan(
             unique: scope.is_some(),
             json_paths: json_rules
                 .iter()
-                .map(|r| r.path.clone().or_else(|| r.key.clone().map(|k| format!("**/{k}"))).unwrap_or_default())
+                .map(|r| {
+                    r.path
+                        .clone()
+                        .or_else(|| r.key.clone().map(|k| format!("**/{k}")))
+                        .unwrap_or_default()
+                })
                 .collect(),
         });
-        out.tables.entry(t.name.clone()).or_default().push(PlannedColumn {
-            column: c.name.clone(),
-            kind: c.kind,
-            transform: masks_values(&transform).then_some(transform),
-            json_rules,
-            origin,
-            scope,
-        });
+        out.tables
+            .entry(t.name.clone())
+            .or_default()
+            .push(PlannedColumn {
+                column: c.name.clone(),
+                kind: c.kind,
+                transform: masks_values(&transform).then_some(transform),
+                json_rules,
+                origin,
+                scope,
+            });
     }
     out.scopes = scope_of_group.len();
     let _ = schema;
@@ -456,7 +530,10 @@ impl MaskPlan {
             }
             tables.insert(t.clone(), bound);
         }
-        Ok(BoundMasks { tables, masker: masker.clone() })
+        Ok(BoundMasks {
+            tables,
+            masker: masker.clone(),
+        })
     }
 }
 
@@ -496,7 +573,11 @@ impl ColumnMask {
         }
         let v = ft.value(f);
         let out = self.apply_value(v, buf)?;
-        Ok(if out.is_null() { Field::Null } else { Field::Val(out) })
+        Ok(if out.is_null() {
+            Field::Null
+        } else {
+            Field::Val(out)
+        })
     }
 
     /// Masks one value.
@@ -516,7 +597,11 @@ impl ColumnMask {
                 j.mask_value(&mut doc);
             }
             let text = doc.to_string();
-            return Ok(if is_json { Value::Json(text) } else { Value::Text(text) });
+            return Ok(if is_json {
+                Value::Json(text)
+            } else {
+                Value::Text(text)
+            });
         }
         self.apply_scalar(v, buf)
     }
@@ -543,9 +628,18 @@ impl ColumnMask {
             Value::Inet(s) => text(&s, buf)?.map_or(Value::Null, Value::Inet),
             Value::Int(i) => m.apply_i64(i).map_err(e)?.map_or(Value::Null, Value::Int),
             Value::Float(f) => m.apply_f64(f).map_err(e)?.map_or(Value::Null, Value::Float),
-            Value::Date(d) => m.apply_date_days(d).map_err(e)?.map_or(Value::Null, Value::Date),
-            Value::Timestamp(t) => m.apply_timestamp_micros(t).map_err(e)?.map_or(Value::Null, Value::Timestamp),
-            Value::TimestampTz(t) => m.apply_timestamp_micros(t).map_err(e)?.map_or(Value::Null, Value::TimestampTz),
+            Value::Date(d) => m
+                .apply_date_days(d)
+                .map_err(e)?
+                .map_or(Value::Null, Value::Date),
+            Value::Timestamp(t) => m
+                .apply_timestamp_micros(t)
+                .map_err(e)?
+                .map_or(Value::Null, Value::Timestamp),
+            Value::TimestampTz(t) => m
+                .apply_timestamp_micros(t)
+                .map_err(e)?
+                .map_or(Value::Null, Value::TimestampTz),
             Value::Uuid(u) => {
                 let s = Value::Uuid(u).to_text().unwrap_or_default();
                 match text(&s, buf)? {
@@ -561,8 +655,12 @@ impl ColumnMask {
             Value::Bytes(b) => match m.transform() {
                 Transform::Null => Value::Null,
                 Transform::Keep => Value::Bytes(b),
-                Transform::Constant(c) => Value::Bytes(c.value.as_str().unwrap_or_default().as_bytes().to_vec()),
-                other => return Err(self.err(format!("`{}` cannot mask binary values", other.name()))),
+                Transform::Constant(c) => {
+                    Value::Bytes(c.value.as_str().unwrap_or_default().as_bytes().to_vec())
+                }
+                other => {
+                    return Err(self.err(format!("`{}` cannot mask binary values", other.name())));
+                }
             },
         })
     }

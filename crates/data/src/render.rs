@@ -21,8 +21,20 @@ fn n(x: u64) -> String {
 
 pub fn sync(r: &SyncReport) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} {} → {}  (sample {}, seed {})", if r.dry_run { "Planned" } else { "Synced" }, r.source, r.target, r.sample, r.seed);
-    let _ = writeln!(o, "\n{:<24} {:>12} {:>12} {:>8} {:>10} {:>12}  masked", "table", "source rows", "rows", "share", "seconds", "rows/s");
+    let _ = writeln!(
+        o,
+        "{} {} → {}  (sample {}, seed {})",
+        if r.dry_run { "Planned" } else { "Synced" },
+        r.source,
+        r.target,
+        r.sample,
+        r.seed
+    );
+    let _ = writeln!(
+        o,
+        "\n{:<24} {:>12} {:>12} {:>8} {:>10} {:>12}  masked",
+        "table", "source rows", "rows", "share", "seconds", "rows/s"
+    );
     for s in &r.selection {
         let copy = r.tables.iter().find(|t| t.table == s.table);
         let rows = copy.map_or(s.selected_rows, |c| c.rows);
@@ -32,21 +44,36 @@ pub fn sync(r: &SyncReport) -> String {
             s.table,
             n(s.source_rows),
             n(rows),
-            100.0 * if s.source_rows == 0 { 0.0 } else { rows as f64 / s.source_rows as f64 },
+            100.0
+                * if s.source_rows == 0 {
+                    0.0
+                } else {
+                    rows as f64 / s.source_rows as f64
+                },
             copy.map_or("-".into(), |c| format!("{:.2}", c.seconds)),
             copy.map_or("-".into(), |c| n(c.rows_per_sec as u64)),
             copy.map_or(String::new(), |c| c.masked_columns.join(", "))
         );
     }
     if !r.dry_run {
-        let _ = writeln!(o, "\n{} rows in {:.2}s ({} rows/s)", n(r.total_rows), r.seconds, n(r.rows_per_sec as u64));
+        let _ = writeln!(
+            o,
+            "\n{} rows in {:.2}s ({} rows/s)",
+            n(r.total_rows),
+            r.seconds,
+            n(r.rows_per_sec as u64)
+        );
     }
     let biased: Vec<String> = r
         .selection
         .iter()
         .filter(|s| s.pulled_as_parents > 0)
         .map(|s| {
-            let by: Vec<String> = s.pulled_by.iter().map(|(t, c)| format!("{t} {}", n(*c))).collect();
+            let by: Vec<String> = s
+                .pulled_by
+                .iter()
+                .map(|(t, c)| format!("{t} {}", n(*c)))
+                .collect();
             format!(
                 "  {}: {} rows pulled in as parents (of {}); share {:.1}% vs {:.1}% intended{}",
                 s.table,
@@ -54,80 +81,204 @@ pub fn sync(r: &SyncReport) -> String {
                 by.join(", "),
                 100.0 * s.actual_fraction,
                 100.0 * s.intended_fraction,
-                s.oversampling.map_or(String::new(), |x| format!(", ×{x:.2}"))
+                s.oversampling
+                    .map_or(String::new(), |x| format!(", ×{x:.2}"))
             )
         })
         .collect();
     if !biased.is_empty() {
-        let _ = writeln!(o, "\nBias from following foreign keys (parents referenced by many rows are over-represented):");
+        let _ = writeln!(
+            o,
+            "\nBias from following foreign keys (parents referenced by many rows are over-represented):"
+        );
         for b in biased {
             let _ = writeln!(o, "{b}");
         }
     }
-    let rare: Vec<String> = r.selection.iter().filter(|s| s.rare_values_added > 0).map(|s| format!("{} +{}", s.table, s.rare_values_added)).collect();
+    let rare: Vec<String> = r
+        .selection
+        .iter()
+        .filter(|s| s.rare_values_added > 0)
+        .map(|s| format!("{} +{}", s.table, s.rare_values_added))
+        .collect();
     if !rare.is_empty() {
         let _ = writeln!(o, "Rows added so rare values survive: {}", rare.join(", "));
     }
     if r.masked.is_empty() {
         let _ = writeln!(o, "\nNo column masked (no PII detected, no rules).");
     } else {
-        let _ = writeln!(o, "\nMasked columns{}:", r.key_fingerprint.as_ref().map_or(String::new(), |f| format!(" (key {f})")));
+        let _ = writeln!(
+            o,
+            "\nMasked columns{}:",
+            r.key_fingerprint
+                .as_ref()
+                .map_or(String::new(), |f| format!(" (key {f})"))
+        );
         for m in &r.masked {
             let why = match &m.origin {
                 crate::maskplan::Origin::Rule => "rule".to_owned(),
                 crate::maskplan::Origin::Detected { kind } => format!("detected {kind:?}"),
-                crate::maskplan::Origin::ForeignKey { linked_to } => format!("linked to {linked_to}"),
+                crate::maskplan::Origin::ForeignKey { linked_to } => {
+                    format!("linked to {linked_to}")
+                }
             };
-            let json = if m.json_paths.is_empty() { String::new() } else { format!(" json {}", m.json_paths.join(", ")) };
-            let _ = writeln!(o, "  {}.{:<22} {:<18} {}{}{}", m.table, m.column, m.transform, why, if m.unique { ", unique" } else { "" }, json);
+            let json = if m.json_paths.is_empty() {
+                String::new()
+            } else {
+                format!(" json {}", m.json_paths.join(", "))
+            };
+            let _ = writeln!(
+                o,
+                "  {}.{:<22} {:<18} {}{}{}",
+                m.table,
+                m.column,
+                m.transform,
+                why,
+                if m.unique { ", unique" } else { "" },
+                json
+            );
         }
     }
     if !r.kept_raw.is_empty() {
-        let _ = writeln!(o, "Detected PII kept raw by `keep` rules: {}", r.kept_raw.join(", "));
+        let _ = writeln!(
+            o,
+            "Detected PII kept raw by `keep` rules: {}",
+            r.kept_raw.join(", ")
+        );
     }
     o
 }
 
 pub fn profile(p: &Profile) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "Profile of {}: {} tables, {} foreign keys", p.source, p.tables.len(), p.fan_out.len());
+    let _ = writeln!(
+        o,
+        "Profile of {}: {} tables, {} foreign keys",
+        p.source,
+        p.tables.len(),
+        p.fan_out.len()
+    );
     for t in &p.tables {
-        let _ = writeln!(o, "\n{} ({} rows{})", t.name, n(t.rows), if t.profiled_fraction < 1.0 { format!(", {:.1}% read", 100.0 * t.profiled_fraction) } else { String::new() });
+        let _ = writeln!(
+            o,
+            "\n{} ({} rows{})",
+            t.name,
+            n(t.rows),
+            if t.profiled_fraction < 1.0 {
+                format!(", {:.1}% read", 100.0 * t.profiled_fraction)
+            } else {
+                String::new()
+            }
+        );
         for c in &t.columns {
             let mut detail = String::new();
             if let Some(k) = c.pii {
                 let _ = write!(detail, "PII {k:?}");
             } else if c.frequencies_complete && c.frequencies.len() <= 8 {
                 let total: u64 = c.frequencies.iter().map(|f| f.count).sum();
-                let parts: Vec<String> = c.frequencies.iter().map(|f| format!("{} {:.1}%", f.value, 100.0 * f.count as f64 / total.max(1) as f64)).collect();
+                let parts: Vec<String> = c
+                    .frequencies
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} {:.1}%",
+                            f.value,
+                            100.0 * f.count as f64 / total.max(1) as f64
+                        )
+                    })
+                    .collect();
                 detail = parts.join(", ");
             } else if c.percentiles.len() == 101 {
-                let _ = write!(detail, "p1 {:.4} · p50 {:.4} · p99 {:.4}", c.percentiles[1], c.percentiles[50], c.percentiles[99]);
+                let _ = write!(
+                    detail,
+                    "p1 {:.4} · p50 {:.4} · p99 {:.4}",
+                    c.percentiles[1], c.percentiles[50], c.percentiles[99]
+                );
             } else if let Some(s) = c.shapes.first() {
                 let _ = write!(detail, "shape {}", s.value);
             }
-            let _ = writeln!(o, "  {:<24} {:<12} nulls {:>5.1}%  distinct {:>9}  {}", c.name, format!("{:?}", c.kind).to_lowercase(), 100.0 * c.null_fraction, n(c.distinct), detail);
+            let _ = writeln!(
+                o,
+                "  {:<24} {:<12} nulls {:>5.1}%  distinct {:>9}  {}",
+                c.name,
+                format!("{:?}", c.kind).to_lowercase(),
+                100.0 * c.null_fraction,
+                n(c.distinct),
+                detail
+            );
         }
     }
     if !p.fan_out.is_empty() {
         let _ = writeln!(o, "\nForeign-key fan-out (children per parent):");
         for f in &p.fan_out {
-            let _ = writeln!(o, "  {}.{:?} → {}: mean {:.2}, p50 {:.0}, p99 {:.0}, max {}, parents without children {:.1}%", f.child, f.columns, f.parent, f.mean, f.percentiles.get(50).copied().unwrap_or(0.0), f.percentiles.get(99).copied().unwrap_or(0.0), f.max, 100.0 * (1.0 - f.parents_referenced as f64 / f.parent_rows.max(1) as f64));
+            let _ = writeln!(
+                o,
+                "  {}.{:?} → {}: mean {:.2}, p50 {:.0}, p99 {:.0}, max {}, parents without children {:.1}%",
+                f.child,
+                f.columns,
+                f.parent,
+                f.mean,
+                f.percentiles.get(50).copied().unwrap_or(0.0),
+                f.percentiles.get(99).copied().unwrap_or(0.0),
+                f.max,
+                100.0 * (1.0 - f.parents_referenced as f64 / f.parent_rows.max(1) as f64)
+            );
         }
     }
-    let pii: Vec<String> = p.pii.columns.iter().map(|d| format!("{}.{} ({:?})", d.table, d.column, d.kind)).chain(p.pii.json.iter().map(|d| format!("{}.{}{} ({:?})", d.table, d.column, d.path, d.kind))).collect();
-    let _ = writeln!(o, "\nPII detected: {}", if pii.is_empty() { "none".into() } else { pii.join(", ") });
+    let pii: Vec<String> = p
+        .pii
+        .columns
+        .iter()
+        .map(|d| format!("{}.{} ({:?})", d.table, d.column, d.kind))
+        .chain(
+            p.pii
+                .json
+                .iter()
+                .map(|d| format!("{}.{}{} ({:?})", d.table, d.column, d.path, d.kind)),
+        )
+        .collect();
+    let _ = writeln!(
+        o,
+        "\nPII detected: {}",
+        if pii.is_empty() {
+            "none".into()
+        } else {
+            pii.join(", ")
+        }
+    );
     o
 }
 
 pub fn synth(r: &SynthReport) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "Synthesised into {} (scale {}, seed {})\n", r.target, r.scale, r.seed);
-    let _ = writeln!(o, "{:<24} {:>12} {:>12} {:>10} {:>12}", "table", "profiled", "rows", "seconds", "rows/s");
+    let _ = writeln!(
+        o,
+        "Synthesised into {} (scale {}, seed {})\n",
+        r.target, r.scale, r.seed
+    );
+    let _ = writeln!(
+        o,
+        "{:<24} {:>12} {:>12} {:>10} {:>12}",
+        "table", "profiled", "rows", "seconds", "rows/s"
+    );
     for t in &r.tables {
-        let _ = writeln!(o, "{:<24} {:>12} {:>12} {:>10.2} {:>12}", t.table, n(t.profiled_rows), n(t.rows), t.seconds, n(t.rows_per_sec as u64));
+        let _ = writeln!(
+            o,
+            "{:<24} {:>12} {:>12} {:>10.2} {:>12}",
+            t.table,
+            n(t.profiled_rows),
+            n(t.rows),
+            t.seconds,
+            n(t.rows_per_sec as u64)
+        );
     }
-    let _ = writeln!(o, "\n{} rows in {:.2}s ({} rows/s)", n(r.total_rows), r.seconds, n(r.rows_per_sec as u64));
+    let _ = writeln!(
+        o,
+        "\n{} rows in {:.2}s ({} rows/s)",
+        n(r.total_rows),
+        r.seconds,
+        n(r.rows_per_sec as u64)
+    );
     o
 }
 
@@ -136,30 +287,105 @@ pub fn verify(r: &VerifyReport) -> String {
     let _ = writeln!(o, "Verify {} against {}", r.target, r.source);
     let orphans: u64 = r.integrity.orphans.iter().map(|x| x.orphans).sum();
     let dups: u64 = r.integrity.unique.iter().map(|x| x.duplicate_values).sum();
-    let nulls: u64 = r.integrity.not_null_violations.iter().map(|x| x.nulls).sum();
-    let _ = writeln!(o, "\nIntegrity: {} checks, {orphans} orphans, {dups} duplicate keys, {nulls} NULLs in NOT NULL columns", r.integrity.checks);
+    let nulls: u64 = r
+        .integrity
+        .not_null_violations
+        .iter()
+        .map(|x| x.nulls)
+        .sum();
+    let _ = writeln!(
+        o,
+        "\nIntegrity: {} checks, {orphans} orphans, {dups} duplicate keys, {nulls} NULLs in NOT NULL columns",
+        r.integrity.checks
+    );
     for x in r.integrity.orphans.iter().filter(|x| x.orphans > 0) {
-        let _ = writeln!(o, "  {}.{:?} → {}: {} orphans", x.table, x.columns, x.parent, x.orphans);
+        let _ = writeln!(
+            o,
+            "  {}.{:?} → {}: {} orphans",
+            x.table, x.columns, x.parent, x.orphans
+        );
     }
     let _ = writeln!(o, "\nRow counts:");
     for c in &r.row_counts {
-        let _ = writeln!(o, "  {:<24} {:>12} → {:>12}  ratio {:.4}{}{}", c.table, n(c.source_rows), n(c.target_rows), c.ratio, c.expected_ratio.map_or(String::new(), |e| format!(" (intended {e:.4})")), if c.ok { "" } else { "  MISMATCH" });
+        let _ = writeln!(
+            o,
+            "  {:<24} {:>12} → {:>12}  ratio {:.4}{}{}",
+            c.table,
+            n(c.source_rows),
+            n(c.target_rows),
+            c.ratio,
+            c.expected_ratio
+                .map_or(String::new(), |e| format!(" (intended {e:.4})")),
+            if c.ok { "" } else { "  MISMATCH" }
+        );
     }
-    let _ = writeln!(o, "\nFidelity score {:.4} (threshold {:.2}) over {} columns; worst:", r.score, r.min_score, r.columns.len());
+    let _ = writeln!(
+        o,
+        "\nFidelity score {:.4} (threshold {:.2}) over {} columns; worst:",
+        r.score,
+        r.min_score,
+        r.columns.len()
+    );
     for w in &r.worst {
         let _ = writeln!(o, "  {w}");
     }
-    let over: Vec<String> = r.columns.iter().filter(|c| c.over_tolerance).map(|c| format!("{}.{} {} {:.3}", c.table, c.column, c.metric, c.statistic)).collect();
-    let max_ks = r.columns.iter().filter(|c| c.metric == "ks").map(|c| c.statistic).fold(0.0, f64::max);
-    let max_tvd = r.columns.iter().filter(|c| c.metric == "tvd").map(|c| c.statistic).fold(0.0, f64::max);
-    let _ = writeln!(o, "  max KS {max_ks:.4} (tolerance {}), max TVD {max_tvd:.4} (tolerance {}){}", r.max_ks, r.max_tvd, if over.is_empty() { String::new() } else { format!("; over: {}", over.join(", ")) });
-    let _ = writeln!(o, "\nLeak check: {} masked columns checked, {} leaked values", r.leaks.columns.len(), r.leaks.leaked_values);
+    let over: Vec<String> = r
+        .columns
+        .iter()
+        .filter(|c| c.over_tolerance)
+        .map(|c| format!("{}.{} {} {:.3}", c.table, c.column, c.metric, c.statistic))
+        .collect();
+    let max_ks = r
+        .columns
+        .iter()
+        .filter(|c| c.metric == "ks")
+        .map(|c| c.statistic)
+        .fold(0.0, f64::max);
+    let max_tvd = r
+        .columns
+        .iter()
+        .filter(|c| c.metric == "tvd")
+        .map(|c| c.statistic)
+        .fold(0.0, f64::max);
+    let _ = writeln!(
+        o,
+        "  max KS {max_ks:.4} (tolerance {}), max TVD {max_tvd:.4} (tolerance {}){}",
+        r.max_ks,
+        r.max_tvd,
+        if over.is_empty() {
+            String::new()
+        } else {
+            format!("; over: {}", over.join(", "))
+        }
+    );
+    let _ = writeln!(
+        o,
+        "\nLeak check: {} masked columns checked, {} leaked values",
+        r.leaks.columns.len(),
+        r.leaks.leaked_values
+    );
     for c in r.leaks.columns.iter().filter(|c| c.leaked > 0) {
-        let _ = writeln!(o, "  LEAK {}.{} ({}): {} values", c.table, c.column, c.class, c.leaked);
+        let _ = writeln!(
+            o,
+            "  LEAK {}.{} ({}): {} values",
+            c.table, c.column, c.class, c.leaked
+        );
     }
     for c in r.leaks.cross_column.iter().filter(|c| c.leaked) {
-        let _ = writeln!(o, "  LEAK {}.{}: {} source PII values found", c.table, c.column, c.hits);
+        let _ = writeln!(
+            o,
+            "  LEAK {}.{}: {} source PII values found",
+            c.table, c.column, c.hits
+        );
     }
-    let _ = writeln!(o, "\n{}", if r.passed { "PASSED".to_owned() } else { format!("FAILED: {}", r.failures.join("; ")) });
+    let _ = writeln!(
+        o,
+        "\n{}",
+        if r.passed {
+            "PASSED".to_owned()
+        } else {
+            format!("FAILED: {}", r.failures.join("; "))
+        }
+    );
     o
 }

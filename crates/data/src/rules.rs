@@ -186,24 +186,25 @@ impl Rules {
         for (t, r) in &self.tables {
             frac(format!("tables.{t}.sample"), r.sample)?;
             for (c, tr) in &r.columns {
-                tr.validate()
-                    .map_err(|e| {
-                        let e = e.at(&format!("tables.{t}.columns.{c}"));
-                        err(file, e.field, e.message)
-                    })?;
+                tr.validate().map_err(|e| {
+                    let e = e.at(&format!("tables.{t}.columns.{c}"));
+                    err(file, e.field, e.message)
+                })?;
             }
             for (i, j) in r.json.iter().enumerate() {
-                j.rule()
-                    .validate()
-                    .map_err(|e| {
-                        let e = e.at(&format!("tables.{t}.json[{i}]"));
-                        err(file, e.field, e.message)
-                    })?;
+                j.rule().validate().map_err(|e| {
+                    let e = e.at(&format!("tables.{t}.json[{i}]"));
+                    err(file, e.field, e.message)
+                })?;
             }
             if let Some(w) = &r.where_
                 && w.trim().is_empty()
             {
-                return Err(err(file, format!("tables.{t}.where"), "empty condition; remove it or write SQL such as \"created_at > '2024-01-01'\""));
+                return Err(err(
+                    file,
+                    format!("tables.{t}.where"),
+                    "empty condition; remove it or write SQL such as \"created_at > '2024-01-01'\"",
+                ));
             }
         }
         Ok(())
@@ -244,21 +245,42 @@ impl Rules {
                     )
                 })?;
                 if matches!(tr, Transform::Null) && !column.nullable {
-                    return Err(err(file, format!("tables.{t}.columns.{c}"), "`null` on a NOT NULL column; use `constant` or a fake instead"));
+                    return Err(err(
+                        file,
+                        format!("tables.{t}.columns.{c}"),
+                        "`null` on a NOT NULL column; use `constant` or a fake instead",
+                    ));
                 }
                 if matches!(tr, Transform::Constant(_)) && table.is_single_unique(c) {
-                    return Err(err(file, format!("tables.{t}.columns.{c}"), "`constant` on a unique column would break the constraint; use `hash` or `format_preserving`"));
+                    return Err(err(
+                        file,
+                        format!("tables.{t}.columns.{c}"),
+                        "`constant` on a unique column would break the constraint; use `hash` or `format_preserving`",
+                    ));
                 }
-                if matches!(column.kind, Kind::Other | Kind::Bytes | Kind::Time | Kind::Bool)
-                    && matches!(tr, Transform::Constant(_))
+                if matches!(
+                    column.kind,
+                    Kind::Other | Kind::Bytes | Kind::Time | Kind::Bool
+                ) && matches!(tr, Transform::Constant(_))
                 {
-                    return Err(err(file, format!("tables.{t}.columns.{c}"), format!("`constant` cannot be written to a {} column; use `null` or `keep`", column.sql_type)));
+                    return Err(err(
+                        file,
+                        format!("tables.{t}.columns.{c}"),
+                        format!(
+                            "`constant` cannot be written to a {} column; use `null` or `keep`",
+                            column.sql_type
+                        ),
+                    ));
                 }
             }
             for (i, j) in r.json.iter().enumerate() {
                 let column = col(format!("tables.{t}.json[{i}].column"), &j.column)?;
                 if !matches!(column.kind, Kind::Json | Kind::Text) {
-                    return Err(err(file, format!("tables.{t}.json[{i}].column"), format!("`{}` is {}, not JSON or text", j.column, column.sql_type)));
+                    return Err(err(
+                        file,
+                        format!("tables.{t}.json[{i}].column"),
+                        format!("`{}` is {}, not JSON or text", j.column, column.sql_type),
+                    ));
                 }
             }
             for (i, c) in r.hash_key.iter().enumerate() {
@@ -272,8 +294,23 @@ impl Rules {
             }
             if let Some(d) = &r.driven_by {
                 if !table.foreign_keys.iter().any(|fk| &fk.columns == d) {
-                    let fks: Vec<String> = table.foreign_keys.iter().map(|f| format!("{:?}", f.columns)).collect();
-                    return Err(err(file, format!("tables.{t}.driven_by"), format!("no foreign key of `{t}` has columns {d:?}; its foreign keys are {}", if fks.is_empty() { "none".into() } else { fks.join(", ") })));
+                    let fks: Vec<String> = table
+                        .foreign_keys
+                        .iter()
+                        .map(|f| format!("{:?}", f.columns))
+                        .collect();
+                    return Err(err(
+                        file,
+                        format!("tables.{t}.driven_by"),
+                        format!(
+                            "no foreign key of `{t}` has columns {d:?}; its foreign keys are {}",
+                            if fks.is_empty() {
+                                "none".into()
+                            } else {
+                                fks.join(", ")
+                            }
+                        ),
+                    ));
                 }
             }
         }
@@ -315,22 +352,42 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = Rules::parse("[tables.users]\nsampel = 0.1\n", "d.toml").unwrap_err().to_string();
+        let e = Rules::parse("[tables.users]\nsampel = 0.1\n", "d.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("sampel") && e.contains("d.toml"), "{e}");
-        let e = Rules::parse("[tables.users]\nsample = 2\n", "d.toml").unwrap_err().to_string();
+        let e = Rules::parse("[tables.users]\nsample = 2\n", "d.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("tables.users.sample"), "{e}");
-        let e = Rules::parse("[tables.users.columns]\nemail = \"emial\"\n", "d.toml").unwrap_err().to_string();
+        let e = Rules::parse("[tables.users.columns]\nemail = \"emial\"\n", "d.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("emial"), "{e}");
-        let e = Rules::parse("[tables.u.columns]\nh = { type = \"hash\", length = 0 }\n", "d.toml").unwrap_err().to_string();
+        let e = Rules::parse(
+            "[tables.u.columns]\nh = { type = \"hash\", length = 0 }\n",
+            "d.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("tables.u.columns.h.length"), "{e}");
     }
 
     #[test]
     fn validation_against_the_schema_names_table_column_and_type() {
         let s = crate::schema::tests::shop();
-        let check = |toml: &str| Rules::parse(toml, "d.toml").unwrap().validate(&s, "d.toml", "sqlite://x").unwrap_err().to_string();
+        let check = |toml: &str| {
+            Rules::parse(toml, "d.toml")
+                .unwrap()
+                .validate(&s, "d.toml", "sqlite://x")
+                .unwrap_err()
+                .to_string()
+        };
         assert!(check("[tables.user]\nsample = 0.5").contains("did you mean `users`"));
-        assert!(check("[tables.users.columns]\nemial = \"hash\"").contains("tables.users.columns.emial"));
+        assert!(
+            check("[tables.users.columns]\nemial = \"hash\"")
+                .contains("tables.users.columns.emial")
+        );
         let e = check("[tables.users.columns]\nid = \"email\"");
         assert!(e.contains("cannot mask") && e.contains("Int"), "{e}");
         assert!(check("[tables.orders]\ndriven_by = [\"nope\"]").contains("driven_by"));

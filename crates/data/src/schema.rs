@@ -515,7 +515,10 @@ pub(crate) mod tests {
     #[test]
     fn missing_names_get_suggestions() {
         let s = shop();
-        let e = s.require_table("user", "sqlite://x").unwrap_err().to_string();
+        let e = s
+            .require_table("user", "sqlite://x")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did you mean `users`"), "{e}");
         let t = s.table("users").unwrap();
         let e = t.require_column("refered_by").unwrap_err().to_string();

@@ -86,7 +86,9 @@ impl Source {
                 let snapshot = match client.query_one("SELECT pg_export_snapshot()", &[]).await {
                     Ok(r) => Some(r.get::<_, String>(0)),
                     Err(e) => {
-                        tracing::warn!("could not export a snapshot ({e}); tables are read in separate transactions");
+                        tracing::warn!(
+                            "could not export a snapshot ({e}); tables are read in separate transactions"
+                        );
                         None
                     }
                 };
@@ -107,8 +109,11 @@ impl Source {
                 }
                 let p = path.clone();
                 tokio::task::spawn_blocking(move || {
-                    sqlite::read::open_read_only(&p)
-                        .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)))
+                    sqlite::read::open_read_only(&p).and_then(|c| {
+                        c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                    })
                 })
                 .await
                 .map_err(|e| DataError::Invalid(e.to_string()))?
@@ -116,7 +121,9 @@ impl Source {
                 Inner::Sqlite(path.clone())
             }
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// `postgres` or `sqlite`.
@@ -161,9 +168,10 @@ impl Source {
             sql.push_str(&format!("SET TRANSACTION SNAPSHOT {};", pg::literal(s)));
         }
         sql.push_str(&format!("SET search_path = {}", pg::ident(&p.ns)));
-        c.batch_execute(&sql)
-            .await
-            .map_err(DataError::pg(format!("joining the snapshot on {}", p.shown)))?;
+        c.batch_execute(&sql).await.map_err(DataError::pg(format!(
+            "joining the snapshot on {}",
+            p.shown
+        )))?;
         Ok(c)
     }
 
@@ -173,7 +181,10 @@ impl Source {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 let n: i64 = c
-                    .query_one(&format!("SELECT count(*) FROM {}", pg::qualified(&p.ns, table)), &[])
+                    .query_one(
+                        &format!("SELECT count(*) FROM {}", pg::qualified(&p.ns, table)),
+                        &[],
+                    )
                     .await
                     .map_err(DataError::pg(format!("counting rows of {table}")))?
                     .get(0);
@@ -184,9 +195,13 @@ impl Source {
                 blocking(move || {
                     let c = sqlite::read::open_read_only(&path)
                         .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
-                    c.query_row(&format!("SELECT count(*) FROM {}", sqlite::ident(&t)), [], |r| r.get::<_, i64>(0))
-                        .map(|n| n as u64)
-                        .map_err(DataError::sqlite(format!("counting rows of {t}")))
+                    c.query_row(
+                        &format!("SELECT count(*) FROM {}", sqlite::ident(&t)),
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .map(|n| n as u64)
+                    .map_err(DataError::sqlite(format!("counting rows of {t}")))
                 })
                 .await
             }
@@ -199,7 +214,10 @@ impl Source {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 c.execute(
-                    &format!("SELECT ({expr}) IS TRUE FROM {} LIMIT 0", pg::qualified(&p.ns, table)),
+                    &format!(
+                        "SELECT ({expr}) IS TRUE FROM {} LIMIT 0",
+                        pg::qualified(&p.ns, table)
+                    ),
                     &[],
                 )
                 .await
@@ -234,25 +252,40 @@ impl Source {
             match &*self.inner {
                 Inner::Pg(_) if col.kind == Kind::Other && scan.other_as_text => {
                     exprs.push(format!("{}::text", pg::ident(name)));
-                    types.push(FieldType { oid: codec::oid::TEXT, kind: Kind::Text });
+                    types.push(FieldType {
+                        oid: codec::oid::TEXT,
+                        kind: Kind::Text,
+                    });
                 }
                 Inner::Pg(_) => {
                     exprs.push(pg::ident(name));
-                    types.push(FieldType { oid: col.pg_oid, kind: col.kind });
+                    types.push(FieldType {
+                        oid: col.pg_oid,
+                        kind: col.kind,
+                    });
                 }
                 Inner::Sqlite(_) => {
                     exprs.push(sqlite::ident(name));
-                    types.push(FieldType { oid: 0, kind: col.kind });
+                    types.push(FieldType {
+                        oid: 0,
+                        kind: col.kind,
+                    });
                 }
             }
         }
         if let Some(flag) = &scan.flag {
             exprs.push(format!("(({flag}) IS TRUE)"));
-            types.push(FieldType { oid: codec::oid::BOOL, kind: Kind::Bool });
+            types.push(FieldType {
+                oid: codec::oid::BOOL,
+                kind: Kind::Bool,
+            });
         }
         if exprs.is_empty() {
             exprs.push("1".into());
-            types.push(FieldType { oid: codec::oid::INT4, kind: Kind::Int });
+            types.push(FieldType {
+                oid: codec::oid::INT4,
+                kind: Kind::Int,
+            });
         }
         let order = if scan.ordered {
             table.identity().map(|cols| {
@@ -270,9 +303,16 @@ impl Source {
         let (tx, rx) = mpsc::channel::<Result<Batch>>(8);
         match &*self.inner {
             Inner::Pg(p) => {
-                let mut sql = format!("SELECT {} FROM {}", exprs.join(", "), pg::qualified(&p.ns, &table.name));
+                let mut sql = format!(
+                    "SELECT {} FROM {}",
+                    exprs.join(", "),
+                    pg::qualified(&p.ns, &table.name)
+                );
                 if let Some(f) = scan.tablesample {
-                    sql.push_str(&format!(" TABLESAMPLE BERNOULLI ({})", (f * 100.0).clamp(0.0001, 100.0)));
+                    sql.push_str(&format!(
+                        " TABLESAMPLE BERNOULLI ({})",
+                        (f * 100.0).clamp(0.0001, 100.0)
+                    ));
                 }
                 if let Some(f) = &scan.filter {
                     sql.push_str(&format!(" WHERE {f}"));
@@ -294,7 +334,11 @@ impl Source {
                     && !scan.columns.is_empty()
                     && exprs.iter().all(|e| !e.contains("::"));
                 let copy = if plain {
-                    format!("COPY {} ({}) TO STDOUT (FORMAT binary)", pg::qualified(&p.ns, &table.name), exprs.join(", "))
+                    format!(
+                        "COPY {} ({}) TO STDOUT (FORMAT binary)",
+                        pg::qualified(&p.ns, &table.name),
+                        exprs.join(", ")
+                    )
                 } else {
                     format!("COPY ({sql}) TO STDOUT (FORMAT binary)")
                 };
@@ -311,7 +355,10 @@ impl Source {
                             Ok(Some(row)) => {
                                 batch.push(row);
                                 if batch.len() >= BATCH_ROWS {
-                                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                                    let full = std::mem::replace(
+                                        &mut batch,
+                                        Vec::with_capacity(BATCH_ROWS),
+                                    );
                                     if tx.send(Ok(full)).await.is_err() {
                                         return;
                                     }
@@ -332,7 +379,11 @@ impl Source {
                 });
             }
             Inner::Sqlite(path) => {
-                let mut sql = format!("SELECT {} FROM {}", exprs.join(", "), sqlite::ident(&table.name));
+                let mut sql = format!(
+                    "SELECT {} FROM {}",
+                    exprs.join(", "),
+                    sqlite::ident(&table.name)
+                );
                 let mut conds = Vec::new();
                 if let Some(f) = scan.tablesample {
                     conds.push(format!("(abs(random()) % 1000000) < {}", (f * 1e6) as i64));
@@ -365,11 +416,16 @@ impl Source {
                             for (i, k) in kinds.iter().enumerate() {
                                 let v = r.get_ref(i).map_err(ctx())?;
                                 let v = sqlite::read::value_of(v, *k);
-                                row.push(if v.is_null() { Field::Null } else { Field::Val(v) });
+                                row.push(if v.is_null() {
+                                    Field::Null
+                                } else {
+                                    Field::Val(v)
+                                });
                             }
                             batch.push(row);
                             if batch.len() >= BATCH_ROWS {
-                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                                let full =
+                                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
                                 if tx.blocking_send(Ok(full)).is_err() {
                                     return Ok(());
                                 }
@@ -394,14 +450,20 @@ impl Source {
         match &*self.inner {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
-                let r = c.query_one(sql, &[]).await.map_err(DataError::pg(what.to_owned()))?;
+                let r = c
+                    .query_one(sql, &[])
+                    .await
+                    .map_err(DataError::pg(what.to_owned()))?;
                 Ok(r.get::<_, i64>(0) as u64)
             }
             Inner::Sqlite(path) => {
                 let (path, sql, what) = (path.clone(), sql.to_owned(), what.to_owned());
                 blocking(move || {
-                    let c = sqlite::read::open_read_only(&path).map_err(DataError::sqlite(format!("opening {}", path.display())))?;
-                    c.query_row(&sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(DataError::sqlite(what))
+                    let c = sqlite::read::open_read_only(&path)
+                        .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    c.query_row(&sql, [], |r| r.get::<_, i64>(0))
+                        .map(|n| n as u64)
+                        .map_err(DataError::sqlite(what))
                 })
                 .await
             }
@@ -429,7 +491,10 @@ impl Source {
                     cols.join(", ")
                 );
                 let c = self.pg_conn(p).await?;
-                let rows = c.query(&sql, &[]).await.map_err(DataError::pg(format!("counting children in {}", table.name)))?;
+                let rows = c.query(&sql, &[]).await.map_err(DataError::pg(format!(
+                    "counting children in {}",
+                    table.name
+                )))?;
                 Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
             }
             Inner::Sqlite(path) => {
@@ -441,12 +506,17 @@ impl Source {
                 );
                 let (path, t) = (path.clone(), table.name.clone());
                 blocking(move || {
-                    let c = sqlite::read::open_read_only(&path).map_err(DataError::sqlite(format!("opening {}", path.display())))?;
-                    let mut s = c.prepare(&sql).map_err(DataError::sqlite(format!("counting children in {t}")))?;
+                    let c = sqlite::read::open_read_only(&path)
+                        .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    let mut s = c
+                        .prepare(&sql)
+                        .map_err(DataError::sqlite(format!("counting children in {t}")))?;
                     let rows = s
                         .query_map([], |r| r.get::<_, i64>(0))
                         .map_err(DataError::sqlite(format!("counting children in {t}")))?;
-                    rows.map(|r| r.map(|n| n as u64)).collect::<Result<Vec<u64>, _>>().map_err(DataError::sqlite(format!("counting children in {t}")))
+                    rows.map(|r| r.map(|n| n as u64))
+                        .collect::<Result<Vec<u64>, _>>()
+                        .map_err(DataError::sqlite(format!("counting children in {t}")))
                 })
                 .await
             }
@@ -461,10 +531,16 @@ impl Source {
             (Value::Float(f), _) => format!("{f:?}"),
             (Value::Bool(b), Inner::Sqlite(_)) => i64::from(*b).to_string(),
             (Value::Bytes(b), Inner::Sqlite(_)) => {
-                format!("X'{}'", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+                format!(
+                    "X'{}'",
+                    b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+                )
             }
             (other, Inner::Pg(_)) => {
-                format!("{}::{sql_type}", pg::literal(&other.to_text().unwrap_or_default()))
+                format!(
+                    "{}::{sql_type}",
+                    pg::literal(&other.to_text().unwrap_or_default())
+                )
             }
             (other, Inner::Sqlite(_)) => pg::literal(&other.to_text().unwrap_or_default()),
         }
@@ -480,7 +556,9 @@ impl Source {
 }
 
 /// Runs blocking SQLite work off the async workers.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| DataError::Invalid(format!("a worker thread failed: {e}")))?

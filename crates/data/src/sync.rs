@@ -87,25 +87,38 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     let source = Source::open(&opts.source, &opts.namespace).await?;
     let schema = source.schema().await?;
     if schema.tables.is_empty() {
-        return Err(DataError::Invalid(format!("{} has no tables to copy", source.shown())));
+        return Err(DataError::Invalid(format!(
+            "{} has no tables to copy",
+            source.shown()
+        )));
     }
-    opts.rules.validate(&schema, &opts.rules_file, &source.shown())?;
+    opts.rules
+        .validate(&schema, &opts.rules_file, &source.shown())?;
     for (t, r) in &opts.rules.tables {
         if let Some(w) = &r.where_ {
-            source.check_expression(t, w).await.map_err(|e| DataError::Rules {
-                file: opts.rules_file.clone(),
-                field: format!("tables.{t}.where"),
-                reason: e.to_string(),
-            })?;
+            source
+                .check_expression(t, w)
+                .await
+                .map_err(|e| DataError::Rules {
+                    file: opts.rules_file.clone(),
+                    field: format!("tables.{t}.where"),
+                    reason: e.to_string(),
+                })?;
         }
     }
     if opts.source == opts.target {
-        return Err(DataError::Invalid("--source and --target are the same database".into()));
+        return Err(DataError::Invalid(
+            "--source and --target are the same database".into(),
+        ));
     }
     let tables: Vec<&Table> = schema.tables.iter().collect();
     let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
     let needs_plan = fraction < 1.0
-        || opts.rules.tables.values().any(|r| r.sample.is_some() || r.where_.is_some() || r.rows.is_some());
+        || opts
+            .rules
+            .tables
+            .values()
+            .any(|r| r.sample.is_some() || r.where_.is_some() || r.rows.is_some());
     // A full copy reads every row of one snapshot: its row counts are the rows it writes.
     let mut counts = HashMap::new();
     if needs_plan {
@@ -115,7 +128,14 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     }
     let detections = maskplan::detect(&source, &tables).await?;
     let strict = opts.strict || opts.rules.defaults.strict;
-    let mplan = maskplan::plan(&schema, &tables, &opts.rules, &detections, strict, &opts.rules_file)?;
+    let mplan = maskplan::plan(
+        &schema,
+        &tables,
+        &opts.rules,
+        &detections,
+        strict,
+        &opts.rules_file,
+    )?;
     let (bound, fingerprint) = if mplan.is_empty() {
         (None, None)
     } else {
@@ -124,7 +144,9 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         (Some(mplan.bind(&masker)?), Some(fp))
     };
     if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(DataError::Invalid(format!("--sample {fraction}: use a share in (0, 1], e.g. 0.1")));
+        return Err(DataError::Invalid(format!(
+            "--sample {fraction}: use a share in (0, 1], e.g. 0.1"
+        )));
     }
     let seed = opts.seed.or(opts.rules.defaults.seed).unwrap_or(0);
     let popts = PlanOptions {
@@ -179,11 +201,34 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         return Ok(report);
     }
 
-    tracing::info!("schema, detection and plan in {:.2}s", started.elapsed().as_secs_f64());
+    tracing::info!(
+        "schema, detection and plan in {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
     let copy_started = Instant::now();
-    let target = Arc::new(Target::prepare(&opts.target, &schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?);
-    let copied = copy_all(opts, &source, &schema, &target, subset.as_ref(), bound.as_ref(), &counts).await;
-    let target = Arc::try_unwrap(target).map_err(|_| DataError::Invalid("a copy task outlived the sync".into()))?;
+    let target = Arc::new(
+        Target::prepare(
+            &opts.target,
+            &schema,
+            &tables,
+            &opts.namespace,
+            opts.jobs,
+            opts.keep_previous,
+        )
+        .await?,
+    );
+    let copied = copy_all(
+        opts,
+        &source,
+        &schema,
+        &target,
+        subset.as_ref(),
+        bound.as_ref(),
+        &counts,
+    )
+    .await;
+    let target = Arc::try_unwrap(target)
+        .map_err(|_| DataError::Invalid("a copy task outlived the sync".into()))?;
     let copied = match copied {
         Ok(c) => c,
         Err(e) => {
@@ -193,11 +238,17 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             return Err(e);
         }
     };
-    tracing::info!("rows copied in {:.2}s", copy_started.elapsed().as_secs_f64());
+    tracing::info!(
+        "rows copied in {:.2}s",
+        copy_started.elapsed().as_secs_f64()
+    );
     target.finish().await?;
     if !needs_plan {
         for s in &mut report.selection {
-            let rows = copied.iter().find(|c| c.table == s.table).map_or(0, |c| c.rows);
+            let rows = copied
+                .iter()
+                .find(|c| c.table == s.table)
+                .map_or(0, |c| c.rows);
             s.source_rows = rows;
             s.selected_rows = rows;
             s.actual_fraction = if rows == 0 { 0.0 } else { 1.0 };
@@ -228,7 +279,11 @@ async fn copy_all(
     counts: &HashMap<String, u64>,
 ) -> Result<Vec<TableCopy>> {
     let progress = Progress::new(opts.progress);
-    let jobs = if target.is_postgres() { opts.jobs.max(1) } else { opts.jobs.clamp(1, 2) };
+    let jobs = if target.is_postgres() {
+        opts.jobs.max(1)
+    } else {
+        opts.jobs.clamp(1, 2)
+    };
     let sem = Arc::new(Semaphore::new(jobs));
     let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut order: Vec<&Table> = schema.tables.iter().collect();
@@ -236,17 +291,39 @@ async fn copy_all(
     let mut set = tokio::task::JoinSet::new();
     for t in order {
         let cols = copy_columns(t);
-        let filter = subset.map(|p| p.filter(schema, &t.name, &cols)).unwrap_or_else(RowFilter::keep_all);
+        let filter = subset
+            .map(|p| p.filter(schema, &t.name, &cols))
+            .unwrap_or_else(RowFilter::keep_all);
         let expected = subset
             .and_then(|p| p.tables.get(&t.name).map(|x| x.stats.selected_rows))
             .unwrap_or_else(|| counts.get(&t.name).copied().unwrap_or(0));
         let bar = progress.bar(&t.name, expected);
-        let (sem, written, opts, source, t, target, masks) =
-            (sem.clone(), written.clone(), opts.clone(), source.clone(), t.clone(), target.clone(), masks.cloned());
+        let (sem, written, opts, source, t, target, masks) = (
+            sem.clone(),
+            written.clone(),
+            opts.clone(),
+            source.clone(),
+            t.clone(),
+            target.clone(),
+            masks.cloned(),
+        );
         let source_rows = counts.get(&t.name).copied().unwrap_or(0);
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await.map_err(|e| DataError::Invalid(e.to_string()))?;
-            let r = copy_table(&opts, &source, &t, &target, filter, masks.as_ref(), &bar, &written).await;
+            let _permit = sem
+                .acquire_owned()
+                .await
+                .map_err(|e| DataError::Invalid(e.to_string()))?;
+            let r = copy_table(
+                &opts,
+                &source,
+                &t,
+                &target,
+                filter,
+                masks.as_ref(),
+                &bar,
+                &written,
+            )
+            .await;
             match &r {
                 Ok(c) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
                 Err(_) => bar.abandon_with_message("failed"),
@@ -260,7 +337,10 @@ async fn copy_all(
     let mut out = Vec::new();
     let mut first_err = None;
     while let Some(r) = set.join_next().await {
-        match r.map_err(|e| DataError::Invalid(format!("a copy task failed: {e}"))).and_then(|x| x) {
+        match r
+            .map_err(|e| DataError::Invalid(format!("a copy task failed: {e}")))
+            .and_then(|x| x)
+        {
             Ok(c) => out.push(c),
             Err(e) => {
                 if first_err.is_none() {
@@ -292,9 +372,16 @@ async fn copy_table(
     let cols = copy_columns(t);
     let table_masks: Vec<(usize, &crate::maskplan::ColumnMask)> = masks
         .and_then(|m| m.tables.get(&t.name))
-        .map(|v| v.iter().filter_map(|m| cols.iter().position(|c| *c == m.column).map(|i| (i, m))).collect())
+        .map(|v| {
+            v.iter()
+                .filter_map(|m| cols.iter().position(|c| *c == m.column).map(|i| (i, m)))
+                .collect()
+        })
         .unwrap_or_default();
-    let shuffles: Vec<(usize, u64)> = table_masks.iter().filter_map(|(i, m)| m.shuffle.map(|b| (*i, b))).collect();
+    let shuffles: Vec<(usize, u64)> = table_masks
+        .iter()
+        .filter_map(|(i, m)| m.shuffle.map(|b| (*i, b)))
+        .collect();
     let scan = Scan {
         columns: cols.clone(),
         ordered: !shuffles.is_empty(),
@@ -305,7 +392,12 @@ async fn copy_table(
     let mut writer = target.writer(&t.name, &types).await?;
     let mut rows = 0u64;
     let mut buf = String::new();
-    let block = shuffles.iter().map(|(_, b)| *b).min().unwrap_or(0).clamp(1, 1_000_000) as usize;
+    let block = shuffles
+        .iter()
+        .map(|(_, b)| *b)
+        .min()
+        .unwrap_or(0)
+        .clamp(1, 1_000_000) as usize;
     let mut pending: Batch = Vec::new();
     let mut block_no = 0u64;
     let tick = Instant::now();
@@ -344,7 +436,9 @@ async fn copy_table(
         if let Some(limit) = opts.fail_after_rows
             && total >= limit
         {
-            return Err(DataError::Aborted(format!("injected failure after {total} rows (--fail-after-rows)")));
+            return Err(DataError::Aborted(format!(
+                "injected failure after {total} rows (--fail-after-rows)"
+            )));
         }
         if let Some(rate) = opts.max_rows_per_sec.filter(|r| *r > 0) {
             let due = Duration::from_secs_f64(rows as f64 / rate as f64);
@@ -371,11 +465,26 @@ async fn copy_table(
     })
 }
 
-fn shuffle_block(masks: Option<&BoundMasks>, table: &str, cols: &[String], shuffles: &[(usize, u64)], block: u64, rows: &mut Batch) {
+fn shuffle_block(
+    masks: Option<&BoundMasks>,
+    table: &str,
+    cols: &[String],
+    shuffles: &[(usize, u64)],
+    block: u64,
+    rows: &mut Batch,
+) {
     let Some(m) = masks else { return };
     for (i, _) in shuffles {
-        let mut vals: Vec<Field> = rows.iter_mut().map(|r| std::mem::replace(&mut r[*i], Field::Null)).collect();
-        prodlike_mask::shuffle::shuffle_block(&m.masker, &format!("{table}.{}", cols[*i]), block, &mut vals);
+        let mut vals: Vec<Field> = rows
+            .iter_mut()
+            .map(|r| std::mem::replace(&mut r[*i], Field::Null))
+            .collect();
+        prodlike_mask::shuffle::shuffle_block(
+            &m.masker,
+            &format!("{table}.{}", cols[*i]),
+            block,
+            &mut vals,
+        );
         for (r, v) in rows.iter_mut().zip(vals) {
             r[*i] = v;
         }

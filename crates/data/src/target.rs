@@ -11,11 +11,18 @@ use tokio::sync::Semaphore;
 use tokio_postgres::Client;
 
 use crate::error::{DataError, Result};
-use crate::pg::{self, codec, copy::CopyWriter, ddl::{PgColumnType, PgDdl}};
+use crate::pg::{
+    self, codec,
+    copy::CopyWriter,
+    ddl::{PgColumnType, PgDdl},
+};
 use crate::row::{Batch, Field};
 use crate::schema::{Schema, Table};
 use crate::source::FieldType;
-use crate::sqlite::{self, write::{SqliteLoad, SqliteSender, TableSpec}};
+use crate::sqlite::{
+    self,
+    write::{SqliteLoad, SqliteSender, TableSpec},
+};
 use crate::url::DbUrl;
 
 struct PgTarget {
@@ -51,7 +58,11 @@ enum Inner {
 
 /// Copy columns of a table: every column except generated ones.
 pub fn copy_columns(t: &Table) -> Vec<String> {
-    t.columns.iter().filter(|c| c.generated.is_none()).map(|c| c.name.clone()).collect()
+    t.columns
+        .iter()
+        .filter(|c| c.generated.is_none())
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 const LOCK_KEY: &str = "prodlike data load";
@@ -70,14 +81,19 @@ impl Target {
             DbUrl::Postgres { conn, shown } => {
                 let admin = pg::connect(conn, shown).await?;
                 let locked: bool = admin
-                    .query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&format!("{LOCK_KEY} {namespace}")])
+                    .query_one(
+                        "SELECT pg_try_advisory_lock(hashtext($1))",
+                        &[&format!("{LOCK_KEY} {namespace}")],
+                    )
                     .await
                     .map_err(DataError::pg(format!("locking {shown}")))?
                     .get(0);
                 if !locked {
                     return Err(DataError::Target {
                         target: shown.clone(),
-                        reason: "another prodlike sync is loading this database; wait for it to finish".into(),
+                        reason:
+                            "another prodlike sync is loading this database; wait for it to finish"
+                                .into(),
                     });
                 }
                 // Leftovers of killed runs (the lock proves no run is using them).
@@ -152,7 +168,10 @@ impl Target {
                 })
             }
         };
-        Ok(Self { inner, jobs: jobs.max(1) })
+        Ok(Self {
+            inner,
+            jobs: jobs.max(1),
+        })
     }
 
     /// True for PostgreSQL targets.
@@ -167,7 +186,13 @@ impl Target {
                 let client = pg::connect(&p.conn, &p.shown).await?;
                 let types = p.types.get(table).cloned().unwrap_or_default();
                 let q = pg::qualified(&p.load_ns, table);
-                let create = p.ddl.tables.iter().find(|(t, _)| t == table).map(|(_, sql)| sql.clone()).unwrap_or_default();
+                let create = p
+                    .ddl
+                    .tables
+                    .iter()
+                    .find(|(t, _)| t == table)
+                    .map(|(_, sql)| sql.clone())
+                    .unwrap_or_default();
                 // One transaction creates the table and fills it: COPY FREEZE writes rows already
                 // frozen, so index builds and foreign-key checks do not rewrite every page.
                 client
@@ -206,8 +231,12 @@ impl Target {
     /// Builds `table`'s keys and indexes as soon as its rows are in, while other tables still
     /// load (PostgreSQL; SQLite builds indexes at the end).
     pub async fn table_loaded(&self, table: &str) -> Result<()> {
-        let Inner::Pg(p) = &self.inner else { return Ok(()) };
-        let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else { return Ok(()) };
+        let Inner::Pg(p) = &self.inner else {
+            return Ok(());
+        };
+        let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else {
+            return Ok(());
+        };
         if !stmts.is_empty() {
             let c = pg::connect(&p.conn, &p.shown).await?;
             c.batch_execute(&format!(
@@ -218,7 +247,10 @@ impl Target {
                 .await
                 .map_err(DataError::pg(format!("adding keys and indexes to {table}")))?;
         }
-        p.keyed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(table.to_owned());
+        p.keyed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(table.to_owned());
         Ok(())
     }
 
@@ -229,12 +261,21 @@ impl Target {
                 let t0 = std::time::Instant::now();
                 let sem = Arc::new(Semaphore::new(self.jobs));
                 let mut tasks = Vec::new();
-                let keyed = p.keyed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                let keyed = p
+                    .keyed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
                 for (table, stmts) in p.ddl.keys.clone() {
                     if stmts.is_empty() || keyed.contains(&table) {
                         continue;
                     }
-                    let (conn, shown, sem, ns) = (p.conn.clone(), p.shown.clone(), sem.clone(), pg::ident(&p.load_ns));
+                    let (conn, shown, sem, ns) = (
+                        p.conn.clone(),
+                        p.shown.clone(),
+                        sem.clone(),
+                        pg::ident(&p.load_ns),
+                    );
                     tasks.push(tokio::spawn(async move {
                         let _permit = sem.acquire_owned().await;
                         let c = pg::connect(&conn, &shown).await?;
@@ -249,7 +290,10 @@ impl Target {
                 for t in tasks {
                     t.await.map_err(|e| DataError::Invalid(e.to_string()))??;
                 }
-                tracing::info!("keys and indexes built in {:.2}s", t0.elapsed().as_secs_f64());
+                tracing::info!(
+                    "keys and indexes built in {:.2}s",
+                    t0.elapsed().as_secs_f64()
+                );
                 let t0 = std::time::Instant::now();
                 // Foreign keys in waves: keys sharing no table run at once (each locks both of
                 // its tables, so two sharing one would only wait, or deadlock across a cycle).
@@ -268,12 +312,17 @@ impl Target {
                     });
                     let mut set = tokio::task::JoinSet::new();
                     for sql in wave {
-                        let (conn, shown, ns) = (p.conn.clone(), p.shown.clone(), pg::ident(&p.load_ns));
+                        let (conn, shown, ns) =
+                            (p.conn.clone(), p.shown.clone(), pg::ident(&p.load_ns));
                         set.spawn(async move {
                             let c = pg::connect(&conn, &shown).await?;
-                            c.batch_execute(&format!("SET synchronous_commit = off; SET search_path = {ns}; {sql}"))
-                                .await
-                                .map_err(DataError::pg("adding a foreign key (the loaded rows would be orphans)"))
+                            c.batch_execute(&format!(
+                                "SET synchronous_commit = off; SET search_path = {ns}; {sql}"
+                            ))
+                            .await
+                            .map_err(DataError::pg(
+                                "adding a foreign key (the loaded rows would be orphans)",
+                            ))
                         });
                     }
                     while let Some(r) = set.join_next().await {
@@ -286,7 +335,10 @@ impl Target {
                         .await
                         .map_err(DataError::pg("setting sequences"))?;
                 }
-                tracing::info!("foreign keys and sequences in {:.2}s", t0.elapsed().as_secs_f64());
+                tracing::info!(
+                    "foreign keys and sequences in {:.2}s",
+                    t0.elapsed().as_secs_f64()
+                );
                 let old = format!("prodlike_old_{}", &p.load_ns["prodlike_load_".len()..]);
                 let exists = p
                     .admin
@@ -296,24 +348,41 @@ impl Target {
                     .is_some();
                 let mut swap = String::from("BEGIN;");
                 if exists {
-                    swap.push_str(&format!("ALTER SCHEMA {} RENAME TO {};", pg::ident(&p.ns), pg::ident(&old)));
+                    swap.push_str(&format!(
+                        "ALTER SCHEMA {} RENAME TO {};",
+                        pg::ident(&p.ns),
+                        pg::ident(&old)
+                    ));
                 }
-                swap.push_str(&format!("ALTER SCHEMA {} RENAME TO {}; COMMIT", pg::ident(&p.load_ns), pg::ident(&p.ns)));
+                swap.push_str(&format!(
+                    "ALTER SCHEMA {} RENAME TO {}; COMMIT",
+                    pg::ident(&p.load_ns),
+                    pg::ident(&p.ns)
+                ));
                 p.admin
                     .batch_execute(&swap)
                     .await
-                    .map_err(DataError::pg(format!("swapping the new schema into place in {}", p.shown)))?;
+                    .map_err(DataError::pg(format!(
+                        "swapping the new schema into place in {}",
+                        p.shown
+                    )))?;
                 if exists && !p.keep_previous {
                     p.admin
                         .batch_execute(&format!("DROP SCHEMA {} CASCADE", pg::ident(&old)))
                         .await
                         .map_err(DataError::pg("dropping the previous contents"))?;
                 }
-                let _ = p.admin.batch_execute("SELECT pg_advisory_unlock_all()").await;
+                let _ = p
+                    .admin
+                    .batch_execute("SELECT pg_advisory_unlock_all()")
+                    .await;
                 Ok(())
             }
             Inner::Sqlite(s) => s.load.finish(s.indexes).await.map_err(|e| match e {
-                DataError::Aborted(r) => DataError::Target { target: s.shown.clone(), reason: r },
+                DataError::Aborted(r) => DataError::Target {
+                    target: s.shown.clone(),
+                    reason: r,
+                },
                 other => other,
             }),
         }
@@ -325,9 +394,15 @@ impl Target {
             Inner::Pg(p) => {
                 let _ = p
                     .admin
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", pg::ident(&p.load_ns)))
+                    .batch_execute(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        pg::ident(&p.load_ns)
+                    ))
                     .await;
-                let _ = p.admin.batch_execute("SELECT pg_advisory_unlock_all()").await;
+                let _ = p
+                    .admin
+                    .batch_execute("SELECT pg_advisory_unlock_all()")
+                    .await;
             }
             Inner::Sqlite(s) => s.load.abort(),
         }
@@ -360,8 +435,13 @@ fn specs_with_types(schema: &Schema, tables: &[&Table]) -> Vec<TableSpec> {
                     .iter()
                     .filter(|c| c.generated.is_none())
                     .map(|c| sqlite::write::SourceType {
-                        oid: if schema.engine == "postgres" { c.pg_oid } else { 0 },
-                        kind: if schema.engine == "postgres" && c.kind == crate::schema::Kind::Other {
+                        oid: if schema.engine == "postgres" {
+                            c.pg_oid
+                        } else {
+                            0
+                        },
+                        kind: if schema.engine == "postgres" && c.kind == crate::schema::Kind::Other
+                        {
                             crate::schema::Kind::Text
                         } else {
                             c.kind
@@ -398,14 +478,23 @@ impl TableWriter {
                     for (i, f) in row.into_iter().enumerate() {
                         match f {
                             Field::Null => p.w.null(),
-                            Field::Raw(b) if p.same.get(i).copied().unwrap_or(false) => p.w.field(&b),
+                            Field::Raw(b) if p.same.get(i).copied().unwrap_or(false) => {
+                                p.w.field(&b)
+                            }
                             other => {
-                                let v = p.source.get(i).map(|s| s.value(&other)).unwrap_or(crate::value::Value::Null);
+                                let v = p
+                                    .source
+                                    .get(i)
+                                    .map(|s| s.value(&other))
+                                    .unwrap_or(crate::value::Value::Null);
                                 if v.is_null() {
                                     p.w.null();
                                     continue;
                                 }
-                                let t = p.types.get(i).copied().unwrap_or(PgColumnType { oid: codec::oid::TEXT, kind: crate::schema::Kind::Text });
+                                let t = p.types.get(i).copied().unwrap_or(PgColumnType {
+                                    oid: codec::oid::TEXT,
+                                    kind: crate::schema::Kind::Text,
+                                });
                                 p.buf.clear();
                                 codec::encode(t.oid, t.kind, &v, &mut p.buf).map_err(|e| DataError::Invalid(format!(
                                     "table {}: a value of column #{} is not {} (the target column type)",
@@ -429,9 +518,17 @@ impl TableWriter {
     pub async fn finish(self) -> Result<()> {
         match self {
             TableWriter::Pg(p) => {
-                let PgWriter { w, _client: client, table, .. } = *p;
+                let PgWriter {
+                    w,
+                    _client: client,
+                    table,
+                    ..
+                } = *p;
                 w.finish().await?;
-                client.batch_execute("COMMIT").await.map_err(DataError::pg(format!("committing table {table}")))
+                client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(DataError::pg(format!("committing table {table}")))
             }
             TableWriter::Sqlite { .. } => Ok(()),
         }

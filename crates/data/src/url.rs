@@ -124,7 +124,10 @@ mod tests {
     fn rejects_with_the_fix() {
         for bad in ["", "mysql://x/y", "prod.db", "sqlite://", "postgres:///db"] {
             let e = DbUrl::parse(bad).unwrap_err().to_string();
-            assert!(e.contains("postgres://") || e.contains("sqlite://"), "{bad}: {e}");
+            assert!(
+                e.contains("postgres://") || e.contains("sqlite://"),
+                "{bad}: {e}"
+            );
         }
     }
 
@@ -132,7 +135,9 @@ mod tests {
     fn password_is_never_shown() {
         let u = DbUrl::parse("postgres://ann:hunter2@db:5432/prod").unwrap();
         assert!(!u.shown().contains("hunter2"));
-        let e = DbUrl::parse("mysql://ann:hunter2@db/prod").unwrap_err().to_string();
+        let e = DbUrl::parse("mysql://ann:hunter2@db/prod")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"));
     }
 

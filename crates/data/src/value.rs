@@ -63,9 +63,7 @@ impl Value {
             Value::Float(f) => {
                 let _ = write!(out, "{f}");
             }
-            Value::Text(s) | Value::Json(s) | Value::Decimal(s) | Value::Inet(s) => {
-                out.push_str(s)
-            }
+            Value::Text(s) | Value::Json(s) | Value::Decimal(s) | Value::Inet(s) => out.push_str(s),
             Value::Bytes(b) => {
                 out.push_str("\\x");
                 for x in b {
@@ -216,7 +214,11 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         let se: i64 = rest.get(6..8)?.parse().ok()?;
         micros = ((h * 60 + mi) * 60 + se) * 1_000_000;
         if let Some(frac) = rest.get(8..).and_then(|f| f.strip_prefix('.')) {
-            let digits: String = frac.chars().take_while(char::is_ascii_digit).take(6).collect();
+            let digits: String = frac
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .take(6)
+                .collect();
             if !digits.is_empty() {
                 let scale = 10i64.pow(6 - digits.len() as u32);
                 micros += digits.parse::<i64>().ok()? * scale;
@@ -308,7 +310,9 @@ pub fn stat_number(v: &Value, kind: crate::schema::Kind) -> Option<f64> {
     match kind {
         Kind::Date => parse_date(s).map(f64::from),
         Kind::Timestamp | Kind::TimestampTz => parse_timestamp(s).map(|m| m as f64 / 1e6),
-        Kind::Int | Kind::Float | Kind::Decimal => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        Kind::Int | Kind::Float | Kind::Decimal => {
+            s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
+        }
         _ => None,
     }
 }

@@ -1,18 +1,20 @@
 //! PostgreSQL: sync with masking and subsetting, atomic swap, verify and synth, on databases
 //! each test creates and drops.
 
+use prodlike_data::DbUrl;
 use prodlike_data::profile::{ProfileOptions, profile};
 use prodlike_data::rules::Rules;
-use prodlike_data::synth::{SynthOptions, synth};
 use prodlike_data::sync::{SyncOptions, sync};
+use prodlike_data::synth::{SynthOptions, synth};
 use prodlike_data::verify::{Expected, VerifyOptions, verify};
-use prodlike_data::DbUrl;
 use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::pg::TempDatabase;
 use prodlike_testkit::shopdb::create_shop;
 
 fn masker() -> prodlike_data::Result<Masker> {
-    Ok(Masker::new(MaskKey::from_secret(b"a test secret of 16+ bytes").unwrap()))
+    Ok(Masker::new(
+        MaskKey::from_secret(b"a test secret of 16+ bytes").unwrap(),
+    ))
 }
 
 fn opts(src: &TempDatabase, dst: &TempDatabase, sample: Option<f64>) -> SyncOptions {
@@ -34,7 +36,12 @@ fn opts(src: &TempDatabase, dst: &TempDatabase, sample: Option<f64>) -> SyncOpti
     }
 }
 
-fn vopts(src: &TempDatabase, dst: &TempDatabase, expected: Expected, synthetic: bool) -> VerifyOptions {
+fn vopts(
+    src: &TempDatabase,
+    dst: &TempDatabase,
+    expected: Expected,
+    synthetic: bool,
+) -> VerifyOptions {
     VerifyOptions {
         source: DbUrl::parse(&src.url).unwrap(),
         target: DbUrl::parse(&dst.url).unwrap(),
@@ -51,13 +58,23 @@ fn vopts(src: &TempDatabase, dst: &TempDatabase, expected: Expected, synthetic: 
 }
 
 async fn count(db: &TempDatabase, sql: &str) -> i64 {
-    db.connect().await.unwrap().query_one(sql, &[]).await.unwrap().get(0)
+    db.connect()
+        .await
+        .unwrap()
+        .query_one(sql, &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sampled_masked_sync_is_intact_faithful_and_leak_free() {
-    let Some(src) = TempDatabase::create("data_src").await else { return };
-    let Some(dst) = TempDatabase::create("data_dst").await else { return };
+    let Some(src) = TempDatabase::create("data_src").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("data_dst").await else {
+        return;
+    };
     create_shop(&src, 3000).await.unwrap();
     let report = sync(&opts(&src, &dst, Some(0.1)), masker).await.unwrap();
     // Constraints were recreated in the target, so integrity is enforced by PostgreSQL itself.
@@ -70,55 +87,123 @@ async fn sampled_masked_sync_is_intact_faithful_and_leak_free() {
         count(&src, "SELECT count(DISTINCT status) FROM orders").await
     );
     // Masked emails are unique and none is a source email.
-    assert_eq!(count(&dst, "SELECT count(*) - count(DISTINCT email) FROM users").await, 0);
-    let v = verify(&vopts(&src, &dst, Expected::Rows(report.tables.iter().map(|t| (t.table.clone(), t.rows)).collect()), false)).await.unwrap();
+    assert_eq!(
+        count(&dst, "SELECT count(*) - count(DISTINCT email) FROM users").await,
+        0
+    );
+    let v = verify(&vopts(
+        &src,
+        &dst,
+        Expected::Rows(
+            report
+                .tables
+                .iter()
+                .map(|t| (t.table.clone(), t.rows))
+                .collect(),
+        ),
+        false,
+    ))
+    .await
+    .unwrap();
     assert_eq!(v.integrity.total_violations, 0, "{:?}", v.integrity);
     assert_eq!(v.leaks.leaked_values, 0, "{:?}", v.leaks);
     assert!(v.passed, "{:?}", v.failures);
     // Sequences continue after the copied ids.
     let c = dst.connect().await.unwrap();
-    let next: i64 = c.query_one("SELECT nextval('users_id_seq')", &[]).await.unwrap().get(0);
-    let max: i64 = c.query_one("SELECT max(id) FROM users", &[]).await.unwrap().get(0);
+    let next: i64 = c
+        .query_one("SELECT nextval('users_id_seq')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let max: i64 = c
+        .query_one("SELECT max(id) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(next > max);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_sync_leaves_the_previous_schema_intact_and_the_next_run_cleans_up() {
-    let Some(src) = TempDatabase::create("data_src_atomic").await else { return };
-    let Some(dst) = TempDatabase::create("data_dst_atomic").await else { return };
+    let Some(src) = TempDatabase::create("data_src_atomic").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("data_dst_atomic").await else {
+        return;
+    };
     create_shop(&src, 1500).await.unwrap();
-    dst.connect().await.unwrap().batch_execute("CREATE TABLE users (id int); INSERT INTO users VALUES (1), (2), (3);").await.unwrap();
+    dst.connect()
+        .await
+        .unwrap()
+        .batch_execute("CREATE TABLE users (id int); INSERT INTO users VALUES (1), (2), (3);")
+        .await
+        .unwrap();
     let mut o = opts(&src, &dst, None);
     o.fail_after_rows = Some(5000);
     let err = sync(&o, masker).await.unwrap_err().to_string();
     assert!(err.contains("injected failure"), "{err}");
     assert_eq!(count(&dst, "SELECT count(*) FROM users").await, 3);
-    assert_eq!(count(&dst, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'prodlike_%'").await, 0);
+    assert_eq!(
+        count(
+            &dst,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'prodlike_%'"
+        )
+        .await,
+        0
+    );
     sync(&opts(&src, &dst, None), masker).await.unwrap();
     assert_eq!(count(&dst, "SELECT count(*) FROM users").await, 1500);
-    assert_eq!(count(&dst, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'prodlike_%'").await, 0);
+    assert_eq!(
+        count(
+            &dst,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'prodlike_%'"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synth_from_a_profile_satisfies_the_constraints() {
-    let Some(src) = TempDatabase::create("data_src_synth").await else { return };
-    let Some(dst) = TempDatabase::create("data_dst_synth").await else { return };
+    let Some(src) = TempDatabase::create("data_src_synth").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("data_dst_synth").await else {
+        return;
+    };
     create_shop(&src, 2000).await.unwrap();
-    let p = profile(&DbUrl::parse(&src.url).unwrap(), &ProfileOptions { namespace: "public".into(), max_rows: None, seed: 0 }).await.unwrap();
-    let r = synth(&p, &SynthOptions {
-        target: DbUrl::parse(&dst.url).unwrap(),
-        scale: 2.0,
-        rows: Default::default(),
-        seed: 9,
-        jobs: 3,
-        namespace: "public".into(),
-        progress: false,
-        keep_previous: false,
-    })
+    let p = profile(
+        &DbUrl::parse(&src.url).unwrap(),
+        &ProfileOptions {
+            namespace: "public".into(),
+            max_rows: None,
+            seed: 0,
+        },
+    )
     .await
     .unwrap();
-    assert_eq!(r.tables.iter().find(|t| t.table == "users").unwrap().rows, 4000);
-    let v = verify(&vopts(&src, &dst, Expected::Unknown, true)).await.unwrap();
+    let r = synth(
+        &p,
+        &SynthOptions {
+            target: DbUrl::parse(&dst.url).unwrap(),
+            scale: 2.0,
+            rows: Default::default(),
+            seed: 9,
+            jobs: 3,
+            namespace: "public".into(),
+            progress: false,
+            keep_previous: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.tables.iter().find(|t| t.table == "users").unwrap().rows,
+        4000
+    );
+    let v = verify(&vopts(&src, &dst, Expected::Unknown, true))
+        .await
+        .unwrap();
     assert_eq!(v.integrity.total_violations, 0, "{:?}", v.integrity);
     assert_eq!(v.leaks.leaked_values, 0, "{:?}", v.leaks);
     assert!(v.score > 0.9, "{} {:?}", v.score, v.worst);

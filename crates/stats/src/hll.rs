@@ -31,7 +31,11 @@ impl HyperLogLog {
         let p = u32::from(self.precision);
         let idx = (hash >> (64 - p)) as usize;
         let rest = hash << p;
-        let rank = if rest == 0 { 64 - p + 1 } else { rest.leading_zeros() + 1 };
+        let rank = if rest == 0 {
+            64 - p + 1
+        } else {
+            rest.leading_zeros() + 1
+        };
         let r = rank.min(255) as u8;
         if r > self.registers[idx] {
             self.registers[idx] = r;
@@ -57,7 +61,11 @@ impl HyperLogLog {
             64 => 0.709,
             _ => 0.7213 / (1.0 + 1.079 / m),
         };
-        let sum: f64 = self.registers.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+        let sum: f64 = self
+            .registers
+            .iter()
+            .map(|&r| 2f64.powi(-i32::from(r)))
+            .sum();
         let raw = alpha * m * m / sum;
         let zeros = self.registers.iter().filter(|&&r| r == 0).count();
         if raw <= 2.5 * m && zeros > 0 {
@@ -90,7 +98,10 @@ mod tests {
                 h.add_hash(mix(i)); // duplicates do not count
             }
             let e = h.estimate();
-            assert!((e - n as f64).abs() / (n as f64) < 0.05, "n={n} estimate={e}");
+            assert!(
+                (e - n as f64).abs() / (n as f64) < 0.05,
+                "n={n} estimate={e}"
+            );
         }
     }
 

@@ -14,14 +14,37 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let prod = dir.join("production.db");
     let staging = dir.join("staging.db");
-    let rows = write_shop_sqlite(&prod, ShopSize { users: 3000, seed: 7 }).context("building the demo production database")?;
+    let rows = write_shop_sqlite(
+        &prod,
+        ShopSize {
+            users: 3000,
+            seed: 7,
+        },
+    )
+    .context("building the demo production database")?;
     let source = DbUrl::parse(&format!("sqlite://{}", prod.display()))?;
     let target = DbUrl::parse(&format!("sqlite://{}", staging.display()))?;
 
     let started = now_rfc3339();
-    let p = profile::profile(&source, &profile::ProfileOptions { namespace: "public".into(), max_rows: None, seed: 0 }).await.context("profile")?;
-    CommandResult::new("prodlike.data.profile/1", "data profile", started, Outcome::Success, format!("{} tables", p.tables.len()), &p)
-        .write_to(&dir.join("profile.json"))?;
+    let p = profile::profile(
+        &source,
+        &profile::ProfileOptions {
+            namespace: "public".into(),
+            max_rows: None,
+            seed: 0,
+        },
+    )
+    .await
+    .context("profile")?;
+    CommandResult::new(
+        "prodlike.data.profile/1",
+        "data profile",
+        started,
+        Outcome::Success,
+        format!("{} tables", p.tables.len()),
+        &p,
+    )
+    .write_to(&dir.join("profile.json"))?;
 
     let started = now_rfc3339();
     let opts = sync::SyncOptions {
@@ -41,9 +64,22 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         fail_after_rows: None,
     };
     // A fixed demo key; real runs read PRODLIKE_MASK_KEY.
-    let s = sync::sync(&opts, || Ok(Masker::new(MaskKey::from_secret(b"prodlike demo key (not secret)")?))).await.context("sync")?;
-    CommandResult::new("prodlike.data.sync/1", "data sync", started, Outcome::Success, format!("{} rows", s.total_rows), &s)
-        .write_to(&dir.join("sync.json"))?;
+    let s = sync::sync(&opts, || {
+        Ok(Masker::new(MaskKey::from_secret(
+            b"prodlike demo key (not secret)",
+        )?))
+    })
+    .await
+    .context("sync")?;
+    CommandResult::new(
+        "prodlike.data.sync/1",
+        "data sync",
+        started,
+        Outcome::Success,
+        format!("{} rows", s.total_rows),
+        &s,
+    )
+    .write_to(&dir.join("sync.json"))?;
 
     let started = now_rfc3339();
     let v = verify::verify(&verify::VerifyOptions {
@@ -52,7 +88,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         namespace: "public".into(),
         rules: Rules::default(),
         rules_file: "(none)".into(),
-        expected: verify::Expected::Rows(s.tables.iter().map(|t| (t.table.clone(), t.rows)).collect()),
+        expected: verify::Expected::Rows(
+            s.tables.iter().map(|t| (t.table.clone(), t.rows)).collect(),
+        ),
         min_score: 0.9,
         max_ks: 0.05,
         max_tvd: 0.02,
@@ -61,17 +99,56 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     })
     .await
     .context("verify")?;
-    let outcome = if v.passed { Outcome::Success } else { Outcome::Finding };
-    CommandResult::new("prodlike.data.verify/1", "data verify", started, outcome, format!("score {:.3}", v.score), &v)
-        .write_to(&dir.join("verify.json"))?;
+    let outcome = if v.passed {
+        Outcome::Success
+    } else {
+        Outcome::Finding
+    };
+    CommandResult::new(
+        "prodlike.data.verify/1",
+        "data verify",
+        started,
+        outcome,
+        format!("score {:.3}", v.score),
+        &v,
+    )
+    .write_to(&dir.join("verify.json"))?;
 
-    let pii: Vec<String> = p.pii.columns.iter().map(|d| format!("{}.{}", d.table, d.column)).collect();
-    println!("  production: {rows} rows in {} tables; PII found in {} columns ({})", p.tables.len(), pii.len(), pii.join(", "));
-    println!("  staging:    {} rows copied in {:.2}s ({:.0} rows/s); {} columns masked", s.total_rows, s.seconds, s.rows_per_sec, s.masked.len());
+    let pii: Vec<String> = p
+        .pii
+        .columns
+        .iter()
+        .map(|d| format!("{}.{}", d.table, d.column))
+        .collect();
+    println!(
+        "  production: {rows} rows in {} tables; PII found in {} columns ({})",
+        p.tables.len(),
+        pii.len(),
+        pii.join(", ")
+    );
+    println!(
+        "  staging:    {} rows copied in {:.2}s ({:.0} rows/s); {} columns masked",
+        s.total_rows,
+        s.seconds,
+        s.rows_per_sec,
+        s.masked.len()
+    );
     for t in &s.selection {
-        println!("    {:<12} {:>6} of {:>6} rows ({:.1}%)", t.table, t.selected_rows, t.source_rows, 100.0 * t.actual_fraction);
+        println!(
+            "    {:<12} {:>6} of {:>6} rows ({:.1}%)",
+            t.table,
+            t.selected_rows,
+            t.source_rows,
+            100.0 * t.actual_fraction
+        );
     }
     let orphans: u64 = v.integrity.orphans.iter().map(|o| o.orphans).sum();
-    println!("  verify:     fidelity score {:.3} (worst: {}); {orphans} orphans; leak check: {} leaked values → {}", v.score, v.worst.first().map_or("-", String::as_str), v.leaks.leaked_values, if v.passed { "PASSED" } else { "FAILED" });
+    println!(
+        "  verify:     fidelity score {:.3} (worst: {}); {orphans} orphans; leak check: {} leaked values → {}",
+        v.score,
+        v.worst.first().map_or("-", String::as_str),
+        v.leaks.leaked_values,
+        if v.passed { "PASSED" } else { "FAILED" }
+    );
     Ok(())
 }

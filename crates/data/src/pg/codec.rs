@@ -84,7 +84,9 @@ pub fn decode(type_oid: u32, kind: Kind, b: &[u8]) -> Option<Value> {
         Kind::Decimal => Value::Decimal(decode_numeric(b)?),
         Kind::Text => Value::Text(std::str::from_utf8(b).ok()?.to_owned()),
         Kind::Bytes => Value::Bytes(b.to_vec()),
-        Kind::Date => Value::Date(i32::from_be_bytes(b.try_into().ok()?).saturating_add(PG_EPOCH_DAYS)),
+        Kind::Date => {
+            Value::Date(i32::from_be_bytes(b.try_into().ok()?).saturating_add(PG_EPOCH_DAYS))
+        }
         Kind::Timestamp => Value::Timestamp(be_i64(b)?.saturating_add(PG_EPOCH_MICROS)),
         Kind::TimestampTz => Value::TimestampTz(be_i64(b)?.saturating_add(PG_EPOCH_MICROS)),
         Kind::Time => {
@@ -125,7 +127,10 @@ pub fn encode(type_oid: u32, kind: Kind, v: &Value, out: &mut Vec<u8>) -> Result
             let b = match v {
                 Value::Bool(b) => *b,
                 Value::Int(i) => *i != 0,
-                Value::Text(s) => matches!(s.to_ascii_lowercase().as_str(), "t" | "true" | "1" | "yes" | "y" | "on"),
+                Value::Text(s) => matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "t" | "true" | "1" | "yes" | "y" | "on"
+                ),
                 _ => return Err(err("a boolean")),
             };
             out.push(u8::from(b));
@@ -135,13 +140,24 @@ pub fn encode(type_oid: u32, kind: Kind, v: &Value, out: &mut Vec<u8>) -> Result
                 Value::Int(i) => *i,
                 Value::Bool(b) => i64::from(*b),
                 Value::Float(f) if f.fract() == 0.0 => *f as i64,
-                Value::Text(s) | Value::Decimal(s) => s.trim().parse().map_err(|_| err("an integer"))?,
+                Value::Text(s) | Value::Decimal(s) => {
+                    s.trim().parse().map_err(|_| err("an integer"))?
+                }
                 _ => return Err(err("an integer")),
             };
             match type_oid {
-                oid::INT2 => out.extend_from_slice(&i16::try_from(i).map_err(|_| err("a 16-bit integer"))?.to_be_bytes()),
-                oid::INT4 => out.extend_from_slice(&i32::try_from(i).map_err(|_| err("a 32-bit integer"))?.to_be_bytes()),
-                oid::OID => out.extend_from_slice(&u32::try_from(i).map_err(|_| err("an oid"))?.to_be_bytes()),
+                oid::INT2 => out.extend_from_slice(
+                    &i16::try_from(i)
+                        .map_err(|_| err("a 16-bit integer"))?
+                        .to_be_bytes(),
+                ),
+                oid::INT4 => out.extend_from_slice(
+                    &i32::try_from(i)
+                        .map_err(|_| err("a 32-bit integer"))?
+                        .to_be_bytes(),
+                ),
+                oid::OID => out
+                    .extend_from_slice(&u32::try_from(i).map_err(|_| err("an oid"))?.to_be_bytes()),
                 _ => out.extend_from_slice(&i.to_be_bytes()),
             }
         }
@@ -149,7 +165,9 @@ pub fn encode(type_oid: u32, kind: Kind, v: &Value, out: &mut Vec<u8>) -> Result
             let f = match v {
                 Value::Float(f) => *f,
                 Value::Int(i) => *i as f64,
-                Value::Text(s) | Value::Decimal(s) => s.trim().parse().map_err(|_| err("a number"))?,
+                Value::Text(s) | Value::Decimal(s) => {
+                    s.trim().parse().map_err(|_| err("a number"))?
+                }
                 _ => return Err(err("a number")),
             };
             if type_oid == oid::FLOAT4 {
@@ -199,7 +217,9 @@ pub fn encode(type_oid: u32, kind: Kind, v: &Value, out: &mut Vec<u8>) -> Result
             out.extend_from_slice(&(t - PG_EPOCH_MICROS).to_be_bytes());
         }
         Kind::Time => {
-            let Value::Text(s) = v else { return Err(err("a time of day")) };
+            let Value::Text(s) = v else {
+                return Err(err("a time of day"));
+            };
             let ts = parse_timestamp(&format!("1970-01-01 {s}")).ok_or(err("a time of day"))?;
             out.extend_from_slice(&ts.to_be_bytes());
         }
@@ -238,7 +258,8 @@ pub fn encode(type_oid: u32, kind: Kind, v: &Value, out: &mut Vec<u8>) -> Result
 
 /// Decimal text of a binary `numeric`.
 pub fn decode_numeric(b: &[u8]) -> Option<String> {
-    let rd = |i: usize| -> Option<u16> { Some(u16::from_be_bytes(b.get(i..i + 2)?.try_into().ok()?)) };
+    let rd =
+        |i: usize| -> Option<u16> { Some(u16::from_be_bytes(b.get(i..i + 2)?.try_into().ok()?)) };
     let ndigits = usize::from(rd(0)?);
     let weight = rd(2)? as i16 as i32;
     let sign = rd(4)?;
@@ -259,7 +280,11 @@ pub fn decode_numeric(b: &[u8]) -> Option<String> {
         digits.push(d);
     }
     let digit = |i: i32| -> u16 {
-        if i < 0 { 0 } else { digits.get(i as usize).copied().unwrap_or(0) }
+        if i < 0 {
+            0
+        } else {
+            digits.get(i as usize).copied().unwrap_or(0)
+        }
     };
     let mut s = String::new();
     if sign == 0x4000 && digits.iter().any(|d| *d != 0) {
@@ -313,7 +338,11 @@ pub fn encode_numeric(text: &str, out: &mut Vec<u8>) -> Option<()> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().chain(frac_part.bytes()).all(|c| c.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let dscale = u16::try_from(frac_part.len()).ok()?;
@@ -323,7 +352,11 @@ pub fn encode_numeric(text: &str, out: &mut Vec<u8>) -> Option<()> {
     let pad_right = (4 - frac_part.len() % 4) % 4;
     let frac_padded = format!("{frac_part}{}", "0".repeat(pad_right));
     let mut groups: Vec<u16> = Vec::new();
-    for chunk in int_padded.as_bytes().chunks(4).chain(frac_padded.as_bytes().chunks(4)) {
+    for chunk in int_padded
+        .as_bytes()
+        .chunks(4)
+        .chain(frac_padded.as_bytes().chunks(4))
+    {
         groups.push(std::str::from_utf8(chunk).ok()?.parse().ok()?);
     }
     let mut weight = (int_padded.len() / 4) as i32 - 1;
@@ -384,7 +417,12 @@ fn encode_inet(type_oid: u32, s: &str, out: &mut Vec<u8>) -> Option<()> {
     if bits > full {
         return None;
     }
-    out.extend_from_slice(&[family, bits, u8::from(type_oid == oid::CIDR), bytes.len() as u8]);
+    out.extend_from_slice(&[
+        family,
+        bits,
+        u8::from(type_oid == oid::CIDR),
+        bytes.len() as u8,
+    ]);
     out.extend_from_slice(&bytes);
     Some(())
 }
@@ -402,7 +440,18 @@ mod tests {
 
     #[test]
     fn numerics_round_trip() {
-        for s in ["0", "1", "-1", "12.50", "0.0001", "123456789.987654321", "-0.5", "10000", "NaN", "0.00"] {
+        for s in [
+            "0",
+            "1",
+            "-1",
+            "12.50",
+            "0.0001",
+            "123456789.987654321",
+            "-0.5",
+            "10000",
+            "NaN",
+            "0.00",
+        ] {
             assert_eq!(numeric_round_trip(s), s);
         }
         assert_eq!(numeric_round_trip("007.10"), "7.10");
@@ -425,7 +474,11 @@ mod tests {
             (oid::INT8, Kind::Int, Value::Int(i64::MIN)),
             (oid::FLOAT8, Kind::Float, Value::Float(2.5)),
             (oid::DATE, Kind::Date, Value::Date(19_000)),
-            (oid::TIMESTAMPTZ, Kind::TimestampTz, Value::TimestampTz(1_700_000_000_123_456)),
+            (
+                oid::TIMESTAMPTZ,
+                Kind::TimestampTz,
+                Value::TimestampTz(1_700_000_000_123_456),
+            ),
             (oid::JSONB, Kind::Json, Value::Json("{\"a\":1}".into())),
             (oid::BOOL, Kind::Bool, Value::Bool(true)),
             (oid::UUID, Kind::Uuid, Value::Uuid([7; 16])),

@@ -47,7 +47,8 @@ impl CopyParser {
             if &self.buf[..11] != SIGNATURE {
                 return Err("not a binary COPY stream (bad signature)".into());
             }
-            let ext = u32::from_be_bytes([self.buf[15], self.buf[16], self.buf[17], self.buf[18]]) as usize;
+            let ext = u32::from_be_bytes([self.buf[15], self.buf[16], self.buf[17], self.buf[18]])
+                as usize;
             if self.buf.len() < 19 + ext {
                 return Ok(None);
             }
@@ -73,7 +74,12 @@ impl CopyParser {
             if self.buf.len() < at + 4 {
                 return Ok(None);
             }
-            let len = i32::from_be_bytes([self.buf[at], self.buf[at + 1], self.buf[at + 2], self.buf[at + 3]]);
+            let len = i32::from_be_bytes([
+                self.buf[at],
+                self.buf[at + 1],
+                self.buf[at + 2],
+                self.buf[at + 3],
+            ]);
             at += 4;
             if len < 0 {
                 spans.push(None);

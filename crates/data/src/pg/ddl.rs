@@ -63,10 +63,23 @@ fn fk_columns(cols: &[String]) -> String {
 
 /// Rewrites `CREATE INDEX … ON ns.table …` to the load namespace.
 fn retarget_index(def: &str, from_ns: &str, to_ns: &str) -> String {
-    for pat in [format!(" ON {from_ns}."), format!(" ON {}.", ident(from_ns)), format!(" ON ONLY {from_ns}.")] {
+    for pat in [
+        format!(" ON {from_ns}."),
+        format!(" ON {}.", ident(from_ns)),
+        format!(" ON ONLY {from_ns}."),
+    ] {
         if let Some(i) = def.find(&pat) {
-            let only = if pat.starts_with(" ON ONLY") { " ON ONLY " } else { " ON " };
-            return format!("{}{only}{}.{}", &def[..i], ident(to_ns), &def[i + pat.len()..]);
+            let only = if pat.starts_with(" ON ONLY") {
+                " ON ONLY "
+            } else {
+                " ON "
+            };
+            return format!(
+                "{}{only}{}.{}",
+                &def[..i],
+                ident(to_ns),
+                &def[i + pat.len()..]
+            );
         }
     }
     def.to_owned()
@@ -88,7 +101,8 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
             ));
         }
         for s in &schema.sequences {
-            ddl.create.push(format!("CREATE SEQUENCE {}", qualified(ns, &s.name)));
+            ddl.create
+                .push(format!("CREATE SEQUENCE {}", qualified(ns, &s.name)));
         }
     }
     for t in tables {
@@ -115,7 +129,14 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
             }
             cols.push(def);
         }
-        ddl.tables.push((t.name.clone(), format!("CREATE TABLE {} ({})", qualified(ns, &t.name), cols.join(", "))));
+        ddl.tables.push((
+            t.name.clone(),
+            format!(
+                "CREATE TABLE {} ({})",
+                qualified(ns, &t.name),
+                cols.join(", ")
+            ),
+        ));
 
         let q = qualified(ns, &t.name);
         let mut keys = Vec::new();
@@ -124,14 +145,20 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
                 (Some(d), true) => d.clone(),
                 _ => format!("PRIMARY KEY ({})", fk_columns(&pk.columns)),
             };
-            keys.push(format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(&pk.name)));
+            keys.push(format!(
+                "ALTER TABLE {q} ADD CONSTRAINT {} {def}",
+                ident(&pk.name)
+            ));
         }
         for u in &t.uniques {
             let def = match (&u.definition, from_pg) {
                 (Some(d), true) => d.clone(),
                 _ => format!("UNIQUE ({})", fk_columns(&u.columns)),
             };
-            keys.push(format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(&u.name)));
+            keys.push(format!(
+                "ALTER TABLE {q} ADD CONSTRAINT {} {def}",
+                ident(&u.name)
+            ));
         }
         if from_pg {
             for c in &t.checks {
@@ -217,7 +244,11 @@ mod tests {
     #[test]
     fn index_definitions_move_to_the_load_schema() {
         assert_eq!(
-            retarget_index("CREATE INDEX i ON public.orders USING btree (user_id)", "public", "load_1"),
+            retarget_index(
+                "CREATE INDEX i ON public.orders USING btree (user_id)",
+                "public",
+                "load_1"
+            ),
             "CREATE INDEX i ON \"load_1\".orders USING btree (user_id)"
         );
     }
@@ -227,8 +258,20 @@ mod tests {
         let s = crate::schema::tests::shop();
         let tables: Vec<&Table> = s.tables.iter().collect();
         let ddl = build(&s, &tables, "l");
-        let all = ddl.tables.iter().map(|t| t.1.clone()).collect::<Vec<_>>().join("\n");
-        assert!(all.contains("CREATE TABLE \"l\".\"orders\" (\"id\" bigint NOT NULL"), "{all}");
-        assert!(ddl.foreign_keys.iter().any(|f| f.2.contains("REFERENCES \"l\".\"users\"")));
+        let all = ddl
+            .tables
+            .iter()
+            .map(|t| t.1.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            all.contains("CREATE TABLE \"l\".\"orders\" (\"id\" bigint NOT NULL"),
+            "{all}"
+        );
+        assert!(
+            ddl.foreign_keys
+                .iter()
+                .any(|f| f.2.contains("REFERENCES \"l\".\"users\""))
+        );
     }
 }

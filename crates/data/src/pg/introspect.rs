@@ -6,7 +6,9 @@ use tokio_postgres::Client;
 
 use super::codec::kind_of;
 use crate::error::{DataError, Result};
-use crate::schema::{Check, Column, EnumType, ForeignKey, Index, Schema, Sequence, Table, UniqueKey};
+use crate::schema::{
+    Check, Column, EnumType, ForeignKey, Index, Schema, Sequence, Table, UniqueKey,
+};
 
 /// Reads every ordinary table of namespace `ns`. The session's search_path is set to `ns` first
 /// so that type names, defaults and constraint definitions come out unqualified and can be
@@ -66,7 +68,9 @@ pub async fn read_schema(client: &Client, ns: &str) -> Result<Schema> {
         .map_err(q("columns"))?;
     for r in cols {
         let rel: u32 = r.get(0);
-        let Some(&ti) = by_oid.get(&rel) else { continue };
+        let Some(&ti) = by_oid.get(&rel) else {
+            continue;
+        };
         let name: String = r.get(2);
         attnames.insert((rel, r.get(1)), name.clone());
         let type_oid: u32 = r.get(4);
@@ -107,7 +111,9 @@ pub async fn read_schema(client: &Client, ns: &str) -> Result<Schema> {
     };
     for r in cons {
         let rel: u32 = r.get(0);
-        let Some(&ti) = by_oid.get(&rel) else { continue };
+        let Some(&ti) = by_oid.get(&rel) else {
+            continue;
+        };
         let name: String = r.get(1);
         let ctype: String = r.get(2);
         let def: String = r.get(3);
@@ -129,7 +135,9 @@ pub async fn read_schema(client: &Client, ns: &str) -> Result<Schema> {
                 let frel: u32 = r.get(5);
                 let confkey: Option<Vec<i16>> = r.get(6);
                 let Some(&pi) = by_oid.get(&frel) else {
-                    tracing::warn!("foreign key {name} references a table outside schema {ns}; it is not copied");
+                    tracing::warn!(
+                        "foreign key {name} references a table outside schema {ns}; it is not copied"
+                    );
                     continue;
                 };
                 let ref_table = tables[pi].name.clone();
@@ -164,7 +172,9 @@ pub async fn read_schema(client: &Client, ns: &str) -> Result<Schema> {
         .map_err(q("indexes"))?;
     for r in idx {
         let rel: u32 = r.get(0);
-        let Some(&ti) = by_oid.get(&rel) else { continue };
+        let Some(&ti) = by_oid.get(&rel) else {
+            continue;
+        };
         let keys: Vec<i16> = r.get(4);
         let columns = if keys.contains(&0) {
             vec![]

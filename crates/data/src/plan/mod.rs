@@ -22,12 +22,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
 use crate::row::Row;
-use crate::rules::{Rules, RowsMode};
+use crate::rules::{RowsMode, Rules};
 use crate::schema::{Kind, Schema, Table};
 use crate::source::{FieldType, Scan, Source};
 use crate::value::{Value, key_hash};
 
-pub use sample::{unit_hash, below_fraction};
+pub use sample::{below_fraction, unit_hash};
 
 /// How a table's rows are chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +46,10 @@ pub enum Mode {
         stratify: Option<String>,
     },
     /// Rows whose parent on `columns` is kept.
-    Follow { parent: String, columns: Vec<String> },
+    Follow {
+        parent: String,
+        columns: Vec<String>,
+    },
     /// Only rows needed as parents.
     None,
 }
@@ -137,7 +140,14 @@ pub struct RowFilter {
 
 impl RowFilter {
     pub fn keep_all() -> Self {
-        Self { all: true, identity: None, sample: None, follow: None, none: false, fks: vec![] }
+        Self {
+            all: true,
+            identity: None,
+            sample: None,
+            follow: None,
+            none: false,
+            fks: vec![],
+        }
     }
 
     /// Whether to keep `row` (fields in table column order, decoded with `types`).
@@ -145,7 +155,9 @@ impl RowFilter {
         if self.all {
             return true;
         }
-        let vals = |idx: &[usize]| -> Vec<Value> { idx.iter().map(|&i| types[i].value(&row[i])).collect() };
+        let vals = |idx: &[usize]| -> Vec<Value> {
+            idx.iter().map(|&i| types[i].value(&row[i])).collect()
+        };
         if self.none {
             return false;
         }
@@ -200,11 +212,19 @@ pub fn modes(
     let order = plan_order(schema);
     let mut depth: HashMap<String, usize> = HashMap::new();
     for name in &order {
-        let Some(t) = schema.table(name) else { continue };
+        let Some(t) = schema.table(name) else {
+            continue;
+        };
         let r = rules.tables.get(name).cloned().unwrap_or_default();
         let follow_children = r.follow_children.unwrap_or(true);
         let referenced = schema.children_of(name).any(|(c, _)| c.name != *name);
-        let explicit = r.rows.unwrap_or(if r.sample.is_some() || r.where_.is_some() { RowsMode::Sample } else { RowsMode::Auto });
+        let explicit = r
+            .rows
+            .unwrap_or(if r.sample.is_some() || r.where_.is_some() {
+                RowsMode::Sample
+            } else {
+                RowsMode::Auto
+            });
         let sample_mode = || Mode::Sample {
             fraction: r.sample.unwrap_or(opts.fraction),
             where_: r.where_.clone(),
@@ -212,12 +232,18 @@ pub fn modes(
             stratify: r.stratify.clone(),
         };
         // Parents that can drive this table: placed earlier, sampled or followed.
-        let placed_before = |p: &str| order.iter().position(|x| x == p) < order.iter().position(|x| x == name);
+        let placed_before =
+            |p: &str| order.iter().position(|x| x == p) < order.iter().position(|x| x == name);
         let candidates: Vec<&crate::schema::ForeignKey> = t
             .foreign_keys
             .iter()
             .filter(|fk| fk.ref_table != *name && placed_before(&fk.ref_table))
-            .filter(|fk| matches!(out.get(&fk.ref_table), Some((Mode::Sample { .. } | Mode::Follow { .. }, true))))
+            .filter(|fk| {
+                matches!(
+                    out.get(&fk.ref_table),
+                    Some((Mode::Sample { .. } | Mode::Follow { .. }, true))
+                )
+            })
             .collect();
         let pick = |fks: &[&crate::schema::ForeignKey]| -> Option<crate::schema::ForeignKey> {
             if let Some(d) = &r.driven_by {
@@ -238,7 +264,10 @@ pub fn modes(
             RowsMode::None => Mode::None,
             RowsMode::Sample => sample_mode(),
             RowsMode::Follow => match pick(&candidates) {
-                Some(fk) => Mode::Follow { parent: fk.ref_table.clone(), columns: fk.columns.clone() },
+                Some(fk) => Mode::Follow {
+                    parent: fk.ref_table.clone(),
+                    columns: fk.columns.clone(),
+                },
                 None => {
                     return Err(DataError::Invalid(format!(
                         "table `{name}` has rows = \"follow\" but no sampled parent to follow; give it `driven_by` or sample it"
@@ -249,8 +278,13 @@ pub fn modes(
                 if opts.fraction >= 1.0 {
                     Mode::All
                 } else if let Some(fk) = pick(&candidates) {
-                    Mode::Follow { parent: fk.ref_table.clone(), columns: fk.columns.clone() }
-                } else if referenced && counts.get(name).copied().unwrap_or(0) <= opts.lookup_max_rows {
+                    Mode::Follow {
+                        parent: fk.ref_table.clone(),
+                        columns: fk.columns.clone(),
+                    }
+                } else if referenced
+                    && counts.get(name).copied().unwrap_or(0) <= opts.lookup_max_rows
+                {
                     Mode::All
                 } else {
                     sample_mode()
@@ -316,15 +350,23 @@ struct Work<'a> {
 impl Work<'_> {
     /// Keeps a row; returns false when it was kept already.
     fn add(&mut self, t: &Table, key_sets: &[Vec<String>], info: &RowInfo, core: bool) -> bool {
-        let Some(plan) = self.tables.get_mut(&t.name) else { return false };
+        let Some(plan) = self.tables.get_mut(&t.name) else {
+            return false;
+        };
         let mut new = true;
         if let (Some(id), Some(idc)) = (info.id, &plan.identity) {
             new = plan.keys.entry(idc.clone()).or_default().insert(id);
         }
         for (k, h) in &info.refs {
-            plan.keys.entry(key_sets[*k].clone()).or_default().insert(*h);
+            plan.keys
+                .entry(key_sets[*k].clone())
+                .or_default()
+                .insert(*h);
             if core && plan.follow_children {
-                plan.core.entry(key_sets[*k].clone()).or_default().insert(*h);
+                plan.core
+                    .entry(key_sets[*k].clone())
+                    .or_default()
+                    .insert(*h);
             }
         }
         if !new {
@@ -332,13 +374,19 @@ impl Work<'_> {
         }
         for (fi, vals) in &info.reqs {
             let fk = &t.foreign_keys[*fi];
-            let Some(parent) = self.tables.get(&fk.ref_table) else { continue };
+            let Some(parent) = self.tables.get(&fk.ref_table) else {
+                continue;
+            };
             if parent.mode == Mode::All {
                 continue;
             }
             let refs: Vec<&Value> = vals.iter().collect();
             let h = key_hash(&refs);
-            if parent.keys.get(&fk.ref_columns).is_some_and(|s| s.contains(&h)) {
+            if parent
+                .keys
+                .get(&fk.ref_columns)
+                .is_some_and(|s| s.contains(&h))
+            {
                 continue;
             }
             self.pending
@@ -354,7 +402,11 @@ impl Work<'_> {
 }
 
 /// Columns the planner reads for `t`, and the key sets it records.
-fn planner_columns(schema: &Schema, t: &Table, extra: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
+fn planner_columns(
+    schema: &Schema,
+    t: &Table,
+    extra: &[String],
+) -> (Vec<String>, Vec<Vec<String>>) {
     let mut cols: Vec<String> = Vec::new();
     let mut push = |c: &String| {
         if !cols.contains(c) {
@@ -385,7 +437,11 @@ fn row_info(t: &Table, cols: &[String], key_sets: &[Vec<String>], vals: &[Value]
     let pick = |set: &[String]| -> Vec<&Value> { set.iter().map(|c| &vals[idx(c)]).collect() };
     let identity = t.identity();
     let id = identity.as_ref().map(|s| key_hash(&pick(s)));
-    let refs = key_sets.iter().enumerate().map(|(i, k)| (i, key_hash(&pick(k)))).collect();
+    let refs = key_sets
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i, key_hash(&pick(k))))
+        .collect();
     let reqs = t
         .foreign_keys
         .iter()
@@ -404,7 +460,11 @@ fn rare_candidates(t: &Table, explicit: &[String]) -> Vec<String> {
         if out.len() >= 16 {
             break;
         }
-        if t.is_key_column(&c.name) || t.is_unique_member(&c.name) || out.contains(&c.name) || c.generated.is_some() {
+        if t.is_key_column(&c.name)
+            || t.is_unique_member(&c.name)
+            || out.contains(&c.name)
+            || c.generated.is_some()
+        {
             continue;
         }
         if matches!(c.kind, Kind::Bool | Kind::Text | Kind::Int) {
@@ -424,9 +484,15 @@ pub async fn build(
 ) -> Result<SubsetPlan> {
     let modes = modes(schema, rules, opts, counts)?;
     let order = plan_order(schema);
-    let mut work = Work { schema, tables: BTreeMap::new(), pending: HashMap::new() };
+    let mut work = Work {
+        schema,
+        tables: BTreeMap::new(),
+        pending: HashMap::new(),
+    };
     for name in &order {
-        let Some(t) = schema.table(name) else { continue };
+        let Some(t) = schema.table(name) else {
+            continue;
+        };
         let (mode, follow_children) = modes.get(name).cloned().unwrap_or((Mode::All, true));
         let rows = counts.get(name).copied().unwrap_or(0);
         work.tables.insert(
@@ -455,14 +521,24 @@ pub async fn build(
     }
 
     for name in &order {
-        let Some(t) = schema.table(name) else { continue };
+        let Some(t) = schema.table(name) else {
+            continue;
+        };
         let mode = work.tables[name].mode.clone();
-        let explicit_rare = rules.tables.get(name).map(|r| r.keep_rare.clone()).unwrap_or_default();
+        let explicit_rare = rules
+            .tables
+            .get(name)
+            .map(|r| r.keep_rare.clone())
+            .unwrap_or_default();
         let needs_scan = match &mode {
             Mode::All => {
                 // Keys (for children's checks) and requirements toward kept-subset parents.
                 !schema.referenced_keys(name).is_empty()
-                    || t.foreign_keys.iter().any(|fk| work.tables.get(&fk.ref_table).is_some_and(|p| p.mode != Mode::All))
+                    || t.foreign_keys.iter().any(|fk| {
+                        work.tables
+                            .get(&fk.ref_table)
+                            .is_some_and(|p| p.mode != Mode::All)
+                    })
             }
             Mode::None => false,
             _ => true,
@@ -471,16 +547,34 @@ pub async fn build(
             continue;
         }
         let sampling = matches!(mode, Mode::Sample { .. } | Mode::Follow { .. });
-        let rare_cols = if sampling && t.identity().is_some() { rare_candidates(t, &explicit_rare) } else { vec![] };
+        let rare_cols = if sampling && t.identity().is_some() {
+            rare_candidates(t, &explicit_rare)
+        } else {
+            vec![]
+        };
         let (hash_key, stratify, where_, fraction) = match &mode {
-            Mode::Sample { hash_key, stratify, where_, fraction } => (hash_key.clone(), stratify.clone(), where_.clone(), *fraction),
+            Mode::Sample {
+                hash_key,
+                stratify,
+                where_,
+                fraction,
+            } => (
+                hash_key.clone(),
+                stratify.clone(),
+                where_.clone(),
+                *fraction,
+            ),
             _ => (vec![], None, None, 1.0),
         };
         let mut extra = hash_key.clone();
         extra.extend(stratify.iter().cloned());
         extra.extend(rare_cols.iter().cloned());
         let (cols, key_sets) = planner_columns(schema, t, &extra);
-        let scan = Scan { columns: cols.clone(), flag: where_.clone(), ..Default::default() };
+        let scan = Scan {
+            columns: cols.clone(),
+            flag: where_.clone(),
+            ..Default::default()
+        };
         let (types, mut rx) = source.scan(t, &scan).await?;
         let idx = |c: &String| cols.iter().position(|x| x == c).unwrap_or(0);
         let hk_idx: Vec<usize> = if hash_key.is_empty() {
@@ -488,7 +582,11 @@ pub async fn build(
         } else {
             hash_key.iter().map(idx).collect()
         };
-        let scope = if hash_key.is_empty() { t.name.clone() } else { String::new() };
+        let scope = if hash_key.is_empty() {
+            t.name.clone()
+        } else {
+            String::new()
+        };
         let strat_idx = stratify.as_ref().map(idx);
         let rare_idx: Vec<usize> = rare_cols.iter().map(idx).collect();
         let mut rare = sample::RareTracker::new(rare_idx.len(), opts.rare_max_distinct);
@@ -496,14 +594,26 @@ pub async fn build(
         let follow = match &mode {
             Mode::Follow { parent, columns } => {
                 let fk = t.foreign_keys.iter().find(|f| &f.columns == columns);
-                let set = fk.and_then(|fk| work.tables.get(parent).and_then(|p| p.core.get(&fk.ref_columns)).cloned());
-                Some((columns.iter().map(idx).collect::<Vec<_>>(), set.unwrap_or_default()))
+                let set = fk.and_then(|fk| {
+                    work.tables
+                        .get(parent)
+                        .and_then(|p| p.core.get(&fk.ref_columns))
+                        .cloned()
+                });
+                Some((
+                    columns.iter().map(idx).collect::<Vec<_>>(),
+                    set.unwrap_or_default(),
+                ))
             }
             _ => None,
         };
         while let Some(batch) = rx.recv().await {
             for row in batch? {
-                let vals: Vec<Value> = row.iter().enumerate().map(|(i, f)| types[i].value(f)).collect();
+                let vals: Vec<Value> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| types[i].value(f))
+                    .collect();
                 let info = row_info(t, &cols, &key_sets, &vals);
                 let flag_ok = where_.is_none() || matches!(vals.last(), Some(Value::Bool(true)));
                 let u = {
@@ -516,7 +626,11 @@ pub async fn build(
                         if !flag_ok {
                             false
                         } else if let Some(si) = strat_idx {
-                            strata.offer(vals[si].to_text().unwrap_or_default(), u, info.id.unwrap_or(0));
+                            strata.offer(
+                                vals[si].to_text().unwrap_or_default(),
+                                u,
+                                info.id.unwrap_or(0),
+                            );
                             false
                         } else {
                             below_fraction(u, fraction)
@@ -535,13 +649,18 @@ pub async fn build(
                     Mode::None => false,
                 };
                 if !rare_idx.is_empty() && flag_ok {
-                    let rv: Vec<Option<String>> = rare_idx.iter().map(|&i| vals[i].to_text()).collect();
+                    let rv: Vec<Option<String>> =
+                        rare_idx.iter().map(|&i| vals[i].to_text()).collect();
                     rare.offer(&rv, u, selected, &info.id);
                 }
                 if selected {
                     let core = !matches!(mode, Mode::All);
                     if work.add(t, &key_sets, &info, core) {
-                        let s = &mut work.tables.get_mut(name).unwrap_or_else(|| unreachable!()).stats;
+                        let s = &mut work
+                            .tables
+                            .get_mut(name)
+                            .unwrap_or_else(|| unreachable!())
+                            .stats;
                         match &mode {
                             Mode::Sample { .. } => s.sampled += 1,
                             Mode::Follow { .. } => s.followed += 1,
@@ -552,20 +671,48 @@ pub async fn build(
             }
         }
         // Strata quotas and rare values name rows by identity; read them again to keep them.
-        let strat_ids = if stratify.is_some() { strata.settle(fraction) } else { HashSet::new() };
+        let strat_ids = if stratify.is_some() {
+            strata.settle(fraction)
+        } else {
+            HashSet::new()
+        };
         let rare_ids = rare.missing();
-        let rare_names: Vec<String> = rare.kept_columns().into_iter().map(|i| rare_cols[i].clone()).collect();
-        work.tables.get_mut(name).unwrap_or_else(|| unreachable!()).stats.rare_columns = rare_names;
+        let rare_names: Vec<String> = rare
+            .kept_columns()
+            .into_iter()
+            .map(|i| rare_cols[i].clone())
+            .collect();
+        work.tables
+            .get_mut(name)
+            .unwrap_or_else(|| unreachable!())
+            .stats
+            .rare_columns = rare_names;
         if !strat_ids.is_empty() || !rare_ids.is_empty() {
-            let (types, mut rx) = source.scan(t, &Scan { columns: cols.clone(), ..Default::default() }).await?;
+            let (types, mut rx) = source
+                .scan(
+                    t,
+                    &Scan {
+                        columns: cols.clone(),
+                        ..Default::default()
+                    },
+                )
+                .await?;
             while let Some(batch) = rx.recv().await {
                 for row in batch? {
-                    let vals: Vec<Value> = row.iter().enumerate().map(|(i, f)| types[i].value(f)).collect();
+                    let vals: Vec<Value> = row
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| types[i].value(f))
+                        .collect();
                     let info = row_info(t, &cols, &key_sets, &vals);
                     let Some(id) = info.id else { continue };
                     let strat = strat_ids.contains(&id);
                     if (strat || rare_ids.contains(&id)) && work.add(t, &key_sets, &info, true) {
-                        let s = &mut work.tables.get_mut(name).unwrap_or_else(|| unreachable!()).stats;
+                        let s = &mut work
+                            .tables
+                            .get_mut(name)
+                            .unwrap_or_else(|| unreachable!())
+                            .stats;
                         if strat {
                             s.sampled += 1;
                         } else {
@@ -586,10 +733,19 @@ pub async fn build(
             (_, Some(id)) => tp.keys.get(id).map_or(0, |k| k.len() as u64),
             _ => s.sampled + s.followed,
         };
-        s.actual_fraction = if s.source_rows == 0 { 0.0 } else { s.selected_rows as f64 / s.source_rows as f64 };
-        s.oversampling = (s.intended_fraction > 0.0).then(|| s.actual_fraction / s.intended_fraction);
+        s.actual_fraction = if s.source_rows == 0 {
+            0.0
+        } else {
+            s.selected_rows as f64 / s.source_rows as f64
+        };
+        s.oversampling =
+            (s.intended_fraction > 0.0).then(|| s.actual_fraction / s.intended_fraction);
     }
-    Ok(SubsetPlan { tables: work.tables, seed: opts.seed, order })
+    Ok(SubsetPlan {
+        tables: work.tables,
+        seed: opts.seed,
+        order,
+    })
 }
 
 async fn closure(source: &Source, work: &mut Work<'_>) -> Result<()> {
@@ -604,16 +760,22 @@ async fn closure(source: &Source, work: &mut Work<'_>) -> Result<()> {
         let Some(parent) = next else { break };
         guard += 1;
         if guard > 1_000_000 {
-            return Err(DataError::Invalid("the foreign-key closure did not settle".into()));
+            return Err(DataError::Invalid(
+                "the foreign-key closure did not settle".into(),
+            ));
         }
         let pending = work.pending.remove(&parent).unwrap_or_default();
         let schema = work.schema;
-        let Some(t) = schema.table(&parent) else { continue };
+        let Some(t) = schema.table(&parent) else {
+            continue;
+        };
         let (cols, key_sets) = planner_columns(schema, t, &[]);
         for (refcols, wanted) in pending {
             let have = work.tables.get(&parent).and_then(|p| p.keys.get(&refcols));
-            let wanted: Vec<(u128, (Vec<Value>, String))> =
-                wanted.into_iter().filter(|(h, _)| !have.is_some_and(|s| s.contains(h))).collect();
+            let wanted: Vec<(u128, (Vec<Value>, String))> = wanted
+                .into_iter()
+                .filter(|(h, _)| !have.is_some_and(|s| s.contains(h)))
+                .collect();
             let types_of: Vec<String> = refcols
                 .iter()
                 .map(|c| t.column(c).map(|c| c.sql_type.clone()).unwrap_or_default())
@@ -622,8 +784,16 @@ async fn closure(source: &Source, work: &mut Work<'_>) -> Result<()> {
                 let tuples: Vec<String> = chunk
                     .iter()
                     .map(|(_, (vals, _))| {
-                        let lits: Vec<String> = vals.iter().zip(&types_of).map(|(v, ty)| source.literal(v, ty)).collect();
-                        if lits.len() == 1 { lits[0].clone() } else { format!("({})", lits.join(", ")) }
+                        let lits: Vec<String> = vals
+                            .iter()
+                            .zip(&types_of)
+                            .map(|(v, ty)| source.literal(v, ty))
+                            .collect();
+                        if lits.len() == 1 {
+                            lits[0].clone()
+                        } else {
+                            format!("({})", lits.join(", "))
+                        }
                     })
                     .collect();
                 let lhs: Vec<String> = refcols.iter().map(|c| source.ident(c)).collect();
@@ -632,30 +802,59 @@ async fn closure(source: &Source, work: &mut Work<'_>) -> Result<()> {
                 } else {
                     format!("({}) IN (VALUES {})", lhs.join(", "), tuples.join(", "))
                 };
-                let (types, mut rx) = source.scan(t, &Scan { columns: cols.clone(), filter: Some(filter), ..Default::default() }).await?;
+                let (types, mut rx) = source
+                    .scan(
+                        t,
+                        &Scan {
+                            columns: cols.clone(),
+                            filter: Some(filter),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
                 let mut found: HashSet<u128> = HashSet::new();
-                let requester: HashMap<u128, &String> = chunk.iter().map(|(h, (_, r))| (*h, r)).collect();
+                let requester: HashMap<u128, &String> =
+                    chunk.iter().map(|(h, (_, r))| (*h, r)).collect();
                 while let Some(batch) = rx.recv().await {
                     for row in batch? {
-                        let vals: Vec<Value> = row.iter().enumerate().map(|(i, f)| types[i].value(f)).collect();
+                        let vals: Vec<Value> = row
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| types[i].value(f))
+                            .collect();
                         let info = row_info(t, &cols, &key_sets, &vals);
-                        let refv: Vec<&Value> = refcols.iter().map(|c| &vals[cols.iter().position(|x| x == c).unwrap_or(0)]).collect();
+                        let refv: Vec<&Value> = refcols
+                            .iter()
+                            .map(|c| &vals[cols.iter().position(|x| x == c).unwrap_or(0)])
+                            .collect();
                         let h = key_hash(&refv);
                         found.insert(h);
                         if work.add(t, &key_sets, &info, false) {
-                            let s = &mut work.tables.get_mut(&parent).unwrap_or_else(|| unreachable!()).stats;
+                            let s = &mut work
+                                .tables
+                                .get_mut(&parent)
+                                .unwrap_or_else(|| unreachable!())
+                                .stats;
                             s.pulled_as_parents += 1;
                             if let Some(r) = requester.get(&h) {
                                 *s.pulled_by.entry((*r).clone()).or_default() += 1;
                             }
                         } else if t.identity().is_none() {
                             // Keyless parents cannot be tracked; count them as kept by key set.
-                            work.tables.get_mut(&parent).unwrap_or_else(|| unreachable!()).stats.pulled_as_parents += 1;
+                            work.tables
+                                .get_mut(&parent)
+                                .unwrap_or_else(|| unreachable!())
+                                .stats
+                                .pulled_as_parents += 1;
                         }
                     }
                 }
                 let missing = chunk.iter().filter(|(h, _)| !found.contains(h)).count() as u64;
-                work.tables.get_mut(&parent).unwrap_or_else(|| unreachable!()).stats.source_orphans += missing;
+                work.tables
+                    .get_mut(&parent)
+                    .unwrap_or_else(|| unreachable!())
+                    .stats
+                    .source_orphans += missing;
             }
         }
     }
@@ -665,12 +864,29 @@ async fn closure(source: &Source, work: &mut Work<'_>) -> Result<()> {
 impl SubsetPlan {
     /// The copy-time filter of `table`, for rows read in the table's column order (`columns`).
     pub fn filter(&self, schema: &Schema, table: &str, columns: &[String]) -> RowFilter {
-        let Some(tp) = self.tables.get(table) else { return RowFilter::keep_all() };
-        let Some(t) = schema.table(table) else { return RowFilter::keep_all() };
-        let idx = |cs: &[String]| -> Vec<usize> { cs.iter().map(|c| columns.iter().position(|x| x == c).unwrap_or(0)).collect() };
-        let mut f = RowFilter { all: false, identity: None, sample: None, follow: None, none: false, fks: vec![] };
+        let Some(tp) = self.tables.get(table) else {
+            return RowFilter::keep_all();
+        };
+        let Some(t) = schema.table(table) else {
+            return RowFilter::keep_all();
+        };
+        let idx = |cs: &[String]| -> Vec<usize> {
+            cs.iter()
+                .map(|c| columns.iter().position(|x| x == c).unwrap_or(0))
+                .collect()
+        };
+        let mut f = RowFilter {
+            all: false,
+            identity: None,
+            sample: None,
+            follow: None,
+            none: false,
+            fks: vec![],
+        };
         for fk in &t.foreign_keys {
-            let Some(p) = self.tables.get(&fk.ref_table) else { continue };
+            let Some(p) = self.tables.get(&fk.ref_table) else {
+                continue;
+            };
             if p.mode == Mode::All {
                 continue;
             }
@@ -687,26 +903,63 @@ impl SubsetPlan {
                 f.identity = Some((idx(id), Arc::new(set)));
             }
             (Mode::None, None) => f.none = true,
-            (Mode::Sample { fraction, hash_key, .. }, None) => {
-                let cols: Vec<String> = if hash_key.is_empty() { columns.to_vec() } else { hash_key.clone() };
-                let scope = if hash_key.is_empty() { table.to_owned() } else { String::new() };
+            (
+                Mode::Sample {
+                    fraction, hash_key, ..
+                },
+                None,
+            ) => {
+                let cols: Vec<String> = if hash_key.is_empty() {
+                    columns.to_vec()
+                } else {
+                    hash_key.clone()
+                };
+                let scope = if hash_key.is_empty() {
+                    table.to_owned()
+                } else {
+                    String::new()
+                };
                 f.sample = Some((*fraction, scope, idx(&cols), self.seed));
             }
-            (Mode::Follow { parent, columns: fc }, None) => {
+            (
+                Mode::Follow {
+                    parent,
+                    columns: fc,
+                },
+                None,
+            ) => {
                 let fk = t.foreign_keys.iter().find(|x| &x.columns == fc);
                 let set = fk
-                    .and_then(|fk| self.tables.get(parent).and_then(|p| p.core.get(&fk.ref_columns)).cloned())
+                    .and_then(|fk| {
+                        self.tables
+                            .get(parent)
+                            .and_then(|p| p.core.get(&fk.ref_columns))
+                            .cloned()
+                    })
                     .unwrap_or_default();
                 let fraction = tp.stats.intended_fraction;
-                f.follow = Some((idx(fc), Arc::new(set), fraction, self.seed, table.to_owned()));
+                f.follow = Some((
+                    idx(fc),
+                    Arc::new(set),
+                    fraction,
+                    self.seed,
+                    table.to_owned(),
+                ));
             }
         }
-        f.all = f.identity.is_none() && f.sample.is_none() && f.follow.is_none() && !f.none && f.fks.is_empty();
+        f.all = f.identity.is_none()
+            && f.sample.is_none()
+            && f.follow.is_none()
+            && !f.none
+            && f.fks.is_empty();
         f
     }
 
     /// The bias report, one entry per table in plan order.
     pub fn selections(&self) -> Vec<TableSelection> {
-        self.order.iter().filter_map(|n| self.tables.get(n).map(|t| t.stats.clone())).collect()
+        self.order
+            .iter()
+            .filter_map(|n| self.tables.get(n).map(|t| t.stats.clone()))
+            .collect()
     }
 }

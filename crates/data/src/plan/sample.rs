@@ -72,7 +72,13 @@ pub struct RareTracker {
 impl RareTracker {
     pub fn new(n: usize, max_distinct: usize) -> Self {
         Self {
-            cols: (0..n).map(|_| Some(RareColumn { values: HashMap::new() })).collect(),
+            cols: (0..n)
+                .map(|_| {
+                    Some(RareColumn {
+                        values: HashMap::new(),
+                    })
+                })
+                .collect(),
             max_distinct,
         }
     }
@@ -80,7 +86,9 @@ impl RareTracker {
     pub fn offer(&mut self, values: &[Option<String>], u: u64, kept: bool, id: &Option<u128>) {
         let Some(id) = *id else { return };
         for (slot, v) in self.cols.iter_mut().zip(values) {
-            let (Some(col), Some(v)) = (slot.as_mut(), v) else { continue };
+            let (Some(col), Some(v)) = (slot.as_mut(), v) else {
+                continue;
+            };
             if v.len() > 64 {
                 *slot = None;
                 continue;
@@ -104,13 +112,23 @@ impl RareTracker {
         self.cols
             .iter()
             .flatten()
-            .flat_map(|c| c.values.values().filter(|(n, _)| *n == 0).map(|(_, (_, id))| *id))
+            .flat_map(|c| {
+                c.values
+                    .values()
+                    .filter(|(n, _)| *n == 0)
+                    .map(|(_, (_, id))| *id)
+            })
             .collect()
     }
 
     /// Indices of the columns still tracked (low cardinality).
     pub fn kept_columns(&self) -> Vec<usize> {
-        self.cols.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| i).collect()
+        self.cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 

@@ -53,13 +53,19 @@ impl ColumnStats {
             return;
         }
         self.hll.add_hash(key_hash(&[v]) as u64);
-        if let Some(x) = stat_number(v, self.kind).filter(|_| self.kind.is_numeric() || matches!(v, Value::Int(_) | Value::Float(_))) {
+        if let Some(x) = stat_number(v, self.kind)
+            .filter(|_| self.kind.is_numeric() || matches!(v, Value::Int(_) | Value::Float(_)))
+        {
             if x.fract() != 0.0 {
                 self.integral = false;
             }
             self.numbers.push(x);
         }
-        let text = if let Value::Json(s) = v { Some(s.clone()) } else { v.to_text() };
+        let text = if let Value::Json(s) = v {
+            Some(s.clone())
+        } else {
+            v.to_text()
+        };
         if let Some(t) = text {
             if !self.overflow {
                 if let Some(c) = self.counts.get_mut(&t) {
@@ -77,7 +83,10 @@ impl ColumnStats {
                     if self.json_skeletons.len() < 50
                         && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&t)
                     {
-                        *self.json_skeletons.entry(skeleton(&doc).to_string()).or_default() += 1;
+                        *self
+                            .json_skeletons
+                            .entry(skeleton(&doc).to_string())
+                            .or_default() += 1;
                     }
                 } else if self.shapes.len() < 1000 || self.shapes.contains_key(&shape(&t)) {
                     *self.shapes.entry(shape(&t)).or_default() += 1;
@@ -100,7 +109,11 @@ impl ColumnStats {
     }
 
     pub fn null_fraction(&self) -> f64 {
-        if self.rows == 0 { 0.0 } else { self.nulls as f64 / self.rows as f64 }
+        if self.rows == 0 {
+            0.0
+        } else {
+            self.nulls as f64 / self.rows as f64
+        }
     }
 
     /// True when the column is compared as categories: few distinct values, or not numeric.
@@ -153,7 +166,11 @@ pub fn histogram(values: &[f64], buckets: usize) -> Vec<Bucket> {
     }
     let width = ((hi - lo) / buckets as f64).max(f64::MIN_POSITIVE);
     let mut out: Vec<Bucket> = (0..buckets)
-        .map(|i| Bucket { lo: lo + width * i as f64, hi: lo + width * (i + 1) as f64, count: 0 })
+        .map(|i| Bucket {
+            lo: lo + width * i as f64,
+            hi: lo + width * (i + 1) as f64,
+            count: 0,
+        })
         .collect();
     for v in values {
         let i = (((v - lo) / width) as usize).min(buckets - 1);

@@ -110,17 +110,29 @@ impl Profile {
     /// Reads a profile file written by `prodlike data profile --out` (the envelope or the bare
     /// profile).
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let err = |reason: String| DataError::Profile { path: path.display().to_string(), reason };
+        let err = |reason: String| DataError::Profile {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-        let body = if v.get("schema").and_then(|s| s.as_str()).is_some_and(|s| s.starts_with("prodlike.data.profile")) {
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+        let body = if v
+            .get("schema")
+            .and_then(|s| s.as_str())
+            .is_some_and(|s| s.starts_with("prodlike.data.profile"))
+        {
             v.get("data").cloned().unwrap_or_default()
         } else {
             v
         };
-        let p: Profile = serde_json::from_value(body).map_err(|e| err(format!("not a prodlike profile: {e}")))?;
+        let p: Profile = serde_json::from_value(body)
+            .map_err(|e| err(format!("not a prodlike profile: {e}")))?;
         if p.version != PROFILE_VERSION {
-            return Err(err(format!("version {} is not supported (expected {PROFILE_VERSION})", p.version)));
+            return Err(err(format!(
+                "version {} is not supported (expected {PROFILE_VERSION})",
+                p.version
+            )));
         }
         Ok(p)
     }
@@ -155,7 +167,14 @@ pub fn column_profile(name: &str, stats: &ColumnStats, pii: Option<PiiKind>) -> 
     let mut frequencies = Vec::new();
     let mut complete = false;
     if pii.is_none() && !stats.overflow && stats.kind != Kind::Json {
-        let mut f: Vec<Frequency> = stats.counts.iter().map(|(v, c)| Frequency { value: v.clone(), count: *c }).collect();
+        let mut f: Vec<Frequency> = stats
+            .counts
+            .iter()
+            .map(|(v, c)| Frequency {
+                value: v.clone(),
+                count: *c,
+            })
+            .collect();
         f.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
         if f.len() <= 200 {
             complete = true;
@@ -170,10 +189,24 @@ pub fn column_profile(name: &str, stats: &ColumnStats, pii: Option<PiiKind>) -> 
     if pii.is_some() {
         pct = pct.into_iter().map(|x| coarse(x, stats.kind)).collect();
     }
-    let mut shapes: Vec<Frequency> = stats.shapes.iter().map(|(v, c)| Frequency { value: v.clone(), count: *c }).collect();
+    let mut shapes: Vec<Frequency> = stats
+        .shapes
+        .iter()
+        .map(|(v, c)| Frequency {
+            value: v.clone(),
+            count: *c,
+        })
+        .collect();
     shapes.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
     shapes.truncate(20);
-    let mut skel: Vec<Frequency> = stats.json_skeletons.iter().map(|(v, c)| Frequency { value: v.clone(), count: *c }).collect();
+    let mut skel: Vec<Frequency> = stats
+        .json_skeletons
+        .iter()
+        .map(|(v, c)| Frequency {
+            value: v.clone(),
+            count: *c,
+        })
+        .collect();
     skel.sort_by(|a, b| b.count.cmp(&a.count));
     skel.truncate(5);
     let lens = percentiles(stats.lengths.items());
@@ -185,7 +218,11 @@ pub fn column_profile(name: &str, stats: &ColumnStats, pii: Option<PiiKind>) -> 
         pii,
         frequencies,
         frequencies_complete: complete,
-        histogram: if pii.is_none() { histogram(nums, 20) } else { vec![] },
+        histogram: if pii.is_none() {
+            histogram(nums, 20)
+        } else {
+            vec![]
+        },
         percentiles: pct,
         integral: stats.integral,
         length_percentiles: lens.iter().step_by(10).copied().collect(),
@@ -195,18 +232,34 @@ pub fn column_profile(name: &str, stats: &ColumnStats, pii: Option<PiiKind>) -> 
 }
 
 /// Statistics of every column of `t`.
-pub async fn table_stats(source: &Source, t: &Table, max_rows: Option<u64>, rows: u64, seed: u64) -> Result<(Vec<String>, Vec<ColumnStats>, f64)> {
+pub async fn table_stats(
+    source: &Source,
+    t: &Table,
+    max_rows: Option<u64>,
+    rows: u64,
+    seed: u64,
+) -> Result<(Vec<String>, Vec<ColumnStats>, f64)> {
     let cols = copy_columns(t);
     let fraction = match max_rows {
         Some(m) if rows > m && rows > 0 => Some(m as f64 / rows as f64),
         _ => None,
     };
-    let scan = Scan { columns: cols.clone(), other_as_text: true, tablesample: fraction, ..Default::default() };
+    let scan = Scan {
+        columns: cols.clone(),
+        other_as_text: true,
+        tablesample: fraction,
+        ..Default::default()
+    };
     let (types, mut rx) = source.scan(t, &scan).await?;
     let mut stats: Vec<ColumnStats> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| ColumnStats::new(t.column(c).map_or(Kind::Text, |c| c.kind), seed.wrapping_add(i as u64)))
+        .map(|(i, c)| {
+            ColumnStats::new(
+                t.column(c).map_or(Kind::Text, |c| c.kind),
+                seed.wrapping_add(i as u64),
+            )
+        })
         .collect();
     while let Some(batch) = rx.recv().await {
         for row in batch? {
@@ -219,7 +272,11 @@ pub async fn table_stats(source: &Source, t: &Table, max_rows: Option<u64>, rows
 }
 
 /// Fan-out of every foreign key: children per parent.
-pub async fn fan_out(source: &Source, schema: &Schema, counts: &HashMap<String, u64>) -> Result<Vec<FanOut>> {
+pub async fn fan_out(
+    source: &Source,
+    schema: &Schema,
+    counts: &HashMap<String, u64>,
+) -> Result<Vec<FanOut>> {
     let mut out = Vec::new();
     for t in &schema.tables {
         for fk in &t.foreign_keys {
@@ -229,7 +286,10 @@ pub async fn fan_out(source: &Source, schema: &Schema, counts: &HashMap<String, 
             let referenced = groups.len() as u64;
             let with_key: u64 = groups.iter().sum();
             let mut all: Vec<f64> = groups.iter().map(|&g| g as f64).collect();
-            all.extend(std::iter::repeat_n(0.0, parent_rows.saturating_sub(referenced) as usize));
+            all.extend(std::iter::repeat_n(
+                0.0,
+                parent_rows.saturating_sub(referenced) as usize,
+            ));
             out.push(FanOut {
                 child: t.name.clone(),
                 columns: fk.columns.clone(),
@@ -238,7 +298,11 @@ pub async fn fan_out(source: &Source, schema: &Schema, counts: &HashMap<String, 
                 parent_rows,
                 parents_referenced: referenced,
                 null_children: children.saturating_sub(with_key),
-                mean: if parent_rows == 0 { 0.0 } else { with_key as f64 / parent_rows as f64 },
+                mean: if parent_rows == 0 {
+                    0.0
+                } else {
+                    with_key as f64 / parent_rows as f64
+                },
                 max: groups.iter().copied().max().unwrap_or(0),
                 percentiles: percentiles(&all),
             });
@@ -260,14 +324,27 @@ pub async fn profile(url: &crate::DbUrl, opts: &ProfileOptions) -> Result<Profil
     let mut out = Vec::new();
     for t in &tables {
         let rows = counts.get(&t.name).copied().unwrap_or(0);
-        let (cols, stats, fraction) = table_stats(&source, t, opts.max_rows, rows, opts.seed).await?;
+        let (cols, stats, fraction) =
+            table_stats(&source, t, opts.max_rows, rows, opts.seed).await?;
         let columns = cols
             .iter()
             .zip(&stats)
             .map(|(c, s)| column_profile(c, s, pii.column(&t.name, c).map(|d| d.kind)))
             .collect();
-        out.push(TableProfile { name: t.name.clone(), rows, profiled_fraction: fraction, columns });
+        out.push(TableProfile {
+            name: t.name.clone(),
+            rows,
+            profiled_fraction: fraction,
+            columns,
+        });
     }
     let fan_out = fan_out(&source, &schema, &counts).await?;
-    Ok(Profile { version: PROFILE_VERSION, source: source.shown(), schema, tables: out, fan_out, pii })
+    Ok(Profile {
+        version: PROFILE_VERSION,
+        source: source.shown(),
+        schema,
+        tables: out,
+        fan_out,
+        pii,
+    })
 }

@@ -58,7 +58,11 @@ pub fn create_table(schema: &Schema, t: &Table, tables: &[&Table]) -> String {
             cols(&fk.columns),
             ident(&fk.ref_table),
             cols(&fk.ref_columns),
-            if fk.deferrable { " DEFERRABLE INITIALLY DEFERRED" } else { "" }
+            if fk.deferrable {
+                " DEFERRABLE INITIALLY DEFERRED"
+            } else {
+                ""
+            }
         ));
     }
     format!("CREATE TABLE {} ({})", ident(&t.name), parts.join(", "))

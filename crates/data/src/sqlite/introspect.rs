@@ -179,7 +179,11 @@ pub fn read_schema(conn: &Connection) -> Result<Schema> {
     // Foreign keys written `REFERENCES parent` (no column list) reference the parent's key.
     let pks: BTreeMap<String, Vec<String>> = tables
         .iter()
-        .filter_map(|t| t.primary_key.as_ref().map(|p| (t.name.clone(), p.columns.clone())))
+        .filter_map(|t| {
+            t.primary_key
+                .as_ref()
+                .map(|p| (t.name.clone(), p.columns.clone()))
+        })
         .collect();
     for t in &mut tables {
         for fk in &mut t.foreign_keys {
@@ -218,11 +222,21 @@ mod tests {
         assert_eq!(users.primary_key.as_ref().unwrap().columns, vec!["id"]);
         assert_eq!(users.uniques[0].columns, vec!["email"]);
         assert_eq!(users.column("born").unwrap().kind, Kind::Date);
-        let to_addr = users.foreign_keys.iter().find(|f| f.ref_table == "addresses").unwrap();
+        let to_addr = users
+            .foreign_keys
+            .iter()
+            .find(|f| f.ref_table == "addresses")
+            .unwrap();
         assert_eq!(to_addr.ref_columns, vec!["id"]);
         assert!(users.foreign_keys.iter().any(|f| f.ref_table == "users"));
-        assert_eq!(s.table("items").unwrap().identity().unwrap(), vec!["order_id", "n"]);
-        assert_eq!(s.table("addresses").unwrap().indexes[0].columns, vec!["user_id"]);
+        assert_eq!(
+            s.table("items").unwrap().identity().unwrap(),
+            vec!["order_id", "n"]
+        );
+        assert_eq!(
+            s.table("addresses").unwrap().indexes[0].columns,
+            vec!["user_id"]
+        );
         assert!(s.cyclic_tables().contains("addresses"));
     }
 }

@@ -53,14 +53,22 @@ pub fn partial_path(target: &Path) -> PathBuf {
 
 /// Removes partial files of runs whose process is gone.
 pub fn remove_stale_partials(target: &Path) {
-    let Some(dir) = target.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }) else {
+    let Some(dir) = target.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    }) else {
         return;
     };
     let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return;
     };
     let prefix = format!(".{name}.prodlike-partial-");
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
         if let Some(pid) = file.strip_prefix(&prefix)
@@ -87,13 +95,13 @@ impl SqliteLoad {
         remove_stale_partials(target);
         let partial = partial_path(target);
         let _ = std::fs::remove_file(&partial);
-        let conn = Connection::open(&partial).map_err(DataError::sqlite(format!(
-            "creating {}",
-            partial.display()
-        )))?;
+        let conn = Connection::open(&partial)
+            .map_err(DataError::sqlite(format!("creating {}", partial.display())))?;
         let ctx = |what: &str| DataError::sqlite(format!("{what} in {}", partial.display()));
-        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; BEGIN")
-            .map_err(ctx("preparing"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; BEGIN",
+        )
+        .map_err(ctx("preparing"))?;
         for sql in &create {
             conn.execute_batch(sql).map_err(ctx("creating tables"))?;
         }
@@ -102,7 +110,8 @@ impl SqliteLoad {
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || -> Result<()> {
-                let ctx = |what: String| DataError::sqlite(format!("{what} in {}", partial_c.display()));
+                let ctx =
+                    |what: String| DataError::sqlite(format!("{what} in {}", partial_c.display()));
                 while let Some(msg) = rx.blocking_recv() {
                     match msg {
                         Msg::Rows(t, rows) => {
@@ -116,23 +125,30 @@ impl SqliteLoad {
                                     .zip(&spec.source_types)
                                     .map(|(f, t)| to_sqlite(field_value(f, *t)))
                                     .collect();
-                                stmt.execute(rusqlite::params_from_iter(vals))
-                                    .map_err(ctx(format!("inserting with `{}`", spec.insert_sql)))?;
+                                stmt.execute(rusqlite::params_from_iter(vals)).map_err(ctx(
+                                    format!("inserting with `{}`", spec.insert_sql),
+                                ))?;
                             }
                         }
                         Msg::Finish(indexes) => {
                             for sql in &indexes {
-                                conn.execute_batch(sql).map_err(ctx(format!("running `{sql}`")))?;
+                                conn.execute_batch(sql)
+                                    .map_err(ctx(format!("running `{sql}`")))?;
                             }
                             let violations: i64 = conn
-                                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+                                .query_row(
+                                    "SELECT count(*) FROM pragma_foreign_key_check",
+                                    [],
+                                    |r| r.get(0),
+                                )
                                 .map_err(ctx("checking foreign keys".into()))?;
                             if violations > 0 {
                                 return Err(DataError::Aborted(format!(
                                     "{violations} rows would break foreign keys in the new database"
                                 )));
                             }
-                            conn.execute_batch("COMMIT").map_err(ctx("committing".into()))?;
+                            conn.execute_batch("COMMIT")
+                                .map_err(ctx("committing".into()))?;
                             drop(conn);
                             return Ok(());
                         }
@@ -151,7 +167,9 @@ impl SqliteLoad {
 
     /// A sender for table `index`'s batches.
     pub fn sender(&self) -> SqliteSender {
-        SqliteSender { tx: self.tx.clone() }
+        SqliteSender {
+            tx: self.tx.clone(),
+        }
     }
 
     fn join(&mut self) -> Result<()> {
@@ -230,7 +248,11 @@ pub fn swap_into_place(partial: &Path, target: &Path) -> Result<()> {
         }
     }
     if let Some(dir) = target.parent()
-        && let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        && let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
     {
         let _ = d.sync_all();
     }

@@ -44,15 +44,25 @@ impl Categorical {
     fn pick(&self, rng: &mut fastrand::Rng) -> &str {
         let total = self.cum[self.cum.len() - 1];
         let x = rng.f64() * total;
-        let i = self.cum.partition_point(|c| *c <= x).min(self.values.len() - 1);
+        let i = self
+            .cum
+            .partition_point(|c| *c <= x)
+            .min(self.values.len() - 1);
         &self.values[i]
     }
 }
 
 enum How {
     Categorical(Categorical),
-    Numeric { pct: Vec<f64>, integral: bool },
-    Fake { mask: Mask, shapes: Option<Categorical>, ip: bool },
+    Numeric {
+        pct: Vec<f64>,
+        integral: bool,
+    },
+    Fake {
+        mask: Mask,
+        shapes: Option<Categorical>,
+        ip: bool,
+    },
     Shape(Categorical),
     Json(Categorical),
     Counter,
@@ -72,12 +82,20 @@ fn number_value(x: f64, kind: Kind, integral: bool) -> Value {
     match kind {
         Kind::Int => Value::Int(x.round() as i64),
         Kind::Float => Value::Float(if integral { x.round() } else { x }),
-        Kind::Decimal => Value::Decimal(if integral { format!("{}", x.round() as i64) } else { format!("{x:.2}") }),
+        Kind::Decimal => Value::Decimal(if integral {
+            format!("{}", x.round() as i64)
+        } else {
+            format!("{x:.2}")
+        }),
         Kind::Date => Value::Date(x.round() as i32),
         Kind::Timestamp => Value::Timestamp((x * 1e6).round() as i64),
         Kind::TimestampTz => Value::TimestampTz((x * 1e6).round() as i64),
         Kind::Bool => Value::Bool(x >= 0.5),
-        _ => Value::Text(if integral { format!("{}", x.round() as i64) } else { format!("{x}") }),
+        _ => Value::Text(if integral {
+            format!("{}", x.round() as i64)
+        } else {
+            format!("{x}")
+        }),
     }
 }
 
@@ -85,8 +103,14 @@ fn text_value(s: &str, kind: Kind) -> Value {
     match kind {
         Kind::Json => Value::Json(s.to_owned()),
         Kind::Bool => Value::Bool(matches!(s, "true" | "t" | "1")),
-        Kind::Int => s.parse().map(Value::Int).unwrap_or_else(|_| Value::Text(s.to_owned())),
-        Kind::Float => s.parse().map(Value::Float).unwrap_or_else(|_| Value::Text(s.to_owned())),
+        Kind::Int => s
+            .parse()
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::Text(s.to_owned())),
+        Kind::Float => s
+            .parse()
+            .map(Value::Float)
+            .unwrap_or_else(|_| Value::Text(s.to_owned())),
         Kind::Decimal => Value::Decimal(s.to_owned()),
         _ => Value::Text(s.to_owned()),
     }
@@ -99,37 +123,70 @@ fn fill_json(v: &serde_json::Value, rng: &mut fastrand::Rng) -> serde_json::Valu
         J::Number(_) => J::from(rng.u32(0..100)),
         J::Bool(_) => J::Bool(rng.bool()),
         J::Array(a) => J::Array(a.iter().map(|x| fill_json(x, rng)).collect()),
-        J::Object(m) => J::Object(m.iter().map(|(k, x)| (k.clone(), fill_json(x, rng))).collect()),
+        J::Object(m) => J::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), fill_json(x, rng)))
+                .collect(),
+        ),
         J::Null => J::Null,
     }
 }
 
 impl ColumnGen {
-    pub fn new(t: &Table, col: &Column, p: Option<&ColumnProfile>, masker: &Masker, _index: usize) -> Self {
-        let unique = t.is_single_unique(&col.name).then(|| (UniqueScope::new(), HashSet::new()));
+    pub fn new(
+        t: &Table,
+        col: &Column,
+        p: Option<&ColumnProfile>,
+        masker: &Masker,
+        _index: usize,
+    ) -> Self {
+        let unique = t
+            .is_single_unique(&col.name)
+            .then(|| (UniqueScope::new(), HashSet::new()));
         let null_rate = p.map_or(0.0, |p| p.null_fraction);
-        let shapes = p.and_then(|p| Categorical::new(p.shapes.iter().map(|f| (f.value.clone(), f.count))));
+        let shapes =
+            p.and_then(|p| Categorical::new(p.shapes.iter().map(|f| (f.value.clone(), f.count))));
         let how = match p {
             Some(p) if p.pii.is_some() && col.kind.is_textual() => {
-                let tr = p.pii.map(|k| crate::maskplan::fit_default(k, col)).unwrap_or(None);
+                let tr = p
+                    .pii
+                    .map(|k| crate::maskplan::fit_default(k, col))
+                    .unwrap_or(None);
                 let ip = p.pii == Some(prodlike_mask::detect::PiiKind::IpAddress);
                 match tr.and_then(|tr| masker.mask(&tr).ok()) {
                     Some(mask) => How::Fake { mask, shapes, ip },
                     None => shapes.map_or(How::Counter, How::Shape),
                 }
             }
-            Some(p) if p.frequencies_complete && !p.frequencies.is_empty() && !(unique.is_some()) => {
-                Categorical::new(p.frequencies.iter().map(|f| (f.value.clone(), f.count))).map_or(How::Counter, How::Categorical)
+            Some(p)
+                if p.frequencies_complete && !p.frequencies.is_empty() && !(unique.is_some()) =>
+            {
+                Categorical::new(p.frequencies.iter().map(|f| (f.value.clone(), f.count)))
+                    .map_or(How::Counter, How::Categorical)
             }
-            Some(p) if !p.percentiles.is_empty() && (col.kind.is_numeric() || col.kind == Kind::Bool) => {
-                How::Numeric { pct: p.percentiles.clone(), integral: p.integral }
+            Some(p)
+                if !p.percentiles.is_empty()
+                    && (col.kind.is_numeric() || col.kind == Kind::Bool) =>
+            {
+                How::Numeric {
+                    pct: p.percentiles.clone(),
+                    integral: p.integral,
+                }
             }
             Some(p) if col.kind == Kind::Json && !p.json_skeletons.is_empty() => {
-                Categorical::new(p.json_skeletons.iter().map(|f| (f.value.clone(), f.count))).map_or(How::Counter, How::Json)
+                Categorical::new(p.json_skeletons.iter().map(|f| (f.value.clone(), f.count)))
+                    .map_or(How::Counter, How::Json)
             }
             _ => shapes.map_or(How::Counter, How::Shape),
         };
-        Self { table: t.name.clone(), name: col.name.clone(), kind: col.kind, null_rate, how, unique }
+        Self {
+            table: t.name.clone(),
+            name: col.name.clone(),
+            kind: col.kind,
+            null_rate,
+            how,
+            unique,
+        }
     }
 
     pub fn next(&mut self, rng: &mut fastrand::Rng, i: u64, buf: &mut String) -> Result<Value> {
@@ -138,7 +195,9 @@ impl ColumnGen {
         }
         for attempt in 0..20u32 {
             let v = self.draw(rng, i, attempt, buf)?;
-            let Some((_, seen)) = &mut self.unique else { return Ok(v) };
+            let Some((_, seen)) = &mut self.unique else {
+                return Ok(v);
+            };
             if matches!(self.how, How::Fake { .. }) || seen.insert(key_hash(&[&v])) {
                 return Ok(v);
             }
@@ -150,10 +209,18 @@ impl ColumnGen {
         })
     }
 
-    fn draw(&self, rng: &mut fastrand::Rng, i: u64, attempt: u32, buf: &mut String) -> Result<Value> {
+    fn draw(
+        &self,
+        rng: &mut fastrand::Rng,
+        i: u64,
+        attempt: u32,
+        buf: &mut String,
+    ) -> Result<Value> {
         Ok(match &self.how {
             How::Categorical(c) => text_value(c.pick(rng), self.kind),
-            How::Numeric { pct, integral } => number_value(draw_percentile(pct, rng.f64()), self.kind, *integral),
+            How::Numeric { pct, integral } => {
+                number_value(draw_percentile(pct, rng.f64()), self.kind, *integral)
+            }
             How::Shape(c) => text_value(&fill(c.pick(rng), rng), self.kind),
             How::Json(c) => {
                 let skel: serde_json::Value = serde_json::from_str(c.pick(rng)).unwrap_or_default();
@@ -175,7 +242,13 @@ impl ColumnGen {
             },
             How::Fake { mask, shapes, ip } => {
                 let seed_text = match shapes {
-                    _ if *ip => format!("{}.{}.{}.{}", rng.u8(1..224), rng.u8(..), rng.u8(..), rng.u8(1..255)),
+                    _ if *ip => format!(
+                        "{}.{}.{}.{}",
+                        rng.u8(1..224),
+                        rng.u8(..),
+                        rng.u8(..),
+                        rng.u8(1..255)
+                    ),
                     Some(s) => fill(s.pick(rng), rng),
                     None => format!("{} {}", rng.u32(..), i),
                 };
@@ -188,9 +261,15 @@ impl ColumnGen {
                     Ok(prodlike_mask::Output::Null) => Value::Null,
                     // A seed the transform cannot take (a shape that is not a valid value): the
                     // random seed itself is synthetic, so it is used as it is.
-                    Err(prodlike_mask::MaskError::Unsupported { .. }) => text_value(&seed_text, self.kind),
+                    Err(prodlike_mask::MaskError::Unsupported { .. }) => {
+                        text_value(&seed_text, self.kind)
+                    }
                     Err(e) => {
-                        return Err(DataError::Mask { table: self.table.clone(), column: self.name.clone(), reason: e.to_string() });
+                        return Err(DataError::Mask {
+                            table: self.table.clone(),
+                            column: self.name.clone(),
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }

@@ -95,7 +95,10 @@ fn sequential_key(t: &Table, cols: &[String]) -> bool {
 pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport> {
     let started = Instant::now();
     if !(opts.scale > 0.0 && opts.scale.is_finite()) {
-        return Err(DataError::Invalid(format!("--scale {}: use a positive number such as 1 or 10", opts.scale)));
+        return Err(DataError::Invalid(format!(
+            "--scale {}: use a positive number such as 1 or 10",
+            opts.scale
+        )));
     }
     let schema = &profile.schema;
     for t in opts.rows.keys() {
@@ -104,16 +107,31 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
     let counts: HashMap<String, u64> = profile
         .tables
         .iter()
-        .map(|t| (t.name.clone(), opts.rows.get(&t.name).copied().unwrap_or_else(|| (t.rows as f64 * opts.scale).round() as u64)))
+        .map(|t| {
+            (
+                t.name.clone(),
+                opts.rows
+                    .get(&t.name)
+                    .copied()
+                    .unwrap_or_else(|| (t.rows as f64 * opts.scale).round() as u64),
+            )
+        })
         .collect();
     let tables: Vec<&Table> = schema.tables.iter().collect();
     // Forward references (cycles) need sequential keys in the parent.
     let order = plan_order(schema);
     for t in &tables {
         for fk in &t.foreign_keys {
-            let Some(p) = schema.table(&fk.ref_table) else { continue };
-            let later = order.iter().position(|x| *x == fk.ref_table) >= order.iter().position(|x| *x == t.name);
-            if later && fk.ref_table != t.name && !sequential_key(p, &fk.ref_columns) && !t.fk_nullable(fk) {
+            let Some(p) = schema.table(&fk.ref_table) else {
+                continue;
+            };
+            let later = order.iter().position(|x| *x == fk.ref_table)
+                >= order.iter().position(|x| *x == t.name);
+            if later
+                && fk.ref_table != t.name
+                && !sequential_key(p, &fk.ref_columns)
+                && !t.fk_nullable(fk)
+            {
                 return Err(DataError::Invalid(format!(
                     "cannot synthesise `{}`: its foreign key {:?} → {} closes a cycle through a non-integer key",
                     t.name, fk.columns, fk.ref_table
@@ -121,14 +139,29 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
             }
         }
     }
-    let target = Arc::new(Target::prepare(&opts.target, schema, &tables, &opts.namespace, opts.jobs, opts.keep_previous).await?);
-    let masker = Masker::new(MaskKey::from_secret(format!("prodlike synth seed {}", opts.seed).as_bytes())?);
+    let target = Arc::new(
+        Target::prepare(
+            &opts.target,
+            schema,
+            &tables,
+            &opts.namespace,
+            opts.jobs,
+            opts.keep_previous,
+        )
+        .await?,
+    );
+    let masker = Masker::new(MaskKey::from_secret(
+        format!("prodlike synth seed {}", opts.seed).as_bytes(),
+    )?);
     let store: KeyStore = Arc::new(Mutex::new(HashMap::new()));
     for t in &tables {
         for key in schema.referenced_keys(&t.name) {
             if sequential_key(t, &key) {
                 let start = seq_start(profile, &t.name, &key[0]);
-                store.lock().unwrap_or_else(PoisonError::into_inner).insert((t.name.clone(), key), Keys::Sequential { start });
+                store
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert((t.name.clone(), key), Keys::Sequential { start });
             }
         }
     }
@@ -144,33 +177,60 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
             let ready: Vec<String> = remaining
                 .iter()
                 .filter(|n| {
-                    let Some(t) = schema.table(n) else { return true };
+                    let Some(t) = schema.table(n) else {
+                        return true;
+                    };
                     t.foreign_keys.iter().all(|fk| {
-                        fk.ref_table == t.name || have.contains_key(&(fk.ref_table.clone(), fk.ref_columns.clone())) || t.fk_nullable(fk)
+                        fk.ref_table == t.name
+                            || have.contains_key(&(fk.ref_table.clone(), fk.ref_columns.clone()))
+                            || t.fk_nullable(fk)
                     })
                 })
                 .cloned()
                 .collect();
-            let ready = if ready.is_empty() { vec![remaining[0].clone()] } else { ready };
+            let ready = if ready.is_empty() {
+                vec![remaining[0].clone()]
+            } else {
+                ready
+            };
             remaining.retain(|n| !ready.contains(n));
             // Each table in its own task, so generation uses every core.
             let mut set = tokio::task::JoinSet::new();
             for name in &ready {
-                let Some(t) = schema.table(name) else { continue };
+                let Some(t) = schema.table(name) else {
+                    continue;
+                };
                 let n = counts.get(name).copied().unwrap_or(0);
                 let bar = progress.bar(name, n);
-                let (sem, store, masker, target, counts, profile, t, seed) =
-                    (sem.clone(), store.clone(), masker.clone(), target.clone(), counts.clone(), shared.clone(), t.clone(), opts.seed);
+                let (sem, store, masker, target, counts, profile, t, seed) = (
+                    sem.clone(),
+                    store.clone(),
+                    masker.clone(),
+                    target.clone(),
+                    counts.clone(),
+                    shared.clone(),
+                    t.clone(),
+                    opts.seed,
+                );
                 set.spawn(async move {
-                    let _p = sem.acquire_owned().await.map_err(|e| DataError::Invalid(e.to_string()))?;
-                    let r = gen_table(&profile, &t, n, &counts, seed, &masker, &store, &target, &bar).await;
+                    let _p = sem
+                        .acquire_owned()
+                        .await
+                        .map_err(|e| DataError::Invalid(e.to_string()))?;
+                    let r = gen_table(
+                        &profile, &t, n, &counts, seed, &masker, &store, &target, &bar,
+                    )
+                    .await;
                     bar.finish();
                     r
                 });
             }
             let mut first_err = None;
             while let Some(r) = set.join_next().await {
-                match r.map_err(|e| DataError::Invalid(format!("a synth task failed: {e}"))).and_then(|x| x) {
+                match r
+                    .map_err(|e| DataError::Invalid(format!("a synth task failed: {e}")))
+                    .and_then(|x| x)
+                {
                     Ok(t) => done.push(t),
                     Err(e) => {
                         if first_err.is_none() {
@@ -187,7 +247,8 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
         Ok(())
     }
     .await;
-    let target = Arc::try_unwrap(target).map_err(|_| DataError::Invalid("a synth task outlived the run".into()))?;
+    let target = Arc::try_unwrap(target)
+        .map_err(|_| DataError::Invalid("a synth task outlived the run".into()))?;
     if let Err(e) = result {
         let mut target = target;
         let e = target.writer_error().unwrap_or(e);
@@ -210,18 +271,29 @@ pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport
 }
 
 /// Children per parent for `n_children` over `n_parents`, following the fan-out percentiles.
-fn fan_counts(fan: Option<&FanOut>, n_parents: u64, n_children: u64, rng: &mut fastrand::Rng) -> Vec<u64> {
+fn fan_counts(
+    fan: Option<&FanOut>,
+    n_parents: u64,
+    n_children: u64,
+    rng: &mut fastrand::Rng,
+) -> Vec<u64> {
     if n_parents == 0 {
         return vec![];
     }
     let mut draws: Vec<f64> = (0..n_parents)
         .map(|_| match fan {
-            Some(f) if !f.percentiles.is_empty() => draw_percentile(&f.percentiles, rng.f64()).max(0.0),
+            Some(f) if !f.percentiles.is_empty() => {
+                draw_percentile(&f.percentiles, rng.f64()).max(0.0)
+            }
             _ => 1.0,
         })
         .collect();
     let sum: f64 = draws.iter().sum();
-    let factor = if sum > 0.0 { n_children as f64 / sum } else { 0.0 };
+    let factor = if sum > 0.0 {
+        n_children as f64 / sum
+    } else {
+        0.0
+    };
     let mut out: Vec<u64> = Vec::with_capacity(draws.len());
     let mut total = 0u64;
     for d in draws.iter_mut() {
@@ -284,7 +356,10 @@ async fn gen_table(
         .iter()
         .map(|c| {
             let col = t.column(c);
-            FieldType { oid: 0, kind: col.map_or(Kind::Text, |c| c.kind) }
+            FieldType {
+                oid: 0,
+                kind: col.map_or(Kind::Text, |c| c.kind),
+            }
         })
         .collect();
     let mut writer = target.writer(&t.name, &types).await?;
@@ -295,8 +370,20 @@ async fn gen_table(
         .foreign_keys
         .iter()
         .filter(|fk| fk.ref_table != t.name)
-        .max_by_key(|fk| (t.primary_key.as_ref().is_some_and(|pk| fk.columns.iter().all(|c| pk.columns.contains(c))), !t.fk_nullable(fk)));
-    let fan_of = |fk: &crate::schema::ForeignKey| profile.fan_out.iter().find(|f| f.child == t.name && f.columns == fk.columns);
+        .max_by_key(|fk| {
+            (
+                t.primary_key
+                    .as_ref()
+                    .is_some_and(|pk| fk.columns.iter().all(|c| pk.columns.contains(c))),
+                !t.fk_nullable(fk),
+            )
+        });
+    let fan_of = |fk: &crate::schema::ForeignKey| {
+        profile
+            .fan_out
+            .iter()
+            .find(|f| f.child == t.name && f.columns == fk.columns)
+    };
     let mut main_counts: Vec<u64> = vec![];
     let mut main_keys: Option<Keys> = None;
     if let Some(fk) = main_fk
@@ -305,7 +392,11 @@ async fn gen_table(
         let parents = key_len(k, counts.get(&fk.ref_table).copied().unwrap_or(0));
         let null_share = fan_of(fk).map_or(0.0, |f| {
             let total = profile.table(&t.name).map_or(0, |x| x.rows);
-            if total == 0 { 0.0 } else { f.null_children as f64 / total as f64 }
+            if total == 0 {
+                0.0
+            } else {
+                f.null_children as f64 / total as f64
+            }
         });
         let non_null = ((n as f64) * (1.0 - null_share)).round() as u64;
         main_counts = fan_counts(fan_of(fk), parents, non_null, &mut rng);
@@ -324,40 +415,83 @@ async fn gen_table(
         if main_keys.is_some() && main_fk.is_some_and(|m| std::ptr::eq(m, fk)) {
             continue;
         }
-        let idx: Vec<usize> = fk.columns.iter().filter_map(|c| cols.iter().position(|x| x == c)).collect();
+        let idx: Vec<usize> = fk
+            .columns
+            .iter()
+            .filter_map(|c| cols.iter().position(|x| x == c))
+            .collect();
         let null_rate = tp
             .and_then(|p| p.columns.iter().find(|c| c.name == fk.columns[0]))
             .map_or(0.0, |c| c.null_fraction);
         if fk.ref_table == t.name {
-            others.push(Other { cols: idx, keys: None, cum: vec![], self_ref: true, null_rate });
+            others.push(Other {
+                cols: idx,
+                keys: None,
+                cum: vec![],
+                self_ref: true,
+                null_rate,
+            });
             continue;
         }
-        let keys = have.get(&(fk.ref_table.clone(), fk.ref_columns.clone())).cloned();
-        let parents = keys.as_ref().map_or(0, |k| key_len(k, counts.get(&fk.ref_table).copied().unwrap_or(0)));
+        let keys = have
+            .get(&(fk.ref_table.clone(), fk.ref_columns.clone()))
+            .cloned();
+        let parents = keys.as_ref().map_or(0, |k| {
+            key_len(k, counts.get(&fk.ref_table).copied().unwrap_or(0))
+        });
         let mut cum = Vec::with_capacity(parents as usize);
         let mut acc = 0.0;
         let fan = fan_of(fk);
         for _ in 0..parents {
             acc += match fan {
-                Some(f) if !f.percentiles.is_empty() => draw_percentile(&f.percentiles, rng.f64()).max(0.0) + 1e-9,
+                Some(f) if !f.percentiles.is_empty() => {
+                    draw_percentile(&f.percentiles, rng.f64()).max(0.0) + 1e-9
+                }
                 _ => 1.0,
             };
             cum.push(acc);
         }
-        others.push(Other { cols: idx, keys, cum, self_ref: false, null_rate });
+        others.push(Other {
+            cols: idx,
+            keys,
+            cum,
+            self_ref: false,
+            null_rate,
+        });
     }
     let fk_cols: Vec<usize> = t
         .foreign_keys
         .iter()
-        .flat_map(|fk| fk.columns.iter().filter_map(|c| cols.iter().position(|x| x == c)))
+        .flat_map(|fk| {
+            fk.columns
+                .iter()
+                .filter_map(|c| cols.iter().position(|x| x == c))
+        })
         .collect();
     let main_idx: Vec<usize> = main_fk
         .filter(|_| main_keys.is_some())
-        .map(|fk| fk.columns.iter().filter_map(|c| cols.iter().position(|x| x == c)).collect())
+        .map(|fk| {
+            fk.columns
+                .iter()
+                .filter_map(|c| cols.iter().position(|x| x == c))
+                .collect()
+        })
         .unwrap_or_default();
-    let pk: Vec<usize> = t.identity().map(|id| id.iter().filter_map(|c| cols.iter().position(|x| x == c)).collect()).unwrap_or_default();
+    let pk: Vec<usize> = t
+        .identity()
+        .map(|id| {
+            id.iter()
+                .filter_map(|c| cols.iter().position(|x| x == c))
+                .collect()
+        })
+        .unwrap_or_default();
     let seq_pk = t.identity().is_some_and(|id| sequential_key(t, &id));
-    let pk_start = if seq_pk { t.identity().map_or(1, |id| seq_start(profile, &t.name, &id[0])) } else { 1 };
+    let pk_start = if seq_pk {
+        t.identity()
+            .map_or(1, |id| seq_start(profile, &t.name, &id[0]))
+    } else {
+        1
+    };
     let mut gens: Vec<Option<ColumnGen>> = cols
         .iter()
         .enumerate()
@@ -366,16 +500,28 @@ async fn gen_table(
                 return None;
             }
             let col = t.column(c)?;
-            Some(ColumnGen::new(t, col, tp.and_then(|p| p.columns.iter().find(|x| x.name == *c)), masker, i))
+            Some(ColumnGen::new(
+                t,
+                col,
+                tp.and_then(|p| p.columns.iter().find(|x| x.name == *c)),
+                masker,
+                i,
+            ))
         })
         .collect();
     // Composite keys: integer members not in a foreign key count rows within their group.
     let group_counter: Option<usize> = if pk.len() > 1 {
-        pk.iter().copied().find(|i| !fk_cols.contains(i) && types[*i].kind == Kind::Int)
+        pk.iter()
+            .copied()
+            .find(|i| !fk_cols.contains(i) && types[*i].kind == Kind::Int)
     } else {
         None
     };
-    let referenced: Vec<Vec<String>> = schema.referenced_keys(&t.name).into_iter().filter(|k| !sequential_key(t, k)).collect();
+    let referenced: Vec<Vec<String>> = schema
+        .referenced_keys(&t.name)
+        .into_iter()
+        .filter(|k| !sequential_key(t, k))
+        .collect();
     let mut stored: Vec<Vec<Vec<Value>>> = referenced.iter().map(|_| Vec::new()).collect();
 
     let mut parent_cursor = 0usize;
@@ -438,13 +584,36 @@ async fn gen_table(
             row[gc] = Value::Int(in_group);
         }
         for (k, key) in referenced.iter().enumerate() {
-            stored[k].push(key.iter().map(|c| cols.iter().position(|x| x == c).map_or(Value::Null, |j| row[j].clone())).collect());
+            stored[k].push(
+                key.iter()
+                    .map(|c| {
+                        cols.iter()
+                            .position(|x| x == c)
+                            .map_or(Value::Null, |j| row[j].clone())
+                    })
+                    .collect(),
+            );
         }
-        batch.push(row.into_iter().map(|v| if v.is_null() { Field::Null } else { Field::Val(v) }).collect());
+        batch.push(
+            row.into_iter()
+                .map(|v| {
+                    if v.is_null() {
+                        Field::Null
+                    } else {
+                        Field::Val(v)
+                    }
+                })
+                .collect(),
+        );
         if batch.len() >= BATCH_ROWS {
             written += batch.len() as u64;
             bar.inc(batch.len() as u64);
-            writer.write(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS))).await?;
+            writer
+                .write(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(BATCH_ROWS),
+                ))
+                .await?;
         }
     }
     written += batch.len() as u64;

@@ -111,7 +111,14 @@ pub struct LeakScan {
 }
 
 fn quasi_kind(k: PiiKind) -> bool {
-    matches!(k, PiiKind::FirstName | PiiKind::LastName | PiiKind::City | PiiKind::PostalCode | PiiKind::DateOfBirth)
+    matches!(
+        k,
+        PiiKind::FirstName
+            | PiiKind::LastName
+            | PiiKind::City
+            | PiiKind::PostalCode
+            | PiiKind::DateOfBirth
+    )
 }
 
 fn text_hash(s: &str) -> u128 {
@@ -133,10 +140,14 @@ impl LeakScan {
         for (t, cols) in &plan.tables {
             for c in cols {
                 let Some(tr) = &c.transform else { continue };
-                let quasi_by_kind = detections.column(t, &c.column).is_some_and(|d| quasi_kind(d.kind));
+                let quasi_by_kind = detections
+                    .column(t, &c.column)
+                    .is_some_and(|d| quasi_kind(d.kind));
                 let class = match tr {
                     Transform::Null | Transform::Constant(_) | Transform::Noise(_) => continue,
-                    Transform::DateNoise(o) => Class::Quasi { own_rate: 1.0 / (2.0 * f64::from(o.days) + 1.0) },
+                    Transform::DateNoise(o) => Class::Quasi {
+                        own_rate: 1.0 / (2.0 * f64::from(o.days) + 1.0),
+                    },
                     _ if quasi_by_kind => Class::Quasi { own_rate: 0.0 },
                     _ => Class::Identifying,
                 };
@@ -170,23 +181,41 @@ impl LeakScan {
             .map(|t| {
                 (
                     t.name.clone(),
-                    t.columns.iter().filter(|c| c.kind.is_textual()).map(|c| (c.name.clone(), c.kind)).collect(),
+                    t.columns
+                        .iter()
+                        .filter(|c| c.kind.is_textual())
+                        .map(|c| (c.name.clone(), c.kind))
+                        .collect(),
                 )
             })
             .collect();
-        Self { watch, json_cols, text_cols, union: HashSet::new(), cross: HashMap::new(), kept_raw: plan.kept_raw.clone(), truncated: false }
+        Self {
+            watch,
+            json_cols,
+            text_cols,
+            union: HashSet::new(),
+            cross: HashMap::new(),
+            kept_raw: plan.kept_raw.clone(),
+            truncated: false,
+        }
     }
 
     /// True when rows of `table` matter to the check (every row must be read).
     pub fn watches(&self, table: &str) -> bool {
-        self.watch.contains_key(table) || self.json_cols.contains_key(table) || !self.union.is_empty()
+        self.watch.contains_key(table)
+            || self.json_cols.contains_key(table)
+            || !self.union.is_empty()
     }
 
     pub fn source_row(&mut self, table: &str, cols: &[String], vals: &[Value], id: Option<u128>) {
         if let Some(ws) = self.watch.get_mut(table) {
             for w in ws {
-                let Some(i) = cols.iter().position(|c| *c == w.column) else { continue };
-                let Some(text) = vals[i].to_text() else { continue };
+                let Some(i) = cols.iter().position(|c| *c == w.column) else {
+                    continue;
+                };
+                let Some(text) = vals[i].to_text() else {
+                    continue;
+                };
                 w.src_values += 1;
                 let h = text_hash(&text);
                 *w.src_freq.entry(h).or_default() += 1;
@@ -210,13 +239,21 @@ impl LeakScan {
         }
         if let Some(jc) = self.json_cols.get(table) {
             for c in jc {
-                let Some(i) = cols.iter().position(|x| x == c) else { continue };
-                let (Value::Json(s) | Value::Text(s)) = &vals[i] else { continue };
-                let Ok(doc) = serde_json::from_str::<serde_json::Value>(s) else { continue };
+                let Some(i) = cols.iter().position(|x| x == c) else {
+                    continue;
+                };
+                let (Value::Json(s) | Value::Text(s)) = &vals[i] else {
+                    continue;
+                };
+                let Ok(doc) = serde_json::from_str::<serde_json::Value>(s) else {
+                    continue;
+                };
                 let mut leaves = Vec::new();
                 json_leaves(&doc, &mut leaves);
                 for l in leaves {
-                    if l.chars().count() >= MIN_LEN && prodlike_mask::detect::classify_value(&l).is_some() {
+                    if l.chars().count() >= MIN_LEN
+                        && prodlike_mask::detect::classify_value(&l).is_some()
+                    {
                         self.union.insert(text_hash(&l));
                     }
                 }
@@ -228,8 +265,12 @@ impl LeakScan {
         let mut counted: Vec<&str> = Vec::new();
         if let Some(ws) = self.watch.get_mut(table) {
             for w in ws.iter_mut() {
-                let Some(i) = cols.iter().position(|c| *c == w.column) else { continue };
-                let Some(text) = vals[i].to_text() else { continue };
+                let Some(i) = cols.iter().position(|c| *c == w.column) else {
+                    continue;
+                };
+                let Some(text) = vals[i].to_text() else {
+                    continue;
+                };
                 let h = text_hash(&text);
                 w.tgt_values += 1;
                 *w.tgt_freq.entry(h).or_default() += 1;
@@ -240,24 +281,37 @@ impl LeakScan {
                         w.unchanged += 1;
                     }
                 }
-                if matches!(w.class, Class::Identifying) && w.set.contains(&h) && same_row != Some(true) {
+                if matches!(w.class, Class::Identifying)
+                    && w.set.contains(&h)
+                    && same_row != Some(true)
+                {
                     w.hits += 1;
                 }
             }
-            counted = ws.iter().filter(|w| matches!(w.class, Class::Identifying)).map(|w| w.column.as_str()).collect();
+            counted = ws
+                .iter()
+                .filter(|w| matches!(w.class, Class::Identifying))
+                .map(|w| w.column.as_str())
+                .collect();
         }
         if self.union.is_empty() {
             return;
         }
-        let Some(tc) = self.text_cols.get(table) else { return };
+        let Some(tc) = self.text_cols.get(table) else {
+            return;
+        };
         for (c, kind) in tc {
             if counted.contains(&c.as_str()) {
                 continue;
             }
-            let Some(i) = cols.iter().position(|x| x == c) else { continue };
+            let Some(i) = cols.iter().position(|x| x == c) else {
+                continue;
+            };
             let mut leaves = Vec::new();
             match &vals[i] {
-                Value::Json(s) | Value::Text(s) if *kind == Kind::Json || s.starts_with('{') || s.starts_with('[') => {
+                Value::Json(s) | Value::Text(s)
+                    if *kind == Kind::Json || s.starts_with('{') || s.starts_with('[') =>
+                {
                     match serde_json::from_str::<serde_json::Value>(s) {
                         Ok(doc) => json_leaves(&doc, &mut leaves),
                         Err(_) => leaves.push(s.clone()),
@@ -269,7 +323,10 @@ impl LeakScan {
                     }
                 }
             }
-            let hits = leaves.iter().filter(|l| self.union.contains(&text_hash(l))).count() as u64;
+            let hits = leaves
+                .iter()
+                .filter(|l| self.union.contains(&text_hash(l)))
+                .count() as u64;
             let e = self.cross.entry((table.to_owned(), c.clone())).or_default();
             e.0 += hits;
             e.1 += leaves.len() as u64;
@@ -277,14 +334,22 @@ impl LeakScan {
     }
 
     pub fn finish(self, synthetic: bool) -> LeakCheck {
-        let mut out = LeakCheck { kept_raw: self.kept_raw, truncated: self.truncated, ..Default::default() };
+        let mut out = LeakCheck {
+            kept_raw: self.kept_raw,
+            truncated: self.truncated,
+            ..Default::default()
+        };
         let mut tables: Vec<(&String, &Vec<Watch>)> = self.watch.iter().collect();
         tables.sort_by_key(|(t, _)| t.as_str());
         for (t, ws) in tables {
             for w in ws {
                 // Values most rows share (a common full name) do not identify anyone: such
                 // columns are checked row by row, like quasi-identifiers.
-                let distinct_ratio = if w.src_values == 0 { 1.0 } else { w.src_freq.len() as f64 / w.src_values as f64 };
+                let distinct_ratio = if w.src_values == 0 {
+                    1.0
+                } else {
+                    w.src_freq.len() as f64 / w.src_values as f64
+                };
                 let quasi = match w.class {
                     Class::Quasi { .. } => true,
                     Class::Identifying => !w.quasi_by_kind && distinct_ratio < 0.5,
@@ -310,11 +375,20 @@ impl LeakScan {
                     col.source_values = w.src_freq.len() as u64;
                     col.target_hits = 0;
                     if !synthetic {
-                        let (ns, nt) = (w.src_freq.values().sum::<u64>() as f64, w.tgt_freq.values().sum::<u64>() as f64);
+                        let (ns, nt) = (
+                            w.src_freq.values().sum::<u64>() as f64,
+                            w.tgt_freq.values().sum::<u64>() as f64,
+                        );
                         let chance: f64 = if ns == 0.0 || nt == 0.0 {
                             0.0
                         } else {
-                            w.src_freq.iter().map(|(h, c)| (*c as f64 / ns) * (w.tgt_freq.get(h).copied().unwrap_or(0) as f64 / nt)).sum()
+                            w.src_freq
+                                .iter()
+                                .map(|(h, c)| {
+                                    (*c as f64 / ns)
+                                        * (w.tgt_freq.get(h).copied().unwrap_or(0) as f64 / nt)
+                                })
+                                .sum()
                         };
                         let rate = (chance + own_rate).min(1.0);
                         let expected = rate * w.compared as f64;
@@ -344,10 +418,20 @@ impl LeakScan {
             .cross
             .into_iter()
             .filter(|(_, (hits, _))| *hits > 0)
-            .map(|((table, column), (hits, scanned))| CrossColumnHit { table, column, hits, scanned, leaked: systematic(hits, scanned) })
+            .map(|((table, column), (hits, scanned))| CrossColumnHit {
+                table,
+                column,
+                hits,
+                scanned,
+                leaked: systematic(hits, scanned),
+            })
             .collect();
         cross.sort_by(|a, b| (&a.table, &a.column).cmp(&(&b.table, &b.column)));
-        out.leaked_values += cross.iter().filter(|c| c.leaked).map(|c| c.hits).sum::<u64>();
+        out.leaked_values += cross
+            .iter()
+            .filter(|c| c.leaked)
+            .map(|c| c.hits)
+            .sum::<u64>();
         out.cross_column = cross;
         out
     }

@@ -130,13 +130,21 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     let target = Source::open(&opts.target, &opts.namespace).await?;
     let schema = source.schema().await?;
     let tschema = target.schema().await?;
-    opts.rules.validate(&schema, &opts.rules_file, &source.shown())?;
+    opts.rules
+        .validate(&schema, &opts.rules_file, &source.shown())?;
     let tables: Vec<&Table> = schema.tables.iter().collect();
     for t in &tables {
         tschema.require_table(&t.name, &target.shown())?;
     }
     let detections = maskplan::detect(&source, &tables).await?;
-    let mplan = maskplan::plan(&schema, &tables, &opts.rules, &detections, false, &opts.rules_file)?;
+    let mplan = maskplan::plan(
+        &schema,
+        &tables,
+        &opts.rules,
+        &detections,
+        false,
+        &opts.rules_file,
+    )?;
 
     let integrity = integrity::check(&target, &schema, &tschema).await?;
 
@@ -152,10 +160,22 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
             Expected::Fraction(f) => (Some(*f), None, true),
             Expected::Rows(m) => {
                 let e = m.get(&t.name).copied();
-                (e.map(|e| if s == 0 { 0.0 } else { e as f64 / s as f64 }), e, e.is_none_or(|e| e == g))
+                (
+                    e.map(|e| if s == 0 { 0.0 } else { e as f64 / s as f64 }),
+                    e,
+                    e.is_none_or(|e| e == g),
+                )
             }
         };
-        row_counts.push(RowCount { table: t.name.clone(), source_rows: s, target_rows: g, ratio, expected_ratio, expected_rows, ok });
+        row_counts.push(RowCount {
+            table: t.name.clone(),
+            source_rows: s,
+            target_rows: g,
+            ratio,
+            expected_ratio,
+            expected_rows,
+            ok,
+        });
     }
 
     let mut leak = leak::LeakScan::new(&schema, &mplan, &detections);
@@ -167,12 +187,35 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     for t in &tables {
         let cols = copy_columns(t);
         let rows_s = source_counts.get(&t.name).copied().unwrap_or(0);
-        source_stats.push(scan_stats(&source, t, &cols, opts.max_rows, rows_s, Some(&mut leak), Side::Source).await?);
+        source_stats.push(
+            scan_stats(
+                &source,
+                t,
+                &cols,
+                opts.max_rows,
+                rows_s,
+                Some(&mut leak),
+                Side::Source,
+            )
+            .await?,
+        );
     }
     for (t, s_stats) in tables.iter().zip(&source_stats) {
         let cols = copy_columns(t);
-        let rows_t = row_counts.iter().find(|r| r.table == t.name).map_or(0, |r| r.target_rows);
-        let t_stats = scan_stats(&target, t, &cols, opts.max_rows, rows_t, Some(&mut leak), Side::Target).await?;
+        let rows_t = row_counts
+            .iter()
+            .find(|r| r.table == t.name)
+            .map_or(0, |r| r.target_rows);
+        let t_stats = scan_stats(
+            &target,
+            t,
+            &cols,
+            opts.max_rows,
+            rows_t,
+            Some(&mut leak),
+            Side::Target,
+        )
+        .await?;
         for (i, c) in cols.iter().enumerate() {
             if t.is_key_column(c) || t.is_unique_member(c) {
                 skipped_keys.push(format!("{}.{c}", t.name));
@@ -186,7 +229,11 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     let leaks = leak.finish(opts.synthetic);
 
     let scored: Vec<&ColumnFidelity> = columns.iter().collect();
-    let score = if scored.is_empty() { 1.0 } else { scored.iter().map(|c| c.score).sum::<f64>() / scored.len() as f64 };
+    let score = if scored.is_empty() {
+        1.0
+    } else {
+        scored.iter().map(|c| c.score).sum::<f64>() / scored.len() as f64
+    };
     let mut worst: Vec<&ColumnFidelity> = columns.iter().collect();
     worst.sort_by(|a, b| a.score.total_cmp(&b.score));
     let worst: Vec<String> = worst
@@ -202,17 +249,41 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
         .collect();
     let mut failures = Vec::new();
     if integrity.total_violations > 0 {
-        failures.push(format!("{} integrity violations (orphans, duplicates, NULLs in NOT NULL columns)", integrity.total_violations));
+        failures.push(format!(
+            "{} integrity violations (orphans, duplicates, NULLs in NOT NULL columns)",
+            integrity.total_violations
+        ));
     }
     if leaks.leaked_values > 0 {
-        failures.push(format!("{} PII values leaked into the target", leaks.leaked_values));
+        failures.push(format!(
+            "{} PII values leaked into the target",
+            leaks.leaked_values
+        ));
     }
     if score < opts.min_score {
-        failures.push(format!("fidelity score {score:.3} is below {:.3}; worst: {}", opts.min_score, worst.join("; ")));
+        failures.push(format!(
+            "fidelity score {score:.3} is below {:.3}; worst: {}",
+            opts.min_score,
+            worst.join("; ")
+        ));
     }
-    let bad_counts: Vec<String> = row_counts.iter().filter(|r| !r.ok).map(|r| format!("{} has {} rows, expected {}", r.table, r.target_rows, r.expected_rows.unwrap_or(0))).collect();
+    let bad_counts: Vec<String> = row_counts
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| {
+            format!(
+                "{} has {} rows, expected {}",
+                r.table,
+                r.target_rows,
+                r.expected_rows.unwrap_or(0)
+            )
+        })
+        .collect();
     if !bad_counts.is_empty() {
-        failures.push(format!("row counts differ from the sync result: {}", bad_counts.join(", ")));
+        failures.push(format!(
+            "row counts differ from the sync result: {}",
+            bad_counts.join(", ")
+        ));
     }
     Ok(VerifyReport {
         source: source.shown(),
@@ -254,20 +325,33 @@ async fn scan_stats(
     // Leak checks need every row; distributions can use a sample, so only tablesample when
     // nothing in this table is checked for leaks.
     let checks_leaks = leak.as_ref().is_some_and(|l| l.watches(&t.name));
-    let scan = Scan { columns: cols.to_vec(), other_as_text: true, tablesample: if checks_leaks { None } else { fraction }, ..Default::default() };
+    let scan = Scan {
+        columns: cols.to_vec(),
+        other_as_text: true,
+        tablesample: if checks_leaks { None } else { fraction },
+        ..Default::default()
+    };
     let (types, mut rx) = db.scan(t, &scan).await?;
     let mut stats: Vec<ColumnStats> = cols
         .iter()
         .enumerate()
         .map(|(i, c)| ColumnStats::new(t.column(c).map_or(Kind::Text, |c| c.kind), 17 + i as u64))
         .collect();
-    let id_idx: Option<Vec<usize>> = t.identity().map(|id| id.iter().filter_map(|c| cols.iter().position(|x| x == c)).collect());
+    let id_idx: Option<Vec<usize>> = t.identity().map(|id| {
+        id.iter()
+            .filter_map(|c| cols.iter().position(|x| x == c))
+            .collect()
+    });
     let keep_every = fraction.map(|f| (1.0 / f).round().max(1.0) as u64);
     let mut n = 0u64;
     while let Some(batch) = rx.recv().await {
         for row in batch? {
             n += 1;
-            let vals: Vec<Value> = row.iter().enumerate().map(|(i, f)| types[i].value(f)).collect();
+            let vals: Vec<Value> = row
+                .iter()
+                .enumerate()
+                .map(|(i, f)| types[i].value(f))
+                .collect();
             if let Some(l) = leak.as_deref_mut() {
                 let id = id_idx.as_ref().map(|ix| {
                     let r: Vec<&Value> = ix.iter().map(|&i| &vals[i]).collect();
@@ -289,8 +373,18 @@ async fn scan_stats(
     Ok(stats)
 }
 
-fn fidelity(opts: &VerifyOptions, t: &Table, c: &str, s: &ColumnStats, g: &ColumnStats, mplan: &MaskPlan) -> Option<ColumnFidelity> {
-    let planned = mplan.tables.get(&t.name).and_then(|v| v.iter().find(|p| p.column == c));
+fn fidelity(
+    opts: &VerifyOptions,
+    t: &Table,
+    c: &str,
+    s: &ColumnStats,
+    g: &ColumnStats,
+    mplan: &MaskPlan,
+) -> Option<ColumnFidelity> {
+    let planned = mplan
+        .tables
+        .get(&t.name)
+        .and_then(|v| v.iter().find(|p| p.column == c));
     let masked = planned.is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty());
     let null_delta = g.null_fraction() - s.null_fraction();
     let kind = s.kind;
@@ -301,7 +395,9 @@ fn fidelity(opts: &VerifyOptions, t: &Table, c: &str, s: &ColumnStats, g: &Colum
     } else if s.categorical() && g.categorical() && !(kind.is_numeric() && (s.counts.len() > 50)) {
         ("tvd", tvd(&s.counts, &g.counts))
     } else if kind.is_numeric() && !s.numbers.items().is_empty() && !g.numbers.items().is_empty() {
-        let ks = prodlike_stats::ks_two_sample(s.numbers.items(), g.numbers.items()).map(|k| k.statistic).unwrap_or(1.0);
+        let ks = prodlike_stats::ks_two_sample(s.numbers.items(), g.numbers.items())
+            .map(|k| k.statistic)
+            .unwrap_or(1.0);
         ("ks", ks)
     } else if kind.is_textual() {
         ("shape_tvd", tvd(&s.shapes, &g.shapes))
