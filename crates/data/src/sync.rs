@@ -201,8 +201,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         return Ok(report);
     }
 
-    tracing::info!(
-        "schema, detection and plan in {:.2}s",
+    tracing::debug!("schema, detection and plan in {:.2}s",
         started.elapsed().as_secs_f64()
     );
     let copy_started = Instant::now();
@@ -238,8 +237,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             return Err(e);
         }
     };
-    tracing::info!(
-        "rows copied in {:.2}s",
+    tracing::debug!("rows copied in {:.2}s",
         copy_started.elapsed().as_secs_f64()
     );
     target.finish().await?;
