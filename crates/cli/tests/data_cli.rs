@@ -1,5 +1,6 @@
 //! `prodlike data` from the outside: bad input exits 2 with a clear message, findings exit 1,
 //! and a sync killed midway leaves the target as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (DEVELOPERS.md)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -265,6 +265,7 @@ pub fn write_shop_sqlite(path: &Path, size: ShopSize) -> Result<u64> {
             total += 2;
         }
         let mut next_addr = n + 1;
+        #[allow(clippy::explicit_counter_loop)]
         for _ in 0..n / 2 {
             let u = rng.i64(1..=n);
             addr.execute(params![

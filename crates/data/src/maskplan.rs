@@ -387,7 +387,7 @@ pub fn plan(
                 if !json_rules
                     .iter()
                     .any(|r| r.path.as_deref() == Some(&d.path))
-                    && group_rule.get(&g).is_none()
+                    && !group_rule.contains_key(&g)
                 {
                     json_rules.push(JsonRule::path(&d.path, d.kind.default_transform()));
                 }

@@ -68,7 +68,7 @@ pub struct Source {
 }
 
 enum Inner {
-    Pg(PgSource),
+    Pg(Box<PgSource>),
     Sqlite(PathBuf),
 }
 
@@ -92,13 +92,13 @@ impl Source {
                         None
                     }
                 };
-                Inner::Pg(PgSource {
+                Inner::Pg(Box::new(PgSource {
                     conn: conn.clone(),
                     shown: shown.clone(),
                     ns: ns.to_owned(),
                     snapshot,
                     _holder: client,
-                })
+                }))
             }
             DbUrl::Sqlite { path } => {
                 if !path.is_file() {

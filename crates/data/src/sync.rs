@@ -201,7 +201,8 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         return Ok(report);
     }
 
-    tracing::debug!("schema, detection and plan in {:.2}s",
+    tracing::debug!(
+        "schema, detection and plan in {:.2}s",
         started.elapsed().as_secs_f64()
     );
     let copy_started = Instant::now();
@@ -237,7 +238,8 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             return Err(e);
         }
     };
-    tracing::debug!("rows copied in {:.2}s",
+    tracing::debug!(
+        "rows copied in {:.2}s",
         copy_started.elapsed().as_secs_f64()
     );
     target.finish().await?;

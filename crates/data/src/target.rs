@@ -290,7 +290,8 @@ impl Target {
                 for t in tasks {
                     t.await.map_err(|e| DataError::Invalid(e.to_string()))??;
                 }
-                tracing::debug!("keys and indexes built in {:.2}s",
+                tracing::debug!(
+                    "keys and indexes built in {:.2}s",
                     t0.elapsed().as_secs_f64()
                 );
                 let t0 = std::time::Instant::now();
@@ -334,7 +335,8 @@ impl Target {
                         .await
                         .map_err(DataError::pg("setting sequences"))?;
                 }
-                tracing::debug!("foreign keys and sequences in {:.2}s",
+                tracing::debug!(
+                    "foreign keys and sequences in {:.2}s",
                     t0.elapsed().as_secs_f64()
                 );
                 let old = format!("prodlike_old_{}", &p.load_ns["prodlike_load_".len()..]);

@@ -242,6 +242,24 @@ pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// The number statistics use for `v` in a column of `kind`: like [`Value::as_f64`], plus ISO
+/// dates and timestamps and numbers stored as text (SQLite keeps those as text).
+pub fn stat_number(v: &Value, kind: crate::schema::Kind) -> Option<f64> {
+    use crate::schema::Kind;
+    if let Some(x) = v.as_f64() {
+        return Some(x);
+    }
+    let Value::Text(s) = v else { return None };
+    match kind {
+        Kind::Date => parse_date(s).map(f64::from),
+        Kind::Timestamp | Kind::TimestampTz => parse_timestamp(s).map(|m| m as f64 / 1e6),
+        Kind::Int | Kind::Float | Kind::Decimal => {
+            s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,23 +314,5 @@ mod tests {
             let _ = parse_timestamp(&s);
             let _ = parse_uuid(&s);
         }
-    }
-}
-
-/// The number statistics use for `v` in a column of `kind`: like [`Value::as_f64`], plus ISO
-/// dates and timestamps and numbers stored as text (SQLite keeps those as text).
-pub fn stat_number(v: &Value, kind: crate::schema::Kind) -> Option<f64> {
-    use crate::schema::Kind;
-    if let Some(x) = v.as_f64() {
-        return Some(x);
-    }
-    let Value::Text(s) = v else { return None };
-    match kind {
-        Kind::Date => parse_date(s).map(f64::from),
-        Kind::Timestamp | Kind::TimestampTz => parse_timestamp(s).map(|m| m as f64 / 1e6),
-        Kind::Int | Kind::Float | Kind::Decimal => {
-            s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
-        }
-        _ => None,
     }
 }

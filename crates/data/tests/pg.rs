@@ -1,5 +1,6 @@
 //! PostgreSQL: sync with masking and subsetting, atomic swap, verify and synth, on databases
 //! each test creates and drops.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (DEVELOPERS.md)
 
 use prodlike_data::DbUrl;
 use prodlike_data::profile::{ProfileOptions, profile};

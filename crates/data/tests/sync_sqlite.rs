@@ -1,4 +1,5 @@
 //! Sync between SQLite databases: subset integrity, masking, atomic replacement.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (DEVELOPERS.md)
 
 use prodlike_data::DbUrl;
 use prodlike_data::fixture::{ShopSize, write_shop_sqlite};

@@ -340,11 +340,14 @@ struct RowInfo {
     reqs: Vec<(usize, Vec<Value>)>,
 }
 
+/// Missing parents of one table: referenced columns → key hash → (values, requesting table).
+type Pending = HashMap<Vec<String>, HashMap<u128, (Vec<Value>, String)>>;
+
 struct Work<'a> {
     schema: &'a Schema,
     tables: BTreeMap<String, TablePlan>,
     /// parent → refcols → hash → (values, requesting table)
-    pending: HashMap<String, HashMap<Vec<String>, HashMap<u128, (Vec<Value>, String)>>>,
+    pending: HashMap<String, Pending>,
 }
 
 impl Work<'_> {

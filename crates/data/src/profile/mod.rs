@@ -207,7 +207,7 @@ pub fn column_profile(name: &str, stats: &ColumnStats, pii: Option<PiiKind>) -> 
             count: *c,
         })
         .collect();
-    skel.sort_by(|a, b| b.count.cmp(&a.count));
+    skel.sort_by_key(|f| std::cmp::Reverse(f.count));
     skel.truncate(5);
     let lens = percentiles(stats.lengths.items());
     ColumnProfile {

@@ -158,9 +158,7 @@ impl ColumnGen {
                     None => shapes.map_or(How::Counter, How::Shape),
                 }
             }
-            Some(p)
-                if p.frequencies_complete && !p.frequencies.is_empty() && !(unique.is_some()) =>
-            {
+            Some(p) if p.frequencies_complete && !p.frequencies.is_empty() && unique.is_none() => {
                 Categorical::new(p.frequencies.iter().map(|f| (f.value.clone(), f.count)))
                     .map_or(How::Counter, How::Categorical)
             }

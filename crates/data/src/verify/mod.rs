@@ -388,9 +388,11 @@ fn fidelity(
     let masked = planned.is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty());
     let null_delta = g.null_fraction() - s.null_fraction();
     let kind = s.kind;
-    let (metric, stat) = if s.non_null() == 0 || g.non_null() == 0 {
-        ("null_rate", 0.0)
-    } else if kind == Kind::Json || (masked && !kind.is_numeric()) {
+    let (metric, stat) = if s.non_null() == 0
+        || g.non_null() == 0
+        || kind == Kind::Json
+        || (masked && !kind.is_numeric())
+    {
         ("null_rate", 0.0)
     } else if s.categorical() && g.categorical() && !(kind.is_numeric() && (s.counts.len() > 50)) {
         ("tvd", tvd(&s.counts, &g.counts))
