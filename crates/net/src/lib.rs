@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod connector;
+pub mod h1;
 mod target;
 mod tls;
 

@@ -14,22 +14,21 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use prodlike_net::HttpsConnector;
-use prometheus_client::metrics::counter::Counter;
 use tokio::sync::oneshot;
 
-use crate::body::{ProdHead, ProdOutcome, TeeBody};
+use crate::body::{ProdHead, ProdOutcome, TeeBody, UpstreamBody};
 use crate::headers::{add_forwarded, remove_hop_by_hop};
-use crate::metrics::{Metrics, UpstreamErrorLabels};
+use crate::metrics::Metrics;
 use crate::mirror::{JobBody, MirrorQueue};
 use crate::routes::RouteTable;
 use crate::sampler::Decision;
 use crate::upstream::{Upstream, Upstreams};
 
 /// Body of responses to clients: production's, streamed, or one we generated (502/504).
-pub type ProxyBody = Either<TeeBody<Incoming>, Full<Bytes>>;
+pub type ProxyBody = Either<TeeBody<UpstreamBody>, Full<Bytes>>;
 
 /// Body of requests to production: the client's, streamed, or empty for a retry.
-type UpstreamBody = Either<TeeBody<Incoming>, Empty<Bytes>>;
+type RequestBody = Either<TeeBody<Incoming>, Empty<Bytes>>;
 
 pub struct ProxySettings {
     pub connector: HttpsConnector,
@@ -43,7 +42,7 @@ pub struct ProxySettings {
 }
 
 pub struct Proxy {
-    client: Client<HttpsConnector, UpstreamBody>,
+    client: Client<HttpsConnector, RequestBody>,
     upstreams: Upstreams,
     routes: Arc<RouteTable>,
     mirror: Option<MirrorQueue>,
@@ -52,7 +51,6 @@ pub struct Proxy {
     preserve_host: bool,
     proto: &'static str,
     compare_max_body: u64,
-    error_counters: Vec<[Counter; 3]>,
 }
 
 #[derive(Clone, Copy)]
@@ -75,21 +73,7 @@ impl Proxy {
             .pool_idle_timeout(settings.pool_idle_timeout)
             .pool_max_idle_per_host(settings.pool_max_idle_per_host)
             .build(settings.connector);
-        let error_counters = upstreams
-            .all()
-            .iter()
-            .map(|u| {
-                ["connect", "timeout", "protocol"].map(|kind| {
-                    metrics
-                        .upstream_errors
-                        .get_or_create(&UpstreamErrorLabels {
-                            upstream: u.label().to_string(),
-                            kind: kind.to_string(),
-                        })
-                        .clone()
-                })
-            })
-            .collect();
+
         Self {
             client,
             upstreams,
@@ -104,7 +88,6 @@ impl Proxy {
                 "http"
             },
             compare_max_body: settings.compare_max_body,
-            error_counters,
         }
     }
 
@@ -258,9 +241,9 @@ impl Proxy {
         &self,
         upstream: &Arc<Upstream>,
         mut parts: http::request::Parts,
-        body: UpstreamBody,
+        body: RequestBody,
         original_host: Option<&HeaderValue>,
-    ) -> Result<Response<Incoming>, UpstreamError> {
+    ) -> Result<Response<UpstreamBody>, UpstreamError> {
         parts.uri = match upstream.target.uri_with(parts.uri.path_and_query()) {
             Ok(u) => u,
             Err(_) => return Err(UpstreamError::Protocol),
@@ -276,23 +259,40 @@ impl Proxy {
         // is the client's and means nothing upstream.
         parts.version = Version::HTTP_11;
         let req = Request::from_parts(parts, body);
-        let index = self
-            .upstreams
-            .all()
-            .iter()
-            .position(|u| Arc::ptr_eq(u, upstream))
-            .unwrap_or(0);
-        let result = match tokio::time::timeout(self.response_timeout, self.client.request(req))
-            .await
-        {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) if e.is_connect() => {
-                tracing::warn!(upstream = upstream.label(), error = %e, "production upstream connect failed");
-                Err(UpstreamError::Connect)
+        let exchange = async {
+            match &upstream.h1 {
+                Some(pool) => pool
+                    .send(req)
+                    .await
+                    .map(|r| r.map(UpstreamBody::H1))
+                    .map_err(|e| {
+                        let kind = if e.is_connect() {
+                            UpstreamError::Connect
+                        } else {
+                            UpstreamError::Protocol
+                        };
+                        (kind, e.to_string())
+                    }),
+                None => self
+                    .client
+                    .request(req)
+                    .await
+                    .map(|r| r.map(UpstreamBody::Hyper))
+                    .map_err(|e| {
+                        let kind = if e.is_connect() {
+                            UpstreamError::Connect
+                        } else {
+                            UpstreamError::Protocol
+                        };
+                        (kind, e.to_string())
+                    }),
             }
-            Ok(Err(e)) => {
-                tracing::warn!(upstream = upstream.label(), error = %e, "production upstream failed");
-                Err(UpstreamError::Protocol)
+        };
+        let result = match tokio::time::timeout(self.response_timeout, exchange).await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err((kind, error))) => {
+                tracing::warn!(upstream = upstream.label(), %error, "production upstream failed");
+                Err(kind)
             }
             Err(_) => Err(UpstreamError::Timeout),
         };
@@ -302,8 +302,8 @@ impl Proxy {
             }
             Ok(_) => self.upstreams.success(upstream),
             Err(kind) => {
-                if let Some(c) = self.error_counters.get(index) {
-                    c[*kind as usize].inc();
+                if let Some(c) = upstream.errors.get(*kind as usize) {
+                    c.inc();
                 }
                 self.upstreams.failure(upstream);
             }

@@ -253,7 +253,16 @@ pub async fn start(
         None
     };
 
-    let upstreams = Upstreams::new(production.clone(), cfg.production.health.clone(), &metrics);
+    let upstreams = Upstreams::new(
+        production.clone(),
+        cfg.production.health.clone(),
+        &metrics,
+        Some(prodlike_net::h1::H1PoolConfig {
+            connect_timeout: cfg.production.connect_timeout,
+            idle_timeout: cfg.production.pool_idle_timeout,
+            max_idle: cfg.production.pool_max_idle_per_host,
+        }),
+    );
     let proxy = Arc::new(Proxy::new(
         ProxySettings {
             connector: https_connector(

@@ -5,14 +5,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use http::HeaderValue;
 use prodlike_net::Target;
+use prodlike_net::h1::{H1Pool, H1PoolConfig};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
 use crate::config::HealthConfig;
-use crate::metrics::{Metrics, UpstreamLabels};
+use crate::metrics::{Metrics, UpstreamErrorLabels, UpstreamLabels};
 
 pub struct Upstream {
     pub target: Target,
+    /// The lean HTTP/1.1 pool for plain `http://` upstreams; `https://` ones use hyper's client.
+    pub h1: Option<Arc<H1Pool>>,
+    /// Failures by kind: connect, timeout, protocol.
+    pub errors: [Counter; 3],
     failures: AtomicU32,
     /// Milliseconds since the pool's epoch until which the upstream is ejected; 0 when not.
     ejected_until: AtomicU64,
@@ -33,7 +40,12 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    pub fn new(targets: Vec<Target>, health: HealthConfig, metrics: &Metrics) -> Self {
+    pub fn new(
+        targets: Vec<Target>,
+        health: HealthConfig,
+        metrics: &Metrics,
+        h1: Option<H1PoolConfig>,
+    ) -> Self {
         let list = targets
             .into_iter()
             .map(|target| {
@@ -43,7 +55,26 @@ impl Upstreams {
                         upstream: target.original.clone(),
                     })
                     .clone();
+                let pool = match (&h1, target.is_https()) {
+                    (Some(cfg), false) => {
+                        let host = HeaderValue::from_str(target.authority.as_str())
+                            .unwrap_or_else(|_| HeaderValue::from_static("localhost"));
+                        Some(H1Pool::new(&target.host_port(), host, cfg.clone()))
+                    }
+                    _ => None,
+                };
+                let errors = ["connect", "timeout", "protocol"].map(|kind| {
+                    metrics
+                        .upstream_errors
+                        .get_or_create(&UpstreamErrorLabels {
+                            upstream: target.original.clone(),
+                            kind: kind.to_string(),
+                        })
+                        .clone()
+                });
                 Arc::new(Upstream {
+                    h1: pool,
+                    errors,
                     target,
                     failures: AtomicU32::new(0),
                     ejected_until: AtomicU64::new(0),
@@ -130,6 +161,7 @@ mod tests {
                 ejection_time: Duration::from_secs(60),
             },
             &Metrics::new(),
+            None,
         )
     }
 
