@@ -295,8 +295,7 @@ fn response_framing(
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .next_back()
+            .rfind(|c| !c.is_empty())
             .unwrap_or("");
         return Ok(if last.eq_ignore_ascii_case("chunked") {
             (Framing::Chunked(ChunkedDecoder::default()), true)
