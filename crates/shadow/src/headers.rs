@@ -20,23 +20,41 @@ pub static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-h
 pub static X_PRODLIKE_SHADOW: HeaderName = HeaderName::from_static("x-prodlike-shadow");
 
 /// Removes hop-by-hop headers, including those the Connection header names. `TE: trailers` is
-/// kept, as HTTP/2 (gRPC) needs it end to end. One pass over the headers finds them; the map is
-/// only touched when one is present, which on most requests none is.
+/// kept, as HTTP/2 (gRPC) needs it end to end. One pass over the headers finds them; most
+/// messages carry none, or only `Connection: keep-alive`, and cost no allocation.
 pub fn remove_hop_by_hop(h: &mut HeaderMap) {
-    if !h.keys().any(is_hop_by_hop) {
+    const MAX_FOUND: usize = 8;
+    let mut found: [Option<HeaderName>; MAX_FOUND] = Default::default();
+    let mut n = 0;
+    for k in h.keys() {
+        if is_hop_by_hop(k) {
+            if n == MAX_FOUND {
+                break;
+            }
+            found[n] = Some(k.clone());
+            n += 1;
+        }
+    }
+    if n == 0 {
         return;
     }
-    if h.contains_key(header::CONNECTION) {
-        let named: Vec<HeaderName> = h
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-            .collect();
-        for n in named {
-            h.remove(n);
-        }
+    // Headers the Connection header names are hop-by-hop too; its usual tokens name nothing.
+    let named: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| {
+            !t.is_empty()
+                && !["keep-alive", "close", "upgrade", "te"]
+                    .iter()
+                    .any(|c| t.eq_ignore_ascii_case(c))
+        })
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .collect();
+    for name in named {
+        h.remove(name);
     }
     let keep_trailers = h
         .get(header::TE)
@@ -45,12 +63,17 @@ pub fn remove_hop_by_hop(h: &mut HeaderMap) {
             v.split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
         });
-    let present: Vec<HeaderName> = h.keys().filter(|k| is_hop_by_hop(k)).cloned().collect();
-    for n in present {
-        h.remove(n);
+    for name in found.iter_mut().take(n) {
+        if let Some(name) = name.take() {
+            h.remove(name);
+        }
     }
     if keep_trailers {
         h.insert(header::TE, HeaderValue::from_static("trailers"));
+    }
+    // More hop-by-hop headers than we track in one pass: rare, so sweep again.
+    if n == MAX_FOUND {
+        remove_hop_by_hop(h);
     }
 }
 
@@ -60,33 +83,38 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 
 /// Appends the client to X-Forwarded-For and sets X-Forwarded-Proto and -Host unless a proxy in
 /// front of us already did. `client` is the peer address already rendered (once per
-/// connection).
+/// connection). One pass finds which of the three are present.
 pub fn add_forwarded(
     h: &mut HeaderMap,
     client: &HeaderValue,
     proto: &'static str,
     host: Option<&HeaderValue>,
 ) {
-    let appended = match h.get(&X_FORWARDED_FOR) {
+    let (mut has_for, mut has_proto, mut has_host) = (false, false, false);
+    for k in h.keys() {
+        if k == X_FORWARDED_FOR {
+            has_for = true;
+        } else if k == X_FORWARDED_PROTO {
+            has_proto = true;
+        } else if k == X_FORWARDED_HOST {
+            has_host = true;
+        }
+    }
+    let value = match h.get(&X_FORWARDED_FOR).filter(|_| has_for) {
         Some(prev) if !prev.is_empty() => {
             let mut v = Vec::with_capacity(prev.len() + 2 + client.len());
             v.extend_from_slice(prev.as_bytes());
             v.extend_from_slice(b", ");
             v.extend_from_slice(client.as_bytes());
-            HeaderValue::from_bytes(&v).ok()
+            HeaderValue::from_bytes(&v).unwrap_or_else(|_| client.clone())
         }
-        _ => None,
+        _ => client.clone(),
     };
-    h.insert(
-        X_FORWARDED_FOR.clone(),
-        appended.unwrap_or_else(|| client.clone()),
-    );
-    if !h.contains_key(&X_FORWARDED_PROTO) {
+    h.insert(X_FORWARDED_FOR.clone(), value);
+    if !has_proto {
         h.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
     }
-    if !h.contains_key(&X_FORWARDED_HOST)
-        && let Some(host) = host
-    {
+    if !has_host && let Some(host) = host {
         h.insert(X_FORWARDED_HOST.clone(), host.clone());
     }
 }
@@ -144,5 +172,36 @@ mod tests {
         );
         assert_eq!(h["x-forwarded-for"], "10.0.0.1, 10.0.0.2");
         assert_eq!(h["x-forwarded-proto"], "http");
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_hop_by_hop_header_survives_and_others_do(
+            names in prop::collection::vec(prop_oneof![
+                Just("connection"), Just("keep-alive"), Just("transfer-encoding"), Just("upgrade"),
+                Just("te"), Just("trailer"), Just("proxy-connection"), Just("proxy-authorization"),
+                Just("accept"), Just("x-custom"), Just("content-type"), Just("x-named")
+            ], 0..20),
+            connection in "(keep-alive|close|x-named|upgrade)(, (keep-alive|close|x-named))?",
+        ) {
+            let mut h = HeaderMap::new();
+            for n in &names {
+                let v = if *n == "connection" { connection.as_str() } else { "v" };
+                h.append(HeaderName::from_static(n), HeaderValue::from_str(v).unwrap());
+            }
+            let named_by_connection = names.contains(&"connection") && connection.contains("x-named");
+            remove_hop_by_hop(&mut h);
+            for k in h.keys() {
+                prop_assert!(!is_hop_by_hop(k) || (k == header::TE && h[header::TE] == "trailers"), "{} survived", k);
+            }
+            for keep in ["accept", "x-custom", "content-type"] {
+                prop_assert_eq!(h.contains_key(keep), names.contains(&keep));
+            }
+            if named_by_connection {
+                prop_assert!(!h.contains_key("x-named"));
+            }
+        }
     }
 }

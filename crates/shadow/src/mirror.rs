@@ -247,6 +247,7 @@ impl Circuit {
 pub struct StagingSettings {
     pub target: Target,
     pub connector: HttpsConnector,
+    pub connect_timeout: Duration,
     pub timeout: Duration,
     pub host: Option<HeaderValue>,
     pub drop_headers: Vec<HeaderName>,
@@ -275,6 +276,8 @@ pub struct MirrorSettings {
 struct Staging {
     target: Target,
     client: Client<HttpsConnector, Full<Bytes>>,
+    /// The lean HTTP/1.1 pool for a plain `http://` staging.
+    h1: Option<Arc<prodlike_net::h1::H1Pool>>,
     timeout: Duration,
     host: Option<HeaderValue>,
     drop_headers: Vec<HeaderName>,
@@ -310,6 +313,18 @@ pub fn build(
     let queued_bytes = Arc::new(AtomicU64::new(0));
     metrics.queue_capacity.set(settings.queue_capacity as i64);
     let staging = settings.staging.map(|s| Staging {
+        h1: (!s.target.is_https()).then(|| {
+            prodlike_net::h1::H1Pool::new(
+                &s.target.host_port(),
+                HeaderValue::from_str(s.target.authority.as_str())
+                    .unwrap_or_else(|_| HeaderValue::from_static("staging")),
+                prodlike_net::h1::H1PoolConfig {
+                    connect_timeout: s.connect_timeout,
+                    idle_timeout: Duration::from_secs(30),
+                    max_idle: settings.concurrency,
+                },
+            )
+        }),
         client: Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(30))
@@ -455,9 +470,22 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
         _ => None,
     };
 
-    let masked_prod = production
-        .as_ref()
-        .and_then(|p| masked_json_of(ctx, &scrub, p));
+    // Without masking, identical bytes need no parsing to know they match.
+    let identical = !ctx.masker.is_active()
+        && matches!(
+            (&production, &staging),
+            (
+                Some(ProdOutcome::Response { body: BodyCopy::Complete(p), .. }),
+                StagingOutcome::Answered { body: BodyCopy::Complete(s), .. },
+            ) if p == s
+        );
+    let masked_prod = if identical {
+        None
+    } else {
+        production
+            .as_ref()
+            .and_then(|p| masked_json_of(ctx, &scrub, p))
+    };
     if let (
         Some(ProdOutcome::Response {
             head,
@@ -472,19 +500,25 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
         },
     ) = (&production, &staging)
     {
-        let staging_json = parse_json(headers, st_body);
+        let staging_json = if identical {
+            None
+        } else {
+            parse_json(headers, st_body)
+        };
         let prod_bytes = match prod_body {
             BodyCopy::Complete(b) => Some(scrub.scrub_bytes(b)),
             _ => None,
         };
         let prod_view = match (&masked_prod, &prod_bytes) {
             (Some(v), _) => BodyView::Json(v),
-            (None, Some(b)) if !is_json(&head.headers, b) => BodyView::Bytes(b),
+            (None, Some(b)) if identical || !is_json(&head.headers, b) => BodyView::Bytes(b),
             _ => BodyView::Unavailable,
         };
         let st_view = match (&staging_json, st_body) {
             (Some(v), _) => BodyView::Json(v),
-            (None, BodyCopy::Complete(b)) if !is_json(headers, b) => BodyView::Bytes(b),
+            (None, BodyCopy::Complete(b)) if identical || !is_json(headers, b) => {
+                BodyView::Bytes(b)
+            }
             _ => BodyView::Unavailable,
         };
         let staging_masked = staging_json
@@ -601,20 +635,24 @@ async fn send(
     *req.headers_mut() = headers.clone();
     let started = Instant::now();
     let exchange = async {
-        let resp = st.client.request(req).await.map_err(|e| {
+        let failed = |e: &dyn std::fmt::Display| {
             tracing::debug!(error = %e, "staging copy failed");
             DropReason::StagingError
-        })?;
-        let (parts, incoming) = resp.into_parts();
-        let body = match Limited::new(incoming, max_body as usize).collect().await {
-            Ok(collected) => BodyCopy::Complete(collected.to_bytes()),
-            Err(e)
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                BodyCopy::TooLarge { seen: max_body + 1 }
+        };
+        let (parts, body) = match &st.h1 {
+            Some(pool) => {
+                let (parts, b) = pool.send(req).await.map_err(|e| failed(&e))?.into_parts();
+                (parts, collect_limited(b, max_body).await?)
             }
-            Err(_) => return Err(DropReason::StagingError),
+            None => {
+                let (parts, b) = st
+                    .client
+                    .request(req)
+                    .await
+                    .map_err(|e| failed(&e))?
+                    .into_parts();
+                (parts, collect_limited(b, max_body).await?)
+            }
         };
         Ok((parts, body))
     };
@@ -627,6 +665,24 @@ async fn send(
         },
         Ok(Err(reason)) => StagingOutcome::Failed(reason),
         Err(_) => StagingOutcome::Failed(DropReason::Timeout),
+    }
+}
+
+/// Reads a body up to `max` bytes; beyond that it is reported as too large, not read on.
+async fn collect_limited<B>(body: B, max: u64) -> Result<BodyCopy, DropReason>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match Limited::new(body, max as usize).collect().await {
+        Ok(collected) => Ok(BodyCopy::Complete(collected.to_bytes())),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Ok(BodyCopy::TooLarge { seen: max + 1 })
+        }
+        Err(_) => Err(DropReason::StagingError),
     }
 }
 

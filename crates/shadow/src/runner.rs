@@ -203,6 +203,7 @@ pub async fn start(
                     })?,
                     cfg.mirror.connect_timeout,
                 ),
+                connect_timeout: cfg.mirror.connect_timeout,
                 timeout: cfg.mirror.timeout,
                 host: (!cfg.mirror.host.is_empty())
                     .then(|| HeaderValue::from_str(&cfg.mirror.host).ok())
