@@ -45,8 +45,8 @@ pub struct CaptureWriter {
 }
 
 impl CaptureWriter {
-    /// Opens the file now (so a bad path fails at start-up) and starts the writer thread.
-    pub fn start(
+    /// Opens the capture file now (so a bad path fails at start-up) and starts the writer.
+    pub fn start_file(
         path: &Path,
         policy: RotationPolicy,
         queue: usize,
@@ -58,6 +58,15 @@ impl CaptureWriter {
             masked,
         );
         let sink = FileSink::create(path, policy, header)?;
+        Self::start(Box::new(sink), queue)
+    }
+
+    /// Starts the writer thread over any sink: a file, or a stream such as NATS JetStream,
+    /// which receives the very same encoded lines.
+    pub fn start(
+        sink: Box<dyn RecordSink>,
+        queue: usize,
+    ) -> Result<(CaptureHandle, CaptureWriter), ShadowError> {
         let (tx, rx) = sync_channel::<Vec<u8>>(queue);
         let thread = std::thread::Builder::new()
             .name("prodlike-capture".into())
@@ -79,7 +88,7 @@ impl CaptureWriter {
     }
 }
 
-fn write_loop(mut sink: FileSink, rx: Receiver<Vec<u8>>) {
+fn write_loop(mut sink: Box<dyn RecordSink>, rx: Receiver<Vec<u8>>) {
     let mut last_flush = Instant::now();
     loop {
         match rx.recv_timeout(FLUSH_EVERY) {
@@ -100,5 +109,65 @@ fn write_loop(mut sink: FileSink, rx: Receiver<Vec<u8>>) {
     }
     if let Err(e) = sink.flush() {
         tracing::error!(error = %e, "capture flush failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use prodlike_capture::{CaptureReader, CapturedRequest, WriteError};
+
+    use super::*;
+
+    /// A sink standing in for a stream (e.g. NATS JetStream): it keeps what it is given.
+    struct Memory(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl RecordSink for Memory {
+        fn write_line(&mut self, line: &[u8]) -> Result<(), WriteError> {
+            self.0.lock().unwrap().push(line.to_vec());
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), WriteError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn any_sink_receives_the_same_encoded_records() {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (handle, writer) = CaptureWriter::start(Box::new(Memory(lines.clone())), 16).unwrap();
+        let metrics = Metrics::new();
+        for id in 0..3 {
+            handle.write(
+                Exchange {
+                    id,
+                    ts_us: 1,
+                    route: "/r".into(),
+                    request: CapturedRequest {
+                        method: "GET".into(),
+                        target: "/r".into(),
+                        version: String::new(),
+                        headers: vec![],
+                        body: None,
+                        body_len: 0,
+                        body_truncated: false,
+                    },
+                    production: None,
+                    production_error: None,
+                    staging: None,
+                    staging_error: None,
+                },
+                &metrics,
+            );
+        }
+        drop(handle);
+        writer.finish();
+        let joined: Vec<u8> = lines.lock().unwrap().concat();
+        let ids: Vec<u64> = CaptureReader::new(std::io::Cursor::new(joined), "memory")
+            .map(|e| e.unwrap().id)
+            .collect();
+        assert_eq!(ids, vec![0, 1, 2]);
+        assert_eq!(metrics.capture_records.get(), 3);
     }
 }

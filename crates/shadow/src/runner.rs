@@ -175,7 +175,7 @@ pub async fn start(
     ));
 
     let capture = match &cfg.capture.path {
-        Some(path) => Some(CaptureWriter::start(
+        Some(path) => Some(CaptureWriter::start_file(
             path,
             RotationPolicy {
                 max_bytes: cfg.capture.max_file_size,
