@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `prodlike load` as a user runs it: exit codes, --dry-run, --out, --html (checked in headless
 //! Chromium), bad input. Servers are in-process on 127.0.0.1; no timed assertions.
 use std::process::{Command, Output};
