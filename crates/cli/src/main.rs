@@ -8,6 +8,12 @@ mod logging;
 
 use std::process::ExitCode;
 
+// Masking, JSON rewriting and proxying allocate many short-lived small values from several
+// threads; mimalloc's thread-local free lists cut the allocator's share of `data sync` CPU (see
+// docs/data.md, Throughput).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use prodlike_report::Outcome;
 

@@ -16,6 +16,7 @@ pub use error::{DataError, Result};
 pub use url::DbUrl;
 pub mod fixture;
 pub mod maskplan;
+pub mod memo;
 pub mod plan;
 pub mod profile;
 pub mod progress;

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::{DataError, Result};
 use crate::maskplan::{self, BoundMasks, DetectedColumn, DetectedJson, MaskedColumn};
+use crate::memo::MaskMemo;
 use crate::plan::{self, PlanOptions, RowFilter, SubsetPlan, TableSelection};
 use crate::progress::Progress;
 use crate::row::{Batch, Field};
@@ -398,6 +399,12 @@ async fn copy_table(
         .min()
         .unwrap_or(0)
         .clamp(1, 1_000_000) as usize;
+    // Repeated values are masked once per table copy (see memo.rs); shuffled columns are not
+    // masked row by row.
+    let mut memos: Vec<MaskMemo> = table_masks
+        .iter()
+        .map(|(_, m)| MaskMemo::new(m.shuffle.is_none()))
+        .collect();
     let mut pending: Batch = Vec::new();
     let mut block_no = 0u64;
     let tick = Instant::now();
@@ -408,12 +415,19 @@ async fn copy_table(
             if !filter.keep(&row, &types) {
                 continue;
             }
-            for (i, m) in &table_masks {
+            for ((i, m), memo) in table_masks.iter().zip(&mut memos) {
                 if m.shuffle.is_some() {
                     continue;
                 }
                 let f = std::mem::replace(&mut row[*i], Field::Null);
-                row[*i] = m.apply(&f, types[*i], &mut buf)?;
+                row[*i] = match memo.get(&f) {
+                    Some(masked) => masked,
+                    None => {
+                        let masked = m.apply(&f, types[*i], &mut buf)?;
+                        memo.put(&f, &masked);
+                        masked
+                    }
+                };
             }
             out.push(row);
         }
@@ -453,6 +467,15 @@ async fn copy_table(
         writer.write(pending).await?;
     }
     writer.finish().await?;
+    for ((_, m), memo) in table_masks.iter().zip(&memos) {
+        tracing::debug!(
+            "{}.{}: {:.0}% of values masked from the memo{}",
+            t.name,
+            m.column,
+            memo.hit_rate() * 100.0,
+            if memo.is_off() { " (off)" } else { "" }
+        );
+    }
     let seconds = started.elapsed().as_secs_f64();
     target.table_loaded(&t.name).await?;
     Ok(TableCopy {

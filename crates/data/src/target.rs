@@ -295,39 +295,47 @@ impl Target {
                     t0.elapsed().as_secs_f64()
                 );
                 let t0 = std::time::Instant::now();
-                // Foreign keys in waves: keys sharing no table run at once (each locks both of
-                // its tables, so two sharing one would only wait, or deadlock across a cycle).
-                let mut left: Vec<(String, String, String)> = p.ddl.foreign_keys.clone();
-                while !left.is_empty() {
-                    let mut busy: std::collections::HashSet<String> = Default::default();
-                    let mut wave = Vec::new();
-                    left.retain(|(child, parent, sql)| {
-                        if busy.contains(child) || busy.contains(parent) {
-                            return true;
-                        }
-                        busy.insert(child.clone());
-                        busy.insert(parent.clone());
-                        wave.push(sql.clone());
-                        false
+                // Foreign keys: every key added unchecked in one statement batch, then checked
+                // with one connection per child table, at most `jobs` at once (see PgForeignKey).
+                if !p.ddl.foreign_keys.is_empty() {
+                    let adds: Vec<&str> =
+                        p.ddl.foreign_keys.iter().map(|f| f.add.as_str()).collect();
+                    p.admin
+                        .batch_execute(&adds.join(";\n"))
+                        .await
+                        .map_err(DataError::pg("adding foreign keys"))?;
+                }
+                let mut by_child: Vec<(String, Vec<String>)> = Vec::new();
+                for f in &p.ddl.foreign_keys {
+                    let Some(v) = &f.validate else { continue };
+                    match by_child.iter_mut().find(|(c, _)| *c == f.child) {
+                        Some((_, vs)) => vs.push(v.clone()),
+                        None => by_child.push((f.child.clone(), vec![v.clone()])),
+                    }
+                }
+                let mut set = tokio::task::JoinSet::new();
+                for (child, stmts) in by_child {
+                    let (conn, shown, sem, ns) = (
+                        p.conn.clone(),
+                        p.shown.clone(),
+                        sem.clone(),
+                        pg::ident(&p.load_ns),
+                    );
+                    set.spawn(async move {
+                        let _permit = sem.acquire_owned().await;
+                        let c = pg::connect(&conn, &shown).await?;
+                        c.batch_execute(&format!(
+                            "SET synchronous_commit = off; SET search_path = {ns}; {}",
+                            stmts.join(";\n")
+                        ))
+                        .await
+                        .map_err(DataError::pg(format!(
+                            "checking the foreign keys of {child} (the loaded rows would be orphans)"
+                        )))
                     });
-                    let mut set = tokio::task::JoinSet::new();
-                    for sql in wave {
-                        let (conn, shown, ns) =
-                            (p.conn.clone(), p.shown.clone(), pg::ident(&p.load_ns));
-                        set.spawn(async move {
-                            let c = pg::connect(&conn, &shown).await?;
-                            c.batch_execute(&format!(
-                                "SET synchronous_commit = off; SET search_path = {ns}; {sql}"
-                            ))
-                            .await
-                            .map_err(DataError::pg(
-                                "adding a foreign key (the loaded rows would be orphans)",
-                            ))
-                        });
-                    }
-                    while let Some(r) = set.join_next().await {
-                        r.map_err(|e| DataError::Invalid(e.to_string()))??;
-                    }
+                }
+                while let Some(r) = set.join_next().await {
+                    r.map_err(|e| DataError::Invalid(e.to_string()))??;
                 }
                 if !p.ddl.sequences.is_empty() {
                     p.admin

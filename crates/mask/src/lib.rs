@@ -65,6 +65,7 @@ mod leak;
 mod locale;
 mod mask;
 mod prf;
+mod prf_memo;
 mod query;
 pub mod shuffle;
 mod sip;

@@ -42,7 +42,8 @@ impl Prf {
                 buf[at..at + p.len()].copy_from_slice(p);
                 at += p.len();
             }
-            self.hash(&buf[..at])
+            let key = &self.key;
+            crate::prf_memo::cached(key, &buf[..at], || self.hash(&buf[..at]))
         } else {
             let mut h = blake3::Hasher::new_keyed(&self.key);
             for p in parts {
@@ -120,6 +121,19 @@ mod tests {
         framed.extend_from_slice(&3u32.to_le_bytes());
         framed.extend_from_slice(&small);
         assert_eq!(p.hash_parts(&[&small]), p.hash(&framed));
+    }
+
+    #[test]
+    fn memoised_and_direct_hashes_agree() {
+        let p = Prf::derive(&[7; 32], "t");
+        for input in [&b""[..], b"john", b"gmail", &[5u8; 40], &[6u8; 90]] {
+            let mut framed = Vec::new();
+            framed.extend_from_slice(&(input.len() as u32).to_le_bytes());
+            framed.extend_from_slice(input);
+            // Twice: the second answer may come from the memo.
+            assert_eq!(p.hash_parts(&[input]), p.hash(&framed));
+            assert_eq!(p.hash_parts(&[input]), p.hash(&framed));
+        }
     }
 
     #[test]

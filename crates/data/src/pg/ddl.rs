@@ -42,6 +42,20 @@ pub fn target_type(schema: &Schema, col: &Column) -> (String, PgColumnType) {
 }
 
 /// Statements, in the order they run.
+/// One foreign key of the target, added without checking (instant, so every key can be added in
+/// one transaction) and then validated: `VALIDATE CONSTRAINT` locks only the child table against
+/// other validations, so the checks of different child tables run at once, which a plain
+/// `ADD CONSTRAINT` (locking both tables) cannot.
+#[derive(Debug, Clone)]
+pub struct PgForeignKey {
+    pub child: String,
+    pub parent: String,
+    /// `ALTER TABLE … ADD CONSTRAINT … NOT VALID`.
+    pub add: String,
+    /// `ALTER TABLE … VALIDATE CONSTRAINT …`; `None` when the source's key is itself not valid.
+    pub validate: Option<String>,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct PgDdl {
     /// Schema, types and sequences.
@@ -51,8 +65,8 @@ pub struct PgDdl {
     pub tables: Vec<(String, String)>,
     /// Per table: primary key, unique and check constraints, indexes (run in parallel by table).
     pub keys: Vec<(String, Vec<String>)>,
-    /// Foreign keys, after every key exists: (child table, parent table, statement).
-    pub foreign_keys: Vec<(String, String, String)>,
+    /// Foreign keys, after every key exists.
+    pub foreign_keys: Vec<PgForeignKey>,
     /// Sequence positions.
     pub sequences: Vec<String>,
 }
@@ -197,11 +211,19 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
                     if fk.deferrable { " DEFERRABLE" } else { "" }
                 ),
             };
-            ddl.foreign_keys.push((
-                t.name.clone(),
-                fk.ref_table.clone(),
-                format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(&fk.name)),
-            ));
+            let name = ident(&fk.name);
+            let already_not_valid = def.trim_end().ends_with("NOT VALID");
+            ddl.foreign_keys.push(PgForeignKey {
+                child: t.name.clone(),
+                parent: fk.ref_table.clone(),
+                add: if already_not_valid {
+                    format!("ALTER TABLE {q} ADD CONSTRAINT {name} {def}")
+                } else {
+                    format!("ALTER TABLE {q} ADD CONSTRAINT {name} {def} NOT VALID")
+                },
+                validate: (!already_not_valid)
+                    .then(|| format!("ALTER TABLE {q} VALIDATE CONSTRAINT {name}")),
+            });
         }
         for c in &t.columns {
             if c.identity.is_some() && from_pg {
@@ -268,10 +290,12 @@ mod tests {
             all.contains("CREATE TABLE \"l\".\"orders\" (\"id\" bigint NOT NULL"),
             "{all}"
         );
-        assert!(
-            ddl.foreign_keys
-                .iter()
-                .any(|f| f.2.contains("REFERENCES \"l\".\"users\""))
-        );
+        assert!(ddl.foreign_keys.iter().any(|f| {
+            f.add.contains("REFERENCES \"l\".\"users\"")
+                && f.add.ends_with("NOT VALID")
+                && f.validate
+                    .as_deref()
+                    .is_some_and(|v| v.contains("VALIDATE CONSTRAINT"))
+        }));
     }
 }
