@@ -38,7 +38,8 @@ pub enum DataError {
         column: String,
         hint: String,
     },
-    #[error("mask key: {0}")]
+    /// The key's own message names the variable or file and the fix.
+    #[error(transparent)]
     Key(#[from] prodlike_mask::KeyError),
     #[error(
         "--strict: detected PII columns have no rule: {columns}; add a rule for each under [tables.<table>.columns] (use \"keep\" to copy one raw on purpose)"

@@ -2,6 +2,8 @@
 //! PostgreSQL read joins one exported snapshot, so parallel reads of several tables see one
 //! consistent state of the database (like `pg_dump -j`).
 
+use std::collections::HashMap;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -176,6 +178,30 @@ impl Source {
     }
 
     /// Exact row count of `table`.
+    /// On-disk size of each table in bytes, from the catalog (no scan); empty where the engine
+    /// keeps no such statistic (SQLite). Orders the copies of a full sync, which counts nothing.
+    pub async fn estimated_bytes(&self) -> Result<HashMap<String, u64>> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                let rows = c
+                    .query(
+                        "SELECT c.relname::text, pg_table_size(c.oid)::bigint FROM pg_class c \
+                         JOIN pg_namespace n ON n.oid = c.relnamespace \
+                         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+                        &[&p.ns],
+                    )
+                    .await
+                    .map_err(DataError::pg("reading table sizes"))?;
+                Ok(rows
+                    .iter()
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1).max(0) as u64))
+                    .collect())
+            }
+            Inner::Sqlite(_) => Ok(HashMap::new()),
+        }
+    }
+
     pub async fn count(&self, table: &str) -> Result<u64> {
         match &*self.inner {
             Inner::Pg(p) => {

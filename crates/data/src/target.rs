@@ -14,7 +14,7 @@ use crate::error::{DataError, Result};
 use crate::pg::{
     self, codec,
     copy::CopyWriter,
-    ddl::{PgColumnType, PgDdl},
+    ddl::{PgColumnType, PgDdl, PgForeignKey},
 };
 use crate::row::{Batch, Field};
 use crate::schema::{Schema, Table};
@@ -36,6 +36,11 @@ struct PgTarget {
     keep_previous: bool,
     /// Tables whose keys and indexes are built already (right after their rows landed).
     keyed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Foreign keys (indexes into `ddl.foreign_keys`) already added while tables still load.
+    fks_started: std::sync::Mutex<std::collections::HashSet<usize>>,
+    /// Serialises `ADD CONSTRAINT … NOT VALID`: instant, but two at once across a cycle of keys
+    /// (`users` ↔ `addresses`) could deadlock, each holding one table's lock.
+    fk_add: tokio::sync::Mutex<()>,
 }
 
 struct SqliteTarget {
@@ -66,6 +71,60 @@ pub fn copy_columns(t: &Table) -> Vec<String> {
 }
 
 const LOCK_KEY: &str = "prodlike data load";
+
+impl PgTarget {
+    /// Adds and checks every foreign key whose two tables are loaded and keyed and which is not
+    /// started yet, so the checks overlap the copies of the remaining tables instead of
+    /// following them all.
+    async fn check_ready_foreign_keys(&self) -> Result<()> {
+        let ready: Vec<&PgForeignKey> = {
+            let keyed = self
+                .keyed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut started = self
+                .fks_started
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut ready = Vec::new();
+            for (i, f) in self.ddl.foreign_keys.iter().enumerate() {
+                if !started.contains(&i) && keyed.contains(&f.child) && keyed.contains(&f.parent) {
+                    started.insert(i);
+                    ready.push(f);
+                }
+            }
+            ready
+        };
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let c = pg::connect(&self.conn, &self.shown).await?;
+        c.batch_execute(&format!(
+            "SET synchronous_commit = off; SET search_path = {}",
+            pg::ident(&self.load_ns)
+        ))
+        .await
+        .map_err(DataError::pg("preparing a foreign key check"))?;
+        for f in ready {
+            {
+                let _one_at_a_time = self.fk_add.lock().await;
+                c.batch_execute(&f.add)
+                    .await
+                    .map_err(DataError::pg(format!(
+                        "adding a foreign key of {}",
+                        f.child
+                    )))?;
+            }
+            if let Some(v) = &f.validate {
+                c.batch_execute(v).await.map_err(DataError::pg(format!(
+                    "checking a foreign key of {} (the loaded rows would be orphans)",
+                    f.child
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Target {
     /// Prepares an empty copy of `tables` beside the target's current contents.
@@ -139,6 +198,8 @@ impl Target {
                     types,
                     keep_previous,
                     keyed: Default::default(),
+                    fks_started: Default::default(),
+                    fk_add: tokio::sync::Mutex::new(()),
                 }))
             }
             DbUrl::Sqlite { path } => {
@@ -251,7 +312,7 @@ impl Target {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(table.to_owned());
-        Ok(())
+        p.check_ready_foreign_keys().await
     }
 
     /// Builds constraints and indexes, then swaps the new contents in.
@@ -297,16 +358,29 @@ impl Target {
                 let t0 = std::time::Instant::now();
                 // Foreign keys: every key added unchecked in one statement batch, then checked
                 // with one connection per child table, at most `jobs` at once (see PgForeignKey).
-                if !p.ddl.foreign_keys.is_empty() {
-                    let adds: Vec<&str> =
-                        p.ddl.foreign_keys.iter().map(|f| f.add.as_str()).collect();
+                // Most were added and checked already as their two tables landed.
+                let pending: Vec<PgForeignKey> = {
+                    let started = p
+                        .fks_started
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    p.ddl
+                        .foreign_keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !started.contains(i))
+                        .map(|(_, f)| f.clone())
+                        .collect()
+                };
+                if !pending.is_empty() {
+                    let adds: Vec<&str> = pending.iter().map(|f| f.add.as_str()).collect();
                     p.admin
                         .batch_execute(&adds.join(";\n"))
                         .await
                         .map_err(DataError::pg("adding foreign keys"))?;
                 }
                 let mut by_child: Vec<(String, Vec<String>)> = Vec::new();
-                for f in &p.ddl.foreign_keys {
+                for f in &pending {
                     let Some(v) = &f.validate else { continue };
                     match by_child.iter_mut().find(|(c, _)| *c == f.child) {
                         Some((_, vs)) => vs.push(v.clone()),

@@ -209,3 +209,51 @@ async fn synth_from_a_profile_satisfies_the_constraints() {
     assert_eq!(v.leaks.leaked_values, 0, "{:?}", v.leaks);
     assert!(v.score > 0.9, "{} {:?}", v.score, v.worst);
 }
+
+const FOREIGN_KEYS: &str = "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' AND contype = 'f'";
+const UNCHECKED_FOREIGN_KEYS: &str = "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' AND contype = 'f' AND NOT convalidated";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sync_recreates_every_foreign_key_checked_and_keeps_unchecked_ones_unchecked() {
+    let Some(src) = TempDatabase::create("data_fk_src").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("data_fk_dst").await else {
+        return;
+    };
+    create_shop(&src, 400).await.unwrap();
+    // A key the source itself never checked, over a row that breaks it: copied as it is, it
+    // must stay unchecked (checking it would fail the sync for a problem production has too).
+    src.connect()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE notes (id int PRIMARY KEY, user_id bigint);
+             INSERT INTO notes VALUES (1, 1), (2, 999999999);
+             ALTER TABLE notes ADD CONSTRAINT notes_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
+        )
+        .await
+        .unwrap();
+    sync(&opts(&src, &dst, None), masker).await.unwrap();
+    assert_eq!(
+        count(&dst, FOREIGN_KEYS).await,
+        count(&src, FOREIGN_KEYS).await
+    );
+    // Every key the source checked was checked in the target (added unchecked, then validated
+    // as its two tables landed, or at the end).
+    assert_eq!(count(&src, UNCHECKED_FOREIGN_KEYS).await, 1);
+    assert_eq!(count(&dst, UNCHECKED_FOREIGN_KEYS).await, 1);
+    assert_eq!(count(&dst, "SELECT count(*) FROM notes").await, 2);
+    // The checked keys are enforced: an orphan is refused.
+    let err = dst
+        .connect()
+        .await
+        .unwrap()
+        .batch_execute("INSERT INTO orders (user_id, status, total, created_at) VALUES (999999999, 'pending', 1, now())")
+        .await;
+    let err = err.expect_err("an orphan order was accepted");
+    assert!(
+        err.to_string().contains("foreign key") || format!("{err:?}").contains("23503"),
+        "{err:?}"
+    );
+}
