@@ -72,6 +72,27 @@ pub fn copy_columns(t: &Table) -> Vec<String> {
 
 const LOCK_KEY: &str = "prodlike data load";
 
+/// Builds one table's keys and indexes on a connection of its own (so tables key in parallel).
+async fn build_keys(
+    conn: &str,
+    shown: &str,
+    load_ns: &str,
+    table: &str,
+    stmts: &[String],
+) -> Result<()> {
+    if stmts.is_empty() {
+        return Ok(());
+    }
+    let c = pg::connect(conn, shown).await?;
+    c.batch_execute(&format!(
+        "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; SET search_path = {}; {}",
+        pg::ident(load_ns),
+        stmts.join(";\n")
+    ))
+    .await
+    .map_err(DataError::pg(format!("adding keys and indexes to {table}")))
+}
+
 impl PgTarget {
     /// Adds and checks every foreign key whose two tables are loaded and keyed and which is not
     /// started yet, so the checks overlap the copies of the remaining tables instead of
@@ -298,16 +319,7 @@ impl Target {
         let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else {
             return Ok(());
         };
-        if !stmts.is_empty() {
-            let c = pg::connect(&p.conn, &p.shown).await?;
-            c.batch_execute(&format!(
-                "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; SET search_path = {}; {}",
-                pg::ident(&p.load_ns),
-                stmts.join(";\n")
-            ))
-                .await
-                .map_err(DataError::pg(format!("adding keys and indexes to {table}")))?;
-        }
+        build_keys(&p.conn, &p.shown, &p.load_ns, table, stmts).await?;
         p.keyed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -335,17 +347,11 @@ impl Target {
                         p.conn.clone(),
                         p.shown.clone(),
                         sem.clone(),
-                        pg::ident(&p.load_ns),
+                        p.load_ns.clone(),
                     );
                     tasks.push(tokio::spawn(async move {
                         let _permit = sem.acquire_owned().await;
-                        let c = pg::connect(&conn, &shown).await?;
-                        c.batch_execute(&format!(
-                            "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; SET search_path = {ns}; {}",
-                            stmts.join(";\n")
-                        ))
-                        .await
-                            .map_err(DataError::pg(format!("adding keys and indexes to {table}")))
+                        build_keys(&conn, &shown, &ns, &table, &stmts).await
                     }));
                 }
                 for t in tasks {
@@ -356,61 +362,13 @@ impl Target {
                     t0.elapsed().as_secs_f64()
                 );
                 let t0 = std::time::Instant::now();
-                // Foreign keys: every key added unchecked in one statement batch, then checked
-                // with one connection per child table, at most `jobs` at once (see PgForeignKey).
-                // Most were added and checked already as their two tables landed.
-                let pending: Vec<PgForeignKey> = {
-                    let started = p
-                        .fks_started
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    p.ddl
-                        .foreign_keys
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !started.contains(i))
-                        .map(|(_, f)| f.clone())
-                        .collect()
-                };
-                if !pending.is_empty() {
-                    let adds: Vec<&str> = pending.iter().map(|f| f.add.as_str()).collect();
-                    p.admin
-                        .batch_execute(&adds.join(";\n"))
-                        .await
-                        .map_err(DataError::pg("adding foreign keys"))?;
-                }
-                let mut by_child: Vec<(String, Vec<String>)> = Vec::new();
-                for f in &pending {
-                    let Some(v) = &f.validate else { continue };
-                    match by_child.iter_mut().find(|(c, _)| *c == f.child) {
-                        Some((_, vs)) => vs.push(v.clone()),
-                        None => by_child.push((f.child.clone(), vec![v.clone()])),
-                    }
-                }
-                let mut set = tokio::task::JoinSet::new();
-                for (child, stmts) in by_child {
-                    let (conn, shown, sem, ns) = (
-                        p.conn.clone(),
-                        p.shown.clone(),
-                        sem.clone(),
-                        pg::ident(&p.load_ns),
-                    );
-                    set.spawn(async move {
-                        let _permit = sem.acquire_owned().await;
-                        let c = pg::connect(&conn, &shown).await?;
-                        c.batch_execute(&format!(
-                            "SET synchronous_commit = off; SET search_path = {ns}; {}",
-                            stmts.join(";\n")
-                        ))
-                        .await
-                        .map_err(DataError::pg(format!(
-                            "checking the foreign keys of {child} (the loaded rows would be orphans)"
-                        )))
-                    });
-                }
-                while let Some(r) = set.join_next().await {
-                    r.map_err(|e| DataError::Invalid(e.to_string()))??;
-                }
+                // Foreign keys were added and checked as their two tables landed; any left (a
+                // table keyed only just now) go the same way, now that every table is keyed.
+                p.keyed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(p.ddl.keys.iter().map(|(t, _)| t.clone()));
+                p.check_ready_foreign_keys().await?;
                 if !p.ddl.sequences.is_empty() {
                     p.admin
                         .batch_execute(&p.ddl.sequences.join(";\n"))
