@@ -43,6 +43,9 @@ pub enum ProdOutcome {
     Failed { status: u16, reason: String },
 }
 
+/// Frames up to this size are copied rather than shared (see `Collector::push`).
+const OWN_BELOW: usize = 4096;
+
 enum Sink {
     Request(oneshot::Sender<BodyCopy>),
     Response {
@@ -69,6 +72,10 @@ impl Collector {
         if self.len > self.limit {
             self.over = true;
             self.chunks = Vec::new();
+        } else if data.len() <= OWN_BELOW {
+            // A small frame is a slice of a large read buffer; keeping the slice would keep the
+            // whole buffer until the mirror is done, so keep a copy instead.
+            self.chunks.push(Bytes::copy_from_slice(data));
         } else {
             self.chunks.push(data.clone());
         }

@@ -138,6 +138,14 @@ impl Comparator {
             c.status = Some((prod_status, staging_status));
         }
         for name in &self.headers {
+            // Most compared headers agree: compare the raw values before rendering any text.
+            if prod_headers
+                .get_all(name)
+                .iter()
+                .eq(staging_headers.get_all(name).iter())
+            {
+                continue;
+            }
             let p = header_text(prod_headers, name);
             let s = header_text(staging_headers, name);
             if p != s {

@@ -1,6 +1,7 @@
 //! Per-route divergence between production and staging: counts, latency distributions of
 //! both sides, and a bounded ring of example diffs. Memory per route is fixed.
 use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use prodlike_stats::{LatencyHistogram, LatencySummary};
 use serde::Serialize;
@@ -42,10 +43,14 @@ pub struct RouteDivergence {
     /// Body paths that differed and how often (bounded).
     pub paths: BTreeMap<String, u64>,
     max_examples: usize,
+    last_example: Option<Instant>,
 }
 
 /// Distinct differing body paths remembered per route.
 const MAX_PATHS: usize = 50;
+
+/// Once a route's examples are full, how often one is replaced by a newer one.
+const EXAMPLE_REFRESH: Duration = Duration::from_millis(200);
 
 impl RouteDivergence {
     pub fn new(max_examples: usize) -> Self {
@@ -63,11 +68,21 @@ impl RouteDivergence {
             examples: VecDeque::with_capacity(max_examples),
             paths: BTreeMap::new(),
             max_examples,
+            last_example: None,
         }
     }
 
     /// Records a comparison; returns true when it was a mismatch.
     pub fn record(&mut self, c: &Comparison, example: impl FnOnce() -> DiffExample) -> bool {
+        self.record_at(c, Instant::now(), example)
+    }
+
+    fn record_at(
+        &mut self,
+        c: &Comparison,
+        now: Instant,
+        example: impl FnOnce() -> DiffExample,
+    ) -> bool {
         self.compared += 1;
         if c.body_skipped {
             self.body_skipped += 1;
@@ -87,10 +102,21 @@ impl RouteDivergence {
             }
         }
         if self.max_examples > 0 {
-            if self.examples.len() == self.max_examples {
-                self.examples.pop_front();
+            let full = self.examples.len() == self.max_examples;
+            // A full sample is refreshed at most every EXAMPLE_REFRESH: examples stay recent,
+            // and a route diverging at thousands of copies a second does not build (and then
+            // discard) an example for each.
+            let due = !full
+                || self
+                    .last_example
+                    .is_none_or(|t| now.duration_since(t) >= EXAMPLE_REFRESH);
+            if due {
+                if full {
+                    self.examples.pop_front();
+                }
+                self.examples.push_back(example());
+                self.last_example = Some(now);
             }
-            self.examples.push_back(example());
         }
         true
     }
@@ -145,4 +171,53 @@ pub struct RouteReport {
     pub differing_paths: BTreeMap<String, u64>,
     /// Newest first.
     pub examples: Vec<DiffExample>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mismatch() -> Comparison {
+        Comparison {
+            status: Some((200, 500)),
+            ..Comparison::default()
+        }
+    }
+
+    fn example(n: u16) -> DiffExample {
+        DiffExample {
+            at: String::new(),
+            method: "GET".into(),
+            target: "/".into(),
+            production_status: 200,
+            staging_status: n,
+            headers: Vec::new(),
+            body: Vec::new(),
+            body_diff_count: 0,
+        }
+    }
+
+    #[test]
+    fn a_full_sample_is_refreshed_at_most_every_refresh_interval() {
+        let mut d = RouteDivergence::new(2);
+        let t0 = Instant::now();
+        let mut built = 0;
+        let mut at = |d: &mut RouteDivergence, offset_ms: u64, n: u16| {
+            d.record_at(&mismatch(), t0 + Duration::from_millis(offset_ms), || {
+                built += 1;
+                example(n)
+            })
+        };
+        assert!(at(&mut d, 0, 1));
+        assert!(at(&mut d, 1, 2));
+        // Full: within the interval nothing is built, but everything is counted.
+        for i in 0..100 {
+            assert!(at(&mut d, 2 + i, 3));
+        }
+        assert!(at(&mut d, 1 + EXAMPLE_REFRESH.as_millis() as u64, 4));
+        assert_eq!(built, 3);
+        assert_eq!(d.mismatched, 103);
+        let kept: Vec<u16> = d.examples.iter().map(|e| e.staging_status).collect();
+        assert_eq!(kept, [2, 4], "the oldest example made way for the newest");
+    }
 }

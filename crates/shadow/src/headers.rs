@@ -125,6 +125,19 @@ pub fn client_value(ip: IpAddr) -> HeaderValue {
     HeaderValue::from_str(&ip.to_string()).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
+/// A copy of `h` that owns its bytes. Parsed header values are slices of the connection's read
+/// buffer; a copy kept for the mirror (queued, or waiting on a slow staging) would otherwise
+/// keep that whole buffer alive and make the connection allocate a new one.
+pub fn detached(h: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(h.len());
+    for (name, value) in h {
+        let mut owned = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        owned.set_sensitive(value.is_sensitive());
+        out.append(name.clone(), owned);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +215,26 @@ mod tests {
             if named_by_connection {
                 prop_assert!(!h.contains_key("x-named"));
             }
+        }
+    }
+
+    #[test]
+    fn a_detached_copy_shares_no_bytes_with_the_original() {
+        let buffer = bytes::Bytes::from_static(b"abcdef-secret");
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-a",
+            HeaderValue::from_maybe_shared(buffer.slice(0..6)).unwrap(),
+        );
+        h.append("x-a", HeaderValue::from_static("second"));
+        let mut secret = HeaderValue::from_maybe_shared(buffer.slice(7..)).unwrap();
+        secret.set_sensitive(true);
+        h.insert(header::AUTHORIZATION, secret);
+        let d = detached(&h);
+        assert_eq!(d, h);
+        assert!(d[header::AUTHORIZATION].is_sensitive());
+        for (orig, copy) in h.values().zip(d.values()) {
+            assert_ne!(orig.as_bytes().as_ptr(), copy.as_bytes().as_ptr());
         }
     }
 }

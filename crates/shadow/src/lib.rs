@@ -15,6 +15,7 @@ mod body;
 mod capture_writer;
 mod compare;
 pub mod config;
+mod deadline;
 mod divergence;
 mod error;
 mod glob;

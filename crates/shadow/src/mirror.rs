@@ -27,7 +27,7 @@ use crate::compare::{BodyView, Comparator, Comparison, Side};
 use crate::divergence::DiffExample;
 use crate::headers::X_PRODLIKE_SHADOW;
 use crate::masking::{MaskedBody, TrafficMasker, looks_like_json};
-use crate::metrics::{ComparisonLabels, DiffLabels, Metrics};
+use crate::metrics::Metrics;
 use crate::routes::RouteEntry;
 use crate::sampler::{Decision, Sampler};
 use crate::scrub::Scrubber;
@@ -691,7 +691,10 @@ fn is_json(headers: &HeaderMap, body: &[u8]) -> bool {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
     {
-        Some(ct) => ct.to_ascii_lowercase().contains("json"),
+        Some(ct) => ct
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"json")),
         None => looks_like_json(body),
     }
 }
@@ -748,29 +751,11 @@ fn record_comparison(
         d.staging_latency.record(staging_latency);
         d.record(c, example)
     });
-    let name = route.name.to_string();
-    ctx.metrics
-        .comparisons
-        .get_or_create(&ComparisonLabels {
-            route: name.clone(),
-            result: if mismatch { "mismatch" } else { "match" }.into(),
-        })
-        .inc();
-    for (differs, kind) in [
-        (c.status_differs(), "status"),
-        (c.headers_differ(), "header"),
-        (c.body_differs(), "body"),
-    ] {
-        if differs {
-            ctx.metrics
-                .diffs
-                .get_or_create(&DiffLabels {
-                    route: name.clone(),
-                    kind: kind.into(),
-                })
-                .inc();
-        }
-    }
+    route.count_comparison(
+        &ctx.metrics,
+        mismatch,
+        [c.status_differs(), c.headers_differ(), c.body_differs()],
+    );
 }
 
 /// Headers never written to a capture: credentials and session cookies.

@@ -45,6 +45,15 @@ impl Normaliser {
 
     /// The route of a path (query already removed or not: it is ignored).
     pub fn normalise(&self, path: &str) -> String {
+        let mut out = String::with_capacity(path.len().min(128));
+        self.normalise_into(path, &mut out);
+        out
+    }
+
+    /// Writes the route of `path` into `out` (cleared first): the proxy reuses one buffer
+    /// rather than allocating a route name per request.
+    pub fn normalise_into(&self, path: &str, out: &mut String) {
+        out.clear();
         let path = path.split('?').next().unwrap_or("");
         if !self.templates.is_empty() {
             let segs: Vec<&str> = segments(path).collect();
@@ -55,11 +64,11 @@ impl Normaliser {
                         TemplateSeg::Lit(l) => l == s,
                     })
                 {
-                    return raw.clone();
+                    out.push_str(raw);
+                    return;
                 }
             }
         }
-        let mut out = String::with_capacity(path.len().min(128));
         for (i, seg) in segments(path).enumerate() {
             if i == MAX_SEGMENTS {
                 out.push_str("/{…}");
@@ -71,7 +80,6 @@ impl Normaliser {
         if out.is_empty() {
             out.push('/');
         }
-        out
     }
 }
 

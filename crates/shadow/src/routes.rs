@@ -9,7 +9,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
 use crate::divergence::RouteDivergence;
-use crate::metrics::{EnvRouteLabels, Metrics, RequestLabels};
+use crate::metrics::{ComparisonLabels, DiffLabels, EnvRouteLabels, Metrics, RequestLabels};
 use crate::route::Normaliser;
 
 pub const OTHER_ROUTE: &str = "{other}";
@@ -64,7 +64,13 @@ pub struct RouteEntry {
     /// Production requests on this route (all of them, sampled or not).
     pub requests: AtomicU64,
     pub divergence: Mutex<RouteDivergence>,
+    /// Comparison counters by result (match, mismatch), created on first use.
+    comparisons: [OnceLock<Counter>; 2],
+    /// Diff counters by kind (status, header, body), created on first use.
+    diffs: [OnceLock<Counter>; 3],
 }
+
+const DIFF_KINDS: [&str; 3] = ["status", "header", "body"];
 
 impl RouteEntry {
     fn new(metrics: &Metrics, name: Arc<str>, examples: usize) -> Self {
@@ -73,7 +79,42 @@ impl RouteEntry {
             staging: EnvHandles::new(metrics, "staging", &name),
             requests: AtomicU64::new(0),
             divergence: Mutex::new(RouteDivergence::new(examples)),
+            comparisons: Default::default(),
+            diffs: Default::default(),
             name,
+        }
+    }
+
+    /// Counts one comparison and the kinds of difference it found (status, header, body).
+    /// The handles are kept per route: looking a labelled counter up costs a lock and a
+    /// hash of its labels, on every copy.
+    pub fn count_comparison(&self, metrics: &Metrics, mismatch: bool, kinds: [bool; 3]) {
+        let result = usize::from(mismatch);
+        self.comparisons[result]
+            .get_or_init(|| {
+                metrics
+                    .comparisons
+                    .get_or_create(&ComparisonLabels {
+                        route: self.name.to_string(),
+                        result: if mismatch { "mismatch" } else { "match" }.into(),
+                    })
+                    .clone()
+            })
+            .inc();
+        for (i, differs) in kinds.into_iter().enumerate() {
+            if differs {
+                self.diffs[i]
+                    .get_or_init(|| {
+                        metrics
+                            .diffs
+                            .get_or_create(&DiffLabels {
+                                route: self.name.to_string(),
+                                kind: DIFF_KINDS[i].into(),
+                            })
+                            .clone()
+                    })
+                    .inc();
+            }
         }
     }
 
@@ -140,15 +181,21 @@ impl RouteTable {
 
     /// The entry of the route `path` belongs to.
     pub fn entry_for(&self, path: &str) -> Arc<RouteEntry> {
-        let name = self.normaliser.normalise(path);
-        if let Some(e) = self
-            .map
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name.as_str())
-        {
-            return e.clone();
+        thread_local! {
+            static NAME: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
+        let known = NAME.with_borrow_mut(|name| {
+            self.normaliser.normalise_into(path, name);
+            self.map
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(name.as_str())
+                .cloned()
+        });
+        if let Some(e) = known {
+            return e;
+        }
+        let name = self.normaliser.normalise(path);
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(e) = map.get(name.as_str()) {
             return e.clone();

@@ -1,6 +1,5 @@
 //! Accepting client connections: HTTP/1.1 and HTTP/2 (h2c by prior knowledge, or TLS with
 //! ALPN), keep-alive, and a graceful drain on shutdown.
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,11 +60,7 @@ pub async fn accept_loop(
                 let watcher = graceful.watcher();
                 connections.spawn(async move {
                     let client = client_value(peer.ip());
-                    let service = service_fn(move |req| {
-                        let proxy = proxy.clone();
-                        let client = client.clone();
-                        async move { Ok::<_, Infallible>(proxy.handle(req, peer, &client).await) }
-                    });
+                    let service = service_fn(move |req| proxy.clone().handle(req, peer, client.clone()));
                     match tls {
                         None => {
                             let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();

@@ -13,6 +13,7 @@ mod body;
 mod chunked;
 mod pool;
 mod request;
+mod response_head;
 
 pub use body::H1Body;
 pub use chunked::{ChunkError, ChunkedDecoder, Step};

@@ -4,23 +4,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
-use http::{
-    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version, header,
-};
+use bytes::{Bytes, BytesMut};
+use http::{HeaderValue, Method, Request, Response};
 use http_body::Body;
 use tokio::io::{AsyncReadExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::H1Error;
 use super::body::{Framing, H1Body};
-use super::chunked::ChunkedDecoder;
 use super::request::{self, BodyFraming};
+use super::response_head::parse_head;
 
 /// Largest response head we read.
 const MAX_HEAD: usize = 64 * 1024;
-/// Headers a response may carry.
-const MAX_HEADERS: usize = 128;
 
 #[derive(Debug, Clone)]
 pub struct H1PoolConfig {
@@ -141,9 +137,11 @@ impl H1Pool {
         let mut head = Vec::with_capacity(512);
         request::write_head(&parts, &self.host, framing, &mut head);
         let retryable = matches!(framing, BodyFraming::None | BodyFraming::Length(0));
+        // Connecting is rare on a warm pool; boxed, its state does not enlarge (and get copied
+        // with) every request's future.
         let mut conn = match self.checkout() {
             Some(c) => c,
-            None => self.connect().await?,
+            None => Box::pin(self.connect()).await?,
         };
         match self
             .exchange(&mut conn, &parts.method, &mut head, framing, body)
@@ -151,7 +149,7 @@ impl H1Pool {
         {
             Ok(r) => Ok(self.respond(conn, r)),
             Err(H1Error::Stale) if retryable => {
-                let mut fresh = self.connect().await?;
+                let mut fresh = Box::pin(self.connect()).await?;
                 let empty = http_body_util::Empty::<Bytes>::new();
                 let r = self
                     .exchange(&mut fresh, &parts.method, &mut head, framing, empty)
@@ -223,118 +221,4 @@ fn still_open(io: &TcpStream) -> bool {
     let mut buf = ReadBuf::new(&mut byte);
     let mut cx = Context::from_waker(Waker::noop());
     matches!(io.poll_peek(&mut cx, &mut buf), Poll::Pending)
-}
-
-/// Parses a response head at the front of `buf`, skipping interim 1xx responses. On success the
-/// head's bytes are removed from `buf`; `Ok(None)` asks for more bytes.
-fn parse_head(
-    buf: &mut BytesMut,
-    method: &Method,
-) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut resp = httparse::Response::new(&mut headers);
-        let len = match resp.parse(buf) {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(H1Error::Protocol(e.to_string())),
-        };
-        let code = resp.code.unwrap_or(0);
-        let status =
-            StatusCode::from_u16(code).map_err(|_| H1Error::Protocol(format!("status {code}")))?;
-        if status.is_informational() {
-            if status == StatusCode::SWITCHING_PROTOCOLS {
-                return Err(H1Error::Protocol(
-                    "101 Switching Protocols is not proxied".into(),
-                ));
-            }
-            buf.advance(len);
-            continue;
-        }
-        let version = if resp.version == Some(0) {
-            Version::HTTP_10
-        } else {
-            Version::HTTP_11
-        };
-        let mut map = HeaderMap::with_capacity(resp.headers.len());
-        for h in resp.headers.iter() {
-            let name = HeaderName::from_bytes(h.name.as_bytes())
-                .map_err(|_| H1Error::Protocol(format!("invalid header name {:?}", h.name)))?;
-            let value = HeaderValue::from_bytes(h.value)
-                .map_err(|_| H1Error::Protocol(format!("invalid value of header {name}")))?;
-            map.append(name, value);
-        }
-        buf.advance(len);
-        let (framing, reusable) = response_framing(method, status, &map)?;
-        let keep_alive = reusable && keeps_alive(version, &map);
-        let mut parts = Response::new(()).into_parts().0;
-        parts.status = status;
-        parts.version = version;
-        parts.headers = map;
-        return Ok(Some((parts, framing, keep_alive)));
-    }
-}
-
-/// RFC 9112 §6.3. Returns the framing and whether the connection can carry another exchange
-/// after this body.
-fn response_framing(
-    method: &Method,
-    status: StatusCode,
-    h: &HeaderMap,
-) -> Result<(Framing, bool), H1Error> {
-    if *method == Method::HEAD
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-    {
-        return Ok((Framing::Empty, true));
-    }
-    if h.contains_key(header::TRANSFER_ENCODING) {
-        let last = h
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|c| !c.is_empty())
-            .unwrap_or("");
-        return Ok(if last.eq_ignore_ascii_case("chunked") {
-            (Framing::Chunked(ChunkedDecoder::default()), true)
-        } else {
-            (Framing::UntilClose, false)
-        });
-    }
-    let mut length: Option<u64> = None;
-    for v in h.get_all(header::CONTENT_LENGTH) {
-        for part in v.to_str().unwrap_or("x").split(',') {
-            let n: u64 = part
-                .trim()
-                .parse()
-                .map_err(|_| H1Error::Protocol(format!("invalid Content-Length {part:?}")))?;
-            if length.is_some_and(|l| l != n) {
-                return Err(H1Error::Protocol(
-                    "conflicting Content-Length values".into(),
-                ));
-            }
-            length = Some(n);
-        }
-    }
-    Ok(match length {
-        Some(n) => (Framing::Length(n), true),
-        None => (Framing::UntilClose, false),
-    })
-}
-
-fn keeps_alive(version: Version, h: &HeaderMap) -> bool {
-    let tokens = || {
-        h.get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-    };
-    if version == Version::HTTP_10 {
-        tokens().any(|t| t.eq_ignore_ascii_case("keep-alive"))
-    } else {
-        !tokens().any(|t| t.eq_ignore_ascii_case("close"))
-    }
 }
