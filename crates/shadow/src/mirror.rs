@@ -24,6 +24,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use crate::body::{BodyCopy, ProdOutcome};
 use crate::capture_writer::CaptureHandle;
 use crate::compare::{BodyView, Comparator, Comparison, Side};
+use crate::deadline::within;
 use crate::divergence::DiffExample;
 use crate::headers::X_PRODLIKE_SHADOW;
 use crate::masking::{MaskedBody, TrafficMasker, looks_like_json};
@@ -434,14 +435,16 @@ async fn process(ctx: &MirrorContext, job: MirrorJob) {
             prepare_headers(st, &mut sent_headers, body.len());
             job.route.with_divergence(|d| d.mirrored += 1);
             ctx.metrics.mirrored.inc();
-            let outcome = send(
+            // Boxed: the exchange's state is large, and unboxed it would be copied with the
+            // whole task into the runtime on every spawn.
+            let outcome = Box::pin(send(
                 st,
                 ctx.compare_max_body,
                 &job.method,
                 &target,
                 &sent_headers,
                 body.clone(),
-            )
+            ))
             .await;
             match &outcome {
                 StagingOutcome::Answered {
@@ -656,15 +659,16 @@ async fn send(
         };
         Ok((parts, body))
     };
-    match tokio::time::timeout(st.timeout, exchange).await {
-        Ok(Ok((parts, body))) => StagingOutcome::Answered {
+    let exchange = std::pin::pin!(exchange);
+    match within(st.timeout, exchange).await {
+        Some(Ok((parts, body))) => StagingOutcome::Answered {
             status: parts.status.as_u16(),
             headers: parts.headers,
             body,
             latency: started.elapsed(),
         },
-        Ok(Err(reason)) => StagingOutcome::Failed(reason),
-        Err(_) => StagingOutcome::Failed(DropReason::Timeout),
+        Some(Err(reason)) => StagingOutcome::Failed(reason),
+        None => StagingOutcome::Failed(DropReason::Timeout),
     }
 }
 
