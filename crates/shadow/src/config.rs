@@ -166,6 +166,9 @@ pub struct MirrorConfig {
     pub sticky: Option<StickyConfig>,
     /// Stop sending copies for a while when staging keeps failing.
     pub circuit: CircuitConfig,
+    /// Nice value of the mirror's threads (copies, comparison, admin), 0 to 19: the higher,
+    /// the more readily they yield the CPU to production's. 0 lets them compete equally.
+    pub nice: i32,
 }
 
 impl Default for MirrorConfig {
@@ -186,6 +189,7 @@ impl Default for MirrorConfig {
             set_headers: BTreeMap::new(),
             sticky: None,
             circuit: CircuitConfig::default(),
+            nice: 10,
         }
     }
 }
@@ -482,6 +486,15 @@ impl ShadowConfig {
             if n == 0 {
                 return bad(field, "must be at least 1".into());
             }
+        }
+        if !(0..=19).contains(&self.mirror.nice) {
+            return bad(
+                "mirror.nice",
+                format!(
+                    "{} is outside 0 to 19; 10 (the default) lets production's threads run first, 0 lets the mirror compete equally",
+                    self.mirror.nice
+                ),
+            );
         }
         validate_methods("mirror.methods", &self.mirror.methods)?;
         for (i, r) in self.routes.iter().enumerate() {

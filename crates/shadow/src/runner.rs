@@ -401,9 +401,11 @@ pub fn run(
     on_ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
 ) -> Result<ShadowReport, ShadowError> {
     let workers = cfg.effective_workers();
+    let nice = cfg.mirror.nice;
     let mirror_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("prodlike-mirror")
+        .on_thread_start(move || crate::priority::lower_current_thread(nice))
         .enable_all()
         .build()
         .map_err(ShadowError::Runtime)?;

@@ -117,6 +117,10 @@ fn bad_values_name_the_field_and_the_fix() {
             .starts_with("mask.json[0].key")
     );
     assert!(invalid(&format!("{up}[mirror]\nstaging = \"ftp://x\"")).starts_with("mirror.staging"));
+    assert!(
+        invalid(&format!("{up}[mirror]\nnice = 25"))
+            .starts_with("mirror.nice: 25 is outside 0 to 19")
+    );
 }
 
 #[test]
