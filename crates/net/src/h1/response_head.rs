@@ -219,36 +219,50 @@ mod tests {
         assert_eq!(all, ["1", "2"]);
         assert_eq!(&buf[..], b"hello");
 
-        let (_, f, keep) = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n", Method::GET).unwrap().unwrap();
-        assert!(matches!(f, Framing::Chunked(_)));
-        assert!(!keep);
-        let (_, f, keep) = parse(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-            Method::GET,
-        )
-        .unwrap()
-        .unwrap();
-        assert!(matches!(f, Framing::UntilClose));
-        assert!(!keep);
-        let (_, f, keep) = parse(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", Method::GET)
-            .unwrap()
-            .unwrap();
-        assert!(matches!(f, Framing::Length(0)));
-        assert!(!keep, "HTTP/1.0 closes unless it says keep-alive");
-        let (_, _, keep) = parse(
-            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: Keep-Alive\r\n\r\n",
-            Method::GET,
-        )
-        .unwrap()
-        .unwrap();
-        assert!(keep);
-        let (_, f, _) = parse(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n",
-            Method::HEAD,
-        )
-        .unwrap()
-        .unwrap();
-        assert!(matches!(f, Framing::Empty));
+        // (response, method, framing, connection reusable)
+        let cases: [(&[u8], Method, &str, bool); 5] = [
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
+                Method::GET,
+                "chunked",
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                Method::GET,
+                "until-close",
+                false,
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+                Method::GET,
+                "length 0",
+                false, // HTTP/1.0 closes unless it says keep-alive
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: Keep-Alive\r\n\r\n",
+                Method::GET,
+                "length 0",
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n",
+                Method::HEAD,
+                "empty",
+                true,
+            ),
+        ];
+        for (raw, method, framing, reusable) in cases {
+            let (_, f, keep) = parse(raw, method).unwrap().unwrap();
+            let got = match f {
+                Framing::Chunked(_) => "chunked".to_string(),
+                Framing::UntilClose => "until-close".to_string(),
+                Framing::Length(n) => format!("length {n}"),
+                Framing::Empty => "empty".to_string(),
+            };
+            assert_eq!(got, framing, "{}", String::from_utf8_lossy(raw));
+            assert_eq!(keep, reusable, "{}", String::from_utf8_lossy(raw));
+        }
         assert!(
             parse(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n",
