@@ -44,6 +44,7 @@ impl Normaliser {
     }
 
     /// The route of a path (query already removed or not: it is ignored).
+    #[cfg(test)]
     pub fn normalise(&self, path: &str) -> String {
         let mut out = String::with_capacity(path.len().min(128));
         self.normalise_into(path, &mut out);

@@ -184,29 +184,31 @@ impl RouteTable {
         thread_local! {
             static NAME: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
-        let known = NAME.with_borrow_mut(|name| {
+        NAME.with_borrow_mut(|name| {
             self.normaliser.normalise_into(path, name);
-            self.map
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(name.as_str())
-                .cloned()
-        });
-        if let Some(e) = known {
-            return e;
-        }
-        let name = self.normaliser.normalise(path);
-        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(e) = map.get(name.as_str()) {
-            return e.clone();
-        }
-        if map.len() >= self.max_routes {
-            return self.other.clone();
-        }
-        let name: Arc<str> = Arc::from(name);
-        let entry = Arc::new(RouteEntry::new(&self.metrics, name.clone(), self.examples));
-        map.insert(name, entry.clone());
-        entry
+            {
+                let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+                if let Some(e) = map.get(name.as_str()) {
+                    return e.clone();
+                }
+                // A full table sends every new route to `{other}`: decided under the read
+                // lock, so high-cardinality traffic never queues on the write lock.
+                if map.len() >= self.max_routes {
+                    return self.other.clone();
+                }
+            }
+            let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(e) = map.get(name.as_str()) {
+                return e.clone();
+            }
+            if map.len() >= self.max_routes {
+                return self.other.clone();
+            }
+            let name: Arc<str> = Arc::from(name.as_str());
+            let entry = Arc::new(RouteEntry::new(&self.metrics, name.clone(), self.examples));
+            map.insert(name, entry.clone());
+            entry
+        })
     }
 
     /// Every route with traffic, `{other}` last when used.
