@@ -5,6 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::detect::{DetectorCounts, KeyClass};
+use crate::detection::Detection;
 use crate::engine::Masker;
 use crate::mask::Mask;
 use crate::transform::{Transform, TransformError};
@@ -96,14 +98,14 @@ enum Seg {
 
 /// A compiled pointer glob: an NFA whose states are "first j segments matched", held as bits.
 #[derive(Debug, Clone)]
-struct Glob {
+pub(crate) struct Glob {
     segs: Vec<Seg>,
 }
 
 const MAX_SEGMENTS: usize = 63;
 
 impl Glob {
-    fn parse(p: &str) -> Result<Self, TransformError> {
+    pub(crate) fn parse(p: &str) -> Result<Self, TransformError> {
         if p.is_empty() {
             return Ok(Self { segs: Vec::new() });
         }
@@ -192,14 +194,29 @@ enum Step<'a> {
     Index(usize),
 }
 
+/// Where a visited value sits: its step from the parent, its key's class, and whether the
+/// object holding it is about a person.
+#[derive(Clone, Copy)]
+struct Visit<'a> {
+    step: Step<'a>,
+    key: KeyClass,
+    person_context: bool,
+}
+
 enum Matcher {
     Key(String),
     Path(Glob),
 }
 
+enum Action {
+    Mask(Mask),
+    /// Kept as it is, subtree included: what a team has declared not personal.
+    Keep,
+}
+
 struct CompiledRule {
     matcher: Matcher,
-    mask: Mask,
+    action: Action,
 }
 
 /// Counts from one masking pass.
@@ -209,6 +226,33 @@ pub struct JsonMaskStats {
     pub masked: usize,
     /// Scalars the transform could not handle, replaced by `null` so nothing leaks.
     pub nulled: usize,
+    /// Values (or spans of text) masked by detection, per detector.
+    pub detected: DetectorCounts,
+}
+
+impl JsonMaskStats {
+    /// Whether anything in the document changed.
+    pub fn changed(&self) -> bool {
+        self.masked > 0 || self.nulled > 0 || self.detected.total() > 0
+    }
+}
+
+/// What to keep unmasked although detection would flag it: a JSON-pointer glob (`/genre/name`,
+/// `/**/title`) when it starts with `/`, else a member name matched anywhere, ASCII
+/// case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepRule(pub String);
+
+impl KeepRule {
+    fn matcher(&self) -> Result<Matcher, TransformError> {
+        if self.0.starts_with('/') {
+            Ok(Matcher::Path(Glob::parse(&self.0)?))
+        } else if self.0.is_empty() {
+            Err(TransformError::new("", "must not be empty"))
+        } else {
+            Ok(Matcher::Key(self.0.clone()))
+        }
+    }
 }
 
 /// The result of masking a raw body.
@@ -233,10 +277,13 @@ pub enum BodyError {
     },
 }
 
-/// Masks JSON values by a list of rules. Cheap to clone, `Send + Sync`.
+/// Masks JSON values by a list of rules and, when detection is on, every value detection finds
+/// personal that no rule names and no keep rule keeps. Cheap to clone, `Send + Sync`.
 #[derive(Clone)]
 pub struct JsonMasker {
+    /// Mask rules first (in order), then keep rules: a value both masked and kept is masked.
     rules: Arc<[CompiledRule]>,
+    detection: Option<Arc<Detection>>,
 }
 
 impl std::fmt::Debug for JsonMasker {
@@ -248,24 +295,45 @@ impl std::fmt::Debug for JsonMasker {
 impl JsonMasker {
     /// Validates and compiles `rules` (errors are prefixed with `[i]`, the rule's index).
     pub fn new(masker: &Masker, rules: &[JsonRule]) -> Result<Self, TransformError> {
-        let mut compiled = Vec::with_capacity(rules.len());
-        for (i, r) in rules.iter().enumerate() {
-            r.validate().map_err(|e| e.at(&format!("[{i}]")))?;
-            let matcher = match (&r.key, &r.path) {
-                (Some(k), _) => Matcher::Key(k.clone()),
-                (None, Some(p)) => {
-                    Matcher::Path(Glob::parse(p).map_err(|e| e.at(&format!("[{i}]")))?)
-                }
-                (None, None) => unreachable_rule(i)?,
-            };
-            let mask = masker
-                .mask(&r.transform)
-                .map_err(|e| e.at(&format!("[{i}].transform")))?;
-            compiled.push(CompiledRule { matcher, mask });
+        Ok(Self {
+            rules: compile(masker, rules)?.into(),
+            detection: None,
+        })
+    }
+
+    /// Like [`JsonMasker::new`], with detection on: values no rule names are masked when they
+    /// are personal, unless a `keep` rule keeps them (errors are prefixed with `keep[i]`).
+    pub fn with_detection(
+        masker: &Masker,
+        rules: &[JsonRule],
+        keep: &[KeepRule],
+    ) -> Result<Self, TransformError> {
+        let detection = Detection::new(masker)?;
+        Self::detecting(masker, rules, keep, Arc::new(detection))
+    }
+
+    pub(crate) fn detecting(
+        masker: &Masker,
+        rules: &[JsonRule],
+        keep: &[KeepRule],
+        detection: Arc<Detection>,
+    ) -> Result<Self, TransformError> {
+        let mut compiled = compile(masker, rules)?;
+        for (i, k) in keep.iter().enumerate() {
+            compiled.push(CompiledRule {
+                matcher: k.matcher().map_err(|e| e.at(&format!("keep[{i}]")))?,
+                action: Action::Keep,
+            });
         }
         Ok(Self {
             rules: compiled.into(),
+            detection: Some(detection),
         })
+    }
+
+    /// Whether detection is on.
+    pub fn detects(&self) -> bool {
+        self.detection.is_some()
     }
 
     /// Number of rules.
@@ -273,16 +341,17 @@ impl JsonMasker {
         self.rules.len()
     }
 
-    /// True when there are no rules (masking is then a no-op).
+    /// True when there are no rules and detection is off (masking is then a no-op).
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.detection.is_none()
     }
 
-    /// Masks `doc` in place. The first rule (in order) matching a value wins, and a masked
-    /// value's subtree is not visited again.
+    /// Masks `doc` in place. The first rule (in order) matching a value wins, and a masked or
+    /// kept value's subtree is not visited again. With detection on, every other scalar is
+    /// checked.
     pub fn mask_value(&self, doc: &mut Value) -> JsonMaskStats {
         let mut stats = JsonMaskStats::default();
-        if self.rules.is_empty() {
+        if self.is_empty() {
             return stats;
         }
         let states: Vec<u64> = self
@@ -303,25 +372,54 @@ impl JsonMasker {
                 _ => None,
             })
         {
-            stats.masked += 1;
-            stats.nulled += rule.mask.apply_json(doc);
+            if let Action::Mask(mask) = &rule.action {
+                stats.masked += 1;
+                stats.nulled += mask.apply_json(doc);
+            }
             return stats;
         }
-        self.walk(doc, &states, &mut stats);
+        match (
+            &self.detection,
+            matches!(doc, Value::Object(_) | Value::Array(_)),
+        ) {
+            (_, true) => self.walk(doc, &states, KeyClass::Plain, &mut stats),
+            (Some(d), false) => d.json_scalar(KeyClass::Plain, doc, false, &mut stats.detected),
+            (None, false) => {}
+        }
         stats
     }
 
-    fn walk(&self, v: &mut Value, states: &[u64], stats: &mut JsonMaskStats) {
+    /// Visits the members of an object or the items of an array. `key` is the class of the key
+    /// holding `v`: array items inherit it (`"emails": ["…", "…"]`).
+    fn walk(&self, v: &mut Value, states: &[u64], key: KeyClass, stats: &mut JsonMaskStats) {
         let mut next = vec![0u64; states.len()];
         match v {
             Value::Object(map) => {
+                let person_context = self
+                    .detection
+                    .as_ref()
+                    .is_some_and(|d| map.keys().any(|k| d.key_class(k).is_personal()));
                 for (k, child) in map.iter_mut() {
-                    self.visit(Step::Key(k), child, states, &mut next, stats);
+                    let class = match &self.detection {
+                        Some(d) => d.key_class(k),
+                        None => KeyClass::Plain,
+                    };
+                    let at = Visit {
+                        step: Step::Key(k),
+                        key: class,
+                        person_context,
+                    };
+                    self.visit(at, child, states, &mut next, stats);
                 }
             }
             Value::Array(items) => {
                 for (i, child) in items.iter_mut().enumerate() {
-                    self.visit(Step::Index(i), child, states, &mut next, stats);
+                    let at = Visit {
+                        step: Step::Index(i),
+                        key,
+                        person_context: false,
+                    };
+                    self.visit(at, child, states, &mut next, stats);
                 }
             }
             _ => {}
@@ -330,7 +428,7 @@ impl JsonMasker {
 
     fn visit(
         &self,
-        step: Step<'_>,
+        at: Visit<'_>,
         child: &mut Value,
         states: &[u64],
         next: &mut [u64],
@@ -341,7 +439,8 @@ impl JsonMasker {
         for (i, rule) in self.rules.iter().enumerate() {
             match &rule.matcher {
                 Matcher::Key(k) => {
-                    if hit.is_none() && matches!(step, Step::Key(s) if s.eq_ignore_ascii_case(k)) {
+                    if hit.is_none() && matches!(at.step, Step::Key(s) if s.eq_ignore_ascii_case(k))
+                    {
                         hit = Some(rule);
                     }
                     alive = true;
@@ -350,7 +449,7 @@ impl JsonMasker {
                     next[i] = if states[i] == 0 {
                         0
                     } else {
-                        g.step(states[i], step)
+                        g.step(states[i], at.step)
                     };
                     if next[i] != 0 {
                         alive = true;
@@ -361,12 +460,23 @@ impl JsonMasker {
                 }
             }
         }
-        if let Some(rule) = hit {
-            stats.masked += 1;
-            stats.nulled += rule.mask.apply_json(child);
-        } else if alive && matches!(child, Value::Object(_) | Value::Array(_)) {
-            let snapshot = next.to_vec();
-            self.walk(child, &snapshot, stats);
+        match hit.map(|r| &r.action) {
+            Some(Action::Mask(mask)) => {
+                stats.masked += 1;
+                stats.nulled += mask.apply_json(child);
+            }
+            Some(Action::Keep) => {}
+            None if matches!(child, Value::Object(_) | Value::Array(_)) => {
+                if alive || self.detection.is_some() {
+                    let snapshot = next.to_vec();
+                    self.walk(child, &snapshot, at.key, stats);
+                }
+            }
+            None => {
+                if let Some(d) = &self.detection {
+                    d.json_scalar(at.key, child, at.person_context, &mut stats.detected);
+                }
+            }
         }
     }
 
@@ -377,8 +487,16 @@ impl JsonMasker {
     /// feature is enabled somewhere in the build, orders object members by key; the document is
     /// semantically the same.
     pub fn mask_body(&self, body: &[u8]) -> Result<BodyMask, BodyError> {
-        if self.rules.is_empty() || body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(BodyMask::Unchanged);
+        Ok(self.mask_body_with_stats(body)?.0)
+    }
+
+    /// Like [`JsonMasker::mask_body`], with counts.
+    pub fn mask_body_with_stats(
+        &self,
+        body: &[u8],
+    ) -> Result<(BodyMask, JsonMaskStats), BodyError> {
+        if self.is_empty() || body.iter().all(u8::is_ascii_whitespace) {
+            return Ok((BodyMask::Unchanged, JsonMaskStats::default()));
         }
         let mut doc: Value = serde_json::from_slice(body).map_err(|e| BodyError::NotJson {
             line: e.line(),
@@ -391,14 +509,36 @@ impl JsonMasker {
             },
         })?;
         let stats = self.mask_value(&mut doc);
-        if stats.masked == 0 {
-            return Ok(BodyMask::Unchanged);
+        if !stats.changed() {
+            return Ok((BodyMask::Unchanged, stats));
         }
         // Serialising a Value into a Vec cannot fail (no I/O, string keys only).
-        Ok(BodyMask::Masked(
-            serde_json::to_vec(&doc).unwrap_or_default(),
+        Ok((
+            BodyMask::Masked(serde_json::to_vec(&doc).unwrap_or_default()),
+            stats,
         ))
     }
+}
+
+/// Validates and compiles mask rules (errors are prefixed with `[i]`, the rule's index).
+fn compile(masker: &Masker, rules: &[JsonRule]) -> Result<Vec<CompiledRule>, TransformError> {
+    let mut compiled = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        r.validate().map_err(|e| e.at(&format!("[{i}]")))?;
+        let matcher = match (&r.key, &r.path) {
+            (Some(k), _) => Matcher::Key(k.clone()),
+            (None, Some(p)) => Matcher::Path(Glob::parse(p).map_err(|e| e.at(&format!("[{i}]")))?),
+            (None, None) => unreachable_rule(i)?,
+        };
+        let mask = masker
+            .mask(&r.transform)
+            .map_err(|e| e.at(&format!("[{i}].transform")))?;
+        compiled.push(CompiledRule {
+            matcher,
+            action: Action::Mask(mask),
+        });
+    }
+    Ok(compiled)
 }
 
 fn unreachable_rule(i: usize) -> Result<Matcher, TransformError> {

@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 
 pub mod detect;
+mod detection;
 mod engine;
 mod fakes;
 mod fpe;
@@ -75,8 +76,8 @@ mod values;
 
 pub use engine::Masker;
 pub use fpe::luhn_valid;
-pub use http::{HttpMaskRules, HttpMasker};
-pub use json::{BodyError, BodyMask, JsonMaskStats, JsonMasker, JsonRule};
+pub use http::{HttpMaskRules, HttpMasker, MaskCounts};
+pub use json::{BodyError, BodyMask, JsonMaskStats, JsonMasker, JsonRule, KeepRule};
 pub use key::{DEFAULT_KEY_ENV, KeyError, MIN_SECRET_LEN, MaskKey};
 pub use leak::{LeakCheck, MIN_LEAK_LEN};
 pub use locale::Locale;

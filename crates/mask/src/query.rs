@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::DetectorCounts;
+use crate::detection::Detection;
 use crate::engine::Masker;
 use crate::mask::{Mask, Output};
 use crate::transform::{Transform, TransformError};
@@ -52,17 +54,23 @@ impl QueryRule {
 /// Counts from one query masking pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueryMaskStats {
-    /// Parameter values masked.
+    /// Parameter values masked by a rule.
     pub masked: usize,
     /// Values the transform could not handle, emptied so nothing leaks.
     pub emptied: usize,
+    /// Values (or spans of them) masked by detection, per detector.
+    pub detected: DetectorCounts,
 }
 
-/// Masks listed parameters of a query string, leaving every other byte exactly as it was.
-/// Cheap to clone, `Send + Sync`.
+/// Masks listed parameters of a query string, leaving every other byte exactly as it was; with
+/// detection on, also every parameter whose name or value is personal, unless kept. Cheap to
+/// clone, `Send + Sync`.
 #[derive(Clone)]
 pub struct QueryMasker {
-    rules: Arc<[(String, Mask)]>,
+    /// Parameter names (compared decoded, ASCII case-insensitively) and their mask; `None`
+    /// keeps the parameter as it is.
+    rules: Arc<[(String, Option<Mask>)]>,
+    detection: Option<Arc<Detection>>,
 }
 
 impl std::fmt::Debug for QueryMasker {
@@ -80,16 +88,33 @@ impl QueryMasker {
             let mask = masker
                 .mask(&r.transform)
                 .map_err(|e| e.at(&format!("[{i}].transform")))?;
-            compiled.push((r.param.clone(), mask));
+            compiled.push((r.param.clone(), Some(mask)));
         }
         Ok(Self {
             rules: compiled.into(),
+            detection: None,
         })
     }
 
-    /// True when there are no rules.
+    /// Like [`QueryMasker::new`], with detection on: parameters in `keep` (names) are kept.
+    pub(crate) fn detecting(
+        masker: &Masker,
+        rules: &[QueryRule],
+        keep: &[String],
+        detection: Arc<Detection>,
+    ) -> Result<Self, TransformError> {
+        let base = Self::new(masker, rules)?;
+        let mut compiled: Vec<(String, Option<Mask>)> = base.rules.to_vec();
+        compiled.extend(keep.iter().map(|k| (k.clone(), None)));
+        Ok(Self {
+            rules: compiled.into(),
+            detection: Some(detection),
+        })
+    }
+
+    /// True when there are no rules and detection is off.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.detection.is_none()
     }
 
     /// Masks `query` (with or without its leading `?`). Borrowed when nothing was masked.
@@ -100,45 +125,45 @@ impl QueryMasker {
     /// Like [`QueryMasker::mask`], with counts.
     pub fn mask_with_stats<'a>(&self, query: &'a str) -> (Cow<'a, str>, QueryMaskStats) {
         let mut stats = QueryMaskStats::default();
-        if self.rules.is_empty() || query.is_empty() {
+        if self.is_empty() || query.is_empty() {
             return (Cow::Borrowed(query), stats);
         }
         let mut out: Option<String> = None;
         let mut copied_to = 0;
         let mut name_buf = Vec::new();
-        let mut masked = String::new();
         let mut pos = 0;
         let bytes = query.as_bytes();
         while pos <= bytes.len() {
             let end = query[pos..].find('&').map_or(bytes.len(), |e| pos + e);
             let pair = &query[pos..end];
-            if let Some(eq) = pair.find('=') {
-                let name = &pair[..eq];
-                let name = name.strip_prefix('?').filter(|_| pos == 0).unwrap_or(name);
-                name_buf.clear();
-                percent_decode(name.as_bytes(), &mut name_buf);
-                let rule = self
-                    .rules
-                    .iter()
-                    .find(|(p, _)| p.as_bytes().eq_ignore_ascii_case(&name_buf));
-                if let Some((_, mask)) = rule {
-                    let value_start = pos + eq + 1;
-                    let raw = &query[value_start..end];
-                    let mut decoded = Vec::with_capacity(raw.len());
-                    percent_decode(raw.as_bytes(), &mut decoded);
-                    let text = String::from_utf8_lossy(&decoded);
-                    let o = out.get_or_insert_with(|| String::with_capacity(query.len() + 16));
-                    o.push_str(&query[copied_to..value_start]);
-                    match mask.apply_str(&text, &mut masked) {
-                        Ok(Output::Text) => {
-                            percent_encode(&masked, o);
-                            stats.masked += 1;
-                        }
-                        Ok(Output::Null) => stats.masked += 1,
-                        Err(_) => stats.emptied += 1,
-                    }
-                    copied_to = end;
-                }
+            let (name, value_start) = match pair.find('=') {
+                Some(eq) => (&pair[..eq], pos + eq + 1),
+                // A bare value (`?ann@x.org`) has no name to go by: only its text can tell.
+                None => ("", pos),
+            };
+            let name = name.strip_prefix('?').filter(|_| pos == 0).unwrap_or(name);
+            let value_start = if value_start == pos && pos == 0 && pair.starts_with('?') {
+                1
+            } else {
+                value_start
+            };
+            name_buf.clear();
+            percent_decode(name.as_bytes(), &mut name_buf);
+            let rule = self
+                .rules
+                .iter()
+                .find(|(p, _)| !name.is_empty() && p.as_bytes().eq_ignore_ascii_case(&name_buf));
+            let raw = &query[value_start.min(end)..end];
+            let replacement = match rule {
+                Some((_, None)) => None,
+                Some((_, Some(mask))) => Some(masked_by_rule(mask, raw, &mut stats)),
+                None => self.detected(&name_buf, raw, &mut stats),
+            };
+            if let Some(text) = replacement {
+                let o = out.get_or_insert_with(|| String::with_capacity(query.len() + 16));
+                o.push_str(&query[copied_to..value_start.min(end)]);
+                percent_encode(&text, o);
+                copied_to = end;
             }
             pos = end + 1;
         }
@@ -148,6 +173,41 @@ impl QueryMasker {
                 o.push_str(&query[copied_to.min(query.len())..]);
                 (Cow::Owned(o), stats)
             }
+        }
+    }
+
+    /// A parameter no rule names: its masked value when detection finds it personal.
+    fn detected(&self, name: &[u8], raw: &str, stats: &mut QueryMaskStats) -> Option<String> {
+        let d = self.detection.as_ref()?;
+        if raw.is_empty() {
+            return None;
+        }
+        let mut decoded = Vec::with_capacity(raw.len());
+        percent_decode(raw.as_bytes(), &mut decoded);
+        let text = String::from_utf8_lossy(&decoded);
+        let key = d.key_class(&String::from_utf8_lossy(name));
+        d.field(key, &text, &mut stats.detected)
+    }
+}
+
+/// The value of a parameter a rule names, masked (empty when the transform cannot take it).
+fn masked_by_rule(mask: &Mask, raw: &str, stats: &mut QueryMaskStats) -> String {
+    let mut decoded = Vec::with_capacity(raw.len());
+    percent_decode(raw.as_bytes(), &mut decoded);
+    let text = String::from_utf8_lossy(&decoded);
+    let mut masked = String::new();
+    match mask.apply_str(&text, &mut masked) {
+        Ok(Output::Text) => {
+            stats.masked += 1;
+            masked
+        }
+        Ok(Output::Null) => {
+            stats.masked += 1;
+            String::new()
+        }
+        Err(_) => {
+            stats.emptied += 1;
+            String::new()
         }
     }
 }
@@ -163,7 +223,7 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// `application/x-www-form-urlencoded` decoding: `%XX` escapes and `+` for space; a malformed
 /// escape is kept literally.
-fn percent_decode(input: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn percent_decode(input: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < input.len() {
         match input[i] {
@@ -183,7 +243,7 @@ fn percent_decode(input: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Encodes everything but RFC 3986 unreserved characters.
-fn percent_encode(input: &str, out: &mut String) {
+pub(crate) fn percent_encode(input: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in input.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

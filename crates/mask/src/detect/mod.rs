@@ -10,12 +10,22 @@
 //! assert_eq!(d.recommended.name(), "email");
 //! ```
 
+mod field;
 mod json;
 mod names;
+mod person;
+mod secret;
+mod text;
 mod values;
 
+pub use field::{
+    Detector, DetectorCounts, FieldHit, KeyClass, Scalar, classify_field, classify_key,
+};
 pub use json::{JsonDetection, JsonPiiScan};
 pub use names::detect_name;
+pub use person::{NameKey, is_given_name, is_person_name};
+pub use secret::{auth_scheme_len, is_credential, is_jwt};
+pub use text::{MAX_SCANNED_TEXT, TextSpan, find_spans};
 pub use values::{ValueScan, classify_value};
 
 use serde::{Deserialize, Serialize};

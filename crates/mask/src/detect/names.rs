@@ -24,6 +24,20 @@ const PATTERNS: &[(&str, PiiKind)] = &[
     ("token", PiiKind::Secret),
     ("private key", PiiKind::Secret),
     ("otp", PiiKind::Secret),
+    ("authorization", PiiKind::Secret),
+    ("credentials", PiiKind::Secret),
+    ("credential", PiiKind::Secret),
+    ("cookie", PiiKind::Secret),
+    ("session id", PiiKind::Secret),
+    ("sessionid", PiiKind::Secret),
+    ("session token", PiiKind::Secret),
+    ("session", PiiKind::Secret),
+    ("csrf", PiiKind::Secret),
+    ("xsrf", PiiKind::Secret),
+    ("cvv", PiiKind::Secret),
+    ("cvc", PiiKind::Secret),
+    ("security code", PiiKind::Secret),
+    ("pin", PiiKind::Secret),
     ("ip address", PiiKind::IpAddress),
     ("ip addr", PiiKind::IpAddress),
     ("ipaddr", PiiKind::IpAddress),
@@ -270,6 +284,8 @@ pub fn detect_name(name: &str) -> Option<Detection> {
                 | "town"
                 | "street"
                 | "fax"
+                | "session"
+                | "pin"
         );
         if ambiguous && !exact && !after.is_empty() {
             continue;

@@ -37,7 +37,7 @@ pub fn classify_value(value: &str) -> Option<PiiKind> {
     None
 }
 
-fn is_email(v: &str) -> bool {
+pub(crate) fn is_email(v: &str) -> bool {
     let Some((local, domain)) = v.rsplit_once('@') else {
         return false;
     };
@@ -58,7 +58,7 @@ fn is_email(v: &str) -> bool {
         && tld.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
-fn is_ip(v: &str) -> bool {
+pub(crate) fn is_ip(v: &str) -> bool {
     let addr = v.split_once('/').map_or(v, |(a, _)| a);
     // Plain integers parse as nothing here, but `1.2` style decimals would not either; require
     // the dotted-quad or a colon form.
@@ -73,7 +73,7 @@ fn digits(v: &str) -> Vec<u8> {
 }
 
 /// `AAA-GG-SSSS` (dashes or spaces) with the SSA's never-issued ranges excluded.
-fn is_ssn(v: &str) -> bool {
+pub(crate) fn is_ssn(v: &str) -> bool {
     let b = v.as_bytes();
     if b.len() != 11 || !(b[3] == b[6] && (b[3] == b'-' || b[3] == b' ')) {
         return false;
@@ -89,7 +89,7 @@ fn is_ssn(v: &str) -> bool {
 }
 
 /// UK National Insurance number: two prefix letters (HMRC exclusions), six digits, A–D.
-fn is_nino(v: &str) -> bool {
+pub(crate) fn is_nino(v: &str) -> bool {
     let s: Vec<u8> = v
         .bytes()
         .filter(|b| *b != b' ')
@@ -112,7 +112,7 @@ fn is_nino(v: &str) -> bool {
 }
 
 /// IBAN: country letters, check digits, 11–30 alphanumerics, mod 97 == 1.
-fn is_iban(v: &str) -> bool {
+pub(crate) fn is_iban(v: &str) -> bool {
     let s: Vec<u8> = v
         .bytes()
         .filter(|b| *b != b' ')
@@ -143,7 +143,7 @@ fn is_iban(v: &str) -> bool {
 
 /// 13–19 digits, optionally grouped by spaces or dashes, a known issuer first digit, and a valid
 /// Luhn check digit.
-fn is_card(v: &str) -> bool {
+pub(crate) fn is_card(v: &str) -> bool {
     if !v
         .bytes()
         .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
@@ -159,7 +159,7 @@ fn is_card(v: &str) -> bool {
 
 /// Phone numbers: 7–15 digits with a leading `+`, or grouped by separators, and nothing that
 /// looks like a date, a decimal or a bare integer.
-fn is_phone(v: &str) -> bool {
+pub(crate) fn is_phone(v: &str) -> bool {
     if !v
         .bytes()
         .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))

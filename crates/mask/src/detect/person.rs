@@ -1,0 +1,199 @@
+//! Is this value a person's name? Decided by the key and the value together.
+//!
+//! A key such as `first_name` or `customer_name` says so by itself. A bare `name` does not:
+//! `{"Name": "Rock"}` is a genre and `{"Name": "For Those About To Rock"}` a track. For those,
+//! the value has to look like a person's name: two to four capitalised words with no function
+//! words, the first of them a known given name or the last a known surname; or the object around it has to be about a person
+//! (a sibling key names an email, a phone, a birth date…).
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use fake::locales::{DE_DE, Data, EN, FR_FR, IT_IT, NL_NL, PT_BR, PT_PT};
+
+/// Capitalised English words that are in the given-name lists but far more often start a title
+/// or a product name than a person's name.
+const COMMON_WORDS: [&str; 40] = [
+    "name", "baby", "general", "sister", "queen", "princess", "prince", "pink", "green", "brown",
+    "stone", "summer", "unique", "precious", "miracle", "heaven", "america", "florida", "missouri",
+    "montana", "paris", "june", "april", "may", "august", "christ", "angel", "hope", "grace",
+    "royal", "golden", "river", "sky", "sunny", "will", "rose", "ivory", "crystal", "chance",
+    "dallas",
+];
+
+/// Words that appear in titles, never inside a personal name.
+const FUNCTION_WORDS: [&str; 34] = [
+    "a", "an", "the", "of", "and", "or", "to", "in", "on", "at", "for", "with", "by", "from", "is",
+    "it", "my", "me", "you", "your", "i", "we", "our", "us", "be", "not", "no", "all", "love",
+    "what", "this", "that", "&", "vs",
+];
+
+/// Particles that sit inside personal names in lower case.
+const PARTICLES: [&str; 14] = [
+    "van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
+];
+
+fn lowercase_set(lists: &[&[&str]]) -> HashSet<String> {
+    lists
+        .iter()
+        .flat_map(|l| l.iter())
+        .map(|n| n.to_lowercase())
+        .filter(|n| !COMMON_WORDS.contains(&n.as_str()))
+        .collect()
+}
+
+fn given_names() -> &'static HashSet<String> {
+    static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        lowercase_set(&[
+            EN::NAME_FIRST_NAME,
+            FR_FR::NAME_FIRST_NAME,
+            DE_DE::NAME_FIRST_NAME,
+            IT_IT::NAME_FIRST_NAME,
+            NL_NL::NAME_FIRST_NAME,
+            PT_BR::NAME_FIRST_NAME,
+            PT_PT::NAME_FIRST_NAME,
+        ])
+    })
+}
+
+fn surnames() -> &'static HashSet<String> {
+    static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        lowercase_set(&[
+            EN::NAME_LAST_NAME,
+            FR_FR::NAME_LAST_NAME,
+            DE_DE::NAME_LAST_NAME,
+            IT_IT::NAME_LAST_NAME,
+            NL_NL::NAME_LAST_NAME,
+            PT_BR::NAME_LAST_NAME,
+            PT_PT::NAME_LAST_NAME,
+        ])
+    })
+}
+
+/// True when `word` is a known given name (case-insensitive) that is not also a common word.
+pub fn is_given_name(word: &str) -> bool {
+    given_names().contains(&word.to_lowercase())
+}
+
+/// True when `word` is a known surname (case-insensitive) that is not also a common word.
+pub fn is_surname(word: &str) -> bool {
+    surnames().contains(&word.to_lowercase())
+}
+
+/// A capitalised word of letters (`Anne-Marie`, `O'Brien`, `J.` as an initial).
+fn is_name_word(w: &str) -> bool {
+    let mut chars = w.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    first.is_uppercase()
+        && w.chars().any(char::is_alphabetic)
+        && w.chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’' | '.'))
+}
+
+/// The words of `value` when it has the shape of a personal name: 1–4 capitalised words (particles
+/// such as `van` or `de` allowed in between), no digits, no function words.
+fn name_words(value: &str) -> Option<Vec<&str>> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if words.is_empty() || words.len() > 4 || value.len() > 80 {
+        return None;
+    }
+    for (i, w) in words.iter().enumerate() {
+        let lower = w.to_lowercase();
+        if FUNCTION_WORDS.contains(&lower.as_str()) {
+            return None;
+        }
+        let particle = i > 0 && i + 1 < words.len() && PARTICLES.contains(&lower.as_str());
+        if !particle && !is_name_word(w) {
+            return None;
+        }
+    }
+    Some(words)
+}
+
+/// How sure the key is that its value is a person's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKey {
+    /// `first_name`, `surname`, `customer_name`, `full_name`, `ContactName`: the key decides.
+    Certain,
+    /// A bare `name` (or `Name`): the value and its context decide.
+    Ambiguous,
+}
+
+/// Whether `value`, held under a key of the given certainty, is a person's name. `person_context`
+/// is true when the surrounding object is about a person (a sibling key names an email, a phone,
+/// an address, a birth date, a first or last name…).
+pub fn is_person_name(key: NameKey, value: &str, person_context: bool) -> bool {
+    let value = value.trim();
+    if value.is_empty() {
+        return false;
+    }
+    match key {
+        NameKey::Certain => value.chars().any(char::is_alphabetic),
+        NameKey::Ambiguous => {
+            let Some(words) = name_words(value) else {
+                return false;
+            };
+            if person_context {
+                return true;
+            }
+            let (Some(first), Some(last)) = (words.first(), words.last()) else {
+                return false;
+            };
+            words.len() >= 2 && (is_given_name(first.trim_end_matches('.')) || is_surname(last))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_under_a_bare_name_key() {
+        for v in [
+            "Ann Smith",
+            "Alanis Morissette",
+            "Ludwig van Beethoven",
+            "Jean-Luc Picard",
+        ] {
+            assert!(is_person_name(NameKey::Ambiguous, v, false), "{v}");
+        }
+        // One word is a person only when the object is about a person.
+        assert!(!is_person_name(NameKey::Ambiguous, "Madonna", false));
+        assert!(is_person_name(NameKey::Ambiguous, "Madonna", true));
+    }
+
+    #[test]
+    fn titles_genres_and_products_are_not_people() {
+        for v in [
+            "Rock",
+            "For Those About To Rock",
+            "Balls to the Wall",
+            "Heavy Metal",
+            "Jack Of All Trades",
+            "Chai",
+            "Princess of the Dawn",
+            "Chef Anton's Cajun Seasoning",
+            "Grandma's Boysenberry Spread",
+            "Beverages",
+            "AC/DC",
+            "MPEG audio file",
+            "Sir Rodney's Marmalade",
+            "90’s Music",
+            "Love Song",
+        ] {
+            assert!(!is_person_name(NameKey::Ambiguous, v, false), "{v}");
+        }
+    }
+
+    #[test]
+    fn a_certain_key_decides_alone() {
+        assert!(is_person_name(NameKey::Certain, "Rock", false));
+        assert!(!is_person_name(NameKey::Certain, "", false));
+        assert!(!is_person_name(NameKey::Certain, "1234", false));
+    }
+}

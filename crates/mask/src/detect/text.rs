@@ -1,0 +1,356 @@
+//! PII inside free text: an email in a comment, a card number in a support ticket, an address in
+//! a log line, a token in a `Referer`. Finds the spans that a value detector would flag on their
+//! own, so that only they are replaced and the rest of the text stays readable.
+//!
+//! Spans are found by their shape, with the same strict checks as single values (Luhn for
+//! cards, the SSA rules for SSNs, mod 97 for IBANs), so numbers in ordinary prose (prices, dates,
+//! order numbers failing Luhn, versions) are left alone.
+
+use std::ops::Range;
+
+use super::PiiKind;
+use super::secret::{auth_scheme_len, has_token_prefix, is_jwt};
+use super::values::{is_card, is_email, is_iban, is_ip, is_phone, is_ssn};
+
+/// One piece of PII found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSpan {
+    /// Byte range in the text.
+    pub range: Range<usize>,
+    pub kind: PiiKind,
+    /// True for a credential recognised by its value (a JWT, `Bearer …`, a prefixed API key).
+    pub credential: bool,
+}
+
+/// Texts longer than this are scanned only up to it: the rest is not inspected, and a caller
+/// that must not pass uninspected text treats it as unmaskable.
+pub const MAX_SCANNED_TEXT: usize = 1 << 20;
+
+/// Whether a text could hold a span at all: digits, an `@`, or a credential's first letters.
+/// Lets the common case (short words, labels) skip the scan.
+fn worth_scanning(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 7
+        && (b.contains(&b'@')
+            || b.iter().filter(|c| c.is_ascii_digit()).count() >= 4
+            || text.contains("eyJ")
+            || b.len() >= 20)
+}
+
+fn is_email_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b)
+}
+
+fn is_word_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+' | b'=' | b':')
+}
+
+/// Finds PII spans in `text`, in order, not overlapping.
+pub fn find_spans(text: &str) -> Vec<TextSpan> {
+    let mut spans = Vec::new();
+    if !worth_scanning(text) {
+        return spans;
+    }
+    let mut cut = text.len().min(MAX_SCANNED_TEXT);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let text = &text[..cut];
+    emails(text, &mut spans);
+    words(text, &mut spans);
+    numbers(text, &mut spans);
+    ibans(text, &mut spans);
+    spans.sort_by_key(|s| s.range.start);
+    // Keep the first of overlapping spans (an email's digits are not a phone as well).
+    let mut out: Vec<TextSpan> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if out.last().is_none_or(|l| s.range.start >= l.range.end) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn push(spans: &mut Vec<TextSpan>, range: Range<usize>, kind: PiiKind, credential: bool) {
+    if spans
+        .iter()
+        .any(|s| s.range.start < range.end && range.start < s.range.end)
+    {
+        return;
+    }
+    spans.push(TextSpan {
+        range,
+        kind,
+        credential,
+    });
+}
+
+fn emails(text: &str, spans: &mut Vec<TextSpan>) {
+    let b = text.as_bytes();
+    for (at, _) in text.match_indices('@') {
+        // Bounded by the longest local part (64) and domain (255) an address can have.
+        let mut start = at;
+        while start > 0 && at - start < 64 && is_email_char(b[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + 1;
+        while end < b.len()
+            && end - at <= 255
+            && (b[end].is_ascii_alphanumeric() || matches!(b[end], b'-' | b'.'))
+        {
+            end += 1;
+        }
+        // Sentence punctuation is not part of the address.
+        while end > at + 1 && b[end - 1] == b'.' {
+            end -= 1;
+        }
+        while start < at && matches!(b[start], b'.' | b'\'' | b'`' | b'{' | b'|' | b'/') {
+            start += 1;
+        }
+        if start < at && is_email(&text[start..end]) {
+            push(spans, start..end, PiiKind::Email, false);
+        }
+    }
+}
+
+/// Whitespace- and quote-delimited words: credentials, IPv6 addresses, and the credential after
+/// an `Authorization` scheme (`Bearer <credential>`: the credential is masked, the scheme kept).
+fn words(text: &str, spans: &mut Vec<TextSpan>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut previous: Option<Range<usize>> = None;
+    while i < b.len() {
+        if !is_word_char(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_word_char(b[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && matches!(b[end - 1], b'.' | b':' | b'/') {
+            end -= 1;
+        }
+        let word = &text[start..end];
+        let after_scheme = previous.as_ref().is_some_and(|p| {
+            p.end + 1 == start && b[p.end] == b' ' && auth_scheme_len(&text[p.start..end]).is_some()
+        });
+        if word.len() >= 16 && (is_jwt(word) || has_token_prefix(word)) || after_scheme {
+            push(spans, start..end, PiiKind::Secret, true);
+        } else if word.contains(':') && word.len() >= 3 && is_ip(word) {
+            push(spans, start..end, PiiKind::IpAddress, false);
+        }
+        previous = Some(start..end);
+    }
+}
+
+fn is_number_char(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'+')
+}
+
+/// Runs of digits and separators: cards, SSNs, phones, IPv4 addresses.
+fn numbers(text: &str, spans: &mut Vec<TextSpan>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit() || (matches!(b[i], b'+' | b'(') && next_is_digit(b, i));
+        // A run starting inside a word (`A123`, `v1.2`) is part of that word.
+        if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_number_char(b[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && !(b[end - 1].is_ascii_digit() || b[end - 1] == b')') {
+            end -= 1;
+        }
+        // Glued to letters on the right (`12ab`), it is an identifier.
+        if end == i && i < b.len() && b[i].is_ascii_alphabetic() {
+            continue;
+        }
+        classify_run(text, start, end, spans);
+    }
+}
+
+fn next_is_digit(b: &[u8], i: usize) -> bool {
+    b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        || (b[i] == b'+'
+            && b.get(i + 1) == Some(&b'(')
+            && b.get(i + 2).is_some_and(u8::is_ascii_digit))
+}
+
+/// A run may hold several values separated by spaces ("call 415 555 0100 or 415 555 0199"):
+/// try the whole run, then each maximal prefix that parses, left to right.
+fn classify_run(text: &str, start: usize, end: usize, spans: &mut Vec<TextSpan>) {
+    let mut from = start;
+    while from < end {
+        let run = &text[from..end];
+        // Candidate ends: every position after a digit or a closing parenthesis, longest first.
+        let mut found = None;
+        // The longest value looked for (a 19-digit card or a 15-digit phone with separators) fits
+        // in 40 bytes: longer candidates are not tried, which keeps a long run linear.
+        let window = &run[..run.len().min(MAX_NUMBER_LEN)];
+        for (k, c) in window.char_indices().rev() {
+            // A candidate never splits a group of digits (`2024-01-1|5`).
+            let splits_group = run.as_bytes().get(k + 1).is_some_and(u8::is_ascii_digit);
+            if !(c.is_ascii_digit() || c == ')') || splits_group {
+                continue;
+            }
+            let cand = &run[..=k];
+            if let Some(kind) = number_kind(cand) {
+                found = Some((k + 1, kind));
+                break;
+            }
+        }
+        match found {
+            Some((len, kind)) => {
+                push(spans, from..from + len, kind, false);
+                from += len;
+            }
+            None => {
+                // Skip the first group and its separator, and try again.
+                let skip = run.find([' ', '-', '.']).map_or(run.len(), |p| p + 1);
+                from += skip;
+            }
+        }
+        while from < end
+            && !text.as_bytes()[from].is_ascii_digit()
+            && !matches!(text.as_bytes()[from], b'+' | b'(')
+        {
+            from += 1;
+        }
+    }
+}
+
+const MAX_NUMBER_LEN: usize = 40;
+
+fn number_kind(v: &str) -> Option<PiiKind> {
+    if v.len() < 7 {
+        return None;
+    }
+    let v = v.trim();
+    if v.contains('.') && !v.contains(' ') && is_ip(v) {
+        return Some(PiiKind::IpAddress);
+    }
+    if is_ssn(v) {
+        return Some(PiiKind::UsSsn);
+    }
+    if is_card(v) {
+        return Some(PiiKind::CardNumber);
+    }
+    // In prose, a phone needs its `+` country code or a grouped national layout with
+    // parentheses or dashes: "415-555-0100", "(415) 555 0100". Bare digit groups separated by
+    // spaces are too often quantities.
+    let grouped = v.starts_with('+') || v.contains('(') || v.matches('-').count() >= 2;
+    if grouped && !v.ends_with('-') && is_phone(v) {
+        return Some(PiiKind::Phone);
+    }
+    None
+}
+
+/// IBANs, written grouped by fours or in one block: two letters, two check digits, then letters
+/// and digits.
+fn ibans(text: &str, spans: &mut Vec<TextSpan>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 15 <= b.len() {
+        let starts = b[i].is_ascii_uppercase()
+            && b[i + 1].is_ascii_uppercase()
+            && b[i + 2].is_ascii_digit()
+            && b[i + 3].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        let mut best = None;
+        let mut chars = 0;
+        while end < b.len() && chars < 34 {
+            let c = b[end];
+            if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                chars += 1;
+                end += 1;
+                let next_is_alnum = b.get(end).is_some_and(u8::is_ascii_alphanumeric);
+                if chars >= 15 && !next_is_alnum && is_iban(&text[i..end]) {
+                    best = Some(end);
+                }
+            } else if c == b' '
+                && b.get(end + 1)
+                    .is_some_and(|n| n.is_ascii_uppercase() || n.is_ascii_digit())
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        match best {
+            Some(e) => {
+                push(spans, i..e, PiiKind::BankAccount, false);
+                i = e;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(&str, PiiKind)> {
+        find_spans(text)
+            .into_iter()
+            .map(|s| (&text[s.range.clone()], s.kind))
+            .collect()
+    }
+
+    #[test]
+    fn finds_each_kind_in_prose() {
+        let t = "Contact jane.doe@example.com or +1 415 555 0100. Card 4111 1111 1111 1111, \
+                 SSN 123-45-6789, from 10.1.2.3 and 2001:db8::1; IBAN GB82 WEST 1234 5698 7654 32. \
+                 Auth: Bearer abcdefghijklmnop and eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2hlcmU";
+        let f = found(t);
+        let kinds: Vec<PiiKind> = f.iter().map(|x| x.1).collect();
+        assert!(
+            f.contains(&("jane.doe@example.com", PiiKind::Email)),
+            "{f:?}"
+        );
+        assert!(f.contains(&("+1 415 555 0100", PiiKind::Phone)), "{f:?}");
+        assert!(
+            f.contains(&("4111 1111 1111 1111", PiiKind::CardNumber)),
+            "{f:?}"
+        );
+        assert!(f.contains(&("123-45-6789", PiiKind::UsSsn)), "{f:?}");
+        assert!(f.contains(&("10.1.2.3", PiiKind::IpAddress)), "{f:?}");
+        assert!(f.contains(&("2001:db8::1", PiiKind::IpAddress)), "{f:?}");
+        assert!(
+            f.contains(&("GB82 WEST 1234 5698 7654 32", PiiKind::BankAccount)),
+            "{f:?}"
+        );
+        assert!(f.contains(&("abcdefghijklmnop", PiiKind::Secret)), "{f:?}");
+        assert_eq!(
+            kinds.iter().filter(|k| **k == PiiKind::Secret).count(),
+            2,
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn ordinary_prose_has_no_spans() {
+        for t in [
+            "Order 4111111111111112 shipped on 2024-01-15 at 12:30:45, total 1234.50 EUR",
+            "Version 1.2.3 of the product, build 20240115, 3 items of 250 g",
+            "Education includes a BA in psychology from Colorado State University in 1970.",
+            "Tracks 1 to 14, length 343719 ms, 11170334 bytes",
+            "call me maybe",
+            "ISO 8601 dates like 2024-01-15T10:00:00Z and times 10:00",
+        ] {
+            assert!(found(t).is_empty(), "{t}: {:?}", found(t));
+        }
+    }
+}

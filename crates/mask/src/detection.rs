@@ -1,0 +1,226 @@
+//! Detection bound to a key: finds personal values one field at a time (see
+//! [`crate::detect::classify_field`]) and masks each with its class's canonical transform
+//! ([`PiiKind::default_transform`], the same one `prodlike data` applies to a detected column),
+//! so that one email gets one pseudonym in a table, a JSON body, a query string and a capture.
+//!
+//! Used by [`crate::JsonMasker`], [`crate::QueryMasker`] and [`crate::HttpMasker`] when detection
+//! is on.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+
+use serde_json::Value;
+
+use crate::detect::{
+    Detector, DetectorCounts, FieldHit, KeyClass, PiiKind, Scalar, auth_scheme_len, classify_field,
+    classify_key, find_spans,
+};
+use crate::engine::Masker;
+use crate::mask::{Mask, Output};
+use crate::transform::TransformError;
+
+/// Distinct keys whose class is remembered; traffic has few distinct keys, and a flood of
+/// random ones (maps keyed by id) must not grow memory without bound.
+const MAX_CACHED_KEYS: usize = 4096;
+
+/// Detection with one bound mask per PII kind.
+pub(crate) struct Detection {
+    masks: Vec<(PiiKind, Mask)>,
+    keys: RwLock<HashMap<Box<str>, KeyClass>>,
+}
+
+impl std::fmt::Debug for Detection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Detection")
+    }
+}
+
+impl Detection {
+    pub(crate) fn new(masker: &Masker) -> Result<Self, TransformError> {
+        let mut masks = Vec::with_capacity(PiiKind::ALL.len());
+        for kind in PiiKind::ALL {
+            masks.push((kind, masker.mask(&kind.default_transform())?));
+        }
+        Ok(Self {
+            masks,
+            keys: RwLock::new(HashMap::new()),
+        })
+    }
+
+    fn mask(&self, kind: PiiKind) -> Option<&Mask> {
+        self.masks.iter().find(|(k, _)| *k == kind).map(|(_, m)| m)
+    }
+
+    /// The class of a key name, remembered.
+    pub(crate) fn key_class(&self, key: &str) -> KeyClass {
+        if let Some(c) = self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+        {
+            return *c;
+        }
+        let class = classify_key(key);
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        if keys.len() < MAX_CACHED_KEYS {
+            keys.insert(key.into(), class);
+        }
+        class
+    }
+
+    /// Masks one JSON scalar in place when it is personal, or the personal spans of its text.
+    pub(crate) fn json_scalar(
+        &self,
+        key: KeyClass,
+        v: &mut Value,
+        person_context: bool,
+        counts: &mut DetectorCounts,
+    ) {
+        let hit = match v {
+            Value::String(s) => classify_field(key, Scalar::Text(s), person_context),
+            Value::Number(n) => classify_field(key, Scalar::Number(&n.to_string()), false),
+            _ => None,
+        };
+        match (hit, &mut *v) {
+            (Some(hit), Value::String(s)) => {
+                if let Some(masked) = self.apply_hit(hit, s) {
+                    *s = masked;
+                } else {
+                    *v = Value::Null;
+                }
+                counts.add(hit.detector);
+            }
+            (Some(hit), _) => {
+                if let Some(mask) = self.mask(hit.kind) {
+                    mask.apply_json(v);
+                } else {
+                    *v = Value::Null;
+                }
+                counts.add(hit.detector);
+            }
+            (None, Value::String(s)) => {
+                if let Some(masked) = self.text(s, counts) {
+                    *s = masked;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A text field (query parameter, header, form field) under `key`: the masked text when
+    /// anything in it was personal.
+    pub(crate) fn field(
+        &self,
+        key: KeyClass,
+        value: &str,
+        counts: &mut DetectorCounts,
+    ) -> Option<String> {
+        match classify_field(key, Scalar::Text(value), false) {
+            Some(hit) => {
+                counts.add(hit.detector);
+                // A value no transform can handle is emptied: nothing passes unmasked.
+                Some(self.apply_hit(hit, value).unwrap_or_default())
+            }
+            None => self.text(value, counts),
+        }
+    }
+
+    /// Free text: the text with every personal span replaced, or `None` when it had none.
+    pub(crate) fn text(&self, text: &str, counts: &mut DetectorCounts) -> Option<String> {
+        let spans = find_spans(text);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut at = 0;
+        for span in spans {
+            out.push_str(&text[at..span.range.start]);
+            let piece = &text[span.range.clone()];
+            let detector = if span.credential {
+                Detector::Token
+            } else {
+                Detector::of_kind(span.kind)
+            };
+            let hit = FieldHit {
+                kind: span.kind,
+                detector,
+            };
+            // A span the transform cannot take is dropped rather than kept.
+            if let Some(masked) = self.apply_hit(hit, piece) {
+                out.push_str(&masked);
+            }
+            counts.add(detector);
+            at = span.range.end;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
+
+    /// The masked form of a value found personal; `None` when its transform cannot take it.
+    fn apply_hit(&self, hit: FieldHit, value: &str) -> Option<String> {
+        let mask = self.mask(hit.kind)?;
+        // `Bearer <credential>`: the scheme says how to authenticate and is not secret.
+        let (scheme, credential) = match auth_scheme_len(value) {
+            Some(n) if hit.kind == PiiKind::Secret => value.split_at(n),
+            _ => ("", value),
+        };
+        let mut out = String::with_capacity(value.len() + 8);
+        match mask.apply_str(credential, &mut out) {
+            Ok(Output::Text) => Some(format!("{scheme}{out}")),
+            Ok(Output::Null) | Err(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::MaskKey;
+
+    fn detection() -> Detection {
+        Detection::new(&Masker::new(
+            MaskKey::from_secret(b"detection test secret").unwrap(),
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn masks_fields_and_spans_with_counts() {
+        let d = detection();
+        let mut counts = DetectorCounts::default();
+        let masked = d
+            .field(d.key_class("email"), "ann@x.org", &mut counts)
+            .unwrap();
+        assert_ne!(masked, "ann@x.org");
+        assert!(masked.contains('@'));
+        let bearer = d
+            .field(
+                d.key_class("authorization"),
+                "Bearer abcdefghijklmnop",
+                &mut counts,
+            )
+            .unwrap();
+        assert!(bearer.starts_with("Bearer ") && !bearer.contains("abcdefghijklmnop"));
+        let text = d
+            .text("mail ann@x.org or call +1 415 555 0100", &mut counts)
+            .unwrap();
+        assert!(!text.contains("ann@x.org") && !text.contains("415 555 0100"));
+        assert!(text.starts_with("mail ") && text.contains(" or call +1 "));
+        assert_eq!(counts.0[Detector::Email.index()], 2);
+        assert_eq!(counts.0[Detector::Phone.index()], 1);
+        assert!(d.text("nothing to see here", &mut counts).is_none());
+    }
+
+    #[test]
+    fn the_same_value_gets_the_same_pseudonym_in_every_place() {
+        let d = detection();
+        let mut c = DetectorCounts::default();
+        let in_field = d.field(d.key_class("contact"), "ann@x.org", &mut c);
+        let in_text = d.text("ann@x.org", &mut c);
+        let mut json = Value::String("ann@x.org".into());
+        d.json_scalar(d.key_class("email"), &mut json, false, &mut c);
+        assert_eq!(in_field, in_text);
+        assert_eq!(json.as_str(), in_field.as_deref());
+    }
+}
