@@ -57,6 +57,15 @@ pub enum DataError {
     Invalid(String),
     #[error("target {target}: {reason}")]
     Target { target: String, reason: String },
+    /// The target names the source database (however the URLs are spelt): nothing was written.
+    #[error(
+        "refusing to write to --target {target_url}: it is the source {source_url}: {how}. prodlike data never writes to its source; pick another target database"
+    )]
+    TargetIsSource {
+        source_url: String,
+        target_url: String,
+        how: crate::identity::SameDatabase,
+    },
     #[error("sync aborted: {0}; the target was left as it was")]
     Aborted(String),
 }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod identity;
 pub mod pg;
 pub mod row;
 pub mod schema;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::error::{DataError, Result};
+use crate::identity;
 use crate::maskplan::{self, BoundMasks, DetectedColumn, DetectedJson, MaskedColumn};
 use crate::memo::MaskMemo;
 use crate::plan::{self, PlanOptions, RowFilter, SubsetPlan, TableSelection};
@@ -46,6 +47,37 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// Testing: fail after this many rows were written (proves atomicity).
     pub fail_after_rows: Option<u64>,
+}
+
+impl SyncOptions {
+    /// Checks every setting that needs no database, naming the flag; `sync` calls it first, the
+    /// CLI before it connects to anything.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(f) = self.sample {
+            check_fraction(f)?;
+        }
+        if self.jobs == 0 {
+            return Err(DataError::Invalid(
+                "--jobs 0: copy at least 1 table at a time (default 4)".into(),
+            ));
+        }
+        if self.namespace.trim().is_empty() {
+            return Err(DataError::Invalid(
+                "--schema is empty: name the PostgreSQL schema to copy, e.g. public".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_fraction(f: f64) -> Result<()> {
+    if f > 0.0 && f <= 1.0 {
+        Ok(())
+    } else {
+        Err(DataError::Invalid(format!(
+            "--sample {f}: use a share in (0, 1], e.g. 0.1"
+        )))
+    }
 }
 
 /// Rows copied for one table.
@@ -86,6 +118,12 @@ pub struct SyncReport {
 /// Runs a sync. `key` is called only when some column is masked.
 pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> Result<SyncReport> {
     let started = Instant::now();
+    opts.validate()?;
+    let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
+    check_fraction(fraction)?;
+    // Before anything else touches either database: a target that is the source (however its
+    // URL is spelt) would be overwritten with masked rows.
+    identity::ensure_target_is_not_source(&opts.source, &opts.target).await?;
     let source = Source::open(&opts.source, &opts.namespace).await?;
     let schema = source.schema().await?;
     if schema.tables.is_empty() {
@@ -108,13 +146,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
                 })?;
         }
     }
-    if opts.source == opts.target {
-        return Err(DataError::Invalid(
-            "--source and --target are the same database".into(),
-        ));
-    }
     let tables: Vec<&Table> = schema.tables.iter().collect();
-    let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
     let needs_plan = fraction < 1.0
         || opts
             .rules
@@ -145,11 +177,6 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         let fp = masker.key_fingerprint().to_owned();
         (Some(mplan.bind(&masker)?), Some(fp))
     };
-    if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(DataError::Invalid(format!(
-            "--sample {fraction}: use a share in (0, 1], e.g. 0.1"
-        )));
-    }
     let seed = opts.seed.or(opts.rules.defaults.seed).unwrap_or(0);
     let popts = PlanOptions {
         fraction,

@@ -11,6 +11,7 @@ use prodlike_mask::detect::PiiKind;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
+use crate::identity::{self, DbIdentity};
 use crate::maskplan::{self, Detections};
 use crate::schema::{Kind, Schema, Table};
 use crate::source::{Scan, Source};
@@ -100,6 +101,10 @@ pub struct Profile {
     pub tables: Vec<TableProfile>,
     pub fan_out: Vec<FanOut>,
     pub pii: Detections,
+    /// Which database was profiled (system identifier and OID, or file), so that `data synth`
+    /// refuses to write into it. Absent in profiles made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<DbIdentity>,
 }
 
 impl Profile {
@@ -314,6 +319,7 @@ pub async fn fan_out(
 /// Profiles a database.
 pub async fn profile(url: &crate::DbUrl, opts: &ProfileOptions) -> Result<Profile> {
     let source = Source::open(url, &opts.namespace).await?;
+    let source_identity = identity::resolve(url).await?;
     let schema = source.schema().await?;
     let tables: Vec<&Table> = schema.tables.iter().collect();
     let pii = maskplan::detect(&source, &tables).await?;
@@ -346,5 +352,6 @@ pub async fn profile(url: &crate::DbUrl, opts: &ProfileOptions) -> Result<Profil
         tables: out,
         fan_out,
         pii,
+        source_identity: Some(source_identity),
     })
 }

@@ -18,6 +18,7 @@ use prodlike_mask::{MaskKey, Masker};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
+use crate::identity;
 use crate::plan::plan_order;
 use crate::profile::{FanOut, Profile};
 use crate::progress::Progress;
@@ -42,6 +43,33 @@ pub struct SynthOptions {
     pub namespace: String,
     pub progress: bool,
     pub keep_previous: bool,
+}
+
+impl SynthOptions {
+    /// Checks every setting against the profile, naming the flag; `synth` calls it first, the
+    /// CLI before it connects to anything.
+    pub fn validate(&self, profile: &Profile) -> Result<()> {
+        if !(self.scale > 0.0 && self.scale.is_finite()) {
+            return Err(DataError::Invalid(format!(
+                "--scale {}: use a positive number such as 1 or 10",
+                self.scale
+            )));
+        }
+        for t in self.rows.keys() {
+            profile.schema.require_table(t, "the profile")?;
+        }
+        if self.jobs == 0 {
+            return Err(DataError::Invalid(
+                "--jobs 0: write at least 1 table at a time (default 4)".into(),
+            ));
+        }
+        if self.namespace.trim().is_empty() {
+            return Err(DataError::Invalid(
+                "--schema is empty: name the PostgreSQL schema to write, e.g. public".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Rows written to one table.
@@ -94,16 +122,16 @@ fn sequential_key(t: &Table, cols: &[String]) -> bool {
 /// Generates into `opts.target`.
 pub async fn synth(profile: &Profile, opts: &SynthOptions) -> Result<SynthReport> {
     let started = Instant::now();
-    if !(opts.scale > 0.0 && opts.scale.is_finite()) {
-        return Err(DataError::Invalid(format!(
-            "--scale {}: use a positive number such as 1 or 10",
-            opts.scale
-        )));
+    opts.validate(profile)?;
+    if let Some(source) = &profile.source_identity {
+        identity::ensure_target_is_not(
+            source,
+            &format!("{} (the profiled database)", profile.source),
+            &opts.target,
+        )
+        .await?;
     }
     let schema = &profile.schema;
-    for t in opts.rows.keys() {
-        schema.require_table(t, "the profile")?;
-    }
     let counts: HashMap<String, u64> = profile
         .tables
         .iter()
