@@ -336,3 +336,353 @@ fn a_sync_killed_midway_leaves_the_target_intact() {
 fn previous_staging(p: &Path) {
     write_shop_sqlite(p, ShopSize { users: 10, seed: 1 }).unwrap();
 }
+
+/// Runs `prodlike` in `dir`, so relative `sqlite://` paths resolve there.
+fn prodlike_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("PRODLIKE_MASK_KEY", KEY)
+        .env("PRODLIKE_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn sqlite_sync_and_synth_refuse_the_source_file_by_any_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.sqlite");
+    write_shop_sqlite(
+        &file,
+        ShopSize {
+            users: 200,
+            seed: 2,
+        },
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("x.sqlite", dir.path().join("link.sqlite")).unwrap();
+    let abs = sqlite(&file);
+    let profile = dir.path().join("profile.json");
+    let o = prodlike_in(
+        dir.path(),
+        &[
+            "data",
+            "profile",
+            "--source",
+            "sqlite://x.sqlite",
+            "--out",
+            profile.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before = std::fs::read(&file).unwrap();
+    let files = names_in(dir.path());
+    for (source, target) in [
+        ("sqlite://./x.sqlite", "sqlite://x.sqlite"),
+        ("sqlite://x.sqlite", abs.as_str()),
+        (abs.as_str(), "sqlite://./x.sqlite"),
+        ("sqlite://x.sqlite", "sqlite://link.sqlite"),
+    ] {
+        let o = prodlike_in(
+            dir.path(),
+            &[
+                "data", "sync", "--source", source, "--target", target, "--quiet",
+            ],
+        );
+        assert_exit2(
+            &o,
+            &[
+                "refusing to write",
+                source,
+                target,
+                "both are the file",
+                "never writes to its source",
+            ],
+        );
+    }
+    let o = prodlike_in(
+        dir.path(),
+        &[
+            "data",
+            "synth",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--target",
+            "sqlite://./link.sqlite",
+            "--quiet",
+        ],
+    );
+    assert_exit2(&o, &["refusing to write", "profiled", "both are the file"]);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "a refused run changed the source"
+    );
+    assert_eq!(
+        names_in(dir.path()),
+        files,
+        "a refused run left a file behind"
+    );
+    // Another file in the same folder is a valid target.
+    let o = prodlike_in(
+        dir.path(),
+        &[
+            "data",
+            "sync",
+            "--source",
+            "sqlite://./x.sqlite",
+            "--target",
+            "sqlite://y.sqlite",
+            "--quiet",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+/// Every schema and table with an md5 of its rows: equal before and after means the database
+/// was not written.
+async fn pg_fingerprint(db: &prodlike_testkit::pg::TempDatabase) -> Vec<String> {
+    let c = db.connect().await.unwrap();
+    let mut out: Vec<String> = c
+        .query(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("schema {}", r.get::<_, String>(0)))
+        .collect();
+    let tables = c
+        .query(
+            "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
+               AND table_type = 'BASE TABLE' ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    for r in tables {
+        let (ns, t): (String, String) = (r.get(0), r.get(1));
+        let md5: Option<String> = c
+            .query_one(
+                &format!(
+                    "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM \"{ns}\".\"{t}\" t"
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        out.push(format!("{ns}.{t} {}", md5.unwrap_or_default()));
+    }
+    out
+}
+
+#[test]
+fn pg_sync_and_synth_refuse_the_source_under_any_spelling() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(src) = rt.block_on(prodlike_testkit::pg::TempDatabase::create("cli_same_src")) else {
+        return;
+    };
+    let Some(dst) = rt.block_on(prodlike_testkit::pg::TempDatabase::create("cli_same_dst")) else {
+        return;
+    };
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 300))
+        .unwrap();
+    let before = rt.block_on(pg_fingerprint(&src));
+    assert!(
+        before.iter().any(|l| l.starts_with("public.users ")),
+        "{before:?}"
+    );
+    let n = &src.name;
+    let source = format!("postgres://postgres@127.0.0.1:5432/{n}");
+    for target in [
+        format!("postgres://postgres@localhost:5432/{n}"),
+        format!("postgres://postgres@127.0.0.1/{n}"),
+        format!("postgresql://postgres@127.0.0.1:5432/{n}?sslmode=disable"),
+        format!("postgres://postgres:hunter2@localhost/{n}"),
+    ] {
+        let o = prodlike(&[
+            "data", "sync", "--source", &source, "--target", &target, "--quiet",
+        ]);
+        assert_exit2(
+            &o,
+            &[
+                "refusing to write",
+                &source,
+                "system identifier",
+                "database OID",
+            ],
+        );
+        let shown = target.replace("hunter2", "***");
+        assert!(stderr(&o).contains(&shown), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("hunter2"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.json");
+    let o = prodlike(&[
+        "data",
+        "profile",
+        "--source",
+        &source,
+        "--out",
+        profile.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = prodlike(&[
+        "data",
+        "synth",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--target",
+        &format!("postgres://postgres@localhost/{n}"),
+        "--quiet",
+    ]);
+    assert_exit2(&o, &["refusing to write", "profiled", "system identifier"]);
+    assert_eq!(
+        rt.block_on(pg_fingerprint(&src)),
+        before,
+        "a refused run changed the source"
+    );
+
+    // A different database on the same server, spelt with the same host, is no source.
+    let o = prodlike(&[
+        "data",
+        "sync",
+        "--source",
+        &source,
+        "--target",
+        &format!("postgres://postgres@localhost:5432/{}", dst.name),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        rt.block_on(pg_fingerprint(&dst))
+            .iter()
+            .any(|l| l.starts_with("public.users "))
+    );
+    assert_eq!(rt.block_on(pg_fingerprint(&src)), before);
+}
+
+#[test]
+fn bad_flags_exit_2_before_anything_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite(&shop(dir.path(), 100));
+    let dst_path = dir.path().join("staging.db");
+    let dst = sqlite(&dst_path);
+    let out = dir.path().join("r.json");
+    let unreachable = "postgres://u:hunter2@127.0.0.1:1/db";
+    let files = names_in(dir.path());
+    let sync = |extra: &[&str], source: &str| {
+        let mut a = vec![
+            "data", "sync", "--source", source, "--target", &dst, "--quiet",
+        ];
+        a.extend_from_slice(extra);
+        prodlike(&a)
+    };
+    let out_s = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["--format", "markdown", "--out", out_s],
+            vec!["--format markdown", "text or json"],
+        ),
+        (vec!["--format", "sarif"], vec!["--format sarif"]),
+        (
+            vec!["--out", "/nonexistent/dir/r.json"],
+            vec!["--out", "/nonexistent/dir", "does not exist"],
+        ),
+        (
+            vec!["--out", dir.path().to_str().unwrap()],
+            vec!["--out", "is a folder"],
+        ),
+        (vec!["--sample", "1.5"], vec!["--sample 1.5"]),
+        (vec!["--sample", "NaN"], vec!["--sample"]),
+        (vec!["--jobs", "0"], vec!["--jobs 0"]),
+        (
+            vec!["--key-file", "/nonexistent/key"],
+            vec!["--key-file", "/nonexistent/key"],
+        ),
+        (
+            vec!["--rules", "/nonexistent/data.toml"],
+            vec!["/nonexistent/data.toml"],
+        ),
+    ];
+    for (extra, needles) in &cases {
+        // A SQLite source that works: the target must not appear.
+        assert_exit2(&sync(extra, &src), needles);
+        // A source that cannot be reached: the flag is named, not the connection.
+        let o = sync(extra, unreachable);
+        assert_exit2(&o, needles);
+        assert!(!stderr(&o).contains("connecting"), "{}", stderr(&o));
+    }
+    let profile = |extra: &[&str]| {
+        let mut a = vec!["data", "profile", "--source", unreachable];
+        a.extend_from_slice(extra);
+        prodlike(&a)
+    };
+    assert_exit2(&profile(&["--format", "markdown"]), &["--format markdown"]);
+    assert_exit2(&profile(&["--max-rows", "0"]), &["--max-rows 0"]);
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "data",
+            "verify",
+            "--source",
+            unreachable,
+            "--target",
+            unreachable,
+        ];
+        a.extend_from_slice(extra);
+        prodlike(&a)
+    };
+    assert_exit2(&verify(&["--min-score", "2"]), &["--min-score 2"]);
+    assert_exit2(&verify(&["--sample", "0"]), &["--sample 0"]);
+    assert_exit2(&verify(&["--format", "sarif"]), &["--format sarif"]);
+    // synth: a real profile, a bad flag, and the target never created.
+    let p = dir.path().join("p.json");
+    let o = prodlike(&[
+        "data",
+        "profile",
+        "--source",
+        &src,
+        "--out",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files_with_profile = names_in(dir.path());
+    let synth = |extra: &[&str]| {
+        let mut a = vec![
+            "data",
+            "synth",
+            "--profile",
+            p.to_str().unwrap(),
+            "--target",
+            &dst,
+            "--quiet",
+        ];
+        a.extend_from_slice(extra);
+        prodlike(&a)
+    };
+    assert_exit2(&synth(&["--format", "markdown"]), &["--format markdown"]);
+    assert_exit2(&synth(&["--scale", "0"]), &["--scale 0"]);
+    assert_exit2(&synth(&["--rows", "nosuch=5"]), &["nosuch"]);
+    assert_exit2(
+        &synth(&["--out", "/nonexistent/dir/s.json"]),
+        &["/nonexistent/dir"],
+    );
+    assert!(!dst_path.exists(), "a rejected run created the target");
+    assert!(!out.exists(), "a rejected run wrote --out");
+    assert_eq!(names_in(dir.path()), files_with_profile);
+    assert!(files.iter().all(|f| files_with_profile.contains(f)));
+}

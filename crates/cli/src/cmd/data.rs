@@ -1,6 +1,7 @@
 //! `prodlike data`: profile, sync, synth, verify. Wiring only; the work is in `prodlike-data`.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -179,9 +180,93 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+// Every subcommand turns its flags into a typed, checked value (`…Run`) before it connects to
+// anything or writes anything: a bad `--format`, `--out`, range or file fails with exit 2 while
+// nothing has happened yet.
+
+/// The formats a `prodlike data` report prints in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Print {
+    Text,
+    Json,
+}
+
+/// Checked output flags.
+struct Output {
+    out: Option<PathBuf>,
+    print: Print,
+}
+
+impl Common {
+    fn validate(&self) -> anyhow::Result<Output> {
+        let print = match self.format {
+            OutputFormat::Text => Print::Text,
+            OutputFormat::Json => Print::Json,
+            other => {
+                bail!("--format {other} is not supported by `prodlike data`; use text or json")
+            }
+        };
+        if let Some(p) = &self.out {
+            check_out(p)?;
+        }
+        if self.schema.trim().is_empty() {
+            bail!("--schema is empty: name the PostgreSQL schema, e.g. public");
+        }
+        Ok(Output {
+            out: self.out.clone(),
+            print,
+        })
+    }
+}
+
+/// `--out` must be a file path whose folder exists (the result is written after the work).
+fn check_out(p: &Path) -> anyhow::Result<()> {
+    if p.is_dir() {
+        bail!(
+            "--out {} is a folder; give a file path such as {}",
+            p.display(),
+            p.join("result.json").display()
+        );
+    }
+    if let Some(dir) = p.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        bail!(
+            "--out {}: folder {} does not exist; create it first",
+            p.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn share(flag: &str, v: f64) -> anyhow::Result<f64> {
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        bail!("--{flag} {v}: use a share in (0, 1], e.g. 0.1")
+    }
+}
+
+fn unit(flag: &str, v: f64) -> anyhow::Result<f64> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        bail!("--{flag} {v}: use a number from 0 to 1")
+    }
+}
+
+fn positive_rows(flag: &str, v: Option<u64>) -> anyhow::Result<Option<u64>> {
+    if v == Some(0) {
+        bail!("--{flag} 0: use a positive row count, or leave it out to read every row");
+    }
+    Ok(v)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn emit(
-    common: &Common,
+    output: &Output,
     schema: &str,
     command: &str,
     started: String,
@@ -191,28 +276,51 @@ fn emit(
     data: serde_json::Value,
 ) -> anyhow::Result<Outcome> {
     let result = CommandResult::new(schema, command, started, outcome, summary, data);
-    if let Some(p) = &common.out {
+    if let Some(p) = &output.out {
         result
             .write_to(p)
             .with_context(|| format!("writing {}", p.display()))?;
     }
-    match common.format {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&result).context("serialising the result")?
-        ),
-        OutputFormat::Text => print!("{text}"),
-        other => bail!("--format {other} is not supported by `prodlike data`; use text or json"),
-    }
+    let shown = match output.print {
+        Print::Json => {
+            serde_json::to_string_pretty(&result).context("serialising the result")? + "\n"
+        }
+        Print::Text => text,
+    };
+    // `print!` would panic on a closed pipe (`| head`); an error says what happened instead.
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(shown.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing the report to standard output")?;
     Ok(outcome)
 }
 
-fn masker(key_file: Option<&Path>, key_env: &str) -> prodlike_data::Result<Masker> {
-    let key = match key_file {
-        Some(p) => MaskKey::from_file(p)?,
-        None => MaskKey::from_env(key_env)?,
-    };
-    Ok(Masker::new(key))
+/// Where the mask secret comes from. A `--key-file` is read while flags are checked; the
+/// environment variable only when some column is masked (a sync without PII needs no key).
+enum KeySource {
+    Loaded(MaskKey),
+    Env(String),
+}
+
+impl KeySource {
+    fn from_flags(key_file: Option<&Path>, key_env: &str) -> anyhow::Result<Self> {
+        match key_file {
+            Some(p) => Ok(Self::Loaded(MaskKey::from_file(p).context("--key-file")?)),
+            None if key_env.trim().is_empty() => {
+                bail!("--key-env is empty: name the environment variable holding the mask secret")
+            }
+            None => Ok(Self::Env(key_env.to_owned())),
+        }
+    }
+
+    fn masker(&self) -> prodlike_data::Result<Masker> {
+        let key = match self {
+            Self::Loaded(k) => k.clone(),
+            Self::Env(var) => MaskKey::from_env(var)?,
+        };
+        Ok(Masker::new(key))
+    }
 }
 
 fn load_rules(path: Option<&Path>) -> anyhow::Result<(prodlike_data::rules::Rules, String)> {
@@ -230,23 +338,38 @@ fn load_rules(path: Option<&Path>) -> anyhow::Result<(prodlike_data::rules::Rule
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
-        Command::Profile(a) => profile(a),
-        Command::Sync(a) => sync(a),
-        Command::Synth(a) => synth(a),
-        Command::Verify(a) => verify(a),
+        Command::Profile(a) => profile(a.validate()?),
+        Command::Sync(a) => sync(a.validate()?),
+        Command::Synth(a) => synth(a.validate()?),
+        Command::Verify(a) => verify(a.validate()?),
     }
 }
 
-fn profile(a: ProfileArgs) -> anyhow::Result<Outcome> {
+struct ProfileRun {
+    source: DbUrl,
+    opts: prodlike_data::profile::ProfileOptions,
+    output: Output,
+}
+
+impl ProfileArgs {
+    fn validate(self) -> anyhow::Result<ProfileRun> {
+        let output = self.common.validate()?;
+        Ok(ProfileRun {
+            source: url(&self.source, "source")?,
+            opts: prodlike_data::profile::ProfileOptions {
+                namespace: self.common.schema.clone(),
+                max_rows: positive_rows("max-rows", self.max_rows)?,
+                seed: 0,
+            },
+            output,
+        })
+    }
+}
+
+fn profile(run: ProfileRun) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
-    let source = url(&a.source, "source")?;
-    let opts = prodlike_data::profile::ProfileOptions {
-        namespace: a.common.schema.clone(),
-        max_rows: a.max_rows,
-        seed: 0,
-    };
     let p = runtime()?
-        .block_on(prodlike_data::profile::profile(&source, &opts))
+        .block_on(prodlike_data::profile::profile(&run.source, &run.opts))
         .context("profiling")?;
     let rows: u64 = p.tables.iter().map(|t| t.rows).sum();
     let summary = format!(
@@ -256,7 +379,7 @@ fn profile(a: ProfileArgs) -> anyhow::Result<Outcome> {
     );
     let text = render::profile(&p);
     emit(
-        &a.common,
+        &run.output,
         "prodlike.data.profile/1",
         "data profile",
         started,
@@ -267,31 +390,45 @@ fn profile(a: ProfileArgs) -> anyhow::Result<Outcome> {
     )
 }
 
-fn sync(a: SyncArgs) -> anyhow::Result<Outcome> {
+struct SyncRun {
+    opts: prodlike_data::sync::SyncOptions,
+    key: KeySource,
+    output: Output,
+}
+
+impl SyncArgs {
+    fn validate(self) -> anyhow::Result<SyncRun> {
+        let output = self.common.validate()?;
+        let source = url(&self.source, "source")?;
+        let target = url(&self.target, "target")?;
+        let (rules, rules_file) = load_rules(self.rules.as_deref())?;
+        let key = KeySource::from_flags(self.key_file.as_deref(), &self.key_env)?;
+        let opts = prodlike_data::sync::SyncOptions {
+            source,
+            target,
+            rules,
+            rules_file,
+            sample: self.sample.map(|s| share("sample", s)).transpose()?,
+            seed: self.seed,
+            strict: self.strict,
+            jobs: self.jobs,
+            namespace: self.common.schema.clone(),
+            keep_previous: self.keep_previous,
+            max_rows_per_sec: self.max_rows_per_sec,
+            progress: !self.quiet && output.print == Print::Text,
+            dry_run: self.dry_run,
+            fail_after_rows: self.fail_after_rows,
+        };
+        opts.validate()?;
+        Ok(SyncRun { opts, key, output })
+    }
+}
+
+fn sync(run: SyncRun) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
-    let (rules, rules_file) = load_rules(a.rules.as_deref())?;
-    let opts = prodlike_data::sync::SyncOptions {
-        source: url(&a.source, "source")?,
-        target: url(&a.target, "target")?,
-        rules,
-        rules_file,
-        sample: a.sample,
-        seed: a.seed,
-        strict: a.strict,
-        jobs: a.jobs,
-        namespace: a.common.schema.clone(),
-        keep_previous: a.keep_previous,
-        max_rows_per_sec: a.max_rows_per_sec,
-        progress: !a.quiet && a.common.format == OutputFormat::Text,
-        dry_run: a.dry_run,
-        fail_after_rows: a.fail_after_rows,
-    };
-    let key_file = a.key_file.clone();
-    let key_env = a.key_env.clone();
+    let key = &run.key;
     let r = runtime()?
-        .block_on(prodlike_data::sync::sync(&opts, || {
-            masker(key_file.as_deref(), &key_env)
-        }))
+        .block_on(prodlike_data::sync::sync(&run.opts, || key.masker()))
         .context("sync")?;
     let summary = format!(
         "{} rows in {} tables, {} columns masked, {:.1}s",
@@ -302,7 +439,7 @@ fn sync(a: SyncArgs) -> anyhow::Result<Outcome> {
     );
     let text = render::sync(&r);
     emit(
-        &a.common,
+        &run.output,
         "prodlike.data.sync/1",
         "data sync",
         started,
@@ -313,21 +450,40 @@ fn sync(a: SyncArgs) -> anyhow::Result<Outcome> {
     )
 }
 
-fn synth(a: SynthArgs) -> anyhow::Result<Outcome> {
+struct SynthRun {
+    profile: prodlike_data::profile::Profile,
+    opts: prodlike_data::synth::SynthOptions,
+    output: Output,
+}
+
+impl SynthArgs {
+    fn validate(self) -> anyhow::Result<SynthRun> {
+        let output = self.common.validate()?;
+        let target = url(&self.target, "target")?;
+        let profile = prodlike_data::profile::Profile::load(&self.profile)?;
+        let opts = prodlike_data::synth::SynthOptions {
+            target,
+            scale: self.scale,
+            rows: self.rows.into_iter().collect::<HashMap<_, _>>(),
+            seed: self.seed,
+            jobs: self.jobs,
+            namespace: self.common.schema.clone(),
+            progress: !self.quiet && output.print == Print::Text,
+            keep_previous: self.keep_previous,
+        };
+        opts.validate(&profile)?;
+        Ok(SynthRun {
+            profile,
+            opts,
+            output,
+        })
+    }
+}
+
+fn synth(run: SynthRun) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
-    let profile = prodlike_data::profile::Profile::load(&a.profile)?;
-    let opts = prodlike_data::synth::SynthOptions {
-        target: url(&a.target, "target")?,
-        scale: a.scale,
-        rows: a.rows.into_iter().collect::<HashMap<_, _>>(),
-        seed: a.seed,
-        jobs: a.jobs,
-        namespace: a.common.schema.clone(),
-        progress: !a.quiet && a.common.format == OutputFormat::Text,
-        keep_previous: a.keep_previous,
-    };
     let r = runtime()?
-        .block_on(prodlike_data::synth::synth(&profile, &opts))
+        .block_on(prodlike_data::synth::synth(&run.profile, &run.opts))
         .context("synth")?;
     let summary = format!(
         "{} rows in {:.1}s ({:.0} rows/s)",
@@ -335,7 +491,7 @@ fn synth(a: SynthArgs) -> anyhow::Result<Outcome> {
     );
     let text = render::synth(&r);
     emit(
-        &a.common,
+        &run.output,
         "prodlike.data.synth/1",
         "data synth",
         started,
@@ -346,42 +502,58 @@ fn synth(a: SynthArgs) -> anyhow::Result<Outcome> {
     )
 }
 
-fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
+struct VerifyRun {
+    opts: prodlike_data::verify::VerifyOptions,
+    output: Output,
+}
+
+/// Row counts a `prodlike data sync --out` result holds.
+fn sync_result_rows(p: &Path) -> anyhow::Result<prodlike_data::verify::Expected> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))?;
+    let tables = v["data"]["tables"]
+        .as_array()
+        .with_context(|| format!("{} is not a `prodlike data sync` result", p.display()))?;
+    let rows = tables
+        .iter()
+        .filter_map(|t| Some((t["table"].as_str()?.to_owned(), t["rows"].as_u64()?)))
+        .collect();
+    Ok(prodlike_data::verify::Expected::Rows(rows))
+}
+
+impl VerifyArgs {
+    fn validate(self) -> anyhow::Result<VerifyRun> {
+        let output = self.common.validate()?;
+        let source = url(&self.source, "source")?;
+        let target = url(&self.target, "target")?;
+        let (rules, rules_file) = load_rules(self.rules.as_deref())?;
+        let expected = match (&self.sync_result, self.sample) {
+            (Some(p), _) => sync_result_rows(p)?,
+            (None, Some(f)) => prodlike_data::verify::Expected::Fraction(share("sample", f)?),
+            (None, None) => prodlike_data::verify::Expected::Unknown,
+        };
+        let opts = prodlike_data::verify::VerifyOptions {
+            source,
+            target,
+            namespace: self.common.schema.clone(),
+            rules,
+            rules_file,
+            expected,
+            min_score: unit("min-score", self.min_score)?,
+            max_ks: unit("max-ks", self.max_ks)?,
+            max_tvd: unit("max-tvd", self.max_tvd)?,
+            max_rows: positive_rows("max-rows", self.max_rows)?,
+            synthetic: self.synthetic,
+        };
+        Ok(VerifyRun { opts, output })
+    }
+}
+
+fn verify(run: VerifyRun) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
-    let (rules, rules_file) = load_rules(a.rules.as_deref())?;
-    let expected = match (&a.sync_result, a.sample) {
-        (Some(p), _) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", p.display()))?;
-            let tables = v["data"]["tables"]
-                .as_array()
-                .with_context(|| format!("{} is not a `prodlike data sync` result", p.display()))?;
-            let rows = tables
-                .iter()
-                .filter_map(|t| Some((t["table"].as_str()?.to_owned(), t["rows"].as_u64()?)))
-                .collect();
-            prodlike_data::verify::Expected::Rows(rows)
-        }
-        (None, Some(f)) => prodlike_data::verify::Expected::Fraction(f),
-        (None, None) => prodlike_data::verify::Expected::Unknown,
-    };
-    let opts = prodlike_data::verify::VerifyOptions {
-        source: url(&a.source, "source")?,
-        target: url(&a.target, "target")?,
-        namespace: a.common.schema.clone(),
-        rules,
-        rules_file,
-        expected,
-        min_score: a.min_score,
-        max_ks: a.max_ks,
-        max_tvd: a.max_tvd,
-        max_rows: a.max_rows,
-        synthetic: a.synthetic,
-    };
     let r = runtime()?
-        .block_on(prodlike_data::verify::verify(&opts))
+        .block_on(prodlike_data::verify::verify(&run.opts))
         .context("verify")?;
     let outcome = if r.passed {
         Outcome::Success
@@ -395,7 +567,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
     };
     let text = render::verify(&r);
     emit(
-        &a.common,
+        &run.output,
         "prodlike.data.verify/1",
         "data verify",
         started,
