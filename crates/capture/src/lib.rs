@@ -13,6 +13,6 @@ mod writer;
 
 pub use reader::{CaptureReader, ReadError, ReadStats, SkippedLine, rotated_files};
 pub use record::{
-    Body, CapturedRequest, CapturedResponse, Exchange, FORMAT, Header, Record, VERSION,
+    Body, CapturedRequest, CapturedResponse, Exchange, FORMAT, Header, MaskSummary, Record, VERSION,
 };
 pub use writer::{FileSink, RecordSink, RotationPolicy, WriteError, encode_line};

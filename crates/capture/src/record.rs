@@ -3,8 +3,10 @@ use serde::{Deserialize, Serialize};
 
 /// Value of the header's `format` field.
 pub const FORMAT: &str = "prodlike-capture";
-/// The format version this crate writes and the highest it reads.
-pub const VERSION: u32 = 1;
+/// The format version this crate writes and the highest it reads. Version 2 changed what
+/// `masked` means (every record masked, recorded per record too) and added `mask`; version 1
+/// files are still read, their records taken as unmasked.
+pub const VERSION: u32 = 2;
 
 /// One line of a capture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,18 +27,44 @@ pub struct Header {
     pub created_at: String,
     /// What wrote it, e.g. `prodlike shadow 0.1.0`.
     pub source: String,
-    /// True when configured fields were masked before writing.
+    /// True when every record of the file is masked: detection was on, so whatever the
+    /// detectors find personal was masked, and bodies that could not be inspected were left out.
+    /// In version 1 files this only meant that some rule was configured.
     pub masked: bool,
+    /// How the records were masked; absent in version 1 files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<MaskSummary>,
+}
+
+/// How a capture's records were masked. Never holds the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaskSummary {
+    /// Whether PII detection was on (off: only configured rules were applied).
+    pub detect: bool,
+    /// Digest of the masking rules (detect, keep, json, query).
+    pub rules_digest: String,
+    /// Fingerprint of the mask key; absent when nothing was masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+    /// `env`, `given` or `ephemeral` (a random key for that run only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_source: Option<String>,
 }
 
 impl Header {
-    pub fn new(source: impl Into<String>, created_at: impl Into<String>, masked: bool) -> Self {
+    pub fn new(
+        source: impl Into<String>,
+        created_at: impl Into<String>,
+        masked: bool,
+        mask: Option<MaskSummary>,
+    ) -> Self {
         Self {
             format: FORMAT.to_string(),
             version: VERSION,
             created_at: created_at.into(),
             source: source.into(),
             masked,
+            mask,
         }
     }
 }
@@ -52,6 +80,10 @@ pub struct Exchange {
     /// Normalised route (`/users/{id}`), for grouping.
     #[serde(default)]
     pub route: String,
+    /// True when this record was masked as a whole (detection on). False in records written
+    /// with detection off and in version 1 files: their values may be in clear.
+    #[serde(default)]
+    pub masked: bool,
     pub request: CapturedRequest,
     /// Production's response; absent when production failed (see `production_error`).
     #[serde(default)]
@@ -84,6 +116,10 @@ pub struct CapturedRequest {
     /// True when `body` holds only the first bytes of the body.
     #[serde(default)]
     pub body_truncated: bool,
+    /// Why the body was left out although it was not empty: `compressed`, `binary`,
+    /// `not_json`, `too_long` (it could not be inspected, so it was not written in clear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_omitted: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +133,9 @@ pub struct CapturedResponse {
     pub body_len: u64,
     #[serde(default)]
     pub body_truncated: bool,
+    /// Why the body was left out although it was not empty (see [`CapturedRequest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_omitted: Option<String>,
     /// From the request's arrival to the end of the response, microseconds.
     pub latency_us: u64,
 }

@@ -9,6 +9,7 @@ fn exchange(id: u64) -> Exchange {
         id,
         ts_us: 1_700_000_000_000_000 + id * 1000,
         route: "/users/{id}".into(),
+        masked: true,
         request: CapturedRequest {
             method: "POST".into(),
             target: format!("/users/{id}?q=1"),
@@ -17,6 +18,7 @@ fn exchange(id: u64) -> Exchange {
             body: Some(Body::from_bytes(br#"{"email":"masked"}"#)),
             body_len: 18,
             body_truncated: false,
+            body_omitted: None,
         },
         production: Some(CapturedResponse {
             status: 200,
@@ -24,6 +26,7 @@ fn exchange(id: u64) -> Exchange {
             body: Some(Body::from_bytes(&[0xde, 0xad, 0xbe, 0xef])),
             body_len: 4,
             body_truncated: false,
+            body_omitted: None,
             latency_us: 1234,
         }),
         production_error: None,
@@ -33,7 +36,7 @@ fn exchange(id: u64) -> Exchange {
 }
 
 fn header() -> Header {
-    Header::new("test", "2026-01-01T00:00:00Z", true)
+    Header::new("test", "2026-01-01T00:00:00Z", true, None)
 }
 
 #[test]

@@ -31,6 +31,11 @@ pub enum KeyError {
     TooShort { source_name: String, len: usize },
     #[error("mask key file {path}: {reason}")]
     File { path: String, reason: String },
+    #[error("mask key: cannot read random bytes from {device} for a one-run key ({kind})")]
+    Random {
+        device: &'static str,
+        kind: std::io::ErrorKind,
+    },
 }
 
 /// The master key of every mask: 32 bytes derived with blake3 from a user secret.
@@ -85,6 +90,23 @@ impl MaskKey {
         })?;
         let trimmed = trim_ascii_end(&bytes);
         Self::from_secret_named(trimmed, &path.display().to_string())
+    }
+
+    /// A random key for this process only, from the operating system's random source. Values
+    /// masked with it are consistent within the run and unrelated to any other run's, so they
+    /// cannot be joined with data masked by `prodlike data` or by another process: a safe
+    /// default when no secret is configured, never a substitute for one.
+    pub fn ephemeral() -> Result<Self, KeyError> {
+        use std::io::Read;
+        const DEVICE: &str = "/dev/urandom";
+        let mut secret = [0u8; 32];
+        std::fs::File::open(DEVICE)
+            .and_then(|mut f| f.read_exact(&mut secret))
+            .map_err(|e| KeyError::Random {
+                device: DEVICE,
+                kind: e.kind(),
+            })?;
+        Self::from_secret_named(&secret, DEVICE)
     }
 
     /// A short, non-secret identifier of this key (16 hex chars of a domain-separated hash).
@@ -171,5 +193,13 @@ mod tests {
             MaskKey::from_secret(b"0123456789abcdef").unwrap()
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ephemeral_keys_differ_between_calls() {
+        let a = MaskKey::ephemeral().unwrap();
+        let b = MaskKey::ephemeral().unwrap();
+        assert_ne!(a, b);
+        assert_ne!(a.fingerprint(), b.fingerprint());
     }
 }

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use prodlike_capture::{
-    Exchange, FileSink, Header, Record, RecordSink, RotationPolicy, encode_line,
+    Exchange, FileSink, Header, MaskSummary, Record, RecordSink, RotationPolicy, encode_line,
 };
 
 use crate::error::ShadowError;
@@ -51,11 +51,13 @@ impl CaptureWriter {
         policy: RotationPolicy,
         queue: usize,
         masked: bool,
+        mask: MaskSummary,
     ) -> Result<(CaptureHandle, CaptureWriter), ShadowError> {
         let header = Header::new(
             format!("prodlike shadow {}", env!("CARGO_PKG_VERSION")),
             "",
             masked,
+            Some(mask),
         );
         let sink = FileSink::create(path, policy, header)?;
         Self::start(Box::new(sink), queue)
@@ -144,6 +146,7 @@ mod tests {
                     id,
                     ts_us: 1,
                     route: "/r".into(),
+                    masked: true,
                     request: CapturedRequest {
                         method: "GET".into(),
                         target: "/r".into(),
@@ -152,6 +155,7 @@ mod tests {
                         body: None,
                         body_len: 0,
                         body_truncated: false,
+                        body_omitted: None,
                     },
                     production: None,
                     production_error: None,

@@ -278,12 +278,14 @@ impl Default for NormaliseConfig {
     }
 }
 
-/// Masking of copies, captures and diff examples, with the `prodlike-mask` engine; rule
-/// syntax in docs/masking.md:
+/// Masking of copies, captures and diff examples, with the `prodlike-mask` engine, on the
+/// mirror side only; rule syntax in docs/masking.md:
 ///
 /// ```toml
 /// [mask]
 /// key_env = "PRODLIKE_MASK_KEY"
+/// detect = true                       # the default
+/// keep = ["/genre/name", "query:q", "header:x-request-id"]
 /// [[mask.json]]
 /// key = "email"
 /// transform = "email"
@@ -296,7 +298,16 @@ impl Default for NormaliseConfig {
 pub struct MaskConfig {
     /// Environment variable holding the mask key (at least 16 bytes). Data masked with the same
     /// key by `prodlike data` masks to the same values, so staging's data and copies agree.
+    /// When it is unset, a random key is used for the run (with a warning).
     pub key_env: String,
+    /// Mask every personal value the detectors find (emails, phones, cards, national ids,
+    /// tokens, secrets by key name, IP addresses, person names), beyond what the rules name.
+    /// On by default; `false` masks only what the rules name, with a warning at start.
+    pub detect: bool,
+    /// What a team has decided is not personal, kept although detection flags it: JSON-pointer
+    /// globs (`/artist/name`), `query:NAME`, `header:NAME`, or a bare NAME (a JSON member, query
+    /// parameter or header of that name). Rules still mask what they name.
+    pub keep: Vec<String>,
     /// Rules for JSON bodies (and form bodies' fields), by key name anywhere or pointer glob.
     pub json: Vec<JsonRule>,
     /// Rules for query-string parameters.
@@ -307,6 +318,8 @@ impl Default for MaskConfig {
     fn default() -> Self {
         Self {
             key_env: prodlike_mask::DEFAULT_KEY_ENV.into(),
+            detect: true,
+            keep: Vec::new(),
             json: Vec::new(),
             query: Vec::new(),
         }
@@ -314,12 +327,15 @@ impl Default for MaskConfig {
 }
 
 impl MaskConfig {
-    pub fn is_empty(&self) -> bool {
-        self.json.is_empty() && self.query.is_empty()
+    /// Whether nothing is masked: detection off and no rules.
+    pub fn is_noop(&self) -> bool {
+        self.rules().is_noop()
     }
 
     pub fn rules(&self) -> HttpMaskRules {
         HttpMaskRules {
+            detect: self.detect,
+            keep: self.keep.clone(),
             json: self.json.clone(),
             query: self.query.clone(),
         }
@@ -587,7 +603,7 @@ impl ShadowConfig {
                 problem: e.message,
             });
         }
-        if self.mask.key_env.is_empty() && !self.mask.is_empty() {
+        if self.mask.key_env.is_empty() && !self.mask.is_noop() {
             return bad(
                 "mask.key_env",
                 "masking is configured but no key variable is named".into(),

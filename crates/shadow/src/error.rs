@@ -32,8 +32,10 @@ pub enum ShadowError {
     UpstreamUnreachable { upstream: String, reason: String },
     #[error("TLS: {0}")]
     Tls(#[from] prodlike_net::TlsError),
-    #[error("mask key: {0}")]
-    MaskKey(String),
+    #[error(transparent)]
+    MaskKey(prodlike_mask::KeyError),
+    #[error("mask rules")]
+    MaskRules(#[source] prodlike_mask::TransformError),
     #[error("capture: {0}")]
     Capture(#[from] prodlike_capture::WriteError),
     #[error("could not start the runtime: {0}")]

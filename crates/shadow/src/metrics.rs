@@ -43,6 +43,13 @@ pub struct DiffLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MaskedLabels {
+    pub route: String,
+    /// A detector's name (`email`, `person_name`, …), or `rule` for values a mask rule named.
+    pub detector: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct UpstreamLabels {
     pub upstream: String,
 }
@@ -72,6 +79,7 @@ pub struct Metrics {
     pub upstream_ejected: Family<UpstreamLabels, Gauge>,
     pub capture_records: Counter,
     pub capture_dropped: Counter,
+    pub masked: Family<MaskedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -159,6 +167,12 @@ impl Metrics {
             "Exchanges not captured because the writer fell behind",
             capture_dropped.clone(),
         );
+        let masked = Family::<MaskedLabels, Counter>::default();
+        registry.register(
+            "masked_values",
+            "Values masked in copies, responses and captures (mirror side), by route and detector",
+            masked.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -174,6 +188,25 @@ impl Metrics {
             upstream_ejected,
             capture_records,
             capture_dropped,
+            masked,
+        }
+    }
+
+    /// Adds one exchange's masking counts to the route's counters.
+    pub fn count_masked(&self, route: &str, counts: &prodlike_mask::MaskCounts) {
+        let add = |detector: &str, n: u64| {
+            if n > 0 {
+                self.masked
+                    .get_or_create(&MaskedLabels {
+                        route: route.to_string(),
+                        detector: detector.to_string(),
+                    })
+                    .inc_by(n);
+            }
+        };
+        add("rule", counts.by_rule as u64);
+        for (d, n) in counts.detected.iter() {
+            add(d.name(), u64::from(n));
         }
     }
 

@@ -161,10 +161,7 @@ pub async fn start(
         )?)),
         None => None,
     };
-    let masker = match opts.mask_key {
-        Some(key) if !cfg.mask.is_empty() => TrafficMasker::with_key(&cfg.mask, key)?,
-        _ => TrafficMasker::from_config(&cfg.mask)?,
-    };
+    let masker = TrafficMasker::from_config(&cfg.mask, opts.mask_key)?;
 
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(RouteTable::new(
@@ -182,7 +179,8 @@ pub async fn start(
                 max_files: cfg.capture.max_files,
             },
             cfg.capture.queue,
-            masker.is_active(),
+            masker.detects(),
+            capture_mask_summary(masker.info()),
         )?),
         None => None,
     };
@@ -440,4 +438,21 @@ pub fn run(
     drop(production_rt);
     mirror_rt.shutdown_timeout(Duration::from_secs(2));
     result
+}
+
+/// What the capture header says of masking: it records the key's fingerprint, never the key.
+fn capture_mask_summary(info: &crate::masking::MaskInfo) -> prodlike_capture::MaskSummary {
+    prodlike_capture::MaskSummary {
+        detect: info.detect,
+        rules_digest: info.rules_digest.clone(),
+        key_fingerprint: info.key_fingerprint.clone(),
+        key_source: info.key_source.map(|s| {
+            match s {
+                crate::masking::KeySource::Env => "env",
+                crate::masking::KeySource::Given => "given",
+                crate::masking::KeySource::Ephemeral => "ephemeral",
+            }
+            .to_string()
+        }),
+    }
 }

@@ -47,6 +47,16 @@ impl Scrubber {
         }
     }
 
+    /// Pairs up the segments of a path before and after masking (`/users/ann@x.org`).
+    pub fn add_path(&mut self, raw: &str, masked: &str) {
+        for (r, m) in raw.split('/').zip(masked.split('/')) {
+            if r != m {
+                self.add(r, m);
+                self.add(&percent_decode(r), &percent_decode(m));
+            }
+        }
+    }
+
     /// Pairs up string and number leaves of a JSON document before and after masking.
     pub fn add_json(&mut self, raw: &Value, masked: &Value) {
         match (raw, masked) {

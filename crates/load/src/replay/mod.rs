@@ -412,6 +412,7 @@ mod tests {
             "test",
             "2026-11-23T10:00:00Z",
             true,
+            None,
         )))
         .unwrap();
         for i in 0..3u64 {
@@ -419,6 +420,7 @@ mod tests {
                 id: i,
                 ts_us: 1_000_000 + i * 250_000,
                 route: "/items/{id}".into(),
+                masked: true,
                 request: CapturedRequest {
                     method: "GET".into(),
                     target: format!("/items/{i}"),
@@ -427,6 +429,7 @@ mod tests {
                     body: None,
                     body_len: 0,
                     body_truncated: false,
+                    body_omitted: None,
                 },
                 production: None,
                 production_error: None,

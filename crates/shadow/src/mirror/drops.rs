@@ -1,0 +1,68 @@
+//! Why a sampled copy was not sent or not answered, counted per reason: no copy is ever lost
+//! without a trace.
+use std::sync::Arc;
+
+use prometheus_client::metrics::counter::Counter;
+
+use crate::metrics::Metrics;
+
+/// Why a sampled copy was not sent, or not answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    QueueFull,
+    BodyTooLarge,
+    MethodNotMirrored,
+    StagingError,
+    Timeout,
+    CircuitOpen,
+    UnmaskableBody,
+    RequestIncomplete,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 8] = [
+        DropReason::QueueFull,
+        DropReason::BodyTooLarge,
+        DropReason::MethodNotMirrored,
+        DropReason::StagingError,
+        DropReason::Timeout,
+        DropReason::CircuitOpen,
+        DropReason::UnmaskableBody,
+        DropReason::RequestIncomplete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "queue_full",
+            DropReason::BodyTooLarge => "body_too_large",
+            DropReason::MethodNotMirrored => "method_not_mirrored",
+            DropReason::StagingError => "staging_error",
+            DropReason::Timeout => "timeout",
+            DropReason::CircuitOpen => "circuit_open",
+            DropReason::UnmaskableBody => "unmaskable_body",
+            DropReason::RequestIncomplete => "request_incomplete",
+        }
+    }
+}
+
+/// One counter per reason, created up front so counting is one atomic add.
+#[derive(Clone)]
+pub struct DropCounters {
+    counters: Arc<[Counter; 8]>,
+}
+
+impl DropCounters {
+    pub fn new(metrics: &Metrics) -> Self {
+        Self {
+            counters: Arc::new(DropReason::ALL.map(|r| metrics.drop_counter(r.as_str()))),
+        }
+    }
+
+    pub fn count(&self, r: DropReason) {
+        self.counters[r as usize].inc();
+    }
+
+    pub fn get(&self, r: DropReason) -> u64 {
+        self.counters[r as usize].get()
+    }
+}

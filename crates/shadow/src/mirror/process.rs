@@ -1,0 +1,398 @@
+//! One sampled exchange on the mirror side, step by step: wait for the request body, mask the
+//! copy, send it to staging, wait for production's answer, mask both responses, compare and
+//! record per route, capture. Runs on the mirror runtime only.
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use prodlike_mask::MaskCounts;
+use serde_json::Value;
+
+use super::drops::DropReason;
+use super::masked::{MaskedRequest, ResponseView, is_json};
+use super::record::{self, Answer, RecordParts};
+use super::staging::{StagingOutcome, prepare_headers, send};
+use super::{JobBody, MirrorContext, MirrorJob};
+use crate::body::{BodyCopy, ProdOutcome};
+use crate::compare::{BodyView, Comparison, Side};
+use crate::divergence::DiffExample;
+use crate::routes::RouteEntry;
+
+pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
+    let MirrorJob {
+        route,
+        method,
+        target,
+        version,
+        headers,
+        body,
+        production,
+        arrived_at,
+        ..
+    } = job;
+    let Some(request_body) = request_body(ctx, body).await else {
+        return;
+    };
+    let mut counts = MaskCounts::default();
+    let copy = match MaskedRequest::new(&ctx.masker, &target, headers, request_body, &mut counts) {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::debug!(route = %route.name, reason = why.as_str(), "copy not mirrored: its body cannot be inspected");
+            ctx.drops.count(DropReason::UnmaskableBody);
+            ctx.metrics.count_masked(&route.name, &counts);
+            return;
+        }
+    };
+    let staging = send_copy(ctx, &route, &method, &copy).await;
+    if ctx.capture.is_none() && !matches!(staging, StagingOutcome::Answered { .. }) {
+        // Nothing to compare and nothing to capture: do not hold a slot for production.
+        ctx.metrics.count_masked(&route.name, &counts);
+        return;
+    }
+    let production = match tokio::time::timeout(ctx.production_wait, production).await {
+        Ok(Ok(p)) => Some(p),
+        _ => None,
+    };
+
+    // Identical bytes match whatever their masking; when nothing is captured they need no
+    // parsing or masking at all.
+    let identical = matches!(
+        (&production, &staging),
+        (
+            Some(ProdOutcome::Response { body: BodyCopy::Complete(p), .. }),
+            StagingOutcome::Answered { body: BodyCopy::Complete(s), .. },
+        ) if p == s
+    );
+    let views = if identical && ctx.capture.is_none() {
+        None
+    } else {
+        Some(Views::new(
+            ctx,
+            &copy,
+            production.as_ref(),
+            &staging,
+            &mut counts,
+        ))
+    };
+
+    if let (
+        Some(ProdOutcome::Response {
+            head,
+            body: prod_body,
+            latency: prod_latency,
+        }),
+        StagingOutcome::Answered {
+            status,
+            headers: st_headers,
+            body: st_body,
+            latency: st_latency,
+        },
+    ) = (&production, &staging)
+    {
+        let comparison = match &views {
+            _ if identical => {
+                let same = match prod_body {
+                    BodyCopy::Complete(b) => BodyView::Bytes(b),
+                    _ => BodyView::Unavailable,
+                };
+                let same_again = match st_body {
+                    BodyCopy::Complete(b) => BodyView::Bytes(b),
+                    _ => BodyView::Unavailable,
+                };
+                ctx.comparator.compare(
+                    Side::new(head.status, &head.headers, same),
+                    Side::new(*status, st_headers, same_again),
+                    None,
+                )
+            }
+            Some(v) => v.compare(
+                ctx,
+                head.status,
+                &head.headers,
+                *status,
+                st_headers,
+                st_body,
+            ),
+            None => Comparison::default(),
+        };
+        let comparison = shown(ctx, &copy, comparison, &mut counts);
+        record_comparison(ctx, &route, &comparison, *prod_latency, *st_latency, || {
+            DiffExample {
+                at: humantime::format_rfc3339_seconds(arrived_at).to_string(),
+                method: method.to_string(),
+                target: copy.target.clone(),
+                production_status: head.status,
+                staging_status: *status,
+                headers: comparison.headers.clone(),
+                body: comparison.body.clone(),
+                body_diff_count: comparison.body_diff_count,
+            }
+        });
+    }
+
+    if let (Some(capture), Some(views)) = (&ctx.capture, &views) {
+        let production_answer = match &production {
+            Some(ProdOutcome::Response { head, latency, .. }) => {
+                views.production.as_ref().map(|v| Answer {
+                    status: head.status,
+                    headers: &head.headers,
+                    view: v,
+                    latency: *latency,
+                })
+            }
+            _ => None,
+        };
+        let staging_answer = match &staging {
+            StagingOutcome::Answered {
+                status,
+                headers,
+                latency,
+                ..
+            } => views.staging.as_ref().map(|v| Answer {
+                status: *status,
+                headers,
+                view: v,
+                latency: *latency,
+            }),
+            _ => None,
+        };
+        let exchange = record::exchange(
+            &ctx.masker,
+            RecordParts {
+                id: ctx.ids.fetch_add(1, Ordering::Relaxed),
+                arrived_at,
+                route: &route.name,
+                method: method.as_str(),
+                version,
+                copy: &copy,
+                production: production_answer,
+                production_error: record::production_error(production.as_ref()),
+                staging: staging_answer,
+                staging_error: match &staging {
+                    StagingOutcome::Failed(r) => Some(r.as_str().to_string()),
+                    _ => None,
+                },
+            },
+            ctx.capture_max_body,
+            &mut counts,
+        );
+        capture.write(exchange, &ctx.metrics);
+    }
+    ctx.metrics.count_masked(&route.name, &counts);
+}
+
+/// The request body copy, once production has read it; `None` (counted) when it never came
+/// whole.
+async fn request_body(ctx: &MirrorContext, body: JobBody) -> Option<Bytes> {
+    match body {
+        JobBody::Empty => Some(Bytes::new()),
+        JobBody::Pending(rx) => match tokio::time::timeout(ctx.production_wait, rx).await {
+            Ok(Ok(BodyCopy::Complete(b))) => Some(b),
+            Ok(Ok(BodyCopy::TooLarge { .. })) => {
+                ctx.drops.count(DropReason::BodyTooLarge);
+                None
+            }
+            _ => {
+                ctx.drops.count(DropReason::RequestIncomplete);
+                None
+            }
+        },
+    }
+}
+
+/// Sends the masked copy to staging, unless there is no staging or its circuit is open.
+async fn send_copy(
+    ctx: &MirrorContext,
+    route: &RouteEntry,
+    method: &http::Method,
+    copy: &MaskedRequest,
+) -> StagingOutcome {
+    let Some(st) = &ctx.staging else {
+        return StagingOutcome::NotSent;
+    };
+    if st.circuit.is_open() {
+        ctx.drops.count(DropReason::CircuitOpen);
+        return StagingOutcome::Failed(DropReason::CircuitOpen);
+    }
+    let mut headers = copy.headers.clone();
+    prepare_headers(st, &mut headers, copy.body.len());
+    route.with_divergence(|d| d.mirrored += 1);
+    ctx.metrics.mirrored.inc();
+    // Boxed: the exchange's state is large, and unboxed it would be copied with the whole task
+    // into the runtime on every spawn.
+    let outcome = Box::pin(send(
+        st,
+        ctx.compare_max_body,
+        method,
+        &copy.target,
+        &headers,
+        copy.body.clone(),
+    ))
+    .await;
+    match &outcome {
+        StagingOutcome::Answered {
+            status, latency, ..
+        } => {
+            st.circuit.success();
+            route.staging.record(&ctx.metrics, *status, *latency);
+        }
+        StagingOutcome::Failed(reason) => {
+            st.circuit.failure();
+            ctx.drops.count(*reason);
+            route.with_divergence(|d| d.staging_failures += 1);
+        }
+        StagingOutcome::NotSent => {}
+    }
+    outcome
+}
+
+/// Both responses, masked.
+struct Views {
+    production: Option<ResponseView>,
+    staging: Option<ResponseView>,
+}
+
+impl Views {
+    fn new(
+        ctx: &MirrorContext,
+        copy: &MaskedRequest,
+        production: Option<&ProdOutcome>,
+        staging: &StagingOutcome,
+        counts: &mut MaskCounts,
+    ) -> Self {
+        let production = match production {
+            Some(ProdOutcome::Response { head, body, .. }) => Some(ResponseView::new(
+                &ctx.masker,
+                &copy.scrub,
+                &head.headers,
+                body,
+                counts,
+            )),
+            _ => None,
+        };
+        let staging = match staging {
+            StagingOutcome::Answered { headers, body, .. } => Some(ResponseView::new(
+                &ctx.masker,
+                &copy.scrub,
+                headers,
+                body,
+                counts,
+            )),
+            _ => None,
+        };
+        Self {
+            production,
+            staging,
+        }
+    }
+
+    /// Compares the masked production response with staging's. Staging may hold data masked
+    /// already (loaded by `prodlike data` with the same key) or production's raw values: a
+    /// value matches when production's masked value equals staging's as it is or as masked.
+    fn compare(
+        &self,
+        ctx: &MirrorContext,
+        prod_status: u16,
+        prod_headers: &HeaderMap,
+        st_status: u16,
+        st_headers: &HeaderMap,
+        st_body: &BodyCopy,
+    ) -> Comparison {
+        let (Some(p), Some(s)) = (&self.production, &self.staging) else {
+            return Comparison::default();
+        };
+        let st_raw_json: Option<Value> = match st_body {
+            BodyCopy::Complete(b) if s.json.is_some() && is_json(st_headers, b) => {
+                serde_json::from_slice(b).ok()
+            }
+            _ => None,
+        };
+        let prod_view = view_of(p);
+        let st_view = match (&st_raw_json, &s.bytes, st_body) {
+            (Some(raw), _, _) => BodyView::Json(raw),
+            // Staging's raw text equal to production's masked text: staging holds masked data.
+            (None, Some(_), BodyCopy::Complete(raw))
+                if p.bytes.as_deref() == Some(raw.as_ref()) =>
+            {
+                BodyView::Bytes(raw)
+            }
+            _ => view_of(s),
+        };
+        let mut c = ctx.comparator.compare(
+            Side::new(prod_status, prod_headers, prod_view),
+            Side::new(st_status, st_headers, st_view),
+            s.json.as_ref(),
+        );
+        if let Some(masked) = &s.json {
+            show_masked_staging_values(&mut c, masked);
+        }
+        c
+    }
+}
+
+fn view_of(v: &ResponseView) -> BodyView<'_> {
+    match (&v.json, &v.bytes) {
+        (Some(j), _) => BodyView::Json(j),
+        (None, Some(b)) => BodyView::Bytes(b),
+        _ => BodyView::Unavailable,
+    }
+}
+
+/// What is shown of staging's values is masked too, so a diff never displays an unmasked value.
+fn show_masked_staging_values(c: &mut Comparison, masked: &Value) {
+    for d in &mut c.body {
+        if d.staging.is_some() {
+            let pointer = if d.path == "/" { "" } else { d.path.as_str() };
+            d.staging = masked.pointer(pointer).map(|v| {
+                let s = v.to_string();
+                if s.chars().count() > 120 {
+                    format!("{}…", s.chars().take(120).collect::<String>())
+                } else {
+                    s
+                }
+            });
+        }
+    }
+}
+
+/// The comparison as it may be shown: header values masked and scrubbed. Body values are
+/// masked already (both sides' views are).
+fn shown(
+    ctx: &MirrorContext,
+    copy: &MaskedRequest,
+    mut c: Comparison,
+    counts: &mut MaskCounts,
+) -> Comparison {
+    for (name, p, s) in &mut c.headers {
+        for v in [p, s].into_iter().flatten() {
+            let masked = ctx
+                .masker
+                .header(name, v, counts)
+                .unwrap_or_else(|| v.clone());
+            *v = copy.scrub.scrub_str(&masked).into_owned();
+        }
+    }
+    c
+}
+
+fn record_comparison(
+    ctx: &MirrorContext,
+    route: &Arc<RouteEntry>,
+    c: &Comparison,
+    prod_latency: Duration,
+    staging_latency: Duration,
+    example: impl FnOnce() -> DiffExample,
+) {
+    let mismatch = route.with_divergence(|d| {
+        d.production_latency.record(prod_latency);
+        d.staging_latency.record(staging_latency);
+        d.record(c, example)
+    });
+    route.count_comparison(
+        &ctx.metrics,
+        mismatch,
+        [c.status_differs(), c.headers_differ(), c.body_differs()],
+    );
+}

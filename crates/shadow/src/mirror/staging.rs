@@ -1,0 +1,176 @@
+//! Staging as the mirror side sees it: its clients (the lean HTTP/1.1 pool for `http://`,
+//! hyper for TLS), the copy's headers, one exchange under staging's timeout, and what came back.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use prodlike_net::{HttpsConnector, Target};
+
+use super::circuit::Circuit;
+use super::drops::DropReason;
+use crate::body::BodyCopy;
+use crate::deadline::within;
+use crate::headers::X_PRODLIKE_SHADOW;
+
+/// Staging and how copies reach it.
+pub struct StagingSettings {
+    pub target: Target,
+    pub connector: HttpsConnector,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub host: Option<HeaderValue>,
+    pub drop_headers: Vec<HeaderName>,
+    pub set_headers: Vec<(HeaderName, HeaderValue)>,
+    pub circuit_failures: u32,
+    pub circuit_open_for: Duration,
+}
+
+/// Staging as the mirror runtime reaches it: its own clients, timeout and circuit.
+pub(super) struct Staging {
+    target: Target,
+    client: Client<HttpsConnector, Full<Bytes>>,
+    /// The lean HTTP/1.1 pool for a plain `http://` staging.
+    h1: Option<Arc<prodlike_net::h1::H1Pool>>,
+    timeout: Duration,
+    host: Option<HeaderValue>,
+    drop_headers: Vec<HeaderName>,
+    set_headers: Vec<(HeaderName, HeaderValue)>,
+    pub(super) circuit: Arc<Circuit>,
+}
+
+impl Staging {
+    /// Clients for `s`, pooling up to `concurrency` idle connections.
+    pub(super) fn new(s: StagingSettings, concurrency: usize) -> Self {
+        Staging {
+            h1: (!s.target.is_https()).then(|| {
+                prodlike_net::h1::H1Pool::new(
+                    &s.target.host_port(),
+                    HeaderValue::from_str(s.target.authority.as_str())
+                        .unwrap_or_else(|_| HeaderValue::from_static("staging")),
+                    prodlike_net::h1::H1PoolConfig {
+                        connect_timeout: s.connect_timeout,
+                        idle_timeout: Duration::from_secs(30),
+                        max_idle: concurrency,
+                    },
+                )
+            }),
+            client: Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(concurrency)
+                .build(s.connector),
+            target: s.target,
+            timeout: s.timeout,
+            host: s.host,
+            drop_headers: s.drop_headers,
+            set_headers: s.set_headers,
+            circuit: Arc::new(Circuit::new(s.circuit_failures, s.circuit_open_for)),
+        }
+    }
+}
+
+/// What staging did with a copy.
+pub(super) enum StagingOutcome {
+    NotSent,
+    Answered {
+        status: u16,
+        headers: HeaderMap,
+        body: BodyCopy,
+        latency: Duration,
+    },
+    Failed(DropReason),
+}
+
+/// The copy's headers as staging gets them: configured drops and sets, staging's `Host`, the
+/// shadow marker, and the (masked) body's length.
+pub(super) fn prepare_headers(st: &Staging, h: &mut HeaderMap, body_len: usize) {
+    for name in &st.drop_headers {
+        h.remove(name);
+    }
+    for (name, value) in &st.set_headers {
+        h.insert(name.clone(), value.clone());
+    }
+    if let Some(host) = &st.host {
+        h.insert(http::header::HOST, host.clone());
+    }
+    h.insert(X_PRODLIKE_SHADOW.clone(), HeaderValue::from_static("1"));
+    h.remove(http::header::CONTENT_LENGTH);
+    if body_len > 0 {
+        h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body_len));
+    }
+}
+
+/// Sends one copy and reads staging's answer up to `max_body`, within staging's timeout.
+pub(super) async fn send(
+    st: &Staging,
+    max_body: u64,
+    method: &Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> StagingOutcome {
+    let uri = match st.target.uri_for(target) {
+        Ok(u) => u,
+        Err(_) => return StagingOutcome::Failed(DropReason::StagingError),
+    };
+    let mut req = Request::new(Full::new(body));
+    *req.method_mut() = method.clone();
+    *req.uri_mut() = uri;
+    *req.headers_mut() = headers.clone();
+    let started = Instant::now();
+    let exchange = async {
+        let failed = |e: &dyn std::fmt::Display| {
+            tracing::debug!(error = %e, "staging copy failed");
+            DropReason::StagingError
+        };
+        let (parts, body) = match &st.h1 {
+            Some(pool) => {
+                let (parts, b) = pool.send(req).await.map_err(|e| failed(&e))?.into_parts();
+                (parts, collect_limited(b, max_body).await?)
+            }
+            None => {
+                let (parts, b) = st
+                    .client
+                    .request(req)
+                    .await
+                    .map_err(|e| failed(&e))?
+                    .into_parts();
+                (parts, collect_limited(b, max_body).await?)
+            }
+        };
+        Ok((parts, body))
+    };
+    let exchange = std::pin::pin!(exchange);
+    match within(st.timeout, exchange).await {
+        Some(Ok((parts, body))) => StagingOutcome::Answered {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            latency: started.elapsed(),
+        },
+        Some(Err(reason)) => StagingOutcome::Failed(reason),
+        None => StagingOutcome::Failed(DropReason::Timeout),
+    }
+}
+
+/// Reads a body up to `max` bytes; beyond that it is reported as too large, not read on.
+async fn collect_limited<B>(body: B, max: u64) -> Result<BodyCopy, DropReason>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match Limited::new(body, max as usize).collect().await {
+        Ok(collected) => Ok(BodyCopy::Complete(collected.to_bytes())),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Ok(BodyCopy::TooLarge { seen: max + 1 })
+        }
+        Err(_) => Err(DropReason::StagingError),
+    }
+}
