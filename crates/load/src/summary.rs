@@ -156,6 +156,13 @@ pub fn render_text(r: &LoadResult) -> String {
         for e in rp.skipped_examples.iter().take(5) {
             let _ = writeln!(out, "    skipped {e}");
         }
+        if rp.unmasked > 0 {
+            let _ = writeln!(
+                out,
+                "  warning: {} replayed request(s) came from unmasked capture records; they may carry production's personal data",
+                rp.unmasked
+            );
+        }
     }
     let sc = &r.self_check;
     let _ = writeln!(

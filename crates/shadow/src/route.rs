@@ -109,7 +109,10 @@ fn classify(seg: &str) -> Option<&'static str> {
     }
     let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
     let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
-    if bytes.len() > 64 {
+    let mixed_case =
+        bytes.iter().any(u8::is_ascii_uppercase) && bytes.iter().any(u8::is_ascii_lowercase);
+    if bytes.len() > 64 || (bytes.len() >= 24 && digits > 0 && mixed_case) {
+        // Opaque tokens (API keys, signed links) are secrets: never a metric label.
         return Some("{token}");
     }
     if digits > 0 && letters > 0 && bytes.len() >= 8 && digits * 4 >= bytes.len() {

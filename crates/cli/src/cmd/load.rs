@@ -226,6 +226,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let result = prepared
         .run_blocking(stop, !args.quiet)
         .context("running the load")?;
+    if let Some(rp) = result.replay.as_ref().filter(|rp| rp.unmasked > 0) {
+        eprintln!(
+            "warning: {} of {} replayed requests came from capture records that were not masked \
+             (captured with mask.detect = false, or before capture format 2): they may have sent \
+             production's personal data to the target",
+            rp.unmasked, rp.requests
+        );
+    }
     let breached = result.breached();
     let divergent = result
         .compare

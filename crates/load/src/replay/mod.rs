@@ -136,6 +136,10 @@ pub struct ReplayStats {
     pub skipped_examples: Vec<String>,
     /// Times the recording was replayed from the start (`--loop`).
     pub loops: u64,
+    /// Requests read from capture records that were not masked as a whole (written with
+    /// detection off, or by a capture format older than version 2): they may carry
+    /// production's personal data.
+    pub unmasked: u64,
 }
 
 const KEEP_EXAMPLES: usize = 20;
@@ -226,6 +230,8 @@ pub fn stream(
                     reason: e.to_string(),
                 })?;
                 *stats.formats.entry("capture".into()).or_insert(0) += 1;
+                // Counted, and warned about by the summary and the CLI.
+                stats.unmasked += u64::from(!ex.masked);
                 let body = ex.request.body.as_ref().and_then(|b| b.to_bytes());
                 let body = if ex.request.body_truncated {
                     None
