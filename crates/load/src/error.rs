@@ -19,8 +19,18 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("target {target}: {reason}")]
-    Target { target: String, reason: String },
+    #[error("target {target}")]
+    Endpoint {
+        target: String,
+        #[source]
+        source: prodlike_net::h1::EndpointError,
+    },
+    #[error("target {target}: cannot connect; is it running and reachable?")]
+    Unreachable {
+        target: String,
+        #[source]
+        source: prodlike_net::h1::H1Error,
+    },
     #[error("data file {path}: {reason}")]
     Data { path: PathBuf, reason: String },
     #[error("replay {path}: {reason}")]

@@ -6,7 +6,6 @@
 //! the generator (no coordinated omission). A closed model runs fixed connections flat out.
 #![forbid(unsafe_code)]
 
-pub mod client;
 mod duration;
 mod error;
 pub mod mix;

@@ -1,13 +1,14 @@
 //! One logical request: pick or open a connection, send, read, retry by policy, record.
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use prodlike_net::h1::{ClientStream, Exchanged, H1Conn, H1Error, IdleConns, ReadOptions};
 
 use super::Shared;
+use super::failure::RequestError;
 use super::recorder::{Completed, NameKey};
-use crate::client::{Conn, RequestError, Response};
 use crate::mix::RenderedRequest;
 use crate::replay::ReplayRequest;
 
@@ -74,25 +75,24 @@ fn status_error(status: u16) -> Option<&'static str> {
 async fn attempt(
     shared: &Shared,
     target: usize,
-    slot: &mut Option<Conn>,
+    slot: &mut Option<H1Conn<ClientStream>>,
     bytes: &Bytes,
-    head: bool,
+    read: ReadOptions,
     close: bool,
-    slow: Option<u64>,
-) -> Result<Response, RequestError> {
+) -> Result<Exchanged, RequestError> {
     let endpoint = &shared.endpoints[target];
     let fut = async {
         let mut fresh_tries = 0;
         loop {
-            let (mut conn, reused) = match slot.take() {
-                Some(c) => (c, true),
+            let mut conn = match slot.take() {
+                Some(c) => c,
                 None => {
                     let c = endpoint.connect().await?;
                     shared.connections_opened.fetch_add(1, Ordering::Relaxed);
-                    (c, false)
+                    c
                 }
             };
-            match conn.exchange(bytes, head, slow).await {
+            match conn.exchange(bytes, read).await {
                 Ok(resp) => {
                     if resp.keep_alive && !close {
                         *slot = Some(conn);
@@ -101,12 +101,12 @@ async fn attempt(
                 }
                 // The server closed an idle keep-alive connection just before we used it: the
                 // request never reached it, so try once more on a fresh connection.
-                Err(e) if reused && !e.got_bytes && fresh_tries == 0 => {
+                Err(H1Error::Stale) if fresh_tries == 0 => {
                     fresh_tries += 1;
                     shared.stale_reconnects.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                Err(e) => return Err(e.error),
+                Err(e) => return Err(e.into()),
             }
         }
     };
@@ -126,7 +126,7 @@ pub(crate) async fn run_job(
     target: usize,
     job: &Job,
     prepared: &Prepared,
-    slot: &mut Option<Conn>,
+    slot: &mut Option<H1Conn<ClientStream>>,
     rng: &mut fastrand::Rng,
 ) -> Completed {
     let sent_s = shared.now_s();
@@ -134,8 +134,12 @@ pub(crate) async fn run_job(
     if close {
         *slot = None;
     }
-    let slow = (shared.client.slow_readers > 0.0 && rng.f64() < shared.client.slow_readers)
-        .then_some(shared.client.slow_read_bytes_per_second);
+    let read = ReadOptions {
+        head_request: prepared.head,
+        bytes_per_second: (shared.client.slow_readers > 0.0
+            && rng.f64() < shared.client.slow_readers)
+            .then_some(shared.client.slow_read_bytes_per_second),
+    };
     let bytes = bytes_for(shared, prepared, target, close);
     let policy = &shared.client.retry;
     let mut attempts = 0u32;
@@ -147,7 +151,7 @@ pub(crate) async fn run_job(
             retry_at.push(shared.now_s());
         }
         bytes_out += bytes.len() as u64;
-        let r = attempt(shared, target, slot, &bytes, prepared.head, close, slow).await;
+        let r = attempt(shared, target, slot, &bytes, read, close).await;
         let again = attempts < policy.max_attempts.max(1)
             && !shared.stop_now()
             && match &r {
@@ -166,7 +170,7 @@ pub(crate) async fn run_job(
     let latency_us = ((done_s - job.intended_s).max(0.0) * 1e6) as u64;
     let (status, error, bytes_in) = match &result {
         Ok(resp) => (Some(resp.status), status_error(resp.status), resp.bytes_in),
-        Err(e) => (None, Some(e.kind()), 0),
+        Err(e) => (None, Some(e.kind().as_str()), 0),
     };
     let c = Completed {
         target,
@@ -186,19 +190,15 @@ pub(crate) async fn run_job(
     let mut rec = shared.rec.lock().unwrap_or_else(PoisonError::into_inner);
     rec.record(&c);
     if let Err(e) = &result {
-        rec.error_example(target, e.kind(), &e.to_string());
+        rec.error_example(target, e.kind().as_str(), &e.to_string());
     }
     c
 }
 
-/// Borrows a pooled connection for one job (open model).
-pub(crate) fn take_pooled(pool: &Mutex<Vec<Conn>>) -> Option<Conn> {
-    pool.lock().unwrap_or_else(PoisonError::into_inner).pop()
-}
-
-pub(crate) fn give_back(pool: &Mutex<Vec<Conn>>, conn: Option<Conn>) {
+/// Gives a job's connection back to the pool it was borrowed from (open model).
+pub(crate) fn give_back(pool: &IdleConns<ClientStream>, conn: Option<H1Conn<ClientStream>>) {
     if let Some(c) = conn {
-        pool.lock().unwrap_or_else(PoisonError::into_inner).push(c);
+        pool.put(c);
     }
 }
 

@@ -77,7 +77,7 @@ pub(crate) fn start(shared: &Arc<Shared>, opts: HeldConnections) -> Held {
                     c.opened.fetch_add(1, Ordering::Relaxed);
                     c.open_now.fetch_add(1, Ordering::Relaxed);
                     tokio::select! {
-                        _ = conn.wait_closed() => {
+                        _ = conn.closed() => {
                             c.open_now.fetch_sub(1, Ordering::Relaxed);
                             c.closed.fetch_add(1, Ordering::Relaxed);
                             let ms = (shared.now_s() * 1000.0) as u64 + 1;

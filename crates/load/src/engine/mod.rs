@@ -2,6 +2,7 @@
 //! requests, drops counted), the closed model (fixed connections flat out), held idle
 //! connections, compare mode (every arrival to both targets), and live progress.
 mod exchange;
+mod failure;
 mod held;
 pub mod options;
 pub mod recorder;
@@ -12,15 +13,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use prodlike_net::h1::{ClientStream, Endpoint, H1Conn, IdleConns};
 use prodlike_net::{ClientTlsOptions, Target};
 
 use crate::LoadError;
-use crate::client::{Conn, Endpoint};
 use crate::mix::{RequestMix, Template, WireTarget};
 use crate::replay::{self, ReplayStats};
 use crate::schedule::{ArrivalProcess, Arrivals};
 use crate::stages::RateProfile;
 use exchange::{Job, What};
+pub use failure::{ErrorKind, RequestError};
 pub use held::HeldStats;
 pub use options::{Backoff, ClientOptions, HeldConnections, RetryOn, RetryPolicy, ThinkTime};
 pub use recorder::{Acc, Completed, NameKey, Recorder, Second, TargetAcc};
@@ -116,7 +118,8 @@ pub struct RunOutput {
 
 pub(crate) struct Shared {
     pub endpoints: Vec<Endpoint>,
-    pub pools: Vec<Mutex<Vec<Conn>>>,
+    /// Open model: idle connections shared by the jobs, per target.
+    pub pools: Vec<IdleConns<ClientStream>>,
     pub mix: RequestMix,
     pub client: ClientOptions,
     pub rec: Mutex<Recorder>,
@@ -155,11 +158,18 @@ pub async fn resolve_targets(
     };
     let mut endpoints = Vec::new();
     for t in targets {
-        let ep = Endpoint::resolve(t, &tls, client.connect_timeout).await?;
-        ep.connect().await.map_err(|e| LoadError::Target {
-            target: t.original.clone(),
-            reason: format!("cannot connect: {e}; is it running and reachable?"),
-        })?;
+        let ep = Endpoint::resolve(t, &tls, client.connect_timeout)
+            .await
+            .map_err(|source| LoadError::Endpoint {
+                target: t.original.clone(),
+                source,
+            })?;
+        ep.connect()
+            .await
+            .map_err(|source| LoadError::Unreachable {
+                target: t.original.clone(),
+                source,
+            })?;
         endpoints.push(ep);
     }
     Ok(endpoints)
@@ -195,7 +205,10 @@ pub async fn execute(
     };
     let rec = Recorder::new(names, stages, plan.targets.len(), plan.targets.len() > 1);
     let shared = Arc::new(Shared {
-        pools: endpoints.iter().map(|_| Mutex::new(Vec::new())).collect(),
+        pools: endpoints
+            .iter()
+            .map(|_| IdleConns::new(usize::MAX))
+            .collect(),
         endpoints,
         mix,
         client: plan.client.clone(),
@@ -557,7 +570,7 @@ async fn open(
             let mut rng = fastrand::Rng::with_seed(task_seed);
             let prepared = exchange::prepare(&shared2, &job, &mut rng);
             if targets == 1 {
-                let mut slot = exchange::take_pooled(&shared2.pools[0]);
+                let mut slot = shared2.pools[0].take();
                 exchange::run_job(&shared2, 0, &job, &prepared, &mut slot, &mut rng).await;
                 exchange::think(&shared2, &mut rng).await;
                 exchange::give_back(&shared2.pools[0], slot);
@@ -576,7 +589,7 @@ async fn open(
                     let prepared = &prepared;
                     let mut rng = fastrand::Rng::with_seed(task_seed ^ t as u64);
                     async move {
-                        let mut slot = exchange::take_pooled(&shared3.pools[t]);
+                        let mut slot = shared3.pools[t].take();
                         exchange::run_job(&shared3, t, &job, prepared, &mut slot, &mut rng).await;
                         exchange::give_back(&shared3.pools[t], slot);
                         shared3.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -629,7 +642,7 @@ async fn closed(shared: Arc<Shared>, connections: usize, duration: Duration, see
         let shared = shared.clone();
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(seed ^ (w as u64).wrapping_mul(0x9E37_79B9));
-            let mut slots: Vec<Option<Conn>> = (0..targets).map(|_| None).collect();
+            let mut slots: Vec<Option<H1Conn<ClientStream>>> = (0..targets).map(|_| None).collect();
             let stop = shared.stop.clone();
             loop {
                 if Instant::now() >= end || stop.is_stopped() {

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::client::RequestError;
+use super::failure::{ErrorKind, RequestError};
 use crate::schedule::exp1;
 
 /// Which failures a client retries.
@@ -64,10 +64,10 @@ impl RetryPolicy {
     }
 
     pub fn retries_error(&self, e: &RequestError) -> bool {
-        match e {
-            RequestError::Timeout => self.on.timeout,
-            RequestError::Connect(_) | RequestError::Tls(_) => self.on.connect,
-            RequestError::Io(_) | RequestError::Protocol(_) => self.on.io,
+        match e.kind() {
+            ErrorKind::Timeout => self.on.timeout,
+            ErrorKind::Connect | ErrorKind::Tls => self.on.connect,
+            ErrorKind::Io | ErrorKind::Protocol => self.on.io,
         }
     }
 

@@ -9,10 +9,8 @@ use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
 
 use super::chunked::{ChunkedDecoder, Step};
-use super::pool::{Conn, H1Pool};
-
-/// Read this much at a time from the socket.
-const READ_CHUNK: usize = 16 * 1024;
+use super::conn::{H1Conn, READ_CHUNK};
+use super::pool::H1Pool;
 
 #[derive(Debug)]
 pub(crate) enum Framing {
@@ -23,7 +21,7 @@ pub(crate) enum Framing {
 }
 
 pub struct H1Body {
-    conn: Option<Conn>,
+    conn: Option<H1Conn>,
     framing: Framing,
     /// Return the connection to this pool at a clean end (keep-alive response).
     pool: Option<Arc<H1Pool>>,
@@ -44,7 +42,7 @@ fn invalid(msg: impl Into<String>) -> std::io::Error {
 }
 
 impl H1Body {
-    pub(crate) fn new(conn: Conn, framing: Framing, pool: Option<Arc<H1Pool>>) -> Self {
+    pub(crate) fn new(conn: H1Conn, framing: Framing, pool: Option<Arc<H1Pool>>) -> Self {
         let mut b = H1Body {
             conn: Some(conn),
             framing,
@@ -67,7 +65,7 @@ impl H1Body {
     }
 
     /// Reads more bytes; Ok(false) at end of stream.
-    fn poll_fill(conn: &mut Conn, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
+    fn poll_fill(conn: &mut H1Conn, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
         conn.buf.reserve(READ_CHUNK);
         match tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.buf) {
             Poll::Ready(Ok(0)) => Poll::Ready(Ok(false)),

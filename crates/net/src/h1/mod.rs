@@ -1,23 +1,38 @@
-//! A lean HTTP/1.1 client for plain-`http://` upstreams, built for the proxy's hot path.
+//! One HTTP/1.1 client for shadow and load, built for their hot paths.
 //!
 //! hyper's pooled client runs every connection as a task of its own and hands each request
 //! to it through a channel; for a proxy that already runs one task per client connection,
 //! that doubles the scheduling and moves large futures around on every request (measured:
-//! ~26k of the ~46k instructions a proxied request cost). Here the request's own task writes
-//! the request and parses the response head with httparse (hyper's parser); the response body
-//! streams straight from the socket buffer as zero-copy `Bytes`, and the connection returns to
-//! a small LIFO pool when the body ends cleanly. Framing follows RFC 9112 §6: HEAD, 1xx, 204
-//! and 304 have no body; chunked wins over Content-Length; conflicting lengths are an error;
-//! anything else is read until close and never reused.
+//! ~26k of the ~46k instructions a proxied request cost). Here the caller's own task writes
+//! the request and parses the response head with httparse (hyper's parser). Framing follows
+//! RFC 9112 §6: HEAD, 1xx, 204 and 304 have no body; chunked wins over Content-Length;
+//! conflicting lengths are an error; anything else is read until close and never reused.
+//!
+//! Two ways to use a connection ([`H1Conn`]):
+//! - the proxy's ([`H1Pool::send`], plain TCP): an `http::Request` out, the response body
+//!   streamed from the socket buffer as zero-copy `Bytes` ([`H1Body`]); the connection goes
+//!   back to a small LIFO pool when the body ends cleanly;
+//! - the load generator's ([`H1Conn::exchange`], TCP or TLS through an [`Endpoint`]):
+//!   pre-encoded request bytes out, the response counted and its body dropped as it arrives,
+//!   optionally read slowly. The caller owns the connection (one per worker, or borrowed from
+//!   an [`IdleConns`]) and decides about churn, retries and timing.
 mod body;
 mod chunked;
+mod conn;
+mod endpoint;
+mod idle;
 mod pool;
 mod request;
 mod response_head;
+mod stream;
 
 pub use body::H1Body;
 pub use chunked::{ChunkError, ChunkedDecoder, Step};
+pub use conn::{Exchanged, H1Conn, ReadOptions};
+pub use endpoint::{Endpoint, EndpointError};
+pub use idle::IdleConns;
 pub use pool::{H1Pool, H1PoolConfig};
+pub use stream::ClientStream;
 
 /// Why an exchange with an upstream failed.
 #[derive(Debug, thiserror::Error)]
@@ -26,14 +41,24 @@ pub enum H1Error {
     Connect(std::io::Error),
     #[error("connect: timed out")]
     ConnectTimeout,
-    /// A pooled connection turned out to be closed before any response byte arrived; the
+    #[error("tls: {0}")]
+    Tls(std::io::Error),
+    /// A kept-alive connection turned out to be closed before any response byte arrived; the
     /// request may be sent again on a new connection when its body was not consumed.
     #[error("the upstream closed an idle keep-alive connection")]
     Stale,
     #[error("i/o: {0}")]
     Io(std::io::Error),
+    /// A new connection closed before a whole response head arrived.
+    #[error("the upstream closed the connection before a complete response head")]
+    Closed,
+    /// The connection closed in the middle of a response body.
+    #[error("the upstream closed the connection before the end of the response body")]
+    BodyCut,
     #[error("invalid response: {0}")]
     Protocol(String),
+    #[error("invalid response: {0}")]
+    Chunked(ChunkError),
     #[error("request body: {0}")]
     RequestBody(String),
 }

@@ -2,21 +2,20 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response};
 use http_body::Body;
-use tokio::io::{AsyncReadExt, ReadBuf};
+use tokio::io::ReadBuf;
 use tokio::net::TcpStream;
 
 use super::H1Error;
 use super::body::{Framing, H1Body};
+use super::conn::H1Conn;
+use super::idle::IdleConns;
 use super::request::{self, BodyFraming};
 use super::response_head::parse_head;
-
-/// Largest response head we read.
-const MAX_HEAD: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct H1PoolConfig {
@@ -27,23 +26,12 @@ pub struct H1PoolConfig {
     pub max_idle: usize,
 }
 
-pub(crate) struct Conn {
-    pub(crate) io: TcpStream,
-    pub(crate) buf: BytesMut,
-    reused: bool,
-}
-
-struct Idle {
-    conn: Conn,
-    since: Instant,
-}
-
 /// A pool of keep-alive connections to one `host:port`.
 pub struct H1Pool {
     addr: String,
     host: HeaderValue,
     config: H1PoolConfig,
-    idle: Mutex<Vec<Idle>>,
+    idle: IdleConns,
     resolved: Mutex<Option<SocketAddr>>,
 }
 
@@ -59,46 +47,29 @@ impl H1Pool {
         Arc::new(H1Pool {
             addr: host_port.to_string(),
             host,
+            idle: IdleConns::new(config.max_idle),
             config,
-            idle: Mutex::new(Vec::new()),
             resolved: Mutex::new(None),
         })
     }
 
     /// Idle connections held now.
     pub fn idle_count(&self) -> usize {
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.idle.len()
     }
 
-    pub(crate) fn put(&self, mut conn: Conn) {
-        conn.reused = true;
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < self.config.max_idle {
-            idle.push(Idle {
-                conn,
-                since: Instant::now(),
-            });
-        }
+    pub(crate) fn put(&self, conn: H1Conn) {
+        self.idle.put(conn);
     }
 
     /// The most recently used idle connection that is still open, if any.
-    fn checkout(&self) -> Option<Conn> {
-        loop {
-            let idle = self
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop()?;
-            if idle.since.elapsed() < self.config.idle_timeout && still_open(&idle.conn.io) {
-                return Some(idle.conn);
-            }
-        }
+    fn checkout(&self) -> Option<H1Conn> {
+        let timeout = self.config.idle_timeout;
+        self.idle
+            .take_if(|conn, since| since.elapsed() < timeout && still_open(&conn.io))
     }
 
-    async fn connect(&self) -> Result<Conn, H1Error> {
+    async fn connect(&self) -> Result<H1Conn, H1Error> {
         let cached = *self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
         let attempt = async {
             let stream = match cached {
@@ -117,11 +88,7 @@ impl H1Pool {
         {
             *self.resolved.lock().unwrap_or_else(PoisonError::into_inner) = Some(peer);
         }
-        Ok(Conn {
-            io: stream,
-            buf: BytesMut::with_capacity(16 * 1024),
-            reused: false,
-        })
+        Ok(H1Conn::new(stream))
     }
 
     /// Sends `req` (origin-form: only its path and query are used) and returns the response
@@ -162,7 +129,7 @@ impl H1Pool {
 
     fn respond(
         self: &Arc<Self>,
-        conn: Conn,
+        conn: H1Conn,
         (head, framing, keep_alive): (http::response::Parts, Framing, bool),
     ) -> Response<H1Body> {
         let pool = keep_alive.then(|| self.clone());
@@ -171,7 +138,7 @@ impl H1Pool {
 
     async fn exchange<B>(
         &self,
-        conn: &mut Conn,
+        conn: &mut H1Conn,
         method: &Method,
         head: &mut Vec<u8>,
         framing: BodyFraming,
@@ -187,31 +154,7 @@ impl H1Pool {
             Err(H1Error::Io(_)) if reused => return Err(H1Error::Stale),
             Err(e) => return Err(e),
         }
-        loop {
-            if let Some(parsed) = parse_head(&mut conn.buf, method)? {
-                return Ok(parsed);
-            }
-            if conn.buf.len() > MAX_HEAD {
-                return Err(H1Error::Protocol(format!(
-                    "response head larger than {MAX_HEAD} bytes"
-                )));
-            }
-            conn.buf.reserve(16 * 1024);
-            let n = match conn.io.read_buf(&mut conn.buf).await {
-                Ok(n) => n,
-                Err(_) if reused && conn.buf.is_empty() => return Err(H1Error::Stale),
-                Err(e) => return Err(H1Error::Io(e)),
-            };
-            if n == 0 {
-                return Err(if reused && conn.buf.is_empty() {
-                    H1Error::Stale
-                } else {
-                    H1Error::Protocol(
-                        "the upstream closed the connection before a complete response head".into(),
-                    )
-                });
-            }
-        }
+        conn.read_head(None, |buf| parse_head(buf, method)).await
     }
 }
 

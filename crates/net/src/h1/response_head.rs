@@ -25,17 +25,30 @@ struct Span {
     value: (u32, u32),
 }
 
-/// Parses a response head at the front of `buf`, skipping interim 1xx responses. On success the
-/// head's bytes are removed from `buf`; `Ok(None)` asks for more bytes.
-pub(crate) fn parse_head(
+/// What a final (non-1xx) response head says about the exchange.
+struct Head {
+    /// Bytes of the head, from the front of the buffer.
+    len: usize,
+    status: StatusCode,
+    version: Version,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+/// Parses the response head at the front of `buf`, dropping interim 1xx heads from it.
+/// `collect` sees the final head's headers while httparse still borrows the buffer, with the
+/// buffer's address to turn them into offsets; the head's bytes stay in `buf`. `Ok(None)` asks
+/// for more bytes.
+#[inline(always)]
+fn parse_final<T>(
     buf: &mut BytesMut,
     method: &Method,
-) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
+    mut collect: impl FnMut(&[httparse::Header<'_>], usize) -> T,
+) -> Result<Option<(Head, T)>, H1Error> {
     loop {
         if buf.is_empty() {
             return Ok(None);
         }
-        let mut spans = [Span::default(); MAX_HEADERS];
         let parsed = {
             let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
             let mut resp = httparse::Response::new(&mut []);
@@ -49,13 +62,13 @@ pub(crate) fn parse_head(
             let code = resp.code.unwrap_or(0);
             let status = StatusCode::from_u16(code)
                 .map_err(|_| H1Error::Protocol(format!("status {code}")))?;
-            let outcome = if status.is_informational() {
+            if status.is_informational() {
                 if status == StatusCode::SWITCHING_PROTOCOLS {
                     return Err(H1Error::Protocol(
-                        "101 Switching Protocols is not proxied".into(),
+                        "101 Switching Protocols: this client speaks HTTP/1.1 only".into(),
                     ));
                 }
-                None
+                Err(len)
             } else {
                 let version = if resp.version == Some(0) {
                     Version::HTTP_10
@@ -64,52 +77,83 @@ pub(crate) fn parse_head(
                 };
                 let (framing, reusable) = response_framing(method, status, resp.headers)?;
                 let keep_alive = reusable && keeps_alive(version, resp.headers);
-                let only_this_hop = describes_only_this_connection(resp.headers);
-                let base = buf.as_ptr() as usize;
-                let offset = |s: &[u8]| ((s.as_ptr() as usize - base) as u32, s.len() as u32);
-                let passed_up = resp
-                    .headers
-                    .iter()
-                    .filter(|h| !(only_this_hop && is_connection_header(h.name)));
-                let mut kept = 0;
-                for (span, h) in spans.iter_mut().zip(passed_up) {
-                    *span = Span {
-                        name: offset(h.name.as_bytes()),
-                        value: offset(h.value),
-                    };
-                    kept += 1;
-                }
-                Some((len, status, version, framing, keep_alive, kept))
-            };
-            outcome.ok_or(len)
-        };
-        let (len, status, version, framing, keep_alive, count) = match parsed {
-            Ok(p) => p,
-            Err(interim) => {
-                buf.advance(interim);
-                continue;
+                let collected = collect(resp.headers, buf.as_ptr() as usize);
+                let head = Head {
+                    len,
+                    status,
+                    version,
+                    framing,
+                    keep_alive,
+                };
+                Ok((head, collected))
             }
         };
-        let head = buf.split_to(len).freeze();
-        let mut map = HeaderMap::with_capacity(count);
-        for span in &spans[..count] {
-            let range = |(at, n): (u32, u32)| at as usize..(at + n) as usize;
-            let name = HeaderName::from_bytes(&head[range(span.name)]).map_err(|_| {
-                H1Error::Protocol(format!(
-                    "invalid header name {:?}",
-                    String::from_utf8_lossy(&head[range(span.name)])
-                ))
-            })?;
-            let value = HeaderValue::from_maybe_shared(head.slice(range(span.value)))
-                .map_err(|_| H1Error::Protocol(format!("invalid value of header {name}")))?;
-            map.append(name, value);
+        match parsed {
+            Ok(done) => return Ok(Some(done)),
+            Err(interim) => buf.advance(interim),
         }
-        let mut parts = Response::new(()).into_parts().0;
-        parts.status = status;
-        parts.version = version;
-        parts.headers = map;
-        return Ok(Some((parts, framing, keep_alive)));
     }
+}
+
+/// Parses a response head at the front of `buf`, skipping interim 1xx responses. On success the
+/// head's bytes are removed from `buf`; `Ok(None)` asks for more bytes.
+pub(crate) fn parse_head(
+    buf: &mut BytesMut,
+    method: &Method,
+) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
+    let mut spans = [Span::default(); MAX_HEADERS];
+    let found = parse_final(buf, method, |headers, base| {
+        let only_this_hop = describes_only_this_connection(headers);
+        let offset = |s: &[u8]| ((s.as_ptr() as usize - base) as u32, s.len() as u32);
+        let passed_up = headers
+            .iter()
+            .filter(|h| !(only_this_hop && is_connection_header(h.name)));
+        let mut kept = 0;
+        for (span, h) in spans.iter_mut().zip(passed_up) {
+            *span = Span {
+                name: offset(h.name.as_bytes()),
+                value: offset(h.value),
+            };
+            kept += 1;
+        }
+        kept
+    })?;
+    let Some((head, count)) = found else {
+        return Ok(None);
+    };
+    let bytes = buf.split_to(head.len).freeze();
+    let mut map = HeaderMap::with_capacity(count);
+    for span in &spans[..count] {
+        let range = |(at, n): (u32, u32)| at as usize..(at + n) as usize;
+        let name = HeaderName::from_bytes(&bytes[range(span.name)]).map_err(|_| {
+            H1Error::Protocol(format!(
+                "invalid header name {:?}",
+                String::from_utf8_lossy(&bytes[range(span.name)])
+            ))
+        })?;
+        let value = HeaderValue::from_maybe_shared(bytes.slice(range(span.value)))
+            .map_err(|_| H1Error::Protocol(format!("invalid value of header {name}")))?;
+        map.append(name, value);
+    }
+    let mut parts = Response::new(()).into_parts().0;
+    parts.status = head.status;
+    parts.version = head.version;
+    parts.headers = map;
+    Ok(Some((parts, head.framing, head.keep_alive)))
+}
+
+/// What a load generator keeps of a response head: status, body framing and whether the
+/// connection can be reused. No header map is built. On success the head's bytes (interim 1xx
+/// heads included) are removed from `buf`.
+pub(crate) fn parse_status(
+    buf: &mut BytesMut,
+    method: &Method,
+) -> Result<Option<(StatusCode, Framing, bool)>, H1Error> {
+    let Some((head, ())) = parse_final(buf, method, |_, _| ())? else {
+        return Ok(None);
+    };
+    buf.advance(head.len);
+    Ok(Some((head.status, head.framing, head.keep_alive)))
 }
 
 fn is_connection_header(name: &str) -> bool {
