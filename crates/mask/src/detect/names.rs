@@ -148,6 +148,7 @@ const PERSON_WORDS: &[&str] = &[
     "cardholder",
     "billing",
     "shipping",
+    "ship",
     "legal",
     "account",
     "guest",

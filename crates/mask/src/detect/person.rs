@@ -3,7 +3,8 @@
 //! A key such as `first_name` or `customer_name` says so by itself. A bare `name` does not:
 //! `{"Name": "Rock"}` is a genre and `{"Name": "For Those About To Rock"}` a track. For those,
 //! the value has to look like a person's name: two to four capitalised words with no function
-//! words, the first of them a known given name or the last a known surname; or the object around it has to be about a person
+//! words, the first a known given name and the last a known surname; or the object around it has
+//! to be about a person
 //! (a sibling key names an email, a phone, a birth date…).
 
 use std::collections::HashSet;
@@ -143,7 +144,9 @@ pub fn is_person_name(key: NameKey, value: &str, person_context: bool) -> bool {
             let (Some(first), Some(last)) = (words.first(), words.last()) else {
                 return false;
             };
-            words.len() >= 2 && (is_given_name(first.trim_end_matches('.')) || is_surname(last))
+            // Without a person around it, both ends must be names: song titles such as
+            // "Mary Jane" or "Vida Boa" start with a given name or end with a surname, rarely both.
+            words.len() >= 2 && is_given_name(first.trim_end_matches('.')) && is_surname(last)
         }
     }
 }
@@ -155,12 +158,17 @@ mod tests {
     #[test]
     fn people_under_a_bare_name_key() {
         for v in [
-            "Ann Smith",
+            "Anna Smith",
             "Alanis Morissette",
-            "Ludwig van Beethoven",
-            "Jean-Luc Picard",
+            "Bruce Dickinson",
+            "Anna Maria Smith",
         ] {
             assert!(is_person_name(NameKey::Ambiguous, v, false), "{v}");
+        }
+        // Names the lists do not hold need a person around them.
+        for v in ["Ann Kowalski", "Jean-Luc Picard"] {
+            assert!(!is_person_name(NameKey::Ambiguous, v, false), "{v}");
+            assert!(is_person_name(NameKey::Ambiguous, v, true), "{v}");
         }
         // One word is a person only when the object is about a person.
         assert!(!is_person_name(NameKey::Ambiguous, "Madonna", false));
@@ -185,6 +193,10 @@ mod tests {
             "Sir Rodney's Marmalade",
             "90’s Music",
             "Love Song",
+            "Mary Jane",
+            "Johnny B. Goode",
+            "Vida Boa",
+            "Soldado Da Paz",
         ] {
             assert!(!is_person_name(NameKey::Ambiguous, v, false), "{v}");
         }

@@ -228,11 +228,24 @@ fn classify_run(text: &str, start: usize, end: usize, spans: &mut Vec<TextSpan>)
 
 const MAX_NUMBER_LEN: usize = 40;
 
+/// `2024-01-15…`, `15/01/2024…`, `2024.01.15…`: a date, maybe followed by a time.
+fn starts_with_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let sep = |i: usize| b.get(i).is_some_and(|c| matches!(c, b'-' | b'/' | b'.'));
+    (digits(0..4) && sep(4) && digits(5..7) && sep(7) && digits(8..10))
+        || (digits(0..2) && sep(2) && digits(3..5) && sep(5) && digits(6..10))
+}
+
 fn number_kind(v: &str) -> Option<PiiKind> {
     if v.len() < 7 {
         return None;
     }
     let v = v.trim();
+    if starts_with_date(v) {
+        return None;
+    }
     if v.contains('.') && !v.contains(' ') && is_ip(v) {
         return Some(PiiKind::IpAddress);
     }
@@ -245,7 +258,20 @@ fn number_kind(v: &str) -> Option<PiiKind> {
     // In prose, a phone needs its `+` country code or a grouped national layout with
     // parentheses or dashes: "415-555-0100", "(415) 555 0100". Bare digit groups separated by
     // spaces are too often quantities.
-    let grouped = v.starts_with('+') || v.contains('(') || v.matches('-').count() >= 2;
+    // A parenthesised group is an area code: `(415) 555…`, never a whole value such as a year
+    // range `(1963-1981)`.
+    let area_code = v.find('(').is_some_and(|open| {
+        v[open..].find(')').is_some_and(|close| {
+            let inner = &v[open + 1..open + close];
+            (1..=4).contains(&inner.len())
+                && inner.bytes().all(|b| b.is_ascii_digit())
+                && open + close + 1 < v.len()
+        })
+    });
+    if v.contains('(') && !area_code {
+        return None;
+    }
+    let grouped = v.starts_with('+') || area_code || v.matches('-').count() >= 2;
     if grouped && !v.ends_with('-') && is_phone(v) {
         return Some(PiiKind::Phone);
     }
@@ -349,6 +375,9 @@ mod tests {
             "Tracks 1 to 14, length 343719 ms, 11170334 bytes",
             "call me maybe",
             "ISO 8601 dates like 2024-01-15T10:00:00Z and times 10:00",
+            "2009-01-01 00:00:00",
+            "Seek And Shall Find: More Of The Best (1963-1981)",
+            "invoiced 15/01/2024 14:30 and 2024.01.15 09",
         ] {
             assert!(found(t).is_empty(), "{t}: {:?}", found(t));
         }
