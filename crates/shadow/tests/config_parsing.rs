@@ -46,6 +46,8 @@ max_routes = 200
 
 [mask]
 key_env = "MY_MASK_KEY"
+detect = true
+keep = ["/genre/name", "query:q", "header:x-request-id", "title"]
 [[mask.json]]
 key = "email"
 transform = "email"
@@ -117,6 +119,11 @@ fn bad_values_name_the_field_and_the_fix() {
             .starts_with("mask.json[0].key")
     );
     assert!(invalid(&format!("{up}[mirror]\nstaging = \"ftp://x\"")).starts_with("mirror.staging"));
+    assert!(
+        invalid(&format!("{up}[mask]\nkeep = [\"/ok\", \"header:\"]"))
+            .starts_with("mask.keep[1]: `header:`: a name must follow the prefix")
+    );
+    assert!(invalid(&format!("{up}[mask]\nkeep = [\"/a~2\"]")).starts_with("mask.keep[0]"));
     assert!(
         invalid(&format!("{up}[mirror]\nnice = 25"))
             .starts_with("mirror.nice: 25 is outside 0 to 19")
