@@ -14,6 +14,13 @@ pub enum LoadError {
     },
     #[error("{path}: {message}")]
     Scenario { path: String, message: String },
+    #[error("threshold `{threshold}`: the run has no {kind} named `{name}`; its {kind}s: {known}")]
+    UnknownScope {
+        threshold: String,
+        kind: &'static str,
+        name: String,
+        known: String,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use prodlike_stats::{
-    LatencySummary, MannWhitney, ProportionTest, mann_whitney_u, two_proportion_test,
+    LatencyHistogram, LatencySummary, MannWhitney, ProportionTest, mann_whitney_u,
+    two_proportion_test,
 };
 use serde::Serialize;
 
@@ -70,9 +71,27 @@ pub struct StageResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct NameResult {
     pub name: String,
+    /// First attempts of this request sent per second over the run.
+    pub achieved_rps: f64,
     #[serde(flatten)]
     pub counts: Counts,
 }
+
+/// The stages a result reports: the plan's, by label, or one `main` stage without a plan.
+pub fn stage_names(profile: Option<&RateProfile>) -> Vec<String> {
+    match profile {
+        Some(p) => p
+            .stages()
+            .iter()
+            .enumerate()
+            .map(|(i, st)| st.label(i))
+            .collect(),
+        None => vec![MAIN_STAGE.to_string()],
+    }
+}
+
+/// The one stage of a run without a rate plan (closed model, replay at recorded gaps).
+const MAIN_STAGE: &str = "main";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SecondResult {
@@ -251,7 +270,7 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
             })
             .collect(),
         None => vec![StageResult {
-            name: "main".into(),
+            name: MAIN_STAGE.into(),
             start_s: 0.0,
             end_s: duration_s,
             target_rps: 0.0,
@@ -267,7 +286,8 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
             let acc = a.names.get(i)?;
             (acc.completed > 0).then(|| NameResult {
                 name: n.clone(),
-                counts: counts(acc, 0),
+                achieved_rps: acc.sent as f64 / duration_s,
+                counts: counts(acc, acc.dropped),
             })
         })
         .collect();
@@ -454,54 +474,82 @@ fn metric_of(c: &Counts, m: Metric, target_rps: Option<f64>, achieved_rps: f64) 
     })
 }
 
+/// What a threshold's scope measured: its counts and latency histogram, and its planned and
+/// achieved rates.
+struct ScopeView<'a> {
+    counts: Counts,
+    hist: &'a LatencyHistogram,
+    target_rps: Option<f64>,
+    achieved_rps: f64,
+}
+
+impl ScopeView<'_> {
+    fn observe(&self, m: Metric) -> Option<f64> {
+        let summary = metric_of(&self.counts, m, self.target_rps, self.achieved_rps);
+        match m {
+            // Quantiles other than the summary's come from the histogram itself.
+            Metric::Quantile(q) => {
+                summary.or_else(|| (self.counts.requests > 0).then(|| self.hist.quantile_ms(q)))
+            }
+            _ => summary,
+        }
+    }
+}
+
+/// "no stage named `x` (stages: a, b)".
+fn unknown(kind: &str, name: &str, known: &[String]) -> String {
+    format!("no {kind} named `{name}` ({kind}s: {})", known.join(", "))
+}
+
 fn evaluate(t: &Threshold, r: &LoadResult, out: &RunOutput) -> ThresholdResult {
     let rec = &out.recorder;
+    let a = &rec.targets[0];
     let unit = match t.metric {
         Metric::Quantile(_) | Metric::MaxLatency | Metric::MeanLatency => " ms",
         Metric::Recovery => " s",
         _ => "",
     };
     let observed: Result<Option<f64>, String> = match &t.scope {
-        Scope::Run => match t.metric {
-            // Quantiles other than the summary's come from the histogram itself.
-            Metric::Quantile(q) => Ok(metric_of(&r.totals, t.metric, r.target_rps, r.achieved_rps)
-                .or_else(|| {
-                    (rec.targets[0].overall.completed > 0)
-                        .then(|| rec.targets[0].overall.hist.quantile_ms(q))
-                })),
-            _ => Ok(metric_of(&r.totals, t.metric, r.target_rps, r.achieved_rps)),
-        },
+        Scope::Run => Ok(ScopeView {
+            counts: r.totals.clone(),
+            hist: &a.overall.hist,
+            target_rps: r.target_rps,
+            achieved_rps: r.achieved_rps,
+        }
+        .observe(t.metric)),
         Scope::Stage(name) => match r.stages.iter().position(|s| &s.name == name) {
-            None => Err(format!(
-                "no stage named `{name}` (stages: {})",
-                r.stages
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            None => {
+                let known: Vec<String> = r.stages.iter().map(|s| s.name.clone()).collect();
+                Err(unknown("stage", name, &known))
+            }
             Some(i) if t.metric == Metric::Recovery => Ok(recovery(r, i)),
             Some(i) => {
                 let s = &r.stages[i];
-                Ok(match t.metric {
-                    Metric::Quantile(q) => {
-                        metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps).or_else(
-                            || {
-                                rec.targets[0]
-                                    .stages
-                                    .get(i)
-                                    .filter(|a| a.completed > 0)
-                                    .map(|a| a.hist.quantile_ms(q))
-                            },
-                        )
-                    }
-                    _ => metric_of(&s.counts, t.metric, Some(s.target_rps), s.achieved_rps),
-                })
+                let empty = LatencyHistogram::new();
+                Ok(ScopeView {
+                    counts: s.counts.clone(),
+                    hist: a.stages.get(i).map(|x| &x.hist).unwrap_or(&empty),
+                    target_rps: Some(s.target_rps),
+                    achieved_rps: s.achieved_rps,
+                }
+                .observe(t.metric))
             }
         },
-        Scope::Request(name) => match r.requests.iter().find(|n| &n.name == name) {
-            None => Ok(None),
-            Some(n) => Ok(metric_of(&n.counts, t.metric, None, 0.0)),
+        // Every request the run knows, also one that completed nothing (its rate is then 0).
+        Scope::Request(name) => match rec.names.iter().position(|n| n == name) {
+            None => Err(unknown("request", name, &rec.names)),
+            Some(i) => {
+                let empty = Acc::default();
+                let acc = a.names.get(i).unwrap_or(&empty);
+                Ok(ScopeView {
+                    counts: counts(acc, acc.dropped),
+                    hist: &acc.hist,
+                    // Requests have no planned rate of their own.
+                    target_rps: None,
+                    achieved_rps: acc.sent as f64 / r.duration_s,
+                }
+                .observe(t.metric))
+            }
         },
     };
     match observed {

@@ -7,14 +7,14 @@ use prodlike_net::Target;
 
 use crate::LoadError;
 use crate::engine::{self, ClientOptions, OpenSource, Plan, StopHandle, Workload};
-use crate::mix::{Template, TemplateSpec};
+use crate::mix::{DEFAULT_PATH, Template, TemplateSpec, single_get_name};
 use crate::progress::Progress;
 use crate::replay;
 use crate::result::{self, LoadResult, ResultContext};
 use crate::scenario::Scenario;
 use crate::schedule::{ArrivalProcess, Arrivals, PlannedSecond, plan_timeline};
 use crate::stages::{RateProfile, Stage, fmt_rate};
-use crate::thresholds::{Threshold, parse_threshold};
+use crate::thresholds::{Threshold, check_scopes, parse_threshold};
 
 /// Every flag of `prodlike load`; `None` means "not given" (the scenario or a default decides).
 #[derive(Debug, Clone, Default)]
@@ -317,6 +317,17 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         .graceful_stop
         .or(sc.graceful_stop)
         .unwrap_or(Duration::from_secs(10));
+    let requests: Option<Vec<String>> = match mode {
+        // Replayed requests are named by their routes as the recording is read.
+        "replay" => None,
+        _ if templates.is_empty() => Some(vec![single_get_name(DEFAULT_PATH)]),
+        _ => Some(templates.iter().map(|t| t.name.clone()).collect()),
+    };
+    check_scopes(
+        &thresholds,
+        &result::stage_names(profile.as_ref()),
+        requests.as_deref(),
+    )?;
     let target_labels = targets.iter().map(|t| t.original.clone()).collect();
     Ok(Prepared {
         plan: Plan {

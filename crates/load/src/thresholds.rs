@@ -179,8 +179,13 @@ pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
     if !limit.is_finite() || limit < 0.0 {
         return Err(bad("the value must be a non-negative number"));
     }
-    if metric == Metric::Recovery && scope == Scope::Run {
+    if metric == Metric::Recovery && !matches!(scope, Scope::Stage(_)) {
         return Err(bad("recovery needs a stage scope, e.g. spike:recovery<10s"));
+    }
+    if metric == Metric::Achieved && matches!(scope, Scope::Request(_)) {
+        return Err(bad(
+            "achieved compares with the planned rate, which a request has no share of; use rps",
+        ));
     }
     Ok(Threshold {
         text: text.to_string(),
@@ -189,6 +194,32 @@ pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
         op,
         limit,
     })
+}
+
+/// Checks that every scoped threshold names a stage or a request of the run, so that a
+/// misspelled name is an error before anything is sent rather than a pass. `requests` is `None`
+/// when the names come from what the run reads (replayed routes); those are checked in the result.
+pub fn check_scopes(
+    thresholds: &[Threshold],
+    stages: &[String],
+    requests: Option<&[String]>,
+) -> Result<(), LoadError> {
+    for t in thresholds {
+        let (kind, name, known) = match (&t.scope, requests) {
+            (Scope::Stage(name), _) => ("stage", name, stages),
+            (Scope::Request(name), Some(known)) => ("request", name, known),
+            (Scope::Run, _) | (Scope::Request(_), None) => continue,
+        };
+        if !known.contains(name) {
+            return Err(LoadError::UnknownScope {
+                threshold: t.text.clone(),
+                kind,
+                name: name.clone(),
+                known: known.join(", "),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -228,6 +259,8 @@ mod tests {
             ("p99<fast", "durations"),
             ("error_rate<lots", "fractions"),
             ("recovery<5s", "stage scope"),
+            ("request=GET /:recovery<5s", "stage scope"),
+            ("request=GET /:achieved>0.9", "use rps"),
             (":p99<1s", "empty scope"),
             ("p99<", "no value"),
         ] {

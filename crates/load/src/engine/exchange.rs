@@ -19,6 +19,16 @@ pub(crate) enum What {
     Replay(std::sync::Arc<ReplayRequest>),
 }
 
+impl What {
+    /// The request name it is counted under.
+    pub(crate) fn name(&self) -> NameKey {
+        match self {
+            What::Template(i) => NameKey::Index(*i),
+            What::Replay(r) => NameKey::Text(r.route.clone()),
+        }
+    }
+}
+
 /// A planned request.
 #[derive(Clone)]
 pub(crate) struct Job {
@@ -39,13 +49,13 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(shared: &Shared, job: &Job, rng: &mut fastrand::Rng) -> Prepared {
     match &job.what {
         What::Template(i) => Prepared {
-            name: NameKey::Index(*i),
+            name: job.what.name(),
             template: Some(*i),
             rendered: shared.mix.render(*i, job.seq, rng),
             head: shared.mix.templates.get(*i).is_some_and(|t| t.is_head()),
         },
         What::Replay(r) => Prepared {
-            name: NameKey::Text(r.route.clone()),
+            name: job.what.name(),
             template: None,
             rendered: Some(r.rendered()),
             head: r.method == "HEAD",

@@ -17,7 +17,7 @@ use prodlike_net::h1::{ClientStream, Endpoint, H1Conn, IdleConns};
 use prodlike_net::{ClientTlsOptions, Target};
 
 use crate::LoadError;
-use crate::mix::{RequestMix, Template, WireTarget};
+use crate::mix::{DEFAULT_PATH, RequestMix, Template, WireTarget};
 use crate::replay::{self, ReplayStats};
 use crate::schedule::{ArrivalProcess, Arrivals};
 use crate::stages::RateProfile;
@@ -185,7 +185,8 @@ pub async fn execute(
     let wires: Vec<WireTarget> = plan.targets.iter().map(wire).collect();
     let templates: Vec<Template> = plan.templates.clone();
     let mix = if templates.is_empty() {
-        RequestMix::single_get("/", wires, plan.client.headers.clone()).map_err(LoadError::Usage)?
+        RequestMix::single_get(DEFAULT_PATH, wires, plan.client.headers.clone())
+            .map_err(LoadError::Usage)?
     } else {
         RequestMix::new(templates, wires, plan.client.headers.clone())
     };
@@ -547,7 +548,7 @@ async fn open(
                 .rec
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .drop_arrival(intended_s, p.stage);
+                .drop_arrival(intended_s, p.stage, &p.what.name());
             continue;
         }
         let job = Job {

@@ -176,12 +176,19 @@ impl Recorder {
         self.send_lag.record_us(lag_us.max(1));
     }
 
-    pub fn drop_arrival(&mut self, intended_s: f64, stage: usize) {
+    /// An arrival dropped over the in-flight cap; `name` is the request it would have sent.
+    pub fn drop_arrival(&mut self, intended_s: f64, stage: usize, name: &NameKey) {
         self.dropped += 1;
         if let Some(d) = self.dropped_by_stage.get_mut(stage) {
             *d += 1;
         }
         self.second(intended_s).dropped += 1;
+        let name = self.name_id(name);
+        for t in &mut self.targets {
+            if let Some(n) = t.names.get_mut(name) {
+                n.dropped += 1;
+            }
+        }
     }
 
     pub fn record(&mut self, c: &Completed) {
@@ -325,7 +332,7 @@ mod tests {
             ));
         }
         r.record(&done(1, 0.5, 3, None));
-        r.drop_arrival(2.5, 0);
+        r.drop_arrival(2.5, 0, &NameKey::Text("GET /1".into()));
         r.finish();
         let t = &r.targets[0];
         assert_eq!(t.overall.completed, 1000);
@@ -341,6 +348,16 @@ mod tests {
             r.timeline
         );
         assert_eq!(r.timeline[2].dropped, 1);
+        let dropped_by_name: Vec<(&str, u64)> = r
+            .names
+            .iter()
+            .zip(&t.names)
+            .map(|(name, n)| (name.as_str(), n.dropped))
+            .collect();
+        assert_eq!(
+            dropped_by_name,
+            [("GET /1", 1), ("GET /2", 0), ("GET /0", 0)]
+        );
         assert!(r.timeline[5].p99_ms.unwrap() >= 9.0);
         assert_eq!(r.targets[1].overall.completed, 1);
         assert!(t.samples.iter().map(|s| s.seen()).sum::<u64>() == 990);

@@ -6,5 +6,6 @@ mod template;
 pub use csv::parse_csv;
 pub use data::{DataSource, RowOrder};
 pub use template::{
-    BUILTINS, RenderedRequest, RequestMix, Template, TemplateSpec, Tpl, WireTarget,
+    BUILTINS, DEFAULT_PATH, RenderedRequest, RequestMix, Template, TemplateSpec, Tpl, WireTarget,
+    single_get_name,
 };

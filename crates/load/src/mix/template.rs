@@ -332,6 +332,14 @@ pub struct RequestMix {
     defaults: Vec<(String, String)>,
 }
 
+/// The path requested when neither flags nor a scenario describe a request.
+pub const DEFAULT_PATH: &str = "/";
+
+/// The name of the one request of [`RequestMix::single_get`]: `GET /path`.
+pub fn single_get_name(path: &str) -> String {
+    format!("GET {path}")
+}
+
 impl RequestMix {
     pub fn new(
         templates: Vec<Template>,
@@ -375,14 +383,14 @@ impl RequestMix {
         }
     }
 
-    /// A mix of one `GET path`.
+    /// A mix of one `GET path`, named [`single_get_name`].
     pub fn single_get(
         path: &str,
         targets: Vec<WireTarget>,
         defaults: Vec<(String, String)>,
     ) -> Result<RequestMix, String> {
         let spec = TemplateSpec {
-            name: format!("GET {path}"),
+            name: single_get_name(path),
             weight: 1.0,
             method: "GET".into(),
             path: path.to_string(),
