@@ -1,5 +1,6 @@
 //! The `prodlike` binary: parses arguments, wires the capability crates together and maps
-//! outcomes to exit codes (0 success, 1 finding, 2 usage or input error). No logic of its own.
+//! outcomes to exit codes (0 success, 1 finding, 2 usage or input error, 3 inconclusive). No
+//! logic of its own.
 #![forbid(unsafe_code)]
 
 mod cmd;
@@ -27,6 +28,10 @@ struct Cli {
     /// Log filter, e.g. `info`, `prodlike_shadow=debug` (also PRODLIKE_LOG).
     #[arg(long, global = true, env = "PRODLIKE_LOG", default_value = "info")]
     log: String,
+    /// Exit 0 instead of 3 when a result is inconclusive (nothing found, something undecided),
+    /// for pipelines that accept it. A finding still exits 1.
+    #[arg(long, global = true)]
+    allow_inconclusive: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +72,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
     };
     match result {
+        Ok(outcome) if cli.allow_inconclusive => {
+            ExitCode::from(outcome.exit_code_allowing_inconclusive())
+        }
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             eprintln!("error: {e:#}");

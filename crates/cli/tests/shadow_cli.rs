@@ -313,3 +313,42 @@ fn fail_on_mismatch_rate_turns_divergence_into_exit_1() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("mismatched 5 (100.0%)"), "{text}");
 }
+
+/// With a mismatch limit but nothing compared (no staging answered), the run is inconclusive:
+/// exit 3, or 0 with `--allow-inconclusive`, never a silent pass.
+#[test]
+fn nothing_compared_under_a_mismatch_limit_is_inconclusive() {
+    let prod = upstream();
+    for (allow, expected) in [(false, 3), (true, 0)] {
+        let port = free_port();
+        let mut cmd = prodlike();
+        cmd.args([
+            "shadow",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--production",
+            &prod,
+            "--admin",
+            "",
+            "--fail-on-mismatch-rate",
+            "0.01",
+            "--duration",
+            "30s",
+        ]);
+        if allow {
+            cmd.arg("--allow-inconclusive");
+        }
+        let child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        assert!(get(port, "/x/1").starts_with("HTTP/1.1 200"));
+        terminate(&child);
+        let output = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(expected), "allow={allow}: {text}");
+        assert!(text.contains("compared 0"), "{text}");
+    }
+}

@@ -128,6 +128,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let t = &report.totals;
     let outcome = match args.fail_on_mismatch_rate {
         Some(limit) if t.compared > 0 && t.mismatch_rate > limit => Outcome::Finding,
+        // Nothing compared proves nothing: never a pass when a limit was asked for.
+        Some(_) if t.compared == 0 => Outcome::Inconclusive,
         _ => Outcome::Success,
     };
     let summary = format!(
