@@ -303,7 +303,21 @@ fn a_sync_killed_midway_leaves_the_target_intact() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(saw_partial, "the sync never started writing");
-    std::thread::sleep(Duration::from_millis(300));
+    // Freeze it mid-write (no waiting on the clock): while it is stopped, its partial file
+    // still existing proves the rename has not happened, then kill -9.
+    let stopped = Command::new("kill")
+        .args(["-STOP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.try_wait().unwrap().is_none(), "the sync had already ended");
+    assert!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains("prodlike-partial")),
+        "the stopped sync is mid-write"
+    );
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success());
