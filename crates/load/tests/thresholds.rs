@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use prodlike_load::{LoadError, RunOptions, StopHandle, prepare};
+use prodlike_load::{LoadError, LoadResult, RunOptions, StopHandle, prepare};
 use support::{HoldServer, SLOW};
 
 fn scenario(dir: &Path, text: &str) -> RunOptions {
@@ -20,13 +20,23 @@ fn scenario(dir: &Path, text: &str) -> RunOptions {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_rps_threshold_uses_that_requests_own_rate() {
+/// Runs a scenario (without a target) against a server that answers at once, `/slow` after
+/// [`SLOW`].
+async fn run(text: &str) -> LoadResult {
     let server = HoldServer::start(Some(1)).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut o = scenario(
-        dir.path(),
-        r#"
+    let mut o = scenario(dir.path(), text);
+    o.target = Some(server.url.clone());
+    prepare(&o)
+        .unwrap()
+        .run(StopHandle::new(), false)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_rps_threshold_uses_that_requests_own_rate() {
+    let r = run(r#"
 thresholds = ["request=browse:rps>10", "request=buy:rps>1000"]
 [load]
 rate = 40
@@ -39,14 +49,8 @@ weight = 3
 name = "buy"
 path = "/buy"
 weight = 1
-"#,
-    );
-    o.target = Some(server.url.clone());
-    let r = prepare(&o)
-        .unwrap()
-        .run(StopHandle::new(), false)
-        .await
-        .unwrap();
+"#)
+    .await;
     let rate_of = |name: &str| {
         let n = r.requests.iter().find(|n| n.name == name).unwrap();
         // One second: each request's rate is its count.
@@ -65,11 +69,7 @@ weight = 1
 async fn a_request_quantile_threshold_uses_that_requests_latencies() {
     // `slow` is answered after 200 ms at the earliest, so each of its latencies is at least
     // that; `p(75)` is not one of the summary's quantiles and comes from slow's histogram.
-    let server = HoldServer::start(Some(1)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut o = scenario(
-        dir.path(),
-        r#"
+    let r = run(r#"
 thresholds = ["request=slow:p(75)>=200ms", "request=slow:p(75)<200ms"]
 [load]
 rate = 20
@@ -80,14 +80,8 @@ path = "/"
 [[request]]
 name = "slow"
 path = "/slow"
-"#,
-    );
-    o.target = Some(server.url.clone());
-    let r = prepare(&o)
-        .unwrap()
-        .run(StopHandle::new(), false)
-        .await
-        .unwrap();
+"#)
+    .await;
     assert_eq!(r.totals.requests, 20);
     let slow = r.requests.iter().find(|n| n.name == "slow").unwrap();
     assert!(slow.counts.requests > 0);
