@@ -101,6 +101,10 @@ pub(crate) fn parse_head(
     buf: &mut BytesMut,
     method: &Method,
 ) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
+    // Nothing to parse yet (the first look, before any read): return before clearing `spans`.
+    if buf.is_empty() {
+        return Ok(None);
+    }
     let mut spans = [Span::default(); MAX_HEADERS];
     let found = parse_final(buf, method, |headers, base| {
         let only_this_hop = describes_only_this_connection(headers);
