@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::detect::{
     Detector, DetectorCounts, FieldHit, KeyClass, PiiKind, Scalar, auth_scheme_len, classify_field,
-    classify_key, find_spans,
+    classify_key, find_spans, is_bare_id,
 };
 use crate::engine::Masker;
 use crate::mask::{Mask, Output};
@@ -99,7 +99,7 @@ impl Detection {
                 }
                 counts.add(hit.detector);
             }
-            (None, Value::String(s)) => {
+            (None, Value::String(s)) if !is_bare_id(key, s) => {
                 if let Some(masked) = self.text(s, counts) {
                     *s = masked;
                 }
@@ -122,6 +122,7 @@ impl Detection {
                 // A value no transform can handle is emptied: nothing passes unmasked.
                 Some(self.apply_hit(hit, value).unwrap_or_default())
             }
+            None if is_bare_id(key, value) => None,
             None => self.text(value, counts),
         }
     }
@@ -167,6 +168,16 @@ impl Detection {
         };
         let mut out = String::with_capacity(value.len() + 8);
         match mask.apply_str(credential, &mut out) {
+            // A transform that gave the value back unchanged (a phone's or a card's on text
+            // without digits: `"card": "Ann Smith"`) masked nothing; the value is hashed instead.
+            Ok(Output::Text) if out == credential && hit.kind != PiiKind::Secret => {
+                let hit = FieldHit {
+                    kind: PiiKind::Secret,
+                    detector: hit.detector,
+                };
+                self.apply_hit(hit, credential)
+                    .map(|hashed| format!("{scheme}{hashed}"))
+            }
             Ok(Output::Text) => Some(format!("{scheme}{out}")),
             Ok(Output::Null) | Err(_) => None,
         }
@@ -210,6 +221,26 @@ mod tests {
         assert_eq!(counts.0[Detector::Email.index()], 2);
         assert_eq!(counts.0[Detector::Phone.index()], 1);
         assert!(d.text("nothing to see here", &mut counts).is_none());
+    }
+
+    #[test]
+    fn ids_stay_and_unchanged_transforms_fall_back_to_a_hash() {
+        let d = detection();
+        let mut c = DetectorCounts::default();
+        // The id key's veto is not undone by scanning the value as text.
+        assert_eq!(
+            d.field(d.key_class("order_id"), "4111111111111111", &mut c),
+            None
+        );
+        let mut id = Value::String("4111111111111111".into());
+        d.json_scalar(d.key_class("order_id"), &mut id, false, &mut c);
+        assert_eq!(id, "4111111111111111");
+        // A card's transform leaves text without digits as it is: hashed instead.
+        let masked = d
+            .field(d.key_class("card_number"), "Ann Smith", &mut c)
+            .unwrap();
+        assert_ne!(masked, "Ann Smith");
+        assert_eq!(c.total(), 1);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::person::{NameKey, is_person_name};
 use super::secret::is_credential;
-use super::{PiiKind, classify_value, detect_name};
+use super::{PiiKind, classify_value, compatible, detect_name};
 
 /// What flagged a value: one label per detector, for counters and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -242,7 +242,21 @@ pub fn classify_field(key: KeyClass, value: Scalar<'_>, person_context: bool) ->
         // one-time code has six digits or more.
         KeyClass::Kind(PiiKind::Secret) if is_number && text.len() < 6 => {}
         KeyClass::Kind(PiiKind::Secret) => return by_key(PiiKind::Secret),
-        KeyClass::Kind(kind) => return by_key(kind),
+        KeyClass::Kind(kind) => {
+            // A value with the unmistakable shape of another kind is that kind (`"phone":
+            // "ann@x.org"`): the key's transform may not take it (a phone's keeps every
+            // character but the digits) and would pass it through.
+            if !is_number && is_credential(text.trim()) {
+                return Some(FieldHit {
+                    kind: PiiKind::Secret,
+                    detector: Detector::Token,
+                });
+            }
+            return match classify_value(text) {
+                Some(shape) if shape != kind && !compatible(kind, shape) => by_key(shape),
+                _ => by_key(kind),
+            };
+        }
         KeyClass::PersonName(kind, certainty)
             if !is_number && is_person_name(certainty, text, person_context) =>
         {
@@ -257,16 +271,18 @@ pub fn classify_field(key: KeyClass, value: Scalar<'_>, person_context: bool) ->
         });
     }
     let kind = classify_value(text)?;
-    // An identifier's key vetoes shapes that ids share: a bare run of digits may pass Luhn or
-    // look like a phone by chance. Grouped layouts (`4111 1111 …`, `+1 415…`) still count.
-    let bare_digits = text.bytes().all(|b| b.is_ascii_digit());
-    if key == KeyClass::Identifier
-        && bare_digits
-        && matches!(kind, PiiKind::CardNumber | PiiKind::Phone)
-    {
+    if is_bare_id(key, text) && matches!(kind, PiiKind::CardNumber | PiiKind::Phone) {
         return None;
     }
     by_key(kind)
+}
+
+/// Whether `text` is a bare run of digits under an identifier's key (`order_id`, a path
+/// segment): an id, even when it passes Luhn or looks like a phone by chance. Grouped layouts
+/// (`4111 1111 …`, `+1 415…`) are not bare and still count. Callers that scan a value as free
+/// text after [`classify_field`] leave such a value alone too, or the scan would undo the veto.
+pub(crate) fn is_bare_id(key: KeyClass, text: &str) -> bool {
+    key == KeyClass::Identifier && !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -289,6 +305,16 @@ mod tests {
         assert_eq!(hit("order_id", "4111111111111111"), None);
         assert_eq!(hit("card", "4111111111111111"), Some(Detector::Card));
         assert_eq!(hit("GenreId", "1"), None);
+        // A value with another kind's unmistakable shape is that kind.
+        assert_eq!(hit("phone", "ann@x.org"), Some(Detector::Email));
+        assert_eq!(
+            hit("card_number", "Bearer abcdefghijkl"),
+            Some(Detector::Token)
+        );
+        assert_eq!(
+            hit("passport_no", "123-45-6789"),
+            Some(Detector::NationalId)
+        );
         let ttl = classify_field(classify_key("token_ttl"), Scalar::Number("3600"), false);
         assert_eq!(ttl, None);
         assert_eq!(

@@ -18,6 +18,7 @@ mod secret;
 mod text;
 mod values;
 
+pub(crate) use field::is_bare_id;
 pub use field::{
     Detector, DetectorCounts, FieldHit, KeyClass, Scalar, classify_field, classify_key,
 };

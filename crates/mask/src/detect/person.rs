@@ -29,6 +29,96 @@ const FUNCTION_WORDS: [&str; 34] = [
     "what", "this", "that", "&", "vs",
 ];
 
+/// Common given names (US Social Security top names, Ireland, Spain, Scandinavia) that the
+/// generator's locale lists lack.
+const MORE_GIVEN_NAMES: [&str; 26] = [
+    "Matthew", "Steven", "Ronald", "Gary", "Scott", "Carl", "Bryan", "Nancy", "Debra", "Megan",
+    "Cheryl", "Martha", "Ann", "Marilyn", "Pieter", "Lucia", "Lucía", "Sofía", "María", "Søren",
+    "Zoë", "Émilie", "Seán", "Siobhan", "Niamh", "Aoife",
+];
+
+/// Common surnames (the US Census top 100, Britain, Ireland, Spain and Latin America with their
+/// accents) that the generator's locale lists lack: with both ends of a bare `name` required to
+/// be known, a missing `Williams` or `Pérez` would leave the most common people unmasked.
+const MORE_SURNAMES: [&str; 76] = [
+    "Williams",
+    "Wilson",
+    "Taylor",
+    "Jackson",
+    "Lee",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Young",
+    "Allen",
+    "Wright",
+    "Scott",
+    "Hill",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Phillips",
+    "Evans",
+    "Edwards",
+    "Reyes",
+    "Stewart",
+    "Morris",
+    "Morales",
+    "Cook",
+    "Rogers",
+    "Gutierrez",
+    "Morgan",
+    "Cooper",
+    "Peterson",
+    "Reed",
+    "Kelly",
+    "Howard",
+    "Kim",
+    "Cox",
+    "Richardson",
+    "Watson",
+    "Brooks",
+    "Chavez",
+    "Wood",
+    "James",
+    "Bennett",
+    "Gray",
+    "Mendoza",
+    "Hughes",
+    "Castillo",
+    "Patel",
+    "Myers",
+    "Ross",
+    "Foster",
+    "Davies",
+    "Byrne",
+    "O'Brien",
+    "O'Connor",
+    "O'Sullivan",
+    "McCarthy",
+    "Kennedy",
+    "Quinn",
+    "Pérez",
+    "López",
+    "González",
+    "Hernández",
+    "Rodríguez",
+    "Martínez",
+    "Sánchez",
+    "Ramírez",
+    "Gómez",
+    "Díaz",
+    "Gutiérrez",
+    "Jiménez",
+    "Álvarez",
+    "Fernández",
+    "André",
+    "Souza",
+];
+
 /// Particles that sit inside personal names in lower case.
 const PARTICLES: [&str; 14] = [
     "van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
@@ -54,6 +144,7 @@ fn given_names() -> &'static HashSet<String> {
             NL_NL::NAME_FIRST_NAME,
             PT_BR::NAME_FIRST_NAME,
             PT_PT::NAME_FIRST_NAME,
+            &MORE_GIVEN_NAMES,
         ])
     })
 }
@@ -69,6 +160,7 @@ fn surnames() -> &'static HashSet<String> {
             NL_NL::NAME_LAST_NAME,
             PT_BR::NAME_LAST_NAME,
             PT_PT::NAME_LAST_NAME,
+            &MORE_SURNAMES,
         ])
     })
 }

@@ -6,11 +6,14 @@
 //! cards, the SSA rules for SSNs, mod 97 for IBANs), so numbers in ordinary prose (prices, dates,
 //! order numbers failing Luhn, versions) are left alone.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::PiiKind;
 use super::secret::{auth_scheme_len, has_token_prefix, is_jwt};
-use super::values::{is_card, is_email, is_iban, is_ip, is_phone, is_ssn};
+use super::values::{
+    is_card, is_email, is_iban, is_ip, is_nino, is_phone, is_ssn, starts_with_date,
+};
 
 /// One piece of PII found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +44,22 @@ fn is_email_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b)
 }
 
+/// Characters of a credential (RFC 6750 b64token: letters, digits, `-._~+/`, `=` padding), an
+/// IPv6 address or a URL.
 fn is_word_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+' | b'=' | b':')
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+' | b'=' | b':' | b'~')
 }
+
+/// Spans found so far, by start. They never overlap, so the only one a new range can overlap is
+/// the last one that starts before the new range ends: a lookup in O(log n), which keeps a text
+/// with many spans (1 MiB of addresses) linear.
+type Found = BTreeMap<usize, TextSpan>;
 
 /// Finds PII spans in `text`, in order, not overlapping.
 pub fn find_spans(text: &str) -> Vec<TextSpan> {
-    let mut spans = Vec::new();
+    let mut spans = Found::new();
     if !worth_scanning(text) {
-        return spans;
+        return Vec::new();
     }
     let mut cut = text.len().min(MAX_SCANNED_TEXT);
     while !text.is_char_boundary(cut) {
@@ -58,34 +68,35 @@ pub fn find_spans(text: &str) -> Vec<TextSpan> {
     let text = &text[..cut];
     emails(text, &mut spans);
     words(text, &mut spans);
-    numbers(text, &mut spans);
+    // IBANs and NINOs before bare numbers: their digit groups (`DE45 3717 2306 6982 8389 59`)
+    // can pass Luhn on their own, and the whole value is the more specific match.
     ibans(text, &mut spans);
-    spans.sort_by_key(|s| s.range.start);
-    // Keep the first of overlapping spans (an email's digits are not a phone as well).
-    let mut out: Vec<TextSpan> = Vec::with_capacity(spans.len());
-    for s in spans {
-        if out.last().is_none_or(|l| s.range.start >= l.range.end) {
-            out.push(s);
-        }
-    }
-    out
+    ninos(text, &mut spans);
+    numbers(text, &mut spans);
+    spans.into_values().collect()
 }
 
-fn push(spans: &mut Vec<TextSpan>, range: Range<usize>, kind: PiiKind, credential: bool) {
-    if spans
-        .iter()
-        .any(|s| s.range.start < range.end && range.start < s.range.end)
-    {
+/// Adds a span unless it overlaps one found before: the first finder wins (an email's digits are
+/// not a phone as well).
+fn push(spans: &mut Found, range: Range<usize>, kind: PiiKind, credential: bool) {
+    let overlaps = spans
+        .range(..range.end)
+        .next_back()
+        .is_some_and(|(_, s)| s.range.end > range.start);
+    if overlaps || range.is_empty() {
         return;
     }
-    spans.push(TextSpan {
-        range,
-        kind,
-        credential,
-    });
+    spans.insert(
+        range.start,
+        TextSpan {
+            range,
+            kind,
+            credential,
+        },
+    );
 }
 
-fn emails(text: &str, spans: &mut Vec<TextSpan>) {
+fn emails(text: &str, spans: &mut Found) {
     let b = text.as_bytes();
     for (at, _) in text.match_indices('@') {
         // Bounded by the longest local part (64) and domain (255) an address can have.
@@ -115,7 +126,7 @@ fn emails(text: &str, spans: &mut Vec<TextSpan>) {
 
 /// Whitespace- and quote-delimited words: credentials, IPv6 addresses, and the credential after
 /// an `Authorization` scheme (`Bearer <credential>`: the credential is masked, the scheme kept).
-fn words(text: &str, spans: &mut Vec<TextSpan>) {
+fn words(text: &str, spans: &mut Found) {
     let b = text.as_bytes();
     let mut i = 0;
     let mut previous: Option<Range<usize>> = None;
@@ -138,8 +149,15 @@ fn words(text: &str, spans: &mut Vec<TextSpan>) {
         });
         if word.len() >= 16 && (is_jwt(word) || has_token_prefix(word)) || after_scheme {
             push(spans, start..end, PiiKind::Secret, true);
-        } else if word.contains(':') && word.len() >= 3 && is_ip(word) {
-            push(spans, start..end, PiiKind::IpAddress, false);
+        } else if word.contains(':') && word.len() >= 3 {
+            // An address may end in `::` (`2001:db8::`), which the trim above took for
+            // punctuation.
+            let with_colons = end + 2 <= i && text.get(end..end + 2) == Some("::");
+            if is_ip(word) {
+                push(spans, start..end, PiiKind::IpAddress, false);
+            } else if with_colons && is_ip(&text[start..end + 2]) {
+                push(spans, start..end + 2, PiiKind::IpAddress, false);
+            }
         }
         previous = Some(start..end);
     }
@@ -150,7 +168,7 @@ fn is_number_char(b: u8) -> bool {
 }
 
 /// Runs of digits and separators: cards, SSNs, phones, IPv4 addresses.
-fn numbers(text: &str, spans: &mut Vec<TextSpan>) {
+fn numbers(text: &str, spans: &mut Found) {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -185,7 +203,7 @@ fn next_is_digit(b: &[u8], i: usize) -> bool {
 
 /// A run may hold several values separated by spaces ("call 415 555 0100 or 415 555 0199"):
 /// try the whole run, then each maximal prefix that parses, left to right.
-fn classify_run(text: &str, start: usize, end: usize, spans: &mut Vec<TextSpan>) {
+fn classify_run(text: &str, start: usize, end: usize, spans: &mut Found) {
     let mut from = start;
     while from < end {
         let run = &text[from..end];
@@ -195,9 +213,12 @@ fn classify_run(text: &str, start: usize, end: usize, spans: &mut Vec<TextSpan>)
         // in 40 bytes: longer candidates are not tried, which keeps a long run linear.
         let window = &run[..run.len().min(MAX_NUMBER_LEN)];
         for (k, c) in window.char_indices().rev() {
-            // A candidate never splits a group of digits (`2024-01-1|5`).
+            // A candidate never splits a group of digits (`2024-01-1|5`), nor a number whose
+            // groups are joined by dashes or dots (`5094-6419-0225|-6523` is one order number,
+            // not a phone and its tail): values in a run are separated by spaces.
             let splits_group = run.as_bytes().get(k + 1).is_some_and(u8::is_ascii_digit);
-            if !(c.is_ascii_digit() || c == ')') || splits_group {
+            let splits_joined = joins_groups(run.as_bytes(), k + 1);
+            if !(c.is_ascii_digit() || c == ')') || splits_group || splits_joined {
                 continue;
             }
             let cand = &run[..=k];
@@ -212,9 +233,13 @@ fn classify_run(text: &str, start: usize, end: usize, spans: &mut Vec<TextSpan>)
                 from += len;
             }
             None => {
-                // Skip the first group and its separator, and try again.
-                let skip = run.find([' ', '-', '.']).map_or(run.len(), |p| p + 1);
-                from += skip;
+                // Skip the first group and its separator, and try again; a number joined by
+                // dashes or dots is skipped whole, as none of its parts is a value of its own.
+                let skip = match run.find([' ', '-', '.']) {
+                    Some(p) if joins_groups(run.as_bytes(), p) => run.find(' '),
+                    other => other,
+                };
+                from += skip.map_or(run.len(), |p| p + 1);
             }
         }
         while from < end
@@ -228,14 +253,12 @@ fn classify_run(text: &str, start: usize, end: usize, spans: &mut Vec<TextSpan>)
 
 const MAX_NUMBER_LEN: usize = 40;
 
-/// `2024-01-15…`, `15/01/2024…`, `2024.01.15…`: a date, maybe followed by a time.
-fn starts_with_date(v: &str) -> bool {
-    let b = v.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-    let sep = |i: usize| b.get(i).is_some_and(|c| matches!(c, b'-' | b'/' | b'.'));
-    (digits(0..4) && sep(4) && digits(5..7) && sep(7) && digits(8..10))
-        || (digits(0..2) && sep(2) && digits(3..5) && sep(5) && digits(6..10))
+/// Whether `b[at]` is a dash or a dot between two digits.
+fn joins_groups(b: &[u8], at: usize) -> bool {
+    at > 0
+        && matches!(b.get(at), Some(b'-' | b'.'))
+        && b[at - 1].is_ascii_digit()
+        && b.get(at + 1).is_some_and(u8::is_ascii_digit)
 }
 
 fn number_kind(v: &str) -> Option<PiiKind> {
@@ -278,9 +301,35 @@ fn number_kind(v: &str) -> Option<PiiKind> {
     None
 }
 
+/// UK National Insurance numbers in capitals, compact (`AB123456C`) or spaced
+/// (`AB 12 34 56 C`), standing alone.
+fn ninos(text: &str, spans: &mut Found) {
+    let b = text.as_bytes();
+    for i in 0..b.len().saturating_sub(8) {
+        let starts = b[i].is_ascii_uppercase()
+            && b[i + 1].is_ascii_uppercase()
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            continue;
+        }
+        for len in [9, 13] {
+            let end = i + len;
+            let spaced = len == 13 && [2, 5, 8, 11].iter().all(|&k| b.get(i + k) == Some(&b' '));
+            let ends = !b.get(end).is_some_and(u8::is_ascii_alphanumeric);
+            let Some(candidate) = text.get(i..end) else {
+                continue;
+            };
+            if (len == 9 || spaced) && ends && b[end - 1].is_ascii_uppercase() && is_nino(candidate)
+            {
+                push(spans, i..end, PiiKind::UkNino, false);
+            }
+        }
+    }
+}
+
 /// IBANs, written grouped by fours or in one block: two letters, two check digits, then letters
 /// and digits.
-fn ibans(text: &str, spans: &mut Vec<TextSpan>) {
+fn ibans(text: &str, spans: &mut Found) {
     let b = text.as_bytes();
     let mut i = 0;
     while i + 15 <= b.len() {
@@ -367,6 +416,22 @@ mod tests {
     }
 
     #[test]
+    fn whole_values_win_over_their_parts() {
+        let t = "NI AB 12 34 56 C or AB123456D, IBAN DE45 3717 2306 6982 8389 59, net 2001:db8::, \
+                 Authorization: Bearer ab~cd~ef~gh";
+        let f = found(t);
+        assert!(f.contains(&("AB 12 34 56 C", PiiKind::UkNino)), "{f:?}");
+        assert!(f.contains(&("AB123456D", PiiKind::UkNino)), "{f:?}");
+        // `2306 6982 8389 59` alone passes Luhn: the IBAN is found first.
+        assert!(
+            f.contains(&("DE45 3717 2306 6982 8389 59", PiiKind::BankAccount)),
+            "{f:?}"
+        );
+        assert!(f.contains(&("2001:db8::", PiiKind::IpAddress)), "{f:?}");
+        assert!(f.contains(&("ab~cd~ef~gh", PiiKind::Secret)), "{f:?}");
+    }
+
+    #[test]
     fn ordinary_prose_has_no_spans() {
         for t in [
             "Order 4111111111111112 shipped on 2024-01-15 at 12:30:45, total 1234.50 EUR",
@@ -378,6 +443,9 @@ mod tests {
             "2009-01-01 00:00:00",
             "Seek And Shall Find: More Of The Best (1963-1981)",
             "invoiced 15/01/2024 14:30 and 2024.01.15 09",
+            // One number joined by dashes: neither its head (a phone's shape) nor a Luhn-valid
+            // part of it is a value of its own.
+            "order 5094-6419-0225-6523 and 3658-2928-6662-9928-017",
         ] {
             assert!(found(t).is_empty(), "{t}: {:?}", found(t));
         }

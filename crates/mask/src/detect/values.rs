@@ -179,8 +179,8 @@ pub(crate) fn is_phone(v: &str) -> bool {
         .filter(|g| !g.is_empty())
         .count();
     let dots = v.matches('.').count();
-    // 2024-01-15 and 12.50 are not phone numbers.
-    let date_like = v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-';
+    // 2024-01-15, 15-01-2024 and 12.50 are not phone numbers.
+    let date_like = starts_with_date(v);
     // 123-45-6789 is the SSN layout, never a phone layout.
     let ssn_like = v.len() == 11
         && digits(v).len() == 9
@@ -191,7 +191,32 @@ pub(crate) fn is_phone(v: &str) -> bool {
     if date_like || ssn_like || (dots == 1 && groups == 2) {
         return false;
     }
+    // Dots alone separate versions (`116.81.2483`), dates (`24.11.1973`) and thousands as often
+    // as a phone's groups: only the layouts phones are written in count.
+    if dots > 0 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return dotted_phone_layout(v, d.len());
+    }
     plus || groups >= 3 || (groups == 2 && v.contains('('))
+}
+
+/// Phone layouts with dots: pairs (`06.12.34.56.78`), the North American 3-3-4
+/// (`415.555.0100`), or a trunk `0` and groups of two or more (`0471.12.34.56`).
+fn dotted_phone_layout(v: &str, digits: usize) -> bool {
+    let lens: Vec<usize> = v.split('.').map(str::len).collect();
+    let pairs = lens.len() >= 4 && lens.iter().all(|&n| n == 2);
+    let nanp = lens == [3, 3, 4] && !v.starts_with(['0', '1']);
+    let trunk = v.starts_with('0') && lens.iter().all(|&n| n >= 2) && digits >= 9;
+    pairs || nanp || trunk
+}
+
+/// `2024-01-15…`, `15/01/2024…`, `2024.01.15…`: a date, maybe followed by a time.
+pub(crate) fn starts_with_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let sep = |i: usize| b.get(i).is_some_and(|c| matches!(c, b'-' | b'/' | b'.'));
+    (digits(0..4) && sep(4) && digits(5..7) && sep(7) && digits(8..10))
+        || (digits(0..2) && sep(2) && digits(3..5) && sep(5) && digits(6..10))
 }
 
 /// Kinds counted by [`ValueScan`].
@@ -277,6 +302,8 @@ mod tests {
             ("+447946001800", PiiKind::Phone),
             ("06 12 34 56 78", PiiKind::Phone),
             ("415-555-0100", PiiKind::Phone),
+            ("415.555.0100", PiiKind::Phone),
+            ("06.12.34.56.78", PiiKind::Phone),
         ];
         for (v, k) in cases {
             assert_eq!(classify_value(v), Some(k), "{v}");
@@ -300,6 +327,11 @@ mod tests {
             "GB82 WEST 1234 5698 7654 33",
             "v1.2.3",
             "1234567890",
+            "116.81.2483",
+            "120.0.6099.109",
+            "24.11.1973",
+            "2011.04.17",
+            "02-06-1994",
         ] {
             assert_eq!(classify_value(v), None, "{v}");
         }
