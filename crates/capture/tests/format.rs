@@ -79,7 +79,7 @@ fn rotation_keeps_every_record_in_order_and_prunes_old_files() {
     for f in &files {
         assert!(std::fs::metadata(f).unwrap().len() <= 4096 + 1024);
         let first = std::fs::read_to_string(f).unwrap();
-        assert!(first.starts_with(r#"{"type":"header","format":"prodlike-capture","version":1"#));
+        assert!(first.starts_with(r#"{"type":"header","format":"prodlike-capture","version":2"#));
         ids.extend(CaptureReader::open(f).unwrap().map(|e| e.unwrap().id));
     }
     assert_eq!(ids, (0..200).collect::<Vec<_>>());

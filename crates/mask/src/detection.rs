@@ -7,7 +7,7 @@
 //! is on.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use serde_json::Value;
 
@@ -23,11 +23,20 @@ use crate::transform::TransformError;
 /// random ones (maps keyed by id) must not grow memory without bound.
 const MAX_CACHED_KEYS: usize = 4096;
 
+/// Masked values remembered: traffic repeats itself (a client's IP on every request, the same
+/// customer in every response), and a format-preserving transform costs thousands of
+/// instructions. Bounded; cleared when full.
+const MAX_MEMO: usize = 8192;
+
 /// Detection with one bound mask per PII kind.
 pub(crate) struct Detection {
     masks: Vec<(PiiKind, Mask)>,
     keys: RwLock<HashMap<Box<str>, KeyClass>>,
+    memo: Mutex<Memo>,
 }
+
+/// (kind, value) → masked value, or `None` when the kind's transform cannot take the value.
+type Memo = HashMap<(PiiKind, Box<str>), Option<Box<str>>>;
 
 impl std::fmt::Debug for Detection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,6 +53,7 @@ impl Detection {
         Ok(Self {
             masks,
             keys: RwLock::new(HashMap::new()),
+            memo: Mutex::new(HashMap::new()),
         })
     }
 
@@ -159,7 +169,27 @@ impl Detection {
     }
 
     /// The masked form of a value found personal; `None` when its transform cannot take it.
+    /// Remembered (see [`MAX_MEMO`]): masking is deterministic, so a repeat is a lookup.
     fn apply_hit(&self, hit: FieldHit, value: &str) -> Option<String> {
+        let key = (hit.kind, Box::<str>::from(value));
+        if let Some(m) = self
+            .memo
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return m.as_deref().map(str::to_owned);
+        }
+        let masked = self.apply_hit_uncached(hit, value);
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        if memo.len() >= MAX_MEMO {
+            memo.clear();
+        }
+        memo.insert(key, masked.as_deref().map(Box::from));
+        masked
+    }
+
+    fn apply_hit_uncached(&self, hit: FieldHit, value: &str) -> Option<String> {
         let mask = self.mask(hit.kind)?;
         // `Bearer <credential>`: the scheme says how to authenticate and is not secret.
         let (scheme, credential) = match auth_scheme_len(value) {

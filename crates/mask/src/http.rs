@@ -176,7 +176,7 @@ impl HttpMaskRules {
 }
 
 /// Headers that never carry personal data and are left alone without looking.
-const PLAIN_HEADERS: [&str; 28] = [
+const PLAIN_HEADERS: [&str; 36] = [
     "accept",
     "accept-encoding",
     "accept-language",
@@ -198,12 +198,20 @@ const PLAIN_HEADERS: [&str; 28] = [
     "keep-alive",
     "last-modified",
     "pragma",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
     "server",
     "te",
+    "traceparent",
+    "tracestate",
     "trailer",
     "transfer-encoding",
     "upgrade",
     "vary",
+    "via",
+    "x-forwarded-host",
+    "x-forwarded-proto",
     "x-prodlike-shadow",
 ];
 

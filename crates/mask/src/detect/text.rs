@@ -37,7 +37,31 @@ fn worth_scanning(text: &str) -> bool {
         && (b.contains(&b'@')
             || b.iter().filter(|c| c.is_ascii_digit()).count() >= 4
             || text.contains("eyJ")
-            || b.len() >= 20)
+            // IPv6 addresses can be written in hex letters alone (`fe::ab`).
+            || b.iter().filter(|c| **c == b':').count() >= 2
+            // Issuers' prefixes (`sk_live_`, `ghp_`, `xoxb-`, `AKIA`, `AIza`) and the
+            // credential after an `Authorization` scheme, which may have no digit at all.
+            || b.contains(&b'_')
+            || text.contains("xox")
+            || text.contains("AKIA")
+            || text.contains("AIza")
+            || text.contains("glpat-")
+            || has_scheme_word(b))
+}
+
+/// `Bearer `, `Basic `, `Token `, … anywhere, ASCII case-insensitively.
+fn has_scheme_word(b: &[u8]) -> bool {
+    const SCHEMES: [&[u8]; 6] = [
+        b"bearer ",
+        b"basic ",
+        b"token ",
+        b"digest ",
+        b"negotiate ",
+        b"apikey ",
+    ];
+    SCHEMES
+        .iter()
+        .any(|s| b.windows(s.len()).any(|w| w.eq_ignore_ascii_case(s)))
 }
 
 fn is_email_char(b: u8) -> bool {

@@ -13,7 +13,14 @@ pub fn classify_value(value: &str) -> Option<PiiKind> {
     if v.is_empty() || v.len() > 320 {
         return None;
     }
-    if is_email(v) {
+    // Every kind below needs an `@`, a digit or (IPv6) a colon: most words have none, and are
+    // answered without looking further.
+    let b = v.as_bytes();
+    let at = b.contains(&b'@');
+    if !at && !b.iter().any(|c| c.is_ascii_digit() || *c == b':') {
+        return None;
+    }
+    if at && is_email(v) {
         return Some(PiiKind::Email);
     }
     if is_ip(v) {

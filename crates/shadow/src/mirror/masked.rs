@@ -75,6 +75,9 @@ fn mask_headers(masker: &TrafficMasker, headers: HeaderMap, counts: &mut MaskCou
 pub(super) struct ResponseView {
     /// The JSON body, masked and scrubbed.
     pub json: Option<Value>,
+    /// The JSON body as received, when asked for (staging's, compared as it is as well as
+    /// masked); never shown or written.
+    pub unmasked_json: Option<Value>,
     /// A body that is not JSON: masked text, or raw bytes that are only compared by hash.
     pub bytes: Option<Bytes>,
     /// Why the body must not be written or shown (it could not be inspected).
@@ -84,12 +87,14 @@ pub(super) struct ResponseView {
 }
 
 impl ResponseView {
-    /// Masks a response body by its headers; `counts` gains what was masked.
+    /// Masks a response body by its headers; `counts` gains what was masked. `keep_unmasked`
+    /// keeps the parsed JSON as received too.
     pub fn new(
         masker: &TrafficMasker,
         scrub: &Scrubber,
         headers: &HeaderMap,
         body: &BodyCopy,
+        keep_unmasked: bool,
         counts: &mut MaskCounts,
     ) -> Self {
         let raw = match body {
@@ -100,6 +105,7 @@ impl ResponseView {
         let len = raw.len() as u64;
         let mut view = Self {
             json: None,
+            unmasked_json: None,
             bytes: None,
             omitted: None,
             len,
@@ -110,6 +116,9 @@ impl ResponseView {
         } else if is_json(headers, raw) {
             match serde_json::from_slice::<Value>(raw) {
                 Ok(mut v) if !raw.is_empty() => {
+                    if keep_unmasked {
+                        view.unmasked_json = Some(v.clone());
+                    }
                     masker.json(&mut v, counts);
                     scrub.scrub_json(&mut v);
                     view.json = Some(v);
@@ -138,6 +147,7 @@ impl ResponseView {
     fn unavailable(len: u64) -> Self {
         Self {
             json: None,
+            unmasked_json: None,
             bytes: None,
             omitted: None,
             len,

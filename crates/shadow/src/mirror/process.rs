@@ -11,7 +11,7 @@ use prodlike_mask::MaskCounts;
 use serde_json::Value;
 
 use super::drops::DropReason;
-use super::masked::{MaskedRequest, ResponseView, is_json};
+use super::masked::{MaskedRequest, ResponseView};
 use super::record::{self, Answer, RecordParts};
 use super::staging::{StagingOutcome, prepare_headers, send};
 use super::{JobBody, MirrorContext, MirrorJob};
@@ -268,6 +268,7 @@ impl Views {
                 &copy.scrub,
                 &head.headers,
                 body,
+                false,
                 counts,
             )),
             _ => None,
@@ -278,6 +279,7 @@ impl Views {
                 &copy.scrub,
                 headers,
                 body,
+                true,
                 counts,
             )),
             _ => None,
@@ -303,14 +305,8 @@ impl Views {
         let (Some(p), Some(s)) = (&self.production, &self.staging) else {
             return Comparison::default();
         };
-        let st_raw_json: Option<Value> = match st_body {
-            BodyCopy::Complete(b) if s.json.is_some() && is_json(st_headers, b) => {
-                serde_json::from_slice(b).ok()
-            }
-            _ => None,
-        };
         let prod_view = view_of(p);
-        let st_view = match (&st_raw_json, &s.bytes, st_body) {
+        let st_view = match (&s.unmasked_json, &s.bytes, st_body) {
             (Some(raw), _, _) => BodyView::Json(raw),
             // Staging's raw text equal to production's masked text: staging holds masked data.
             (None, Some(_), BodyCopy::Complete(raw))
