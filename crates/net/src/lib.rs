@@ -1,8 +1,10 @@
 //! HTTP client and TLS plumbing shared by shadow and load: upstream URL parsing, rustls client
-//! and server configurations, and an HTTP/HTTPS connector with a connect timeout.
+//! and server configurations, an HTTP/HTTPS connector with a connect timeout, and bounded
+//! decoding of content codings (`decode`).
 #![forbid(unsafe_code)]
 
 mod connector;
+pub mod decode;
 pub mod h1;
 mod target;
 mod tls;
