@@ -334,6 +334,20 @@ impl HttpMasker {
         let mut out: Option<String> = None;
         let mut decoded = Vec::new();
         for (i, segment) in path.split('/').enumerate() {
+            // Words (`api`, `orders`, `v2`) cannot be personal by their value alone: only an
+            // `@`, a `%` escape, a colon or enough digits can make them so.
+            let plain = segment.len() < 24
+                && !segment.bytes().any(|b| matches!(b, b'@' | b'%' | b':'))
+                && segment.bytes().filter(u8::is_ascii_digit).count() < 4;
+            if plain {
+                if let Some(o) = &mut out {
+                    if i > 0 {
+                        o.push('/');
+                    }
+                    o.push_str(segment);
+                }
+                continue;
+            }
             decoded.clear();
             percent_decode(segment.as_bytes(), &mut decoded);
             let text = String::from_utf8_lossy(&decoded);

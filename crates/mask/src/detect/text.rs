@@ -49,19 +49,31 @@ fn worth_scanning(text: &str) -> bool {
             || has_scheme_word(b))
 }
 
-/// `Bearer `, `Basic `, `Token `, … anywhere, ASCII case-insensitively.
+/// `Bearer `, `Basic `, `Token `, … anywhere, ASCII case-insensitively: one pass over the
+/// words that a space follows.
 fn has_scheme_word(b: &[u8]) -> bool {
     const SCHEMES: [&[u8]; 6] = [
-        b"bearer ",
-        b"basic ",
-        b"token ",
-        b"digest ",
-        b"negotiate ",
-        b"apikey ",
+        b"bearer",
+        b"basic",
+        b"token",
+        b"digest",
+        b"negotiate",
+        b"apikey",
     ];
-    SCHEMES
-        .iter()
-        .any(|s| b.windows(s.len()).any(|w| w.eq_ignore_ascii_case(s)))
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b' ' {
+            let word = &b[start..i];
+            if (5..=9).contains(&word.len()) && SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s))
+            {
+                return true;
+            }
+            start = i + 1;
+        } else if !c.is_ascii_alphabetic() {
+            start = i + 1;
+        }
+    }
+    false
 }
 
 fn is_email_char(b: u8) -> bool {
