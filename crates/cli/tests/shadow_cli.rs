@@ -248,7 +248,7 @@ fn sigterm_drains_flushes_the_capture_and_writes_the_result() {
     );
 
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(printed["schema"], "prodlike.shadow/1");
+    assert_eq!(printed["schema"], "prodlike.shadow/2");
     assert_eq!(printed["data"]["totals"]["requests"], 20);
     let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(written["exit_code"], 0);

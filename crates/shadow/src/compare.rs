@@ -52,12 +52,68 @@ impl<'a> Side<'a> {
     }
 }
 
+/// Why an exchange, or its body, was not compared. Never counted as matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCompared {
+    /// A body larger than `compare.max_body`.
+    TooLarge,
+    /// A body cut short (the connection ended, or production's copy never completed).
+    CutShort,
+    /// A `Content-Encoding` that is unknown, or a body that does not decode.
+    Encoding,
+    /// A body that decodes to more than the limit (a decompression bomb, cut off).
+    DecodedTooLarge,
+    /// A body that says it is JSON but does not parse.
+    NotJson,
+    /// Staging answered with an error, or not at all.
+    StagingFailed,
+    /// Staging did not answer within `mirror.timeout`.
+    StagingTimeout,
+    /// Production's response never completed.
+    ProductionFailed,
+}
+
+impl NotCompared {
+    pub const ALL: [NotCompared; 8] = [
+        NotCompared::TooLarge,
+        NotCompared::CutShort,
+        NotCompared::Encoding,
+        NotCompared::DecodedTooLarge,
+        NotCompared::NotJson,
+        NotCompared::StagingFailed,
+        NotCompared::StagingTimeout,
+        NotCompared::ProductionFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotCompared::TooLarge => "too_large",
+            NotCompared::CutShort => "cut_short",
+            NotCompared::Encoding => "encoding",
+            NotCompared::DecodedTooLarge => "decoded_too_large",
+            NotCompared::NotJson => "not_json",
+            NotCompared::StagingFailed => "staging_failed",
+            NotCompared::StagingTimeout => "staging_timeout",
+            NotCompared::ProductionFailed => "production_failed",
+        }
+    }
+}
+
 /// What is known of one side's body.
 pub enum BodyView<'a> {
     Json(&'a Value),
     Bytes(&'a [u8]),
-    /// Larger than the comparison limit, or cut short.
-    Unavailable,
+    /// Not comparable, and why.
+    Unavailable(NotCompared),
+}
+
+/// What one exchange's comparison established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Matched,
+    Mismatched,
+    NotCompared(NotCompared),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -72,8 +128,8 @@ pub struct Comparison {
     pub body: Vec<Diff>,
     /// All body differences, kept or not.
     pub body_diff_count: usize,
-    /// True when a body could not be compared.
-    pub body_skipped: bool,
+    /// Why the bodies could not be compared, when they could not.
+    pub body_not_compared: Option<NotCompared>,
 }
 
 impl Comparison {
@@ -86,8 +142,20 @@ impl Comparison {
     pub fn body_differs(&self) -> bool {
         self.body_diff_count > 0
     }
+    /// No difference found in what was compared (which may not be everything: see
+    /// [`Comparison::outcome`]).
     pub fn matches(&self) -> bool {
         !self.status_differs() && !self.headers_differ() && !self.body_differs()
+    }
+
+    /// Matched, mismatched, or not compared: a difference found anywhere is a mismatch; no
+    /// difference with a body that could not be compared proves nothing.
+    pub fn outcome(&self) -> Outcome {
+        match (self.matches(), self.body_not_compared) {
+            (false, _) => Outcome::Mismatched,
+            (true, Some(why)) => Outcome::NotCompared(why),
+            (true, None) => Outcome::Matched,
+        }
     }
 }
 
@@ -186,7 +254,9 @@ impl Comparator {
                     staging: Some(render(s)),
                 });
             }
-            _ => c.body_skipped = true,
+            (BodyView::Unavailable(why), _) | (_, BodyView::Unavailable(why)) => {
+                c.body_not_compared = Some(why);
+            }
         }
         c
     }
@@ -439,11 +509,19 @@ mod tests {
         );
         assert!(r.body_differs());
         let r = c.compare(
-            Side::new(200, &ph, BodyView::Unavailable),
+            Side::new(200, &ph, BodyView::Unavailable(NotCompared::TooLarge)),
             Side::new(200, &ph, BodyView::Bytes(b"y")),
             None,
         );
-        assert!(r.body_skipped && r.matches());
+        assert!(r.matches());
+        assert_eq!(r.outcome(), Outcome::NotCompared(NotCompared::TooLarge));
+        // A status difference is a finding even when the bodies could not be compared.
+        let r = c.compare(
+            Side::new(200, &ph, BodyView::Unavailable(NotCompared::CutShort)),
+            Side::new(500, &ph, BodyView::Bytes(b"y")),
+            None,
+        );
+        assert_eq!(r.outcome(), Outcome::Mismatched);
     }
 
     #[test]

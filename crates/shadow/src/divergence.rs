@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use prodlike_stats::{LatencyHistogram, LatencySummary};
+use prodlike_stats::{LatencyHistogram, LatencySummary, wilson_interval};
 use serde::Serialize;
 
-use crate::compare::{Comparison, Diff};
+use crate::compare::{Comparison, Diff, NotCompared, Outcome};
 
 /// One mismatching exchange, kept as an example. Values are masked.
 #[derive(Debug, Clone, Serialize)]
@@ -28,13 +28,14 @@ pub struct DiffExample {
 pub struct RouteDivergence {
     /// Copies sent to staging.
     pub mirrored: u64,
+    /// Exchanges compared in full (matched + mismatched).
     pub compared: u64,
     pub mismatched: u64,
     pub status_diffs: u64,
     pub header_diffs: u64,
     pub body_diffs: u64,
-    /// Comparisons where a body could not be compared (too large, cut short).
-    pub body_skipped: u64,
+    /// Exchanges not compared, by reason (indexed like [`NotCompared::ALL`]).
+    pub not_compared: [u64; NotCompared::ALL.len()],
     /// Copies staging did not answer (error or timeout).
     pub staging_failures: u64,
     pub production_latency: LatencyHistogram,
@@ -61,7 +62,7 @@ impl RouteDivergence {
             status_diffs: 0,
             header_diffs: 0,
             body_diffs: 0,
-            body_skipped: 0,
+            not_compared: [0; NotCompared::ALL.len()],
             staging_failures: 0,
             production_latency: LatencyHistogram::new(),
             staging_latency: LatencyHistogram::new(),
@@ -72,9 +73,14 @@ impl RouteDivergence {
         }
     }
 
-    /// Records a comparison; returns true when it was a mismatch.
-    pub fn record(&mut self, c: &Comparison, example: impl FnOnce() -> DiffExample) -> bool {
+    /// Records a comparison and returns its outcome.
+    pub fn record(&mut self, c: &Comparison, example: impl FnOnce() -> DiffExample) -> Outcome {
         self.record_at(c, Instant::now(), example)
+    }
+
+    /// Records an exchange that could not be compared at all (staging or production failed).
+    pub fn record_not_compared(&mut self, why: NotCompared) {
+        self.not_compared[why as usize] += 1;
     }
 
     fn record_at(
@@ -82,13 +88,18 @@ impl RouteDivergence {
         c: &Comparison,
         now: Instant,
         example: impl FnOnce() -> DiffExample,
-    ) -> bool {
-        self.compared += 1;
-        if c.body_skipped {
-            self.body_skipped += 1;
-        }
-        if c.matches() {
-            return false;
+    ) -> Outcome {
+        let outcome = c.outcome();
+        match outcome {
+            Outcome::NotCompared(why) => {
+                self.record_not_compared(why);
+                return outcome;
+            }
+            Outcome::Matched => {
+                self.compared += 1;
+                return outcome;
+            }
+            Outcome::Mismatched => self.compared += 1,
         }
         self.mismatched += 1;
         self.status_diffs += u64::from(c.status_differs());
@@ -118,10 +129,17 @@ impl RouteDivergence {
                 self.last_example = Some(now);
             }
         }
-        true
+        outcome
     }
 
     pub fn report(&self, route: &str, requests: u64) -> RouteReport {
+        let not_compared: BTreeMap<String, u64> = NotCompared::ALL
+            .iter()
+            .zip(self.not_compared)
+            .filter(|(_, n)| *n > 0)
+            .map(|(why, n)| (why.as_str().to_string(), n))
+            .collect();
+        let (low, high) = wilson_interval(self.mismatched, self.compared, 0.95);
         RouteReport {
             route: route.to_string(),
             requests,
@@ -133,15 +151,39 @@ impl RouteDivergence {
             } else {
                 self.mismatched as f64 / self.compared as f64
             },
+            mismatch_rate_ci95: [low, high],
+            verdict: RouteVerdict::of(self.compared, self.mismatched),
+            not_compared,
             status_diffs: self.status_diffs,
             header_diffs: self.header_diffs,
             body_diffs: self.body_diffs,
-            body_skipped: self.body_skipped,
             staging_failures: self.staging_failures,
             production_latency_ms: self.production_latency.summary(),
             staging_latency_ms: self.staging_latency.summary(),
             differing_paths: self.paths.clone(),
             examples: self.examples.iter().rev().cloned().collect(),
+        }
+    }
+}
+
+/// What a route's comparisons say, in one word. Nothing compared is never "matching".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteVerdict {
+    /// Compared, and nothing differed.
+    Matching,
+    /// Something differed.
+    Mismatching,
+    /// Nothing was compared: no verdict (see `not_compared` for why).
+    NotCompared,
+}
+
+impl RouteVerdict {
+    pub fn of(compared: u64, mismatched: u64) -> Self {
+        match (compared, mismatched) {
+            (0, _) => RouteVerdict::NotCompared,
+            (_, 0) => RouteVerdict::Matching,
+            _ => RouteVerdict::Mismatching,
         }
     }
 }
@@ -154,15 +196,21 @@ pub struct RouteReport {
     pub requests: u64,
     /// Copies sent to staging.
     pub mirrored: u64,
-    /// Exchanges where both responses were compared.
+    /// Exchanges compared in full: status, headers and body (matched + mismatched).
     pub compared: u64,
     pub mismatched: u64,
-    /// mismatched / compared.
+    /// mismatched / compared (0 when nothing was compared: read `verdict`).
     pub mismatch_rate: f64,
+    /// Wilson 95% interval of the mismatch rate ([0, 1] when nothing was compared).
+    pub mismatch_rate_ci95: [f64; 2],
+    pub verdict: RouteVerdict,
+    /// Exchanges not compared, by reason (`too_large`, `cut_short`, `encoding`,
+    /// `decoded_too_large`, `not_json`, `staging_failed`, `staging_timeout`,
+    /// `production_failed`); never counted as matching.
+    pub not_compared: BTreeMap<String, u64>,
     pub status_diffs: u64,
     pub header_diffs: u64,
     pub body_diffs: u64,
-    pub body_skipped: u64,
     pub staging_failures: u64,
     /// Latency of the compared exchanges, from arrival to the end of each response.
     pub production_latency_ms: LatencySummary,
@@ -208,16 +256,45 @@ mod tests {
                 example(n)
             })
         };
-        assert!(at(&mut d, 0, 1));
-        assert!(at(&mut d, 1, 2));
+        let mismatched = Outcome::Mismatched;
+        assert_eq!(at(&mut d, 0, 1), mismatched);
+        assert_eq!(at(&mut d, 1, 2), mismatched);
         // Full: within the interval nothing is built, but everything is counted.
         for i in 0..100 {
-            assert!(at(&mut d, 2 + i, 3));
+            assert_eq!(at(&mut d, 2 + i, 3), mismatched);
         }
-        assert!(at(&mut d, 1 + EXAMPLE_REFRESH.as_millis() as u64, 4));
+        assert_eq!(
+            at(&mut d, 1 + EXAMPLE_REFRESH.as_millis() as u64, 4),
+            mismatched
+        );
         assert_eq!(built, 3);
         assert_eq!(d.mismatched, 103);
         let kept: Vec<u16> = d.examples.iter().map(|e| e.staging_status).collect();
         assert_eq!(kept, [2, 4], "the oldest example made way for the newest");
+    }
+
+    #[test]
+    fn nothing_compared_is_never_matching() {
+        let mut d = RouteDivergence::new(2);
+        let skipped = Comparison {
+            body_not_compared: Some(NotCompared::Encoding),
+            ..Comparison::default()
+        };
+        for _ in 0..20 {
+            assert_eq!(
+                d.record(&skipped, || example(200)),
+                Outcome::NotCompared(NotCompared::Encoding)
+            );
+        }
+        let r = d.report("/r", 20);
+        assert_eq!((r.compared, r.mismatched), (0, 0));
+        assert_eq!(r.verdict, RouteVerdict::NotCompared);
+        assert_eq!(r.not_compared.get("encoding"), Some(&20));
+        assert_eq!(r.mismatch_rate_ci95, [0.0, 1.0]);
+        // Once compared, the verdict follows, with its interval.
+        d.record(&Comparison::default(), || example(200));
+        let r = d.report("/r", 21);
+        assert_eq!((r.compared, r.verdict), (1, RouteVerdict::Matching));
+        assert!(r.mismatch_rate_ci95[1] > 0.5, "{:?}", r.mismatch_rate_ci95);
     }
 }

@@ -4,15 +4,18 @@
 //!
 //! Detection is on by default (`mask.detect`): every value that prodlike-mask's detectors find
 //! personal is masked with its class's canonical pseudonym, the same one `prodlike data` gives
-//! the same value under the same key. A body that cannot be inspected (compressed, binary, JSON
-//! that does not parse) is not copied in clear: the copy is dropped as `unmaskable_body`, and a
-//! captured response keeps its length but not its bytes.
+//! the same value under the same key. Compressed bodies (gzip, deflate, br, zstd) are decoded
+//! first, within a size limit. A body that cannot be inspected (an unknown or corrupt coding, a
+//! decoded size over the limit, binary, JSON that does not parse) is not copied in clear: the
+//! copy is dropped as `unmaskable_body`, and a captured response keeps its length but not its
+//! bytes.
 use std::borrow::Cow;
 
 use bytes::Bytes;
 use http::HeaderMap;
 use prodlike_mask::detect::MAX_SCANNED_TEXT;
 use prodlike_mask::{BodyMask, HttpMasker, KeyError, MaskCounts, MaskKey, Masker};
+use prodlike_net::decode::{self, DecodeError};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,8 +25,10 @@ use crate::error::ShadowError;
 /// Why a body could not be inspected (and so was neither copied nor captured).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unmaskable {
-    /// `Content-Encoding` other than identity: decoding comes with the shadow verdicts work.
-    Compressed,
+    /// A `Content-Encoding` that is unknown, or a body that does not decode.
+    Encoding,
+    /// The decoded body is larger than the limit: a decompression bomb, or just too large.
+    DecodedTooLarge,
     /// It claims to be JSON but does not parse.
     NotJson,
     /// Bytes that are not text.
@@ -35,7 +40,8 @@ pub enum Unmaskable {
 impl Unmaskable {
     pub fn as_str(self) -> &'static str {
         match self {
-            Unmaskable::Compressed => "compressed",
+            Unmaskable::Encoding => "encoding",
+            Unmaskable::DecodedTooLarge => "decoded_too_large",
             Unmaskable::NotJson => "not_json",
             Unmaskable::Binary => "binary",
             Unmaskable::TooLong => "too_long",
@@ -48,6 +54,9 @@ impl Unmaskable {
 pub enum MaskedBody {
     /// Safe to send: nothing personal in it, or it was masked.
     Ready(Bytes),
+    /// It was decoded from its `Content-Encoding` and masked: send `masked` without that header.
+    /// `plain` is the decoded body before masking (never sent; it pairs raw and masked values).
+    Decoded { plain: Bytes, masked: Bytes },
     /// It cannot be proven clean: not mirrored, not captured.
     Unmaskable(Unmaskable),
 }
@@ -192,20 +201,36 @@ impl TrafficMasker {
         }
     }
 
-    /// Masks a request or response body by its content type: JSON by the JSON rules and
-    /// detection, form bodies as queries, text by the text detectors. With detection on, a body
-    /// that cannot be inspected is [`MaskedBody::Unmaskable`].
-    pub fn body(&self, headers: &HeaderMap, body: Bytes, counts: &mut MaskCounts) -> MaskedBody {
+    /// Masks a request body by its content type: JSON by the JSON rules and detection, form
+    /// bodies as queries, text by the text detectors. A compressed body is decoded first (at
+    /// most `limit` bytes decoded). With detection on, a body that cannot be inspected is
+    /// [`MaskedBody::Unmaskable`].
+    pub fn body(
+        &self,
+        headers: &HeaderMap,
+        body: Bytes,
+        limit: usize,
+        counts: &mut MaskCounts,
+    ) -> MaskedBody {
+        if self.http.is_none() || body.is_empty() {
+            return MaskedBody::Ready(body);
+        }
+        match decoded(headers, &body, limit) {
+            Ok(None) => self.plain_body(headers, body, counts),
+            Ok(Some(plain)) => match self.plain_body(headers, plain.clone(), counts) {
+                MaskedBody::Ready(masked) => MaskedBody::Decoded { plain, masked },
+                other => other,
+            },
+            Err(why) => MaskedBody::Unmaskable(why),
+        }
+    }
+
+    /// A body with no content coding (or decoded already).
+    fn plain_body(&self, headers: &HeaderMap, body: Bytes, counts: &mut MaskCounts) -> MaskedBody {
         let Some(http) = &self.http else {
             return MaskedBody::Ready(body);
         };
-        if body.is_empty() {
-            return MaskedBody::Ready(body);
-        }
         let detects = http.detects();
-        if detects && is_encoded(headers) {
-            return MaskedBody::Unmaskable(Unmaskable::Compressed);
-        }
         match body_kind(headers, &body) {
             Kind::Json => match http.mask_json_body_counted(&body, counts) {
                 Ok(BodyMask::Unchanged) => MaskedBody::Ready(body),
@@ -242,12 +267,22 @@ impl TrafficMasker {
     }
 }
 
-/// A body with a `Content-Encoding` other than identity: its bytes cannot be read as they are.
-pub fn is_encoded(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(http::header::CONTENT_ENCODING)
-        .iter()
-        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
+/// The body decoded from its `Content-Encoding`, within `limit` bytes; `None` when it has no
+/// content coding.
+pub fn decoded(
+    headers: &HeaderMap,
+    body: &[u8],
+    limit: usize,
+) -> Result<Option<Bytes>, Unmaskable> {
+    let codings = decode::codings(headers).map_err(|_| Unmaskable::Encoding)?;
+    if codings.is_empty() {
+        return Ok(None);
+    }
+    match decode::decode(body, &codings, limit) {
+        Ok(plain) => Ok(Some(Bytes::from(plain))),
+        Err(DecodeError::TooLarge { .. }) => Err(Unmaskable::DecodedTooLarge),
+        Err(_) => Err(Unmaskable::Encoding),
+    }
 }
 
 enum Kind {

@@ -37,6 +37,12 @@ pub struct ComparisonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NotComparedLabels {
+    pub route: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DiffLabels {
     pub route: String,
     pub kind: String,
@@ -80,6 +86,7 @@ pub struct Metrics {
     pub capture_records: Counter,
     pub capture_dropped: Counter,
     pub masked: Family<MaskedLabels, Counter>,
+    pub not_compared: Family<NotComparedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -116,7 +123,7 @@ impl Metrics {
         let comparisons = Family::<ComparisonLabels, Counter>::default();
         registry.register(
             "comparisons",
-            "Production/staging response comparisons by route and result (match, mismatch)",
+            "Production/staging response comparisons by route and result (match, mismatch, not_compared)",
             comparisons.clone(),
         );
         let diffs = Family::<DiffLabels, Counter>::default();
@@ -167,6 +174,12 @@ impl Metrics {
             "Exchanges not captured because the writer fell behind",
             capture_dropped.clone(),
         );
+        let not_compared = Family::<NotComparedLabels, Counter>::default();
+        registry.register(
+            "not_compared",
+            "Exchanges not compared, by route and reason (too_large, cut_short, encoding, decoded_too_large, not_json, staging_failed, staging_timeout, production_failed)",
+            not_compared.clone(),
+        );
         let masked = Family::<MaskedLabels, Counter>::default();
         registry.register(
             "masked_values",
@@ -189,6 +202,7 @@ impl Metrics {
             capture_records,
             capture_dropped,
             masked,
+            not_compared,
         }
     }
 

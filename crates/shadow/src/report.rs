@@ -1,5 +1,5 @@
 //! The divergence report: served live at `/api/divergence`, written as the JSON result
-//! (schema `prodlike.shadow/1`, docs/results.md) and printed at the end of a run.
+//! (schema `prodlike.shadow/2`, docs/results.md) and printed at the end of a run.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -7,12 +7,14 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::divergence::RouteReport;
+use crate::divergence::{RouteReport, RouteVerdict};
 use crate::metrics::{Metrics, UpstreamLabels};
 use crate::mirror::{DropCounters, DropReason};
 use crate::routes::RouteTable;
 
-pub const SCHEMA: &str = "prodlike.shadow/1";
+/// Version 2: `compared` counts only exchanges compared in full; what was not compared is
+/// counted by reason, and each route has a verdict and a mismatch-rate interval.
+pub const SCHEMA: &str = "prodlike.shadow/2";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UpstreamStatus {
@@ -26,10 +28,15 @@ pub struct Totals {
     pub requests: u64,
     /// Copies sent to staging.
     pub mirrored: u64,
+    /// Exchanges compared in full (status, headers, body).
     pub compared: u64,
     pub mismatched: u64,
     /// mismatched / compared over all routes.
     pub mismatch_rate: f64,
+    /// Exchanges not compared, by reason (never counted as matching).
+    pub not_compared: BTreeMap<String, u64>,
+    /// Routes that had copies but nothing compared: no verdict for them.
+    pub routes_not_compared: u64,
     /// Sampled copies not sent or not answered, by reason (every reason listed, zeros too).
     pub dropped: BTreeMap<String, u64>,
     pub queue_depth: i64,
@@ -69,9 +76,16 @@ impl ReportSource {
             .iter()
             .map(|e| e.with_divergence(|d| d.report(&e.name, e.requests.load(Ordering::Relaxed))))
             .collect();
+        // Diverging routes first (worst rate first), then routes with no verdict, then matching.
+        let rank = |v: RouteVerdict| match v {
+            RouteVerdict::Mismatching => 0,
+            RouteVerdict::NotCompared => 1,
+            RouteVerdict::Matching => 2,
+        };
         routes.sort_by(|a, b| {
-            b.mismatch_rate
-                .total_cmp(&a.mismatch_rate)
+            rank(a.verdict)
+                .cmp(&rank(b.verdict))
+                .then(b.mismatch_rate.total_cmp(&a.mismatch_rate))
                 .then(b.requests.cmp(&a.requests))
                 .then(a.route.cmp(&b.route))
         });
@@ -88,6 +102,12 @@ impl ReportSource {
             t.mirrored += r.mirrored;
             t.compared += r.compared;
             t.mismatched += r.mismatched;
+            for (why, n) in &r.not_compared {
+                *t.not_compared.entry(why.clone()).or_insert(0) += n;
+            }
+            if r.mirrored > 0 && r.compared == 0 {
+                t.routes_not_compared += 1;
+            }
         }
         t.mismatch_rate = if t.compared == 0 {
             0.0
@@ -130,15 +150,24 @@ impl ShadowReport {
         use std::fmt::Write;
         let mut s = String::new();
         let t = &self.totals;
+        let rate = if t.compared == 0 {
+            "nothing compared".to_string()
+        } else {
+            format!("{:.1}%", t.mismatch_rate * 100.0)
+        };
         let _ = writeln!(
             s,
-            "requests {}  mirrored {}  compared {}  mismatched {} ({:.1}%)",
-            t.requests,
-            t.mirrored,
-            t.compared,
-            t.mismatched,
-            t.mismatch_rate * 100.0
+            "requests {}  mirrored {}  compared {}  mismatched {} ({rate})",
+            t.requests, t.mirrored, t.compared, t.mismatched,
         );
+        if !t.not_compared.is_empty() {
+            let why: Vec<String> = t
+                .not_compared
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = writeln!(s, "not compared: {}", why.join(", "));
+        }
         let drops: Vec<String> = t
             .dropped
             .iter()
@@ -150,24 +179,33 @@ impl ShadowReport {
         }
         let _ = writeln!(
             s,
-            "\n{:<28} {:>8} {:>8} {:>9} {:>7} {:>22} {:>22}",
+            "\n{:<28} {:>8} {:>13} {:>9} {:>16} {:>22} {:>22}",
             "route",
             "requests",
             "compared",
             "mismatch",
-            "rate",
+            "rate (95% CI)",
             "prod p50/p99 ms",
             "staging p50/p99 ms"
         );
         for r in &self.routes {
+            let rate = match r.verdict {
+                RouteVerdict::NotCompared => "not compared".to_string(),
+                _ => format!(
+                    "{:.1}% ({:.0}–{:.0})",
+                    r.mismatch_rate * 100.0,
+                    r.mismatch_rate_ci95[0] * 100.0,
+                    r.mismatch_rate_ci95[1] * 100.0
+                ),
+            };
             let _ = writeln!(
                 s,
-                "{:<28} {:>8} {:>8} {:>9} {:>6.1}% {:>22} {:>22}",
+                "{:<28} {:>8} {:>13} {:>9} {:>16} {:>22} {:>22}",
                 truncate(&r.route, 28),
                 r.requests,
-                r.compared,
+                format!("{} of {}", r.compared, r.mirrored),
                 r.mismatched,
-                r.mismatch_rate * 100.0,
+                rate,
                 format!(
                     "{:.1} / {:.1}",
                     r.production_latency_ms.p50_ms, r.production_latency_ms.p99_ms
@@ -176,6 +214,23 @@ impl ShadowReport {
                     "{:.1} / {:.1}",
                     r.staging_latency_ms.p50_ms, r.staging_latency_ms.p99_ms
                 ),
+            );
+        }
+        for r in self
+            .routes
+            .iter()
+            .filter(|r| r.verdict == RouteVerdict::NotCompared && r.mirrored > 0)
+        {
+            let why: Vec<String> = r
+                .not_compared
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "\n{}: nothing compared, so no verdict ({})",
+                r.route,
+                why.join(", ")
             );
         }
         for r in self.routes.iter().filter(|r| r.mismatched > 0) {

@@ -8,8 +8,11 @@ use std::time::Duration;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
+use crate::compare::{NotCompared, Outcome};
 use crate::divergence::RouteDivergence;
-use crate::metrics::{ComparisonLabels, DiffLabels, EnvRouteLabels, Metrics, RequestLabels};
+use crate::metrics::{
+    ComparisonLabels, DiffLabels, EnvRouteLabels, Metrics, NotComparedLabels, RequestLabels,
+};
 use crate::route::Normaliser;
 
 pub const OTHER_ROUTE: &str = "{other}";
@@ -64,8 +67,8 @@ pub struct RouteEntry {
     /// Production requests on this route (all of them, sampled or not).
     pub requests: AtomicU64,
     pub divergence: Mutex<RouteDivergence>,
-    /// Comparison counters by result (match, mismatch), created on first use.
-    comparisons: [OnceLock<Counter>; 2],
+    /// Comparison counters by result (match, mismatch, not_compared), created on first use.
+    comparisons: [OnceLock<Counter>; 3],
     /// Diff counters by kind (status, header, body), created on first use.
     diffs: [OnceLock<Counter>; 3],
 }
@@ -88,15 +91,22 @@ impl RouteEntry {
     /// Counts one comparison and the kinds of difference it found (status, header, body).
     /// The handles are kept per route: looking a labelled counter up costs a lock and a
     /// hash of its labels, on every copy.
-    pub fn count_comparison(&self, metrics: &Metrics, mismatch: bool, kinds: [bool; 3]) {
-        let result = usize::from(mismatch);
-        self.comparisons[result]
+    pub fn count_comparison(&self, metrics: &Metrics, outcome: Outcome, kinds: [bool; 3]) {
+        let (slot, result) = match outcome {
+            Outcome::Matched => (0, "match"),
+            Outcome::Mismatched => (1, "mismatch"),
+            Outcome::NotCompared(why) => {
+                self.count_not_compared(metrics, why);
+                return;
+            }
+        };
+        self.comparisons[slot]
             .get_or_init(|| {
                 metrics
                     .comparisons
                     .get_or_create(&ComparisonLabels {
                         route: self.name.to_string(),
-                        result: if mismatch { "mismatch" } else { "match" }.into(),
+                        result: result.into(),
                     })
                     .clone()
             })
@@ -116,6 +126,29 @@ impl RouteEntry {
                     .inc();
             }
         }
+    }
+
+    /// Counts an exchange that could not be compared, with its reason: as a comparison whose
+    /// result is `not_compared`, and per reason.
+    pub fn count_not_compared(&self, metrics: &Metrics, why: NotCompared) {
+        self.comparisons[2]
+            .get_or_init(|| {
+                metrics
+                    .comparisons
+                    .get_or_create(&ComparisonLabels {
+                        route: self.name.to_string(),
+                        result: "not_compared".into(),
+                    })
+                    .clone()
+            })
+            .inc();
+        metrics
+            .not_compared
+            .get_or_create(&NotComparedLabels {
+                route: self.name.to_string(),
+                reason: why.as_str().into(),
+            })
+            .inc();
     }
 
     pub fn with_divergence<T>(&self, f: impl FnOnce(&mut RouteDivergence) -> T) -> T {

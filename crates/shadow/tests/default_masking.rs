@@ -474,10 +474,10 @@ async fn detection_off_is_recorded_as_unmasked() {
     assert!(records.iter().all(|r| r["masked"] == false));
 }
 
-/// A compressed body cannot be inspected until it is decoded: the copy is not mirrored, and it
-/// is counted as `unmaskable_body`.
+/// A body that claims a content coding but does not decode cannot be inspected: the copy is
+/// not mirrored, and it is counted as `unmaskable_body`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_compressed_request_body_is_not_mirrored() {
+async fn a_corrupt_compressed_request_body_is_not_mirrored() {
     let s = start_without_mask_config().await;
     let c = client();
     send(

@@ -42,10 +42,11 @@ pub struct Args {
     /// Stop after this long (e.g. 10m), as on SIGINT/SIGTERM.
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
-    /// Exit 1 when the share of mismatching comparisons exceeds this fraction.
+    /// Exit 1 when the share of mismatching comparisons exceeds this fraction; exit 3
+    /// (inconclusive) when nothing was compared, or a route's copies were all left uncompared.
     #[arg(long, value_name = "FRACTION")]
     fail_on_mismatch_rate: Option<f64>,
-    /// Write the final divergence report as JSON (docs/results.md, schema prodlike.shadow/1).
+    /// Write the final divergence report as JSON (docs/results.md, schema prodlike.shadow/2).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Final summary on stdout: text or json.
@@ -128,8 +129,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let t = &report.totals;
     let outcome = match args.fail_on_mismatch_rate {
         Some(limit) if t.compared > 0 && t.mismatch_rate > limit => Outcome::Finding,
-        // Nothing compared proves nothing: never a pass when a limit was asked for.
-        Some(_) if t.compared == 0 => Outcome::Inconclusive,
+        // Nothing compared proves nothing: never a pass when a limit was asked for, neither
+        // overall nor for a route whose copies were all left uncompared.
+        Some(_) if t.compared == 0 || t.routes_not_compared > 0 => Outcome::Inconclusive,
         _ => Outcome::Success,
     };
     let summary = format!(

@@ -16,11 +16,13 @@ pub enum DropReason {
     Timeout,
     CircuitOpen,
     UnmaskableBody,
+    /// The body decodes to more than `mirror.max_body`: a decompression bomb, cut off.
+    DecodedTooLarge,
     RequestIncomplete,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 8] = [
+    pub const ALL: [DropReason; 9] = [
         DropReason::QueueFull,
         DropReason::BodyTooLarge,
         DropReason::MethodNotMirrored,
@@ -28,6 +30,7 @@ impl DropReason {
         DropReason::Timeout,
         DropReason::CircuitOpen,
         DropReason::UnmaskableBody,
+        DropReason::DecodedTooLarge,
         DropReason::RequestIncomplete,
     ];
 
@@ -40,6 +43,7 @@ impl DropReason {
             DropReason::Timeout => "timeout",
             DropReason::CircuitOpen => "circuit_open",
             DropReason::UnmaskableBody => "unmaskable_body",
+            DropReason::DecodedTooLarge => "decoded_too_large",
             DropReason::RequestIncomplete => "request_incomplete",
         }
     }
@@ -48,7 +52,7 @@ impl DropReason {
 /// One counter per reason, created up front so counting is one atomic add.
 #[derive(Clone)]
 pub struct DropCounters {
-    counters: Arc<[Counter; 8]>,
+    counters: Arc<[Counter; DropReason::ALL.len()]>,
 }
 
 impl DropCounters {

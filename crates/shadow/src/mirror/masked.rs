@@ -7,7 +7,8 @@ use prodlike_mask::MaskCounts;
 use serde_json::Value;
 
 use crate::body::BodyCopy;
-use crate::masking::{MaskedBody, TrafficMasker, Unmaskable, is_encoded, looks_like_json};
+use crate::compare::NotCompared;
+use crate::masking::{MaskedBody, TrafficMasker, Unmaskable, decoded, looks_like_json};
 use crate::scrub::Scrubber;
 
 /// The copy of a request, masked.
@@ -24,19 +25,28 @@ pub(super) struct MaskedRequest {
 
 impl MaskedRequest {
     /// Masks the copy, or says why its body cannot be inspected (the copy is then not sent).
+    /// A compressed body is decoded (at most `decode_limit` bytes) and sent to staging decoded.
     pub fn new(
         masker: &TrafficMasker,
         raw_target: &str,
-        raw_headers: HeaderMap,
+        mut raw_headers: HeaderMap,
         raw_body: Bytes,
+        decode_limit: usize,
         counts: &mut MaskCounts,
     ) -> Result<Self, Unmaskable> {
         let target = masker.target(raw_target, counts).into_owned();
-        let body = match masker.body(&raw_headers, raw_body.clone(), counts) {
-            MaskedBody::Ready(b) => b,
-            MaskedBody::Unmaskable(why) => return Err(why),
-        };
-        let scrub = scrubber_for(raw_target, &target, &raw_headers, &raw_body, &body);
+        let (plain_body, body) =
+            match masker.body(&raw_headers, raw_body.clone(), decode_limit, counts) {
+                MaskedBody::Ready(b) => (raw_body, b),
+                MaskedBody::Decoded { plain, masked } => {
+                    // The copy travels decoded: its coding and length no longer apply.
+                    raw_headers.remove(http::header::CONTENT_ENCODING);
+                    raw_headers.remove(http::header::CONTENT_LENGTH);
+                    (plain, masked)
+                }
+                MaskedBody::Unmaskable(why) => return Err(why),
+            };
+        let scrub = scrubber_for(raw_target, &target, &raw_headers, &plain_body, &body);
         let mut headers = mask_headers(masker, raw_headers, counts);
         scrub_headers(&scrub, &mut headers);
         Ok(Self {
@@ -82,38 +92,62 @@ pub(super) struct ResponseView {
     pub bytes: Option<Bytes>,
     /// Why the body must not be written or shown (it could not be inspected).
     pub omitted: Option<Unmaskable>,
+    /// The body was decoded from its `Content-Encoding`: what is kept is the decoded body.
+    pub decoded: bool,
+    /// Why this body cannot be compared at all (neither structurally nor by hash).
+    pub not_comparable: Option<NotCompared>,
     /// The whole body's length as received.
     pub len: u64,
 }
 
 impl ResponseView {
-    /// Masks a response body by its headers; `counts` gains what was masked. `keep_unmasked`
-    /// keeps the parsed JSON as received too.
+    /// Masks a response body by its headers; `counts` gains what was masked. A compressed body
+    /// is decoded first (at most `decode_limit` bytes). `keep_unmasked` keeps the parsed JSON
+    /// as received too.
     pub fn new(
         masker: &TrafficMasker,
         scrub: &Scrubber,
         headers: &HeaderMap,
         body: &BodyCopy,
+        decode_limit: usize,
         keep_unmasked: bool,
         counts: &mut MaskCounts,
     ) -> Self {
-        let raw = match body {
+        let received = match body {
             BodyCopy::Complete(b) => b,
-            BodyCopy::TooLarge { seen } => return Self::unavailable(*seen),
-            BodyCopy::Incomplete => return Self::unavailable(0),
+            BodyCopy::TooLarge { seen } => return Self::unavailable(*seen, NotCompared::TooLarge),
+            BodyCopy::Incomplete => return Self::unavailable(0, NotCompared::CutShort),
         };
-        let len = raw.len() as u64;
+        let len = received.len() as u64;
         let mut view = Self {
             json: None,
             unmasked_json: None,
             bytes: None,
             omitted: None,
+            decoded: false,
+            not_comparable: None,
             len,
         };
-        if masker.detects() && is_encoded(headers) {
-            view.bytes = Some(raw.clone());
-            view.omitted = Some(Unmaskable::Compressed);
-        } else if is_json(headers, raw) {
+        let plain;
+        let raw = match decoded(headers, received, decode_limit) {
+            Ok(None) => received,
+            Ok(Some(p)) => {
+                view.decoded = true;
+                plain = p;
+                &plain
+            }
+            // Not inspected, so never shown, written or compared: identical bytes on both
+            // sides are still found equal before any decoding (see process.rs).
+            Err(why) => {
+                view.omitted = Some(why);
+                view.not_comparable = Some(match why {
+                    Unmaskable::DecodedTooLarge => NotCompared::DecodedTooLarge,
+                    _ => NotCompared::Encoding,
+                });
+                return view;
+            }
+        };
+        if is_json(headers, raw) {
             match serde_json::from_slice::<Value>(raw) {
                 Ok(mut v) if !raw.is_empty() => {
                     if keep_unmasked {
@@ -124,7 +158,10 @@ impl ResponseView {
                     view.json = Some(v);
                 }
                 // JSON that did not parse is never written: it cannot be proven clean.
-                _ if masker.is_active() => view.omitted = Some(Unmaskable::NotJson),
+                _ if masker.is_active() => {
+                    view.omitted = Some(Unmaskable::NotJson);
+                    view.not_comparable = Some(NotCompared::NotJson);
+                }
                 _ => view.bytes = Some(raw.clone()),
             }
         } else {
@@ -144,12 +181,14 @@ impl ResponseView {
         view
     }
 
-    fn unavailable(len: u64) -> Self {
+    fn unavailable(len: u64, why: NotCompared) -> Self {
         Self {
             json: None,
             unmasked_json: None,
             bytes: None,
             omitted: None,
+            decoded: false,
+            not_comparable: Some(why),
             len,
         }
     }

@@ -171,6 +171,8 @@ pub struct MirrorSettings {
 
 struct MirrorContext {
     staging: Option<Staging>,
+    /// Request bodies are copied (and decoded) up to this many bytes.
+    max_body: u64,
     comparator: Comparator,
     compare_max_body: u64,
     production_wait: Duration,
@@ -202,6 +204,7 @@ pub fn build(
     let capturing = settings.capture.is_some();
     let ctx = Arc::new(MirrorContext {
         staging,
+        max_body: settings.max_body,
         comparator: settings.comparator,
         compare_max_body: settings.compare_max_body,
         production_wait: settings.production_wait,

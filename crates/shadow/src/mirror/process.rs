@@ -16,8 +16,9 @@ use super::record::{self, Answer, RecordParts};
 use super::staging::{StagingOutcome, prepare_headers, send};
 use super::{JobBody, MirrorContext, MirrorJob};
 use crate::body::{BodyCopy, ProdOutcome};
-use crate::compare::{BodyView, Comparison, Side};
+use crate::compare::{BodyView, Comparison, NotCompared, Side};
 use crate::divergence::DiffExample;
+use crate::masking::Unmaskable;
 use crate::routes::RouteEntry;
 
 pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
@@ -36,11 +37,22 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
         return;
     };
     let mut counts = MaskCounts::default();
-    let copy = match MaskedRequest::new(&ctx.masker, &target, headers, request_body, &mut counts) {
+    let decode_limit = ctx.max_body as usize;
+    let copy = match MaskedRequest::new(
+        &ctx.masker,
+        &target,
+        headers,
+        request_body,
+        decode_limit,
+        &mut counts,
+    ) {
         Ok(c) => c,
         Err(why) => {
             tracing::debug!(route = %route.name, reason = why.as_str(), "copy not mirrored: its body cannot be inspected");
-            ctx.drops.count(DropReason::UnmaskableBody);
+            ctx.drops.count(match why {
+                Unmaskable::DecodedTooLarge => DropReason::DecodedTooLarge,
+                _ => DropReason::UnmaskableBody,
+            });
             ctx.metrics.count_masked(&route.name, &counts);
             return;
         }
@@ -93,14 +105,8 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
     {
         let comparison = match &views {
             _ if identical => {
-                let same = match prod_body {
-                    BodyCopy::Complete(b) => BodyView::Bytes(b),
-                    _ => BodyView::Unavailable,
-                };
-                let same_again = match st_body {
-                    BodyCopy::Complete(b) => BodyView::Bytes(b),
-                    _ => BodyView::Unavailable,
-                };
+                let same = raw_view(prod_body);
+                let same_again = raw_view(st_body);
                 ctx.comparator.compare(
                     Side::new(head.status, &head.headers, same),
                     Side::new(*status, st_headers, same_again),
@@ -130,6 +136,13 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
                 body_diff_count: comparison.body_diff_count,
             }
         });
+    }
+
+    if matches!(staging, StagingOutcome::Answered { .. })
+        && !matches!(production, Some(ProdOutcome::Response { .. }))
+    {
+        route.with_divergence(|d| d.record_not_compared(NotCompared::ProductionFailed));
+        route.count_not_compared(&ctx.metrics, NotCompared::ProductionFailed);
     }
 
     if let (Some(capture), Some(views)) = (&ctx.capture, &views) {
@@ -241,7 +254,15 @@ async fn send_copy(
         StagingOutcome::Failed(reason) => {
             st.circuit.failure();
             ctx.drops.count(*reason);
-            route.with_divergence(|d| d.staging_failures += 1);
+            let why = match reason {
+                DropReason::Timeout => NotCompared::StagingTimeout,
+                _ => NotCompared::StagingFailed,
+            };
+            route.with_divergence(|d| {
+                d.staging_failures += 1;
+                d.record_not_compared(why);
+            });
+            route.count_not_compared(&ctx.metrics, why);
         }
         StagingOutcome::NotSent => {}
     }
@@ -268,6 +289,7 @@ impl Views {
                 &copy.scrub,
                 &head.headers,
                 body,
+                ctx.compare_max_body as usize,
                 false,
                 counts,
             )),
@@ -279,6 +301,7 @@ impl Views {
                 &copy.scrub,
                 headers,
                 body,
+                ctx.compare_max_body as usize,
                 true,
                 counts,
             )),
@@ -332,7 +355,16 @@ fn view_of(v: &ResponseView) -> BodyView<'_> {
     match (&v.json, &v.bytes) {
         (Some(j), _) => BodyView::Json(j),
         (None, Some(b)) => BodyView::Bytes(b),
-        _ => BodyView::Unavailable,
+        _ => BodyView::Unavailable(v.not_comparable.unwrap_or(NotCompared::CutShort)),
+    }
+}
+
+/// A body as received, for bytes compared as they are.
+fn raw_view(body: &BodyCopy) -> BodyView<'_> {
+    match body {
+        BodyCopy::Complete(b) => BodyView::Bytes(b),
+        BodyCopy::TooLarge { .. } => BodyView::Unavailable(NotCompared::TooLarge),
+        BodyCopy::Incomplete => BodyView::Unavailable(NotCompared::CutShort),
     }
 }
 
@@ -381,14 +413,14 @@ fn record_comparison(
     staging_latency: Duration,
     example: impl FnOnce() -> DiffExample,
 ) {
-    let mismatch = route.with_divergence(|d| {
+    let outcome = route.with_divergence(|d| {
         d.production_latency.record(prod_latency);
         d.staging_latency.record(staging_latency);
         d.record(c, example)
     });
     route.count_comparison(
         &ctx.metrics,
-        mismatch,
+        outcome,
         [c.status_differs(), c.headers_differ(), c.body_differs()],
     );
 }

@@ -117,9 +117,14 @@ fn captured_response(
         // Too large to read, or cut short: nothing of it was kept.
         (None, None, None) => (None, view.len > 0),
     };
+    let mut headers = captured_headers(masker, &copy.scrub, a.headers, counts);
+    if view.decoded {
+        // The body is kept decoded: its coding and length no longer describe it.
+        headers.retain(|(k, _)| k != "content-encoding" && k != "content-length");
+    }
     CapturedResponse {
         status: a.status,
-        headers: captured_headers(masker, &copy.scrub, a.headers, counts),
+        headers,
         body,
         body_len: view.len,
         body_truncated: truncated,
