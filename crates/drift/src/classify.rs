@@ -2,7 +2,6 @@
 //! rule and its reason, or a note on why a rule that looked relevant did not accept it.
 use crate::diff::RawDiff;
 use crate::path::{Path, Seg};
-use crate::quantity;
 use crate::report::{Change, Finding, Status};
 use crate::rules::{Action, Rule, RuleSet};
 use crate::tree::Node;
@@ -53,17 +52,17 @@ impl<'a> Classifier<'a> {
         }
         if status == Status::Drift {
             // A waiver that lapsed is worth naming next to the drift it no longer covers.
-            for r in self.rules.rules.iter().filter(|r| r.expired) {
-                if r.covers(place.files, place.object)
-                    && r.matches_path(&path)
-                    && self.accepts(r, &raw, &mut Vec::new())
-                {
-                    notes.push(format!(
-                        "rule {} would accept this but expired on {}",
-                        r.index,
-                        r.expires.map(|d| d.to_string()).unwrap_or_default()
-                    ));
-                }
+            let (b, c) = (raw.baseline.as_ref(), raw.candidate.as_ref());
+            for r in self
+                .rules
+                .rules
+                .lapsed(place.files, place.object, &path, b, c)
+            {
+                notes.push(format!(
+                    "rule {} would accept this but expired on {}",
+                    r.index,
+                    r.expires.map(|d| d.to_string()).unwrap_or_default()
+                ));
             }
         }
         let secret = [&raw.baseline, &raw.candidate]
@@ -94,15 +93,14 @@ impl<'a> Classifier<'a> {
         place: &Place<'_>,
         notes: &mut Vec<String>,
     ) -> Verdict {
-        let active = || {
-            self.rules
-                .rules
-                .iter()
-                .filter(|r| !r.expired && r.covers(place.files, place.object))
-        };
         // must_equal holds even under a broader rule, including below an added or removed
         // subtree.
-        for r in active().filter(|r| matches!(r.action, Action::MustEqual)) {
+        for r in self
+            .rules
+            .rules
+            .active(place.files, place.object)
+            .filter(|r| matches!(r.action, Action::MustEqual))
+        {
             if r.matches_path(path) || subtree_matches(r, &raw.path, raw) {
                 notes.push(format!("must equal: rule {} ({})", r.index, r.reason));
                 return Verdict::Enforce(r.index);
@@ -121,125 +119,15 @@ impl<'a> Classifier<'a> {
                 return Verdict::Accept(by[0]);
             }
         }
-        for r in active() {
-            if matches!(r.action, Action::MustEqual | Action::Rename { .. })
-                || !r.matches_path(path)
-            {
-                continue;
-            }
-            if self.accepts(r, raw, notes) {
-                return Verdict::Accept(r.index);
-            }
-        }
-        Verdict::Drift
-    }
-
-    /// Whether `r` (already known to cover the place and path) explains the difference; when it
-    /// does not but was relevant, says why in `notes`.
-    fn accepts(&self, r: &Rule, raw: &RawDiff, notes: &mut Vec<String>) -> bool {
         let (b, c) = (raw.baseline.as_ref(), raw.candidate.as_ref());
-        match &r.action {
-            Action::Ignore => true,
-            Action::MustEqual => false,
-            Action::Rename { .. } => false,
-            Action::Scale { factor, tolerance } => {
-                let (Some(b), Some(c)) = (b, c) else {
-                    return false;
-                };
-                let (Some(qb), Some(qc)) = (quantity::parse(b), quantity::parse(c)) else {
-                    notes.push(format!(
-                        "scale rule {}: not a number with a known unit",
-                        r.index
-                    ));
-                    return false;
-                };
-                if qb.dimension != qc.dimension {
-                    notes.push(format!(
-                        "scale rule {}: {} and {} are in different units",
-                        r.index,
-                        b.render_short(20),
-                        c.render_short(20)
-                    ));
-                    return false;
-                }
-                let expected = qb.value * factor;
-                let ok = if qb.integer && qc.integer {
-                    // Counts round: half of 3 replicas is 1 or 2.
-                    let lo = (expected * (1.0 - tolerance)).floor();
-                    let hi = (expected * (1.0 + tolerance)).ceil();
-                    (lo..=hi).contains(&qc.value)
-                } else {
-                    (qc.value - expected).abs()
-                        <= expected.abs() * tolerance + expected.abs() * 1e-9
-                };
-                if !ok {
-                    let tol = if *tolerance > 0.0 {
-                        format!(" ±{}%", tolerance * 100.0)
-                    } else {
-                        String::new()
-                    };
-                    notes.push(format!(
-                        "scale rule {} expects {}{tol} ({} × {factor}), found {}",
-                        r.index,
-                        quantity::describe(expected, qb.dimension),
-                        b.render_short(20),
-                        c.render_short(20)
-                    ));
-                }
-                ok
-            }
-            Action::Map(values) => {
-                let (Some(b), Some(c)) = (b, c) else {
-                    return false;
-                };
-                let (Some(bt), Some(ct)) = (b.scalar_text(), c.scalar_text()) else {
-                    return false;
-                };
-                match values.get(&bt) {
-                    Some(allowed) if *allowed == ct => true,
-                    Some(allowed) => {
-                        notes.push(format!(
-                            "map rule {} allows {bt} → {allowed}, found {ct}",
-                            r.index
-                        ));
-                        false
-                    }
-                    None => {
-                        notes.push(format!("map rule {} has no entry for {bt}", r.index));
-                        false
-                    }
-                }
-            }
-            Action::Pattern(re) => {
-                let Some(c) = c else {
-                    return false;
-                };
-                let texts = leaf_texts(c);
-                if texts.is_empty() {
-                    return false;
-                }
-                let ok = texts.iter().all(|t| re.is_match(t));
-                if !ok {
-                    notes.push(format!(
-                        "pattern rule {}: {} does not match /{}/",
-                        r.index,
-                        c.render_short(40),
-                        re.as_str()
-                    ));
-                }
-                ok
-            }
+        match self
+            .rules
+            .rules
+            .accepting(place.files, place.object, path, b, c, notes)
+        {
+            Some(r) => Verdict::Accept(r.index),
+            None => Verdict::Drift,
         }
-    }
-}
-
-/// Texts of every scalar in a value (a pattern applies to all of them); secrets have none.
-fn leaf_texts(n: &Node) -> Vec<String> {
-    match n {
-        Node::List(items) => items.iter().flat_map(leaf_texts).collect(),
-        Node::Map(m) => m.values().flat_map(leaf_texts).collect(),
-        Node::Secret(_) => Vec::new(),
-        other => other.scalar_text().into_iter().collect(),
     }
 }
 

@@ -20,8 +20,15 @@ pub enum DriftError {
         "cannot compare the directory {dir} with the file {file}: give two files or two directories"
     )]
     DirVersusFile { dir: PathBuf, file: PathBuf },
-    #[error("rules file {path}: {message}")]
-    Rules { path: PathBuf, message: String },
+    /// A rules file refused: the file and the field (`rule[3].factor`) or line, with what is
+    /// wrong there as the source.
+    #[error("rules file {path}: {place}")]
+    Rules {
+        path: PathBuf,
+        place: String,
+        #[source]
+        source: Box<crate::rules::RulesFileProblem>,
+    },
     #[error("{url}: {message}")]
     Schema { url: String, message: String },
     #[error("{url}: unsupported database URL; use postgres://user@host:port/db or sqlite://path")]

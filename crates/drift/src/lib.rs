@@ -2,7 +2,8 @@
 //!
 //! Data flow: files → [`formats`] (YAML, JSON, TOML, .env, properties, tfvars) → [`tree::Node`]
 //! documents → [`source`] (Kubernetes objects keyed by identity, secrets masked) →
-//! [`diff`] (structural, identity-matched lists) → [`classify`] (rules) → [`report::DriftReport`]
+//! [`diff`] (structural, identity-matched lists) → [`classify`] (the rules of [`rules`], an
+//! engine of its own in prodlike-rules) → [`report::DriftReport`]
 //! → [`render`] (text, Markdown, SARIF; JSON through the `prodlike.drift/1` envelope).
 //! Live databases enter through [`schema`], which snapshots PostgreSQL or SQLite into the same
 //! objects.
@@ -10,13 +11,10 @@
 
 pub mod classify;
 pub mod compare;
-pub mod date;
 pub mod diff;
 pub mod error;
 pub mod formats;
 pub mod locate;
-pub mod path;
-pub mod quantity;
 pub mod render;
 pub mod report;
 pub mod rules;
@@ -25,6 +23,9 @@ pub mod schema;
 pub mod secrets;
 pub mod source;
 pub mod tree;
+
+/// Calendar dates for rule expiry, paths and globs, quantities with units: prodlike-rules'.
+pub use prodlike_rules::{date, path, quantity};
 
 pub use compare::{compare_paths, compare_sources};
 pub use date::Date;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use prodlike_rules::quantity::{self, Quantity};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// Deepest nesting any reader accepts; deeper input is an error, never a stack overflow.
@@ -174,6 +175,36 @@ impl Node {
             Node::Map(m) => m.values().map(Node::leaf_count).sum(),
             _ => 1,
         }
+    }
+}
+
+/// What rules see of a value (prodlike-rules judges scale, map and pattern rules through it).
+impl prodlike_rules::Value for Node {
+    fn scalar_text(&self) -> Option<String> {
+        Node::scalar_text(self)
+    }
+
+    fn quantity(&self) -> Option<Quantity> {
+        match self {
+            Node::Int(i) => Some(Quantity::integer(*i)),
+            Node::Float(f) => Quantity::float(*f),
+            Node::String(s) => quantity::parse_text(s),
+            _ => None,
+        }
+    }
+
+    /// Every scalar's text (a pattern applies to all of them); secrets have none.
+    fn leaf_texts(&self) -> Vec<String> {
+        match self {
+            Node::List(items) => items.iter().flat_map(|n| n.leaf_texts()).collect(),
+            Node::Map(m) => m.values().flat_map(|n| n.leaf_texts()).collect(),
+            Node::Secret(_) => Vec::new(),
+            other => Node::scalar_text(other).into_iter().collect(),
+        }
+    }
+
+    fn render_short(&self, max: usize) -> String {
+        Node::render_short(self, max)
     }
 }
 

@@ -118,12 +118,10 @@ fn load_rules(output: &Output) -> anyhow::Result<RuleSet> {
     };
     let mut rules = match &output.rules {
         Some(path) => RuleSet::load(path, today)?,
-        None => RuleSet::parse("", today).map_err(anyhow::Error::msg)?,
+        None => RuleSet::parse("", today)?,
     };
     for pattern in &output.exclude {
-        let glob = Glob::file(pattern)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("--exclude `{pattern}`"))?;
+        let glob = Glob::file(pattern).with_context(|| format!("--exclude `{pattern}`"))?;
         rules.exclude.push(glob);
     }
     Ok(rules)

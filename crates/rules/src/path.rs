@@ -1,8 +1,11 @@
-//! Paths inside a tree, as reports print them and rules match them:
-//! `spec.template.spec.containers[name=web].resources.limits.memory`.
+//! Paths inside a tree of values, as reports print them and rules match them
+//! (`spec.template.spec.containers[name=web].resources.limits.memory`), and the globs that
+//! match such paths, relative file paths and object names.
 use std::fmt;
 
 use regex::Regex;
+
+use crate::error::GlobError;
 
 /// One step down a tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +23,11 @@ pub enum Seg {
 pub struct Path(pub Vec<Seg>);
 
 impl Path {
+    /// Goes one step down.
     pub fn push(&mut self, seg: Seg) {
         self.0.push(seg);
     }
+    /// Goes one step back up.
     pub fn pop(&mut self) {
         self.0.pop();
     }
@@ -64,34 +69,39 @@ pub struct Glob {
 
 impl Glob {
     /// A glob over tree paths (separators `.` and `[`).
-    pub fn path(pattern: &str) -> Result<Glob, String> {
+    pub fn path(pattern: &str) -> Result<Glob, GlobError> {
         Self::compile(pattern, Flavor::Tree)
     }
 
     /// A glob over relative file paths (separator `/`; `**` spans folders).
-    pub fn file(pattern: &str) -> Result<Glob, String> {
+    pub fn file(pattern: &str) -> Result<Glob, GlobError> {
         Self::compile(pattern, Flavor::File)
     }
 
     /// A glob over object names such as `Deployment/shop/web`, where `*` matches anything.
-    pub fn object(pattern: &str) -> Result<Glob, String> {
+    pub fn object(pattern: &str) -> Result<Glob, GlobError> {
         Self::compile(pattern, Flavor::Object)
     }
 
+    /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
+    /// Whether the whole of `text` matches.
     pub fn matches(&self, text: &str) -> bool {
         self.re.is_match(text)
     }
 
-    fn compile(pattern: &str, flavor: Flavor) -> Result<Glob, String> {
+    fn compile(pattern: &str, flavor: Flavor) -> Result<Glob, GlobError> {
         if pattern.is_empty() {
-            return Err("an empty pattern matches nothing; use `**` to match everything".into());
+            return Err(GlobError::Empty);
         }
         let re = format!("^{}$", glob_regex(pattern, flavor));
-        let re = Regex::new(&re).map_err(|e| format!("pattern `{pattern}`: {e}"))?;
+        let re = Regex::new(&re).map_err(|source| GlobError::Regex {
+            pattern: pattern.to_string(),
+            source,
+        })?;
         Ok(Glob {
             text: pattern.to_string(),
             re,

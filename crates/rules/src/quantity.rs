@@ -1,6 +1,7 @@
 //! Numbers with units, so scale rules compare `512Mi` with `1Gi`, `500m` CPU with `1`, and
-//! PostgreSQL's `128MB` with `64MB`.
-use crate::tree::Node;
+//! PostgreSQL's `128MB` with `64MB`. A tree's values become quantities through
+//! [`crate::Value::quantity`], which uses [`Quantity::integer`], [`Quantity::float`] and
+//! [`parse_text`].
 
 /// What a quantity measures; a scale rule only relates quantities of the same dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,33 +14,39 @@ pub enum Dimension {
     Time,
 }
 
+/// A number in base units with what it measures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quantity {
     /// In base units: ones, bytes or seconds.
     pub value: f64,
+    /// What it measures.
     pub dimension: Dimension,
     /// Written without a fraction or unit (`3`, not `3.0` or `3k`): counts such as replicas.
     pub integer: bool,
 }
 
-/// Reads a number, or a string holding a number with an optional unit.
-pub fn parse(node: &Node) -> Option<Quantity> {
-    match node {
-        Node::Int(i) => Some(Quantity {
-            value: *i as f64,
+impl Quantity {
+    /// A whole number as a tree holds it: a count such as replicas.
+    pub fn integer(value: i128) -> Quantity {
+        Quantity {
+            value: value as f64,
             dimension: Dimension::Number,
             integer: true,
-        }),
-        Node::Float(f) if f.is_finite() => Some(Quantity {
-            value: *f,
+        }
+    }
+
+    /// A number with a fraction as a tree holds it; `None` when it is not finite.
+    pub fn float(value: f64) -> Option<Quantity> {
+        value.is_finite().then_some(Quantity {
+            value,
             dimension: Dimension::Number,
             integer: false,
-        }),
-        Node::String(s) => parse_text(s),
-        _ => None,
+        })
     }
 }
 
+/// Reads text holding a number with an optional unit (`512Mi`, `500m`, `30s`, `1e3`); `None`
+/// for anything else.
 pub fn parse_text(text: &str) -> Option<Quantity> {
     let t = text.trim();
     let split = t

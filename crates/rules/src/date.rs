@@ -1,11 +1,14 @@
-//! Calendar dates for rule expiry, without a date-time dependency.
+//! Calendar dates for rule expiry (`expires = 2026-12-31`), without a date-time dependency.
 use std::fmt;
 
 /// A proleptic Gregorian date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date {
+    /// The year, e.g. 2026.
     pub year: i32,
+    /// 1 to 12.
     pub month: u8,
+    /// 1 to the month's last day.
     pub day: u8,
 }
 
