@@ -28,6 +28,8 @@ pub enum BodyCopy {
 pub struct ProdHead {
     pub status: u16,
     pub headers: HeaderMap,
+    /// Which production upstream answered (its index in `production.upstreams`).
+    pub upstream: usize,
 }
 
 /// How production answered a sampled request.
@@ -322,6 +324,7 @@ mod tests {
             ProdHead {
                 status: 200,
                 headers: HeaderMap::new(),
+                upstream: 0,
             },
             Instant::now(),
             tx,

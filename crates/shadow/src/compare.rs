@@ -130,7 +130,16 @@ pub struct Comparison {
     pub body_diff_count: usize,
     /// Why the bodies could not be compared, when they could not.
     pub body_not_compared: Option<NotCompared>,
+    /// Every differing body path, array indices as `*` (at most 64): what noise learns from.
+    #[serde(skip)]
+    pub paths: Vec<String>,
+    /// Diffs left out because their path is noise (generalised paths, at most 64).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub noise: Vec<String>,
 }
+
+/// Differing paths remembered per comparison.
+const MAX_PATHS: usize = 64;
 
 impl Comparison {
     pub fn status_differs(&self) -> bool {
@@ -191,6 +200,18 @@ impl Comparator {
         staging: Side<'_>,
         staging_masked: Option<&Value>,
     ) -> Comparison {
+        self.compare_excluding(prod, staging, staging_masked, &[])
+    }
+
+    /// Like [`Comparator::compare`], leaving out body diffs whose generalised path is in
+    /// `noise` (they are listed in [`Comparison::noise`] instead).
+    pub fn compare_excluding(
+        &self,
+        prod: Side<'_>,
+        staging: Side<'_>,
+        staging_masked: Option<&Value>,
+        noise: &[String],
+    ) -> Comparison {
         let Side {
             status: prod_status,
             headers: prod_headers,
@@ -223,7 +244,7 @@ impl Comparator {
         match (prod_body, staging_body) {
             (BodyView::Json(p), BodyView::Json(s)) => {
                 let mut path = String::new();
-                self.walk(p, s, staging_masked, &mut path, &mut c);
+                self.walk(p, s, staging_masked, &mut path, &mut c, noise);
             }
             (BodyView::Bytes(p), BodyView::Bytes(s)) => {
                 if blake3::hash(p) != blake3::hash(s) {
@@ -265,6 +286,7 @@ impl Comparator {
         !path.is_empty() && self.ignore.iter().any(|p| p.matches(path))
     }
 
+    #[allow(clippy::too_many_arguments)] // one diff's parts, kept apart so nothing is built for noise
     fn push(
         &self,
         c: &mut Comparison,
@@ -272,7 +294,18 @@ impl Comparator {
         kind: DiffKind,
         p: Option<&Value>,
         s: Option<&Value>,
+        noise: &[String],
     ) {
+        let general = crate::noise::generalise(path);
+        if noise.contains(&general) {
+            if c.noise.len() < MAX_PATHS && !c.noise.contains(&general) {
+                c.noise.push(general);
+            }
+            return;
+        }
+        if c.paths.len() < MAX_PATHS && !c.paths.contains(&general) {
+            c.paths.push(general);
+        }
         c.body_diff_count += 1;
         if c.body.len() < KEPT_DIFFS {
             c.body.push(Diff {
@@ -298,6 +331,7 @@ impl Comparator {
         alt: Option<&Value>,
         path: &mut String,
         c: &mut Comparison,
+        noise: &[String],
     ) {
         if self.ignored(path) {
             return;
@@ -315,13 +349,13 @@ impl Comparator {
                     push_escaped(path, k);
                     match (po.get(k), so.get(k)) {
                         (Some(pv), Some(sv)) => {
-                            self.walk(pv, sv, alt.and_then(|a| a.get(k.as_str())), path, c)
+                            self.walk(pv, sv, alt.and_then(|a| a.get(k.as_str())), path, c, noise)
                         }
                         (Some(pv), None) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Removed, Some(pv), None)
+                            self.push(c, path, DiffKind::Removed, Some(pv), None, noise)
                         }
                         (None, Some(sv)) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Added, None, Some(sv))
+                            self.push(c, path, DiffKind::Added, None, Some(sv), noise)
                         }
                         _ => {}
                     }
@@ -335,13 +369,13 @@ impl Comparator {
                     path.push_str(&i.to_string());
                     match (pa.get(i), sa.get(i)) {
                         (Some(pv), Some(sv)) => {
-                            self.walk(pv, sv, alt.and_then(|a| a.get(i)), path, c)
+                            self.walk(pv, sv, alt.and_then(|a| a.get(i)), path, c, noise)
                         }
                         (Some(pv), None) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Removed, Some(pv), None)
+                            self.push(c, path, DiffKind::Removed, Some(pv), None, noise)
                         }
                         (None, Some(sv)) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Added, None, Some(sv))
+                            self.push(c, path, DiffKind::Added, None, Some(sv), noise)
                         }
                         _ => {}
                     }
@@ -351,15 +385,15 @@ impl Comparator {
             _ if alt.is_some_and(|a| a == p) => {}
             (Value::Number(a), Value::Number(b)) => {
                 if !self.numbers_equal(a, b) {
-                    self.push(c, path, DiffKind::Changed, Some(p), Some(s));
+                    self.push(c, path, DiffKind::Changed, Some(p), Some(s), noise);
                 }
             }
             _ if std::mem::discriminant(p) != std::mem::discriminant(s) => {
-                self.push(c, path, DiffKind::TypeChanged, Some(p), Some(s));
+                self.push(c, path, DiffKind::TypeChanged, Some(p), Some(s), noise);
             }
             _ => {
                 if p != s {
-                    self.push(c, path, DiffKind::Changed, Some(p), Some(s));
+                    self.push(c, path, DiffKind::Changed, Some(p), Some(s), noise);
                 }
             }
         }

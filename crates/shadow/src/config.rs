@@ -38,6 +38,9 @@ pub struct ShadowConfig {
     pub normalise: NormaliseConfig,
     pub mask: MaskConfig,
     pub compare: CompareConfig,
+    /// Telling noise (request ids, timestamps: differences production has with itself) from
+    /// real differences.
+    pub noise: NoiseConfig,
     pub capture: CaptureConfig,
 }
 
@@ -55,6 +58,7 @@ impl Default for ShadowConfig {
             normalise: NormaliseConfig::default(),
             mask: MaskConfig::default(),
             compare: CompareConfig::default(),
+            noise: NoiseConfig::default(),
             capture: CaptureConfig::default(),
         }
     }
@@ -373,6 +377,59 @@ impl Default for CompareConfig {
     }
 }
 
+/// How noise is learned:
+///
+/// ```toml
+/// [noise]
+/// probe = "production"        # off by default: it adds production load
+/// probe_share = 0.1           # of mirrored GET/HEAD/OPTIONS copies
+/// probe_max_per_second = 5    # never more extra production requests than this
+/// min_samples = 5
+/// threshold = 0.5
+/// auto_ignore = false         # without a probe, hide suspected noise from the verdict
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoiseConfig {
+    /// `off` (the default) or `production`: send a share of mirrored safe-method requests to
+    /// a second production upstream as well, and learn, per route, the paths where production
+    /// differs from itself. Needs two production upstreams or more.
+    pub probe: ProbeMode,
+    /// Share of mirrored GET/HEAD/OPTIONS copies also probed, 0.0 to 1.0.
+    pub probe_share: f64,
+    /// The most extra production requests the probe sends per second (a hard cap).
+    pub probe_max_per_second: f64,
+    /// Probes (or, without a probe, comparisons) seen on a path before it can be called noise.
+    pub min_samples: u64,
+    /// A path differing in at least this share of its samples is noise (learned by the probe)
+    /// or suspected noise (without one, when its values also look volatile).
+    pub threshold: f64,
+    /// Without a probe: leave suspected noise out of the verdict too (it is always reported,
+    /// with the ignore rule that would silence it).
+    pub auto_ignore: bool,
+}
+
+impl Default for NoiseConfig {
+    fn default() -> Self {
+        Self {
+            probe: ProbeMode::Off,
+            probe_share: 0.1,
+            probe_max_per_second: 5.0,
+            min_samples: 5,
+            threshold: 0.5,
+            auto_ignore: false,
+        }
+    }
+}
+
+/// Whether production is probed against itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeMode {
+    Off,
+    Production,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaptureConfig {
@@ -602,6 +659,46 @@ impl ShadowConfig {
                 field: format!("mask.{}", e.field),
                 problem: e.message,
             });
+        }
+        if !(0.0..=1.0).contains(&self.noise.probe_share) {
+            return bad(
+                "noise.probe_share",
+                format!(
+                    "{} is not a fraction; use 0.0 to 1.0",
+                    self.noise.probe_share
+                ),
+            );
+        }
+        if !(self.noise.probe_max_per_second > 0.0 && self.noise.probe_max_per_second <= 10_000.0) {
+            return bad(
+                "noise.probe_max_per_second",
+                format!(
+                    "{} is out of range; use a rate above 0 and at most 10000",
+                    self.noise.probe_max_per_second
+                ),
+            );
+        }
+        if !(self.noise.threshold > 0.0 && self.noise.threshold <= 1.0) {
+            return bad(
+                "noise.threshold",
+                format!("{} is not a share in (0, 1]", self.noise.threshold),
+            );
+        }
+        if self.noise.min_samples == 0 {
+            return bad(
+                "noise.min_samples",
+                "must be at least 1 (a path is judged after this many samples)".into(),
+            );
+        }
+        if self.noise.probe == ProbeMode::Production && self.production.upstreams.len() < 2 {
+            return bad(
+                "noise.probe",
+                format!(
+                    "probing production against itself needs two production upstreams or more; \
+                     {} given (add one with --production, or set noise.probe = \"off\")",
+                    self.production.upstreams.len()
+                ),
+            );
         }
         if self.mask.key_env.is_empty() && !self.mask.is_noop() {
             return bad(

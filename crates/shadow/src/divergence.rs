@@ -7,6 +7,8 @@ use prodlike_stats::{LatencyHistogram, LatencySummary, wilson_interval};
 use serde::Serialize;
 
 use crate::compare::{Comparison, Diff, NotCompared, Outcome};
+use crate::config::NoiseConfig;
+use crate::noise::{NoisePath, RouteNoise, generalise};
 
 /// One mismatching exchange, kept as an example. Values are masked.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +45,8 @@ pub struct RouteDivergence {
     pub examples: VecDeque<DiffExample>,
     /// Body paths that differed and how often (bounded).
     pub paths: BTreeMap<String, u64>,
+    /// Noise learned or suspected on this route.
+    pub noise: RouteNoise,
     max_examples: usize,
     last_example: Option<Instant>,
 }
@@ -68,6 +72,7 @@ impl RouteDivergence {
             staging_latency: LatencyHistogram::new(),
             examples: VecDeque::with_capacity(max_examples),
             paths: BTreeMap::new(),
+            noise: RouteNoise::default(),
             max_examples,
             last_example: None,
         }
@@ -76,6 +81,34 @@ impl RouteDivergence {
     /// Records a comparison and returns its outcome.
     pub fn record(&mut self, c: &Comparison, example: impl FnOnce() -> DiffExample) -> Outcome {
         self.record_at(c, Instant::now(), example)
+    }
+
+    /// Records a comparison and feeds noise learning with its differing paths.
+    pub fn record_with_noise(
+        &mut self,
+        c: &Comparison,
+        cfg: &NoiseConfig,
+        example: impl FnOnce() -> DiffExample,
+    ) -> Outcome {
+        let outcome = self.record(c, example);
+        if outcome != Outcome::Matched {
+            let shown: Vec<(String, Option<&str>, Option<&str>)> = c
+                .body
+                .iter()
+                .map(|d| {
+                    (
+                        generalise(&d.path),
+                        d.production.as_deref(),
+                        d.staging.as_deref(),
+                    )
+                })
+                .collect();
+            self.noise.record_staging(&c.paths, &shown, cfg);
+        } else {
+            self.noise.record_staging(&[], &[], cfg);
+        }
+        self.noise.record_excluded(&c.noise);
+        outcome
     }
 
     /// Records an exchange that could not be compared at all (staging or production failed).
@@ -132,7 +165,7 @@ impl RouteDivergence {
         outcome
     }
 
-    pub fn report(&self, route: &str, requests: u64) -> RouteReport {
+    pub fn report(&self, route: &str, requests: u64, noise: &NoiseConfig) -> RouteReport {
         let not_compared: BTreeMap<String, u64> = NotCompared::ALL
             .iter()
             .zip(self.not_compared)
@@ -161,6 +194,8 @@ impl RouteDivergence {
             production_latency_ms: self.production_latency.summary(),
             staging_latency_ms: self.staging_latency.summary(),
             differing_paths: self.paths.clone(),
+            noise: self.noise.report(noise),
+            noise_probes: self.noise.probes(),
             examples: self.examples.iter().rev().cloned().collect(),
         }
     }
@@ -215,8 +250,13 @@ pub struct RouteReport {
     /// Latency of the compared exchanges, from arrival to the end of each response.
     pub production_latency_ms: LatencySummary,
     pub staging_latency_ms: LatencySummary,
-    /// Body paths that differed, with counts.
+    /// Body paths that differed, with counts (noise left out of the verdict is not counted).
     pub differing_paths: BTreeMap<String, u64>,
+    /// Noisy paths: learned from production against itself, or suspected, each with the
+    /// ignore rule that silences it.
+    pub noise: Vec<NoisePath>,
+    /// Production-against-production probes compared on this route.
+    pub noise_probes: u64,
     /// Newest first.
     pub examples: Vec<DiffExample>,
 }
@@ -286,14 +326,14 @@ mod tests {
                 Outcome::NotCompared(NotCompared::Encoding)
             );
         }
-        let r = d.report("/r", 20);
+        let r = d.report("/r", 20, &NoiseConfig::default());
         assert_eq!((r.compared, r.mismatched), (0, 0));
         assert_eq!(r.verdict, RouteVerdict::NotCompared);
         assert_eq!(r.not_compared.get("encoding"), Some(&20));
         assert_eq!(r.mismatch_rate_ci95, [0.0, 1.0]);
         // Once compared, the verdict follows, with its interval.
         d.record(&Comparison::default(), || example(200));
-        let r = d.report("/r", 21);
+        let r = d.report("/r", 21, &NoiseConfig::default());
         assert_eq!((r.compared, r.verdict), (1, RouteVerdict::Matching));
         assert!(r.mismatch_rate_ci95[1] > 0.5, "{:?}", r.mismatch_rate_ci95);
     }

@@ -23,6 +23,7 @@ mod headers;
 mod masking;
 mod metrics;
 mod mirror;
+mod noise;
 mod priority;
 mod proxy;
 mod report;

@@ -87,6 +87,8 @@ pub struct Metrics {
     pub capture_dropped: Counter,
     pub masked: Family<MaskedLabels, Counter>,
     pub not_compared: Family<NotComparedLabels, Counter>,
+    pub noise_probes: Counter,
+    pub noise_probes_capped: Counter,
 }
 
 impl Default for Metrics {
@@ -180,6 +182,18 @@ impl Metrics {
             "Exchanges not compared, by route and reason (too_large, cut_short, encoding, decoded_too_large, not_json, staging_failed, staging_timeout, production_failed)",
             not_compared.clone(),
         );
+        let noise_probes = Counter::default();
+        registry.register(
+            "noise_probes",
+            "Extra production requests sent by the noise probe (production against itself)",
+            noise_probes.clone(),
+        );
+        let noise_probes_capped = Counter::default();
+        registry.register(
+            "noise_probes_capped",
+            "Probes chosen but not sent because noise.probe_max_per_second was reached",
+            noise_probes_capped.clone(),
+        );
         let masked = Family::<MaskedLabels, Counter>::default();
         registry.register(
             "masked_values",
@@ -203,6 +217,8 @@ impl Metrics {
             capture_dropped,
             masked,
             not_compared,
+            noise_probes,
+            noise_probes_capped,
         }
     }
 

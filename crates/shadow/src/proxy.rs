@@ -164,6 +164,7 @@ impl Proxy {
         // could not even be opened: the first upstream never saw it.
         let retry_parts = (!has_body && self.upstreams.all().len() > 1).then(|| parts.clone());
         let upstream = self.upstreams.pick(None);
+        let mut served_by = upstream.index;
         // Boxed: the exchange's state is large, and an unboxed one would be copied whole into
         // this future and again into hyper's dispatcher on every request (measured with
         // callgrind: memcpy was 12% of a proxied request's instructions).
@@ -173,6 +174,7 @@ impl Proxy {
         if let (Err(UpstreamError::Connect), Some(parts)) = (&outcome, retry_parts) {
             let second = self.upstreams.pick(Some(&upstream));
             if !Arc::ptr_eq(&second, &upstream) {
+                served_by = second.index;
                 outcome = Box::pin(self.forward(
                     &second,
                     parts,
@@ -195,6 +197,7 @@ impl Proxy {
                         ProdHead {
                             status,
                             headers: detached(&head.headers),
+                            upstream: served_by,
                         },
                         arrived,
                         tx,

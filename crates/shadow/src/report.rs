@@ -66,6 +66,7 @@ pub struct ReportSource {
     pub production: Vec<String>,
     pub staging: Option<String>,
     pub sample: f64,
+    pub noise: crate::config::NoiseConfig,
 }
 
 impl ReportSource {
@@ -74,7 +75,11 @@ impl ReportSource {
             .routes
             .entries()
             .iter()
-            .map(|e| e.with_divergence(|d| d.report(&e.name, e.requests.load(Ordering::Relaxed))))
+            .map(|e| {
+                e.with_divergence(|d| {
+                    d.report(&e.name, e.requests.load(Ordering::Relaxed), &self.noise)
+                })
+            })
             .collect();
         // Diverging routes first (worst rate first), then routes with no verdict, then matching.
         let rank = |v: RouteVerdict| match v {

@@ -242,6 +242,8 @@ pub async fn start(
                 masker,
                 capture: capture_handle,
                 capture_max_body: cfg.capture.max_body,
+                noise: cfg.noise.clone(),
+                probe_upstreams: probe_upstreams(&cfg, &production)?,
             },
             metrics.clone(),
         );
@@ -291,6 +293,7 @@ pub async fn start(
         production: production.iter().map(|t| t.original.clone()).collect(),
         staging: staging.map(|t| t.original),
         sample: cfg.mirror.sample,
+        noise: cfg.noise.clone(),
     });
 
     let (stop, stop_rx) = watch::channel(false);
@@ -438,6 +441,37 @@ pub fn run(
     drop(production_rt);
     mirror_rt.shutdown_timeout(Duration::from_secs(2));
     result
+}
+
+/// Production's upstreams as the noise probe reaches them from the mirror side: their own
+/// connections (never production's pools), production's TLS settings and timeouts.
+fn probe_upstreams(
+    cfg: &ShadowConfig,
+    production: &[Target],
+) -> Result<Vec<StagingSettings>, ShadowError> {
+    if cfg.noise.probe != crate::config::ProbeMode::Production {
+        return Ok(Vec::new());
+    }
+    let connector = https_connector(
+        client_config(&ClientTlsOptions {
+            ca_file: cfg.production.ca_file.clone(),
+        })?,
+        cfg.production.connect_timeout,
+    );
+    Ok(production
+        .iter()
+        .map(|t| StagingSettings {
+            target: t.clone(),
+            connector: connector.clone(),
+            connect_timeout: cfg.production.connect_timeout,
+            timeout: cfg.production.response_timeout,
+            host: None,
+            drop_headers: Vec::new(),
+            set_headers: Vec::new(),
+            circuit_failures: cfg.mirror.circuit.consecutive_failures,
+            circuit_open_for: cfg.mirror.circuit.open_for,
+        })
+        .collect())
 }
 
 /// What the capture header says of masking: it records the key's fingerprint, never the key.

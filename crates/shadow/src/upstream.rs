@@ -16,6 +16,8 @@ use crate::metrics::{Metrics, UpstreamErrorLabels, UpstreamLabels};
 
 pub struct Upstream {
     pub target: Target,
+    /// Position in `production.upstreams`.
+    pub index: usize,
     /// The lean HTTP/1.1 pool for plain `http://` upstreams; `https://` ones use hyper's client.
     pub h1: Option<Arc<H1Pool>>,
     /// Failures by kind: connect, timeout, protocol.
@@ -48,7 +50,8 @@ impl Upstreams {
     ) -> Self {
         let list = targets
             .into_iter()
-            .map(|target| {
+            .enumerate()
+            .map(|(index, target)| {
                 let ejected_gauge = metrics
                     .upstream_ejected
                     .get_or_create(&UpstreamLabels {
@@ -73,6 +76,7 @@ impl Upstreams {
                         .clone()
                 });
                 Arc::new(Upstream {
+                    index,
                     h1: pool,
                     errors,
                     target,

@@ -11,6 +11,7 @@
 mod circuit;
 mod drops;
 mod masked;
+mod probe;
 mod process;
 mod record;
 mod staging;
@@ -30,6 +31,7 @@ pub use staging::StagingSettings;
 use crate::body::{BodyCopy, ProdOutcome};
 use crate::capture_writer::CaptureHandle;
 use crate::compare::Comparator;
+use crate::config::NoiseConfig;
 use crate::masking::TrafficMasker;
 use crate::metrics::Metrics;
 use crate::routes::RouteEntry;
@@ -167,10 +169,15 @@ pub struct MirrorSettings {
     pub masker: TrafficMasker,
     pub capture: Option<CaptureHandle>,
     pub capture_max_body: u64,
+    pub noise: NoiseConfig,
+    /// Production's upstreams as the noise probe reaches them (used when `noise.probe` is on).
+    pub probe_upstreams: Vec<StagingSettings>,
 }
 
 struct MirrorContext {
     staging: Option<Staging>,
+    noise: NoiseConfig,
+    probe: Option<probe::Probe>,
     /// Request bodies are copied (and decoded) up to this many bytes.
     max_body: u64,
     comparator: Comparator,
@@ -202,8 +209,11 @@ pub fn build(
     let staging = settings.staging.map(|s| Staging::new(s, concurrency));
     let circuit = staging.as_ref().map(|s| s.circuit.clone());
     let capturing = settings.capture.is_some();
+    let probe = probe::Probe::new(&settings.noise, settings.probe_upstreams, concurrency);
     let ctx = Arc::new(MirrorContext {
         staging,
+        probe,
+        noise: settings.noise,
         max_body: settings.max_body,
         comparator: settings.comparator,
         compare_max_body: settings.compare_max_body,

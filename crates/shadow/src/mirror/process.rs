@@ -36,6 +36,15 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
     let Some(request_body) = request_body(ctx, body).await else {
         return;
     };
+    // The probe resends the request as the client sent it, to production only.
+    let probe_headers = match ctx.probe.as_ref().map(|p| p.admit(&method)) {
+        Some(Ok(true)) => Some(headers.clone()),
+        Some(Err(())) => {
+            ctx.metrics.noise_probes_capped.inc();
+            None
+        }
+        _ => None,
+    };
     let mut counts = MaskCounts::default();
     let decode_limit = ctx.max_body as usize;
     let copy = match MaskedRequest::new(
@@ -67,6 +76,24 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
         Ok(Ok(p)) => Some(p),
         _ => None,
     };
+
+    if let (Some(p), Some(h), Some(ProdOutcome::Response { head, body, .. })) =
+        (&ctx.probe, &probe_headers, &production)
+    {
+        ctx.metrics.noise_probes.inc();
+        let paths = p
+            .differing_paths(
+                &ctx.comparator,
+                head.upstream,
+                (&method, &target, h),
+                (head, body),
+                ctx.compare_max_body,
+            )
+            .await;
+        if let Some(paths) = paths {
+            route.with_divergence(|d| d.noise.record_probe(&paths, &ctx.noise));
+        }
+    }
 
     // Identical bytes match whatever their masking; when nothing is captured they need no
     // parsing or masking at all.
@@ -113,14 +140,18 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
                     None,
                 )
             }
-            Some(v) => v.compare(
-                ctx,
-                head.status,
-                &head.headers,
-                *status,
-                st_headers,
-                st_body,
-            ),
+            Some(v) => {
+                let noise = route.with_divergence(|d| d.noise.ignored());
+                v.compare(
+                    ctx,
+                    &noise,
+                    head.status,
+                    &head.headers,
+                    *status,
+                    st_headers,
+                    st_body,
+                )
+            }
             None => Comparison::default(),
         };
         let comparison = shown(ctx, &copy, comparison, &mut counts);
@@ -316,9 +347,11 @@ impl Views {
     /// Compares the masked production response with staging's. Staging may hold data masked
     /// already (loaded by `prodlike data` with the same key) or production's raw values: a
     /// value matches when production's masked value equals staging's as it is or as masked.
+    #[allow(clippy::too_many_arguments)] // both responses' parts, borrowed where they live
     fn compare(
         &self,
         ctx: &MirrorContext,
+        noise: &[String],
         prod_status: u16,
         prod_headers: &HeaderMap,
         st_status: u16,
@@ -339,10 +372,11 @@ impl Views {
             }
             _ => view_of(s),
         };
-        let mut c = ctx.comparator.compare(
+        let mut c = ctx.comparator.compare_excluding(
             Side::new(prod_status, prod_headers, prod_view),
             Side::new(st_status, st_headers, st_view),
             s.json.as_ref(),
+            noise,
         );
         if let Some(masked) = &s.json {
             show_masked_staging_values(&mut c, masked);
@@ -416,7 +450,7 @@ fn record_comparison(
     let outcome = route.with_divergence(|d| {
         d.production_latency.record(prod_latency);
         d.staging_latency.record(staging_latency);
-        d.record(c, example)
+        d.record_with_noise(c, &ctx.noise, example)
     });
     route.count_comparison(
         &ctx.metrics,

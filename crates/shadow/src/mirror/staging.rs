@@ -16,7 +16,8 @@ use crate::body::BodyCopy;
 use crate::deadline::within;
 use crate::headers::X_PRODLIKE_SHADOW;
 
-/// Staging and how copies reach it.
+/// Staging and how copies reach it (production's upstreams, for the noise probe, too).
+#[derive(Clone)]
 pub struct StagingSettings {
     pub target: Target,
     pub connector: HttpsConnector,
