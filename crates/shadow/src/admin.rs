@@ -26,6 +26,7 @@ pub fn router(source: Arc<ReportSource>) -> Router {
             }),
         )
         .route("/api/divergence", get(divergence))
+        .route("/api/timeline", get(timeline))
         .with_state(source)
 }
 
@@ -43,5 +44,17 @@ async fn divergence(State(s): State<Arc<ReportSource>>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "no-store")],
         axum::Json(s.report()),
+    )
+}
+
+/// The dashboard's charts: one point per second, oldest first (see `timeline.rs`).
+async fn timeline(State(s): State<Arc<ReportSource>>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({
+            "interval_s": 1,
+            "capacity": crate::timeline::CAPACITY,
+            "points": s.timeline.points(),
+        })),
     )
 }

@@ -47,12 +47,27 @@ pub struct RouteDivergence {
     pub paths: BTreeMap<String, u64>,
     /// Noise learned or suspected on this route.
     pub noise: RouteNoise,
+    /// Mismatches that differed in the body only, kept until noise has settled: when their
+    /// every path turns out to be noise, they are counted again as matches.
+    provisional: Vec<Provisional>,
+    noise_version: u64,
     max_examples: usize,
     last_example: Option<Instant>,
 }
 
 /// Distinct differing body paths remembered per route.
 const MAX_PATHS: usize = 50;
+
+/// Body-only mismatches kept for reclassification while noise is being learned.
+const MAX_PROVISIONAL: usize = 64;
+
+/// A body-only mismatch recorded before noise settled.
+struct Provisional {
+    /// Every differing path, generalised.
+    general: Vec<String>,
+    /// The paths counted in `paths` (the kept diffs).
+    counted: Vec<String>,
+}
 
 /// Once a route's examples are full, how often one is replaced by a newer one.
 const EXAMPLE_REFRESH: Duration = Duration::from_millis(200);
@@ -73,6 +88,8 @@ impl RouteDivergence {
             examples: VecDeque::with_capacity(max_examples),
             paths: BTreeMap::new(),
             noise: RouteNoise::default(),
+            provisional: Vec::new(),
+            noise_version: 0,
             max_examples,
             last_example: None,
         }
@@ -83,7 +100,9 @@ impl RouteDivergence {
         self.record_at(c, Instant::now(), example)
     }
 
-    /// Records a comparison and feeds noise learning with its differing paths.
+    /// Records a comparison and feeds noise learning with its differing paths. Mismatches
+    /// found while noise was still being learned are counted again as matches once every path
+    /// they differed in turns out to be noise.
     pub fn record_with_noise(
         &mut self,
         c: &Comparison,
@@ -91,7 +110,7 @@ impl RouteDivergence {
         example: impl FnOnce() -> DiffExample,
     ) -> Outcome {
         let outcome = self.record(c, example);
-        if outcome != Outcome::Matched {
+        if outcome == Outcome::Mismatched {
             let shown: Vec<(String, Option<&str>, Option<&str>)> = c
                 .body
                 .iter()
@@ -104,11 +123,75 @@ impl RouteDivergence {
                 })
                 .collect();
             self.noise.record_staging(&c.paths, &shown, cfg);
+            if !c.status_differs()
+                && !c.headers_differ()
+                && self.provisional.len() < MAX_PROVISIONAL
+            {
+                self.provisional.push(Provisional {
+                    general: c.paths.clone(),
+                    counted: c.body.iter().map(|d| d.path.clone()).collect(),
+                });
+            }
         } else {
             self.noise.record_staging(&[], &[], cfg);
         }
         self.noise.record_excluded(&c.noise);
+        self.reclassify();
         outcome
+    }
+
+    /// Feeds one probe's findings to noise learning.
+    pub fn record_probe(&mut self, paths: &[String], cfg: &NoiseConfig) {
+        self.noise.record_probe(paths, cfg);
+        self.reclassify();
+    }
+
+    /// When the noise set has changed, counts the provisional mismatches whose every path is
+    /// now noise as matches, and drops examples that differed in noise only.
+    fn reclassify(&mut self) {
+        if self.noise.version() == self.noise_version {
+            return;
+        }
+        self.noise_version = self.noise.version();
+        let ignored = self.noise.ignored();
+        let is_noise = |p: &String| ignored.contains(p);
+        let mut kept = Vec::with_capacity(self.provisional.len());
+        for mut m in std::mem::take(&mut self.provisional) {
+            // Noise paths leave the counts of every provisional mismatch…
+            let (noisy, real): (Vec<String>, Vec<String>) = std::mem::take(&mut m.counted)
+                .into_iter()
+                .partition(|p| ignored.contains(&generalise(p)));
+            for p in &noisy {
+                if let Some(n) = self.paths.get_mut(p) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.paths.remove(p);
+                    }
+                }
+            }
+            m.counted = real;
+            let (noisy_general, real_general): (Vec<String>, Vec<String>) =
+                std::mem::take(&mut m.general)
+                    .into_iter()
+                    .partition(is_noise);
+            self.noise.record_excluded(&noisy_general);
+            m.general = real_general;
+            // …and one that differed in noise only is a match after all.
+            if m.general.is_empty() {
+                self.mismatched = self.mismatched.saturating_sub(1);
+                self.body_diffs = self.body_diffs.saturating_sub(1);
+            } else {
+                kept.push(m);
+            }
+        }
+        self.provisional = kept;
+        self.examples.retain(|ex| {
+            ex.headers.len() + usize::from(ex.production_status != ex.staging_status) > 0
+                || ex
+                    .body
+                    .iter()
+                    .any(|d| !ignored.contains(&generalise(&d.path)))
+        });
     }
 
     /// Records an exchange that could not be compared at all (staging or production failed).

@@ -33,6 +33,7 @@ mod runner;
 mod sampler;
 mod scrub;
 mod server;
+mod timeline;
 mod units;
 mod upstream;
 

@@ -108,12 +108,19 @@ pub struct RouteNoise {
     excluded: BTreeMap<String, u64>,
     /// The paths left out of the verdict now: rebuilt when counts change.
     ignored: Arc<[String]>,
+    /// Bumped whenever `ignored` changes.
+    version: u64,
 }
 
 impl RouteNoise {
     /// Paths currently left out of staging's verdict (generalised).
     pub fn ignored(&self) -> Arc<[String]> {
         self.ignored.clone()
+    }
+
+    /// Changes whenever the ignored paths do.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// One probe: the generalised paths where production differed from itself.
@@ -194,6 +201,7 @@ impl RouteNoise {
         }
         if paths[..] != self.ignored[..] {
             self.ignored = paths.into();
+            self.version += 1;
         }
     }
 
@@ -230,6 +238,11 @@ impl RouteNoise {
             });
         }
         out
+    }
+
+    /// Diffs left out of the verdict as noise, all paths together.
+    pub fn excluded_total(&self) -> u64 {
+        self.excluded.values().sum()
     }
 
     /// Production-vs-production probes compared on this route.

@@ -67,6 +67,7 @@ pub struct ReportSource {
     pub staging: Option<String>,
     pub sample: f64,
     pub noise: crate::config::NoiseConfig,
+    pub timeline: Arc<crate::timeline::Timeline>,
 }
 
 impl ReportSource {

@@ -29,6 +29,7 @@ use crate::route::Normaliser;
 use crate::routes::RouteTable;
 use crate::sampler::Sampler;
 use crate::server::accept_loop;
+use crate::timeline::Timeline;
 use crate::upstream::Upstreams;
 
 /// Start-up choices that are not configuration.
@@ -49,6 +50,7 @@ pub struct RunningShadow {
     proxy_task: JoinHandle<()>,
     mirror_task: Option<JoinHandle<()>>,
     admin_task: Option<JoinHandle<()>>,
+    timeline_task: JoinHandle<()>,
     capture: Option<CaptureWriter>,
 }
 
@@ -189,6 +191,7 @@ pub async fn start(
         None => (None, None),
     };
 
+    let timeline = Arc::new(Timeline::default());
     let mut mirror_task = None;
     let mut drops = None;
     let mirror_queue = if staging.is_some() || capture_handle.is_some() {
@@ -244,6 +247,7 @@ pub async fn start(
                 capture_max_body: cfg.capture.max_body,
                 noise: cfg.noise.clone(),
                 probe_upstreams: probe_upstreams(&cfg, &production)?,
+                timeline: timeline.clone(),
             },
             metrics.clone(),
         );
@@ -294,6 +298,7 @@ pub async fn start(
         staging: staging.map(|t| t.original),
         sample: cfg.mirror.sample,
         noise: cfg.noise.clone(),
+        timeline,
     });
 
     let (stop, stop_rx) = watch::channel(false);
@@ -306,6 +311,24 @@ pub async fn start(
         stop_rx.clone(),
         cfg.drain_timeout,
     ));
+
+    // One point a second for the dashboard's charts, on the mirror runtime.
+    let mut stop_timeline = stop_rx.clone();
+    let timeline_source = source.clone();
+    let timeline_task = mirror_rt.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => timeline_source.timeline.sample(
+                    &timeline_source.routes,
+                    timeline_source.drops.as_ref(),
+                ),
+                _ = stop_timeline.changed() => break,
+            }
+        }
+    });
 
     let (admin_addr, admin_task) = match admin_listener {
         Some(l) => {
@@ -343,6 +366,7 @@ pub async fn start(
         proxy_task,
         mirror_task,
         admin_task,
+        timeline_task,
         capture: capture_writer,
     })
 }
@@ -358,6 +382,7 @@ impl RunningShadow {
     pub async fn shutdown(self) -> ShadowReport {
         let _ = self.stop.send(true);
         let _ = self.proxy_task.await;
+        let _ = self.timeline_task.await;
         if let Some(t) = self.mirror_task {
             let _ = t.await;
         }

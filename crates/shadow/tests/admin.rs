@@ -126,8 +126,21 @@ async fn dashboard_renders_live_divergence_in_headless_chromium() {
         return;
     };
     let (shadow, _services) = with_planted_differences().await;
-    let url = format!("http://{}/", shadow.admin_addr.unwrap());
+    let admin = shadow.admin_addr.unwrap();
+    let url = format!("http://{admin}/");
     let report = shadow.report();
+    // The charts draw the timeline: wait until it holds a couple of points (one a second).
+    for _ in 0..100 {
+        let tl = json(
+            &get(&client(), &format!("http://{admin}/api/timeline"))
+                .await
+                .body,
+        );
+        if tl["points"].as_array().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let dom = tokio::task::spawn_blocking({
         let url = url.clone();
         move || chromium.dump_dom(&url, 5000)
@@ -150,7 +163,10 @@ async fn dashboard_renders_live_divergence_in_headless_chromium() {
             "{row}"
         );
         assert!(
-            row.contains(&format!(r#"<td class="compared">{}</td>"#, r.compared)),
+            row.contains(&format!(
+                r#"<td class="compared">{} of {}</td>"#,
+                r.compared, r.mirrored
+            )),
             "{row}"
         );
     }
@@ -163,6 +179,33 @@ async fn dashboard_renders_live_divergence_in_headless_chromium() {
         "{dom}"
     );
     assert!(dom.contains(r#"data-reason="queue_full""#));
+    assert!(
+        dom.contains(r#"<div class="sub" id="compared-of">of 18 mirrored</div>"#),
+        "{dom}"
+    );
+    // Verdicts, and the three charts with their series drawn from the timeline.
+    assert!(
+        dom.contains(r#"class="verdict mismatching""#)
+            && dom.contains(r#"class="verdict matching""#)
+    );
+    for series in [
+        "requests/s",
+        "mirrored/s",
+        "dropped/s",
+        "/api/users/{id}",
+        "/api/users/{id} noise",
+        "production p99",
+        "staging p99",
+    ] {
+        assert!(
+            dom.contains(&format!(r#"data-series="{series}""#)),
+            "no {series} line:\n{dom}"
+        );
+    }
+    assert!(
+        !dom.contains(r#"data-timeline="0""#),
+        "the timeline was empty:\n{dom}"
+    );
     // Worst route first: both 100% routes come before the matching one.
     let first_items = dom.find(r#"data-route="/api/items/{id}""#).unwrap();
     assert!(dom.find(r#"data-route="/api/users/{id}""#).unwrap() < first_items);

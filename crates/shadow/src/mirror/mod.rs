@@ -36,6 +36,7 @@ use crate::masking::TrafficMasker;
 use crate::metrics::Metrics;
 use crate::routes::RouteEntry;
 use crate::sampler::{Decision, Sampler};
+use crate::timeline::Timeline;
 use circuit::Circuit;
 use staging::Staging;
 
@@ -172,12 +173,15 @@ pub struct MirrorSettings {
     pub noise: NoiseConfig,
     /// Production's upstreams as the noise probe reaches them (used when `noise.probe` is on).
     pub probe_upstreams: Vec<StagingSettings>,
+    /// Where each compared exchange's latencies go for the dashboard's charts.
+    pub timeline: Arc<Timeline>,
 }
 
 struct MirrorContext {
     staging: Option<Staging>,
     noise: NoiseConfig,
     probe: Option<probe::Probe>,
+    timeline: Arc<Timeline>,
     /// Request bodies are copied (and decoded) up to this many bytes.
     max_body: u64,
     comparator: Comparator,
@@ -213,6 +217,7 @@ pub fn build(
     let ctx = Arc::new(MirrorContext {
         staging,
         probe,
+        timeline: settings.timeline,
         noise: settings.noise,
         max_body: settings.max_body,
         comparator: settings.comparator,

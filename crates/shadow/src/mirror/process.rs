@@ -91,7 +91,7 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
             )
             .await;
         if let Some(paths) = paths {
-            route.with_divergence(|d| d.noise.record_probe(&paths, &ctx.noise));
+            route.with_divergence(|d| d.record_probe(&paths, &ctx.noise));
         }
     }
 
@@ -447,6 +447,7 @@ fn record_comparison(
     staging_latency: Duration,
     example: impl FnOnce() -> DiffExample,
 ) {
+    ctx.timeline.record_latencies(prod_latency, staging_latency);
     let outcome = route.with_divergence(|d| {
         d.production_latency.record(prod_latency);
         d.staging_latency.record(staging_latency);
