@@ -185,12 +185,16 @@ impl RouteDivergence {
             }
         }
         self.provisional = kept;
+        // Examples keep only their real differences; one left with none is dropped.
+        for ex in &mut self.examples {
+            let before = ex.body.len();
+            ex.body.retain(|d| !ignored.contains(&generalise(&d.path)));
+            ex.body_diff_count = ex.body_diff_count.saturating_sub(before - ex.body.len());
+        }
         self.examples.retain(|ex| {
-            ex.headers.len() + usize::from(ex.production_status != ex.staging_status) > 0
-                || ex
-                    .body
-                    .iter()
-                    .any(|d| !ignored.contains(&generalise(&d.path)))
+            !ex.headers.is_empty()
+                || ex.production_status != ex.staging_status
+                || !ex.body.is_empty()
         });
     }
 

@@ -239,6 +239,33 @@ impl ShadowReport {
                 why.join(", ")
             );
         }
+        let noisy: Vec<&RouteReport> = self.routes.iter().filter(|r| !r.noise.is_empty()).collect();
+        if !noisy.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nnoise (left out of the verdict when learned or ignored):"
+            );
+            for r in noisy {
+                for n in &r.noise {
+                    let how = match n.source {
+                        crate::noise::NoiseSource::Probe => format!(
+                            "production differed from itself in {} of {} probes",
+                            n.differed, n.samples
+                        ),
+                        crate::noise::NoiseSource::Suspected => format!(
+                            "suspected: differed in {} of {} comparisons{}; silence with {}",
+                            n.differed,
+                            n.samples,
+                            n.shape
+                                .map(|s| format!(", values look like a {s}"))
+                                .unwrap_or_default(),
+                            n.rule
+                        ),
+                    };
+                    let _ = writeln!(s, "  {} {}: {how}", r.route, n.path);
+                }
+            }
+        }
         for r in self.routes.iter().filter(|r| r.mismatched > 0) {
             if let Some(ex) = r.examples.first() {
                 let _ = writeln!(

@@ -139,6 +139,52 @@ async fn orders(body: Bytes) -> impl IntoResponse {
     )
 }
 
+/// Adds a fresh `request_id` (a UUID) and `served_at` (the time, to the microsecond) to every
+/// JSON object the router answers, as real APIs do: fields that differ between any two
+/// responses, production's own included. The demo's noise.
+pub fn with_volatile_fields(router: Router) -> Router {
+    router.layer(axum::middleware::map_response(add_volatile_fields))
+}
+
+async fn add_volatile_fields(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let is_json = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().windows(4).any(|w| w == b"json"));
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let out = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(mut m)) if is_json => {
+            m.insert("request_id".into(), Value::String(uuid_v4()));
+            m.insert(
+                "served_at".into(),
+                Value::String(
+                    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
+                ),
+            );
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            Bytes::from(Value::Object(m).to_string())
+        }
+        _ => bytes,
+    };
+    Response::from_parts(parts, axum::body::Body::from(out))
+}
+
+/// A random (version 4) UUID.
+fn uuid_v4() -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0x1000),
+        fastrand::u8(8..12),
+        fastrand::u16(..0x1000),
+        fastrand::u64(..1 << 48)
+    )
+}
+
 /// A request as an upstream saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {

@@ -1,13 +1,16 @@
-//! Demo stage: shadow. A sample production API and a staging copy with planted differences
-//! (one route 40 ms slower, one with an extra field, one failing) behind `prodlike shadow`,
-//! with emails masked in the copies, a burst of traffic, and the divergence it finds.
+//! Demo stage: shadow. Two replicas of a sample production API and a staging copy with planted
+//! differences (one route 40 ms slower, one with an extra field, one failing) behind `prodlike
+//! shadow`; every answer also carries a fresh request id and timestamp, which the noise probe
+//! (production against itself) learns as noise. Emails are masked in the copies; a burst of
+//! traffic, and the divergence it finds.
 use std::time::Duration;
 
 use anyhow::Context as _;
 use prodlike_mask::{JsonRule, MaskKey, QueryRule, Transform};
 use prodlike_report::{CommandResult, Outcome, now_rfc3339};
+use prodlike_shadow::config::ProbeMode;
 use prodlike_shadow::{ShadowConfig, StartOptions};
-use prodlike_testkit::services::{Flavour, sample_api, serve};
+use prodlike_testkit::services::{Flavour, sample_api, serve, with_volatile_fields};
 use prodlike_testkit::traffic::{Call, drive};
 
 use super::Context;
@@ -34,19 +37,29 @@ fn burst() -> Vec<Call> {
 
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("== shadow: mirroring production traffic to staging");
-    let production = serve(sample_api(Flavour::Production))
+    let production = serve(with_volatile_fields(sample_api(Flavour::Production)))
         .await
         .context("starting the sample production API")?;
-    let staging = serve(sample_api(Flavour::StagingWithDifferences))
+    let replica = serve(with_volatile_fields(sample_api(Flavour::Production)))
         .await
-        .context("starting the sample staging API")?;
+        .context("starting the second production replica")?;
+    let staging = serve(with_volatile_fields(sample_api(
+        Flavour::StagingWithDifferences,
+    )))
+    .await
+    .context("starting the sample staging API")?;
     let capture = ctx.out_dir.join("shadow-capture.jsonl");
     let mut cfg = ShadowConfig {
         listen: "127.0.0.1:0".into(),
         admin: Some("127.0.0.1:0".into()),
         ..ShadowConfig::default()
     };
-    cfg.production.upstreams = vec![production.url()];
+    cfg.production.upstreams = vec![production.url(), replica.url()];
+    // Production against itself on a quarter of the copies, at most 100 extra requests a
+    // second: what differs there is noise.
+    cfg.noise.probe = ProbeMode::Production;
+    cfg.noise.probe_share = 0.25;
+    cfg.noise.probe_max_per_second = 100.0;
     cfg.mirror.staging = Some(staging.url());
     cfg.mirror.sample = 1.0;
     cfg.capture.path = Some(capture.clone());
@@ -69,8 +82,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         .map(|a| format!("http://{a}/"))
         .unwrap_or_default();
     println!(
-        "production {}  staging {}  proxy http://{}  dashboard {admin}",
+        "production {} and {}  staging {}  proxy http://{}  dashboard {admin}",
         production.url(),
+        replica.url(),
         staging.url(),
         shadow.addr
     );
@@ -83,7 +97,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     // Let the last copies come back from staging before reading the report.
     for _ in 0..200 {
         let t = shadow.report().totals;
-        if t.compared + t.dropped.values().sum::<u64>() >= t.mirrored
+        if t.compared + t.not_compared.values().sum::<u64>() + t.dropped.values().sum::<u64>()
+            >= t.mirrored
             && t.inflight == 0
             && t.queue_depth == 0
         {
@@ -94,7 +109,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
 
     let report = if ctx.serve {
         let r = shadow.report();
-        ctx.keep((shadow, production, staging));
+        ctx.keep((shadow, production, replica, staging));
         r
     } else {
         shadow.shutdown().await
