@@ -3,6 +3,7 @@
 //! PII leaked. PostgreSQL (binary COPY) and SQLite (embedded default).
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod pg;

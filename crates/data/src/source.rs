@@ -149,14 +149,14 @@ impl Source {
         match &*self.inner {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
-                pg::introspect::read_schema(&c, &p.ns).await
+                crate::catalog::read_postgres(&c, &p.ns).await
             }
             Inner::Sqlite(path) => {
                 let path = path.clone();
                 blocking(move || {
                     let c = sqlite::read::open_read_only(&path)
                         .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
-                    sqlite::introspect::read_schema(&c)
+                    crate::catalog::read_sqlite(&c)
                 })
                 .await
             }
@@ -184,19 +184,7 @@ impl Source {
         match &*self.inner {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
-                let rows = c
-                    .query(
-                        "SELECT c.relname::text, pg_table_size(c.oid)::bigint FROM pg_class c \
-                         JOIN pg_namespace n ON n.oid = c.relnamespace \
-                         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
-                        &[&p.ns],
-                    )
-                    .await
-                    .map_err(DataError::pg("reading table sizes"))?;
-                Ok(rows
-                    .iter()
-                    .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1).max(0) as u64))
-                    .collect())
+                crate::catalog::table_sizes(&c, &p.ns).await
             }
             Inner::Sqlite(_) => Ok(HashMap::new()),
         }

@@ -114,7 +114,7 @@ impl<'a> Classifier<'a> {
         // Renames compose (prod → staging in the host and eu-prod → eu-staging in the
         // cluster name), so they are tried together before the rules one by one.
         if let (Some(Node::String(b)), Some(Node::String(c))) = (&raw.baseline, &raw.candidate) {
-            let (renamed, by) = self.rules.rename(b, place.files, place.object, path);
+            let (renamed, by) = self.rules.rules.rename(b, place.files, place.object, path);
             if !by.is_empty() && &renamed == c {
                 return Verdict::Accept(by[0]);
             }

@@ -95,7 +95,7 @@ fn pair_directories(
         let c_rel = if c_files.contains_key(rel) {
             Some(rel.clone())
         } else {
-            let (renamed, by) = rules.rename(rel, &[rel], "", "");
+            let (renamed, by) = rules.rules.rename(rel, &[rel], "", "");
             (!by.is_empty() && c_files.contains_key(&renamed) && !b_files.contains_key(&renamed))
                 .then_some(renamed)
         };
@@ -149,7 +149,7 @@ pub fn compare_sources(
             (Some(b), Some(c)) => {
                 // Two files given by name pair whatever their names; in directories a pair
                 // under different names comes from a rename rule, and is reported as such.
-                let renamed_by = rules.rename(&b.rel, &[&b.rel], "", "").1;
+                let renamed_by = rules.rules.rename(&b.rel, &[&b.rel], "", "").1;
                 if b.rel != c.rel
                     && !renamed_by.is_empty()
                     && mode == Mode::Files
@@ -258,7 +258,7 @@ fn compare_objects(
         let (j, renamed_by) = match c_keys.get(bo.key.as_str()) {
             Some(&j) => (Some(j), Vec::new()),
             None => {
-                let (renamed, by) = rules.rename(&bo.key, rels, &bo.display, "");
+                let (renamed, by) = rules.rules.rename(&bo.key, rels, &bo.display, "");
                 match c_keys.get(renamed.as_str()) {
                     Some(&j)
                         if !by.is_empty() && !b_keys.contains(renamed.as_str()) && !paired[j] =>

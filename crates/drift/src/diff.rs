@@ -59,6 +59,7 @@ impl<'a> Differ<'a> {
 
     fn rename(&self, text: &str, path: &Path) -> (String, Vec<usize>) {
         self.rules
+            .rules
             .rename(text, self.files, self.object, &path.to_string())
     }
 

@@ -199,18 +199,6 @@ impl RuleSet {
     pub fn is_excluded(&self, rel: &str) -> bool {
         self.exclude.iter().any(|g| g.matches(rel))
     }
-
-    /// Applies the active rename rules that cover this place to `text`. Returns the renamed
-    /// text and the rules that changed it.
-    pub fn rename(
-        &self,
-        text: &str,
-        files: &[&str],
-        object: &str,
-        path: &str,
-    ) -> (String, Vec<usize>) {
-        self.rules.rename(text, files, object, path)
-    }
 }
 
 impl RulesFile {
@@ -278,17 +266,6 @@ mod tests {
         Date::parse("2026-06-01").unwrap()
     }
 
-    /// The error as `{:#}` prints it: every layer once.
-    fn chain(e: &dyn std::error::Error) -> String {
-        let mut out = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            out.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        out
-    }
-
     #[test]
     fn reads_rules_and_comparison_settings() {
         let set = RuleSet::parse(
@@ -320,7 +297,7 @@ reason = "database host"
         assert!(set.is_excluded("templates/deploy.yaml"));
         assert!(set.secrets.is_secret_key("card_pin"));
         assert_eq!(set.identity_keys.len(), DEFAULT_IDENTITY_KEYS.len());
-        let (renamed, used) = set.rename("jdbc://prod-db:5432", &["a"], "", "url");
+        let (renamed, used) = set.rules.rename("jdbc://prod-db:5432", &["a"], "", "url");
         assert_eq!(
             (renamed.as_str(), used),
             ("jdbc://staging-db:5432", vec![2])
@@ -329,7 +306,10 @@ reason = "database host"
 
     #[test]
     fn errors_name_the_field_or_line() {
-        let e = |text: &str| chain(&RuleSet::parse(text, today()).unwrap_err());
+        let e = |text: &str| {
+            let e = RuleSet::parse(text, today()).unwrap_err();
+            format!("{}: {}", e.place, e.problem)
+        };
         let err = e("[[rule]]\nkind = \"scale\"\npath = \"a\"\nreason = \"r\"\n");
         assert!(err.starts_with("rule[1].factor: missing"), "{err}");
         let err = e("[[rule]]\nkind = \"ignore\"\npath = \"a\"\nreason = \"r\"\nfactr = 2\n");
@@ -358,8 +338,9 @@ reason = "database host"
         let path = dir.path().join("drift.toml");
         std::fs::write(&path, "[[rule]]\nkind = \"ignore\"\npath = \"a\"\n").unwrap();
         let e = RuleSet::load(&path, today()).unwrap_err();
+        let source = std::error::Error::source(&e).unwrap();
         assert_eq!(
-            chain(&e),
+            format!("{e}: {source}"),
             format!(
                 "rules file {}: rule[1].reason: missing; every rule says why the difference is intended",
                 path.display()

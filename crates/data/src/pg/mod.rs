@@ -1,9 +1,9 @@
-//! PostgreSQL: connections, introspection, binary COPY, DDL and the atomic schema swap.
+//! PostgreSQL: connections, binary COPY, DDL and the atomic schema swap (the schema is read by
+//! prodlike-catalog, see `crate::catalog`).
 
 pub mod codec;
 pub mod copy;
 pub mod ddl;
-pub mod introspect;
 
 use tokio_postgres::{Client, NoTls};
 

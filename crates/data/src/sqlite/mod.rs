@@ -1,7 +1,7 @@
-//! SQLite: introspection, reading, the writer thread, DDL and the atomic file swap.
+//! SQLite: reading, the writer thread, DDL and the atomic file swap (the schema is read by
+//! prodlike-catalog, see `crate::catalog`).
 
 pub mod ddl;
-pub mod introspect;
 pub mod read;
 pub mod write;
 

@@ -1,10 +1,15 @@
-//! Live schema drift: a database is read into objects (`server`, `settings`, `extensions`,
-//! `table s.t`, `sequence s.q`, `view s.v`, ...) and compared like configuration files, under
-//! the same rules (`object = "settings"`, `path = "work_mem"`).
-mod postgres;
-mod sqlite;
+//! Live schema drift: a database's catalog is read by prodlike-catalog, turned into objects
+//! (`server`, `settings`, `extensions`, `table s.t`, `sequence s.q`, `view s.v`, ...;
+//! [`objects`]) and compared like configuration files, under the same rules
+//! (`object = "settings"`, `path = "work_mem"`). This file connects and opens the databases.
+mod objects;
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use prodlike_catalog::{Catalog, CatalogError, Options};
+use rusqlite::{Connection, OpenFlags};
+use tokio_postgres::NoTls;
 
 use crate::error::DriftError;
 use crate::formats::Format;
@@ -48,16 +53,16 @@ pub async fn compare_schemas(
 
 /// Reads one database (`postgres://…`, `postgresql://…` or `sqlite://path`) into objects.
 pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> {
-    let objects = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::snapshot(url).await?
+    let catalog = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        read_postgres(url).await?
     } else if let Some(path) = url.strip_prefix("sqlite://") {
-        sqlite::snapshot(url, path)?
+        read_sqlite(url, path)?
     } else {
         return Err(DriftError::UnsupportedUrl {
             url: redact_url(url),
         });
     };
-    let objects = objects
+    let objects = objects::objects(&catalog)
         .into_iter()
         .map(|(name, node)| {
             // Setting values can be secrets (a password in a connection string); schema names
@@ -133,30 +138,67 @@ fn redact_query_password(tail: &str) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
-/// Builder for nested maps.
-pub(crate) fn map(entries: impl IntoIterator<Item = (String, Node)>) -> Node {
-    Node::Map(entries.into_iter().collect::<BTreeMap<_, _>>())
+/// Connects, reads the whole catalog (every user schema, the server's state), disconnects.
+async fn read_postgres(url: &str) -> Result<Catalog, DriftError> {
+    let err = |e: &tokio_postgres::Error| DriftError::Schema {
+        url: redact_url(url),
+        message: pg_message(e),
+    };
+    let (client, conn) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|e| err(&e))?;
+    let driver = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let result = prodlike_catalog::postgres::read(&client, &Options::everything()).await;
+    drop(client);
+    let _ = driver.await;
+    result.map_err(|e| match &e {
+        CatalogError::Postgres { source, .. } => err(source),
+        other => DriftError::Schema {
+            url: redact_url(url),
+            message: other.to_string(),
+        },
+    })
 }
 
-/// Inserts `value` at `object`/`section`/`name`.
-pub(crate) fn put(
-    objects: &mut BTreeMap<String, BTreeMap<String, Node>>,
-    object: String,
-    section: &str,
-    name: String,
-    value: Node,
-) {
-    let obj = objects.entry(object).or_default();
-    let sec = obj
-        .entry(section.to_string())
-        .or_insert_with(|| Node::Map(BTreeMap::new()));
-    if let Node::Map(m) = sec {
-        m.insert(name, value);
+/// The server's own words for a failure: its severity and message, or the client's error chain.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => {
+            let mut msg = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            msg
+        }
     }
 }
 
-pub(crate) fn s(v: impl Into<String>) -> Node {
-    Node::String(v.into())
+/// Opens the file read-only and reads its catalog.
+fn read_sqlite(url: &str, path: &str) -> Result<Catalog, DriftError> {
+    let err = |message: String| DriftError::Schema {
+        url: url.to_string(),
+        message,
+    };
+    if path.is_empty() {
+        return Err(err("no file: write sqlite://path/to/file.db".into()));
+    }
+    if !Path::new(path).is_file() {
+        return Err(err(format!("{path} is not a file")));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| err(e.to_string()))?;
+    prodlike_catalog::sqlite::read(&conn, &Options::everything()).map_err(|e| match e {
+        CatalogError::Sqlite { source, .. } => err(source.to_string()),
+        other => err(other.to_string()),
+    })
 }
 
 #[cfg(test)]

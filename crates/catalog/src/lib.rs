@@ -1,0 +1,29 @@
+//! prodlike catalog: one reader of database catalogs, for every command that needs to know what
+//! a database holds. `data` copies from it, `drift schema` compares two of them.
+//!
+//! [`postgres::read`] queries `pg_catalog` through a connected tokio-postgres `Client`;
+//! [`sqlite::read`] reads `sqlite_master` and the table pragmas through a rusqlite
+//! `Connection`. Both take the connection rather than a URL, so the caller keeps control of the
+//! session (a copy reads inside its snapshot transaction), and both give one model,
+//! [`Catalog`]: tables (partition-aware) with columns (types, nullability, defaults, generated,
+//! identity, collation), primary and unique keys, foreign keys, check and other constraints and
+//! indexes; views; sequences; enum types; and on request ([`Options::server`]) the server's
+//! version, settings and extensions. [`postgres::table_sizes`] reads statistics.
+//!
+//! Not read yet, with their places marked in [`model`]: partition parents and bounds, user
+//! types beyond enums, functions, triggers, grants; MySQL.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod options;
+pub mod postgres;
+pub mod sqlite;
+
+pub use error::CatalogError;
+pub use model::{
+    Catalog, Check, Column, Constraint, ConstraintKind, Engine, EnumType, ForeignKey, Generated,
+    Identity, Index, IndexKey, IndexOrigin, Key, OwnedBy, PgType, PgTypeKind, Sequence, Server,
+    Table, TableKind, View,
+};
+pub use options::{Options, Scope};
