@@ -89,6 +89,9 @@ impl Detection {
     ) {
         let hit = match v {
             Value::String(s) => classify_field(key, Scalar::Text(s), person_context),
+            // A number is personal by its key, or as a card (13 digits or more): prices,
+            // counts, ratings and ids under plain keys are answered without rendering them.
+            Value::Number(n) if !could_be_personal_number(key, n) => None,
             Value::Number(n) => classify_field(key, Scalar::Number(&n.to_string()), false),
             _ => None,
         };
@@ -211,6 +214,20 @@ impl Detection {
             Ok(Output::Text) => Some(format!("{scheme}{out}")),
             Ok(Output::Null) | Err(_) => None,
         }
+    }
+}
+
+/// Whether a JSON number needs looking at: under a key that names a kind, or an integer long
+/// enough to be a card number (the only kind a bare number can have by its value alone).
+fn could_be_personal_number(key: KeyClass, n: &serde_json::Number) -> bool {
+    match key {
+        KeyClass::Kind(_) | KeyClass::PersonName(..) => true,
+        KeyClass::Plain | KeyClass::Identifier => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u >= 1_000_000_000_000,
+            (None, Some(i)) => i.unsigned_abs() >= 1_000_000_000_000,
+            // Floats: no card or phone is written with a fraction.
+            (None, None) => false,
+        },
     }
 }
 

@@ -395,18 +395,17 @@ impl JsonMasker {
         let mut next = vec![0u64; states.len()];
         match v {
             Value::Object(map) => {
-                let person_context = self
-                    .detection
-                    .as_ref()
-                    .is_some_and(|d| map.keys().any(|k| d.key_class(k).is_personal()));
-                for (k, child) in map.iter_mut() {
-                    let class = match &self.detection {
-                        Some(d) => d.key_class(k),
-                        None => KeyClass::Plain,
-                    };
+                // Each key is classified once: for the object's person context, then for its
+                // member.
+                let classes: Vec<KeyClass> = match &self.detection {
+                    Some(d) => map.keys().map(|k| d.key_class(k)).collect(),
+                    None => Vec::new(),
+                };
+                let person_context = classes.iter().any(|c| c.is_personal());
+                for (i, (k, child)) in map.iter_mut().enumerate() {
                     let at = Visit {
                         step: Step::Key(k),
-                        key: class,
+                        key: classes.get(i).copied().unwrap_or(KeyClass::Plain),
                         person_context,
                     };
                     self.visit(at, child, states, &mut next, stats);

@@ -96,12 +96,27 @@ impl Timeline {
 
     /// Takes the point of the second that just ended.
     pub fn sample(&self, routes: &RouteTable, drops: Option<&DropCounters>) {
-        let (prod, staging) = {
+        // The window's percentiles are read under its lock, and it is emptied only when
+        // something was recorded: an idle second costs no histogram work.
+        let [
+            production_p50_ms,
+            production_p99_ms,
+            staging_p50_ms,
+            staging_p99_ms,
+        ] = {
             let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-            let taken = (w.0.clone(), w.1.clone());
-            w.0.reset();
-            w.1.reset();
-            taken
+            let quantile = |h: &LatencyHistogram, q: f64| (!h.is_empty()).then(|| h.quantile_ms(q));
+            let read = [
+                quantile(&w.0, 0.5),
+                quantile(&w.0, 0.99),
+                quantile(&w.1, 0.5),
+                quantile(&w.1, 0.99),
+            ];
+            if !w.0.is_empty() || !w.1.is_empty() {
+                w.0.reset();
+                w.1.reset();
+            }
+            read
         };
         let mut now = Totals::default();
         let mut per_route = Vec::new();
@@ -153,7 +168,6 @@ impl Timeline {
             .into_iter()
             .map(|(name, req, c, m, n)| (name, (req, c, m, n)))
             .collect();
-        let quantile = |h: &LatencyHistogram, q: f64| (!h.is_empty()).then(|| h.quantile_ms(q));
         let point = Point {
             t,
             requests: now.requests.saturating_sub(last.requests),
@@ -162,10 +176,10 @@ impl Timeline {
             compared: now.compared.saturating_sub(last.compared),
             mismatched: now.mismatched.saturating_sub(last.mismatched),
             noise: now.noise.saturating_sub(last.noise),
-            production_p50_ms: quantile(&prod, 0.5),
-            production_p99_ms: quantile(&prod, 0.99),
-            staging_p50_ms: quantile(&staging, 0.5),
-            staging_p99_ms: quantile(&staging, 0.99),
+            production_p50_ms,
+            production_p99_ms,
+            staging_p50_ms,
+            staging_p99_ms,
             routes: routes_now.into_iter().map(|(p, _)| p).collect(),
         };
         s.last = now;

@@ -33,9 +33,12 @@ pub const MAX_SCANNED_TEXT: usize = 1 << 20;
 /// Lets the common case (short words, labels) skip the scan.
 fn worth_scanning(text: &str) -> bool {
     let b = text.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
     b.len() >= 7
         && (b.contains(&b'@')
-            || b.iter().filter(|c| c.is_ascii_digit()).count() >= 4
+            // Six digits make a NINO, seven a phone; an IPv4 address has dots or colons.
+            || digits >= 6
+            || (digits >= 4 && b.iter().any(|c| matches!(c, b'.' | b':')))
             || text.contains("eyJ")
             // IPv6 addresses can be written in hex letters alone (`fe::ab`).
             || b.iter().filter(|c| **c == b':').count() >= 2
