@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use prodlike_common::redact::redact_url;
+
 use crate::error::{DataError, Result};
 
 /// A parsed database URL.
@@ -17,7 +19,7 @@ impl DbUrl {
     /// Parses `postgres://user@host:port/db`, `postgresql://…` or `sqlite://path`.
     pub fn parse(url: &str) -> Result<Self> {
         let bad = |reason: &str| DataError::BadUrl {
-            url: redact(url),
+            url: redact_url(url),
             reason: reason.to_owned(),
         };
         let trimmed = url.trim();
@@ -52,7 +54,7 @@ impl DbUrl {
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
             return Ok(DbUrl::Postgres {
                 conn: trimmed.to_owned(),
-                shown: redact(trimmed),
+                shown: redact_url(trimmed),
             });
         }
         let scheme = trimmed.split_once("://").map(|(s, _)| s);
@@ -76,22 +78,6 @@ impl DbUrl {
     /// True for PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self, DbUrl::Postgres { .. })
-    }
-}
-
-/// Hides the password of `scheme://user:password@host`.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }
 

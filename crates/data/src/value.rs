@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use prodlike_common::date;
+
 /// A column value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -130,34 +132,8 @@ pub fn key_hash(values: &[&Value]) -> u128 {
     u128::from_le_bytes(w)
 }
 
-/// Civil date (y, m, d) from days since 1970-01-01 (H. Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Days since 1970-01-01 of a civil date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn push_date(days: i32, out: &mut String) {
-    let (y, m, d) = civil_from_days(i64::from(days));
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    date::write_ymd(i64::from(days), out);
 }
 
 fn push_timestamp(micros: i64, out: &mut String) {
@@ -199,7 +175,7 @@ pub fn parse_date(s: &str) -> Option<i32> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    i32::try_from(days_from_civil(y, m, d)).ok()
+    i32::try_from(date::days_from_civil(y, m, d)).ok()
 }
 
 /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.ffffff]` (zone suffix ignored) into microseconds since 1970.

@@ -5,13 +5,16 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use prodlike_common::percent::{self, Plus};
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{DetectorCounts, KeyClass};
 use crate::detection::Detection;
 use crate::engine::Masker;
-use crate::json::{BodyError, BodyMask, Glob, JsonMaskStats, JsonMasker, JsonRule, KeepRule};
-use crate::query::{QueryMaskStats, QueryMasker, QueryRule, percent_decode, percent_encode};
+use crate::json::{
+    BodyError, BodyMask, JsonMaskStats, JsonMasker, JsonRule, KeepRule, pointer_glob,
+};
+use crate::query::{QueryMaskStats, QueryMasker, QueryRule};
 use crate::transform::TransformError;
 
 /// Rules for masking HTTP traffic, to embed in a config file:
@@ -77,7 +80,7 @@ fn parse_keep(entry: &str) -> Result<Keep, TransformError> {
         return Err(bad("must not be empty"));
     }
     if entry.starts_with('/') {
-        Glob::parse(entry).map_err(|e| TransformError::new("", e.message))?;
+        pointer_glob(entry).map_err(|e| TransformError::new("", e.message))?;
         return Ok(Keep::Pointer(entry.to_owned()));
     }
     let name = |rest: &str| {
@@ -349,7 +352,7 @@ impl HttpMasker {
                 continue;
             }
             decoded.clear();
-            percent_decode(segment.as_bytes(), &mut decoded);
+            percent::decode_into(segment.as_bytes(), Plus::Space, &mut decoded);
             let text = String::from_utf8_lossy(&decoded);
             // A path segment has no key: only its value can tell, and a bare run of digits in a
             // path is an id (`/orders/4111…`) even when it happens to pass Luhn.
@@ -360,7 +363,7 @@ impl HttpMasker {
                     if i > 0 {
                         o.push('/');
                     }
-                    percent_encode(&m, o);
+                    percent::encode_into(&m, o);
                 }
                 (None, Some(o)) => {
                     if i > 0 {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use prodlike_common::glob::{Glob, State, Step};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -75,7 +76,7 @@ impl JsonRule {
                 return Err(TransformError::new("key", "must not be empty"));
             }
             (None, Some(p)) => {
-                Glob::parse(p)?;
+                pointer_glob(p)?;
             }
             _ => {}
         }
@@ -89,109 +90,10 @@ impl JsonRule {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Seg {
-    Literal(String),
-    Any,
-    AnyDeep,
-}
-
-/// A compiled pointer glob: an NFA whose states are "first j segments matched", held as bits.
-#[derive(Debug, Clone)]
-pub(crate) struct Glob {
-    segs: Vec<Seg>,
-}
-
-const MAX_SEGMENTS: usize = 63;
-
-impl Glob {
-    pub(crate) fn parse(p: &str) -> Result<Self, TransformError> {
-        if p.is_empty() {
-            return Ok(Self { segs: Vec::new() });
-        }
-        let Some(rest) = p.strip_prefix('/') else {
-            return Err(TransformError::new(
-                "path",
-                format!(
-                    "`{p}` is not a JSON pointer; it must start with `/`, e.g. \"/users/*/email\""
-                ),
-            ));
-        };
-        let mut segs = Vec::new();
-        for raw in rest.split('/') {
-            segs.push(match raw {
-                "*" => Seg::Any,
-                "**" => Seg::AnyDeep,
-                _ => {
-                    if raw.contains('~') {
-                        let bad = raw
-                            .match_indices('~')
-                            .any(|(i, _)| !matches!(raw.as_bytes().get(i + 1), Some(b'0' | b'1')));
-                        if bad {
-                            return Err(TransformError::new(
-                                "path",
-                                format!("`{p}`: `~` must be followed by 0 (for ~) or 1 (for /)"),
-                            ));
-                        }
-                    }
-                    Seg::Literal(raw.replace("~1", "/").replace("~0", "~"))
-                }
-            });
-        }
-        if segs.len() > MAX_SEGMENTS {
-            return Err(TransformError::new(
-                "path",
-                format!("has {} segments; at most {MAX_SEGMENTS}", segs.len()),
-            ));
-        }
-        Ok(Self { segs })
-    }
-
-    fn closure(&self, mut s: u64) -> u64 {
-        for (j, seg) in self.segs.iter().enumerate() {
-            if s & (1 << j) != 0 && *seg == Seg::AnyDeep {
-                s |= 1 << (j + 1);
-            }
-        }
-        s
-    }
-
-    fn start(&self) -> u64 {
-        self.closure(1)
-    }
-
-    fn step(&self, s: u64, key: Step<'_>) -> u64 {
-        let mut next = 0u64;
-        for (j, seg) in self.segs.iter().enumerate() {
-            if s & (1 << j) == 0 {
-                continue;
-            }
-            match seg {
-                Seg::AnyDeep => next |= 1 << j,
-                Seg::Any => next |= 1 << (j + 1),
-                Seg::Literal(l) => {
-                    let hit = match key {
-                        Step::Key(k) => l == k,
-                        Step::Index(i) => l.parse::<usize>().is_ok_and(|x| x == i),
-                    };
-                    if hit {
-                        next |= 1 << (j + 1);
-                    }
-                }
-            }
-        }
-        self.closure(next)
-    }
-
-    fn accepts(&self, s: u64) -> bool {
-        s & (1 << self.segs.len()) != 0
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
+/// Compiles a JSON-pointer glob (`prodlike_common::glob`: `*` one segment, `**` any number,
+/// `v*` within a segment, RFC 6901 escapes); the error names the `path` field.
+pub(crate) fn pointer_glob(p: &str) -> Result<Glob, TransformError> {
+    Glob::pointer(p).map_err(|e| TransformError::new("path", e.to_string()))
 }
 
 /// Where a visited value sits: its step from the parent, its key's class, and whether the
@@ -246,7 +148,7 @@ pub struct KeepRule(pub String);
 impl KeepRule {
     fn matcher(&self) -> Result<Matcher, TransformError> {
         if self.0.starts_with('/') {
-            Ok(Matcher::Path(Glob::parse(&self.0)?))
+            Ok(Matcher::Path(pointer_glob(&self.0)?))
         } else if self.0.is_empty() {
             Err(TransformError::new("", "must not be empty"))
         } else {
@@ -354,12 +256,12 @@ impl JsonMasker {
         if self.is_empty() {
             return stats;
         }
-        let states: Vec<u64> = self
+        let states: Vec<State> = self
             .rules
             .iter()
             .map(|r| match &r.matcher {
                 Matcher::Path(g) => g.start(),
-                Matcher::Key(_) => 0,
+                Matcher::Key(_) => State::DEAD,
             })
             .collect();
         // The root itself can match a path rule (`""` or `/**`).
@@ -391,8 +293,8 @@ impl JsonMasker {
 
     /// Visits the members of an object or the items of an array. `key` is the class of the key
     /// holding `v`: array items inherit it (`"emails": ["…", "…"]`).
-    fn walk(&self, v: &mut Value, states: &[u64], key: KeyClass, stats: &mut JsonMaskStats) {
-        let mut next = vec![0u64; states.len()];
+    fn walk(&self, v: &mut Value, states: &[State], key: KeyClass, stats: &mut JsonMaskStats) {
+        let mut next = vec![State::DEAD; states.len()];
         match v {
             Value::Object(map) => {
                 // Each key is classified once: for the object's person context, then for its
@@ -429,8 +331,8 @@ impl JsonMasker {
         &self,
         at: Visit<'_>,
         child: &mut Value,
-        states: &[u64],
-        next: &mut [u64],
+        states: &[State],
+        next: &mut [State],
         stats: &mut JsonMaskStats,
     ) {
         let mut hit: Option<&CompiledRule> = None;
@@ -445,12 +347,12 @@ impl JsonMasker {
                     alive = true;
                 }
                 Matcher::Path(g) => {
-                    next[i] = if states[i] == 0 {
-                        0
+                    next[i] = if states[i].is_dead() {
+                        State::DEAD
                     } else {
                         g.step(states[i], at.step)
                     };
-                    if next[i] != 0 {
+                    if !next[i].is_dead() {
                         alive = true;
                     }
                     if hit.is_none() && g.accepts(next[i]) {
@@ -526,7 +428,7 @@ fn compile(masker: &Masker, rules: &[JsonRule]) -> Result<Vec<CompiledRule>, Tra
         r.validate().map_err(|e| e.at(&format!("[{i}]")))?;
         let matcher = match (&r.key, &r.path) {
             (Some(k), _) => Matcher::Key(k.clone()),
-            (None, Some(p)) => Matcher::Path(Glob::parse(p).map_err(|e| e.at(&format!("[{i}]")))?),
+            (None, Some(p)) => Matcher::Path(pointer_glob(p).map_err(|e| e.at(&format!("[{i}]")))?),
             (None, None) => unreachable_rule(i)?,
         };
         let mask = masker
@@ -545,37 +447,4 @@ fn unreachable_rule(i: usize) -> Result<Matcher, TransformError> {
         format!("[{i}].key"),
         "a JSON rule needs `key` or `path`",
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glob_semantics() {
-        let g = Glob::parse("/users/*/email").unwrap();
-        let mut s = g.start();
-        s = g.step(s, Step::Key("users"));
-        s = g.step(s, Step::Index(3));
-        assert!(!g.accepts(s));
-        s = g.step(s, Step::Key("email"));
-        assert!(g.accepts(s));
-
-        let deep = Glob::parse("/**/card").unwrap();
-        let mut s = deep.start();
-        for k in ["a", "b", "c"] {
-            s = deep.step(s, Step::Key(k));
-            assert!(!deep.accepts(s));
-        }
-        assert!(deep.accepts(deep.step(s, Step::Key("card"))));
-        assert!(deep.accepts(deep.step(deep.start(), Step::Key("card"))));
-
-        let esc = Glob::parse("/a~1b/c~0d").unwrap();
-        assert_eq!(
-            esc.segs,
-            vec![Seg::Literal("a/b".into()), Seg::Literal("c~d".into())]
-        );
-        assert!(Glob::parse("no-slash").is_err());
-        assert!(Glob::parse("/bad~2").is_err());
-    }
 }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use prodlike_common::percent::{self, Plus};
 use serde::{Deserialize, Serialize};
 
 use crate::detect::DetectorCounts;
@@ -148,7 +149,7 @@ impl QueryMasker {
                 value_start
             };
             name_buf.clear();
-            percent_decode(name.as_bytes(), &mut name_buf);
+            percent::decode_into(name.as_bytes(), Plus::Space, &mut name_buf);
             let rule = self
                 .rules
                 .iter()
@@ -162,7 +163,7 @@ impl QueryMasker {
             if let Some(text) = replacement {
                 let o = out.get_or_insert_with(|| String::with_capacity(query.len() + 16));
                 o.push_str(&query[copied_to..value_start.min(end)]);
-                percent_encode(&text, o);
+                percent::encode_into(&text, o);
                 copied_to = end;
             }
             pos = end + 1;
@@ -183,7 +184,7 @@ impl QueryMasker {
             return None;
         }
         let mut decoded = Vec::with_capacity(raw.len());
-        percent_decode(raw.as_bytes(), &mut decoded);
+        percent::decode_into(raw.as_bytes(), Plus::Space, &mut decoded);
         let text = String::from_utf8_lossy(&decoded);
         let key = d.key_class(&String::from_utf8_lossy(name));
         d.field(key, &text, &mut stats.detected)
@@ -193,7 +194,7 @@ impl QueryMasker {
 /// The value of a parameter a rule names, masked (empty when the transform cannot take it).
 fn masked_by_rule(mask: &Mask, raw: &str, stats: &mut QueryMaskStats) -> String {
     let mut decoded = Vec::with_capacity(raw.len());
-    percent_decode(raw.as_bytes(), &mut decoded);
+    percent::decode_into(raw.as_bytes(), Plus::Space, &mut decoded);
     let text = String::from_utf8_lossy(&decoded);
     let mut masked = String::new();
     match mask.apply_str(&text, &mut masked) {
@@ -209,73 +210,5 @@ fn masked_by_rule(mask: &Mask, raw: &str, stats: &mut QueryMaskStats) -> String 
             stats.emptied += 1;
             String::new()
         }
-    }
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// `application/x-www-form-urlencoded` decoding: `%XX` escapes and `+` for space; a malformed
-/// escape is kept literally.
-pub(crate) fn percent_decode(input: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'%' if i + 2 < input.len() => match (hex_val(input[i + 1]), hex_val(input[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-}
-
-/// Encodes everything but RFC 3986 unreserved characters.
-pub(crate) fn percent_encode(input: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in input.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decode_handles_escapes_plus_and_malformed_percent() {
-        let mut v = Vec::new();
-        percent_decode(b"a%40b+c%2", &mut v);
-        assert_eq!(v, b"a@b c%2");
-        v.clear();
-        percent_decode(b"%zz%41", &mut v);
-        assert_eq!(v, b"%zzA");
-    }
-
-    #[test]
-    fn encode_round_trips_through_decode() {
-        let mut e = String::new();
-        percent_encode("jo hn+x@ex.com/é", &mut e);
-        let mut d = Vec::new();
-        percent_decode(e.as_bytes(), &mut d);
-        assert_eq!(String::from_utf8(d).unwrap(), "jo hn+x@ex.com/é");
     }
 }

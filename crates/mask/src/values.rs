@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use prodlike_common::date;
+
 use crate::engine::Keys;
 use crate::fpe::{FpeSpec, bits_key, fpe_str, permute_bits};
 use crate::prf::{Prf, below, unit_f64};
@@ -169,49 +171,10 @@ pub(crate) fn noise_text(prf: &Prf, input: &str, percent: f64, out: &mut String)
     Some(())
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let d = i64::from(d);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// The keyed shift, in days, of calendar day `day` (days since 1970-01-01).
 pub(crate) fn day_shift(prf: &Prf, day: i64, max_days: u32) -> i64 {
     let r = prf.u64_parts(&[&day.to_le_bytes()]);
     below(r, 2 * max_days as usize + 1) as i64 - i64::from(max_days)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ => {
-            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
-                29
-            } else {
-                28
-            }
-        }
-    }
 }
 
 /// Shifts the leading `YYYY-MM-DD` of `input`, keeping everything after it (time, offset) as it
@@ -238,14 +201,14 @@ pub(crate) fn date_noise_text(
     let y = i64::from(num(&b[0..4])?);
     let m = num(&b[5..7])?;
     let d = num(&b[8..10])?;
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+    if !date::is_valid(y, m, d) {
         return None;
     }
     if b.len() > 10 && b[10].is_ascii_digit() {
         return None;
     }
-    let day = days_from_civil(y, m, d);
-    let (ny, nm, nd) = civil_from_days(day + day_shift(prf, day, max_days));
+    let day = date::days_from_civil(y, m, d);
+    let (ny, nm, nd) = date::civil_from_days(day + day_shift(prf, day, max_days));
     if !(0..=9999).contains(&ny) {
         return None;
     }
@@ -258,17 +221,6 @@ pub(crate) fn date_noise_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_conversion_round_trips_known_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
-        for z in [-1_000_000i64, -1, 0, 59, 60, 10_957, 2_932_896] {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
-        }
-    }
 
     #[test]
     fn country_codes_have_their_itu_lengths() {

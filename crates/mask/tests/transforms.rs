@@ -231,18 +231,9 @@ proptest! {
     }
 }
 
-/// Days since 1970 to a civil date (test-side reference implementation).
+/// Days since 1970 to a civil date.
 fn civil(z: i32) -> (i64, u32, u32) {
-    let z = i64::from(z) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    prodlike_common::date::civil_from_days(i64::from(z))
 }
 
 #[test]
