@@ -2,13 +2,14 @@
 //! mirrored and dropped, comparisons and mismatches (per route, noise apart), and production's
 //! and staging's p50 and p99. A task on the mirror runtime takes a point every second from the
 //! counters the proxy keeps anyway; the only thing recorded for it is each compared exchange's
-//! two latencies, into a window that the point empties. Served at `/api/timeline`.
+//! two latencies, into a window (a reservoir of at most 1,024 per side, so a busy second costs
+//! a sort of 1,024 numbers, not a histogram's thousands of buckets) that the point empties.
+//! Served at `/api/timeline`.
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use prodlike_stats::LatencyHistogram;
 use serde::Serialize;
 
 use crate::mirror::{DropCounters, DropReason};
@@ -65,19 +66,53 @@ struct State {
     last_routes: HashMap<String, (u64, u64, u64, u64)>,
 }
 
-/// The ring of points and the latency window.
-pub struct Timeline {
-    state: Mutex<State>,
-    window: Mutex<(LatencyHistogram, LatencyHistogram)>,
+/// Latencies kept per side and second: enough for a p99 of the second to within a percent.
+const WINDOW: usize = 1024;
+
+/// One second's latencies, in microseconds: a uniform reservoir of at most [`WINDOW`].
+#[derive(Default)]
+struct Reservoir {
+    kept: Vec<u32>,
+    seen: u64,
 }
 
-impl Default for Timeline {
-    fn default() -> Self {
-        Self {
-            state: Mutex::new(State::default()),
-            window: Mutex::new((LatencyHistogram::new(), LatencyHistogram::new())),
+impl Reservoir {
+    fn record(&mut self, d: Duration) {
+        let us = u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+        self.seen += 1;
+        if self.kept.len() < WINDOW {
+            self.kept.push(us);
+        } else {
+            // Keep each of the `seen` with the same chance (Vitter's algorithm R).
+            let slot = fastrand::u64(..self.seen) as usize;
+            if let Some(k) = self.kept.get_mut(slot) {
+                *k = us;
+            }
         }
     }
+
+    /// p50 and p99 in milliseconds, and empties the reservoir.
+    fn take(&mut self) -> (Option<f64>, Option<f64>) {
+        if self.kept.is_empty() {
+            return (None, None);
+        }
+        self.kept.sort_unstable();
+        let at = |q: f64| {
+            let i = ((q * self.kept.len() as f64).ceil() as usize).clamp(1, self.kept.len()) - 1;
+            self.kept.get(i).map(|&us| f64::from(us) / 1000.0)
+        };
+        let out = (at(0.5), at(0.99));
+        self.kept.clear();
+        self.seen = 0;
+        out
+    }
+}
+
+/// The ring of points and the latency window.
+#[derive(Default)]
+pub struct Timeline {
+    state: Mutex<State>,
+    window: Mutex<(Reservoir, Reservoir)>,
 }
 
 impl Timeline {
@@ -96,27 +131,9 @@ impl Timeline {
 
     /// Takes the point of the second that just ended.
     pub fn sample(&self, routes: &RouteTable, drops: Option<&DropCounters>) {
-        // The window's percentiles are read under its lock, and it is emptied only when
-        // something was recorded: an idle second costs no histogram work.
-        let [
-            production_p50_ms,
-            production_p99_ms,
-            staging_p50_ms,
-            staging_p99_ms,
-        ] = {
+        let ((production_p50_ms, production_p99_ms), (staging_p50_ms, staging_p99_ms)) = {
             let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-            let quantile = |h: &LatencyHistogram, q: f64| (!h.is_empty()).then(|| h.quantile_ms(q));
-            let read = [
-                quantile(&w.0, 0.5),
-                quantile(&w.0, 0.99),
-                quantile(&w.1, 0.5),
-                quantile(&w.1, 0.99),
-            ];
-            if !w.0.is_empty() || !w.1.is_empty() {
-                w.0.reset();
-                w.1.reset();
-            }
-            read
+            (w.0.take(), w.1.take())
         };
         let mut now = Totals::default();
         let mut per_route = Vec::new();
@@ -187,5 +204,28 @@ impl Timeline {
             s.points.pop_front();
         }
         s.points.push_back(point);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reservoir_gives_percentiles_of_what_it_kept_and_empties() {
+        let mut r = Reservoir::default();
+        assert_eq!(r.take(), (None, None));
+        for ms in 1..=100u64 {
+            r.record(Duration::from_millis(ms));
+        }
+        assert_eq!(r.take(), (Some(50.0), Some(99.0)));
+        assert_eq!(r.take(), (None, None));
+        // Past its size it keeps a uniform sample: still the right order of magnitude.
+        for i in 0..10_000u64 {
+            r.record(Duration::from_millis(if i % 100 == 99 { 500 } else { 10 }));
+        }
+        let (p50, p99) = r.take();
+        assert_eq!(p50, Some(10.0));
+        assert!(p99.is_some_and(|p| p == 10.0 || p == 500.0), "{p99:?}");
     }
 }
