@@ -82,9 +82,9 @@ fn tmp_path(path: &Path) -> PathBuf {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultWriteError {
-    #[error("could not serialise the result: {0}")]
-    Serialize(serde_json::Error),
-    #[error("could not write the result to {path}: {source}")]
+    #[error("could not serialise the result")]
+    Serialize(#[source] serde_json::Error),
+    #[error("could not write the result to {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 /// A configuration problem, naming the file, line or field and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -30,17 +30,17 @@ pub enum ShadowError {
         "production upstream {upstream} cannot be reached: {reason} (start it first, or pass --skip-upstream-check)"
     )]
     UpstreamUnreachable { upstream: String, reason: String },
-    #[error("TLS: {0}")]
+    #[error("TLS")]
     Tls(#[from] prodlike_net::TlsError),
     #[error(transparent)]
     MaskKey(prodlike_mask::KeyError),
     #[error("mask rules")]
     MaskRules(#[source] prodlike_mask::TransformError),
-    #[error("capture: {0}")]
+    #[error("capture")]
     Capture(#[from] prodlike_capture::WriteError),
-    #[error("could not start the runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("could not write the result: {0}")]
+    #[error("could not start the runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
     Result(#[from] prodlike_report::ResultWriteError),
 }
 

@@ -207,7 +207,7 @@ impl Common {
             }
         };
         if let Some(p) = &self.out {
-            check_out(p)?;
+            super::check_output_file("--out", p)?;
         }
         if self.schema.trim().is_empty() {
             bail!("--schema is empty: name the PostgreSQL schema, e.g. public");
@@ -217,28 +217,6 @@ impl Common {
             print,
         })
     }
-}
-
-/// `--out` must be a file path whose folder exists (the result is written after the work).
-fn check_out(p: &Path) -> anyhow::Result<()> {
-    if p.is_dir() {
-        bail!(
-            "--out {} is a folder; give a file path such as {}",
-            p.display(),
-            p.join("result.json").display()
-        );
-    }
-    if let Some(dir) = p.parent()
-        && !dir.as_os_str().is_empty()
-        && !dir.is_dir()
-    {
-        bail!(
-            "--out {}: folder {} does not exist; create it first",
-            p.display(),
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
 fn share(flag: &str, v: f64) -> anyhow::Result<f64> {

@@ -72,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
     let (report, output) = match args.schema {
         Some(Sub::Schema(s)) => {
+            check_output(&s.output)?;
             let rules = load_rules(&s.output)?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -91,6 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let (Some(baseline), Some(candidate)) = (args.baseline, args.candidate) else {
                 bail!("give a BASELINE and a CANDIDATE file or directory, or use `drift schema`");
             };
+            check_output(&args.output)?;
             let rules = load_rules(&args.output)?;
             let report = prodlike_drift::compare_paths(
                 &baseline,
@@ -104,6 +106,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     emit(&report, &output, started)?;
     Ok(report.outcome())
+}
+
+/// The output flags, checked before any comparison runs.
+fn check_output(output: &Output) -> anyhow::Result<()> {
+    if let Some(p) = &output.out {
+        super::check_output_file("--out", p)?;
+    }
+    Ok(())
 }
 
 fn rules_label(output: &Output) -> Option<String> {

@@ -132,6 +132,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             args.format
         );
     }
+    for (flag, path) in [("--out", &args.out), ("--html", &args.html)] {
+        if let Some(p) = path {
+            super::check_output_file(flag, p)?;
+        }
+    }
     let opts = RunOptions {
         target: args.target,
         compare: args.compare,

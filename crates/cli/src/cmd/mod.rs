@@ -1,5 +1,33 @@
-//! One file per command: argument struct and the wiring from arguments to a capability crate.
+//! One file per command: argument struct and the wiring from arguments to a capability crate,
+//! plus the checks every command makes of its flags before it does anything.
 pub mod data;
 pub mod drift;
 pub mod load;
 pub mod shadow;
+
+use std::path::Path;
+
+use anyhow::bail;
+
+/// A file flag (`--out`, `--html`) must name a file whose folder exists: the file is written
+/// after the work, so a bad path is refused before any of it.
+pub(crate) fn check_output_file(flag: &str, p: &Path) -> anyhow::Result<()> {
+    if p.is_dir() {
+        bail!(
+            "{flag} {} is a folder; give a file path such as {}",
+            p.display(),
+            p.join("result.json").display()
+        );
+    }
+    if let Some(dir) = p.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        bail!(
+            "{flag} {}: folder {} does not exist; create it first",
+            p.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}

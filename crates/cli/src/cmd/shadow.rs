@@ -58,7 +58,7 @@ pub struct Args {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    prodlike_shadow::parse_duration(s)
+    prodlike_shadow::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn config_from(args: &Args) -> anyhow::Result<ShadowConfig> {
@@ -108,6 +108,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         && !(0.0..=1.0).contains(&r)
     {
         anyhow::bail!("--fail-on-mismatch-rate {r} is not a fraction; use 0.0 to 1.0");
+    }
+    if let Some(p) = &args.out {
+        super::check_output_file("--out", p)?;
     }
     let cfg = config_from(&args)?;
     let started = now_rfc3339();
