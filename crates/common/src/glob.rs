@@ -19,7 +19,7 @@ pub enum GlobError {
     #[error("an empty pattern matches nothing; use `**` to match everything")]
     Empty,
     /// A URL path or JSON-pointer pattern that does not start at the root.
-    #[error("`{pattern}` must start with `/` (or `**`), e.g. \"/users/*/email\"")]
+    #[error("`{pattern}` must start with `/` (or `**`)")]
     NotRooted {
         /// The pattern as written.
         pattern: String,

@@ -6,14 +6,13 @@
 //! the generator (no coordinated omission). A closed model runs fixed connections flat out.
 #![forbid(unsafe_code)]
 
-mod duration;
 mod error;
 pub mod mix;
 pub mod schedule;
 pub mod stages;
 
-pub use duration::{format_duration, parse_duration};
 pub use error::LoadError;
+pub use prodlike_common::duration::{format as format_duration, parse as parse_duration};
 pub mod engine;
 pub mod html;
 pub mod progress;

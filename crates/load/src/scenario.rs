@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use prodlike_common::duration::parse as parse_duration;
+use prodlike_common::source::line_of;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::LoadError;
-use crate::duration::parse_duration;
 use crate::engine::{Backoff, ClientOptions, HeldConnections, RetryOn, RetryPolicy, ThinkTime};
 use crate::mix::{DataSource, RowOrder, Template, TemplateSpec};
 use crate::stages::{Stage, parse_rate, validate_stages};
@@ -158,13 +159,6 @@ pub struct Scenario {
     pub client: ClientOptions,
     pub templates: Vec<Template>,
     pub thresholds: Vec<Threshold>,
-}
-
-fn line_of(src: &str, offset: usize) -> usize {
-    src.get(..offset.min(src.len()))
-        .map(|s| s.matches('\n').count())
-        .unwrap_or(0)
-        + 1
 }
 
 impl Scenario {

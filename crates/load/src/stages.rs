@@ -2,10 +2,10 @@
 //! from the previous target (or the start rate) to its own target over its duration.
 use std::time::Duration;
 
+use prodlike_common::duration::{format as format_duration, parse as parse_duration};
 use serde::{Deserialize, Serialize};
 
 use crate::LoadError;
-use crate::duration::{format_duration, parse_duration};
 
 /// One stage of a ramping plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

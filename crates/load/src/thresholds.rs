@@ -1,10 +1,10 @@
 //! Pass/fail criteria: `p99<300ms`, `p(99.9)<=1s`, `error_rate<0.01`, `spike:p99<500ms`,
 //! `request=checkout:error_rate<1%`, `spike:recovery<10s`. A breached threshold makes the run
 //! exit 1.
+use prodlike_common::duration::parse as parse_duration;
 use serde::Serialize;
 
 use crate::LoadError;
-use crate::duration::parse_duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]

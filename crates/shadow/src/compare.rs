@@ -4,7 +4,7 @@ use http::{HeaderMap, HeaderName};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::glob::PathPattern;
+use prodlike_common::glob::Glob;
 
 /// Diffs kept per comparison for examples; all are counted.
 const KEPT_DIFFS: usize = 10;
@@ -171,7 +171,7 @@ impl Comparison {
 #[derive(Debug, Clone)]
 pub struct Comparator {
     headers: Vec<HeaderName>,
-    ignore: Vec<PathPattern>,
+    ignore: Vec<Glob>,
     abs_tol: f64,
     rel_tol: f64,
 }
@@ -186,7 +186,7 @@ impl Comparator {
                 .collect(),
             ignore: ignore
                 .iter()
-                .filter_map(|p| PathPattern::parse(p).ok())
+                .filter_map(|p| Glob::url_path(p).ok())
                 .collect(),
             abs_tol,
             rel_tol,

@@ -5,12 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use prodlike_common::glob::Glob;
+use prodlike_common::source::line_of;
 use prodlike_mask::{HttpMaskRules, JsonRule, QueryRule};
 use prodlike_net::Target;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
-use crate::units::{de_bytes, de_duration};
+use crate::units::de_bytes;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -26,7 +28,7 @@ pub struct ShadowConfig {
     /// and the admin server run on their own thread so they never take production's.
     pub workers: usize,
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub drain_timeout: Duration,
     /// Serve HTTPS (HTTP/2 and HTTP/1.1 through ALPN) with this certificate.
     pub tls: Option<ListenerTls>,
@@ -79,13 +81,13 @@ pub struct ProductionConfig {
     /// Production upstreams, served round-robin: `http://host:port` or `https://…`.
     pub upstreams: Vec<String>,
     /// Time allowed to open a connection to an upstream.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub connect_timeout: Duration,
     /// Time allowed from sending a request until the response headers arrive; 504 after it.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub response_timeout: Duration,
     /// Idle keep-alive connections are closed after this long.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub pool_idle_timeout: Duration,
     /// Idle keep-alive connections kept per upstream.
     pub pool_max_idle_per_host: usize,
@@ -119,7 +121,7 @@ impl Default for ProductionConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HealthConfig {
     pub consecutive_failures: u32,
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub ejection_time: Duration,
 }
 
@@ -150,9 +152,9 @@ pub struct MirrorConfig {
     /// Copies in flight to staging at once.
     pub concurrency: usize,
     /// Time allowed for a whole copy: connect, send, response and body.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub timeout: Duration,
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub connect_timeout: Duration,
     /// Request bodies up to this size are copied; larger ones reach production untouched and
     /// are not mirrored (reason `body_too_large`).
@@ -227,7 +229,7 @@ pub struct CircuitConfig {
     /// Consecutive staging failures (connect errors, timeouts) that open the circuit; 0 never.
     pub consecutive_failures: u32,
     /// How long copies are dropped (reason `circuit_open`) before one is tried again.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
     pub open_for: Duration,
 }
 
@@ -571,8 +573,8 @@ impl ShadowConfig {
         }
         validate_methods("mirror.methods", &self.mirror.methods)?;
         for (i, r) in self.routes.iter().enumerate() {
-            if let Err(e) = crate::glob::PathPattern::parse(&r.pattern) {
-                return bad(&format!("route[{i}].match"), e);
+            if let Err(e) = Glob::url_path(&r.pattern) {
+                return bad(&format!("route[{i}].match"), e.to_string());
             }
             if let Some(m) = &r.methods {
                 validate_methods(&format!("route[{i}].methods"), m)?;
@@ -729,15 +731,6 @@ impl ShadowConfig {
                 .unwrap_or(1)
         }
     }
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 fn validate_methods(field: &str, methods: &[String]) -> Result<(), ConfigError> {

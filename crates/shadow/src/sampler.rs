@@ -5,7 +5,7 @@ use http::request::Parts;
 use http::{HeaderName, Method};
 
 use crate::config::{MirrorConfig, RouteRule};
-use crate::glob::PathPattern;
+use prodlike_common::glob::Glob;
 
 /// Where the sticky sampling key comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +44,7 @@ pub enum Decision {
 }
 
 struct CompiledRule {
-    pattern: PathPattern,
+    pattern: Glob,
     mirror: bool,
     methods: Option<Vec<Method>>,
     sample: Option<f64>,
@@ -70,7 +70,7 @@ impl Sampler {
             .iter()
             .filter_map(|r| {
                 Some(CompiledRule {
-                    pattern: PathPattern::parse(&r.pattern).ok()?,
+                    pattern: Glob::url_path(&r.pattern).ok()?,
                     mirror: r.mirror,
                     methods: r.methods.as_deref().map(methods),
                     sample: r.sample,

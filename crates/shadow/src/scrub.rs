@@ -6,6 +6,7 @@
 //! copy.
 use std::borrow::Cow;
 
+use prodlike_common::percent::{self, Plus};
 use serde_json::Value;
 
 /// Raw values shorter than this are not scrubbed: replacing every "1" or "de" would mangle
@@ -43,7 +44,10 @@ impl Scrubber {
                 continue;
             }
             self.add(rv, mv);
-            self.add(&percent_decode(rv), &percent_decode(mv));
+            self.add(
+                &percent::decode(rv, Plus::Space),
+                &percent::decode(mv, Plus::Space),
+            );
         }
     }
 
@@ -52,7 +56,10 @@ impl Scrubber {
         for (r, m) in raw.split('/').zip(masked.split('/')) {
             if r != m {
                 self.add(r, m);
-                self.add(&percent_decode(r), &percent_decode(m));
+                self.add(
+                    &percent::decode(r, Plus::Space),
+                    &percent::decode(m, Plus::Space),
+                );
             }
         }
     }
@@ -162,40 +169,6 @@ fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     out
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,7 +220,6 @@ mod tests {
             let text = format!("{prefix}{raw}{suffix}{raw}");
             let out = s.scrub_str(&text);
             prop_assert!(!out.contains(&raw) || "MASKEDVALUE".contains(&raw));
-            let _ = percent_decode(&prefix);
         }
     }
 }

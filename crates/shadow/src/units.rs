@@ -1,6 +1,5 @@
-//! Durations (`"2s"`, `"150ms"`) and byte sizes (`"1MiB"`, `65536`) in config files.
-use std::time::Duration;
-
+//! Byte sizes in config files (`"1MiB"`, `65536`); durations are `prodlike_common::duration`
+//! (both described in docs/units.md).
 use serde::{Deserialize, Deserializer};
 
 /// Parses `"1MiB"`, `"64KiB"`, `"10MB"`, `"512"` into bytes.
@@ -32,11 +31,6 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is too large"))
 }
 
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 250ms, 2s or 1m"))
-}
-
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum BytesRepr {
@@ -51,17 +45,12 @@ pub fn de_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let s = String::deserialize(d)?;
-    parse_duration(&s).map_err(serde::de::Error::custom)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sizes_and_durations() {
+    fn sizes() {
         assert_eq!(parse_bytes("1MiB"), Ok(1 << 20));
         assert_eq!(parse_bytes("64 KiB"), Ok(65536));
         assert_eq!(parse_bytes("1_000"), Ok(1000));
@@ -69,7 +58,5 @@ mod tests {
         assert!(parse_bytes("lots").unwrap_err().contains("lots"));
         assert!(parse_bytes("3 parsecs").unwrap_err().contains("parsecs"));
         assert!(parse_bytes("99999999999999GiB").is_err());
-        assert_eq!(parse_duration("150ms"), Ok(Duration::from_millis(150)));
-        assert!(parse_duration("soon").is_err());
     }
 }

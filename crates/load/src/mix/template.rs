@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use prodlike_common::percent;
 
 use super::data::DataSource;
 
@@ -85,7 +86,7 @@ impl Tpl {
             }
             if url {
                 let value = out.split_off(start);
-                percent_encode(&value, out);
+                percent::encode_into(&value, out);
             }
         }
     }
@@ -120,16 +121,6 @@ fn compile_var(expr: &str, data: Option<&DataSource>) -> Result<Part, String> {
         None => Err(format!(
             "`{{{{{expr}}}}}` is not a built-in ({BUILTINS}); to use data columns, set `data = \"NAME\"` on the request"
         )),
-    }
-}
-
-fn percent_encode(value: &str, out: &mut String) {
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Access-log lines to replayable requests: nginx/Apache combined (and common) format, and JSON
 //! lines as nginx `escape=json`, Caddy, Traefik and most JSON loggers write them. Untrusted
 //! input: every failure is a reason string, never a panic.
+pub use prodlike_common::date::parse_rfc3339_micros as parse_rfc3339;
+use prodlike_common::date::{Timestamp, parse_utc_offset};
 use serde_json::Value;
 
 use super::ReplayRequest;
@@ -98,104 +100,19 @@ pub fn parse_clf_time(s: &str) -> Result<u64, String> {
     let mut num =
         || -> Result<i64, String> { it.next().and_then(|v| v.parse().ok()).ok_or_else(bad) };
     let (year, h, m, sec) = (num()?, num()?, num()?, num()?);
-    let offset = parse_offset(zone).ok_or_else(bad)?;
-    to_epoch_us(year, month, day, h, m, sec, 0, offset).ok_or_else(bad)
-}
-
-fn parse_offset(z: &str) -> Option<i64> {
-    let z = z.trim();
-    if z == "Z" || z == "z" {
-        return Some(0);
-    }
-    let (sign, digits) = match z.as_bytes().first()? {
-        b'+' => (1, &z[1..]),
-        b'-' => (-1, &z[1..]),
-        _ => return None,
-    };
-    let digits: String = digits.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let h: i64 = digits[..2].parse().ok()?;
-    let m: i64 = digits[2..].parse().ok()?;
-    Some(sign * (h * 3600 + m * 60))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-#[allow(clippy::too_many_arguments)]
-fn to_epoch_us(
-    year: i64,
-    month: u32,
-    day: u32,
-    h: i64,
-    m: i64,
-    s: i64,
-    micros: i64,
-    offset_s: i64,
-) -> Option<u64> {
-    if !(1970..=9999).contains(&year)
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || !(0..24).contains(&h)
-        || !(0..60).contains(&m)
-        || !(0..=60).contains(&s)
-    {
-        return None;
-    }
-    let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s - offset_s;
-    u64::try_from(secs)
-        .ok()?
-        .checked_mul(1_000_000)?
-        .checked_add(micros as u64)
-}
-
-/// RFC 3339 / ISO 8601: `2026-11-23T10:00:00.123Z`, `2026-11-23 10:00:00+01:00`.
-pub fn parse_rfc3339(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if s.len() < 19 || !s.is_char_boundary(19) {
-        return None;
-    }
-    let b = s.as_bytes();
-    if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (year, month, day) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (h, m, sec) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    let mut rest = &s[19..];
-    let mut micros = 0i64;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(|b| b.is_ascii_digit()).count();
-        let d = &frac[..digits];
-        let padded: String = d.chars().chain(std::iter::repeat('0')).take(6).collect();
-        micros = padded.parse().ok()?;
-        rest = &frac[digits..];
-    }
-    let offset = if rest.is_empty() {
-        0
-    } else {
-        parse_offset(rest)?
-    };
-    to_epoch_us(
+    let offset_secs = parse_utc_offset(zone).ok_or_else(bad)?;
+    Timestamp {
         year,
-        u32::try_from(month).ok()?,
-        u32::try_from(day).ok()?,
-        h,
-        m,
-        sec,
-        micros,
-        offset,
-    )
+        month,
+        day,
+        hour: h,
+        minute: m,
+        second: sec,
+        micros: 0,
+        offset_secs,
+    }
+    .epoch_micros()
+    .ok_or_else(bad)
 }
 
 fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
