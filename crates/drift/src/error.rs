@@ -64,23 +64,6 @@ impl fmt::Display for Malformed {
     }
 }
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut start = offset;
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let before = &text[..start];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count() + 1)
-        .unwrap_or(1);
-    (line, col)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +81,5 @@ mod tests {
             e.to_string(),
             "prod/values.yaml:7:3: malformed YAML at line 7, column 3: unexpected mapping"
         );
-        assert_eq!(line_col("ab\ncd\ne", 4), (2, 2));
     }
 }

@@ -3,12 +3,13 @@
 //! matching (`[lists]`) and excluded files (`exclude`). Format documented in docs/drift.md.
 use std::path::Path;
 
+use prodlike_common::source::line_col;
 use serde::Deserialize;
 
 pub use prodlike_rules::{Action, Rule, RuleKind, RuleSpec, Rules};
 use prodlike_rules::{Date, Glob, GlobError, RuleError};
 
-use crate::error::{DriftError, line_col};
+use crate::error::DriftError;
 use crate::secrets::SecretPolicy;
 
 /// Keys tried, in order, to match items of a list of objects. A key is used when every item of

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use regex::Regex;
+use prodlike_common::redact::replace_url_passwords;
 
 use crate::tree::{Node, SecretHash};
 
@@ -192,20 +192,11 @@ fn process_key() -> &'static [u8; 32] {
     })
 }
 
-/// `scheme://user:password@host` → `scheme://user:<secret:1a2b3c4d>@host`.
+/// `scheme://user:password@host` → `scheme://user:<secret:1a2b3c4d>@host` (the URLs found by
+/// `prodlike_common::redact`; an empty password is left as it is).
 pub fn redact_url_passwords(s: &str) -> String {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re =
-        RE.get_or_init(|| Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)@").ok());
-    let Some(re) = re else {
-        return s.to_string();
-    };
-    if !s.contains("://") {
-        return s.to_string();
-    }
-    re.replace_all(s, |c: &regex::Captures<'_>| {
-        let pw = c.get(2).map(|m| m.as_str()).unwrap_or("");
-        format!("{}<secret:{}>@", &c[1], hash(pw).fingerprint())
+    replace_url_passwords(s, |pw| {
+        (!pw.is_empty()).then(|| format!("<secret:{}>", hash(pw).fingerprint()))
     })
     .into_owned()
 }

@@ -2,21 +2,8 @@
 //! (`rule[3].factor`); what is wrong with it is its [`Problem`], the error's source, so that
 //! `{:#}` prints `rule[3].factor: -1 must be a positive number` and no layer says it twice.
 
-/// A glob that cannot be compiled.
-#[derive(Debug, thiserror::Error)]
-pub enum GlobError {
-    /// The empty pattern: almost always a mistake, so it is refused rather than matching nothing.
-    #[error("an empty pattern matches nothing; use `**` to match everything")]
-    Empty,
-    /// The regular expression the glob compiles to was refused (in practice: too large).
-    #[error("pattern `{pattern}`")]
-    Regex {
-        /// The glob as written.
-        pattern: String,
-        #[source]
-        source: regex::Error,
-    },
-}
+/// A glob that cannot be compiled: `prodlike_common::glob`'s error (empty, too many segments).
+pub use prodlike_common::glob::GlobError;
 
 /// One rule refused by [`crate::RuleSpec::validate`]: the field, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! match such paths, relative file paths and object names.
 use std::fmt;
 
-use regex::Regex;
+use prodlike_common::glob::{self as common, SegmentSyntax, Wildcard};
 
 use crate::error::GlobError;
 
@@ -54,33 +54,99 @@ impl fmt::Display for Path {
     }
 }
 
-/// A compiled glob over printed paths.
+/// A compiled glob over printed paths, relative file paths or object names.
 ///
+/// Tree paths (`Glob::path`):
 /// * `*` matches within one key (never across `.` or `[`), `?` one such character;
 /// * `[*]` matches any one list item (`[name=web]`, `[3]`);
 /// * `**` matches any run of keys and items, including none: `**.image`, `metadata.**`,
-///   `spec.**.limits`;
+///   `spec.**.memory`;
 /// * everything else is literal.
+///
+/// Paths are cut into keys and items and matched by `prodlike_common::glob`, the workspace's one
+/// segment matcher; file globs are its `/`-separated globs, object globs one whole-text wildcard.
 #[derive(Debug, Clone)]
 pub struct Glob {
     text: String,
-    re: Regex,
+    kind: Kind,
 }
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Tree(common::Glob),
+    File(common::Glob),
+    /// The pattern and its forms with `/**` segments left out (`Deployment/**` also matches
+    /// `Deployment`).
+    Object(Vec<Wildcard>),
+}
+
+/// Tree paths: `*` and `?` stop at `.` and `[`, `?` is a wildcard.
+const TREE: SegmentSyntax = SegmentSyntax {
+    question_mark: true,
+    star_stops_at: &['.', '['],
+};
+
+/// Object names: `*` matches anything, `/` included.
+const OBJECT: SegmentSyntax = SegmentSyntax {
+    question_mark: true,
+    star_stops_at: &[],
+};
 
 impl Glob {
     /// A glob over tree paths (separators `.` and `[`).
     pub fn path(pattern: &str) -> Result<Glob, GlobError> {
-        Self::compile(pattern, Flavor::Tree)
+        let segs = tree_segments(pattern)
+            .into_iter()
+            .map(|s| if s == "[*]" { "[**]" } else { s });
+        Ok(Glob {
+            text: pattern.to_string(),
+            kind: Kind::Tree(common::Glob::from_segments(pattern, segs, TREE)?),
+        })
     }
 
     /// A glob over relative file paths (separator `/`; `**` spans folders).
     pub fn file(pattern: &str) -> Result<Glob, GlobError> {
-        Self::compile(pattern, Flavor::File)
+        Ok(Glob {
+            text: pattern.to_string(),
+            kind: Kind::File(common::Glob::file(pattern)?),
+        })
     }
 
     /// A glob over object names such as `Deployment/shop/web`, where `*` matches anything.
     pub fn object(pattern: &str) -> Result<Glob, GlobError> {
-        Self::compile(pattern, Flavor::Object)
+        if pattern.is_empty() {
+            return Err(GlobError::Empty);
+        }
+        // `**` between slashes may also stand for nothing, slash included, as it did when these
+        // globs were regular expressions (`shop/**/web` matches `shop/web`).
+        let parts: Vec<&str> = pattern.split('/').collect();
+        let stars: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] == "**").collect();
+        let mut forms = Vec::new();
+        let subsets = if stars.len() <= 4 {
+            1u32 << stars.len()
+        } else {
+            1
+        };
+        for dropped in 0..subsets {
+            let kept: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    stars
+                        .iter()
+                        .position(|s| s == i)
+                        .is_none_or(|bit| dropped & (1 << bit) == 0)
+                })
+                .map(|(_, p)| *p)
+                .collect();
+            if !kept.is_empty() {
+                forms.push(Wildcard::new(&kept.join("/"), OBJECT));
+            }
+        }
+        Ok(Glob {
+            text: pattern.to_string(),
+            kind: Kind::Object(forms),
+        })
     }
 
     /// The pattern as written.
@@ -90,93 +156,46 @@ impl Glob {
 
     /// Whether the whole of `text` matches.
     pub fn matches(&self, text: &str) -> bool {
-        self.re.is_match(text)
-    }
-
-    fn compile(pattern: &str, flavor: Flavor) -> Result<Glob, GlobError> {
-        if pattern.is_empty() {
-            return Err(GlobError::Empty);
+        match &self.kind {
+            Kind::Tree(g) => g.matches_segments(tree_segments(text)),
+            Kind::File(g) => g.matches(text),
+            Kind::Object(forms) => forms.iter().any(|w| w.matches(text)),
         }
-        let re = format!("^{}$", glob_regex(pattern, flavor));
-        let re = Regex::new(&re).map_err(|source| GlobError::Regex {
-            pattern: pattern.to_string(),
-            source,
-        })?;
-        Ok(Glob {
-            text: pattern.to_string(),
-            re,
-        })
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flavor {
-    Tree,
-    File,
-    Object,
-}
-
-fn glob_regex(pattern: &str, flavor: Flavor) -> String {
-    let (one, sep) = match flavor {
-        Flavor::Tree => (r"[^.\[]", "."),
-        Flavor::File => ("[^/]", "/"),
-        Flavor::Object => (".", "/"),
-    };
-    let chars: Vec<char> = pattern.chars().collect();
-    let sep_char = sep.chars().next().unwrap_or('.');
-    let mut out = String::new();
+/// Cuts a printed path (or a tree glob) into keys and items: `spec.containers[name=web].image`
+/// is `spec`, `containers`, `[name=web]`, `image`. An item runs to the first `]`; a `[` with no
+/// `]` after it is part of its key.
+fn tree_segments(text: &str) -> Vec<&str> {
+    let mut segs = Vec::new();
+    let mut key_start = Some(0);
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let at_start = i == 0;
-        let prev_sep = i > 0 && chars[i - 1] == sep_char;
-        if c == '*' && chars.get(i + 1) == Some(&'*') {
-            let next = chars.get(i + 2).copied();
-            let starts_segment = at_start || prev_sep;
-            if starts_segment && next == Some(sep_char) {
-                // `**.` (or `a.**.`): any number of leading segments, including none.
-                if prev_sep {
-                    // `a.**.b`: the separator before `**` is optional along with the segments.
-                    out.truncate(out.len() - regex::escape(sep).len());
-                    out.push_str(&format!(
-                        "(?:(?:{}|\\[).*)?{}",
-                        regex::escape(sep),
-                        regex::escape(sep)
-                    ));
-                } else {
-                    out.push_str(&format!("(?:.*{})?", regex::escape(sep)));
-                }
-                i += 3;
-                continue;
+    while i < text.len() {
+        let rest = &text[i..];
+        if rest.starts_with('.') {
+            if let Some(start) = key_start {
+                segs.push(&text[start..i]);
             }
-            if prev_sep && next.is_none() {
-                // `a.**`: `a` itself and everything below it.
-                out.truncate(out.len() - regex::escape(sep).len());
-                out.push_str(&format!("(?:(?:{}|\\[).*)?", regex::escape(sep)));
-                i += 2;
-                continue;
+            key_start = Some(i + 1);
+            i += 1;
+        } else if let Some(close) = rest.strip_prefix('[').and_then(|r| r.find(']')) {
+            match key_start {
+                Some(start) if start < i => segs.push(&text[start..i]),
+                _ => {}
             }
-            out.push_str(".*");
-            i += 2;
-            continue;
+            segs.push(&text[i..i + close + 2]);
+            key_start = None;
+            i += close + 2;
+        } else {
+            key_start.get_or_insert(i);
+            i += rest.chars().next().map_or(1, char::len_utf8);
         }
-        if flavor == Flavor::Tree
-            && c == '['
-            && chars.get(i + 1) == Some(&'*')
-            && chars.get(i + 2) == Some(&']')
-        {
-            out.push_str(r"\[[^\]]*\]");
-            i += 3;
-            continue;
-        }
-        match c {
-            '*' => out.push_str(&format!("{one}*")),
-            '?' => out.push_str(one),
-            other => out.push_str(&regex::escape(&other.to_string())),
-        }
-        i += 1;
     }
-    out
+    if let Some(start) = key_start {
+        segs.push(&text[start..]);
+    }
+    segs
 }
 
 #[cfg(test)]
@@ -230,6 +249,8 @@ mod tests {
                 .matches("Deployment/shop/web")
         );
         assert!(Glob::path("").is_err());
+        assert!(Glob::object("Deployment/**").unwrap().matches("Deployment"));
+        assert!(Glob::object("**/web").unwrap().matches("web"));
     }
 
     #[test]

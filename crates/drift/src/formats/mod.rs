@@ -6,7 +6,9 @@ mod tfvars;
 
 use std::path::Path;
 
-use crate::error::{Malformed, line_col};
+use prodlike_common::source::line_col;
+
+use crate::error::Malformed;
 use crate::tree::{Node, NodeSeed};
 
 /// A file format prodlike drift reads.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use prodlike_catalog::{Catalog, CatalogError, Options};
+use prodlike_common::redact::redact_url;
 use rusqlite::{Connection, OpenFlags};
 use tokio_postgres::NoTls;
 
@@ -102,42 +103,6 @@ fn with_table_sections(name: &str, node: Node) -> Node {
     }
 }
 
-/// A URL fit for reports: the password replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_string();
-    };
-    let user = userinfo.split(':').next().unwrap_or("");
-    let redacted = if userinfo.contains(':') {
-        format!("{user}:***")
-    } else {
-        user.to_string()
-    };
-    let tail = redact_query_password(tail);
-    format!("{scheme}://{redacted}@{host}{tail}")
-}
-
-fn redact_query_password(tail: &str) -> String {
-    let Some((path, query)) = tail.split_once('?') else {
-        return tail.to_string();
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_string(),
-        })
-        .collect();
-    format!("{path}?{}", query.join("&"))
-}
-
 /// Connects, reads the whole catalog (every user schema, the server's state), disconnects.
 async fn read_postgres(url: &str) -> Result<Catalog, DriftError> {
     let err = |e: &tokio_postgres::Error| DriftError::Schema {
@@ -199,22 +164,4 @@ fn read_sqlite(url: &str, path: &str) -> Result<Catalog, DriftError> {
         CatalogError::Sqlite { source, .. } => err(source.to_string()),
         other => err(other.to_string()),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_lose_their_passwords() {
-        assert_eq!(
-            redact_url("postgres://app:hunter2@db:5432/shop?sslmode=disable&password=x"),
-            "postgres://app:***@db:5432/shop?sslmode=disable&password=***"
-        );
-        assert_eq!(
-            redact_url("postgres://app@db/shop"),
-            "postgres://app@db/shop"
-        );
-        assert_eq!(redact_url("sqlite://data/app.db"), "sqlite://data/app.db");
-    }
 }
