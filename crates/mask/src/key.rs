@@ -10,10 +10,6 @@ pub const DEFAULT_KEY_ENV: &str = "PRODLIKE_MASK_KEY";
 /// which gives 32 hex characters) is the floor for a keyed pseudonym that cannot be brute-forced.
 pub const MIN_SECRET_LEN: usize = 16;
 
-/// Context string for turning a user secret into the master key (blake3 `derive_key` mode).
-/// Changing it changes every masked value, so it is versioned and never edited.
-const KEY_CONTEXT: &str = "prodlike-mask 2026-01 master key v1";
-
 /// Why a mask key could not be made. Never carries the secret itself.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
@@ -63,7 +59,7 @@ impl MaskKey {
             });
         }
         Ok(Self {
-            bytes: blake3::derive_key(KEY_CONTEXT, secret),
+            bytes: crate::prf::master_key(secret),
         })
     }
 
@@ -113,8 +109,7 @@ impl MaskKey {
     /// Reports and result files record it so that two runs can be compared ("masked with the
     /// same key") without revealing anything about the key.
     pub fn fingerprint(&self) -> String {
-        let h = blake3::keyed_hash(&self.bytes, b"prodlike-mask/fingerprint");
-        crate::hex::encode_prefix(h.as_bytes(), 16)
+        crate::hex::encode_prefix(&crate::prf::key_fingerprint(&self.bytes), 16)
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {

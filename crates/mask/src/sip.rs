@@ -1,4 +1,5 @@
-//! SipHash-2-4, the round function of the Feistel networks.
+//! SipHash-2-4, the round function of the Feistel networks; why a second keyed primitive exists
+//! beside blake3 is written in `prf.rs`, where every key it is given comes from.
 //!
 //! Its keys are never the master key: each is 128 bits of a blake3 keyed hash (per transform and
 //! value shape), so blake3 stays the root of every derivation while each Feistel round costs a
