@@ -5,7 +5,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 /// Latency buckets in seconds: sub-millisecond proxies to multi-second stalls.
 const LATENCY_BUCKETS: [f64; 16] = [
@@ -66,6 +66,12 @@ pub struct UpstreamErrorLabels {
     pub kind: String,
 }
 
+/// Registers `metric` under `name` and hands it back: every family is registered once, here.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
@@ -99,126 +105,114 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("prodlike_shadow");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "requests",
-            "Requests answered, by environment (production, staging), route and status class",
-            requests.clone(),
-        );
+        let mut r = Registry::with_prefix("prodlike_shadow");
         let duration = Family::<EnvRouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram as fn() -> Histogram,
         );
-        registry.register(
-            "request_duration_seconds",
-            "Time to response headers (production) or to the whole response (staging copies), by environment and route",
-            duration.clone(),
-        );
-        let mirrored = Counter::default();
-        registry.register("mirror_sent", "Copies sent to staging", mirrored.clone());
-        let dropped = Family::<ReasonLabels, Counter>::default();
-        registry.register(
-            "mirror_dropped",
-            "Sampled copies not sent or not answered, by reason",
-            dropped.clone(),
-        );
-        let comparisons = Family::<ComparisonLabels, Counter>::default();
-        registry.register(
-            "comparisons",
-            "Production/staging response comparisons by route and result (match, mismatch, not_compared)",
-            comparisons.clone(),
-        );
-        let diffs = Family::<DiffLabels, Counter>::default();
-        registry.register(
-            "diffs",
-            "Mismatching comparisons by route and what differed (status, header, body)",
-            diffs.clone(),
-        );
-        let queue_depth = Gauge::default();
-        registry.register(
-            "mirror_queue_depth",
-            "Copies waiting to be sent",
-            queue_depth.clone(),
-        );
-        let queue_capacity = Gauge::default();
-        registry.register(
-            "mirror_queue_capacity",
-            "Size of the copy queue",
-            queue_capacity.clone(),
-        );
-        let inflight = Gauge::default();
-        registry.register(
-            "mirror_inflight",
-            "Copies being sent to staging now",
-            inflight.clone(),
-        );
-        let upstream_errors = Family::<UpstreamErrorLabels, Counter>::default();
-        registry.register(
-            "upstream_errors",
-            "Production upstream failures by upstream and kind (connect, timeout, protocol)",
-            upstream_errors.clone(),
-        );
-        let upstream_ejected = Family::<UpstreamLabels, Gauge>::default();
-        registry.register(
-            "upstream_ejected",
-            "1 while a production upstream is ejected by passive health checking",
-            upstream_ejected.clone(),
-        );
-        let capture_records = Counter::default();
-        registry.register(
-            "capture_records",
-            "Exchanges written to the capture",
-            capture_records.clone(),
-        );
-        let capture_dropped = Counter::default();
-        registry.register(
-            "capture_dropped",
-            "Exchanges not captured because the writer fell behind",
-            capture_dropped.clone(),
-        );
-        let not_compared = Family::<NotComparedLabels, Counter>::default();
-        registry.register(
-            "not_compared",
-            "Exchanges not compared, by route and reason (too_large, cut_short, encoding, decoded_too_large, not_json, staging_failed, staging_timeout, production_failed)",
-            not_compared.clone(),
-        );
-        let noise_probes = Counter::default();
-        registry.register(
-            "noise_probes",
-            "Extra production requests sent by the noise probe (production against itself)",
-            noise_probes.clone(),
-        );
-        let noise_probes_capped = Counter::default();
-        registry.register(
-            "noise_probes_capped",
-            "Probes chosen but not sent because noise.probe_max_per_second was reached",
-            noise_probes_capped.clone(),
-        );
-        let masked = Family::<MaskedLabels, Counter>::default();
-        registry.register(
-            "masked_values",
-            "Values masked in copies, responses and captures (mirror side), by route and detector",
-            masked.clone(),
-        );
         Metrics {
-            registry,
-            requests,
-            duration,
-            mirrored,
-            dropped,
-            comparisons,
-            diffs,
-            queue_depth,
-            queue_capacity,
-            inflight,
-            upstream_errors,
-            upstream_ejected,
-            capture_records,
-            capture_dropped,
-            masked,
-            not_compared,
-            noise_probes,
-            noise_probes_capped,
+            requests: registered(
+                &mut r,
+                "requests",
+                "Requests answered, by environment (production, staging), route and status class",
+                Family::default(),
+            ),
+            duration: registered(
+                &mut r,
+                "request_duration_seconds",
+                "Time to response headers (production) or to the whole response (staging copies), by environment and route",
+                duration,
+            ),
+            mirrored: registered(
+                &mut r,
+                "mirror_sent",
+                "Copies sent to staging",
+                Counter::default(),
+            ),
+            dropped: registered(
+                &mut r,
+                "mirror_dropped",
+                "Sampled copies not sent or not answered, by reason",
+                Family::default(),
+            ),
+            comparisons: registered(
+                &mut r,
+                "comparisons",
+                "Production/staging response comparisons by route and result (match, mismatch, not_compared)",
+                Family::default(),
+            ),
+            diffs: registered(
+                &mut r,
+                "diffs",
+                "Mismatching comparisons by route and what differed (status, header, body)",
+                Family::default(),
+            ),
+            queue_depth: registered(
+                &mut r,
+                "mirror_queue_depth",
+                "Copies waiting to be sent",
+                Gauge::default(),
+            ),
+            queue_capacity: registered(
+                &mut r,
+                "mirror_queue_capacity",
+                "Size of the copy queue",
+                Gauge::default(),
+            ),
+            inflight: registered(
+                &mut r,
+                "mirror_inflight",
+                "Copies being sent to staging now",
+                Gauge::default(),
+            ),
+            upstream_errors: registered(
+                &mut r,
+                "upstream_errors",
+                "Production upstream failures by upstream and kind (connect, timeout, protocol)",
+                Family::default(),
+            ),
+            upstream_ejected: registered(
+                &mut r,
+                "upstream_ejected",
+                "1 while a production upstream is ejected by passive health checking",
+                Family::default(),
+            ),
+            capture_records: registered(
+                &mut r,
+                "capture_records",
+                "Exchanges written to the capture",
+                Counter::default(),
+            ),
+            capture_dropped: registered(
+                &mut r,
+                "capture_dropped",
+                "Exchanges not captured because the writer fell behind",
+                Counter::default(),
+            ),
+            not_compared: registered(
+                &mut r,
+                "not_compared",
+                "Exchanges not compared, by route and reason (too_large, cut_short, encoding, decoded_too_large, not_json, staging_failed, staging_timeout, production_failed)",
+                Family::default(),
+            ),
+            noise_probes: registered(
+                &mut r,
+                "noise_probes",
+                "Extra production requests sent by the noise probe (production against itself)",
+                Counter::default(),
+            ),
+            noise_probes_capped: registered(
+                &mut r,
+                "noise_probes_capped",
+                "Probes chosen but not sent because noise.probe_max_per_second was reached",
+                Counter::default(),
+            ),
+            masked: registered(
+                &mut r,
+                "masked_values",
+                "Values masked in copies, responses and captures (mirror side), by route and detector",
+                Family::default(),
+            ),
+            registry: r,
         }
     }
 

@@ -21,7 +21,7 @@ use crate::deadline::within;
 use crate::headers::{add_forwarded, detached, remove_hop_by_hop};
 use crate::metrics::Metrics;
 use crate::mirror::{JobBody, MirrorQueue};
-use crate::routes::RouteTable;
+use crate::routes::{RouteEntry, RouteTable};
 use crate::sampler::Decision;
 use crate::upstream::{Upstream, Upstreams};
 
@@ -123,42 +123,8 @@ impl Proxy {
         );
 
         // Sampling and hand-over to the mirror: all non-blocking.
-        let mut prod_tx: Option<oneshot::Sender<ProdOutcome>> = None;
         let has_body = !body.is_end_stream();
-        let body = match &self.mirror {
-            Some(mirror) if mirror.decide(&parts, peer.ip()) == Decision::Mirror => {
-                let length = if has_body {
-                    body.size_hint().exact()
-                } else {
-                    Some(0)
-                };
-                match mirror.reserve(length) {
-                    Ok(slot) => {
-                        let (ptx, prx) = oneshot::channel();
-                        prod_tx = Some(ptx);
-                        let (job_body, upstream_body) = if has_body {
-                            let (btx, brx) = oneshot::channel();
-                            (
-                                JobBody::Pending(brx),
-                                TeeBody::request(body, mirror.max_body(), btx),
-                            )
-                        } else {
-                            (JobBody::Empty, TeeBody::passthrough(body))
-                        };
-                        slot.send(
-                            route.clone(),
-                            &parts,
-                            detached(&parts.headers),
-                            job_body,
-                            prx,
-                        );
-                        upstream_body
-                    }
-                    Err(_) => TeeBody::passthrough(body),
-                }
-            }
-            _ => TeeBody::passthrough(body),
-        };
+        let (body, prod_tx) = self.hand_over(&route, &parts, peer, body, has_body);
 
         // A request without a body can be retried on another upstream when the connection
         // could not even be opened: the first upstream never saw it.
@@ -206,49 +172,103 @@ impl Proxy {
                 };
                 Response::from_parts(head, Either::Left(body))
             }
-            Err(kind) => {
-                let (status, text, reason) = match kind {
-                    UpstreamError::Timeout => (
-                        StatusCode::GATEWAY_TIMEOUT,
-                        format!(
-                            "504 Gateway Timeout: the production upstream did not answer within {:?} (production.response_timeout)\n",
-                            self.response_timeout
-                        ),
-                        "production_timeout",
-                    ),
-                    UpstreamError::Connect => (
-                        StatusCode::BAD_GATEWAY,
-                        "502 Bad Gateway: no production upstream accepted the connection\n".to_string(),
-                        "production_connect",
-                    ),
-                    UpstreamError::Protocol => (
-                        StatusCode::BAD_GATEWAY,
-                        "502 Bad Gateway: the production upstream closed the connection or sent an invalid response\n"
-                            .to_string(),
-                        "production_protocol",
-                    ),
-                };
-                if let Some(tx) = prod_tx {
-                    let _ = tx.send(ProdOutcome::Failed {
-                        status: status.as_u16(),
-                        reason: reason.to_string(),
-                    });
-                }
-                let mut r = Response::new(Either::Right(Full::new(Bytes::from(text))));
-                *r.status_mut() = status;
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
-                );
-                r.headers_mut()
-                    .insert("x-prodlike-error", HeaderValue::from_static(reason));
-                r
-            }
+            Err(kind) => self.error_response(kind, prod_tx),
         };
         route
             .production
             .record(&self.metrics, response.status().as_u16(), arrived.elapsed());
         Ok(response)
+    }
+
+    /// Asks the sampler, and when the request is mirrored reserves a queue slot and hands the
+    /// mirror a job: the request body is teed, and the sender of production's outcome is
+    /// returned. Never waits: a full queue passes the request through, counted.
+    fn hand_over(
+        &self,
+        route: &Arc<RouteEntry>,
+        parts: &http::request::Parts,
+        peer: SocketAddr,
+        body: Incoming,
+        has_body: bool,
+    ) -> (TeeBody<Incoming>, Option<oneshot::Sender<ProdOutcome>>) {
+        let Some(mirror) = &self.mirror else {
+            return (TeeBody::passthrough(body), None);
+        };
+        if mirror.decide(parts, peer.ip()) != Decision::Mirror {
+            return (TeeBody::passthrough(body), None);
+        }
+        let length = if has_body {
+            body.size_hint().exact()
+        } else {
+            Some(0)
+        };
+        let Ok(slot) = mirror.reserve(length) else {
+            return (TeeBody::passthrough(body), None);
+        };
+        let (ptx, prx) = oneshot::channel();
+        let (job_body, upstream_body) = if has_body {
+            let (btx, brx) = oneshot::channel();
+            (
+                JobBody::Pending(brx),
+                TeeBody::request(body, mirror.max_body(), btx),
+            )
+        } else {
+            (JobBody::Empty, TeeBody::passthrough(body))
+        };
+        slot.send(
+            route.clone(),
+            parts,
+            detached(&parts.headers),
+            job_body,
+            prx,
+        );
+        (upstream_body, Some(ptx))
+    }
+
+    /// The proxy's own answer when no production upstream gave one (502/504), told to the
+    /// mirror as production's failure.
+    #[cold]
+    fn error_response(
+        &self,
+        kind: UpstreamError,
+        prod_tx: Option<oneshot::Sender<ProdOutcome>>,
+    ) -> Response<ProxyBody> {
+        let (status, text, reason) = match kind {
+            UpstreamError::Timeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "504 Gateway Timeout: the production upstream did not answer within {:?} (production.response_timeout)\n",
+                    self.response_timeout
+                ),
+                "production_timeout",
+            ),
+            UpstreamError::Connect => (
+                StatusCode::BAD_GATEWAY,
+                "502 Bad Gateway: no production upstream accepted the connection\n".to_string(),
+                "production_connect",
+            ),
+            UpstreamError::Protocol => (
+                StatusCode::BAD_GATEWAY,
+                "502 Bad Gateway: the production upstream closed the connection or sent an invalid response\n"
+                    .to_string(),
+                "production_protocol",
+            ),
+        };
+        if let Some(tx) = prod_tx {
+            let _ = tx.send(ProdOutcome::Failed {
+                status: status.as_u16(),
+                reason: reason.to_string(),
+            });
+        }
+        let mut r = Response::new(Either::Right(Full::new(Bytes::from(text))));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r.headers_mut()
+            .insert("x-prodlike-error", HeaderValue::from_static(reason));
+        r
     }
 
     async fn forward(

@@ -16,13 +16,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin;
-use crate::capture_writer::CaptureWriter;
+use crate::capture_writer::{CaptureHandle, CaptureWriter};
 use crate::compare::Comparator;
 use crate::config::ShadowConfig;
 use crate::error::{ShadowError, bind_reason};
 use crate::masking::TrafficMasker;
 use crate::metrics::Metrics;
-use crate::mirror::{self, MirrorSettings, StagingSettings};
+use crate::mirror::{self, MirrorQueue, MirrorSettings, StagingSettings};
 use crate::proxy::{Proxy, ProxySettings};
 use crate::report::{ReportSource, ShadowReport};
 use crate::route::Normaliser;
@@ -134,27 +134,10 @@ pub async fn start(
         .and_then(|s| Target::parse(s).ok());
 
     let listener = bind(&cfg.listen, "listen")?;
-    let admin_listener = match cfg.admin.as_deref() {
-        Some("") => None,
-        Some(addr) => Some(bind(addr, "admin")?),
-        None => match bind(crate::config::DEFAULT_ADMIN, "admin") {
-            Ok(l) => Some(l),
-            Err(ShadowError::Bind { .. }) => {
-                let l = bind("127.0.0.1:0", "admin")?;
-                tracing::warn!(
-                    "{} is taken; the admin server uses {} instead (set --admin to choose)",
-                    crate::config::DEFAULT_ADMIN,
-                    l.local_addr().map(|a| a.to_string()).unwrap_or_default()
-                );
-                Some(l)
-            }
-            Err(e) => return Err(e),
-        },
-    };
+    let admin_listener = admin_listener(&cfg)?;
     if !opts.skip_upstream_check {
         check_upstreams(&production, cfg.production.connect_timeout).await?;
     }
-
     let tls = match &cfg.tls {
         Some(t) => Some(tokio_rustls::TlsAcceptor::from(server_config(
             &t.cert,
@@ -164,7 +147,6 @@ pub async fn start(
         None => None,
     };
     let masker = TrafficMasker::from_config(&cfg.mask, opts.mask_key)?;
-
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(RouteTable::new(
         Normaliser::new(&cfg.normalise.templates),
@@ -172,92 +154,20 @@ pub async fn start(
         cfg.compare.examples_per_route,
         metrics.clone(),
     ));
-
-    let capture = match &cfg.capture.path {
-        Some(path) => Some(CaptureWriter::start_file(
-            path,
-            RotationPolicy {
-                max_bytes: cfg.capture.max_file_size,
-                max_files: cfg.capture.max_files,
-            },
-            cfg.capture.queue,
-            masker.detects(),
-            capture_mask_summary(masker.info()),
-        )?),
-        None => None,
-    };
-    let (capture_handle, capture_writer) = match capture {
-        Some((h, w)) => (Some(h), Some(w)),
-        None => (None, None),
-    };
-
+    let (capture_handle, capture_writer) = start_capture(&cfg, &masker)?;
     let timeline = Arc::new(Timeline::default());
-    let mut mirror_task = None;
-    let mut drops = None;
-    let mirror_queue = if staging.is_some() || capture_handle.is_some() {
-        let staging_settings = match &staging {
-            Some(target) => Some(StagingSettings {
-                target: target.clone(),
-                connector: https_connector(
-                    client_config(&ClientTlsOptions {
-                        ca_file: cfg.mirror.ca_file.clone(),
-                    })?,
-                    cfg.mirror.connect_timeout,
-                ),
-                connect_timeout: cfg.mirror.connect_timeout,
-                timeout: cfg.mirror.timeout,
-                host: (!cfg.mirror.host.is_empty())
-                    .then(|| HeaderValue::from_str(&cfg.mirror.host).ok())
-                    .flatten(),
-                drop_headers: header_list(&cfg.mirror.drop_headers),
-                set_headers: cfg
-                    .mirror
-                    .set_headers
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        Some((
-                            HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).ok()?,
-                            HeaderValue::from_str(v).ok()?,
-                        ))
-                    })
-                    .collect(),
-                circuit_failures: cfg.mirror.circuit.consecutive_failures,
-                circuit_open_for: cfg.mirror.circuit.open_for,
-            }),
-            None => None,
-        };
-        let (queue, dispatcher) = mirror::build(
-            MirrorSettings {
-                staging: staging_settings,
-                sampler: Sampler::new(&cfg.mirror, &cfg.routes),
-                queue_capacity: cfg.mirror.queue_capacity,
-                queue_max_bytes: cfg.mirror.queue_max_bytes,
-                max_body: cfg.mirror.max_body,
-                concurrency: cfg.mirror.concurrency,
-                comparator: Comparator::new(
-                    &cfg.compare.headers,
-                    &cfg.compare.ignore,
-                    cfg.compare.numeric_tolerance,
-                    cfg.compare.numeric_relative_tolerance,
-                ),
-                compare_max_body: cfg.compare.max_body,
-                production_wait: cfg.production.response_timeout + cfg.mirror.timeout,
-                masker,
-                capture: capture_handle,
-                capture_max_body: cfg.capture.max_body,
-                noise: cfg.noise.clone(),
-                probe_upstreams: probe_upstreams(&cfg, &production)?,
-                timeline: timeline.clone(),
-            },
-            metrics.clone(),
-        );
-        drops = Some(crate::mirror::DropCounters::new(&metrics));
-        mirror_task = Some(mirror_rt.spawn(dispatcher));
-        Some(queue)
-    } else {
-        None
-    };
-
+    let mirror = start_mirror(
+        &cfg,
+        MirrorInputs {
+            production: &production,
+            staging: staging.as_ref(),
+            masker,
+            capture: capture_handle,
+            timeline: timeline.clone(),
+            metrics: metrics.clone(),
+        },
+        mirror_rt,
+    )?;
     let upstreams = Upstreams::new(
         production.clone(),
         cfg.production.health.clone(),
@@ -269,30 +179,16 @@ pub async fn start(
         }),
     );
     let proxy = Arc::new(Proxy::new(
-        ProxySettings {
-            connector: https_connector(
-                client_config(&ClientTlsOptions {
-                    ca_file: cfg.production.ca_file.clone(),
-                })?,
-                cfg.production.connect_timeout,
-            ),
-            response_timeout: cfg.production.response_timeout,
-            pool_idle_timeout: cfg.production.pool_idle_timeout,
-            pool_max_idle_per_host: cfg.production.pool_max_idle_per_host,
-            preserve_host: cfg.production.preserve_host,
-            https_listener: tls.is_some(),
-            compare_max_body: cfg.compare.max_body,
-        },
+        proxy_settings(&cfg, tls.is_some())?,
         upstreams,
         routes.clone(),
-        mirror_queue,
+        mirror.queue,
         metrics.clone(),
     ));
-
     let source = Arc::new(ReportSource {
         routes,
         metrics,
-        drops,
+        drops: mirror.drops,
         started: Instant::now(),
         production: production.iter().map(|t| t.original.clone()).collect(),
         staging: staging.map(|t| t.original),
@@ -311,45 +207,8 @@ pub async fn start(
         stop_rx.clone(),
         cfg.drain_timeout,
     ));
-
-    // One point a second for the dashboard's charts, on the mirror runtime.
-    let mut stop_timeline = stop_rx.clone();
-    let timeline_source = source.clone();
-    let timeline_task = mirror_rt.spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        tick.tick().await;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => timeline_source.timeline.sample(
-                    &timeline_source.routes,
-                    timeline_source.drops.as_ref(),
-                ),
-                _ = stop_timeline.changed() => break,
-            }
-        }
-    });
-
-    let (admin_addr, admin_task) = match admin_listener {
-        Some(l) => {
-            let admin_addr = l.local_addr().map_err(ShadowError::Runtime)?;
-            let router = admin::router(source.clone());
-            let mut stop_admin = stop_rx;
-            let task = mirror_rt.spawn(async move {
-                let Ok(listener) = TcpListener::from_std(l) else {
-                    return;
-                };
-                let _ = axum::serve(listener, router)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop_admin.changed().await;
-                    })
-                    .await;
-            });
-            (Some(admin_addr), Some(task))
-        }
-        None => (None, None),
-    };
-
+    let timeline_task = spawn_timeline(source.clone(), stop_rx.clone(), mirror_rt);
+    let (admin_addr, admin_task) = spawn_admin(admin_listener, source.clone(), stop_rx, mirror_rt)?;
     tracing::info!(
         listen = %addr,
         admin = ?admin_addr,
@@ -364,11 +223,212 @@ pub async fn start(
         source,
         stop,
         proxy_task,
-        mirror_task,
+        mirror_task: mirror.task,
         admin_task,
         timeline_task,
         capture: capture_writer,
     })
+}
+
+/// The admin server's listener: `--admin ""` turns it off; without a choice it takes the
+/// default port, or any free one (with a warning) when that is taken.
+fn admin_listener(cfg: &ShadowConfig) -> Result<Option<std::net::TcpListener>, ShadowError> {
+    match cfg.admin.as_deref() {
+        Some("") => Ok(None),
+        Some(addr) => Ok(Some(bind(addr, "admin")?)),
+        None => match bind(crate::config::DEFAULT_ADMIN, "admin") {
+            Ok(l) => Ok(Some(l)),
+            Err(ShadowError::Bind { .. }) => {
+                let l = bind("127.0.0.1:0", "admin")?;
+                tracing::warn!(
+                    "{} is taken; the admin server uses {} instead (set --admin to choose)",
+                    crate::config::DEFAULT_ADMIN,
+                    l.local_addr().map(|a| a.to_string()).unwrap_or_default()
+                );
+                Ok(Some(l))
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// The capture writer (its thread and the handle copies write through), when a capture is
+/// configured.
+fn start_capture(
+    cfg: &ShadowConfig,
+    masker: &TrafficMasker,
+) -> Result<(Option<CaptureHandle>, Option<CaptureWriter>), ShadowError> {
+    let Some(path) = &cfg.capture.path else {
+        return Ok((None, None));
+    };
+    let (handle, writer) = CaptureWriter::start_file(
+        path,
+        RotationPolicy {
+            max_bytes: cfg.capture.max_file_size,
+            max_files: cfg.capture.max_files,
+        },
+        cfg.capture.queue,
+        masker.detects(),
+        capture_mask_summary(masker.info()),
+    )?;
+    Ok((Some(handle), Some(writer)))
+}
+
+/// What the mirror is built from besides the config.
+struct MirrorInputs<'a> {
+    production: &'a [Target],
+    staging: Option<&'a Target>,
+    masker: TrafficMasker,
+    capture: Option<CaptureHandle>,
+    timeline: Arc<Timeline>,
+    metrics: Arc<Metrics>,
+}
+
+/// The running mirror: the production side's queue, the dispatcher's task, the drop counters.
+#[derive(Default)]
+struct MirrorParts {
+    queue: Option<MirrorQueue>,
+    task: Option<JoinHandle<()>>,
+    drops: Option<crate::mirror::DropCounters>,
+}
+
+/// Starts the mirror on the mirror runtime when there is something to mirror to or capture.
+fn start_mirror(
+    cfg: &ShadowConfig,
+    inputs: MirrorInputs<'_>,
+    mirror_rt: &Handle,
+) -> Result<MirrorParts, ShadowError> {
+    if inputs.staging.is_none() && inputs.capture.is_none() {
+        return Ok(MirrorParts::default());
+    }
+    let staging = match inputs.staging {
+        Some(target) => Some(staging_settings(cfg, target)?),
+        None => None,
+    };
+    let (queue, dispatcher) = mirror::build(
+        MirrorSettings {
+            staging,
+            sampler: Sampler::new(&cfg.mirror, &cfg.routes),
+            queue_capacity: cfg.mirror.queue_capacity,
+            queue_max_bytes: cfg.mirror.queue_max_bytes,
+            max_body: cfg.mirror.max_body,
+            concurrency: cfg.mirror.concurrency,
+            comparator: Comparator::new(
+                &cfg.compare.headers,
+                &cfg.compare.ignore,
+                cfg.compare.numeric_tolerance,
+                cfg.compare.numeric_relative_tolerance,
+            ),
+            compare_max_body: cfg.compare.max_body,
+            production_wait: cfg.production.response_timeout + cfg.mirror.timeout,
+            masker: inputs.masker,
+            capture: inputs.capture,
+            capture_max_body: cfg.capture.max_body,
+            noise: cfg.noise.clone(),
+            probe_upstreams: probe_upstreams(cfg, inputs.production)?,
+            timeline: inputs.timeline,
+        },
+        inputs.metrics.clone(),
+    );
+    Ok(MirrorParts {
+        queue: Some(queue),
+        task: Some(mirror_rt.spawn(dispatcher)),
+        drops: Some(crate::mirror::DropCounters::new(&inputs.metrics)),
+    })
+}
+
+/// Staging as copies reach it: its TLS, timeouts, `Host`, dropped and set headers, circuit.
+fn staging_settings(cfg: &ShadowConfig, target: &Target) -> Result<StagingSettings, ShadowError> {
+    Ok(StagingSettings {
+        target: target.clone(),
+        connector: https_connector(
+            client_config(&ClientTlsOptions {
+                ca_file: cfg.mirror.ca_file.clone(),
+            })?,
+            cfg.mirror.connect_timeout,
+        ),
+        connect_timeout: cfg.mirror.connect_timeout,
+        timeout: cfg.mirror.timeout,
+        host: (!cfg.mirror.host.is_empty())
+            .then(|| HeaderValue::from_str(&cfg.mirror.host).ok())
+            .flatten(),
+        drop_headers: header_list(&cfg.mirror.drop_headers),
+        set_headers: cfg
+            .mirror
+            .set_headers
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).ok()?,
+                    HeaderValue::from_str(v).ok()?,
+                ))
+            })
+            .collect(),
+        circuit_failures: cfg.mirror.circuit.consecutive_failures,
+        circuit_open_for: cfg.mirror.circuit.open_for,
+    })
+}
+
+/// How the proxy reaches production.
+fn proxy_settings(cfg: &ShadowConfig, https_listener: bool) -> Result<ProxySettings, ShadowError> {
+    Ok(ProxySettings {
+        connector: https_connector(
+            client_config(&ClientTlsOptions {
+                ca_file: cfg.production.ca_file.clone(),
+            })?,
+            cfg.production.connect_timeout,
+        ),
+        response_timeout: cfg.production.response_timeout,
+        pool_idle_timeout: cfg.production.pool_idle_timeout,
+        pool_max_idle_per_host: cfg.production.pool_max_idle_per_host,
+        preserve_host: cfg.production.preserve_host,
+        https_listener,
+        compare_max_body: cfg.compare.max_body,
+    })
+}
+
+/// One point a second for the dashboard's charts, on the mirror runtime, until stopped.
+fn spawn_timeline(
+    source: Arc<ReportSource>,
+    mut stop: watch::Receiver<bool>,
+    mirror_rt: &Handle,
+) -> JoinHandle<()> {
+    mirror_rt.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => source.timeline.sample(&source.routes, source.drops.as_ref()),
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
+
+/// The admin server (metrics, APIs, dashboard) on the mirror runtime, until stopped.
+fn spawn_admin(
+    listener: Option<std::net::TcpListener>,
+    source: Arc<ReportSource>,
+    mut stop: watch::Receiver<bool>,
+    mirror_rt: &Handle,
+) -> Result<(Option<SocketAddr>, Option<JoinHandle<()>>), ShadowError> {
+    let Some(l) = listener else {
+        return Ok((None, None));
+    };
+    let admin_addr = l.local_addr().map_err(ShadowError::Runtime)?;
+    let router = admin::router(source);
+    let task = mirror_rt.spawn(async move {
+        let Ok(listener) = TcpListener::from_std(l) else {
+            return;
+        };
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            })
+            .await;
+    });
+    Ok((Some(admin_addr), Some(task)))
 }
 
 impl RunningShadow {

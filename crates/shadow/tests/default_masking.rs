@@ -216,6 +216,10 @@ async fn start_with(adjust: impl FnOnce(&mut prodlike_shadow::ShadowConfig)) -> 
     // No [mask] section; and no key in the environment: a variable that is surely unset.
     cfg.mask.key_env = "PRODLIKE_TEST_KEY_THAT_IS_NEVER_SET".into();
     cfg.compare.headers = vec!["x-customer-email".into()];
+    // Every copy must reach staging, however busy the machine: generous timeouts (this test
+    // counts copies; it times nothing).
+    cfg.mirror.timeout = std::time::Duration::from_secs(20);
+    cfg.mirror.connect_timeout = std::time::Duration::from_secs(10);
     adjust(&mut cfg);
     let shadow = start(cfg).await;
     Setup {

@@ -212,8 +212,13 @@ fn numbers(text: &str, spans: &mut Found) {
     let mut i = 0;
     while i < b.len() {
         let starts = b[i].is_ascii_digit() || (matches!(b[i], b'+' | b'(') && next_is_digit(b, i));
-        // A run starting inside a word (`A123`, `v1.2`) is part of that word.
-        if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')) {
+        // A run starting inside a word (`A123`, `v1.2`), or inside a hyphenated token (the
+        // groups of a UUID, `SKU-4111…`), is part of that word.
+        let inside_word = i > 0
+            && (b[i - 1].is_ascii_alphanumeric()
+                || b[i - 1] == b'.'
+                || (b[i - 1] == b'-' && i > 1 && b[i - 2].is_ascii_alphanumeric()));
+        if !starts || inside_word {
             i += 1;
             continue;
         }
@@ -480,6 +485,7 @@ mod tests {
             "call me maybe",
             "ISO 8601 dates like 2024-01-15T10:00:00Z and times 10:00",
             "2009-01-01 00:00:00",
+            "request 00000000-0000-003a-6701-401441803433 and SKU-4111111111111111",
             "Seek And Shall Find: More Of The Best (1963-1981)",
             "invoiced 15/01/2024 14:30 and 2024.01.15 09",
             // One number joined by dashes: neither its head (a phone's shape) nor a Luhn-valid

@@ -1,7 +1,6 @@
 //! One sampled exchange on the mirror side, step by step: wait for the request body, mask the
 //! copy, send it to staging, wait for production's answer, mask both responses, compare and
 //! record per route, capture. Runs on the mirror runtime only.
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -36,35 +35,10 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
     let Some(request_body) = request_body(ctx, body).await else {
         return;
     };
-    // The probe resends the request as the client sent it, to production only.
-    let probe_headers = match ctx.probe.as_ref().map(|p| p.admit(&method)) {
-        Some(Ok(true)) => Some(headers.clone()),
-        Some(Err(())) => {
-            ctx.metrics.noise_probes_capped.inc();
-            None
-        }
-        _ => None,
-    };
+    let probe_headers = probe_admission(ctx, &method, &headers);
     let mut counts = MaskCounts::default();
-    let decode_limit = ctx.max_body as usize;
-    let copy = match MaskedRequest::new(
-        &ctx.masker,
-        &target,
-        headers,
-        request_body,
-        decode_limit,
-        &mut counts,
-    ) {
-        Ok(c) => c,
-        Err(why) => {
-            tracing::debug!(route = %route.name, reason = why.as_str(), "copy not mirrored: its body cannot be inspected");
-            ctx.drops.count(match why {
-                Unmaskable::DecodedTooLarge => DropReason::DecodedTooLarge,
-                _ => DropReason::UnmaskableBody,
-            });
-            ctx.metrics.count_masked(&route.name, &counts);
-            return;
-        }
+    let Some(copy) = masked_copy(ctx, &route, &target, headers, request_body, &mut counts) else {
+        return;
     };
     let staging = send_copy(ctx, &route, &method, &copy).await;
     if ctx.capture.is_none() && !matches!(staging, StagingOutcome::Answered { .. }) {
@@ -76,72 +50,173 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
         Ok(Ok(p)) => Some(p),
         _ => None,
     };
+    if let Some(h) = &probe_headers {
+        probe(ctx, &route, (&method, &target, h), production.as_ref()).await;
+    }
+    let exchange = Exchange {
+        route: &route,
+        method: &method,
+        arrived_at,
+        copy: &copy,
+        production: production.as_ref(),
+        staging: &staging,
+    };
+    let views = exchange.views(ctx, &mut counts);
+    exchange.compare_and_record(ctx, views.as_ref(), &mut counts);
+    if let (Some(capture), Some(views)) = (&ctx.capture, &views) {
+        let record = exchange.capture_record(ctx, views, version, &mut counts);
+        capture.write(record, &ctx.metrics);
+    }
+    ctx.metrics.count_masked(&route.name, &counts);
+}
 
-    if let (Some(p), Some(h), Some(ProdOutcome::Response { head, body, .. })) =
-        (&ctx.probe, &probe_headers, &production)
-    {
-        ctx.metrics.noise_probes.inc();
-        let paths = p
-            .differing_paths(
-                &ctx.comparator,
-                head.upstream,
-                (&method, &target, h),
-                (head, body),
-                ctx.compare_max_body,
-            )
-            .await;
-        if let Some(paths) = paths {
-            route.with_divergence(|d| d.record_probe(&paths, &ctx.noise));
+/// Whether this exchange is probed against a second production upstream; the request's
+/// headers as the client sent them when it is (the probe goes to production only).
+fn probe_admission(
+    ctx: &MirrorContext,
+    method: &http::Method,
+    headers: &HeaderMap,
+) -> Option<HeaderMap> {
+    match ctx.probe.as_ref().map(|p| p.admit(method)) {
+        Some(Ok(true)) => Some(headers.clone()),
+        Some(Err(())) => {
+            ctx.metrics.noise_probes_capped.inc();
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The copy, masked; `None` (counted) when its body cannot be inspected.
+fn masked_copy(
+    ctx: &MirrorContext,
+    route: &RouteEntry,
+    target: &str,
+    headers: HeaderMap,
+    body: Bytes,
+    counts: &mut MaskCounts,
+) -> Option<MaskedRequest> {
+    match MaskedRequest::new(
+        &ctx.masker,
+        target,
+        headers,
+        body,
+        ctx.max_body as usize,
+        counts,
+    ) {
+        Ok(c) => Some(c),
+        Err(why) => {
+            tracing::debug!(route = %route.name, reason = why.as_str(), "copy not mirrored: its body cannot be inspected");
+            ctx.drops.count(match why {
+                Unmaskable::DecodedTooLarge => DropReason::DecodedTooLarge,
+                _ => DropReason::UnmaskableBody,
+            });
+            ctx.metrics.count_masked(&route.name, counts);
+            None
         }
     }
+}
 
-    // Identical bytes match whatever their masking; when nothing is captured they need no
-    // parsing or masking at all.
-    let identical = matches!(
-        (&production, &staging),
-        (
-            Some(ProdOutcome::Response { body: BodyCopy::Complete(p), .. }),
-            StagingOutcome::Answered { body: BodyCopy::Complete(s), .. },
-        ) if p == s
-    );
-    let views = if identical && ctx.capture.is_none() {
-        None
-    } else {
+/// Sends the request to a second production upstream and feeds what production disagreed
+/// with itself on to the route's noise learning.
+async fn probe(
+    ctx: &MirrorContext,
+    route: &RouteEntry,
+    request: (&http::Method, &str, &HeaderMap),
+    production: Option<&ProdOutcome>,
+) {
+    let (Some(p), Some(ProdOutcome::Response { head, body, .. })) = (&ctx.probe, production) else {
+        return;
+    };
+    ctx.metrics.noise_probes.inc();
+    let paths = p
+        .differing_paths(
+            &ctx.comparator,
+            head.upstream,
+            request,
+            (head, body),
+            ctx.compare_max_body,
+        )
+        .await;
+    if let Some(paths) = paths {
+        route.with_divergence(|d| d.record_probe(&paths, &ctx.noise));
+    }
+}
+
+/// One exchange once both sides have answered (or not).
+struct Exchange<'a> {
+    route: &'a RouteEntry,
+    method: &'a http::Method,
+    arrived_at: std::time::SystemTime,
+    copy: &'a MaskedRequest,
+    production: Option<&'a ProdOutcome>,
+    staging: &'a StagingOutcome,
+}
+
+impl Exchange<'_> {
+    /// Identical bytes match whatever their masking: with nothing to capture they need no
+    /// parsing or masking at all.
+    fn identical(&self) -> bool {
+        matches!(
+            (self.production, self.staging),
+            (
+                Some(ProdOutcome::Response { body: BodyCopy::Complete(p), .. }),
+                StagingOutcome::Answered { body: BodyCopy::Complete(s), .. },
+            ) if p == s
+        )
+    }
+
+    /// Both responses masked, unless they need not be.
+    fn views(&self, ctx: &MirrorContext, counts: &mut MaskCounts) -> Option<Views> {
+        if self.identical() && ctx.capture.is_none() {
+            return None;
+        }
         Some(Views::new(
             ctx,
-            &copy,
-            production.as_ref(),
-            &staging,
-            &mut counts,
+            self.copy,
+            self.production,
+            self.staging,
+            counts,
         ))
-    };
+    }
 
-    if let (
-        Some(ProdOutcome::Response {
-            head,
-            body: prod_body,
-            latency: prod_latency,
-        }),
-        StagingOutcome::Answered {
-            status,
-            headers: st_headers,
-            body: st_body,
-            latency: st_latency,
-        },
-    ) = (&production, &staging)
-    {
-        let comparison = match &views {
-            _ if identical => {
-                let same = raw_view(prod_body);
-                let same_again = raw_view(st_body);
-                ctx.comparator.compare(
-                    Side::new(head.status, &head.headers, same),
-                    Side::new(*status, st_headers, same_again),
-                    None,
-                )
+    /// Compares the two responses and records the outcome on the route; an exchange staging
+    /// answered but production did not is recorded as not compared.
+    fn compare_and_record(
+        &self,
+        ctx: &MirrorContext,
+        views: Option<&Views>,
+        counts: &mut MaskCounts,
+    ) {
+        let (
+            Some(ProdOutcome::Response {
+                head,
+                body: prod_body,
+                latency: prod_latency,
+            }),
+            StagingOutcome::Answered {
+                status,
+                headers: st_headers,
+                body: st_body,
+                latency: st_latency,
+            },
+        ) = (self.production, self.staging)
+        else {
+            if matches!(self.staging, StagingOutcome::Answered { .. }) {
+                let why = NotCompared::ProductionFailed;
+                self.route.with_divergence(|d| d.record_not_compared(why));
+                self.route.count_not_compared(&ctx.metrics, why);
             }
+            return;
+        };
+        let comparison = match views {
+            _ if self.identical() => ctx.comparator.compare(
+                Side::new(head.status, &head.headers, raw_view(prod_body)),
+                Side::new(*status, st_headers, raw_view(st_body)),
+                None,
+            ),
             Some(v) => {
-                let noise = route.with_divergence(|d| d.noise.ignored());
+                let noise = self.route.with_divergence(|d| d.noise.ignored());
                 v.compare(
                     ctx,
                     &noise,
@@ -154,30 +229,35 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
             }
             None => Comparison::default(),
         };
-        let comparison = shown(ctx, &copy, comparison, &mut counts);
-        record_comparison(ctx, &route, &comparison, *prod_latency, *st_latency, || {
-            DiffExample {
-                at: humantime::format_rfc3339_seconds(arrived_at).to_string(),
-                method: method.to_string(),
-                target: copy.target.clone(),
+        let comparison = shown(ctx, self.copy, comparison, counts);
+        record_comparison(
+            ctx,
+            self.route,
+            &comparison,
+            *prod_latency,
+            *st_latency,
+            || DiffExample {
+                at: humantime::format_rfc3339_seconds(self.arrived_at).to_string(),
+                method: self.method.to_string(),
+                target: self.copy.target.clone(),
                 production_status: head.status,
                 staging_status: *status,
                 headers: comparison.headers.clone(),
                 body: comparison.body.clone(),
                 body_diff_count: comparison.body_diff_count,
-            }
-        });
+            },
+        );
     }
 
-    if matches!(staging, StagingOutcome::Answered { .. })
-        && !matches!(production, Some(ProdOutcome::Response { .. }))
-    {
-        route.with_divergence(|d| d.record_not_compared(NotCompared::ProductionFailed));
-        route.count_not_compared(&ctx.metrics, NotCompared::ProductionFailed);
-    }
-
-    if let (Some(capture), Some(views)) = (&ctx.capture, &views) {
-        let production_answer = match &production {
+    /// The capture record of this exchange, from its masked parts only.
+    fn capture_record(
+        &self,
+        ctx: &MirrorContext,
+        views: &Views,
+        version: http::Version,
+        counts: &mut MaskCounts,
+    ) -> prodlike_capture::Exchange {
+        let production_answer = match self.production {
             Some(ProdOutcome::Response { head, latency, .. }) => {
                 views.production.as_ref().map(|v| Answer {
                     status: head.status,
@@ -188,7 +268,7 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
             }
             _ => None,
         };
-        let staging_answer = match &staging {
+        let staging_answer = match self.staging {
             StagingOutcome::Answered {
                 status,
                 headers,
@@ -202,29 +282,27 @@ pub(super) async fn process(ctx: &MirrorContext, job: MirrorJob) {
             }),
             _ => None,
         };
-        let exchange = record::exchange(
+        record::exchange(
             &ctx.masker,
             RecordParts {
                 id: ctx.ids.fetch_add(1, Ordering::Relaxed),
-                arrived_at,
-                route: &route.name,
-                method: method.as_str(),
+                arrived_at: self.arrived_at,
+                route: &self.route.name,
+                method: self.method.as_str(),
                 version,
-                copy: &copy,
+                copy: self.copy,
                 production: production_answer,
-                production_error: record::production_error(production.as_ref()),
+                production_error: record::production_error(self.production),
                 staging: staging_answer,
-                staging_error: match &staging {
+                staging_error: match self.staging {
                     StagingOutcome::Failed(r) => Some(r.as_str().to_string()),
                     _ => None,
                 },
             },
             ctx.capture_max_body,
-            &mut counts,
-        );
-        capture.write(exchange, &ctx.metrics);
+            counts,
+        )
     }
-    ctx.metrics.count_masked(&route.name, &counts);
 }
 
 /// The request body copy, once production has read it; `None` (counted) when it never came
@@ -441,7 +519,7 @@ fn shown(
 
 fn record_comparison(
     ctx: &MirrorContext,
-    route: &Arc<RouteEntry>,
+    route: &RouteEntry,
     c: &Comparison,
     prod_latency: Duration,
     staging_latency: Duration,

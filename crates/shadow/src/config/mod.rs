@@ -1,14 +1,13 @@
 //! `shadow.toml`: every setting of the proxy, with defaults, documented in docs/shadow.md.
 //! Command-line flags override the file; [`ShadowConfig::validate`] runs after both.
+mod validate;
+
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use prodlike_common::glob::Glob;
 use prodlike_common::source::line_of;
 use prodlike_mask::{HttpMaskRules, JsonRule, QueryRule};
-use prodlike_net::Target;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
@@ -486,239 +485,18 @@ impl ShadowConfig {
         })
     }
 
-    /// Checks every field that parsing cannot, naming the field and the fix.
+    /// Checks every field that parsing cannot, naming the field and the fix (section by
+    /// section, in `validate.rs`).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |field: &str, problem: String| {
-            Err(ConfigError::Invalid {
-                field: field.to_string(),
-                problem,
-            })
-        };
-        if self.listen.parse::<SocketAddr>().is_err() {
-            return bad(
-                "listen",
-                format!(
-                    "`{}` is not an address; write e.g. 0.0.0.0:8080",
-                    self.listen
-                ),
-            );
-        }
-        if let Some(admin) = self.admin.as_deref()
-            && !admin.is_empty()
-            && admin.parse::<SocketAddr>().is_err()
-        {
-            return bad(
-                "admin",
-                format!(
-                    "`{admin}` is not an address; write e.g. 127.0.0.1:9090, or \"\" to disable"
-                ),
-            );
-        }
-        if self.production.upstreams.is_empty() {
-            return bad("production.upstreams", "no production upstream; give --production URL or production.upstreams = [\"http://host:port\"]".into());
-        }
-        for (i, u) in self.production.upstreams.iter().enumerate() {
-            if let Err(e) = Target::parse(u) {
-                return bad(&format!("production.upstreams[{i}]"), e.to_string());
-            }
-        }
-        if let Some(s) = &self.mirror.staging
-            && let Err(e) = Target::parse(s)
-        {
-            return bad("mirror.staging", e.to_string());
-        }
-        if !(0.0..=1.0).contains(&self.mirror.sample) || self.mirror.sample.is_nan() {
-            return bad(
-                "mirror.sample",
-                format!(
-                    "{} is not a fraction; use 0.0 to 1.0 (0.05 mirrors 5%)",
-                    self.mirror.sample
-                ),
-            );
-        }
-        for (field, d) in [
-            (
-                "production.connect_timeout",
-                self.production.connect_timeout,
-            ),
-            (
-                "production.response_timeout",
-                self.production.response_timeout,
-            ),
-            ("mirror.timeout", self.mirror.timeout),
-            ("mirror.connect_timeout", self.mirror.connect_timeout),
-        ] {
-            if d.is_zero() {
-                return bad(field, "must be longer than 0; write e.g. 2s".into());
-            }
-        }
-        for (field, n) in [
-            ("mirror.queue_capacity", self.mirror.queue_capacity),
-            ("mirror.concurrency", self.mirror.concurrency),
-            ("normalise.max_routes", self.normalise.max_routes),
-            ("capture.queue", self.capture.queue),
-        ] {
-            if n == 0 {
-                return bad(field, "must be at least 1".into());
-            }
-        }
-        if !(0..=19).contains(&self.mirror.nice) {
-            return bad(
-                "mirror.nice",
-                format!(
-                    "{} is outside 0 to 19; 10 (the default) lets production's threads run first, 0 lets the mirror compete equally",
-                    self.mirror.nice
-                ),
-            );
-        }
-        validate_methods("mirror.methods", &self.mirror.methods)?;
-        for (i, r) in self.routes.iter().enumerate() {
-            if let Err(e) = Glob::url_path(&r.pattern) {
-                return bad(&format!("route[{i}].match"), e.to_string());
-            }
-            if let Some(m) = &r.methods {
-                validate_methods(&format!("route[{i}].methods"), m)?;
-            }
-            if let Some(s) = r.sample
-                && (!(0.0..=1.0).contains(&s) || s.is_nan())
-            {
-                return bad(
-                    &format!("route[{i}].sample"),
-                    format!("{s} is not a fraction; use 0.0 to 1.0"),
-                );
-            }
-        }
-        if let Some(sticky) = &self.mirror.sticky {
-            if let Err(e) = crate::sampler::StickyKey::parse(&sticky.key) {
-                return bad("mirror.sticky.key", e);
-            }
-            if sticky.missing_key != "random" && sticky.missing_key != "skip" {
-                return bad(
-                    "mirror.sticky.missing_key",
-                    format!("`{}` is not `random` or `skip`", sticky.missing_key),
-                );
-            }
-        }
-        for (name, value) in &self.mirror.set_headers {
-            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                return bad(
-                    &format!("mirror.set_headers.{name}"),
-                    "is not a valid header name".into(),
-                );
-            }
-            if http::HeaderValue::from_str(value).is_err() {
-                return bad(
-                    &format!("mirror.set_headers.{name}"),
-                    "value is not a valid header value".into(),
-                );
-            }
-        }
-        for (i, h) in self.mirror.drop_headers.iter().enumerate() {
-            if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
-                return bad(
-                    &format!("mirror.drop_headers[{i}]"),
-                    format!("`{h}` is not a valid header name"),
-                );
-            }
-        }
-        if !self.mirror.host.is_empty() && http::HeaderValue::from_str(&self.mirror.host).is_err() {
-            return bad(
-                "mirror.host",
-                format!("`{}` is not a valid Host value", self.mirror.host),
-            );
-        }
-        for (i, t) in self.normalise.templates.iter().enumerate() {
-            if !t.starts_with('/') {
-                return bad(
-                    &format!("normalise.templates[{i}]"),
-                    format!("`{t}` must start with /"),
-                );
-            }
-        }
-        for (i, p) in self.compare.ignore.iter().enumerate() {
-            if !(p.starts_with('/') || p.starts_with("**")) {
-                return bad(
-                    &format!("compare.ignore[{i}]"),
-                    format!(
-                        "`{p}` is not a JSON-pointer glob; write e.g. /meta/** or **/request_id"
-                    ),
-                );
-            }
-        }
-        if self.compare.numeric_tolerance < 0.0 || self.compare.numeric_tolerance.is_nan() {
-            return bad("compare.numeric_tolerance", "must be 0 or more".into());
-        }
-        if self.compare.numeric_relative_tolerance < 0.0
-            || self.compare.numeric_relative_tolerance.is_nan()
-        {
-            return bad(
-                "compare.numeric_relative_tolerance",
-                "must be 0 or more".into(),
-            );
-        }
-        if let Err(e) = self.mask.rules().validate() {
-            return Err(ConfigError::Invalid {
-                field: format!("mask.{}", e.field),
-                problem: e.message,
-            });
-        }
-        if !(0.0..=1.0).contains(&self.noise.probe_share) {
-            return bad(
-                "noise.probe_share",
-                format!(
-                    "{} is not a fraction; use 0.0 to 1.0",
-                    self.noise.probe_share
-                ),
-            );
-        }
-        if !(self.noise.probe_max_per_second > 0.0 && self.noise.probe_max_per_second <= 10_000.0) {
-            return bad(
-                "noise.probe_max_per_second",
-                format!(
-                    "{} is out of range; use a rate above 0 and at most 10000",
-                    self.noise.probe_max_per_second
-                ),
-            );
-        }
-        if !(self.noise.threshold > 0.0 && self.noise.threshold <= 1.0) {
-            return bad(
-                "noise.threshold",
-                format!("{} is not a share in (0, 1]", self.noise.threshold),
-            );
-        }
-        if self.noise.min_samples == 0 {
-            return bad(
-                "noise.min_samples",
-                "must be at least 1 (a path is judged after this many samples)".into(),
-            );
-        }
-        if self.noise.probe == ProbeMode::Production && self.production.upstreams.len() < 2 {
-            return bad(
-                "noise.probe",
-                format!(
-                    "probing production against itself needs two production upstreams or more; \
-                     {} given (add one with --production, or set noise.probe = \"off\")",
-                    self.production.upstreams.len()
-                ),
-            );
-        }
-        if self.mask.key_env.is_empty() && !self.mask.is_noop() {
-            return bad(
-                "mask.key_env",
-                "masking is configured but no key variable is named".into(),
-            );
-        }
-        if let Some(tls) = &self.tls {
-            for (field, p) in [("tls.cert", &tls.cert), ("tls.key", &tls.key)] {
-                if !p.is_file() {
-                    return bad(
-                        field,
-                        format!("{} does not exist or is not a file", p.display()),
-                    );
-                }
-            }
-        }
-        Ok(())
+        validate::listeners(self)?;
+        validate::upstreams(self)?;
+        validate::mirror(self)?;
+        validate::routes(self)?;
+        validate::copy_headers(self)?;
+        validate::compare(self)?;
+        validate::mask(self)?;
+        validate::noise(self)?;
+        validate::tls(self)
     }
 
     /// Worker threads to start for production.
