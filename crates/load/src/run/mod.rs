@@ -1,0 +1,184 @@
+//! From flags (and an optional scenario file) to a plan, and from a plan to a result. The
+//! binary only parses flags into [`RunOptions`] and prints what comes back. [`prepare`] step by
+//! step: the scenario, what each request is (`request.rs`: targets, client options, templates),
+//! thresholds and seed, the load shape (`shape.rs`), the generator's own limits, and the
+//! thresholds' stage and request scopes checked against the plan.
+mod request;
+mod shape;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::LoadError;
+use crate::engine::{self, OpenSource, Plan, StopHandle, Workload};
+use crate::mix::{DEFAULT_PATH, Template, single_get_name};
+use crate::progress::Progress;
+use crate::result::{self, LoadResult, ResultContext};
+use crate::scenario::Scenario;
+use crate::schedule::{ArrivalProcess, Arrivals, PlannedSecond, plan_timeline};
+use crate::stages::{RateProfile, Stage};
+use crate::thresholds::{Threshold, check_scopes, parse_threshold};
+
+/// Every flag of `prodlike load`; `None` means "not given" (the scenario or a default decides).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub target: Option<String>,
+    pub compare: Option<String>,
+    pub rate: Option<f64>,
+    pub duration: Option<Duration>,
+    pub stages: Option<Vec<Stage>>,
+    pub start_rate: Option<f64>,
+    pub poisson: bool,
+    pub connections: Option<usize>,
+    pub scenario: Option<PathBuf>,
+    pub replay: Option<PathBuf>,
+    pub speed: Option<f64>,
+    pub scale: Option<f64>,
+    pub looped: bool,
+    pub max_in_flight: Option<usize>,
+    pub thresholds: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub path: Option<String>,
+    pub method: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub threads: usize,
+    pub seed: Option<u64>,
+    pub max_send_lag: Option<Duration>,
+    pub graceful_stop: Option<Duration>,
+    pub compare_alpha: f64,
+    pub compare_min_effect: f64,
+    pub ca_file: Option<PathBuf>,
+    /// Held idle connections (overrides the scenario's `held.idle`).
+    pub hold: Option<usize>,
+}
+
+/// A checked plan, ready to run or to print as a dry run.
+pub struct Prepared {
+    pub plan: Plan,
+    pub mode: &'static str,
+    pub description: String,
+    pub arrivals: Option<String>,
+    pub profile: Option<RateProfile>,
+    pub thresholds: Vec<Threshold>,
+    pub max_send_lag_ms: f64,
+    pub compare_alpha: f64,
+    pub compare_min_effect: f64,
+    pub targets: Vec<String>,
+}
+
+fn usage(msg: impl Into<String>) -> LoadError {
+    LoadError::Usage(msg.into())
+}
+
+pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
+    let sc = match &o.scenario {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::default(),
+    };
+    let targets = request::targets(o, &sc)?;
+    let client = request::client_options(o, &sc);
+    let templates = request::templates(o, &sc)?;
+    let mut thresholds = sc.thresholds.clone();
+    for t in &o.thresholds {
+        thresholds.push(parse_threshold(t)?);
+    }
+    let seed = o.seed.or(sc.seed).unwrap_or_else(|| fastrand::u64(..));
+    let shape = shape::load_shape(o, &sc)?;
+    let max_send_lag = o
+        .max_send_lag
+        .or(sc.max_send_lag)
+        .unwrap_or(Duration::from_millis(10));
+    let graceful_stop = o
+        .graceful_stop
+        .or(sc.graceful_stop)
+        .unwrap_or(Duration::from_secs(10));
+    check_scopes(
+        &thresholds,
+        &result::stage_names(shape.profile.as_ref()),
+        request_names(shape.mode, &templates).as_deref(),
+    )?;
+    let target_labels = targets.iter().map(|t| t.original.clone()).collect();
+    Ok(Prepared {
+        plan: Plan {
+            targets,
+            workload: shape.workload,
+            templates,
+            client,
+            threads: o.threads,
+            graceful_stop,
+            seed,
+        },
+        mode: shape.mode,
+        description: shape.description,
+        arrivals: shape.arrivals,
+        profile: shape.profile,
+        thresholds,
+        max_send_lag_ms: max_send_lag.as_secs_f64() * 1000.0,
+        compare_alpha: o.compare_alpha,
+        compare_min_effect: o.compare_min_effect,
+        targets: target_labels,
+    })
+}
+
+/// The request names thresholds may be scoped to; `None` for replay, whose requests are named
+/// by their routes as the recording is read.
+fn request_names(mode: &str, templates: &[Template]) -> Option<Vec<String>> {
+    match mode {
+        "replay" => None,
+        _ if templates.is_empty() => Some(vec![single_get_name(DEFAULT_PATH)]),
+        _ => Some(templates.iter().map(|t| t.name.clone()).collect()),
+    }
+}
+
+impl Prepared {
+    /// The per-second timeline a dry run prints (`None` for the closed model and gap replay,
+    /// which have no plan to print beyond their description).
+    pub fn timeline(&self) -> Option<Vec<PlannedSecond>> {
+        let p = self.profile.clone()?;
+        let process = match &self.plan.workload {
+            Workload::Open {
+                source: OpenSource::Plan { process, .. } | OpenSource::ReplayRate { process, .. },
+                ..
+            } => *process,
+            _ => ArrivalProcess::Uniform,
+        };
+        Some(plan_timeline(Arrivals::new(p, process, self.plan.seed)))
+    }
+
+    /// Runs the plan on its own runtime, with live progress when `progress` is set.
+    pub fn run_blocking(&self, stop: StopHandle, progress: bool) -> Result<LoadResult, LoadError> {
+        let mut b = if self.plan.threads == 1 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+        };
+        if self.plan.threads > 1 {
+            b.worker_threads(self.plan.threads);
+        }
+        let rt = b.enable_all().build().map_err(LoadError::Runtime)?;
+        rt.block_on(self.run(stop, progress))
+    }
+
+    pub async fn run(&self, stop: StopHandle, progress: bool) -> Result<LoadResult, LoadError> {
+        let mut bar = Progress::new(progress);
+        let out = engine::execute(&self.plan, stop, |l| bar.update(l)).await;
+        bar.finish();
+        let out = out?;
+        Ok(result::build(&out, &self.context()))
+    }
+
+    pub fn context(&self) -> ResultContext<'_> {
+        ResultContext {
+            mode: self.mode,
+            targets: self.targets.clone(),
+            plan: self.description.clone(),
+            arrivals: self.arrivals.clone(),
+            profile: self.profile.as_ref(),
+            thresholds: &self.thresholds,
+            max_send_lag_ms: self.max_send_lag_ms,
+            compare_alpha: self.compare_alpha,
+            compare_min_effect: self.compare_min_effect,
+        }
+    }
+}
