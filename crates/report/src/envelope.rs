@@ -11,7 +11,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// The JSON document every command writes (`--out FILE`): who ran what, when, with which outcome,
 /// and the command's own payload under `data`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CommandResult<T> {
     /// Envelope layout version, [`SCHEMA_VERSION`].
     pub envelope_version: u32,
@@ -21,14 +21,17 @@ pub struct CommandResult<T> {
     pub command: String,
     /// prodlike's version.
     pub tool_version: String,
-    /// RFC 3339 UTC timestamps.
+    /// When the command started: RFC 3339, UTC.
     pub started_at: String,
+    /// When the result was written: RFC 3339, UTC.
     pub finished_at: String,
+    /// How the command ended.
     pub outcome: Outcome,
     /// The exit code the command used, so a reader never has to re-derive it.
     pub exit_code: u8,
     /// One human sentence: what happened.
     pub summary: String,
+    /// The command's payload, laid out as `schema` says.
     pub data: T,
 }
 

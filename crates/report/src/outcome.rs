@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 /// 0 success, 1 a finding (drift, threshold breached, divergence), 2 usage or input error,
 /// 3 inconclusive (nothing was found, but something could not be decided: too few samples,
 /// nothing compared). See ../shared/DECISIONS.md, "Outcomes and exit codes".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The command ran and found nothing to report.

@@ -1,0 +1,148 @@
+//! `prodlike.data.verify/1`: how a target compares with its source — integrity, row counts,
+//! per-column fidelity and PII leaks — and the verdict. Built by `crates/data` (verify/).
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "prodlike.data.verify/1";
+
+/// Row counts of one table.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RowCount {
+    pub table: String,
+    pub source_rows: u64,
+    pub target_rows: u64,
+    pub ratio: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_ratio: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_rows: Option<u64>,
+    /// False only when exact expectations (a sync result) were given and not met.
+    pub ok: bool,
+}
+
+/// Fidelity of one column.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ColumnFidelity {
+    pub table: String,
+    pub column: String,
+    /// `ks`, `tvd`, `shape_tvd`, or `null_rate` (masked text, JSON).
+    pub metric: String,
+    pub statistic: f64,
+    pub null_rate_source: f64,
+    pub null_rate_target: f64,
+    pub null_delta: f64,
+    /// 1 − max(statistic, |null_delta|).
+    pub score: f64,
+    pub masked: bool,
+    /// Over `--max-ks` / `--max-tvd`.
+    pub over_tolerance: bool,
+    pub n_source: u64,
+    pub n_target: u64,
+}
+
+/// The verdict of a verify (`prodlike.data.verify/1`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VerifyReport {
+    pub source: String,
+    pub target: String,
+    pub integrity: Integrity,
+    pub row_counts: Vec<RowCount>,
+    pub columns: Vec<ColumnFidelity>,
+    /// Key columns left out of fidelity (`table.column`).
+    pub skipped_keys: Vec<String>,
+    /// Mean column score, 0..1.
+    pub score: f64,
+    pub min_score: f64,
+    pub max_ks: f64,
+    pub max_tvd: f64,
+    /// Worst columns, worst first (`users.plan: tvd 0.031`).
+    pub worst: Vec<String>,
+    pub leaks: LeakCheck,
+    pub passed: bool,
+    /// Why it failed (empty when it passed).
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct OrphanCheck {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub parent: String,
+    pub orphans: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct UniqueCheck {
+    pub table: String,
+    pub columns: Vec<String>,
+    /// Values held by more than one row.
+    pub duplicate_values: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NotNullCheck {
+    pub table: String,
+    pub column: String,
+    pub nulls: u64,
+}
+
+/// Every check run; violations are the non-zero counts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Integrity {
+    pub orphans: Vec<OrphanCheck>,
+    pub unique: Vec<UniqueCheck>,
+    /// Only columns with NULLs are listed.
+    pub not_null_violations: Vec<NotNullCheck>,
+    pub checks: u64,
+    pub total_violations: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LeakColumn {
+    pub table: String,
+    pub column: String,
+    /// `identifying` or `quasi`.
+    pub class: String,
+    pub transform: String,
+    /// Distinct source values looked for (identifying columns).
+    pub source_values: u64,
+    /// Target values of this column equal to a source value of it.
+    pub target_hits: u64,
+    /// Rows compared with their source row (quasi-identifiers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchanged_rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_unchanged: Option<f64>,
+    /// Target values equal to a *different* source row's value at a rate no higher than
+    /// coincidence (pseudonyms landing on real values of small spaces, e.g. IPv4): reported,
+    /// not counted as leaks.
+    #[serde(default)]
+    pub chance_matches: u64,
+    /// Values counted as leaked for this column.
+    pub leaked: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CrossColumnHit {
+    pub table: String,
+    pub column: String,
+    /// Values equal to a source value of an identifying masked column.
+    pub hits: u64,
+    /// Values of this column looked at.
+    pub scanned: u64,
+    /// Whether the hits count as a leak (a rate above coincidence).
+    pub leaked: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct LeakCheck {
+    pub columns: Vec<LeakColumn>,
+    pub cross_column: Vec<CrossColumnHit>,
+    /// Detected PII columns kept raw on purpose (`keep` rules): not checked.
+    pub kept_raw: Vec<String>,
+    pub leaked_values: u64,
+    /// True when the source had more identifying values than the check holds.
+    pub truncated: bool,
+}

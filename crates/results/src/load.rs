@@ -1,0 +1,228 @@
+//! `prodlike.load/1`: the result of a `prodlike load` run, per stage, per request name and per
+//! second, with thresholds evaluated, the generator's self-check and compare-mode divergence
+//! tests. Computed by `crates/load` (result.rs).
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::shared::{LatencySummary, MannWhitney, ProportionTest};
+
+pub const SCHEMA: &str = "prodlike.load/1";
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadResult {
+    /// `open`, `closed` or `replay`.
+    pub mode: String,
+    /// Target URL (the first one in compare mode).
+    pub target: String,
+    /// The plan in words.
+    pub plan: String,
+    /// `uniform`, `poisson` or `recorded` (open model and replay); null otherwise.
+    pub arrivals: Option<String>,
+    /// Planned (or, when stopped early, actual) length of the run.
+    pub duration_s: f64,
+    /// Stopped before the plan ended (Ctrl-C).
+    pub stopped_early: bool,
+    /// Mean planned rate; null in the closed model and replay at recorded gaps.
+    pub target_rps: Option<f64>,
+    /// First attempts sent per second.
+    pub achieved_rps: f64,
+    /// The whole run (first target).
+    pub totals: Counts,
+    /// Requests still in flight when the graceful stop ended.
+    pub interrupted: u64,
+    /// Connections made.
+    pub connections_opened: u64,
+    /// Reused connections found closed and retried at once.
+    pub stale_reconnects: u64,
+    pub self_check: SelfCheck,
+    pub stages: Vec<StageResult>,
+    /// Per request name or replayed route.
+    pub requests: Vec<NameResult>,
+    /// Error kind → count: `connect`, `tls`, `timeout`, `io`, `protocol`, `http_4xx`,
+    /// `http_5xx`.
+    pub errors: BTreeMap<String, u64>,
+    /// Error kind → one message.
+    pub error_examples: BTreeMap<String, String>,
+    /// Status code → count.
+    pub statuses: BTreeMap<String, u64>,
+    pub held: HeldStats,
+    pub replay: Option<ReplayStats>,
+    pub compare: Option<CompareResult>,
+    pub thresholds: Vec<ThresholdResult>,
+    /// One entry per second of the run.
+    pub timeline: Vec<SecondResult>,
+}
+
+impl LoadResult {
+    /// Thresholds that did not hold.
+    pub fn breached(&self) -> usize {
+        self.thresholds.iter().filter(|t| !t.passed).count()
+    }
+}
+
+/// What a scope (run, stage, request) completed, failed and measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Counts {
+    /// Logical requests completed (each with all its retries).
+    pub requests: u64,
+    pub failed: u64,
+    /// failed / requests.
+    pub error_rate: f64,
+    /// Arrivals dropped over the in-flight cap.
+    pub dropped: u64,
+    /// dropped / (requests + dropped).
+    pub drop_rate: f64,
+    pub retries: u64,
+    /// Attempts per logical request (1.0 = no retries).
+    pub amplification: f64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// From each request's intended send time.
+    pub latency: LatencySummary,
+}
+
+/// One stage of the plan (or `main` without a plan).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StageResult {
+    pub name: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Mean rate the plan asked for over the stage.
+    pub target_rps: f64,
+    /// First attempts actually sent per second over the stage.
+    pub achieved_rps: f64,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// One request name (or replayed route).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NameResult {
+    pub name: String,
+    /// First attempts of this request sent per second over the run.
+    pub achieved_rps: f64,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// One second of the run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SecondResult {
+    pub second: u64,
+    /// Requests the plan asked for in this second (null in the closed model).
+    pub target: Option<f64>,
+    /// First attempts sent in this second.
+    pub sent: u64,
+    /// Requests completed in this second.
+    pub completed: u64,
+    pub failed: u64,
+    pub dropped: u64,
+    pub retries: u64,
+    /// Percentiles of the requests completed in this second; null when none did.
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+/// How closely the generator kept its schedule.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SelfCheck {
+    /// False when the generator fell behind: the achieved rate then reflects the generator.
+    pub valid: bool,
+    /// Why it is not valid.
+    pub reason: Option<String>,
+    /// Intended send time to the moment the generator started the request.
+    pub send_lag: LatencySummary,
+    pub max_send_lag_ms: f64,
+    /// Whole seconds compared with the plan, and how many were within ±2% of it.
+    pub seconds_checked: u64,
+    pub seconds_within_2pct: u64,
+    /// Largest relative miss of a whole second, percent.
+    pub worst_second_pct: f64,
+}
+
+/// Compare mode: target B against target A.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CompareResult {
+    pub target_a: String,
+    pub target_b: String,
+    /// Significance level of the tests.
+    pub alpha: f64,
+    /// Smallest latency effect (|P(B>A) − 0.5|) reported as divergent.
+    pub min_effect: f64,
+    /// Target B's counts over the run.
+    pub b: Counts,
+    pub routes: Vec<RouteDivergence>,
+    pub divergent_routes: u64,
+}
+
+/// One request name in compare mode.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RouteDivergence {
+    pub route: String,
+    pub n_a: u64,
+    pub n_b: u64,
+    pub p50_a_ms: f64,
+    pub p50_b_ms: f64,
+    pub p99_a_ms: f64,
+    pub p99_b_ms: f64,
+    /// Mann–Whitney U on latency samples of successful requests (B against A: `n1` is B,
+    /// `prob_a_greater` is P(B>A)); null when a side has no successful request.
+    pub latency_test: Option<MannWhitney>,
+    /// Two-proportion z-test of the error rates (B against A: `rate_a` is B's).
+    pub error_test: ProportionTest,
+    pub divergent: bool,
+    /// One sentence per test that found a divergence.
+    pub why: Vec<String>,
+}
+
+/// One `--threshold` and whether it held.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdResult {
+    /// As written.
+    pub threshold: String,
+    /// What was measured; null when nothing was.
+    pub observed: Option<f64>,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// Idle keep-alive connections held open (`--hold-connections`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct HeldStats {
+    /// Held connections asked for, per target.
+    pub requested: usize,
+    /// Connections opened for holding (including replacements).
+    pub opened: u64,
+    /// Connections that could not be opened.
+    pub failed: u64,
+    /// Held connections the server closed while they were idle.
+    pub closed_by_server: u64,
+    /// Seconds from the start at which the server first closed a held connection.
+    pub first_close_s: Option<f64>,
+    /// Held connections still open at the end.
+    pub open_at_end: u64,
+}
+
+/// What a replay source read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ReplayStats {
+    pub files: Vec<String>,
+    /// Lines by format: `capture`, `combined`, `json`.
+    pub formats: BTreeMap<String, u64>,
+    pub lines: u64,
+    pub requests: u64,
+    pub skipped: u64,
+    /// The first skipped lines: `file:line: reason`.
+    pub skipped_examples: Vec<String>,
+    /// Times the recording was replayed from the start (`--loop`).
+    pub loops: u64,
+    /// Requests read from capture records that were not masked as a whole (written with
+    /// detection off, or by a capture format older than version 2): they may carry
+    /// production's personal data.
+    pub unmasked: u64,
+}
