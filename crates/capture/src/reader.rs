@@ -12,7 +12,7 @@ const KEEP_SKIPPED: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: {source}")]
+    #[error("could not read the capture {path}")]
     Io {
         path: String,
         source: std::io::Error,

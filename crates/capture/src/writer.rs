@@ -14,12 +14,12 @@ pub trait RecordSink: Send {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("capture file {path}: {source}")]
+    #[error("could not write the capture file {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("could not encode a capture record: {0}")]
+    #[error("could not encode a capture record")]
     Encode(#[from] serde_json::Error),
 }
 

@@ -77,7 +77,9 @@ fn main() -> ExitCode {
         }
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Every layer once: our errors name their cause only as a source, and the chain
+            // printer also drops a foreign layer that repeats its own cause (tokio-postgres).
+            eprintln!("error: {}", prodlike_common::error::chain(e.as_ref()));
             ExitCode::from(Outcome::Error.exit_code())
         }
     }

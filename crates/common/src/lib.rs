@@ -1,7 +1,8 @@
 //! The pieces several prodlike crates need, written once: civil dates ([`date`]), durations as
 //! flags and config files write them ([`duration`]), `/`-separated path globs that can also be
 //! stepped segment by segment ([`glob`]), percent coding ([`percent`]), URL password redaction
-//! ([`redact`]) and line numbers of byte offsets ([`source`]).
+//! ([`redact`]), line numbers of byte offsets ([`source`]) and errors printed with their causes
+//! ([`error`]).
 //!
 //! This crate depends on no other prodlike crate, so every crate (capability or shared) may
 //! depend on it. Parsers here read untrusted text: they answer or return a typed error, never
@@ -10,6 +11,7 @@
 
 pub mod date;
 pub mod duration;
+pub mod error;
 pub mod glob;
 pub mod percent;
 pub mod redact;

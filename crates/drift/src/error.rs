@@ -9,7 +9,7 @@ pub enum DriftError {
     /// the reader knows them, and what was wrong.
     #[error("{0}")]
     Malformed(Malformed),
-    #[error("could not read {path}: {source}")]
+    #[error("could not read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -29,8 +29,30 @@ pub enum DriftError {
         #[source]
         source: Box<crate::rules::RulesFileProblem>,
     },
+    /// A database URL that names nothing readable: `message` says what is wrong and the fix.
     #[error("{url}: {message}")]
     Schema { url: String, message: String },
+    /// The PostgreSQL server refused the connection or a query.
+    #[error("{url}: cannot connect")]
+    Connect {
+        url: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The SQLite file could not be opened read-only.
+    #[error("{url}: cannot open the SQLite file read-only")]
+    Open {
+        url: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The catalog could not be read.
+    #[error("{url}")]
+    Catalog {
+        url: String,
+        #[source]
+        source: prodlike_catalog::CatalogError,
+    },
     #[error("{url}: unsupported database URL; use postgres://user@host:port/db or sqlite://path")]
     UnsupportedUrl { url: String },
 }

@@ -7,11 +7,29 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("TLS file {path}: {reason}")]
-    File { path: PathBuf, reason: String },
+    #[error("could not read the TLS file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("TLS file {path} holds no PEM certificate")]
+    NoCertificate { path: PathBuf },
+    #[error("TLS file {path} has no usable private key")]
+    Key {
+        path: PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("the CA file {path} holds a certificate that cannot be trusted")]
+    BadCa {
+        path: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
     #[error("no trusted root certificates: the system store is empty and no CA file was given")]
     NoRoots,
-    #[error("TLS configuration: {0}")]
+    #[error("TLS configuration")]
     Rustls(#[from] rustls::Error),
 }
 
@@ -27,16 +45,18 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let file_err = |reason: String| TlsError::File {
+    let read_err = |source| TlsError::Read {
         path: path.to_path_buf(),
-        reason,
+        source,
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| file_err(e.to_string()))?
+        .map_err(read_err)?
         .collect::<Result<_, _>>()
-        .map_err(|e| file_err(e.to_string()))?;
+        .map_err(read_err)?;
     if certs.is_empty() {
-        return Err(file_err("holds no PEM certificate".into()));
+        return Err(TlsError::NoCertificate {
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }
@@ -52,9 +72,9 @@ pub fn client_config(opts: &ClientTlsOptions) -> Result<ClientConfig, TlsError> 
     }
     if let Some(ca) = &opts.ca_file {
         for cert in read_certs(ca)? {
-            roots.add(cert).map_err(|e| TlsError::File {
+            roots.add(cert).map_err(|source| TlsError::BadCa {
                 path: ca.clone(),
-                reason: e.to_string(),
+                source,
             })?;
         }
     }
@@ -75,9 +95,9 @@ pub fn server_config(
     alpn: &[&[u8]],
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let chain = read_certs(cert)?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::File {
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Key {
         path: key.to_path_buf(),
-        reason: format!("no usable private key: {e}"),
+        source,
     })?;
     let mut cfg = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?

@@ -139,7 +139,7 @@ async fn broken_responses_are_typed_errors() {
             |e| matches!(e, H1Error::Chunked(_)),
         ),
         (b"\x00\xffNOT HTTP\r\n\r\n", |e| {
-            matches!(e, H1Error::Protocol(_))
+            matches!(e, H1Error::Head(_))
         }),
         (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", |e| {
             matches!(e, H1Error::Protocol(_))

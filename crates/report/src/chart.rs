@@ -21,17 +21,19 @@ pub struct LineChart {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("could not draw chart `{title}`: {reason}")]
+#[error("could not draw chart `{title}`")]
 pub struct ChartError {
     pub title: String,
-    pub reason: String,
+    /// The drawing library's error.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 /// Draws `chart` as an SVG document (a string to inline in a page).
 pub fn line_chart_svg(chart: &LineChart) -> Result<String, ChartError> {
-    let fail = |e: &dyn std::fmt::Display| ChartError {
+    let fail = |e: Box<dyn std::error::Error + Send + Sync>| ChartError {
         title: chart.title.clone(),
-        reason: e.to_string(),
+        source: e,
     };
     let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
     let pts = chart.series.iter().flat_map(|s| s.points.iter());
@@ -52,27 +54,27 @@ pub fn line_chart_svg(chart: &LineChart) -> Result<String, ChartError> {
     {
         let root =
             SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        root.fill(&WHITE).map_err(|e| fail(e.into()))?;
         let mut c = ChartBuilder::on(&root)
             .caption(&chart.title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(64)
             .build_cartesian_2d(x0..x1, 0.0..y1)
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| fail(e.into()))?;
         c.configure_mesh()
             .x_desc(chart.x_label.as_str())
             .y_desc(chart.y_label.as_str())
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| fail(e.into()))?;
         for s in &chart.series {
             let color = RGBColor(s.color.0, s.color.1, s.color.2);
             c.draw_series(LineSeries::new(
                 s.points.iter().map(|&(x, y)| (finite(x), finite(y))),
                 color.stroke_width(2),
             ))
-            .map_err(|e| fail(&e))?
+            .map_err(|e| fail(e.into()))?
             .label(s.name.as_str())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
@@ -84,9 +86,9 @@ pub fn line_chart_svg(chart: &LineChart) -> Result<String, ChartError> {
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(180, 180, 180))
                 .draw()
-                .map_err(|e| fail(&e))?;
+                .map_err(|e| fail(e.into()))?;
         }
-        root.present().map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(e.into()))?;
     }
     Ok(svg)
 }

@@ -43,19 +43,25 @@ code { background: #eef1f6; padding: 1px 4px; border-radius: 3px; }
 "#;
 
 #[derive(Debug, thiserror::Error)]
-#[error("could not render the HTML report: {0}")]
-pub struct HtmlError(String);
+#[error("could not render the HTML template {name}")]
+pub struct HtmlError {
+    name: String,
+    #[source]
+    source: minijinja::Error,
+}
 
 /// Renders `template` (named `name`, ending in `.html` for HTML escaping) with `ctx`.
 pub fn render(name: &str, template: &str, ctx: impl Serialize) -> Result<String, HtmlError> {
     let mut env = Environment::new();
-    env.add_template("base.html", BASE)
-        .map_err(|e| HtmlError(e.to_string()))?;
-    env.add_template(name, template)
-        .map_err(|e| HtmlError(format!("{e:#}")))?;
+    let failed = |source| HtmlError {
+        name: name.to_string(),
+        source,
+    };
+    env.add_template("base.html", BASE).map_err(failed)?;
+    env.add_template(name, template).map_err(failed)?;
     env.get_template(name)
         .and_then(|t| t.render(minijinja::value::Serde(&ctx)))
-        .map_err(|e| HtmlError(format!("{e:#}")))
+        .map_err(failed)
 }
 
 #[cfg(test)]
@@ -79,5 +85,7 @@ mod tests {
         assert!(html.starts_with("<!doctype html>"));
         let err = render("bad.html", "{% if %}", serde_json::json!({})).unwrap_err();
         assert!(err.to_string().contains("bad.html"), "{err}");
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(cause.is_some_and(|c| c.contains("syntax error")), "{err:?}");
     }
 }

@@ -5,12 +5,12 @@ use std::process::Command;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
-    #[error("could not start chromium: {0}")]
-    Spawn(std::io::Error),
+    #[error("could not start chromium")]
+    Spawn(#[source] std::io::Error),
     #[error("chromium failed ({status}): {stderr}")]
     Failed { status: String, stderr: String },
-    #[error("could not create a profile directory: {0}")]
-    Profile(std::io::Error),
+    #[error("could not create a profile directory")]
+    Profile(#[source] std::io::Error),
 }
 
 /// A Chromium executable, found by `require::chromium()`.

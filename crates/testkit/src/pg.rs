@@ -11,7 +11,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("PostgreSQL at {ADMIN_URL}: {0}")]
+    #[error("PostgreSQL at {ADMIN_URL}")]
     Postgres(#[from] tokio_postgres::Error),
 }
 

@@ -7,7 +7,7 @@ mod objects;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use prodlike_catalog::{Catalog, CatalogError, Options};
+use prodlike_catalog::{Catalog, Options};
 use prodlike_common::redact::redact_url;
 use rusqlite::{Connection, OpenFlags};
 use tokio_postgres::NoTls;
@@ -105,42 +105,23 @@ fn with_table_sections(name: &str, node: Node) -> Node {
 
 /// Connects, reads the whole catalog (every user schema, the server's state), disconnects.
 async fn read_postgres(url: &str) -> Result<Catalog, DriftError> {
-    let err = |e: &tokio_postgres::Error| DriftError::Schema {
-        url: redact_url(url),
-        message: pg_message(e),
-    };
-    let (client, conn) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| err(&e))?;
+    let (client, conn) =
+        tokio_postgres::connect(url, NoTls)
+            .await
+            .map_err(|source| DriftError::Connect {
+                url: redact_url(url),
+                source,
+            })?;
     let driver = tokio::spawn(async move {
         let _ = conn.await;
     });
     let result = prodlike_catalog::postgres::read(&client, &Options::everything()).await;
     drop(client);
     let _ = driver.await;
-    result.map_err(|e| match &e {
-        CatalogError::Postgres { source, .. } => err(source),
-        other => DriftError::Schema {
-            url: redact_url(url),
-            message: other.to_string(),
-        },
+    result.map_err(|source| DriftError::Catalog {
+        url: redact_url(url),
+        source,
     })
-}
-
-/// The server's own words for a failure: its severity and message, or the client's error chain.
-fn pg_message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => {
-            let mut msg = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            msg
-        }
-    }
 }
 
 /// Opens the file read-only and reads its catalog.
@@ -159,9 +140,14 @@ fn read_sqlite(url: &str, path: &str) -> Result<Catalog, DriftError> {
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| err(e.to_string()))?;
-    prodlike_catalog::sqlite::read(&conn, &Options::everything()).map_err(|e| match e {
-        CatalogError::Sqlite { source, .. } => err(source.to_string()),
-        other => err(other.to_string()),
+    .map_err(|source| DriftError::Open {
+        url: url.to_string(),
+        source,
+    })?;
+    prodlike_catalog::sqlite::read(&conn, &Options::everything()).map_err(|source| {
+        DriftError::Catalog {
+            url: url.to_string(),
+            source,
+        }
     })
 }

@@ -47,8 +47,12 @@ impl RequestError {
                 | H1Error::Io(_)
                 | H1Error::Closed
                 | H1Error::BodyCut
-                | H1Error::RequestBody(_) => ErrorKind::Io,
-                H1Error::Protocol(_) | H1Error::Chunked(_) => ErrorKind::Protocol,
+                | H1Error::RequestBody(_)
+                | H1Error::RequestBodyTooLong { .. }
+                | H1Error::RequestBodyTooShort { .. } => ErrorKind::Io,
+                H1Error::Head(_) | H1Error::Protocol(_) | H1Error::Chunked(_) => {
+                    ErrorKind::Protocol
+                }
             },
         }
     }

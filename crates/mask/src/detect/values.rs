@@ -118,7 +118,101 @@ pub(crate) fn is_nino(v: &str) -> bool {
         && (b'A'..=b'D').contains(&s[8])
 }
 
-/// IBAN: country letters, check digits, 11–30 alphanumerics, mod 97 == 1.
+/// Length of an IBAN in each country of the SWIFT IBAN registry. A string of the wrong length
+/// for its country letters is not an IBAN: without this, one random hex digest in a few
+/// thousand (`ab44…`, 2 letters and 2 digits first) passed the mod-97 check alone.
+const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BI", 27),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DJ", 27),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FK", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"LY", 25),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MN", 20),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NI", 28),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"OM", 23),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"RU", 33),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SD", 18),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"SO", 23),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+    (b"YE", 30),
+];
+
+/// IBAN: a registry country, that country's length, check digits, mod 97 == 1.
 pub(crate) fn is_iban(v: &str) -> bool {
     let s: Vec<u8> = v
         .bytes()
@@ -126,9 +220,11 @@ pub(crate) fn is_iban(v: &str) -> bool {
         .map(|b| b.to_ascii_uppercase())
         .collect();
     if !(15..=34).contains(&s.len())
-        || !s[..2].iter().all(u8::is_ascii_uppercase)
         || !s[2..4].iter().all(u8::is_ascii_digit)
         || !s.iter().all(u8::is_ascii_alphanumeric)
+        || !IBAN_LENGTHS
+            .iter()
+            .any(|(country, len)| s[..2] == country[..] && s.len() == *len)
     {
         return false;
     }
@@ -292,6 +388,22 @@ impl ValueScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ibans_need_a_registry_country_and_its_length() {
+        for iban in [
+            "GB82 WEST 1234 5698 7654 32",
+            "DE89370400440532013000",
+            "FR1420041010050500013M02606",
+            "NO9386011117947",
+        ] {
+            assert!(is_iban(iban), "{iban}");
+        }
+        // A hex digest whose mod-97 check happens to pass: `AB` is no country.
+        assert!(!is_iban("ab44302716168bfff3a722c2683fcd9e"));
+        // A real country at the wrong length.
+        assert!(!is_iban("DE8937040044053201300"));
+    }
 
     #[test]
     fn known_formats_classify() {

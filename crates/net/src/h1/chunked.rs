@@ -7,23 +7,17 @@ const MAX_LINE: usize = 4096;
 /// Longest trailer section we skip.
 const MAX_TRAILERS: usize = 16 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a chunked body could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChunkError {
+    #[error("invalid chunk size")]
     BadSize,
+    #[error("chunk size line too long")]
     LineTooLong,
+    #[error("chunk data not followed by CRLF")]
     BadChunkEnd,
+    #[error("chunked trailers too long")]
     TrailersTooLong,
-}
-
-impl std::fmt::Display for ChunkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ChunkError::BadSize => "invalid chunk size",
-            ChunkError::LineTooLong => "chunk size line too long",
-            ChunkError::BadChunkEnd => "chunk data not followed by CRLF",
-            ChunkError::TrailersTooLong => "chunked trailers too long",
-        })
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

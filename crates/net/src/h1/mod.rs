@@ -37,30 +37,41 @@ pub use stream::ClientStream;
 /// Why an exchange with an upstream failed.
 #[derive(Debug, thiserror::Error)]
 pub enum H1Error {
-    #[error("connect: {0}")]
-    Connect(std::io::Error),
-    #[error("connect: timed out")]
+    #[error("could not connect")]
+    Connect(#[source] std::io::Error),
+    #[error("could not connect: timed out")]
     ConnectTimeout,
-    #[error("tls: {0}")]
-    Tls(std::io::Error),
+    #[error("TLS handshake failed")]
+    Tls(#[source] std::io::Error),
     /// A kept-alive connection turned out to be closed before any response byte arrived; the
     /// request may be sent again on a new connection when its body was not consumed.
     #[error("the upstream closed an idle keep-alive connection")]
     Stale,
-    #[error("i/o: {0}")]
-    Io(std::io::Error),
+    #[error("reading or writing the connection failed")]
+    Io(#[source] std::io::Error),
     /// A new connection closed before a whole response head arrived.
     #[error("the upstream closed the connection before a complete response head")]
     Closed,
     /// The connection closed in the middle of a response body.
     #[error("the upstream closed the connection before the end of the response body")]
     BodyCut,
+    /// The response head is not HTTP/1.1 as httparse reads it.
+    #[error("invalid response head")]
+    Head(#[source] httparse::Error),
+    /// The response breaks a rule this client checks; the text says which.
     #[error("invalid response: {0}")]
     Protocol(String),
-    #[error("invalid response: {0}")]
-    Chunked(ChunkError),
-    #[error("request body: {0}")]
-    RequestBody(String),
+    #[error("invalid chunked response body")]
+    Chunked(#[source] ChunkError),
+    /// The request body could not be read from its source.
+    #[error("reading the request body failed")]
+    RequestBody(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request body carried more bytes than its Content-Length declared.
+    #[error("the request body is longer than its declared {declared} bytes")]
+    RequestBodyTooLong { declared: u64 },
+    /// The request body ended before the bytes its Content-Length declared.
+    #[error("the request body ended after {sent} of its declared {declared} bytes")]
+    RequestBodyTooShort { sent: u64, declared: u64 },
 }
 
 impl H1Error {

@@ -97,7 +97,7 @@ impl H1Pool {
     pub async fn send<B>(self: &Arc<Self>, req: Request<B>) -> Result<Response<H1Body>, H1Error>
     where
         B: Body<Data = Bytes> + Unpin,
-        B::Error: std::fmt::Display,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = req.into_parts();
         let framing = request::framing_of(&parts.method, &body);
@@ -146,7 +146,7 @@ impl H1Pool {
     ) -> Result<(http::response::Parts, Framing, bool), H1Error>
     where
         B: Body<Data = Bytes> + Unpin,
-        B::Error: std::fmt::Display,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let reused = conn.reused;
         match request::send(&mut conn.io, head, framing, body).await {

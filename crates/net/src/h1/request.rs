@@ -96,7 +96,7 @@ pub async fn send<B>(
 ) -> Result<(), H1Error>
 where
     B: Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     if framing == BodyFraming::None || framing == BodyFraming::Length(0) {
         return io.write_all(head).await.map_err(H1Error::Io);
@@ -105,7 +105,7 @@ where
     let mut head_sent = false;
     let mut sent: u64 = 0;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| H1Error::RequestBody(e.to_string()))?;
+        let frame = frame.map_err(|e| H1Error::RequestBody(e.into()))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -116,9 +116,7 @@ where
         if let BodyFraming::Length(n) = framing
             && sent > n
         {
-            return Err(H1Error::RequestBody(format!(
-                "body longer than its declared {n} bytes"
-            )));
+            return Err(H1Error::RequestBodyTooLong { declared: n });
         }
         if coalesce && !head_sent {
             head.extend_from_slice(&data);
@@ -141,9 +139,7 @@ where
     if let BodyFraming::Length(n) = framing
         && sent != n
     {
-        return Err(H1Error::RequestBody(format!(
-            "body ended after {sent} of its declared {n} bytes"
-        )));
+        return Err(H1Error::RequestBodyTooShort { sent, declared: n });
     }
     if !head_sent {
         io.write_all(head).await.map_err(H1Error::Io)?;

@@ -57,7 +57,7 @@ fn parse_final<T>(
             {
                 Ok(httparse::Status::Complete(n)) => n,
                 Ok(httparse::Status::Partial) => return Ok(None),
-                Err(e) => return Err(H1Error::Protocol(e.to_string())),
+                Err(e) => return Err(H1Error::Head(e)),
             };
             let code = resp.code.unwrap_or(0);
             let status = StatusCode::from_u16(code)
