@@ -375,7 +375,7 @@ fn rule_uses(
             };
             RuleUse {
                 index: r.index,
-                kind: r.kind,
+                kind: r.kind.into(),
                 description: r.describe(),
                 reason: r.reason.clone(),
                 owner: r.owner.clone(),

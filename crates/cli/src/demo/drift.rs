@@ -50,7 +50,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         RuleKind::Pattern,
         RuleKind::Ignore,
     ] {
-        let of_kind = || accepted.iter().filter(|f| kind_of(f) == Some(kind));
+        let of_kind = || accepted.iter().filter(|f| kind_of(f) == Some(kind.into()));
         if let Some(f) = of_kind().find(|f| has_unit(f)).or_else(|| of_kind().next()) {
             examples.push(*f);
         }
