@@ -11,29 +11,8 @@ const KEPT_DIFFS: usize = 10;
 /// Values shown in a diff are cut to this many characters.
 const SHOWN_CHARS: usize = 120;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DiffKind {
-    /// Same path, different value.
-    Changed,
-    /// Only staging has it.
-    Added,
-    /// Only production has it.
-    Removed,
-    /// Same path, different JSON type.
-    TypeChanged,
-}
-
-/// One difference, values rendered as (masked) JSON text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Diff {
-    pub path: String,
-    pub kind: DiffKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub production: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub staging: Option<String>,
-}
+// The diff types are part of the published result (prodlike.shadow/2).
+pub use prodlike_results::shadow::{Diff, DiffKind};
 
 /// One environment's response.
 pub struct Side<'a> {

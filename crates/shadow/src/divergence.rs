@@ -3,29 +3,14 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use prodlike_stats::{LatencyHistogram, LatencySummary, wilson_interval};
-use serde::Serialize;
+use prodlike_stats::{LatencyHistogram, wilson_interval};
 
-use crate::compare::{Comparison, Diff, NotCompared, Outcome};
+use crate::compare::{Comparison, NotCompared, Outcome};
 use crate::config::NoiseConfig;
-use crate::noise::{NoisePath, RouteNoise, generalise};
+use crate::noise::{RouteNoise, generalise};
 
-/// One mismatching exchange, kept as an example. Values are masked.
-#[derive(Debug, Clone, Serialize)]
-pub struct DiffExample {
-    /// RFC 3339 time the request arrived.
-    pub at: String,
-    pub method: String,
-    /// Path and query as mirrored (masked).
-    pub target: String,
-    pub production_status: u16,
-    pub staging_status: u16,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<(String, Option<String>, Option<String>)>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub body: Vec<Diff>,
-    pub body_diff_count: usize,
-}
+// What a route reports is part of the published result (prodlike.shadow/2).
+pub use prodlike_results::shadow::{DiffExample, RouteReport, RouteVerdict};
 
 pub struct RouteDivergence {
     /// Copies sent to staging.
@@ -278,74 +263,14 @@ impl RouteDivergence {
             header_diffs: self.header_diffs,
             body_diffs: self.body_diffs,
             staging_failures: self.staging_failures,
-            production_latency_ms: self.production_latency.summary(),
-            staging_latency_ms: self.staging_latency.summary(),
+            production_latency_ms: self.production_latency.summary().into(),
+            staging_latency_ms: self.staging_latency.summary().into(),
             differing_paths: self.paths.clone(),
             noise: self.noise.report(noise),
             noise_probes: self.noise.probes(),
             examples: self.examples.iter().rev().cloned().collect(),
         }
     }
-}
-
-/// What a route's comparisons say, in one word. Nothing compared is never "matching".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteVerdict {
-    /// Compared, and nothing differed.
-    Matching,
-    /// Something differed.
-    Mismatching,
-    /// Nothing was compared: no verdict (see `not_compared` for why).
-    NotCompared,
-}
-
-impl RouteVerdict {
-    pub fn of(compared: u64, mismatched: u64) -> Self {
-        match (compared, mismatched) {
-            (0, _) => RouteVerdict::NotCompared,
-            (_, 0) => RouteVerdict::Matching,
-            _ => RouteVerdict::Mismatching,
-        }
-    }
-}
-
-/// One route in `/api/divergence` and in the JSON result.
-#[derive(Debug, Clone, Serialize)]
-pub struct RouteReport {
-    pub route: String,
-    /// Production requests on the route.
-    pub requests: u64,
-    /// Copies sent to staging.
-    pub mirrored: u64,
-    /// Exchanges compared in full: status, headers and body (matched + mismatched).
-    pub compared: u64,
-    pub mismatched: u64,
-    /// mismatched / compared (0 when nothing was compared: read `verdict`).
-    pub mismatch_rate: f64,
-    /// Wilson 95% interval of the mismatch rate ([0, 1] when nothing was compared).
-    pub mismatch_rate_ci95: [f64; 2],
-    pub verdict: RouteVerdict,
-    /// Exchanges not compared, by reason (`too_large`, `cut_short`, `encoding`,
-    /// `decoded_too_large`, `not_json`, `staging_failed`, `staging_timeout`,
-    /// `production_failed`); never counted as matching.
-    pub not_compared: BTreeMap<String, u64>,
-    pub status_diffs: u64,
-    pub header_diffs: u64,
-    pub body_diffs: u64,
-    pub staging_failures: u64,
-    /// Latency of the compared exchanges, from arrival to the end of each response.
-    pub production_latency_ms: LatencySummary,
-    pub staging_latency_ms: LatencySummary,
-    /// Body paths that differed, with counts (noise left out of the verdict is not counted).
-    pub differing_paths: BTreeMap<String, u64>,
-    /// Noisy paths: learned from production against itself, or suspected, each with the
-    /// ignore rule that silences it.
-    pub noise: Vec<NoisePath>,
-    /// Production-against-production probes compared on this route.
-    pub noise_probes: u64,
-    /// Newest first.
-    pub examples: Vec<DiffExample>,
 }
 
 #[cfg(test)]

@@ -40,6 +40,6 @@ pub use config::ShadowConfig;
 pub use divergence::{DiffExample, RouteReport};
 pub use error::{ConfigError, ShadowError};
 pub use prodlike_common::duration::parse as parse_duration;
-pub use report::{SCHEMA, ShadowReport, Totals, UpstreamStatus};
+pub use report::{ReportText, SCHEMA, ShadowReport, Totals, UpstreamStatus};
 pub use runner::{RunningShadow, StartOptions, run, shutdown_signal, start};
 pub use units::parse_bytes;

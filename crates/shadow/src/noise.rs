@@ -14,8 +14,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::config::NoiseConfig;
 
 /// Distinct paths remembered per route for each kind of count.
@@ -231,7 +229,7 @@ impl RouteNoise {
                 source: NoiseSource::Suspected,
                 differed: s.differed,
                 samples: self.compared,
-                shape: s.shape,
+                shape: s.shape.map(str::to_owned),
                 ignored: cfg.auto_ignore,
                 excluded_diffs: self.excluded.get(p).copied().unwrap_or(0),
                 rule: ignore_rule(p),
@@ -264,36 +262,7 @@ fn ignore_rule(path: &str) -> String {
     format!("[compare] ignore = [\"{path}\"]")
 }
 
-/// Where a noise verdict came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoiseSource {
-    /// Production differed from itself there (the probe).
-    Probe,
-    /// Staging differed there in nearly every comparison, with volatile values.
-    Suspected,
-}
-
-/// One noisy path of a route.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NoisePath {
-    /// JSON pointer, array indices as `*`.
-    pub path: String,
-    pub source: NoiseSource,
-    /// Probes (or comparisons) in which it differed…
-    pub differed: u64,
-    /// …out of this many.
-    pub samples: u64,
-    /// The volatile shape its values have (`uuid`, `timestamp`, `token`, `nonce`), if seen.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shape: Option<&'static str>,
-    /// Whether it is left out of staging's verdict.
-    pub ignored: bool,
-    /// Diffs left out of staging's verdict there so far.
-    pub excluded_diffs: u64,
-    /// The rule that silences it for good, ready to paste into shadow.toml.
-    pub rule: String,
-}
+pub use prodlike_results::shadow::{NoisePath, NoiseSource};
 
 #[cfg(test)]
 mod tests {
@@ -378,7 +347,7 @@ mod tests {
             let r = n.report(&c);
             assert_eq!(r.len(), 1, "{r:?}");
             assert_eq!(r[0].path, "/request_id");
-            assert_eq!(r[0].shape, Some("uuid"));
+            assert_eq!(r[0].shape.as_deref(), Some("uuid"));
             assert_eq!(r[0].rule, "[compare] ignore = [\"/request_id\"]");
             assert_eq!(r[0].ignored, auto);
             assert_eq!(n.ignored().iter().any(|p| p == "/request_id"), auto);

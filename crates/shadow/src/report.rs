@@ -1,61 +1,16 @@
 //! The divergence report: served live at `/api/divergence`, written as the JSON result
 //! (schema `prodlike.shadow/2`, docs/results.md) and printed at the end of a run.
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
-
-use serde::Serialize;
 
 use crate::divergence::{RouteReport, RouteVerdict};
 use crate::metrics::{Metrics, UpstreamLabels};
 use crate::mirror::{DropCounters, DropReason};
 use crate::routes::RouteTable;
 
-/// Version 2: `compared` counts only exchanges compared in full; what was not compared is
-/// counted by reason, and each route has a verdict and a mismatch-rate interval.
-pub const SCHEMA: &str = "prodlike.shadow/2";
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UpstreamStatus {
-    pub url: String,
-    pub ejected: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Totals {
-    /// Production requests served.
-    pub requests: u64,
-    /// Copies sent to staging.
-    pub mirrored: u64,
-    /// Exchanges compared in full (status, headers, body).
-    pub compared: u64,
-    pub mismatched: u64,
-    /// mismatched / compared over all routes.
-    pub mismatch_rate: f64,
-    /// Exchanges not compared, by reason (never counted as matching).
-    pub not_compared: BTreeMap<String, u64>,
-    /// Routes that had copies but nothing compared: no verdict for them.
-    pub routes_not_compared: u64,
-    /// Sampled copies not sent or not answered, by reason (every reason listed, zeros too).
-    pub dropped: BTreeMap<String, u64>,
-    pub queue_depth: i64,
-    pub queue_capacity: i64,
-    pub inflight: i64,
-    pub capture_records: u64,
-    pub capture_dropped: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ShadowReport {
-    pub uptime_s: f64,
-    pub production: Vec<UpstreamStatus>,
-    pub staging: Option<String>,
-    pub sample: f64,
-    pub totals: Totals,
-    /// Worst first: by mismatch rate, then by traffic.
-    pub routes: Vec<RouteReport>,
-}
+// The report's types are the published result (prodlike.shadow/2), shared with its readers.
+pub use prodlike_results::shadow::{SCHEMA, ShadowReport, Totals, UpstreamStatus};
 
 /// What the report is built from; shared by the admin server and the runner.
 pub struct ReportSource {
@@ -150,9 +105,14 @@ impl ReportSource {
     }
 }
 
-impl ShadowReport {
-    /// A plain-text summary for terminals.
-    pub fn to_text(&self) -> String {
+/// The report as text for terminals.
+pub trait ReportText {
+    /// A plain-text summary.
+    fn to_text(&self) -> String;
+}
+
+impl ReportText for ShadowReport {
+    fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
         let t = &self.totals;
@@ -257,6 +217,7 @@ impl ShadowReport {
                             n.differed,
                             n.samples,
                             n.shape
+                                .as_deref()
                                 .map(|s| format!(", values look like a {s}"))
                                 .unwrap_or_default(),
                             n.rule

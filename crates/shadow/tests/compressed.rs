@@ -214,7 +214,7 @@ async fn a_route_whose_bodies_were_never_compared_has_no_verdict() {
         json!("not_compared")
     );
     assert_eq!(report.totals.routes_not_compared, 1);
-    let text = report.to_text();
+    let text = prodlike_shadow::ReportText::to_text(&report);
     assert!(
         text.contains("0 of 6") && text.contains("not compared"),
         "{text}"

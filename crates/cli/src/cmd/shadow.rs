@@ -160,7 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-        _ => print!("{}", report.to_text()),
+        _ => print!("{}", prodlike_shadow::ReportText::to_text(&report)),
     }
     Ok(outcome)
 }

@@ -114,7 +114,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     } else {
         shadow.shutdown().await
     };
-    println!("{}", indent(&report.to_text()));
+    println!("{}", indent(&prodlike_shadow::ReportText::to_text(&report)));
     let summary = format!(
         "{} requests, {} compared, {} mismatched",
         report.totals.requests, report.totals.compared, report.totals.mismatched
