@@ -1,36 +1,20 @@
 //! The result of a run (`prodlike.load/1`, docs/results.md): per stage, per request name and
 //! per second, with thresholds evaluated, the generator's self-check, and compare-mode
 //! divergence tests.
-use std::collections::BTreeMap;
 
-use prodlike_stats::{
-    LatencyHistogram, LatencySummary, MannWhitney, ProportionTest, mann_whitney_u,
-    two_proportion_test,
-};
-use serde::Serialize;
+use prodlike_results::shared::{MannWhitney, ProportionTest};
+use prodlike_stats::{LatencyHistogram, mann_whitney_u, two_proportion_test};
 
-use crate::engine::{Acc, HeldStats, RunOutput};
-use crate::replay::ReplayStats;
+use crate::engine::{Acc, RunOutput};
 use crate::stages::RateProfile;
 use crate::thresholds::{Metric, Scope, Threshold};
 
-pub const SCHEMA: &str = "prodlike.load/1";
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Counts {
-    /// Logical requests completed (each with all its retries).
-    pub requests: u64,
-    pub failed: u64,
-    pub error_rate: f64,
-    pub dropped: u64,
-    pub drop_rate: f64,
-    pub retries: u64,
-    /// Attempts per logical request (1.0 = no retries).
-    pub amplification: f64,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub latency: LatencySummary,
-}
+// The result's types are the published layout (prodlike.load/1), shared with its readers;
+// this file computes them.
+pub use prodlike_results::load::{
+    CompareResult, Counts, HeldStats, LoadResult, NameResult, RouteDivergence, SCHEMA,
+    SecondResult, SelfCheck, StageResult, ThresholdResult,
+};
 
 fn counts(a: &Acc, dropped: u64) -> Counts {
     Counts {
@@ -47,34 +31,12 @@ fn counts(a: &Acc, dropped: u64) -> Counts {
         },
         bytes_in: a.bytes_in,
         bytes_out: a.bytes_out,
-        latency: a.hist.summary(),
+        latency: a.hist.summary().into(),
     }
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StageResult {
-    pub name: String,
-    pub start_s: f64,
-    pub end_s: f64,
-    /// Mean rate the plan asked for over the stage.
-    pub target_rps: f64,
-    /// First attempts actually sent per second over the stage.
-    pub achieved_rps: f64,
-    #[serde(flatten)]
-    pub counts: Counts,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NameResult {
-    pub name: String,
-    /// First attempts of this request sent per second over the run.
-    pub achieved_rps: f64,
-    #[serde(flatten)]
-    pub counts: Counts,
 }
 
 /// The stages a result reports: the plan's, by label, or one `main` stage without a plan.
@@ -92,109 +54,6 @@ pub fn stage_names(profile: Option<&RateProfile>) -> Vec<String> {
 
 /// The one stage of a run without a rate plan (closed model, replay at recorded gaps).
 const MAIN_STAGE: &str = "main";
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SecondResult {
-    pub second: u64,
-    /// Requests the plan asked for in this second (absent in the closed model).
-    pub target: Option<f64>,
-    pub sent: u64,
-    pub completed: u64,
-    pub failed: u64,
-    pub dropped: u64,
-    pub retries: u64,
-    pub p50_ms: Option<f64>,
-    pub p90_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub max_ms: Option<f64>,
-}
-
-/// How closely the generator kept its schedule.
-#[derive(Debug, Clone, Serialize)]
-pub struct SelfCheck {
-    pub valid: bool,
-    pub reason: Option<String>,
-    /// Intended send time to the moment the generator started the request.
-    pub send_lag: LatencySummary,
-    pub max_send_lag_ms: f64,
-    /// Whole seconds compared with the plan, and how many were within ±2% of it.
-    pub seconds_checked: u64,
-    pub seconds_within_2pct: u64,
-    /// Largest relative miss of a whole second, percent.
-    pub worst_second_pct: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RouteDivergence {
-    pub route: String,
-    pub n_a: u64,
-    pub n_b: u64,
-    pub p50_a_ms: f64,
-    pub p50_b_ms: f64,
-    pub p99_a_ms: f64,
-    pub p99_b_ms: f64,
-    /// Mann–Whitney U on latency samples of successful requests (B against A); `None` when a
-    /// side has no successful request.
-    pub latency_test: Option<MannWhitney>,
-    /// Two-proportion z-test of the error rates (B against A).
-    pub error_test: ProportionTest,
-    pub divergent: bool,
-    pub why: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CompareResult {
-    pub target_a: String,
-    pub target_b: String,
-    pub alpha: f64,
-    pub min_effect: f64,
-    pub b: Counts,
-    pub routes: Vec<RouteDivergence>,
-    pub divergent_routes: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ThresholdResult {
-    pub threshold: String,
-    pub observed: Option<f64>,
-    pub passed: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadResult {
-    /// `open`, `closed` or `replay`.
-    pub mode: String,
-    pub target: String,
-    pub plan: String,
-    /// `uniform` or `poisson` (open model).
-    pub arrivals: Option<String>,
-    pub duration_s: f64,
-    pub stopped_early: bool,
-    pub target_rps: Option<f64>,
-    pub achieved_rps: f64,
-    pub totals: Counts,
-    pub interrupted: u64,
-    pub connections_opened: u64,
-    pub stale_reconnects: u64,
-    pub self_check: SelfCheck,
-    pub stages: Vec<StageResult>,
-    pub requests: Vec<NameResult>,
-    pub errors: BTreeMap<String, u64>,
-    pub error_examples: BTreeMap<String, String>,
-    pub statuses: BTreeMap<String, u64>,
-    pub held: HeldStats,
-    pub replay: Option<ReplayStats>,
-    pub compare: Option<CompareResult>,
-    pub thresholds: Vec<ThresholdResult>,
-    pub timeline: Vec<SecondResult>,
-}
-
-impl LoadResult {
-    pub fn breached(&self) -> usize {
-        self.thresholds.iter().filter(|t| !t.passed).count()
-    }
-}
 
 /// What the result needs to know about the plan.
 pub struct ResultContext<'a> {
@@ -323,7 +182,7 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-        held: out.held.clone(),
+        held: held(&out.held),
         replay: out.replay.clone(),
         compare,
         thresholds: Vec::new(),
@@ -335,6 +194,18 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
         .map(|t| evaluate(t, &result, out))
         .collect();
     result
+}
+
+/// The engine's held-connection counts as the result reports them.
+fn held(h: &crate::engine::HeldStats) -> HeldStats {
+    HeldStats {
+        requested: h.requested,
+        opened: h.opened,
+        failed: h.failed,
+        closed_by_server: h.closed_by_server,
+        first_close_s: h.first_close_s,
+        open_at_end: h.open_at_end,
+    }
 }
 
 fn self_check(out: &RunOutput, ctx: &ResultContext<'_>, timeline: &[SecondResult]) -> SelfCheck {
@@ -367,7 +238,7 @@ fn self_check(out: &RunOutput, ctx: &ResultContext<'_>, timeline: &[SecondResult
     SelfCheck {
         valid: reason.is_none(),
         reason,
-        send_lag: lag,
+        send_lag: lag.into(),
         max_send_lag_ms: ctx.max_send_lag_ms,
         seconds_checked: checked,
         seconds_within_2pct: within,
@@ -390,8 +261,9 @@ fn compare(out: &RunOutput, ctx: &ResultContext<'_>) -> CompareResult {
             }
             let sa = a.samples.get(i).map(|r| r.items()).unwrap_or(&[]);
             let sb = b.samples.get(i).map(|r| r.items()).unwrap_or(&[]);
-            let latency_test = mann_whitney_u(sb, sa).ok();
-            let error_test = two_proportion_test(nb.failed, nb.completed, na.failed, na.completed);
+            let latency_test: Option<MannWhitney> = mann_whitney_u(sb, sa).ok().map(Into::into);
+            let error_test: ProportionTest =
+                two_proportion_test(nb.failed, nb.completed, na.failed, na.completed).into();
             let mut why = Vec::new();
             if let Some(m) = &latency_test
                 && m.p_value < ctx.compare_alpha

@@ -6,8 +6,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 pub use accesslog::{
     LogEntry, parse_clf_time, parse_combined, parse_json_line, parse_log_line, parse_rfc3339,
 };
@@ -123,34 +121,18 @@ pub fn normalise_path(target: &str) -> String {
     segs.join("/")
 }
 
-/// What a replay source read.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ReplayStats {
-    pub files: Vec<String>,
-    /// Lines by format: `capture`, `combined`, `json`.
-    pub formats: std::collections::BTreeMap<String, u64>,
-    pub lines: u64,
-    pub requests: u64,
-    pub skipped: u64,
-    /// The first skipped lines: `file:line: reason`.
-    pub skipped_examples: Vec<String>,
-    /// Times the recording was replayed from the start (`--loop`).
-    pub loops: u64,
-    /// Requests read from capture records that were not masked as a whole (written with
-    /// detection off, or by a capture format older than version 2): they may carry
-    /// production's personal data.
-    pub unmasked: u64,
-}
+/// What a replay source read: part of the published result (prodlike.load/1).
+pub use prodlike_results::load::ReplayStats;
 
 const KEEP_EXAMPLES: usize = 20;
 
-impl ReplayStats {
-    fn skip(&mut self, file: &str, line: u64, reason: &str) {
-        self.skipped += 1;
-        if self.skipped_examples.len() < KEEP_EXAMPLES {
-            self.skipped_examples
-                .push(format!("{file}:{line}: {reason}"));
-        }
+/// Counts a skipped line, keeping the first few as examples.
+fn skip(stats: &mut ReplayStats, file: &str, line: u64, reason: &str) {
+    stats.skipped += 1;
+    if stats.skipped_examples.len() < KEEP_EXAMPLES {
+        stats
+            .skipped_examples
+            .push(format!("{file}:{line}: {reason}"));
     }
 }
 
@@ -255,7 +237,7 @@ pub fn stream(
                             return Ok(());
                         }
                     }
-                    Err(reason) => stats.skip(&label, ex.id, &reason),
+                    Err(reason) => skip(stats, &label, ex.id, &reason),
                 }
             }
             let rs = reader.stats();
@@ -296,11 +278,11 @@ pub fn stream(
                 // Longer than 1 MiB: skip the rest of it.
                 let mut rest = Vec::new();
                 let _ = r.read_until(b'\n', &mut rest);
-                stats.skip(&label, line_no, "line longer than 1 MiB");
+                skip(stats, &label, line_no, "line longer than 1 MiB");
                 continue;
             }
             let Ok(line) = std::str::from_utf8(&buf) else {
-                stats.skip(&label, line_no, "not UTF-8");
+                skip(stats, &label, line_no, "not UTF-8");
                 continue;
             };
             let line = line.trim_end_matches(['\n', '\r']);
@@ -324,7 +306,7 @@ pub fn stream(
                         return Ok(());
                     }
                 }
-                Err(reason) => stats.skip(&label, line_no, &reason),
+                Err(reason) => skip(stats, &label, line_no, &reason),
             }
         }
     }
