@@ -22,6 +22,7 @@ pub mod memo;
 pub mod plan;
 pub mod profile;
 pub mod progress;
+pub mod published;
 pub mod render;
 pub mod rules;
 pub mod sync;

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use prodlike_results::data::sync::Origin;
+
 use crate::profile::Profile;
 use crate::sync::SyncReport;
 use crate::synth::SynthReport;
@@ -116,9 +118,9 @@ pub fn sync(r: &SyncReport) -> String {
         );
         for m in &r.masked {
             let why = match &m.origin {
-                crate::maskplan::Origin::Rule => "rule".to_owned(),
-                crate::maskplan::Origin::Detected { kind } => format!("detected {kind:?}"),
-                crate::maskplan::Origin::ForeignKey { linked_to } => {
+                Origin::Rule => "rule".to_owned(),
+                Origin::Detected { kind } => format!("detected {kind:?}"),
+                Origin::ForeignKey { linked_to } => {
                     format!("linked to {linked_to}")
                 }
             };

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prodlike_mask::Masker;
-use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::error::{DataError, Result};
 use crate::identity;
-use crate::maskplan::{self, BoundMasks, DetectedColumn, DetectedJson, MaskedColumn};
+use crate::maskplan::{self, BoundMasks};
 use crate::memo::MaskMemo;
-use crate::plan::{self, PlanOptions, RowFilter, SubsetPlan, TableSelection};
+use crate::plan::{self, PlanOptions, RowFilter, SubsetPlan};
 use crate::progress::Progress;
+use crate::published;
 use crate::row::{Batch, Field};
 use crate::rules::Rules;
 use crate::schema::{Schema, Table};
@@ -80,40 +80,8 @@ fn check_fraction(f: f64) -> Result<()> {
     }
 }
 
-/// Rows copied for one table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TableCopy {
-    pub table: String,
-    pub source_rows: u64,
-    pub rows: u64,
-    pub seconds: f64,
-    pub rows_per_sec: f64,
-    pub masked_columns: Vec<String>,
-}
-
-/// The result of a sync (`prodlike.data.sync/1`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SyncReport {
-    pub source: String,
-    pub target: String,
-    /// Share of root rows asked for (1 = full copy).
-    pub sample: f64,
-    pub seed: u64,
-    pub dry_run: bool,
-    pub tables: Vec<TableCopy>,
-    /// How each table's rows were chosen, and the bias following foreign keys added.
-    pub selection: Vec<TableSelection>,
-    pub masked: Vec<MaskedColumn>,
-    pub detected: Vec<DetectedColumn>,
-    pub detected_json: Vec<DetectedJson>,
-    /// Detected PII columns kept raw by an explicit `keep` rule.
-    pub kept_raw: Vec<String>,
-    /// Fingerprint of the mask key (not the key).
-    pub key_fingerprint: Option<String>,
-    pub total_rows: u64,
-    pub seconds: f64,
-    pub rows_per_sec: f64,
-}
+// The report is the published result (prodlike.data.sync/1), shared with its readers.
+pub use prodlike_results::data::sync::{SyncReport, TableCopy};
 
 /// Runs a sync. `key` is called only when some column is masked.
 pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> Result<SyncReport> {
@@ -190,12 +158,12 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         None
     };
     let selection = match &subset {
-        Some(p) => p.selections(),
+        Some(p) => p.selections().iter().map(published::selection).collect(),
         None => tables
             .iter()
             .map(|t| {
                 let n = counts.get(&t.name).copied().unwrap_or(0);
-                TableSelection {
+                prodlike_results::data::sync::TableSelection {
                     table: t.name.clone(),
                     mode_json: serde_json::json!({"mode": "all"}),
                     source_rows: n,
@@ -216,9 +184,17 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         dry_run: opts.dry_run,
         tables: vec![],
         selection,
-        masked: mplan.report.clone(),
-        detected: detections.columns.clone(),
-        detected_json: detections.json.clone(),
+        masked: mplan.report.iter().map(published::masked).collect(),
+        detected: detections
+            .columns
+            .iter()
+            .map(published::detected_column)
+            .collect(),
+        detected_json: detections
+            .json
+            .iter()
+            .map(published::detected_json)
+            .collect(),
         kept_raw: mplan.kept_raw.clone(),
         key_fingerprint: fingerprint,
         total_rows: 0,

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use prodlike_data::{DbUrl, render};
+use prodlike_data::{DbUrl, published, render};
 use prodlike_mask::{DEFAULT_KEY_ENV, MaskKey, Masker};
 use prodlike_report::{CommandResult, Outcome, OutputFormat, now_rfc3339};
 
@@ -358,13 +358,13 @@ fn profile(run: ProfileRun) -> anyhow::Result<Outcome> {
     let text = render::profile(&p);
     emit(
         &run.output,
-        "prodlike.data.profile/1",
+        published::PROFILE_SCHEMA,
         "data profile",
         started,
         Outcome::Success,
         summary,
         text,
-        serde_json::to_value(&p).context("serialising the result")?,
+        serde_json::to_value(published::profile(&p)).context("serialising the result")?,
     )
 }
 
@@ -418,7 +418,7 @@ fn sync(run: SyncRun) -> anyhow::Result<Outcome> {
     let text = render::sync(&r);
     emit(
         &run.output,
-        "prodlike.data.sync/1",
+        published::SYNC_SCHEMA,
         "data sync",
         started,
         Outcome::Success,
@@ -470,13 +470,13 @@ fn synth(run: SynthRun) -> anyhow::Result<Outcome> {
     let text = render::synth(&r);
     emit(
         &run.output,
-        "prodlike.data.synth/1",
+        published::SYNTH_SCHEMA,
         "data synth",
         started,
         Outcome::Success,
         summary,
         text,
-        serde_json::to_value(&r).context("serialising the result")?,
+        serde_json::to_value(published::synth(&r)).context("serialising the result")?,
     )
 }
 
@@ -546,7 +546,7 @@ fn verify(run: VerifyRun) -> anyhow::Result<Outcome> {
     let text = render::verify(&r);
     emit(
         &run.output,
-        "prodlike.data.verify/1",
+        published::VERIFY_SCHEMA,
         "data verify",
         started,
         outcome,

@@ -37,12 +37,12 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     .await
     .context("profile")?;
     CommandResult::new(
-        "prodlike.data.profile/1",
+        prodlike_data::published::PROFILE_SCHEMA,
         "data profile",
         started,
         Outcome::Success,
         format!("{} tables", p.tables.len()),
-        &p,
+        prodlike_data::published::profile(&p),
     )
     .write_to(&dir.join("profile.json"))?;
 
@@ -72,7 +72,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     .await
     .context("sync")?;
     CommandResult::new(
-        "prodlike.data.sync/1",
+        prodlike_data::published::SYNC_SCHEMA,
         "data sync",
         started,
         Outcome::Success,
@@ -105,7 +105,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         Outcome::Finding
     };
     CommandResult::new(
-        "prodlike.data.verify/1",
+        prodlike_data::published::VERIFY_SCHEMA,
         "data verify",
         started,
         outcome,

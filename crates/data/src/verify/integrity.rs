@@ -1,44 +1,10 @@
 //! Integrity of a target against the source's constraints, checked with SQL.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Result;
 use crate::schema::Schema;
 use crate::source::Source;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OrphanCheck {
-    pub table: String,
-    pub columns: Vec<String>,
-    pub parent: String,
-    pub orphans: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UniqueCheck {
-    pub table: String,
-    pub columns: Vec<String>,
-    /// Values held by more than one row.
-    pub duplicate_values: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NotNullCheck {
-    pub table: String,
-    pub column: String,
-    pub nulls: u64,
-}
-
-/// Every check run; violations are the non-zero counts.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Integrity {
-    pub orphans: Vec<OrphanCheck>,
-    pub unique: Vec<UniqueCheck>,
-    /// Only columns with NULLs are listed.
-    pub not_null_violations: Vec<NotNullCheck>,
-    pub checks: u64,
-    pub total_violations: u64,
-}
+pub use prodlike_results::data::verify::{Integrity, NotNullCheck, OrphanCheck, UniqueCheck};
 
 /// Checks `target` against the constraints of `schema` (the source's).
 pub async fn check(target: &Source, schema: &Schema, tschema: &Schema) -> Result<Integrity> {

@@ -15,7 +15,6 @@ use std::collections::{HashMap, HashSet};
 
 use prodlike_mask::Transform;
 use prodlike_mask::detect::PiiKind;
-use serde::{Deserialize, Serialize};
 
 use crate::maskplan::{Detections, MaskPlan};
 use crate::schema::{Kind, Schema};
@@ -26,55 +25,7 @@ const MIN_LEN: usize = 6;
 /// Cap on identifying source values held.
 const MAX_VALUES: usize = 20_000_000;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LeakColumn {
-    pub table: String,
-    pub column: String,
-    /// `identifying` or `quasi`.
-    pub class: String,
-    pub transform: String,
-    /// Distinct source values looked for (identifying columns).
-    pub source_values: u64,
-    /// Target values of this column equal to a source value of it.
-    pub target_hits: u64,
-    /// Rows compared with their source row (quasi-identifiers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compared_rows: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unchanged_rows: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_unchanged: Option<f64>,
-    /// Target values equal to a *different* source row's value at a rate no higher than
-    /// coincidence (pseudonyms landing on real values of small spaces, e.g. IPv4): reported,
-    /// not counted as leaks.
-    #[serde(default)]
-    pub chance_matches: u64,
-    /// Values counted as leaked for this column.
-    pub leaked: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CrossColumnHit {
-    pub table: String,
-    pub column: String,
-    /// Values equal to a source value of an identifying masked column.
-    pub hits: u64,
-    /// Values of this column looked at.
-    pub scanned: u64,
-    /// Whether the hits count as a leak (a rate above coincidence).
-    pub leaked: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct LeakCheck {
-    pub columns: Vec<LeakColumn>,
-    pub cross_column: Vec<CrossColumnHit>,
-    /// Detected PII columns kept raw on purpose (`keep` rules): not checked.
-    pub kept_raw: Vec<String>,
-    pub leaked_values: u64,
-    /// True when the source had more identifying values than the check holds.
-    pub truncated: bool,
-}
+pub use prodlike_results::data::verify::{CrossColumnHit, LeakCheck, LeakColumn};
 
 #[derive(Clone)]
 enum Class {

@@ -15,8 +15,6 @@ mod leak;
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Result;
 use crate::maskplan::{self, MaskPlan};
 use crate::profile::column::ColumnStats;
@@ -62,63 +60,8 @@ pub struct VerifyOptions {
     pub synthetic: bool,
 }
 
-/// Row counts of one table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RowCount {
-    pub table: String,
-    pub source_rows: u64,
-    pub target_rows: u64,
-    pub ratio: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_ratio: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_rows: Option<u64>,
-    /// False only when exact expectations (a sync result) were given and not met.
-    pub ok: bool,
-}
-
-/// Fidelity of one column.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ColumnFidelity {
-    pub table: String,
-    pub column: String,
-    /// `ks`, `tvd`, `shape_tvd`, or `null_rate` (masked text, JSON).
-    pub metric: String,
-    pub statistic: f64,
-    pub null_rate_source: f64,
-    pub null_rate_target: f64,
-    pub null_delta: f64,
-    /// 1 − max(statistic, |null_delta|).
-    pub score: f64,
-    pub masked: bool,
-    /// Over `--max-ks` / `--max-tvd`.
-    pub over_tolerance: bool,
-    pub n_source: u64,
-    pub n_target: u64,
-}
-
-/// The verdict of a verify (`prodlike.data.verify/1`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VerifyReport {
-    pub source: String,
-    pub target: String,
-    pub integrity: Integrity,
-    pub row_counts: Vec<RowCount>,
-    pub columns: Vec<ColumnFidelity>,
-    /// Key columns left out of fidelity (`table.column`).
-    pub skipped_keys: Vec<String>,
-    /// Mean column score, 0..1.
-    pub score: f64,
-    pub min_score: f64,
-    pub max_ks: f64,
-    pub max_tvd: f64,
-    /// Worst columns, worst first (`users.plan: tvd 0.031`).
-    pub worst: Vec<String>,
-    pub leaks: LeakCheck,
-    pub passed: bool,
-    /// Why it failed (empty when it passed).
-    pub failures: Vec<String>,
-}
+// The report is the published result (prodlike.data.verify/1), shared with its readers.
+pub use prodlike_results::data::verify::{ColumnFidelity, RowCount, VerifyReport};
 
 fn tvd(a: &HashMap<String, u64>, b: &HashMap<String, u64>) -> f64 {
     prodlike_stats::total_variation_distance(a, b)
