@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! ARCHITECTURE.md maps every source file: each `crates/<name>/src/**/*.rs` is named in the
 //! section of its crate (the `## …` heading that mentions `crates/<name>`), by its path under
 //! `src/` (`mirror/process.rs`). A brace group names several files at once
