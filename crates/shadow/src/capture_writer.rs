@@ -11,6 +11,7 @@ use prodlike_capture::{
 
 use crate::error::ShadowError;
 use crate::metrics::Metrics;
+use prodlike_common::error::chain;
 
 /// Flush at least this often, so a crash loses little and `tail -f` shows progress.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -25,7 +26,7 @@ impl CaptureHandle {
         let line = match encode_line(&Record::Exchange(Box::new(exchange))) {
             Ok(l) => l,
             Err(e) => {
-                tracing::warn!(error = %e, "could not encode a capture record");
+                tracing::warn!(error = %chain(&e), "could not encode a capture record");
                 metrics.capture_dropped.inc();
                 return;
             }
@@ -96,7 +97,7 @@ fn write_loop(mut sink: Box<dyn RecordSink>, rx: Receiver<Vec<u8>>) {
         match rx.recv_timeout(FLUSH_EVERY) {
             Ok(line) => {
                 if let Err(e) = sink.write_line(&line) {
-                    tracing::error!(error = %e, "capture write failed");
+                    tracing::error!(error = %chain(&e), "capture write failed");
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -104,13 +105,13 @@ fn write_loop(mut sink: Box<dyn RecordSink>, rx: Receiver<Vec<u8>>) {
         }
         if last_flush.elapsed() >= FLUSH_EVERY {
             if let Err(e) = sink.flush() {
-                tracing::error!(error = %e, "capture flush failed");
+                tracing::error!(error = %chain(&e), "capture flush failed");
             }
             last_flush = Instant::now();
         }
     }
     if let Err(e) = sink.flush() {
-        tracing::error!(error = %e, "capture flush failed");
+        tracing::error!(error = %chain(&e), "capture flush failed");
     }
 }
 

@@ -17,6 +17,18 @@ pub enum ConfigError {
     },
     #[error("config field `{field}`: {problem}")]
     Invalid { field: String, problem: String },
+    #[error("config field `{field}`")]
+    BadUrl {
+        field: String,
+        #[source]
+        source: prodlike_net::TargetError,
+    },
+    #[error("config field `{field}`")]
+    BadPattern {
+        field: String,
+        #[source]
+        source: prodlike_common::glob::GlobError,
+    },
 }
 
 /// Why the proxy could not start or run.
@@ -24,8 +36,14 @@ pub enum ConfigError {
 pub enum ShadowError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    /// `hint` names the usual fix for the OS error, when there is one.
+    #[error("cannot listen on {addr}{hint}")]
+    Bind {
+        addr: SocketAddr,
+        hint: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "production upstream {upstream} cannot be reached: {reason} (start it first, or pass --skip-upstream-check)"
     )]
@@ -44,18 +62,16 @@ pub enum ShadowError {
     Result(#[from] prodlike_report::ResultWriteError),
 }
 
-/// Human explanation of a bind failure, with the usual fixes.
-pub(crate) fn bind_reason(e: &std::io::Error) -> String {
+/// The usual fix for a bind failure, to go before the OS's own words.
+pub(crate) fn bind_hint(e: &std::io::Error) -> &'static str {
     match e.kind() {
         std::io::ErrorKind::AddrInUse => {
-            "the port is already in use; stop the other process or pick another port".into()
+            " (the port is already in use; stop the other process or pick another port)"
         }
         std::io::ErrorKind::AddrNotAvailable => {
-            "this machine has no such address; use 0.0.0.0 or one of its own addresses".into()
+            " (this machine has no such address; use 0.0.0.0 or one of its own addresses)"
         }
-        std::io::ErrorKind::PermissionDenied => {
-            "permission denied; ports below 1024 need privileges".into()
-        }
-        _ => e.to_string(),
+        std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges)",
+        _ => "",
     }
 }

@@ -305,7 +305,7 @@ impl Proxy {
                         } else {
                             UpstreamError::Protocol
                         };
-                        (kind, e.to_string())
+                        (kind, prodlike_common::error::chain(&e).to_string())
                     }),
                 None => self
                     .client
@@ -318,7 +318,7 @@ impl Proxy {
                         } else {
                             UpstreamError::Protocol
                         };
-                        (kind, e.to_string())
+                        (kind, prodlike_common::error::chain(&e).to_string())
                     }),
             }
         };

@@ -19,7 +19,7 @@ use crate::admin;
 use crate::capture_writer::{CaptureHandle, CaptureWriter};
 use crate::compare::Comparator;
 use crate::config::ShadowConfig;
-use crate::error::{ShadowError, bind_reason};
+use crate::error::{ShadowError, bind_hint};
 use crate::masking::TrafficMasker;
 use crate::metrics::Metrics;
 use crate::mirror::{self, MirrorQueue, MirrorSettings, StagingSettings};
@@ -61,14 +61,17 @@ fn bind(addr: &str, what: &str) -> Result<std::net::TcpListener, ShadowError> {
             problem: format!("`{addr}` is not an address"),
         })
     })?;
-    let l = std::net::TcpListener::bind(parsed).map_err(|e| ShadowError::Bind {
+    let l = std::net::TcpListener::bind(parsed).map_err(|source| ShadowError::Bind {
         addr: parsed,
-        reason: bind_reason(&e),
+        hint: bind_hint(&source),
+        source,
     })?;
-    l.set_nonblocking(true).map_err(|e| ShadowError::Bind {
-        addr: parsed,
-        reason: e.to_string(),
-    })?;
+    l.set_nonblocking(true)
+        .map_err(|source| ShadowError::Bind {
+            addr: parsed,
+            hint: "",
+            source,
+        })?;
     Ok(l)
 }
 

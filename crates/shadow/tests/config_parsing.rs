@@ -85,6 +85,8 @@ fn invalid(toml: &str) -> String {
     let c = ShadowConfig::from_toml(toml, "shadow.toml").unwrap();
     match c.validate() {
         Err(ConfigError::Invalid { field, problem }) => format!("{field}: {problem}"),
+        Err(ConfigError::BadUrl { field, source }) => format!("{field}: {source}"),
+        Err(ConfigError::BadPattern { field, source }) => format!("{field}: {source}"),
         other => panic!("expected a validation error, got {other:?}"),
     }
 }

@@ -44,14 +44,20 @@ pub(super) fn upstreams(c: &ShadowConfig) -> Result<(), ConfigError> {
         );
     }
     for (i, u) in c.production.upstreams.iter().enumerate() {
-        if let Err(e) = Target::parse(u) {
-            return bad(&format!("production.upstreams[{i}]"), e.to_string());
+        if let Err(source) = Target::parse(u) {
+            return Err(ConfigError::BadUrl {
+                field: format!("production.upstreams[{i}]"),
+                source,
+            });
         }
     }
     if let Some(s) = &c.mirror.staging
-        && let Err(e) = Target::parse(s)
+        && let Err(source) = Target::parse(s)
     {
-        return bad("mirror.staging", e.to_string());
+        return Err(ConfigError::BadUrl {
+            field: "mirror.staging".into(),
+            source,
+        });
     }
     for (field, d) in [
         ("production.connect_timeout", c.production.connect_timeout),
@@ -114,8 +120,11 @@ pub(super) fn mirror(c: &ShadowConfig) -> Result<(), ConfigError> {
 /// Per-route rules and route templates.
 pub(super) fn routes(c: &ShadowConfig) -> Result<(), ConfigError> {
     for (i, r) in c.routes.iter().enumerate() {
-        if let Err(e) = Glob::url_path(&r.pattern) {
-            return bad(&format!("route[{i}].match"), e.to_string());
+        if let Err(source) = Glob::url_path(&r.pattern) {
+            return Err(ConfigError::BadPattern {
+                field: format!("route[{i}].match"),
+                source,
+            });
         }
         if let Some(m) = &r.methods {
             super::validate_methods(&format!("route[{i}].methods"), m)?;

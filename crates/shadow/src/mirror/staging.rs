@@ -124,8 +124,8 @@ pub(super) async fn send(
     *req.headers_mut() = headers.clone();
     let started = Instant::now();
     let exchange = async {
-        let failed = |e: &dyn std::fmt::Display| {
-            tracing::debug!(error = %e, "staging copy failed");
+        let failed = |e: &(dyn std::error::Error + 'static)| {
+            tracing::debug!(error = %prodlike_common::error::chain(e), "staging copy failed");
             DropReason::StagingError
         };
         let (parts, body) = match &st.h1 {
