@@ -310,7 +310,10 @@ fn a_sync_killed_midway_leaves_the_target_intact() {
         .status()
         .unwrap();
     assert!(stopped.success());
-    assert!(child.try_wait().unwrap().is_none(), "the sync had already ended");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the sync had already ended"
+    );
     assert!(
         std::fs::read_dir(dir.path())
             .unwrap()

@@ -348,7 +348,11 @@ fn nothing_compared_under_a_mismatch_limit_is_inconclusive() {
         terminate(&child);
         let output = child.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(expected), "allow={allow}: {text}");
+        assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "allow={allow}: {text}"
+        );
         assert!(text.contains("compared 0"), "{text}");
     }
 }

@@ -90,7 +90,10 @@ fn get_req(path: &str) -> Request<Empty<Bytes>> {
 
 async fn text(
     pool: &Arc<H1Pool>,
-    req: Request<impl http_body::Body<Data = Bytes, Error = impl std::error::Error + Send + Sync + 'static> + Unpin>,
+    req: Request<
+        impl http_body::Body<Data = Bytes, Error = impl std::error::Error + Send + Sync + 'static>
+        + Unpin,
+    >,
 ) -> (u16, String) {
     let resp = pool.send(req).await.unwrap();
     let status = resp.status().as_u16();

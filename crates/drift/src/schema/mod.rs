@@ -105,13 +105,12 @@ fn with_table_sections(name: &str, node: Node) -> Node {
 
 /// Connects, reads the whole catalog (every user schema, the server's state), disconnects.
 async fn read_postgres(url: &str) -> Result<Catalog, DriftError> {
-    let (client, conn) =
-        tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|source| DriftError::Connect {
-                url: redact_url(url),
-                source,
-            })?;
+    let (client, conn) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|source| DriftError::Connect {
+            url: redact_url(url),
+            source,
+        })?;
     let driver = tokio::spawn(async move {
         let _ = conn.await;
     });
