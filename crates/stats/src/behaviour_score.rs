@@ -110,8 +110,9 @@ pub fn behaviour_score(items: &[ScoreItem]) -> Result<BehaviourScore, StatsError
         );
         return Ok(out);
     }
-    let score = 100.0 * weight(is_pass) / total;
-    let ceiling = 100.0 * (weight(is_pass) + weight(is_undecided)) / total;
+    // Sums in different orders can round past 100.
+    let score = (100.0 * weight(is_pass) / total).clamp(0.0, 100.0);
+    let ceiling = (100.0 * (weight(is_pass) + weight(is_undecided)) / total).clamp(score, 100.0);
     out.score = Some(score);
     out.ceiling = Some(ceiling);
     out.reason = format!(

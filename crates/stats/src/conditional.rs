@@ -81,7 +81,9 @@ pub(crate) fn conditional_test(
 }
 
 /// Interval for the rate ratio from the Clopper–Pearson interval of staging's share of errors,
-/// each end at one-sided `1 − alpha`.
+/// each end at one-sided `1 − alpha`. The share's odds are computed from the bounds of both the
+/// share and its complement, so a share within 10⁻¹⁶ of 1 (staging holds all but one of 10¹⁶
+/// errors) still gives a finite ratio.
 pub(crate) fn rate_ratio_interval(
     staging_errors: u64,
     total_errors: u64,
@@ -89,16 +91,19 @@ pub(crate) fn rate_ratio_interval(
     production_requests: u64,
     alpha: f64,
 ) -> (f64, f64) {
-    let (lo, hi) = clopper_pearson_one_sided(staging_errors, total_errors, alpha);
+    let x = staging_errors.min(total_errors);
+    let (lo, hi) = clopper_pearson_one_sided(x, total_errors, alpha);
+    // Bounds of production's share: its lower is 1 − (staging's upper), its upper 1 − lower.
+    let (c_lo, c_hi) = clopper_pearson_one_sided(total_errors - x, total_errors, alpha);
     let scale = production_requests as f64 / staging_requests as f64;
-    let map = |pi: f64| {
-        if pi >= 1.0 {
+    let odds = |share: f64, complement: f64| {
+        if complement <= 0.0 {
             f64::INFINITY
         } else {
-            pi / (1.0 - pi) * scale
+            share / complement * scale
         }
     };
-    (map(lo), map(hi))
+    (odds(lo, c_hi), odds(hi, c_lo))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! production's by more than a margin?
 //!
 //! - Absolute margin (default 0.01, one percentage point, the common alert's threshold): the
-//!   Miettinen–Nurminen score interval for the difference, judged against δ, with the
-//!   Farrington–Manning score test at δ as its p-value (see `proportion_difference`).
+//!   Miettinen–Nurminen score interval for the difference with the Gart–Nam skewness correction
+//!   (SCAS, Laud 2017), judged against δ, with the same corrected score test at δ as its
+//!   p-value (see `proportion_difference`).
 //! - Relative margin ("more than ρ₀ times production's rate"): the exact conditional binomial
 //!   test given the total errors (see `conditional`), exact at any volume ratio.
 //!
@@ -17,7 +18,7 @@ use crate::decision::{
     self, Call, check_alpha, check_margin, margin_clause, needed_by_search, upper_tail, z_one_sided,
 };
 use crate::error::{Side, StatsError};
-use crate::proportion_difference::{score_interval, score_z};
+use crate::proportion_difference::{corrected_interval, corrected_z};
 use crate::reason;
 use crate::verdict::{Interval, Judgement, Method, Scale, Verdict};
 
@@ -183,7 +184,7 @@ fn missing(
 }
 
 fn absolute(p: ErrorCounts, s: ErrorCounts, spec: &ErrorRatioSpec, delta: f64) -> Judgement {
-    let method = Method::MiettinenNurminen;
+    let method = Method::SkewCorrectedScore;
     if let Some(j) = missing(
         p,
         s,
@@ -203,20 +204,20 @@ fn absolute(p: ErrorCounts, s: ErrorCounts, spec: &ErrorRatioSpec, delta: f64) -
     );
     let z = z_one_sided(spec.alpha);
     let estimate = x1 / n1 - x2 / n2;
-    let (lower, upper) = score_interval(x1, n1, x2, n2, z);
+    let (lower, upper) = corrected_interval(x1, n1, x2, n2, z);
     let call = decision::call(lower, upper, delta);
     let n_total = p.requests.saturating_add(s.requests);
     let verdict = decision::verdict(call, || {
         let side = call_side(estimate, delta);
         needed_by_search(n_total, |k| {
-            let (lo, hi) = score_interval(k * x1, k * n1, k * x2, k * n2, z);
+            let (lo, hi) = corrected_interval(k * x1, k * n1, k * x2, k * n2, z);
             match side {
                 Call::Diverged => lo > delta,
                 _ => hi < delta,
             }
         })
     });
-    let p_value = upper_tail(score_z(x1, n1, x2, n2, delta));
+    let p_value = upper_tail(corrected_z(x1, n1, x2, n2, delta));
     let direction = if estimate >= 0.0 { "above" } else { "below" };
     let mut reason = format!(
         "staging's {} is {} points {direction} production's ({}% against {}%; {:.0}% CI {} to {} \
@@ -283,8 +284,9 @@ fn relative(p: ErrorCounts, s: ErrorCounts, spec: &ErrorRatioSpec, rho: f64) -> 
     let total = p.errors.saturating_add(s.errors);
     let cond = conditional_test(p.errors, p.requests, s.errors, s.requests, 1.0 + rho);
     let (lo, hi) = rate_ratio_interval(s.errors, total, s.requests, p.requests, spec.alpha);
-    let (lower, upper) = (lo - 1.0, hi - 1.0);
     let estimate = cond.rate_ratio - 1.0;
+    // The exact interval always holds the estimate; min/max only guard rounding at extremes.
+    let (lower, upper) = ((lo - 1.0).min(estimate), (hi - 1.0).max(estimate));
     let call = decision::call(lower, upper, rho);
     let n_total = p.requests.saturating_add(s.requests);
     let verdict = decision::verdict(call, || {
@@ -297,7 +299,7 @@ fn relative(p: ErrorCounts, s: ErrorCounts, spec: &ErrorRatioSpec, rho: f64) -> 
             let (xs, xp) = (scale(s.errors), scale(p.errors));
             let (lo, hi) = rate_ratio_interval(
                 xs,
-                xs + xp,
+                xs.saturating_add(xp),
                 scale(s.requests),
                 scale(p.requests),
                 spec.alpha,

@@ -148,7 +148,7 @@ mod tests {
             p_adjusted: None,
             n_production: 1000,
             n_staging: 1000,
-            method: Method::MiettinenNurminen,
+            method: Method::SkewCorrectedScore,
             reason: "r".into(),
         }
     }

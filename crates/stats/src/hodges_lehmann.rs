@@ -23,85 +23,152 @@ struct PassResult {
     min_out: f64,
 }
 
-fn pass(x: &Sample, y: &Sample, t: f64, strict: bool) -> PassResult {
-    let (xv, xc) = (x.values(), x.counts());
-    let (yv, yc) = (y.values(), y.counts());
-    // suffix[j] = count of y values at index j or later.
-    let mut suffix = vec![0u128; yv.len() + 1];
-    for j in (0..yv.len()).rev() {
-        suffix[j] = suffix[j + 1] + u128::from(yc[j]);
-    }
-    let outside = |d: f64| if strict { d >= t } else { d > t };
-    let mut j = 0;
-    let mut out = PassResult {
-        count: 0,
-        max_in: f64::NEG_INFINITY,
-        min_out: f64::INFINITY,
-    };
-    for (i, &xi) in xv.iter().enumerate() {
-        // x_i − y_j decreases in j: skip the y that leave the difference outside.
-        while j < yv.len() && outside(xi - yv[j]) {
-            j += 1;
+/// The pairwise differences `x_i − y_j` of two samples, ready for counting passes.
+pub(crate) struct Differences<'a> {
+    x: &'a Sample,
+    y: &'a Sample,
+    /// `suffix[j]` = count of y values at index j or later.
+    suffix: Vec<u128>,
+    total: u128,
+}
+
+impl<'a> Differences<'a> {
+    pub(crate) fn new(x: &'a Sample, y: &'a Sample) -> Self {
+        let yc = y.counts();
+        let mut suffix = vec![0u128; yc.len() + 1];
+        for j in (0..yc.len()).rev() {
+            suffix[j] = suffix[j + 1] + u128::from(yc[j]);
         }
-        out.count += u128::from(xc[i]) * suffix[j];
-        if j < yv.len() {
-            out.max_in = out.max_in.max(xi - yv[j]);
-        }
-        if j > 0 {
-            out.min_out = out.min_out.min(xi - yv[j - 1]);
+        Differences {
+            x,
+            y,
+            suffix,
+            total: u128::from(x.len()) * u128::from(y.len()),
         }
     }
-    out
+
+    fn pass(&self, t: f64, strict: bool) -> PassResult {
+        let (xv, xc) = (self.x.values(), self.x.counts());
+        let yv = self.y.values();
+        let outside = |d: f64| if strict { d >= t } else { d > t };
+        let mut j = 0;
+        let mut out = PassResult {
+            count: 0,
+            max_in: f64::NEG_INFINITY,
+            min_out: f64::INFINITY,
+        };
+        for (i, &xi) in xv.iter().enumerate() {
+            // x_i − y_j decreases in j: skip the y that leave the difference outside.
+            while j < yv.len() && outside(xi - yv[j]) {
+                j += 1;
+            }
+            out.count += u128::from(xc[i]) * self.suffix[j];
+            if j < yv.len() {
+                out.max_in = out.max_in.max(xi - yv[j]);
+            }
+            if j > 0 {
+                out.min_out = out.min_out.min(xi - yv[j - 1]);
+            }
+        }
+        out
+    }
+
+    /// Number of pairs `x_i − y_j ≤ t`.
+    pub(crate) fn count_at_most(&self, t: f64) -> u128 {
+        self.pass(t, false).count
+    }
+
+    /// Number of pairs `x_i − y_j < t`.
+    pub(crate) fn count_below(&self, t: f64) -> u128 {
+        self.pass(t, true).count
+    }
+
+    /// The `k`-th smallest (1-based) difference; `None` for an empty sample or `k` outside
+    /// `1..=m·n`.
+    ///
+    /// Both ends of the search are kept at actual differences: `hi` (count ≥ k) and `lo_next`,
+    /// the smallest difference above the last value with count < k; they meet at the answer.
+    /// Steps interpolate on the counts (the count grows smoothly with the value for continuous
+    /// data, so a few steps suffice), alternating with plain bisection so that lumpy counts
+    /// (ties, gaps) cannot slow it down.
+    pub(crate) fn kth(&self, k: u128) -> Option<f64> {
+        if k == 0 || k > self.total {
+            return None;
+        }
+        let mut hi = self.x.max()? - self.y.min()?;
+        let mut lo_next = self.x.min()? - self.y.max()?;
+        let (mut count_lo, mut count_hi) = (0u128, self.total);
+        // Which end moved last, and how often in a row: interpolation that keeps moving the same
+        // end is stalling, and the next step bisects instead.
+        let mut same_side = 0u32;
+        let mut last_moved_hi = false;
+        for _ in 0..200 {
+            if lo_next >= hi {
+                return Some(hi);
+            }
+            let span = hi - lo_next;
+            let mut mid = if same_side < 2 && count_hi > count_lo {
+                // Aim a little past k so that the step lands on the far side of the answer.
+                let target = (k - count_lo) as f64 + 0.5;
+                lo_next + span * (target / (count_hi - count_lo) as f64).min(1.0)
+            } else {
+                lo_next + span / 2.0
+            };
+            if !(mid >= lo_next && mid < hi) {
+                mid = lo_next + span / 2.0;
+                if !(mid >= lo_next && mid < hi) {
+                    mid = lo_next;
+                }
+            }
+            let r = self.pass(mid, false);
+            let moved_hi = r.count >= k;
+            if moved_hi {
+                hi = r.max_in;
+                count_hi = r.count;
+            } else {
+                lo_next = r.min_out;
+                count_lo = r.count;
+            }
+            same_side = if moved_hi == last_moved_hi {
+                same_side + 1
+            } else {
+                0
+            };
+            last_moved_hi = moved_hi;
+        }
+        Some(hi)
+    }
 }
 
 /// Number of pairs `x_i − y_j ≤ t`.
+#[cfg(test)]
 pub(crate) fn count_at_most(x: &Sample, y: &Sample, t: f64) -> u128 {
-    pass(x, y, t, false).count
+    Differences::new(x, y).count_at_most(t)
 }
 
 /// Number of pairs `x_i − y_j < t`.
+#[cfg(test)]
 pub(crate) fn count_below(x: &Sample, y: &Sample, t: f64) -> u128 {
-    pass(x, y, t, true).count
+    Differences::new(x, y).count_below(t)
 }
 
-/// The `k`-th smallest (1-based) of the pairwise differences; `None` for an empty sample or `k`
-/// outside `1..=m·n`.
+/// The `k`-th smallest (1-based) of the pairwise differences.
+#[cfg(test)]
 pub(crate) fn kth_difference(x: &Sample, y: &Sample, k: u128) -> Option<f64> {
-    let total = u128::from(x.len()) * u128::from(y.len());
-    if k == 0 || k > total {
-        return None;
-    }
-    let mut hi = x.max()? - y.min()?;
-    let mut lo_next = x.min()? - y.max()?;
-    for _ in 0..200 {
-        if lo_next >= hi {
-            return Some(hi);
-        }
-        let mut mid = lo_next + (hi - lo_next) / 2.0;
-        if !(mid >= lo_next && mid < hi) {
-            mid = lo_next;
-        }
-        let r = pass(x, y, mid, false);
-        if r.count >= k {
-            hi = r.max_in;
-        } else {
-            lo_next = r.min_out;
-        }
-    }
-    Some(hi)
+    Differences::new(x, y).kth(k)
 }
 
 /// Median of the pairwise differences.
-pub(crate) fn hodges_lehmann(x: &Sample, y: &Sample) -> Option<f64> {
-    let total = u128::from(x.len()) * u128::from(y.len());
+fn hodges_lehmann(d: &Differences<'_>) -> Option<f64> {
+    let total = d.total;
     if total == 0 {
         return None;
     }
     if total % 2 == 1 {
-        kth_difference(x, y, total.div_ceil(2))
+        d.kth(total.div_ceil(2))
     } else {
-        let a = kth_difference(x, y, total / 2)?;
-        let b = kth_difference(x, y, total / 2 + 1)?;
+        let a = d.kth(total / 2)?;
+        let b = d.kth(total / 2 + 1)?;
         Some(a + (b - a) / 2.0)
     }
 }
@@ -170,7 +237,8 @@ pub(crate) struct Shift {
 /// approximation of U's null distribution, with the variance corrected for ties within each
 /// sample). `None` when a sample is empty.
 pub(crate) fn shift(x: &Sample, y: &Sample, z: f64) -> Option<Shift> {
-    let estimate = hodges_lehmann(x, y)?;
+    let d = Differences::new(x, y);
+    let estimate = hodges_lehmann(&d)?;
     let (m, n) = (x.len() as f64, y.len() as f64);
     let ties = tie_term(x.counts().iter().chain(y.counts()).copied());
     let sigma = u_variance(m, n, ties).max(0.0).sqrt();
@@ -184,8 +252,8 @@ pub(crate) fn shift(x: &Sample, y: &Sample, z: f64) -> Option<Shift> {
         });
     }
     let c = c as u128;
-    let lower = kth_difference(x, y, c).unwrap_or(f64::NEG_INFINITY);
-    let upper = kth_difference(x, y, total + 1 - c).unwrap_or(f64::INFINITY);
+    let lower = d.kth(c).unwrap_or(f64::NEG_INFINITY);
+    let upper = d.kth(total + 1 - c).unwrap_or(f64::INFINITY);
     Some(Shift {
         estimate,
         lower: lower.min(estimate),
@@ -201,8 +269,9 @@ pub(crate) fn shift_p_value(x: &Sample, y: &Sample, c: f64) -> f64 {
     if total == 0 {
         return 1.0;
     }
-    let at_most = count_at_most(x, y, c);
-    let below = count_below(x, y, c);
+    let d = Differences::new(x, y);
+    let at_most = d.count_at_most(c);
+    let below = d.count_below(c);
     let u = (total - at_most) as f64 + 0.5 * (at_most - below) as f64;
     let sigma = u_variance(m, n, merged_ties(x, y, c)).max(0.0).sqrt();
     if sigma == 0.0 {

@@ -26,29 +26,32 @@ pub struct Homogeneity {
     pub total_variation: f64,
 }
 
+/// Sum of counts without overflow.
+fn total(v: &[u64]) -> f64 {
+    v.iter().map(|&c| c as f64).sum()
+}
+
 /// Merge adjacent buckets until each group's smaller expected count reaches `MIN_EXPECTED`.
 fn merge(a: &[u64], b: &[u64]) -> (Vec<u64>, Vec<u64>) {
-    let ta: u64 = a.iter().sum();
-    let tb: u64 = b.iter().sum();
-    let total = (ta + tb) as f64;
-    let share = ta.min(tb) as f64 / total.max(1.0);
+    let (ta, tb) = (total(a), total(b));
+    let share = ta.min(tb) / (ta + tb).max(1.0);
     let (mut ga, mut gb) = (Vec::new(), Vec::new());
     let (mut ca, mut cb) = (0u64, 0u64);
     for (&x, &y) in a.iter().zip(b) {
-        ca += x;
-        cb += y;
-        if (ca + cb) as f64 * share >= MIN_EXPECTED {
+        ca = ca.saturating_add(x);
+        cb = cb.saturating_add(y);
+        if (ca as f64 + cb as f64) * share >= MIN_EXPECTED {
             ga.push(ca);
             gb.push(cb);
             ca = 0;
             cb = 0;
         }
     }
-    if ca + cb > 0 {
+    if ca > 0 || cb > 0 {
         match (ga.last_mut(), gb.last_mut()) {
             (Some(la), Some(lb)) => {
-                *la += ca;
-                *lb += cb;
+                *la = la.saturating_add(ca);
+                *lb = lb.saturating_add(cb);
             }
             _ => {
                 ga.push(ca);
@@ -63,15 +66,14 @@ fn merge(a: &[u64], b: &[u64]) -> (Vec<u64>, Vec<u64>) {
 pub fn bucket_homogeneity(a: &[u64], b: &[u64]) -> Homogeneity {
     let (ga, gb) = merge(a, b);
     let (statistic, df, p_value) = chi_square_homogeneity(&ga, &gb);
-    let ta: u64 = a.iter().sum();
-    let tb: u64 = b.iter().sum();
-    let total_variation = if ta == 0 || tb == 0 {
+    let (ta, tb) = (total(a), total(b));
+    let total_variation = if ta == 0.0 || tb == 0.0 {
         if ta == tb { 0.0 } else { 1.0 }
     } else {
         0.5 * a
             .iter()
             .zip(b)
-            .map(|(&x, &y)| (x as f64 / ta as f64 - y as f64 / tb as f64).abs())
+            .map(|(&x, &y)| (x as f64 / ta - y as f64 / tb).abs())
             .sum::<f64>()
     };
     Homogeneity {

@@ -19,36 +19,63 @@ pub(crate) fn quantile_ranks(n: u64, q: f64, tail: f64) -> (Option<u64>, Option<
         return (None, None);
     }
     let q = q.clamp(0.0, 1.0);
+    let nf = n as f64;
+    let s = (nf * q * (1.0 - q)).sqrt();
+    let z = z_one_sided(tail);
+    // Cornish–Fisher: the binomial's skewness moves its quantiles by (z² − 1)·γ/6 sd.
+    let skew = if s > 0.0 { (1.0 - 2.0 * q) / s } else { 0.0 };
+    let shift = (z * z - 1.0) * skew / 6.0;
+    let l_guess = (nf * q + (-z + shift) * s + 0.5).floor();
+    let u_guess = (nf * q + (z + shift) * s + 0.5).ceil();
     if n > EXACT_LIMIT {
-        let nf = n as f64;
-        let s = (nf * q * (1.0 - q)).sqrt();
-        let z = z_one_sided(tail);
-        // Cornish–Fisher: the binomial's skewness moves its quantiles by (z² − 1)·γ/6 sd.
-        let skew = if s > 0.0 { (1.0 - 2.0 * q) / s } else { 0.0 };
-        let shift = (z * z - 1.0) * skew / 6.0;
-        let l = (nf * q + (-z + shift) * s + 0.5).floor();
-        let u = (nf * q + (z + shift) * s + 0.5).ceil();
-        let l = (l >= 1.0).then_some(l as u64);
-        let u = (u <= nf).then_some(u as u64);
+        let l = (l_guess >= 1.0).then_some(l_guess as u64);
+        let u = (u_guess <= nf).then_some(u_guess as u64);
         return (l, u);
     }
+    // The exact ranks, searched from the approximation (a step or two away).
     let cdf = |k: u64| crate::binomial::cdf(k, n, q);
+    let to_index = |g: f64| g.clamp(1.0, nf) as u64 - 1;
     // l = max{l ≥ 1 : P(B ≤ l − 1) ≤ tail}.
-    let l = if cdf(0) > tail {
-        None
-    } else {
-        // Largest k in [0, n−1] with cdf(k) ≤ tail; then l = k + 1.
-        let k = last_true(0, n - 1, |k| cdf(k) <= tail);
-        Some(k + 1)
-    };
+    let l = last_true_near(0, n - 1, to_index(l_guess), |k| cdf(k) <= tail).map(|k| k + 1);
     // u = min{u ≤ n : P(B ≤ u − 1) ≥ 1 − tail}.
-    let u = if cdf(n - 1) < 1.0 - tail {
-        None
-    } else {
-        let k = first_true(0, n - 1, |k| cdf(k) >= 1.0 - tail);
-        Some(k + 1)
-    };
+    let u = last_true_near(0, n - 1, to_index(u_guess), |k| cdf(k) < 1.0 - tail)
+        .map_or(Some(1), |k| (k + 1 < n).then_some(k + 2));
     (l, u)
+}
+
+/// Largest `k` in `[lo, hi]` with `ok(k)` for `ok` true then false, searched outwards from
+/// `guess` with doubling steps, then by bisection; `None` when `ok(lo)` is false.
+fn last_true_near(lo: u64, hi: u64, guess: u64, ok: impl Fn(u64) -> bool) -> Option<u64> {
+    let g = guess.clamp(lo, hi);
+    let (good, bad) = if ok(g) {
+        let (mut good, mut step) = (g, 1u64);
+        loop {
+            if good == hi {
+                return Some(hi);
+            }
+            let next = good.saturating_add(step).min(hi);
+            if ok(next) {
+                good = next;
+                step = step.saturating_mul(2);
+            } else {
+                break (good, next);
+            }
+        }
+    } else {
+        let (mut bad, mut step) = (g, 1u64);
+        loop {
+            if bad == lo {
+                return None;
+            }
+            let next = bad.saturating_sub(step).max(lo);
+            if ok(next) {
+                break (next, bad);
+            }
+            bad = next;
+            step = step.saturating_mul(2);
+        }
+    };
+    Some(last_true(good, bad - 1, ok))
 }
 
 /// Largest `k` in `[lo, hi]` with `ok(k)`, given `ok(lo)` and `ok` true then false.

@@ -26,7 +26,7 @@ impl Sample {
         if pairs.iter().any(|p| !p.0.is_finite()) {
             return Err(StatsError::NonFinite);
         }
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let mut values: Vec<f64> = Vec::with_capacity(pairs.len());
         let mut counts: Vec<u64> = Vec::with_capacity(pairs.len());
         for (v, c) in pairs {

@@ -71,9 +71,9 @@ pub enum Scale {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
-    /// Miettinen–Nurminen score interval for a difference of two proportions, with the
-    /// Farrington–Manning score test against the margin.
-    MiettinenNurminen,
+    /// Skewness-corrected score interval for a difference of two proportions (Miettinen–Nurminen
+    /// with the Gart–Nam correction; SCAS, Laud 2017), with the same score test at the margin.
+    SkewCorrectedScore,
     /// Exact test conditional on the total errors: staging's errors ~ Binomial(total, share).
     ConditionalBinomial,
     /// Mann–Whitney U on log values with the Hodges–Lehmann shift and its order-statistic interval.
