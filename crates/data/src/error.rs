@@ -6,13 +6,13 @@
 pub enum DataError {
     #[error("database URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("PostgreSQL {what}: {source}")]
+    #[error("PostgreSQL {what}")]
     Postgres {
         what: String,
         #[source]
         source: tokio_postgres::Error,
     },
-    #[error("SQLite {what}: {source}")]
+    #[error("SQLite {what}")]
     Sqlite {
         what: String,
         #[source]
@@ -20,6 +20,22 @@ pub enum DataError {
     },
     #[error("{path}: {reason}")]
     File { path: String, reason: String },
+    /// A file the command reads or writes that the system refused: what was being done, where.
+    #[error("{what} {path}")]
+    Io {
+        what: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `where` or other expression of the rules that the source database refused.
+    #[error("rules {file}: {field}: the source database refused it")]
+    RuleRefused {
+        file: String,
+        field: String,
+        #[source]
+        source: Box<DataError>,
+    },
     #[error("rules {file}: {field}: {reason}")]
     Rules {
         file: String,
@@ -68,6 +84,31 @@ pub enum DataError {
     },
     #[error("sync aborted: {0}; the target was left as it was")]
     Aborted(String),
+    /// A task or worker thread of the command panicked or was cancelled.
+    #[error("{what} failed")]
+    Task {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// A thread of the command could not be started.
+    #[error("could not start {what}")]
+    Spawn {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The pool bounding concurrent work was closed while work still waited on it.
+    #[error("{what}: the worker pool was closed")]
+    PoolClosed {
+        what: &'static str,
+        #[source]
+        source: tokio::sync::AcquireError,
+    },
+    /// A task still held the target when the run ended: a defect of prodlike, reported
+    /// rather than a panic.
+    #[error("{what} outlived the run; the target was not finished")]
+    Outlived { what: &'static str },
 }
 
 impl DataError {

@@ -276,7 +276,8 @@ async fn pg_identity(conn: &str, shown: &str) -> Result<PgIdentity> {
         Ok(id) => Some(u64::from_ne_bytes(id.to_ne_bytes())),
         Err(e) => {
             tracing::warn!(
-                "pg_control_system() on {shown} failed ({e}); telling databases apart by server start time, address, port and name instead"
+                "pg_control_system() on {shown} failed ({}); telling databases apart by server start time, address, port and name instead",
+                prodlike_common::error::chain(&e)
             );
             None
         }
@@ -293,9 +294,10 @@ async fn pg_identity(conn: &str, shown: &str) -> Result<PgIdentity> {
 }
 
 fn sqlite_identity(path: &Path) -> Result<SqliteIdentity> {
-    let io_err = |e: std::io::Error| DataError::File {
+    let io_err = |source: std::io::Error| DataError::Io {
+        what: "resolving the path",
         path: path.display().to_string(),
-        reason: format!("resolving the path: {e}"),
+        source,
     };
     match std::fs::canonicalize(path) {
         Ok(canonical) => {

@@ -164,9 +164,10 @@ impl Rules {
 
     /// Reads and parses a rules file.
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| DataError::File {
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+            what: "could not read the rules file",
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         Self::parse(&text, &path.display().to_string())
     }

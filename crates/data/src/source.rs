@@ -89,7 +89,8 @@ impl Source {
                     Ok(r) => Some(r.get::<_, String>(0)),
                     Err(e) => {
                         tracing::warn!(
-                            "could not export a snapshot ({e}); tables are read in separate transactions"
+                            "could not export a snapshot ({}); tables are read in separate transactions",
+                            prodlike_common::error::chain(&e)
                         );
                         None
                     }
@@ -118,7 +119,10 @@ impl Source {
                     })
                 })
                 .await
-                .map_err(|e| DataError::Invalid(e.to_string()))?
+                .map_err(|source| DataError::Task {
+                    what: "opening the SQLite source",
+                    source,
+                })?
                 .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
                 Inner::Sqlite(path.clone())
             }
@@ -575,7 +579,10 @@ pub async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| DataError::Invalid(format!("a worker thread failed: {e}")))?
+        .map_err(|source| DataError::Task {
+            what: "a SQLite worker thread",
+            source,
+        })?
 }
 
 /// Drains a scan into one vector (small scans only: samples, lookups).

@@ -107,10 +107,10 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             source
                 .check_expression(t, w)
                 .await
-                .map_err(|e| DataError::Rules {
+                .map_err(|e| DataError::RuleRefused {
                     file: opts.rules_file.clone(),
                     field: format!("tables.{t}.where"),
-                    reason: e.to_string(),
+                    source: Box::new(e),
                 })?;
         }
     }
@@ -232,8 +232,9 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         &counts,
     )
     .await;
-    let target = Arc::try_unwrap(target)
-        .map_err(|_| DataError::Invalid("a copy task outlived the sync".into()))?;
+    let target = Arc::try_unwrap(target).map_err(|_| DataError::Outlived {
+        what: "a copy task",
+    })?;
     let copied = match copied {
         Ok(c) => c,
         Err(e) => {
@@ -347,7 +348,10 @@ async fn copy_all(
                 std::task::Poll::Ready(p) => p,
                 std::task::Poll::Pending => acquire.await,
             };
-            let _permit = permit.map_err(|e| DataError::Invalid(e.to_string()))?;
+            let _permit = permit.map_err(|source| DataError::PoolClosed {
+                what: "copying a table",
+                source,
+            })?;
             let r = copy_table(
                 &opts,
                 &source,
@@ -373,7 +377,10 @@ async fn copy_all(
     let mut first_err = None;
     while let Some(r) = set.join_next().await {
         match r
-            .map_err(|e| DataError::Invalid(format!("a copy task failed: {e}")))
+            .map_err(|source| DataError::Task {
+                what: "a copy task",
+                source,
+            })
             .and_then(|x| x)
         {
             Ok(c) => out.push(c),

@@ -355,7 +355,10 @@ impl Target {
                     }));
                 }
                 for t in tasks {
-                    t.await.map_err(|e| DataError::Invalid(e.to_string()))??;
+                    t.await.map_err(|source| DataError::Task {
+                        what: "building keys and indexes",
+                        source,
+                    })??;
                 }
                 tracing::debug!(
                     "keys and indexes built in {:.2}s",

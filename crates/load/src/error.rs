@@ -14,6 +14,15 @@ pub enum LoadError {
     },
     #[error("{path}: {message}")]
     Scenario { path: String, message: String },
+    /// Something a scenario names (a data file) failed: where in the scenario, and why.
+    #[error("{path}: line {line} ({field})")]
+    InScenario {
+        path: String,
+        line: usize,
+        field: String,
+        #[source]
+        source: Box<LoadError>,
+    },
     #[error("threshold `{threshold}`: the run has no {kind} named `{name}`; its {kind}s: {known}")]
     UnknownScope {
         threshold: String,
@@ -21,7 +30,7 @@ pub enum LoadError {
         name: String,
         known: String,
     },
-    #[error("{path}: {source}")]
+    #[error("could not read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -42,10 +51,19 @@ pub enum LoadError {
     Data { path: PathBuf, reason: String },
     #[error("replay {path}: {reason}")]
     Replay { path: PathBuf, reason: String },
-    #[error("writing the report: {0}")]
-    Report(String),
-    #[error("could not start the runtime: {0}")]
-    Runtime(std::io::Error),
+    /// A capture file that could not be read as one.
+    #[error("replay {path}")]
+    Capture {
+        path: PathBuf,
+        #[source]
+        source: prodlike_capture::ReadError,
+    },
+    #[error("drawing the HTML report's charts")]
+    Chart(#[source] prodlike_report::chart::ChartError),
+    #[error("rendering the HTML report")]
+    Html(#[source] prodlike_report::html::HtmlError),
+    #[error("could not start the runtime")]
+    Runtime(#[source] std::io::Error),
 }
 
 impl LoadError {

@@ -41,7 +41,7 @@ fn chart(title: &str, y: &str, series: Vec<Series>) -> Result<String, LoadError>
         width: 1100,
         height: 320,
     })
-    .map_err(|e| LoadError::Report(e.to_string()))
+    .map_err(LoadError::Chart)
 }
 
 pub fn render(r: &LoadResult) -> Result<String, LoadError> {
@@ -82,5 +82,5 @@ pub fn render(r: &LoadResult) -> Result<String, LoadError> {
         TEMPLATE,
         serde_json::json!({ "r": r, "charts": charts, "breached": r.breached() }),
     )
-    .map_err(|e| LoadError::Report(e.to_string()))
+    .map_err(LoadError::Html)
 }

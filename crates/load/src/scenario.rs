@@ -321,7 +321,12 @@ impl Scenario {
         let mut sources: BTreeMap<String, Arc<DataSource>> = BTreeMap::new();
         for (name, d) in &file.data {
             let ds = DataSource::load(name, &base.join(&d.get_ref().file), d.get_ref().order)
-                .map_err(|e| err(d.span(), &format!("data.{name}"), e.to_string()))?;
+                .map_err(|source| LoadError::InScenario {
+                    path: label.clone(),
+                    line: line_of(src, d.span().start),
+                    field: format!("data.{name}"),
+                    source: Box::new(source),
+                })?;
             sources.insert(name.clone(), Arc::new(ds));
         }
         let mut names = std::collections::BTreeSet::new();

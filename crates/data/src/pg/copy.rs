@@ -128,6 +128,7 @@ impl CopyReader {
                 Ok(Some(row)) => return Ok(Some(row)),
                 Ok(None) if self.parser.finished() => return Ok(None),
                 Ok(None) => {}
+                // The parser's message is a leaf (no cause of its own), quoted with the table it came from.
                 Err(e) => return Err(DataError::Invalid(format!("{}: {e}", self.what))),
             }
             match self.stream.next().await {

@@ -119,7 +119,11 @@ impl Profile {
             path: path.display().to_string(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+            what: "could not read the profile",
+            path: path.display().to_string(),
+            source,
+        })?;
         let v: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
         let body = if v

@@ -156,7 +156,10 @@ impl SqliteLoad {
                 }
                 Err(DataError::Aborted("the load was cancelled".into()))
             })
-            .map_err(|e| DataError::Invalid(format!("starting the SQLite writer: {e}")))?;
+            .map_err(|source| DataError::Spawn {
+                what: "the SQLite writer",
+                source,
+            })?;
         Ok(Self {
             tx,
             handle: Some(handle),
@@ -226,9 +229,10 @@ impl SqliteSender {
 /// Replaces `target` by `partial` with one rename, after making the partial durable and folding
 /// any WAL of the old target into it (a stale WAL must never be replayed onto the new file).
 pub fn swap_into_place(partial: &Path, target: &Path) -> Result<()> {
-    let io = |what: &str, e: std::io::Error| DataError::File {
+    let io = |what: &'static str, source: std::io::Error| DataError::Io {
+        what,
         path: target.display().to_string(),
-        reason: format!("{what}: {e}"),
+        source,
     };
     if target.exists()
         && let Ok(c) = Connection::open(target)

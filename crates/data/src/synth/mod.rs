@@ -180,8 +180,9 @@ async fn load_or_abort(
     target: Arc<Target>,
     result: Result<Vec<SynthTable>>,
 ) -> Result<Vec<SynthTable>> {
-    let mut target = Arc::try_unwrap(target)
-        .map_err(|_| DataError::Invalid("a synth task outlived the run".into()))?;
+    let mut target = Arc::try_unwrap(target).map_err(|_| DataError::Outlived {
+        what: "a synth task",
+    })?;
     match result {
         Ok(done) => {
             target.finish().await?;

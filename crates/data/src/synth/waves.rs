@@ -77,7 +77,10 @@ async fn run_wave(
             let _permit = sem
                 .acquire_owned()
                 .await
-                .map_err(|e| DataError::Invalid(e.to_string()))?;
+                .map_err(|source| DataError::PoolClosed {
+                    what: "generating a table",
+                    source,
+                })?;
             let r = gen_table(&run, &t, n, &bar).await;
             bar.finish();
             r
@@ -87,7 +90,10 @@ async fn run_wave(
     let mut first_err = None;
     while let Some(r) = set.join_next().await {
         match r
-            .map_err(|e| DataError::Invalid(format!("a synth task failed: {e}")))
+            .map_err(|source| DataError::Task {
+                what: "a synth task",
+                source,
+            })
             .and_then(|x| x)
         {
             Ok(t) => done.push(t),

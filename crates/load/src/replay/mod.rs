@@ -201,15 +201,16 @@ pub fn stream(
             stats.files.push(label.clone());
         }
         if capture {
-            let mut reader =
-                prodlike_capture::CaptureReader::open(path).map_err(|e| LoadError::Replay {
+            let mut reader = prodlike_capture::CaptureReader::open(path).map_err(|source| {
+                LoadError::Capture {
                     path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+                    source,
+                }
+            })?;
             for item in reader.by_ref() {
-                let ex = item.map_err(|e| LoadError::Replay {
+                let ex = item.map_err(|source| LoadError::Capture {
                     path: path.clone(),
-                    reason: e.to_string(),
+                    source,
                 })?;
                 *stats.formats.entry("capture".into()).or_insert(0) += 1;
                 // Counted, and warned about by the summary and the CLI.
