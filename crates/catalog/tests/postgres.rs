@@ -1,7 +1,7 @@
 //! The PostgreSQL reader against a real server (a temporary database per test): every kind of
 //! constraint, column and index it models, views, sequences, enum types, the server's state,
 //! scopes, and reads that stay inside the caller's transaction.
-#![allow(clippy::unwrap_used)] // test code: a failure here is a test failure
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failure here is a test failure
 use prodlike_catalog::{
     Catalog, CatalogError, ConstraintKind, Generated, Identity, IndexKey, IndexOrigin, Options,
     PgTypeKind, Scope, TableKind, postgres,

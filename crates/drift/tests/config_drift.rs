@@ -1,6 +1,6 @@
 //! End-to-end comparisons on realistic Kubernetes manifests and Helm values written for these
 //! tests (tests/fixtures), with unit-aware scale rules and every other rule kind.
-#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure here is a test failure
 use std::path::{Path, PathBuf};
 
 use prodlike_drift::report::RuleState;

@@ -1,6 +1,6 @@
 //! Schema drift between two real PostgreSQL databases (created and dropped by testkit) that
 //! differ in a column type, an index and a per-database setting; and between two SQLite files.
-#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure here is a test failure
 use prodlike_drift::{Change, Date, DriftReport, RuleSet, Status, compare_schemas};
 use prodlike_testkit::pg::TempDatabase;
 

@@ -1,6 +1,6 @@
 //! Thresholds scoped to one request: its own rate and latencies, and a misspelled name refused
 //! before anything is sent, as a misspelled stage is.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod support;
 
 use std::path::Path;

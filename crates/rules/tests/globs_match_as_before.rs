@@ -2,6 +2,7 @@
 //! `prodlike_common::glob`. On every pattern of the documented shapes — keys, `*`, `?`, `**` as a
 //! whole segment, `[*]`, items with `*` inside — and every path built from the same parts, the
 //! new matcher answers as the regular expressions did.
+#![allow(clippy::panic)] // test helpers: a failure here is a test failure
 use prodlike_rules::Glob;
 use proptest::prelude::*;
 use regex::Regex;

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use prodlike_shadow::{ConfigError, ShadowConfig};
 use proptest::prelude::*;
 

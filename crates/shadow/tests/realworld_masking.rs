@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Default masking on real data it was not written against: the rows of Chinook (SQLite) and
 //! Northwind (PostgreSQL), served as JSON responses through the proxy and captured. Measures
 //! the share of personal values masked and of non-personal values masked by mistake, per
