@@ -300,6 +300,7 @@ fn a_sync_killed_midway_leaves_the_target_intact() {
             saw_partial = true;
             break;
         }
+        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(saw_partial, "the sync never started writing");

@@ -248,6 +248,7 @@ fn wait_for_port(port: u16) {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return;
         }
+        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("proxy did not start on {port}");
@@ -316,6 +317,7 @@ fn shadow_writes_what_its_schema_says() {
     }
     // Copies are compared on the mirror's own runtime; give it a moment before stopping (the
     // assertions below do not depend on how many were compared).
+    #[allow(clippy::disallowed_methods)] // lets copies finish; no assertion depends on it
     std::thread::sleep(Duration::from_millis(300));
     terminate(&child);
     let output = child.wait_with_output().unwrap();

@@ -177,6 +177,7 @@ fn wait_for_port(port: u16) {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return;
         }
+        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("proxy did not start on {port}");

@@ -104,6 +104,8 @@ pub struct ShopSize {
 }
 
 /// Writes the shop database to `path` (replacing it). Returns the total row count.
+// Long: the test shop's tables written one after another.
+#[allow(clippy::too_many_lines)]
 pub fn write_shop_sqlite(path: &Path, size: ShopSize) -> Result<u64> {
     let _ = std::fs::remove_file(path);
     let mut c = Connection::open(path)

@@ -258,6 +258,8 @@ impl Source {
 
     /// Streams the rows of `table` as selected by `scan`; returns the field types and a
     /// receiver of batches (an `Err` item ends the stream).
+    // Long: one scan per backend (PostgreSQL COPY, SQLite) behind one signature; a split is noted in issue 11.
+    #[allow(clippy::too_many_lines)]
     pub async fn scan(
         &self,
         table: &Table,

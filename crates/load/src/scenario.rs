@@ -170,6 +170,8 @@ impl Scenario {
         Self::parse(&src, path)
     }
 
+    // Long: the scenario file's sections checked in the order they appear, each naming its line.
+    #[allow(clippy::too_many_lines)]
     pub fn parse(src: &str, path: &Path) -> Result<Scenario, LoadError> {
         let label = path.display().to_string();
         let file: ScenarioFile = toml::from_str(src).map_err(|e| {

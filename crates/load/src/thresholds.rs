@@ -75,6 +75,8 @@ pub struct Threshold {
 
 const HELP: &str = "write [SCOPE:]METRIC OP VALUE, e.g. p99<300ms, p(99.9)<1s, error_rate<0.01, spike:p99<500ms, request=checkout:error_rate<1%; metrics: p50 p90 p95 p99 p999 p(N) max mean error_rate drop_rate amplification achieved rps recovery";
 
+// Long: the threshold grammar read left to right, one short arm per metric and scope.
+#[allow(clippy::too_many_lines)]
 pub fn parse_threshold(input: &str) -> Result<Threshold, LoadError> {
     let text = input.trim();
     let bad = |why: &str| LoadError::spec("threshold", input, format!("{why}; {HELP}"));

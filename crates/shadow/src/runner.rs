@@ -118,6 +118,8 @@ fn header_list(names: &[String]) -> Vec<HeaderName> {
 
 /// Starts serving. Must be called on the production runtime; `mirror` is the runtime for
 /// copies, comparison and the admin server (it may be the same runtime in tests).
+// Long: start-up as its named steps in order (admin, capture, mirror, staging, proxy, timeline); each step is its own function.
+#[allow(clippy::too_many_lines)]
 pub async fn start(
     cfg: ShadowConfig,
     opts: StartOptions,

@@ -287,6 +287,8 @@ async fn send_personal_traffic(addr: std::net::SocketAddr) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Long: one request per detector kind, then every place a raw value must not appear.
+#[allow(clippy::too_many_lines)]
 async fn without_mask_config_nothing_personal_leaves_production() {
     let s = start_without_mask_config().await;
     send_personal_traffic(s.shadow.addr).await;

@@ -147,6 +147,8 @@ fn estimate_rho(v: &[f64]) -> f64 {
 }
 
 /// Judge staging's per-interval series against production's.
+// Long: the judge's steps in the order docs/statistics.md gives them (checks, AR(1) estimate, interval, verdict, sentence).
+#[allow(clippy::too_many_lines)]
 pub fn judge_series(
     production: &[f64],
     staging: &[f64],

@@ -194,6 +194,8 @@ fn sorted_quantile(v: &[f64], q: f64) -> f64 {
 }
 
 /// Judge staging's request counts per interval against production's.
+// Long: the judge's steps in the order docs/statistics.md gives them (checks, scaling, bootstrap, verdict, sentence).
+#[allow(clippy::too_many_lines)]
 pub fn judge_traffic_shape(
     production: &[f64],
     staging: &[f64],

@@ -184,6 +184,9 @@ impl SqliteLoad {
     }
 
     /// Builds indexes, checks foreign keys, commits, then swaps the file into place.
+    // Joining the writer thread blocks: data runs on its own multi-threaded runtime (never
+    // production's), where block_in_place hands this worker's tasks to the others.
+    #[allow(clippy::disallowed_methods)]
     pub async fn finish(mut self, indexes: Vec<String>) -> Result<()> {
         if self.tx.send(Msg::Finish(indexes)).await.is_err() {
             return tokio::task::block_in_place(|| self.join());
@@ -195,6 +198,8 @@ impl SqliteLoad {
     }
 
     /// Stops the writer and deletes the partial file; the target is untouched.
+    // As in finish: data's own multi-threaded runtime.
+    #[allow(clippy::disallowed_methods)]
     pub fn abort(mut self) {
         let (tx, _) = mpsc::channel(1);
         drop(std::mem::replace(&mut self.tx, tx));

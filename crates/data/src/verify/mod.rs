@@ -68,6 +68,8 @@ fn tvd(a: &HashMap<String, u64>, b: &HashMap<String, u64>) -> f64 {
 }
 
 /// Runs every check.
+// Long: every check in the order the report lists them.
+#[allow(clippy::too_many_lines)]
 pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     let source = Source::open(&opts.source, &opts.namespace).await?;
     let target = Source::open(&opts.target, &opts.namespace).await?;

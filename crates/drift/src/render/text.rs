@@ -35,6 +35,8 @@ impl Style {
 
 /// The human report, grouped by file and object. `color` adds ANSI colours (the binary
 /// decides: a terminal, and `NO_COLOR` unset).
+// Long: the text report's sections in the order they print.
+#[allow(clippy::too_many_lines)]
 pub fn text(report: &DriftReport, color: bool) -> String {
     let st = Style { color };
     let mut out = String::new();

@@ -189,6 +189,8 @@ pub fn replay_files(path: &Path) -> Result<(Vec<PathBuf>, bool), LoadError> {
 
 /// Streams every recorded request of `files` to `sink` in file order; returns false from `sink`
 /// to stop early. Malformed lines are skipped and counted in `stats`.
+// Long: one loop over the recording's formats (access logs, HAR, capture), each a few lines.
+#[allow(clippy::too_many_lines)]
 pub fn stream(
     files: &[PathBuf],
     capture: bool,
