@@ -357,3 +357,65 @@ fn nothing_compared_under_a_mismatch_limit_is_inconclusive() {
         assert!(text.contains("compared 0"), "{text}");
     }
 }
+
+/// Files are checked before anything is bound or connected: with a key that is not a PEM key
+/// and a capture in a folder that does not exist, shadow exits 2 without ever connecting to
+/// production, without taking its listen port and without creating a capture file.
+#[test]
+fn bad_files_are_refused_before_production_is_touched() {
+    let production = TcpListener::bind("127.0.0.1:0").unwrap();
+    production.set_nonblocking(true).unwrap();
+    let up = format!("http://{}", production.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, "not a certificate\n").unwrap();
+    std::fs::write(&key, "not a key\n").unwrap();
+    let capture = dir.path().join("capture.jsonl");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let e = run_fails_with_2(&[
+        "shadow",
+        "--listen",
+        &listen,
+        "--admin",
+        "",
+        "--production",
+        &up,
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--capture",
+        capture.to_str().unwrap(),
+    ]);
+    assert!(e.contains("key.pem") || e.contains("cert.pem"), "{e}");
+    assert!(
+        matches!(production.accept(), Err(ref err) if err.kind() == std::io::ErrorKind::WouldBlock),
+        "shadow connected to production although its files were bad"
+    );
+    assert!(!capture.exists(), "a capture file was created");
+    // The listen port is free again (it was never taken, or released on the error).
+    TcpListener::bind(&listen).unwrap();
+
+    let missing = dir.path().join("no-such-folder").join("capture.jsonl");
+    let e = run_fails_with_2(&[
+        "shadow",
+        "--listen",
+        &listen,
+        "--admin",
+        "",
+        "--production",
+        &up,
+        "--capture",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("capture.path") && e.contains("does not exist"),
+        "{e}"
+    );
+    assert!(
+        matches!(production.accept(), Err(ref err) if err.kind() == std::io::ErrorKind::WouldBlock),
+        "shadow connected to production although its capture path was bad"
+    );
+}

@@ -118,7 +118,8 @@ fn header_list(names: &[String]) -> Vec<HeaderName> {
 
 /// Starts serving. Must be called on the production runtime; `mirror` is the runtime for
 /// copies, comparison and the admin server (it may be the same runtime in tests).
-// Long: start-up as its named steps in order (admin, capture, mirror, staging, proxy, timeline); each step is its own function.
+// Long: start-up as its named steps in order (files, listeners, upstreams, capture, mirror,
+// proxy, admin); each step is its own function.
 #[allow(clippy::too_many_lines)]
 pub async fn start(
     cfg: ShadowConfig,
@@ -138,11 +139,7 @@ pub async fn start(
         .as_deref()
         .and_then(|s| Target::parse(s).ok());
 
-    let listener = bind(&cfg.listen, "listen")?;
-    let admin_listener = admin_listener(&cfg)?;
-    if !opts.skip_upstream_check {
-        check_upstreams(&production, cfg.production.connect_timeout).await?;
-    }
+    // Every file is read and checked before anything is bound, connected or created.
     let tls = match &cfg.tls {
         Some(t) => Some(tokio_rustls::TlsAcceptor::from(server_config(
             &t.cert,
@@ -152,6 +149,11 @@ pub async fn start(
         None => None,
     };
     let masker = TrafficMasker::from_config(&cfg.mask, opts.mask_key)?;
+    let listener = bind(&cfg.listen, "listen")?;
+    let admin_listener = admin_listener(&cfg)?;
+    if !opts.skip_upstream_check {
+        check_upstreams(&production, cfg.production.connect_timeout).await?;
+    }
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(RouteTable::new(
         Normaliser::new(&cfg.normalise.templates),

@@ -496,6 +496,7 @@ impl ShadowConfig {
         validate::compare(self)?;
         validate::mask(self)?;
         validate::noise(self)?;
+        validate::capture(self)?;
         validate::tls(self)
     }
 

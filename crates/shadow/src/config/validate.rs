@@ -263,6 +263,38 @@ pub(super) fn noise(c: &ShadowConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The capture file can be created: not a folder, in a folder that exists (checked before any
+/// port is bound, so a typo does not leave a proxy half started).
+pub(super) fn capture(c: &ShadowConfig) -> Result<(), ConfigError> {
+    let Some(p) = &c.capture.path else {
+        return Ok(());
+    };
+    if p.is_dir() {
+        return bad(
+            "capture.path",
+            format!(
+                "{} is a folder; give a file path such as {}",
+                p.display(),
+                p.join("capture.jsonl").display()
+            ),
+        );
+    }
+    if let Some(dir) = p.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        return bad(
+            "capture.path",
+            format!(
+                "{}: folder {} does not exist; create it first",
+                p.display(),
+                dir.display()
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// The listener's certificate and key exist.
 pub(super) fn tls(c: &ShadowConfig) -> Result<(), ConfigError> {
     if let Some(tls) = &c.tls {
