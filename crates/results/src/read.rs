@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::data::{profile, sync, synth, verify};
-use crate::{drift, load, shadow, shadow_v1};
+use crate::{compare, drift, load, shadow, shadow_v1};
 
 /// A result read back, its payload in the current version's types (older versions converted).
 /// The envelope's `schema` still names the version the document was written in.
@@ -24,6 +24,7 @@ pub enum AnyResult {
     DataSync(CommandResult<sync::SyncReport>),
     DataSynth(CommandResult<synth::SynthReport>),
     DataVerify(CommandResult<verify::VerifyReport>),
+    Compare(CommandResult<compare::CompareReport>),
 }
 
 impl AnyResult {
@@ -37,6 +38,7 @@ impl AnyResult {
             AnyResult::DataSync(r) => &r.schema,
             AnyResult::DataSynth(r) => &r.schema,
             AnyResult::DataVerify(r) => &r.schema,
+            AnyResult::Compare(r) => &r.schema,
         }
     }
 
@@ -50,6 +52,7 @@ impl AnyResult {
             AnyResult::DataSync(r) => r.outcome,
             AnyResult::DataSynth(r) => r.outcome,
             AnyResult::DataVerify(r) => r.outcome,
+            AnyResult::Compare(r) => r.outcome,
         }
     }
 }
@@ -63,7 +66,7 @@ struct Family {
 
 /// Every family with the versions read. Raise `oldest` one release after a new version
 /// replaced it, never sooner.
-const FAMILIES: [Family; 7] = [
+const FAMILIES: [Family; 8] = [
     Family {
         name: "prodlike.shadow",
         oldest: 1,
@@ -96,6 +99,11 @@ const FAMILIES: [Family; 7] = [
     },
     Family {
         name: "prodlike.data.verify",
+        oldest: 1,
+        newest: 1,
+    },
+    Family {
+        name: "prodlike.compare",
         oldest: 1,
         newest: 1,
     },
@@ -184,6 +192,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<AnyResult, DocumentError> {
         ("prodlike.data.sync", _) => AnyResult::DataSync(typed(&schema, doc)?),
         ("prodlike.data.synth", _) => AnyResult::DataSynth(typed(&schema, doc)?),
         ("prodlike.data.verify", _) => AnyResult::DataVerify(typed(&schema, doc)?),
+        ("prodlike.compare", _) => AnyResult::Compare(typed(&schema, doc)?),
         // `split` only returns the families above.
         _ => return Err(unknown(&schema)),
     };

@@ -41,6 +41,7 @@ fn data_of(r: &AnyResult) -> Value {
         AnyResult::DataSync(r) => serde_json::to_value(&r.data),
         AnyResult::DataSynth(r) => serde_json::to_value(&r.data),
         AnyResult::DataVerify(r) => serde_json::to_value(&r.data),
+        AnyResult::Compare(r) => serde_json::to_value(&r.data),
     }
     .unwrap()
 }
@@ -75,6 +76,7 @@ fn the_variant_follows_the_schema() {
             AnyResult::DataSync(_) => "sync",
             AnyResult::DataSynth(_) => "synth",
             AnyResult::DataVerify(_) => "verify",
+            AnyResult::Compare(_) => "compare",
         })
         .collect();
     assert_eq!(
