@@ -6,6 +6,8 @@
 //! none) and timings. Bodies are already masked when written. Files rotate by size; a sink
 //! trait lets the same lines go elsewhere (e.g. NATS JetStream) instead of a file.
 #![forbid(unsafe_code)]
+// Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
+#![warn(clippy::indexing_slicing)]
 
 mod reader;
 mod record;

@@ -109,7 +109,7 @@ impl<R: BufRead> CaptureReader<R> {
             }
             any = true;
             let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
-                Some(i) => (&available[..i], Some(i + 1)),
+                Some(i) => (available.get(..i).unwrap_or(available), Some(i + 1)),
                 None => (available, None),
             };
             if !too_long && self.buf.len() + chunk.len() <= MAX_LINE {

@@ -12,6 +12,8 @@
 //! documented in docs/drift.md) and validated into [`Rules`] by [`Rules::from_specs`], whose
 //! errors name the field (`rule[3].factor`).
 #![forbid(unsafe_code)]
+// Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
+#![warn(clippy::indexing_slicing)]
 
 pub mod date;
 pub mod error;

@@ -120,7 +120,12 @@ impl Glob {
         // `**` between slashes may also stand for nothing, slash included, as it did when these
         // globs were regular expressions (`shop/**/web` matches `shop/web`).
         let parts: Vec<&str> = pattern.split('/').collect();
-        let stars: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] == "**").collect();
+        let stars: Vec<usize> = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p == "**")
+            .map(|(i, _)| i)
+            .collect();
         let mut forms = Vec::new();
         let subsets = if stars.len() <= 4 {
             1u32 << stars.len()

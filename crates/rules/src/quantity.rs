@@ -112,14 +112,17 @@ pub fn describe(value: f64, dimension: Dimension) -> String {
     match dimension {
         Dimension::Number => trim(value),
         Dimension::Bytes => {
-            let units = ["B", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+            let mut units = ["B", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"].iter().peekable();
+            let mut unit = "B";
             let mut v = value;
-            let mut i = 0;
-            while v.abs() >= 1024.0 && i + 1 < units.len() {
+            while let Some(u) = units.next() {
+                unit = u;
+                if v.abs() < 1024.0 || units.peek().is_none() {
+                    break;
+                }
                 v /= 1024.0;
-                i += 1;
             }
-            format!("{}{}", trim(v), units[i])
+            format!("{}{}", trim(v), unit)
         }
         Dimension::Time => format!("{}s", trim(value)),
     }

@@ -1,6 +1,8 @@
 //! In-process sample services, fault-injecting staging, and guards for the real services tests
 //! drive (PostgreSQL, Chromium, promtool, nginx). Used by tests and by `prodlike demo`.
 #![forbid(unsafe_code)]
+// Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
+#![warn(clippy::indexing_slicing)]
 
 pub mod browser;
 pub mod pausing_server;

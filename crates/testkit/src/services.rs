@@ -286,7 +286,7 @@ pub async fn faulty_upstream(fault: Fault) -> std::io::Result<RunningService> {
                                 Ok(0) | Err(_) => return,
                                 Ok(n) => n,
                             };
-                            if !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                            if !buf.get(..n).unwrap_or(&[]).windows(4).any(|w| w == b"\r\n\r\n") {
                                 continue;
                             }
                             match fault {

@@ -123,7 +123,10 @@ async fn columns(
     )
     .await?;
     for r in rows {
-        let Some(&ti) = by_oid.get(&r.get::<_, u32>(0)) else {
+        let Some(table) = by_oid
+            .get(&r.get::<_, u32>(0))
+            .and_then(|&ti| tables.get_mut(ti))
+        else {
             continue;
         };
         // pg_attrdef holds a generated column's expression where others have their default.
@@ -137,7 +140,7 @@ async fn columns(
             Some(stored) => (None, Some(Generated { expression, stored })),
             None => (expression, None),
         };
-        tables[ti].columns.push(Column {
+        table.columns.push(Column {
             name: r.get(1),
             sql_type: r.get(2),
             pg_type: Some(PgType {
@@ -205,10 +208,12 @@ async fn constraints(
     )
     .await?;
     for r in rows {
-        let Some(&ti) = by_oid.get(&r.get::<_, u32>(0)) else {
+        let Some(table) = by_oid
+            .get(&r.get::<_, u32>(0))
+            .and_then(|&ti| tables.get_mut(ti))
+        else {
             continue;
         };
-        let table = &mut tables[ti];
         let name: String = r.get(1);
         let definition: String = r.get(3);
         let columns: Vec<String> = r.get(4);
