@@ -96,10 +96,15 @@ fn a_passing_run_exits_0_and_writes_the_documented_json() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("achieved"), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(v["schema"], "prodlike.load/1");
+    assert_eq!(v["schema"], "prodlike.load/2");
     assert_eq!(v["command"], "load");
     assert_eq!(v["exit_code"], 0);
     let d = &v["data"];
+    // The raw material of the percentiles travels with them (decoded in crates/load/tests).
+    for counts in [&d["totals"], &d["stages"][0], &d["requests"][0]] {
+        let h = counts["latency_histogram"].as_str().unwrap_or_default();
+        assert!(h.len() > 8, "{counts}");
+    }
     assert_eq!(d["totals"]["requests"], 100);
     for k in ["p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"] {
         assert!(d["stages"][0]["latency"][k].is_number(), "{k}");

@@ -225,8 +225,9 @@ fn load_writes_what_its_schema_says_in_compare_mode() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
-    let doc = check(&out, "prodlike.load/1");
+    // Two identical servers for one second: pass, or inconclusive (3) on too few requests.
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", text(&o));
+    let doc = check(&out, "prodlike.load/2");
     assert!(
         doc["data"]["compare"]["routes"].is_array(),
         "{}",

@@ -6,6 +6,7 @@
 //! the generator (no coordinated omission). A closed model runs fixed connections flat out.
 #![forbid(unsafe_code)]
 
+pub mod compare;
 mod error;
 pub mod mix;
 pub mod schedule;

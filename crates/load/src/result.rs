@@ -1,19 +1,20 @@
-//! The result of a run (`prodlike.load/1`, docs/results.md): per stage, per request name and
-//! per second, with thresholds evaluated, the generator's self-check, and compare-mode
-//! divergence tests.
+//! The result of a run (`prodlike.load/2`, docs/results.md): per stage, per request name and
+//! per second, with thresholds evaluated, the generator's self-check, and compare mode's
+//! verdicts (compare.rs).
 
-use prodlike_results::shared::{MannWhitney, ProportionTest};
-use prodlike_stats::{LatencyHistogram, mann_whitney_u, two_proportion_test};
+use prodlike_stats::LatencyHistogram;
+
+use crate::compare::{CompareSpec, RouteSides};
 
 use crate::engine::{Acc, RunOutput};
 use crate::stages::RateProfile;
 use crate::thresholds::{Metric, Scope, Threshold};
 
-// The result's types are the published layout (prodlike.load/1), shared with its readers;
+// The result's types are the published layout (prodlike.load/2), shared with its readers;
 // this file computes them.
 pub use prodlike_results::load::{
-    CompareResult, Counts, HeldStats, LoadResult, NameResult, RouteDivergence, SCHEMA,
-    SecondResult, SelfCheck, StageResult, ThresholdResult,
+    CompareResult, ComparedRoute, Counts, HeldStats, LoadResult, NameResult, SCHEMA, SecondResult,
+    SelfCheck, StageResult, ThresholdResult,
 };
 
 fn counts(a: &Acc, dropped: u64) -> Counts {
@@ -32,6 +33,9 @@ fn counts(a: &Acc, dropped: u64) -> Counts {
         bytes_in: a.bytes_in,
         bytes_out: a.bytes_out,
         latency: a.hist.summary().into(),
+        // An encoding failure (a count past i64::MAX) leaves the histogram out: judged as no
+        // raw data, never a wrong one.
+        latency_histogram: a.hist.to_base64().ok(),
     }
 }
 
@@ -64,10 +68,13 @@ pub struct ResultContext<'a> {
     pub profile: Option<&'a RateProfile>,
     pub thresholds: &'a [Threshold],
     pub max_send_lag_ms: f64,
-    pub compare_alpha: f64,
-    pub compare_min_effect: f64,
+    /// Compare mode's judge settings.
+    pub compare: CompareSpec,
 }
 
+// The result's fields in their published order, each a line or two; splitting would only
+// scatter the layout.
+#[allow(clippy::too_many_lines)]
 pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
     let rec = &out.recorder;
     let a = &rec.targets[0];
@@ -249,71 +256,30 @@ fn self_check(out: &RunOutput, ctx: &ResultContext<'_>, timeline: &[SecondResult
 fn compare(out: &RunOutput, ctx: &ResultContext<'_>) -> CompareResult {
     let rec = &out.recorder;
     let (a, b) = (&rec.targets[0], &rec.targets[1]);
-    let mut routes: Vec<RouteDivergence> = rec
+    let empty = LatencyHistogram::new();
+    let routes: Vec<RouteSides<'_>> = rec
         .names
         .iter()
         .enumerate()
         .filter_map(|(i, name)| {
             let na = a.names.get(i)?;
             let nb = b.names.get(i)?;
-            if na.completed + nb.completed == 0 {
-                return None;
-            }
-            let sa = a.samples.get(i).map(|r| r.items()).unwrap_or(&[]);
-            let sb = b.samples.get(i).map(|r| r.items()).unwrap_or(&[]);
-            let latency_test: Option<MannWhitney> = mann_whitney_u(sb, sa).ok().map(Into::into);
-            let error_test: ProportionTest =
-                two_proportion_test(nb.failed, nb.completed, na.failed, na.completed).into();
-            let mut why = Vec::new();
-            if let Some(m) = &latency_test
-                && m.p_value < ctx.compare_alpha
-                && (m.prob_a_greater - 0.5).abs() >= ctx.compare_min_effect
-            {
-                why.push(format!(
-                    "latency: B is {} than A (P(B>A) = {:.2}, Mann–Whitney p = {:.2e}, n B/A = {}/{})",
-                    if m.prob_a_greater > 0.5 { "slower" } else { "faster" },
-                    m.prob_a_greater,
-                    m.p_value,
-                    m.n2,
-                    m.n1
-                ));
-            }
-            if error_test.p_value < ctx.compare_alpha && error_test.difference.abs() >= 0.001 {
-                why.push(format!(
-                    "errors: B {:.2}% vs A {:.2}% (z = {:.1}, p = {:.2e}, n B/A = {}/{})",
-                    error_test.rate_a * 100.0,
-                    error_test.rate_b * 100.0,
-                    error_test.z,
-                    error_test.p_value,
-                    error_test.n_a,
-                    error_test.n_b
-                ));
-            }
-            Some(RouteDivergence {
-                route: name.clone(),
-                n_a: na.completed,
-                n_b: nb.completed,
-                p50_a_ms: na.hist.quantile_ms(0.5),
-                p50_b_ms: nb.hist.quantile_ms(0.5),
-                p99_a_ms: na.hist.quantile_ms(0.99),
-                p99_b_ms: nb.hist.quantile_ms(0.99),
-                latency_test,
-                error_test,
-                divergent: !why.is_empty(),
-                why,
+            (na.completed + nb.completed > 0).then(|| RouteSides {
+                route: name,
+                a: na,
+                b: nb,
+                a_ok: a.succeeded.get(i).unwrap_or(&empty),
+                b_ok: b.succeeded.get(i).unwrap_or(&empty),
             })
         })
         .collect();
-    routes.sort_by(|x, y| y.divergent.cmp(&x.divergent).then(y.n_a.cmp(&x.n_a)));
-    CompareResult {
-        target_a: ctx.targets.first().cloned().unwrap_or_default(),
-        target_b: ctx.targets.get(1).cloned().unwrap_or_default(),
-        alpha: ctx.compare_alpha,
-        min_effect: ctx.compare_min_effect,
-        b: counts(&b.overall, rec.dropped),
-        divergent_routes: routes.iter().filter(|r| r.divergent).count() as u64,
-        routes,
-    }
+    crate::compare::judge(
+        &routes,
+        &ctx.compare,
+        ctx.targets.first().cloned().unwrap_or_default(),
+        ctx.targets.get(1).cloned().unwrap_or_default(),
+        counts(&b.overall, rec.dropped),
+    )
 }
 
 fn metric_of(c: &Counts, m: Metric, target_rps: Option<f64>, achieved_rps: f64) -> Option<f64> {

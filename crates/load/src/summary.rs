@@ -57,6 +57,8 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// The end-of-run report as text.
+// The text report's lines in print order.
+#[allow(clippy::too_many_lines)]
 pub fn render_text(r: &LoadResult) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "prodlike load → {} ({}, {})", r.target, r.mode, r.plan);
@@ -186,18 +188,21 @@ pub fn render_text(r: &LoadResult) -> String {
     if let Some(c) = &r.compare {
         let _ = writeln!(
             out,
-            "  compare: A = {}, B = {} (α = {}, {} of {} routes divergent)",
+            "  compare: A = {}, B = {} (α = {}, margins: errors +{} points, latency +{:.0}%; {} of {} routes divergent, {} undecided)",
             c.target_a,
             c.target_b,
             c.alpha,
+            c.error_margin * 100.0,
+            c.latency_margin * 100.0,
             c.divergent_routes,
-            c.routes.len()
+            c.routes.len(),
+            c.inconclusive_routes,
         );
         for rt in &c.routes {
             let _ = writeln!(
                 out,
-                "    {} {:<28} n {}/{}  p50 {} → {}  p99 {} → {}  errors {:.2}% → {:.2}%",
-                if rt.divergent { "✗" } else { "✓" },
+                "    {:<12} {:<28} n {}/{}  p50 {} → {}  p99 {} → {}",
+                rt.verdict.as_str(),
                 truncate(&rt.route, 28),
                 rt.n_a,
                 rt.n_b,
@@ -205,9 +210,6 @@ pub fn render_text(r: &LoadResult) -> String {
                 ms(rt.p50_b_ms),
                 ms(rt.p99_a_ms),
                 ms(rt.p99_b_ms),
-                // The test is B against A: rate_a is B's, rate_b is A's.
-                rt.error_test.rate_b * 100.0,
-                rt.error_test.rate_a * 100.0,
             );
             for w in &rt.why {
                 let _ = writeln!(out, "        {w}");

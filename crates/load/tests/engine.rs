@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The engine against in-process servers on loopback. No timed assertions: the checks are on
 //! counts, and on latency lower bounds that a server holding its responses guarantees however
 //! slow the machine is.
@@ -6,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use prodlike_load::{RunOptions, StopHandle, prepare};
+use prodlike_results::compare::Verdict;
 use prodlike_testkit::pausing_server;
 use support::HoldServer;
 
@@ -13,8 +15,6 @@ fn opts(url: &str) -> RunOptions {
     RunOptions {
         target: Some(url.to_string()),
         seed: Some(1),
-        compare_alpha: 0.01,
-        compare_min_effect: 0.1,
         // Loaded CI machines: these tests are about the numbers, not the generator's lag.
         max_send_lag: Some(Duration::from_secs(5)),
         ..Default::default()
@@ -56,6 +56,39 @@ async fn latency_runs_from_the_intended_send_time_while_the_server_holds_respons
         ("max", l.max_ms, 989.0),
     ] {
         assert!(got >= least, "{what} {got} ms < {least} ms: {l:?}");
+    }
+    histograms_survive_the_result_file(&r);
+}
+
+/// The result as `--out` writes it, read back with prodlike-results' reader: every latency
+/// histogram decodes to the counts and percentiles published beside it.
+fn histograms_survive_the_result_file(r: &prodlike_load::LoadResult) {
+    let envelope = prodlike_report::CommandResult::new(
+        prodlike_load::SCHEMA,
+        "load",
+        "2026-01-01T00:00:00Z".into(),
+        prodlike_report::Outcome::Success,
+        String::new(),
+        r,
+    );
+    let bytes = serde_json::to_vec(&envelope).unwrap();
+    let prodlike_results::AnyResult::Load(back) = prodlike_results::from_slice(&bytes).unwrap()
+    else {
+        panic!("not read as a load result")
+    };
+    let d = &back.data;
+    let scopes = std::iter::once(&d.totals)
+        .chain(d.stages.iter().map(|s| &s.counts))
+        .chain(d.requests.iter().map(|n| &n.counts));
+    for c in scopes {
+        let text = c.latency_histogram.as_deref().expect("a histogram");
+        let h = prodlike_stats::LatencyHistogram::from_base64(text).unwrap();
+        assert_eq!(h.count(), c.requests);
+        let s = h.summary();
+        assert_eq!(
+            (s.p50_ms, s.p99_ms, s.max_ms),
+            (c.latency.p50_ms, c.latency.p99_ms, c.latency.max_ms)
+        );
     }
 }
 
@@ -148,8 +181,14 @@ async fn compare_mode_finds_the_slower_target() {
     assert_eq!(c.routes.len(), 1);
     let route = &c.routes[0];
     assert_eq!((route.n_a, route.n_b), (100, 100));
-    let m = route.latency_test.expect("latency test");
-    assert!(m.p_value < 0.01 && m.prob_a_greater > 0.6, "{m:?}");
+    // The judge of prodlike-stats: B's typical latency is proven more than 10% above A's.
+    let shift = route
+        .comparisons
+        .iter()
+        .find(|c| c.metric == "latency_shift")
+        .expect("latency judged");
+    assert_eq!(shift.judgement.verdict, Verdict::Diverged, "{shift:?}");
+    assert_eq!(route.verdict, Verdict::Diverged);
     assert!(route.divergent, "{route:?}");
     assert_eq!(c.divergent_routes, 1);
 }

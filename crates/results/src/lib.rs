@@ -12,6 +12,7 @@ pub mod compare;
 pub mod data;
 pub mod drift;
 pub mod load;
+pub mod load_v1;
 mod read;
 mod schemas;
 pub mod shadow;

@@ -1,14 +1,21 @@
-//! `prodlike.load/1`: the result of a `prodlike load` run, per stage, per request name and per
-//! second, with thresholds evaluated, the generator's self-check and compare-mode divergence
-//! tests. Computed by `crates/load` (result.rs).
+//! `prodlike.load/2`: the result of a `prodlike load` run, per stage, per request name and per
+//! second, with thresholds evaluated, the generator's self-check and compare-mode verdicts.
+//! Computed by `crates/load` (result.rs).
+//!
+//! Version 2 carries the raw material of its latencies (each `Counts` has its HDR histogram,
+//! so `prodlike compare results` can judge two runs) and judges compare mode with the
+//! statistical judge of prodlike-stats (margins; pass, diverged, inconclusive or no data, as
+//! `prodlike compare` does) instead of version 1's equality tests. Version 1 is still read
+//! (crate::load_v1).
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::shared::{LatencySummary, MannWhitney, ProportionTest};
+use crate::compare::{Comparison, Correction, Verdict};
+use crate::shared::LatencySummary;
 
-pub const SCHEMA: &str = "prodlike.load/1";
+pub const SCHEMA: &str = "prodlike.load/2";
 
 /// The whole run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -82,6 +89,11 @@ pub struct Counts {
     pub bytes_out: u64,
     /// From each request's intended send time.
     pub latency: LatencySummary,
+    /// The same latencies as an HDR histogram (microseconds, 3 significant digits), in
+    /// HdrHistogram's V2 compressed encoding, base64: what `prodlike compare results` judges.
+    /// Null when read from a version 1 document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram: Option<String>,
 }
 
 /// One stage of the plan (or `main` without a plan).
@@ -145,38 +157,52 @@ pub struct SelfCheck {
     pub worst_second_pct: f64,
 }
 
-/// Compare mode: target B against target A.
+/// Compare mode: target B (the candidate) judged against target A (the baseline), route by
+/// route, with the judge of prodlike-stats; A plays production's part and B staging's in each
+/// judgement.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CompareResult {
     pub target_a: String,
     pub target_b: String,
-    /// Significance level of the tests.
+    /// Error rate of each one-sided verdict, and the false discovery rate of the correction.
     pub alpha: f64,
-    /// Smallest latency effect (|P(B>A) − 0.5|) reported as divergent.
-    pub min_effect: f64,
+    /// Tolerated rise of B's error ratio over A's, absolute: 0.01 is one percentage point.
+    pub error_margin: f64,
+    /// Tolerated relative rise of B's typical latency and p50 (0.10 is +10%); p90 is judged
+    /// at twice it and p99 at 2.5 times it (+20% and +25% by default).
+    pub latency_margin: f64,
     /// Target B's counts over the run.
     pub b: Counts,
-    pub routes: Vec<RouteDivergence>,
+    /// Diverged routes first, then no data, inconclusive and pass; ties by traffic.
+    pub routes: Vec<ComparedRoute>,
+    /// The Benjamini–Hochberg correction applied across every route and metric.
+    pub correction: Correction,
+    /// Routes with a diverged judgement.
     pub divergent_routes: u64,
+    /// Routes with nothing diverged but something undecided (inconclusive or no data).
+    pub inconclusive_routes: u64,
 }
 
 /// One request name in compare mode.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct RouteDivergence {
+pub struct ComparedRoute {
     pub route: String,
+    /// Requests completed on A and on B.
     pub n_a: u64,
     pub n_b: u64,
     pub p50_a_ms: f64,
     pub p50_b_ms: f64,
     pub p99_a_ms: f64,
     pub p99_b_ms: f64,
-    /// Mann–Whitney U on latency samples of successful requests (B against A: `n1` is B,
-    /// `prob_a_greater` is P(B>A)); null when a side has no successful request.
-    pub latency_test: Option<MannWhitney>,
-    /// Two-proportion z-test of the error rates (B against A: `rate_a` is B's).
-    pub error_test: ProportionTest,
+    /// The worst of the route's judgements (diverged > no data > inconclusive > pass).
+    pub verdict: Verdict,
+    /// `error_ratio` (failed over completed), then the latency of successful requests:
+    /// `latency_shift` (Hodges–Lehmann), `latency_p50`, `latency_p90`, `latency_p99`. A is
+    /// `production`, B is `staging`.
+    pub comparisons: Vec<Comparison>,
+    /// The verdict is diverged.
     pub divergent: bool,
-    /// One sentence per test that found a divergence.
+    /// The reason of each judgement that did not pass.
     pub why: Vec<String>,
 }
 

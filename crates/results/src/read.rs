@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::data::{profile, sync, synth, verify};
-use crate::{compare, drift, load, shadow, shadow_v1};
+use crate::{compare, drift, load, load_v1, shadow, shadow_v1};
 
 /// A result read back, its payload in the current version's types (older versions converted).
 /// The envelope's `schema` still names the version the document was written in.
@@ -75,7 +75,7 @@ const FAMILIES: [Family; 8] = [
     Family {
         name: "prodlike.load",
         oldest: 1,
-        newest: 1,
+        newest: 2,
     },
     Family {
         name: "prodlike.drift",
@@ -186,6 +186,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<AnyResult, DocumentError> {
             AnyResult::Shadow(upgrade(v1, shadow::ShadowReport::from))
         }
         ("prodlike.shadow", _) => AnyResult::Shadow(typed(&schema, doc)?),
+        ("prodlike.load", 1) => AnyResult::Load(load_version_1(&schema, doc)?),
         ("prodlike.load", _) => AnyResult::Load(typed(&schema, doc)?),
         ("prodlike.drift", _) => AnyResult::Drift(typed(&schema, doc)?),
         ("prodlike.data.profile", _) => AnyResult::DataProfile(typed(&schema, doc)?),
@@ -196,6 +197,24 @@ pub fn from_slice(bytes: &[u8]) -> Result<AnyResult, DocumentError> {
         // `split` only returns the families above.
         _ => return Err(unknown(&schema)),
     };
+    Ok(r)
+}
+
+/// A `prodlike.load/1` document in version 2's types: its compare section read with version
+/// 1's layout and converted (crate::load_v1), the rest read as it is (version 2 only added a
+/// field that may be absent).
+fn load_version_1(
+    schema: &str,
+    mut doc: Value,
+) -> Result<CommandResult<load::LoadResult>, DocumentError> {
+    let compare = doc
+        .get_mut("data")
+        .and_then(Value::as_object_mut)
+        .and_then(|d| d.remove("compare"))
+        .unwrap_or(Value::Null);
+    let v1: Option<load_v1::CompareResultV1> = typed(schema, compare)?;
+    let mut r: CommandResult<load::LoadResult> = typed(schema, doc)?;
+    r.data.compare = v1.map(Into::into);
     Ok(r)
 }
 

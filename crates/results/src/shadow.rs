@@ -130,6 +130,29 @@ pub struct RouteReport {
     pub noise_probes: u64,
     /// Newest first.
     pub examples: Vec<DiffExample>,
+    /// What production answered on the exchanges both environments answered: status counts
+    /// and latency histogram, the raw material `prodlike compare results` judges. Absent in
+    /// documents written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_answers: Option<Answers>,
+    /// What staging answered on the same exchanges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging_answers: Option<Answers>,
+}
+
+/// What one environment answered on a route's mirrored exchanges.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Answers {
+    /// Answers counted.
+    pub answered: u64,
+    /// Answers by status class (`1xx` to `5xx`); classes never seen are left out.
+    pub status_classes: BTreeMap<String, u64>,
+    /// Answers with a 5xx status: the errors of the error-ratio judgement.
+    pub errors_5xx: u64,
+    /// Latency from arrival to the end of each response, as an HDR histogram (microseconds,
+    /// 3 significant digits) in HdrHistogram's V2 compressed encoding, base64; null when it
+    /// could not be encoded.
+    pub latency_histogram: Option<String>,
 }
 
 /// Where a noise verdict came from.

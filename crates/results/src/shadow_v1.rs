@@ -92,6 +92,8 @@ impl From<RouteReportV1> for RouteReport {
             noise: Vec::new(),
             noise_probes: 0,
             examples: r.examples,
+            production_answers: None,
+            staging_answers: None,
         }
     }
 }

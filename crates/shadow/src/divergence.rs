@@ -10,7 +10,7 @@ use crate::config::NoiseConfig;
 use crate::noise::{RouteNoise, generalise};
 
 // What a route reports is part of the published result (prodlike.shadow/2).
-pub use prodlike_results::shadow::{DiffExample, RouteReport, RouteVerdict};
+pub use prodlike_results::shadow::{Answers, DiffExample, RouteReport, RouteVerdict};
 
 pub struct RouteDivergence {
     /// Copies sent to staging.
@@ -27,6 +27,10 @@ pub struct RouteDivergence {
     pub staging_failures: u64,
     pub production_latency: LatencyHistogram,
     pub staging_latency: LatencyHistogram,
+    /// Status classes (1xx to 5xx) of the exchanges both sides answered, counted with the
+    /// latencies above: the error counts of `prodlike compare results`.
+    pub production_statuses: StatusClasses,
+    pub staging_statuses: StatusClasses,
     pub examples: VecDeque<DiffExample>,
     /// Body paths that differed and how often (bounded).
     pub paths: BTreeMap<String, u64>,
@@ -38,6 +42,41 @@ pub struct RouteDivergence {
     noise_version: u64,
     max_examples: usize,
     last_example: Option<Instant>,
+}
+
+/// Answers counted by status class: `counts[0]` is 1xx, `counts[4]` 5xx; anything outside
+/// 100..=599 is not counted (it is no HTTP status a client would see).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusClasses {
+    counts: [u64; 5],
+}
+
+impl StatusClasses {
+    pub fn record(&mut self, status: u16) {
+        if let Some(n) = (status / 100)
+            .checked_sub(1)
+            .and_then(|i| self.counts.get_mut(usize::from(i)))
+        {
+            *n += 1;
+        }
+    }
+
+    /// The published counts, with the histogram of the same answers.
+    fn answers(&self, latency: &LatencyHistogram) -> Answers {
+        Answers {
+            answered: self.counts.iter().sum(),
+            status_classes: self
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| (format!("{}xx", i + 1), *n))
+                .collect(),
+            errors_5xx: self.counts[4],
+            // A count past i64::MAX cannot be encoded: left out, judged as no raw data.
+            latency_histogram: latency.to_base64().ok(),
+        }
+    }
 }
 
 /// Distinct differing body paths remembered per route.
@@ -70,6 +109,8 @@ impl RouteDivergence {
             staging_failures: 0,
             production_latency: LatencyHistogram::new(),
             staging_latency: LatencyHistogram::new(),
+            production_statuses: StatusClasses::default(),
+            staging_statuses: StatusClasses::default(),
             examples: VecDeque::with_capacity(max_examples),
             paths: BTreeMap::new(),
             noise: RouteNoise::default(),
@@ -269,6 +310,8 @@ impl RouteDivergence {
             noise: self.noise.report(noise),
             noise_probes: self.noise.probes(),
             examples: self.examples.iter().rev().cloned().collect(),
+            production_answers: Some(self.production_statuses.answers(&self.production_latency)),
+            staging_answers: Some(self.staging_statuses.answers(&self.staging_latency)),
         }
     }
 }
@@ -323,6 +366,23 @@ mod tests {
         assert_eq!(d.mismatched, 103);
         let kept: Vec<u16> = d.examples.iter().map(|e| e.staging_status).collect();
         assert_eq!(kept, [2, 4], "the oldest example made way for the newest");
+    }
+
+    #[test]
+    fn answers_count_status_classes_beside_their_latencies() {
+        let mut d = RouteDivergence::new(0);
+        for (status, ms) in [(200, 10), (204, 12), (503, 40), (99, 1), (600, 1)] {
+            d.staging_statuses.record(status);
+            d.staging_latency.record(Duration::from_millis(ms));
+        }
+        let r = d.report("/a", 5, &NoiseConfig::default());
+        let a = r.staging_answers.unwrap();
+        assert_eq!((a.answered, a.errors_5xx), (3, 1));
+        assert_eq!(a.status_classes.get("2xx"), Some(&2));
+        assert!(!a.status_classes.contains_key("1xx"));
+        let h = LatencyHistogram::from_base64(&a.latency_histogram.unwrap()).unwrap();
+        assert_eq!(h.count(), 5);
+        assert_eq!(r.production_answers.unwrap().answered, 0);
     }
 
     #[test]

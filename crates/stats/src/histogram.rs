@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 
 /// Highest latency we keep exactly: one hour, in microseconds. Larger values are clamped and
 /// still counted, so a stuck request shows as "≥ 1 h" instead of vanishing.
-const MAX_US: u64 = 3_600_000_000;
+pub(crate) const MAX_US: u64 = 3_600_000_000;
 
 /// Latency histogram in microseconds with 3 significant digits (0.1% error at any scale), fixed
 /// memory whatever the traffic.
 #[derive(Clone)]
 pub struct LatencyHistogram {
-    h: Histogram<u64>,
+    pub(crate) h: Histogram<u64>,
 }
 
 impl std::fmt::Debug for LatencyHistogram {

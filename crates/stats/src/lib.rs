@@ -20,6 +20,7 @@ mod error;
 mod error_ratio;
 mod fdr;
 mod histogram;
+mod histogram_codec;
 mod hll;
 mod hodges_lehmann;
 mod homogeneity;
@@ -52,6 +53,7 @@ pub use error_ratio::{
 };
 pub use fdr::{Correction, CorrectionSummary, benjamini_hochberg, benjamini_hochberg_adjust};
 pub use histogram::{LatencyHistogram, LatencySummary};
+pub use histogram_codec::HistogramDecodeError;
 pub use hll::HyperLogLog;
 pub use homogeneity::{Homogeneity, bucket_homogeneity};
 pub use ks::{KsResult, kolmogorov_p_value, ks_one_sample, ks_two_sample};

@@ -88,19 +88,23 @@ pub struct Args {
     /// How long in-flight requests may finish after the schedule ends [default 10s].
     #[arg(long, value_parser = parse_duration)]
     graceful_stop: Option<Duration>,
-    /// Compare mode: significance level of the divergence tests.
-    #[arg(long, default_value_t = 0.01)]
+    /// Compare mode: error rate of each verdict, and the false discovery rate across routes.
+    #[arg(long, default_value_t = 0.05)]
     compare_alpha: f64,
-    /// Compare mode: smallest latency effect reported, |P(B>A) − 0.5|.
-    #[arg(long, default_value_t = 0.1)]
-    compare_min_effect: f64,
+    /// Compare mode: tolerated rise of B's error ratio over A's (0.01 is one point).
+    #[arg(long, default_value_t = 0.01)]
+    compare_error_margin: f64,
+    /// Compare mode: tolerated relative rise of B's latency at p50 (0.10 is +10%; p90 twice
+    /// it, p99 2.5 times it).
+    #[arg(long, default_value_t = 0.10)]
+    compare_latency_margin: f64,
     /// Extra CA certificate (PEM) for https targets.
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
     /// Print the arrival timeline it would follow, without sending anything.
     #[arg(long)]
     dry_run: bool,
-    /// Write the result as JSON (docs/results.md, schema prodlike.load/1).
+    /// Write the result as JSON (docs/results.md, schema prodlike.load/2).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Write an HTML report with charts.
@@ -167,8 +171,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         seed: args.seed,
         max_send_lag: args.max_send_lag,
         graceful_stop: args.graceful_stop,
-        compare_alpha: args.compare_alpha,
-        compare_min_effect: args.compare_min_effect,
+        compare_spec: prodlike_load::compare::CompareSpec {
+            alpha: args.compare_alpha,
+            error_margin: args.compare_error_margin,
+            latency_margin: args.compare_latency_margin,
+        },
         ca_file: args.ca_file,
         hold: args.hold,
     };
@@ -240,15 +247,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         );
     }
     let breached = result.breached();
-    let divergent = result
+    let (divergent, undecided) = result
         .compare
         .as_ref()
-        .map(|c| c.divergent_routes)
-        .unwrap_or(0);
+        .map(|c| (c.divergent_routes, c.inconclusive_routes))
+        .unwrap_or((0, 0));
+    // A divergence or a breach is a finding; a route the judge could not decide (too few
+    // requests, nothing on one side) is inconclusive, exit 3 (DECISIONS.md).
     let outcome = if !result.self_check.valid {
         Outcome::Error
     } else if breached > 0 || divergent > 0 {
         Outcome::Finding
+    } else if undecided > 0 {
+        Outcome::Inconclusive
     } else {
         Outcome::Success
     };
@@ -263,7 +274,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             result.totals.error_rate * 100.0,
             breached,
             if result.compare.is_some() {
-                format!(", {divergent} divergent route(s)")
+                format!(", {divergent} divergent route(s), {undecided} undecided")
             } else {
                 String::new()
             }

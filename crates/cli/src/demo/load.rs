@@ -27,8 +27,6 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         // The demo shares the machine with everything else it runs; keep the self-check lenient.
         max_send_lag: Some(Duration::from_millis(250)),
         graceful_stop: Some(Duration::from_secs(2)),
-        compare_alpha: 0.01,
-        compare_min_effect: 0.1,
         ..Default::default()
     };
     let prepared = prodlike_load::prepare(&opts)?;

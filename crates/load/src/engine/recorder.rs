@@ -3,12 +3,10 @@
 //! statuses, bytes, retries and drops, and a per-second timeline.
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use prodlike_stats::{LatencyHistogram, Reservoir};
+use prodlike_stats::LatencyHistogram;
 
 /// Distinct request names kept apart; the rest are counted under `{other}`.
 pub const MAX_NAMES: usize = 50;
-/// Latency samples kept per name and target for compare-mode tests.
-const RESERVOIR: usize = 10_000;
 /// Seconds kept open for per-second percentiles (responses land up to this late).
 const OPEN_SECONDS: u64 = 4;
 
@@ -91,7 +89,10 @@ pub struct TargetAcc {
     pub overall: Acc,
     pub stages: Vec<Acc>,
     pub names: Vec<Acc>,
-    pub samples: Vec<Reservoir<f64>>,
+    /// Compare mode: latency of the successful requests per name, what the latency judge
+    /// compares (failures are judged by their ratio, and their latency is a timeout's or a
+    /// refusal's, not the service's).
+    pub succeeded: Vec<LatencyHistogram>,
     pub errors: BTreeMap<&'static str, u64>,
     pub statuses: BTreeMap<u16, u64>,
     pub error_examples: BTreeMap<&'static str, String>,
@@ -108,7 +109,6 @@ pub struct Recorder {
     keep_samples: bool,
     pub dropped: u64,
     pub dropped_by_stage: Vec<u64>,
-    seed: u64,
 }
 
 impl Recorder {
@@ -133,7 +133,6 @@ impl Recorder {
             keep_samples,
             dropped: 0,
             dropped_by_stage: vec![0; stages.max(1)],
-            seed: 0x5eed,
         }
     }
 
@@ -194,7 +193,6 @@ impl Recorder {
     pub fn record(&mut self, c: &Completed) {
         let name = self.name_id(&c.name);
         let keep = self.keep_samples;
-        let seed = self.seed;
         {
             let t = match self.targets.get_mut(c.target) {
                 Some(t) => t,
@@ -214,11 +212,10 @@ impl Recorder {
                 *t.statuses.entry(s).or_insert(0) += 1;
             }
             if keep && c.error.is_none() {
-                while t.samples.len() <= name {
-                    let i = t.samples.len() as u64;
-                    t.samples.push(Reservoir::new(RESERVOIR, seed ^ i));
+                if t.succeeded.len() <= name {
+                    t.succeeded.resize_with(name + 1, LatencyHistogram::new);
                 }
-                t.samples[name].push(c.latency_us as f64 / 1000.0);
+                t.succeeded[name].record_us(c.latency_us);
             }
         }
         if c.target != 0 {
@@ -360,7 +357,7 @@ mod tests {
         );
         assert!(r.timeline[5].p99_ms.unwrap() >= 9.0);
         assert_eq!(r.targets[1].overall.completed, 1);
-        assert!(t.samples.iter().map(|s| s.seen()).sum::<u64>() == 990);
+        assert_eq!(t.succeeded.iter().map(|h| h.count()).sum::<u64>(), 990);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::LoadError;
+use crate::compare::CompareSpec;
 use crate::engine::{self, OpenSource, Plan, StopHandle, Workload};
 use crate::mix::{DEFAULT_PATH, Template, single_get_name};
 use crate::progress::Progress;
@@ -46,8 +47,9 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     pub max_send_lag: Option<Duration>,
     pub graceful_stop: Option<Duration>,
-    pub compare_alpha: f64,
-    pub compare_min_effect: f64,
+    /// Compare mode's judge: `--compare-alpha`, `--compare-error-margin`,
+    /// `--compare-latency-margin`.
+    pub compare_spec: CompareSpec,
     pub ca_file: Option<PathBuf>,
     /// Held idle connections (overrides the scenario's `held.idle`).
     pub hold: Option<usize>,
@@ -62,8 +64,7 @@ pub struct Prepared {
     pub profile: Option<RateProfile>,
     pub thresholds: Vec<Threshold>,
     pub max_send_lag_ms: f64,
-    pub compare_alpha: f64,
-    pub compare_min_effect: f64,
+    pub compare_spec: CompareSpec,
     pub targets: Vec<String>,
 }
 
@@ -77,6 +78,11 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         None => Scenario::default(),
     };
     let targets = request::targets(o, &sc)?;
+    o.compare_spec.validate().map_err(|e| {
+        usage(format!(
+            "--compare-alpha, --compare-error-margin or --compare-latency-margin: {e}"
+        ))
+    })?;
     let client = request::client_options(o, &sc);
     let templates = request::templates(o, &sc)?;
     let mut thresholds = sc.thresholds.clone();
@@ -115,8 +121,7 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         profile: shape.profile,
         thresholds,
         max_send_lag_ms: max_send_lag.as_secs_f64() * 1000.0,
-        compare_alpha: o.compare_alpha,
-        compare_min_effect: o.compare_min_effect,
+        compare_spec: o.compare_spec,
         targets: target_labels,
     })
 }
@@ -177,8 +182,7 @@ impl Prepared {
             profile: self.profile.as_ref(),
             thresholds: &self.thresholds,
             max_send_lag_ms: self.max_send_lag_ms,
-            compare_alpha: self.compare_alpha,
-            compare_min_effect: self.compare_min_effect,
+            compare: self.compare_spec,
         }
     }
 }

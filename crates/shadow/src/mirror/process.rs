@@ -234,8 +234,8 @@ impl Exchange<'_> {
             ctx,
             self.route,
             &comparison,
-            *prod_latency,
-            *st_latency,
+            (head.status, *prod_latency),
+            (*status, *st_latency),
             || DiffExample {
                 at: humantime::format_rfc3339_seconds(self.arrived_at).to_string(),
                 method: self.method.to_string(),
@@ -521,14 +521,16 @@ fn record_comparison(
     ctx: &MirrorContext,
     route: &RouteEntry,
     c: &Comparison,
-    prod_latency: Duration,
-    staging_latency: Duration,
+    (prod_status, prod_latency): (u16, Duration),
+    (staging_status, staging_latency): (u16, Duration),
     example: impl FnOnce() -> DiffExample,
 ) {
     ctx.timeline.record_latencies(prod_latency, staging_latency);
     let outcome = route.with_divergence(|d| {
         d.production_latency.record(prod_latency);
         d.staging_latency.record(staging_latency);
+        d.production_statuses.record(prod_status);
+        d.staging_statuses.record(staging_status);
         d.record_with_noise(c, &ctx.noise, example)
     });
     route.count_comparison(
