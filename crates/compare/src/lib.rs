@@ -15,6 +15,7 @@ pub mod judge;
 pub mod prometheus;
 pub mod render;
 pub mod report;
+pub mod results;
 pub mod spec;
 
 pub use error::{CompareError, SpecError};

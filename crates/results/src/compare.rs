@@ -38,9 +38,28 @@ pub struct CompareReport {
 /// Where the data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// One source per report, read once: the size of the larger variant costs nothing, and boxing
+// would change how every reader matches it.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     /// Prometheus' HTTP API.
     Prometheus(PrometheusSource),
+    /// prodlike's own results (`prodlike compare results`).
+    Results(ResultsSource),
+}
+
+/// A comparison of prodlike's own results: two load runs, or one shadow result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResultsSource {
+    /// Which results: `load` (two runs: the baseline in production's place, the candidate in
+    /// staging's) or `shadow` (production against staging on the same mirrored exchanges).
+    pub results: String,
+    /// What stands for production: the baseline file, or the shadow file's production side.
+    pub production: String,
+    /// What stands for staging: the candidate file, or the shadow file's staging side.
+    pub staging: String,
+    /// The schema of each file read, in order (`prodlike.load/2`).
+    pub schemas: Vec<String>,
 }
 
 /// A comparison read from Prometheus.

@@ -10,4 +10,5 @@ pub mod pg;
 pub mod require;
 pub mod services;
 pub mod shopdb;
+pub mod slow_routes;
 pub mod traffic;

@@ -9,13 +9,23 @@ use super::{effect, interval, value, verdict};
 /// The report as Markdown.
 pub fn markdown(r: &CompareReport, unit: &str) -> String {
     let mut out = String::new();
-    let Source::Prometheus(p) = &r.source;
     let _ = writeln!(out, "## prodlike compare: staging against production\n");
-    let _ = writeln!(
-        out,
-        "Prometheus `{}` (`{}` against `{}`), {} to {}.\n",
-        p.url, p.staging_selector, p.production_selector, p.start, p.end
-    );
+    match &r.source {
+        Source::Prometheus(p) => {
+            let _ = writeln!(
+                out,
+                "Prometheus `{}` (`{}` against `{}`), {} to {}.\n",
+                p.url, p.staging_selector, p.production_selector, p.start, p.end
+            );
+        }
+        Source::Results(s) => {
+            let _ = writeln!(
+                out,
+                "prodlike {} results: `{}` against `{}`.\n",
+                s.results, s.staging, s.production
+            );
+        }
+    }
     let _ = writeln!(out, "**{}**\n", r.summary());
     if !r.parity.is_empty() {
         let _ = writeln!(out, "### Observability parity\n");

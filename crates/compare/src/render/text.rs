@@ -9,19 +9,29 @@ use super::{effect, interval, value, verdict};
 /// The report as plain text.
 pub fn text(r: &CompareReport, unit: &str) -> String {
     let mut out = String::new();
-    let Source::Prometheus(p) = &r.source;
-    let _ = writeln!(
-        out,
-        "prodlike compare prometheus: {} ({}) against {} ({}), {} to {} (step {}s, {} metrics)",
-        p.staging_url.as_deref().unwrap_or(&p.url),
-        p.staging_selector,
-        p.url,
-        p.production_selector,
-        p.start,
-        p.end,
-        p.step_seconds,
-        p.family
-    );
+    match &r.source {
+        Source::Prometheus(p) => {
+            let _ = writeln!(
+                out,
+                "prodlike compare prometheus: {} ({}) against {} ({}), {} to {} (step {}s, {} metrics)",
+                p.staging_url.as_deref().unwrap_or(&p.url),
+                p.staging_selector,
+                p.url,
+                p.production_selector,
+                p.start,
+                p.end,
+                p.step_seconds,
+                p.family
+            );
+        }
+        Source::Results(s) => {
+            let _ = writeln!(
+                out,
+                "prodlike compare results ({}): {} against {}",
+                s.results, s.staging, s.production
+            );
+        }
+    }
     if !r.parity.is_empty() {
         let _ = writeln!(out, "\nobservability parity: {} gap(s)", r.parity.len());
         for f in &r.parity {
