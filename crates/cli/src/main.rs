@@ -46,6 +46,8 @@ enum Command {
     Data(cmd::data::Args),
     /// Configuration and schema drift between environments.
     Drift(cmd::drift::Args),
+    /// Does staging predict production? Calibrated verdicts per route and metric.
+    Compare(cmd::compare::Args),
     /// Run every stage against in-process sample services; needs nothing installed.
     Demo(demo::Args),
 }
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Load(args) => cmd::load::run(args),
         Command::Data(args) => cmd::data::run(args),
         Command::Drift(args) => cmd::drift::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
         Command::Demo(args) => demo::run(args),
     };
     match result {

@@ -1,0 +1,114 @@
+//! `prodlike compare prometheus`: flags → prodlike-compare → report. Exit 0: no divergence;
+//! 1: a divergence or an observability-parity gap; 3: only undecided comparisons; 2: error.
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use prodlike_compare::prometheus::{self, PrometheusOptions};
+use prodlike_compare::{CompareSpec, render, report};
+use prodlike_report::{Outcome, OutputFormat, now_rfc3339};
+
+/// Does staging predict production? Calibrated verdicts per route and metric (docs/compare.md).
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    source: Source,
+}
+
+#[derive(clap::Subcommand)]
+enum Source {
+    /// Read both environments from Prometheus' HTTP API and judge error ratio, latency and
+    /// traffic shape per route, after checking both are observed alike.
+    Prometheus(PrometheusArgs),
+}
+
+#[derive(clap::Args)]
+struct PrometheusArgs {
+    /// Prometheus base URL (production's, and staging's unless --staging-url).
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// Staging's own Prometheus, when it has one.
+    #[arg(long, value_name = "URL")]
+    staging_url: Option<String>,
+    /// Label matchers selecting production, added to every query: 'environment="production"'.
+    #[arg(long, value_name = "MATCHERS")]
+    production: String,
+    /// Label matchers selecting staging: 'environment="staging"'.
+    #[arg(long, value_name = "MATCHERS")]
+    staging: String,
+    /// The window compared, ending now (or at --end): 1h, 30m, 1d.
+    #[arg(long, value_name = "DURATION")]
+    window: Option<String>,
+    /// Start of the window: RFC 3339 or Unix seconds.
+    #[arg(long, value_name = "TIME")]
+    start: Option<String>,
+    /// End of the window: RFC 3339 or Unix seconds (default now).
+    #[arg(long, value_name = "TIME")]
+    end: Option<String>,
+    /// Margins, alpha, critical routes, metrics and labels (docs/compare.md).
+    #[arg(long, value_name = "compare.toml")]
+    spec: Option<PathBuf>,
+    /// Report format on stdout: text, json or markdown.
+    #[arg(long, default_value = "text", value_parser = parse_format)]
+    format: OutputFormat,
+    /// Also write the JSON result (`prodlike.compare/1` envelope) to this file.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    match s.parse::<OutputFormat>().map_err(|e| e.to_string())? {
+        OutputFormat::Sarif => Err("compare prints text, json or markdown".into()),
+        f => Ok(f),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    match args.source {
+        Source::Prometheus(a) => run_prometheus(a),
+    }
+}
+
+fn run_prometheus(a: PrometheusArgs) -> anyhow::Result<Outcome> {
+    let started = now_rfc3339();
+    if let Some(p) = &a.out {
+        super::check_output_file("--out", p)?;
+    }
+    let spec = match &a.spec {
+        Some(path) => CompareSpec::load(path)?,
+        None => CompareSpec::default(),
+    };
+    let unit = spec.metrics.unit.clone();
+    let options = PrometheusOptions {
+        url: a.url,
+        staging_url: a.staging_url,
+        production: a.production,
+        staging: a.staging,
+        window: a.window,
+        start: a.start,
+        end: a.end,
+    };
+    let prepared = prometheus::prepare(&options, spec)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let compared = rt.block_on(prometheus::compare(&prepared))?;
+    let text = match a.format {
+        OutputFormat::Text => render::text(&compared, &unit),
+        OutputFormat::Markdown => render::markdown(&compared, &unit),
+        OutputFormat::Json => String::new(),
+        OutputFormat::Sarif => bail!("compare prints text, json or markdown"),
+    };
+    let envelope = report::envelope(compared, "compare prometheus", started);
+    if let Some(path) = &a.out {
+        envelope
+            .write_to(path)
+            .with_context(|| format!("writing the result to {}", path.display()))?;
+    }
+    if a.format == OutputFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&envelope)?);
+    } else {
+        print!("{text}");
+    }
+    Ok(envelope.outcome)
+}
