@@ -595,6 +595,8 @@ fn pg_sync_and_synth_refuse_the_source_under_any_spelling() {
 }
 
 #[test]
+// Long: a table of bad flags per subcommand, each with the words its error must contain.
+#[allow(clippy::too_many_lines)]
 fn bad_flags_exit_2_before_anything_is_opened() {
     let dir = tempfile::tempdir().unwrap();
     let src = sqlite(&shop(dir.path(), 100));

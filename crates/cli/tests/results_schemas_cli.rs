@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Every command that writes `--out`, run for real on loopback, writes a document that its JSON
 //! Schema in docs/schemas/ accepts (validated with the `jsonschema` crate, draft 2020-12), and
 //! that prodlike-results reads back typed. The schemas come from prodlike-results' types

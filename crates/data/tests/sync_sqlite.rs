@@ -142,6 +142,8 @@ async fn a_failed_sync_leaves_the_previous_target_intact() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Long: profile, synth and verify in a row, checking each step's output before the next.
+#[allow(clippy::too_many_lines)]
 async fn profile_synth_and_verify_round_trip() {
     use prodlike_data::profile::{ProfileOptions, profile};
     use prodlike_data::synth::{SynthOptions, synth};

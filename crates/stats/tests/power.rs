@@ -22,6 +22,8 @@ fn diverged(j: &Judgement) -> bool {
 }
 
 #[test]
+// Long: one planted divergence after another, each with its size stated, into one table.
+#[allow(clippy::too_many_lines)]
 fn planted_divergences_are_found() {
     let mut table = Table::power("power at α = 0.05 (one-sided), default margins");
 

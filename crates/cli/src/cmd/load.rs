@@ -129,6 +129,9 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     Ok((k.trim().to_string(), v.trim().to_string()))
 }
 
+// Long: flags into RunOptions field by field, then the dry run's printout; the run itself is
+// prodlike_load's.
+#[allow(clippy::too_many_lines)]
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if !matches!(args.format, OutputFormat::Text | OutputFormat::Json) {
         anyhow::bail!(

@@ -8,6 +8,8 @@ use prodlike_report::{CommandResult, Outcome, now_rfc3339};
 
 use super::Context;
 
+// Long: the demo's data stage as the user reads it: profile, sync, verify, each printed.
+#[allow(clippy::too_many_lines)]
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("\n== data: profile → sync 10% (masked) → verify, on SQLite ==");
     let dir = ctx.out_dir.join("data");
