@@ -19,6 +19,9 @@ enum Source {
     /// Read both environments from Prometheus' HTTP API and judge error ratio, latency and
     /// traffic shape per route, after checking both are observed alike.
     Prometheus(PrometheusArgs),
+    /// Judge prodlike's own results: two load runs (baseline, candidate) or one shadow result
+    /// (cmd/compare_results.rs).
+    Results(super::compare_results::ResultsArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,7 +58,7 @@ struct PrometheusArgs {
     out: Option<PathBuf>,
 }
 
-fn parse_format(s: &str) -> Result<OutputFormat, String> {
+pub(super) fn parse_format(s: &str) -> Result<OutputFormat, String> {
     match s.parse::<OutputFormat>().map_err(|e| e.to_string())? {
         OutputFormat::Sarif => Err("compare prints text, json or markdown".into()),
         f => Ok(f),
@@ -65,6 +68,7 @@ fn parse_format(s: &str) -> Result<OutputFormat, String> {
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.source {
         Source::Prometheus(a) => run_prometheus(a),
+        Source::Results(a) => super::compare_results::run(a),
     }
 }
 
