@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `prodlike compare prometheus` against a real Prometheus (Debian's `prometheus` package):
 //! known data for a production and a staging environment is written as OpenMetrics, turned into
 //! TSDB blocks by `promtool tsdb create-blocks-from openmetrics`, and served by a Prometheus
@@ -148,6 +148,18 @@ fn openmetrics(t0: u64) -> String {
             }
         }
     }
+    // OpenTelemetry's resource attributes live on target_info only: selected by a join.
+    out.push_str("# TYPE target_info gauge\n");
+    for (env, instance) in [("production", "prod-1:9000"), ("staging", "stg-1:9000")] {
+        for i in 0..=POINTS {
+            let _ = writeln!(
+                out,
+                "target_info{{job=\"api\",instance=\"{instance}\",\
+                 deployment_environment_name=\"{env}\"}} 1 {}",
+                t0 + i * SCRAPE
+            );
+        }
+    }
     out.push_str("# EOF\n");
     out
 }
@@ -250,6 +262,7 @@ fn wait_ready(port: u16, log: &Path) {
         if http_status(port, "/-/ready") == Some(200) {
             return;
         }
+        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
         std::thread::sleep(Duration::from_millis(200));
     }
     panic!(
@@ -389,7 +402,12 @@ fn planted_differences_come_out_of_a_real_prometheus() {
         "{md}"
     );
 
-    // A selector that matches nothing is an input error naming it.
+    a_selector_matching_nothing_is_refused(&p);
+    selection_by_a_join_on_target_info(&p);
+}
+
+/// A selector that matches nothing is an input error naming it.
+fn a_selector_matching_nothing_is_refused(p: &Prometheus) {
     let (start, end) = (p.start.to_string(), p.end.to_string());
     let out = prodlike(&[
         "compare",
@@ -410,6 +428,52 @@ fn planted_differences_come_out_of_a_real_prometheus() {
     assert!(stderr.contains("environment=\"stagin\""), "{stderr}");
     assert!(stderr.contains("matches no series"), "{stderr}");
     assert!(out.stdout.is_empty());
+}
+
+/// The environment on target_info only (OpenTelemetry's resource attributes), selected by a
+/// join: the same verdicts as the label matchers give.
+fn selection_by_a_join_on_target_info(p: &Prometheus) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("compare.toml");
+    std::fs::write(
+        &spec,
+        "[selection]\njoin = \"target_info\"\non = [\"job\", \"instance\"]\n",
+    )
+    .unwrap();
+    let (start, end) = (p.start.to_string(), p.end.to_string());
+    let out = prodlike(&[
+        "compare",
+        "prometheus",
+        "--url",
+        &p.url,
+        "--production",
+        "deployment_environment_name=\"production\"",
+        "--staging",
+        "deployment_environment_name=\"staging\"",
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "--spec",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["data"]["source"]["join"], "target_info");
+    assert_eq!(verdict(&doc, "/users", "latency_p50"), "pass");
+    assert_eq!(verdict(&doc, "/checkout", "error_ratio"), "diverged");
+    assert_eq!(verdict(&doc, "/search", "latency_p99"), "diverged");
+    let checkout = doc["data"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["route"] == "/checkout")
+        .unwrap();
+    assert_eq!(checkout["production_requests"], 201 * 120);
+    assert_eq!(checkout["staging_requests"], 209 * 120);
 }
 
 #[test]
