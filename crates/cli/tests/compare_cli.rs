@@ -160,8 +160,76 @@ fn openmetrics(t0: u64) -> String {
             );
         }
     }
+    classic(t0, &mut out);
     out.push_str("# EOF\n");
     out
+}
+
+/// The classic metrics (`http_requests_total{code}`, `http_request_duration_seconds`, route in
+/// `handler`) for environments `classic-prod` (scraped every 30 s) and `classic-stg` (every
+/// 60 s): the same traffic, a different scrape interval.
+fn classic(t0: u64, out: &mut String) {
+    let std_bounds = bounds();
+    let per_scrape = weights(10, 1);
+    let sides = [("classic-prod", 1), ("classic-stg", 2)];
+    let labels = |env: &str| {
+        format!(
+            "environment=\"{env}\",job=\"web\",instance=\"{env}:80\",handler=\"/a\",method=\"GET\",code=\"200\""
+        )
+    };
+    out.push_str("# TYPE http_requests counter\n");
+    for (env, every) in sides {
+        for i in (0..=POINTS).step_by(every) {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{{}}} {} {}",
+                labels(env),
+                100 * i,
+                t0 + i * SCRAPE
+            );
+        }
+    }
+    out.push_str("# TYPE http_request_duration_seconds histogram\n");
+    for (env, every) in sides {
+        let mut les: Vec<(String, u64)> = std_bounds
+            .iter()
+            .enumerate()
+            .map(|(b, le)| {
+                let below = per_scrape.iter().filter(|(i, _)| *i <= b).map(|(_, n)| n);
+                (le.to_string(), below.sum())
+            })
+            .collect();
+        les.push(("+Inf".into(), 100));
+        for (le, per) in &les {
+            for i in (0..=POINTS).step_by(every) {
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{},le=\"{le}\"}} {} {}",
+                    labels(env),
+                    per * i,
+                    t0 + i * SCRAPE
+                );
+            }
+        }
+        for i in (0..=POINTS).step_by(every) {
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{}}} {} {}",
+                labels(env),
+                100 * i,
+                t0 + i * SCRAPE
+            );
+        }
+        for i in (0..=POINTS).step_by(every) {
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{{}}} {} {}",
+                labels(env),
+                2.0 * i as f64,
+                t0 + i * SCRAPE
+            );
+        }
+    }
 }
 
 /// A Prometheus started by the test; killed when dropped.
@@ -404,6 +472,7 @@ fn planted_differences_come_out_of_a_real_prometheus() {
 
     a_selector_matching_nothing_is_refused(&p);
     selection_by_a_join_on_target_info(&p);
+    classic_metrics_are_detected_and_a_scrape_gap_found(&p);
 }
 
 /// A selector that matches nothing is an input error naming it.
@@ -474,6 +543,49 @@ fn selection_by_a_join_on_target_info(p: &Prometheus) {
         .unwrap();
     assert_eq!(checkout["production_requests"], 201 * 120);
     assert_eq!(checkout["staging_requests"], 209 * 120);
+}
+
+/// The classic metrics are detected (route in `handler`, status in `code`), and staging's
+/// longer scrape interval is a parity finding while the verdicts still pass.
+fn classic_metrics_are_detected_and_a_scrape_gap_found(p: &Prometheus) {
+    let (start, end) = (p.start.to_string(), p.end.to_string());
+    let out = prodlike(&[
+        "compare",
+        "prometheus",
+        "--url",
+        &p.url,
+        "--production",
+        "environment=\"classic-prod\"",
+        "--staging",
+        "environment=\"classic-stg\"",
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let source = &doc["data"]["source"];
+    assert_eq!(source["family"], "classic", "{source}");
+    assert_eq!(source["requests_metric"], "http_requests_total");
+    assert_eq!(source["histogram_metric"], "http_request_duration_seconds");
+    assert_eq!(source["group_by"][0], "handler");
+    assert_eq!(source["status_label"], "code");
+    assert_eq!(
+        source["step_seconds"], 120,
+        "two of staging's scrape intervals"
+    );
+    let parity = doc["data"]["parity"].as_array().unwrap();
+    assert_eq!(parity.len(), 1, "{parity:?}");
+    assert_eq!(parity[0]["kind"], "scrape_interval");
+    assert_eq!(parity[0]["production"], "30.0s");
+    assert_eq!(parity[0]["staging"], "60.0s");
+    for m in ["error_ratio", "latency_p50", "latency_p99"] {
+        assert_eq!(verdict(&doc, "/a", m), "pass", "{m}");
+    }
 }
 
 #[test]
