@@ -127,3 +127,42 @@ fn refused_latency_is_listed_not_judged() {
     assert_eq!(j.refused[0].reason, "buckets differ");
     assert_eq!(j.routes[0].comparisons.len(), 1);
 }
+
+fn report(routes: Vec<RouteInput>) -> prodlike_results::compare::CompareReport {
+    use prodlike_results::compare::{ResultsSource, Source};
+    let spec = CompareSpec::default();
+    let judged = judge(&ComparisonInput { routes, rate: None }, &spec).unwrap();
+    let source = Source::Results(ResultsSource {
+        results: "load".into(),
+        production: "a.json".into(),
+        staging: "b.json".into(),
+        schemas: vec![],
+    });
+    prodlike_compare::report::build(source, &spec, Vec::new(), judged)
+}
+
+#[test]
+fn outcomes_follow_the_verdicts() {
+    use prodlike_report::Outcome;
+    let equal = || route("/a", (10, 20_000), (10, 20_000), LatencyInput::None);
+    let r = report(vec![equal()]);
+    assert_eq!((r.counts.pass, r.outcome()), (1, Outcome::Success));
+    // Too few requests to tell 1 point: undecided, exit 3, never a pass.
+    let sparse = route("/b", (0, 100), (1, 100), LatencyInput::None);
+    let r = report(vec![equal(), sparse]);
+    assert_eq!(r.counts.inconclusive, 1);
+    assert_eq!(r.outcome(), Outcome::Inconclusive);
+    assert_eq!(r.outcome().exit_code(), 3);
+    // A divergence wins over inconclusive.
+    let worse = route("/c", (10, 20_000), (900, 20_000), LatencyInput::None);
+    let r = report(vec![
+        equal(),
+        route("/b", (0, 100), (1, 100), LatencyInput::None),
+        worse,
+    ]);
+    assert_eq!(r.outcome().exit_code(), 1);
+    // A route missing in staging is no data: exit 3.
+    let gone = route("/d", (0, 5_000), (0, 0), LatencyInput::None);
+    let r = report(vec![equal(), gone]);
+    assert_eq!((r.counts.no_data, r.outcome().exit_code()), (1, 3));
+}
