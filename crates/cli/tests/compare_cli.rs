@@ -473,6 +473,7 @@ fn planted_differences_come_out_of_a_real_prometheus() {
     a_selector_matching_nothing_is_refused(&p);
     selection_by_a_join_on_target_info(&p);
     classic_metrics_are_detected_and_a_scrape_gap_found(&p);
+    staging_on_its_own_prometheus(&p);
 }
 
 /// A selector that matches nothing is an input error naming it.
@@ -586,6 +587,18 @@ fn classic_metrics_are_detected_and_a_scrape_gap_found(p: &Prometheus) {
     for m in ["error_ratio", "latency_p50", "latency_p99"] {
         assert_eq!(verdict(&doc, "/a", m), "pass", "{m}");
     }
+}
+
+/// `--staging-url`: staging read through a server of its own (here the same one, reached by a
+/// second client), with the same verdicts.
+fn staging_on_its_own_prometheus(p: &Prometheus) {
+    let out = compare(p, &["--staging-url", &p.url, "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["data"]["source"]["staging_url"], p.url.as_str());
+    assert_eq!(verdict(&doc, "/search", "latency_p50"), "diverged");
+    assert_eq!(verdict(&doc, "/users", "latency_p50"), "pass");
 }
 
 #[test]

@@ -175,3 +175,86 @@ fn interval(cx: &Context<'_>, out: &mut Vec<ParityFinding>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan {
+            family: "otel",
+            requests: "m_count".into(),
+            histogram: Some("m".into()),
+            route_label: "route".into(),
+            status_label: "code".into(),
+            method_label: None,
+            group_by: vec!["route".into()],
+        }
+    }
+
+    fn side(names: &[(&str, &[&str])], buckets: &[f64]) -> SideData {
+        SideData {
+            names: names
+                .iter()
+                .map(|(n, ks)| (n.to_string(), ks.iter().map(|k| k.to_string()).collect()))
+                .collect(),
+            buckets: [(
+                "/a".to_string(),
+                buckets.iter().map(|&b| (b, 1.0)).collect(),
+            )]
+            .into(),
+            ..SideData::default()
+        }
+    }
+
+    #[test]
+    fn each_gap_is_a_finding_of_its_own() {
+        let p = side(
+            &[
+                ("m_count", &["route", "code", "env", "pod"]),
+                ("x_total", &["route"]),
+            ],
+            &[0.1, 1.0, f64::INFINITY],
+        );
+        let s = side(
+            &[("m_count", &["route", "code", "environment"])],
+            &[0.1, 2.0, f64::INFINITY],
+        );
+        let plan = plan();
+        let cx = Context {
+            plan: &plan,
+            selector_labels: ["env".to_string(), "environment".to_string()].into(),
+            production_interval: Some(15.0),
+            staging_interval: Some(60.0),
+        };
+        let parity = check(&p, &s, &cx);
+        let kinds: Vec<ParityKind> = parity.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ParityKind::MetricName,
+                ParityKind::LabelKeys,
+                ParityKind::Buckets,
+                ParityKind::ScrapeInterval
+            ]
+        );
+        // The selectors' own labels are not a gap; `pod` is.
+        assert!(
+            parity.findings[1]
+                .message
+                .contains("only production has pod")
+        );
+        assert!(!parity.findings[1].message.contains("environment"));
+        assert!(parity.refused["/a"].contains("buckets differ"));
+        // Alike: nothing.
+        let same = check(
+            &p,
+            &p,
+            &Context {
+                staging_interval: Some(16.0),
+                ..cx
+            },
+        );
+        assert!(same.findings.is_empty() && same.refused.is_empty());
+    }
+}
