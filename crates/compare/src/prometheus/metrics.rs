@@ -162,4 +162,47 @@ mod tests {
         );
         assert!(plan(&Metrics::default(), &names(&[("up", &["job"])])).is_none());
     }
+
+    #[test]
+    fn methods_are_compared_apart_when_asked() {
+        let otel = names(&[(
+            "http_server_request_duration_seconds_count",
+            &[
+                "http_route",
+                "http_response_status_code",
+                "http_request_method",
+            ],
+        )]);
+        let spec = Metrics {
+            by_method: true,
+            ..Metrics::default()
+        };
+        let p = plan(&spec, &otel).unwrap();
+        assert_eq!(p.group_by, vec!["http_request_method", "http_route"]);
+        let labels: BTreeMap<String, String> = [
+            ("http_route".to_string(), "/users/{id}".to_string()),
+            ("http_request_method".to_string(), "GET".to_string()),
+        ]
+        .into();
+        assert_eq!(group_key(&p, &labels), "GET /users/{id}");
+        let custom = Metrics {
+            histogram: Some("rpc_latency".into()),
+            route_label: Some("rpc".into()),
+            ..Metrics::default()
+        };
+        let p = plan(
+            &custom,
+            &names(&[("rpc_latency_count", &["rpc", "status"])]),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                p.family,
+                p.requests.as_str(),
+                p.route_label.as_str(),
+                p.status_label.as_str()
+            ),
+            ("custom", "rpc_latency_count", "rpc", "status")
+        );
+    }
 }
