@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use prodlike_testkit::slow_routes::Route;
+
 fn prodlike(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_prodlike"))
         .args(args)
@@ -24,7 +26,7 @@ fn text(o: &Output) -> String {
 }
 
 /// A server whose routes answer after the given delays, alive while the runtime lives.
-fn server(routes: &'static [(&'static str, Duration)]) -> (tokio::runtime::Runtime, String) {
+fn server(routes: &'static [Route]) -> (tokio::runtime::Runtime, String) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -92,13 +94,13 @@ fn verdict(doc: &serde_json::Value, route: &str, metric: &str) -> String {
 
 #[test]
 fn two_load_runs_find_the_route_planted_slower() {
-    static BASELINE: [(&str, Duration); 2] = [
-        ("/fast", Duration::from_millis(10)),
-        ("/slow", Duration::from_millis(20)),
+    static BASELINE: [Route; 2] = [
+        Route::ok("/fast", Duration::from_millis(10)),
+        Route::ok("/slow", Duration::from_millis(20)),
     ];
-    static CANDIDATE: [(&str, Duration); 2] = [
-        ("/fast", Duration::from_millis(10)),
-        ("/slow", Duration::from_millis(30)),
+    static CANDIDATE: [Route; 2] = [
+        Route::ok("/fast", Duration::from_millis(10)),
+        Route::ok("/slow", Duration::from_millis(30)),
     ];
     let (_a, a) = server(&BASELINE);
     let (_b, b) = server(&CANDIDATE);
@@ -147,6 +149,125 @@ fn two_load_runs_find_the_route_planted_slower() {
     let md = String::from_utf8_lossy(&o.stdout);
     assert!(md.starts_with("## prodlike compare"), "{md}");
     assert!(md.contains("| `slow` | latency_shift | diverged |"), "{md}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 GET on loopback; the whole answer (empty while nothing listens).
+fn get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// Waits until `ready` holds, polling (a condition, not a timing); false if it never does.
+fn wait_until(mut ready: impl FnMut() -> bool) -> bool {
+    for _ in 0..1000 {
+        if ready() {
+            return true;
+        }
+        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+#[test]
+fn a_shadow_result_with_a_staging_error_rise_diverges() {
+    // Staging answers /orders with 503 where production answers 200; /items alike on both.
+    static PRODUCTION: [Route; 2] = [
+        Route::ok("/orders", Duration::ZERO),
+        Route::ok("/items", Duration::ZERO),
+    ];
+    static STAGING: [Route; 2] = [
+        Route {
+            path: "/orders",
+            delay: Duration::ZERO,
+            status: 503,
+        },
+        Route::ok("/items", Duration::ZERO),
+    ];
+    let (_p, production) = server(&PRODUCTION);
+    let (_s, staging) = server(&STAGING);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shadow.json");
+    let (port, admin) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_prodlike"))
+        .args(["shadow", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--production", &production, "--staging", &staging])
+        .args(["--sample", "1.0", "--workers", "1"])
+        .args(["--admin", &format!("127.0.0.1:{admin}")])
+        .args(["--out", out.to_str().unwrap()])
+        .env("PRODLIKE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(
+        || get(port, "/items").starts_with("HTTP/1.1 200")
+    ));
+    let n = 40;
+    for i in 0..n {
+        for path in ["/orders", "/items"] {
+            assert!(get(port, &format!("{path}?n={i}")).starts_with("HTTP/1.1 200"));
+        }
+    }
+    // Every copy compared (the readiness probes count too) before the proxy is stopped.
+    let compared = || {
+        let body = get(admin, "/api/divergence");
+        let json = body.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(json)
+            .ok()
+            .and_then(|v| v["totals"]["compared"].as_u64())
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_until(|| compared() >= 2 * n),
+        "compared {}",
+        compared()
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    // Shadow's own exit depends on --fail-on-mismatch-rate; the verdict is compare's.
+    assert!(
+        matches!(output.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let report = dir.path().join("compare.json");
+    let o = prodlike(&[
+        "compare",
+        "results",
+        out.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(doc["data"]["source"]["results"], "shadow");
+    // 40 of 40 answers 5xx on staging against none on production: far over one point.
+    assert_eq!(verdict(&doc, "/orders", "error_ratio"), "diverged");
+    assert_ne!(verdict(&doc, "/items", "error_ratio"), "diverged");
 }
 
 #[test]
