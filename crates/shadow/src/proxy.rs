@@ -299,27 +299,13 @@ impl Proxy {
                     .send(req)
                     .await
                     .map(|r| r.map(UpstreamBody::H1))
-                    .map_err(|e| {
-                        let kind = if e.is_connect() {
-                            UpstreamError::Connect
-                        } else {
-                            UpstreamError::Protocol
-                        };
-                        (kind, prodlike_common::error::chain(&e).to_string())
-                    }),
+                    .map_err(|e| upstream_failure(e.is_connect(), &e)),
                 None => self
                     .client
                     .request(req)
                     .await
                     .map(|r| r.map(UpstreamBody::Hyper))
-                    .map_err(|e| {
-                        let kind = if e.is_connect() {
-                            UpstreamError::Connect
-                        } else {
-                            UpstreamError::Protocol
-                        };
-                        (kind, prodlike_common::error::chain(&e).to_string())
-                    }),
+                    .map_err(|e| upstream_failure(e.is_connect(), &e)),
             }
         };
         let exchange = std::pin::pin!(exchange);
@@ -345,4 +331,19 @@ impl Proxy {
         }
         result
     }
+}
+
+/// How a failed upstream exchange is reported: connect failures apart (the next upstream may
+/// answer), and the error with its causes as the reason.
+#[cold]
+fn upstream_failure(
+    connect: bool,
+    e: &(dyn std::error::Error + 'static),
+) -> (UpstreamError, String) {
+    let kind = if connect {
+        UpstreamError::Connect
+    } else {
+        UpstreamError::Protocol
+    };
+    (kind, prodlike_common::error::chain(e).to_string())
 }
