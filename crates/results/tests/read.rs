@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 
 /// Real `--out` documents, one per current schema (written by the commands; see
 /// tests/fixtures/README.md).
-const FIXTURES: [(&str, &str); 7] = [
+const FIXTURES: [(&str, &str); 8] = [
     ("prodlike.shadow/2", include_str!("fixtures/shadow-2.json")),
+    ("prodlike.load/2", include_str!("fixtures/load-2.json")),
+    // Still read; without a compare section it reads back unchanged.
     ("prodlike.load/1", include_str!("fixtures/load-1.json")),
     ("prodlike.drift/1", include_str!("fixtures/drift-1.json")),
     (
@@ -82,7 +84,7 @@ fn the_variant_follows_the_schema() {
     assert_eq!(
         kinds,
         [
-            "shadow", "load", "drift", "profile", "sync", "synth", "verify"
+            "shadow", "load", "load", "drift", "profile", "sync", "synth", "verify"
         ]
     );
 }
