@@ -1,6 +1,7 @@
 //! `prodlike demo`: every capability run against in-process sample services, so a fresh machine
 //! with nothing installed sees the whole product. Each stage lives in its own file and writes
 //! its JSON result into the demo's output folder.
+mod compare;
 mod data;
 mod drift;
 mod load;
@@ -57,6 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // stage ran, so its exit code is 0 unless a stage failed to run.
         shadow::run(&ctx).await.context("demo stage: shadow")?;
         load::run(&ctx).await.context("demo stage: load")?;
+        compare::run(&ctx).await.context("demo stage: compare")?;
         data::run(&ctx).await.context("demo stage: data")?;
         drift::run(&ctx).await.context("demo stage: drift")?;
         println!("\nResults written to {}/", ctx.out_dir.display());
