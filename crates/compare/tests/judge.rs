@@ -161,8 +161,47 @@ fn outcomes_follow_the_verdicts() {
         worse,
     ]);
     assert_eq!(r.outcome().exit_code(), 1);
-    // A route missing in staging is no data: exit 3.
+    // A route missing in staging is without data, and, at a volume where chance cannot
+    // explain the absence, a finding: exit 1.
     let gone = route("/d", (0, 5_000), (0, 0), LatencyInput::None);
     let r = report(vec![equal(), gone]);
-    assert_eq!((r.counts.no_data, r.outcome().exit_code()), (1, 3));
+    assert_eq!((r.counts.no_data, r.outcome().exit_code()), (1, 1));
+}
+
+#[test]
+fn a_route_missing_in_staging_is_a_finding_when_chance_cannot_explain_it() {
+    use prodlike_report::Outcome;
+    // Staging sees 95% of production's volume, and none of /gone's 1,000 requests: about 950
+    // were expected, so zero is no accident.
+    let r = report(vec![
+        route("/a", (10, 20_000), (10, 20_000), LatencyInput::None),
+        route("/gone", (0, 1_000), (0, 0), LatencyInput::None),
+    ]);
+    assert_eq!(r.missing_in_staging, vec!["/gone".to_string()]);
+    assert_eq!(r.counts.missing_in_staging, 1);
+    assert_eq!(r.outcome(), Outcome::Finding);
+    assert!(
+        r.summary().contains("1 route(s) missing in staging"),
+        "{}",
+        r.summary()
+    );
+    assert!(
+        prodlike_compare::render::text(&r, "ms").contains("missing in staging: 1 route"),
+        "{}",
+        prodlike_compare::render::text(&r, "ms")
+    );
+
+    // Staging sees 5% of the volume and production served /rare twice: 0.1 expected, so its
+    // absence proves nothing. It stays without data (inconclusive), never a pass.
+    let r = report(vec![
+        route("/a", (10, 20_000), (1, 1_000), LatencyInput::None),
+        route("/rare", (0, 2), (0, 0), LatencyInput::None),
+    ]);
+    assert!(
+        r.missing_in_staging.is_empty(),
+        "{:?}",
+        r.missing_in_staging
+    );
+    assert!(r.counts.no_data > 0);
+    assert_ne!(r.outcome(), Outcome::Success);
 }

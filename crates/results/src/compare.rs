@@ -33,6 +33,11 @@ pub struct CompareReport {
     pub score: BehaviourScore,
     /// Verdicts counted.
     pub counts: Counts,
+    /// Routes production served and staging never did, where staging's share of the traffic
+    /// makes the absence unlikely by chance (see [`Counts::missing_in_staging`]). Each is a
+    /// finding: staging does not exercise what production does.
+    #[serde(default)]
+    pub missing_in_staging: Vec<String>,
 }
 
 /// Where the data came from.
@@ -387,6 +392,12 @@ pub struct Counts {
     pub parity: usize,
     /// Refused comparisons.
     pub refused: usize,
+    /// Routes missing in staging: production served n requests, staging none, and the expected
+    /// staging count n × (staging total / production total) is at least ln(1/α), so that zero
+    /// arrivals of a Poisson count with that mean has probability at most α. A rarer route
+    /// stays `no_data` (inconclusive) instead.
+    #[serde(default)]
+    pub missing_in_staging: usize,
 }
 
 fn finite(v: f64) -> Option<f64> {
@@ -546,7 +557,7 @@ impl CompareReport {
     pub fn outcome(&self) -> prodlike_report::Outcome {
         use prodlike_report::Outcome;
         let c = &self.counts;
-        if c.diverged > 0 || c.parity > 0 {
+        if c.diverged > 0 || c.parity > 0 || c.missing_in_staging > 0 {
             Outcome::Finding
         } else if c.inconclusive > 0 || c.no_data > 0 || c.refused > 0 || c.pass == 0 {
             Outcome::Inconclusive
@@ -564,13 +575,14 @@ impl CompareReport {
         };
         format!(
             "{} comparisons over {} routes: {} diverged, {} passed, {} inconclusive, {} without \
-             data; {} parity finding(s); {score}",
+             data; {} route(s) missing in staging; {} parity finding(s); {score}",
             c.pass + c.diverged + c.inconclusive + c.no_data,
             self.routes.len(),
             c.diverged,
             c.pass,
             c.inconclusive,
             c.no_data,
+            c.missing_in_staging,
             c.parity,
         )
     }

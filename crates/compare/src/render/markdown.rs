@@ -34,6 +34,17 @@ pub fn markdown(r: &CompareReport, unit: &str) -> String {
         }
         out.push('\n');
     }
+    if !r.missing_in_staging.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Missing in staging
+"
+        );
+        for route in &r.missing_in_staging {
+            let _ = writeln!(out, "- `{route}`: production served it, staging never did");
+        }
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "| route | metric | verdict | production | staging | effect | interval | n prod / staging |"

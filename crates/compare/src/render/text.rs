@@ -38,6 +38,17 @@ pub fn text(r: &CompareReport, unit: &str) -> String {
             let _ = writeln!(out, "  ! {}", f.message);
         }
     }
+    if !r.missing_in_staging.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nmissing in staging: {} route(s) production served and staging never did, at a \
+             volume where chance would rarely explain it",
+            r.missing_in_staging.len()
+        );
+        for route in &r.missing_in_staging {
+            let _ = writeln!(out, "  ! {route}");
+        }
+    }
     for route in &r.routes {
         let _ = writeln!(
             out,
