@@ -17,14 +17,6 @@ fn prodlike(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// A server whose routes answer after the given delays, alive while the runtime lives.
 fn server(routes: &'static [Route]) -> (tokio::runtime::Runtime, String) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -73,7 +65,12 @@ fn run_load(url: &str, scenario: &Path, out: &Path) {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
 }
 
 fn verdict(doc: &serde_json::Value, route: &str, metric: &str) -> String {
@@ -120,8 +117,17 @@ fn two_load_runs_find_the_route_planted_slower() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("slow"), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
+    assert!(
+        prodlike_testkit::process::output_text(&o).contains("slow"),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(doc["schema"], "prodlike.compare/1");
     assert_eq!(doc["command"], "compare results");
@@ -145,34 +151,15 @@ fn two_load_runs_find_the_route_planted_slower() {
         "--format",
         "markdown",
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let md = String::from_utf8_lossy(&o.stdout);
     assert!(md.starts_with("## prodlike compare"), "{md}");
     assert!(md.contains("| `slow` | latency_shift | diverged |"), "{md}");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One HTTP/1.1 GET on loopback; the whole answer (empty while nothing listens).
-fn get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 /// Waits until `ready` holds, polling (a condition, not a timing); false if it never does.
@@ -206,7 +193,10 @@ fn a_shadow_result_with_a_staging_error_rise_diverges() {
     let (_s, staging) = server(&STAGING);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("shadow.json");
-    let (port, admin) = (free_port(), free_port());
+    let (port, admin) = (
+        prodlike_testkit::process::free_port().unwrap(),
+        prodlike_testkit::process::free_port().unwrap(),
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_prodlike"))
         .args(["shadow", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--production", &production, "--staging", &staging])
@@ -218,18 +208,22 @@ fn a_shadow_result_with_a_staging_error_rise_diverges() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(wait_until(
-        || get(port, "/items").starts_with("HTTP/1.1 200")
-    ));
+    assert!(wait_until(|| prodlike_testkit::process::http_get(
+        port, "/items"
+    )
+    .starts_with("HTTP/1.1 200")));
     let n = 40;
     for i in 0..n {
         for path in ["/orders", "/items"] {
-            assert!(get(port, &format!("{path}?n={i}")).starts_with("HTTP/1.1 200"));
+            assert!(
+                prodlike_testkit::process::http_get(port, &format!("{path}?n={i}"))
+                    .starts_with("HTTP/1.1 200")
+            );
         }
     }
     // Every copy compared (the readiness probes count too) before the proxy is stopped.
     let compared = || {
-        let body = get(admin, "/api/divergence");
+        let body = prodlike_testkit::process::http_get(admin, "/api/divergence");
         let json = body.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
         serde_json::from_str::<serde_json::Value>(json)
             .ok()
@@ -262,7 +256,12 @@ fn a_shadow_result_with_a_staging_error_rise_diverges() {
         "--out",
         report.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(doc["data"]["source"]["results"], "shadow");
     // 40 of 40 answers 5xx on staging against none on production: far over one point.
@@ -284,7 +283,12 @@ fn a_result_of_the_wrong_schema_exits_2() {
         load.to_str().unwrap(),
         drift.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("prodlike.drift/1") && err.contains("drift.json"),
@@ -293,5 +297,10 @@ fn a_result_of_the_wrong_schema_exits_2() {
     // Not a result at all.
     std::fs::write(&drift, "{}").unwrap();
     let o = prodlike(&["compare", "results", drift.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
 }

@@ -14,14 +14,6 @@ fn prodlike(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// A server on a thread of its own, alive while the returned runtime lives.
 fn server() -> (tokio::runtime::Runtime, String) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -49,7 +41,12 @@ fn dry_run_prints_the_timeline_without_sending() {
         "2s:100,spike=1s:400",
         "--dry-run",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("dry run: nothing is sent"), "{out}");
     assert!(out.contains("350 requests over 3 s"), "{out}");
@@ -93,8 +90,17 @@ fn a_passing_run_exits_0_and_writes_the_documented_json() {
         "5s",
         "-q",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("achieved"), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
+    assert!(
+        prodlike_testkit::process::output_text(&o).contains("achieved"),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["schema"], "prodlike.load/2");
     assert_eq!(v["command"], "load");
@@ -136,8 +142,17 @@ fn a_breached_threshold_exits_1() {
         "5s",
         "-q",
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("BREACHED"), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
+    assert!(
+        prodlike_testkit::process::output_text(&o).contains("BREACHED"),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
 }
 
 #[test]
@@ -185,8 +200,13 @@ fn bad_input_exits_2_with_a_clear_error() {
     ];
     for (args, needle) in cases {
         let o = prodlike(args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
-        let t = text(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            prodlike_testkit::process::output_text(&o)
+        );
+        let t = prodlike_testkit::process::output_text(&o);
         assert!(t.contains("error:") && t.contains(needle), "{args:?}: {t}");
         assert!(!t.contains("panicked"), "{t}");
     }
@@ -206,7 +226,11 @@ fn bad_input_exits_2_with_a_clear_error() {
         "-q",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("cannot connect"), "{}", text(&o));
+    assert!(
+        prodlike_testkit::process::output_text(&o).contains("cannot connect"),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     // A bad scenario file: the error names the file and the line.
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("bad.toml");
@@ -223,7 +247,7 @@ fn bad_input_exits_2_with_a_clear_error() {
         "--dry-run",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    let t = text(&o);
+    let t = prodlike_testkit::process::output_text(&o);
     assert!(
         t.contains("bad.toml") && t.contains("line 5") && t.contains("nope"),
         "{t}"
@@ -257,7 +281,12 @@ fn replay_skips_malformed_lines_and_counts_them() {
         "5s",
         "-q",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let d = &v["data"];
     assert_eq!(d["totals"]["requests"], 20);
@@ -293,7 +322,12 @@ fn the_html_report_renders_in_chromium() {
         "5s",
         "-q",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let Some(chromium) = prodlike_testkit::browser::Chromium::find() else {
         return;
     };

@@ -4,10 +4,8 @@
 //! that prodlike-results reads back typed. The schemas come from prodlike-results' types
 //! (crates/results/tests/schemas_current.rs keeps them current), so a field renamed or dropped
 //! in a command's output fails here.
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use prodlike_data::fixture::{ShopSize, write_shop_sqlite};
@@ -24,14 +22,6 @@ fn prodlike(args: &[&str]) -> Output {
         .env("PRODLIKE_LOG", "warn")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn repo() -> PathBuf {
@@ -91,7 +81,12 @@ fn drift_writes_what_its_schema_says() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "the samples drift: {}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the samples drift: {}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let doc = check(&out, "prodlike.drift/1");
     assert!(!doc["data"]["findings"].as_array().unwrap().is_empty());
 }
@@ -113,7 +108,12 @@ fn data_profile_sync_synth_and_verify_write_what_their_schemas_say() {
         "--out",
         &out("profile.json"),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let profile = check(&d.join("profile.json"), "prodlike.data.profile/1");
     assert!(
         !profile["data"]["pii"]["columns"]
@@ -137,7 +137,12 @@ fn data_profile_sync_synth_and_verify_write_what_their_schemas_say() {
         "--out",
         &out("sync.json"),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let sync = check(&d.join("sync.json"), "prodlike.data.sync/1");
     assert!(!sync["data"]["masked"].as_array().unwrap().is_empty());
 
@@ -154,7 +159,12 @@ fn data_profile_sync_synth_and_verify_write_what_their_schemas_say() {
         "--out",
         &out("synth.json"),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     check(&d.join("synth.json"), "prodlike.data.synth/1");
 
     let o = prodlike(&[
@@ -169,7 +179,11 @@ fn data_profile_sync_synth_and_verify_write_what_their_schemas_say() {
         "--out",
         &out("verify.json"),
     ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let verify = check(&d.join("verify.json"), "prodlike.data.verify/1");
     assert!(!verify["data"]["columns"].as_array().unwrap().is_empty());
 }
@@ -226,7 +240,11 @@ fn load_writes_what_its_schema_says_in_compare_mode() {
         out.to_str().unwrap(),
     ]);
     // Two identical servers for one second: pass, or inconclusive (3) on too few requests.
-    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", text(&o));
+    assert!(
+        matches!(o.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
     let doc = check(&out, "prodlike.load/2");
     assert!(
         doc["data"]["compare"]["routes"].is_array(),
@@ -234,45 +252,6 @@ fn load_writes_what_its_schema_says_in_compare_mode() {
         doc["data"]["compare"]
     );
     assert_eq!(doc["data"]["thresholds"][0]["passed"], true);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16) {
-    for _ in 0..1000 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("proxy did not start on {port}");
-}
-
-fn get(port: u16, path: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn sample(flavour: Flavour) -> (tokio::runtime::Runtime, String) {
@@ -293,7 +272,7 @@ fn shadow_writes_what_its_schema_says() {
     let (_s, staging) = sample(Flavour::StagingWithDifferences);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("shadow.json");
-    let port = free_port();
+    let port = prodlike_testkit::process::free_port().unwrap();
     let child = Command::new(BIN)
         .args(["shadow", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--production", &production, "--staging", &staging])
@@ -304,7 +283,11 @@ fn shadow_writes_what_its_schema_says() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_port(port);
+    assert!(
+        prodlike_testkit::process::wait_for_port(port),
+        "proxy did not start on {}",
+        port
+    );
     for i in 0..6 {
         for path in [
             "/api/items/1",
@@ -312,7 +295,7 @@ fn shadow_writes_what_its_schema_says() {
             "/api/users/2",
             "/api/items",
         ] {
-            let reply = get(port, &format!("{path}?n={i}"));
+            let reply = prodlike_testkit::process::http_get(port, &format!("{path}?n={i}"));
             assert!(reply.starts_with("HTTP/1.1"), "{reply}");
         }
     }
@@ -320,7 +303,11 @@ fn shadow_writes_what_its_schema_says() {
     // assertions below do not depend on how many were compared).
     #[allow(clippy::disallowed_methods)] // lets copies finish; no assertion depends on it
     std::thread::sleep(Duration::from_millis(300));
-    terminate(&child);
+    assert!(
+        prodlike_testkit::process::terminate(&child)
+            .unwrap()
+            .success()
+    );
     let output = child.wait_with_output().unwrap();
     assert!(
         matches!(output.status.code(), Some(0 | 1 | 3)),

@@ -1,9 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `prodlike shadow` as a process: exit codes for bad input, and a graceful SIGTERM.
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+
+use prodlike_testkit::process::{http_get, terminate, wait_for_port};
 
 fn prodlike() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_prodlike"));
@@ -66,14 +67,6 @@ fn upstream() -> String {
     format!("http://{addr}")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
     let up = upstream();
@@ -119,7 +112,10 @@ fn bad_input_exits_2_with_a_clear_message() {
     ]);
     assert!(e.contains("mirror.staging"), "{e}");
 
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        prodlike_testkit::process::free_port().unwrap()
+    );
     let e = run_fails_with_2(&[
         "shadow",
         "--listen",
@@ -172,37 +168,6 @@ fn bad_input_exits_2_with_a_clear_message() {
     drop(taken);
 }
 
-fn wait_for_port(port: u16) {
-    for _ in 0..500 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("proxy did not start on {port}");
-}
-
-fn get(port: u16, path: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn sigterm_drains_flushes_the_capture_and_writes_the_result() {
     let prod = upstream();
@@ -210,7 +175,7 @@ fn sigterm_drains_flushes_the_capture_and_writes_the_result() {
     let dir = tempfile::tempdir().unwrap();
     let capture = dir.path().join("traffic.jsonl");
     let out = dir.path().join("result.json");
-    let port = free_port();
+    let port = prodlike_testkit::process::free_port().unwrap();
     let child = prodlike()
         .args([
             "shadow",
@@ -234,12 +199,12 @@ fn sigterm_drains_flushes_the_capture_and_writes_the_result() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_port(port);
+    assert!(wait_for_port(port), "proxy did not start on {}", port);
     for i in 0..20 {
-        let reply = get(port, &format!("/items/{i}"));
+        let reply = http_get(port, &format!("/items/{i}"));
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     }
-    terminate(&child);
+    assert!(terminate(&child).unwrap().success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(
         output.status.code(),
@@ -281,7 +246,7 @@ fn fail_on_mismatch_rate_turns_divergence_into_exit_1() {
             );
         }
     });
-    let port = free_port();
+    let port = prodlike_testkit::process::free_port().unwrap();
     let child = prodlike()
         .args([
             "shadow",
@@ -304,11 +269,11 @@ fn fail_on_mismatch_rate_turns_divergence_into_exit_1() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_port(port);
+    assert!(wait_for_port(port), "proxy did not start on {}", port);
     for i in 0..5 {
-        assert!(get(port, &format!("/x/{i}")).starts_with("HTTP/1.1 200"));
+        assert!(http_get(port, &format!("/x/{i}")).starts_with("HTTP/1.1 200"));
     }
-    terminate(&child);
+    assert!(terminate(&child).unwrap().success());
     let output = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{text}");
@@ -321,7 +286,7 @@ fn fail_on_mismatch_rate_turns_divergence_into_exit_1() {
 fn nothing_compared_under_a_mismatch_limit_is_inconclusive() {
     let prod = upstream();
     for (allow, expected) in [(false, 3), (true, 0)] {
-        let port = free_port();
+        let port = prodlike_testkit::process::free_port().unwrap();
         let mut cmd = prodlike();
         cmd.args([
             "shadow",
@@ -344,9 +309,9 @@ fn nothing_compared_under_a_mismatch_limit_is_inconclusive() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_for_port(port);
-        assert!(get(port, "/x/1").starts_with("HTTP/1.1 200"));
-        terminate(&child);
+        assert!(wait_for_port(port), "proxy did not start on {}", port);
+        assert!(http_get(port, "/x/1").starts_with("HTTP/1.1 200"));
+        assert!(terminate(&child).unwrap().success());
         let output = child.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
         assert_eq!(
@@ -372,7 +337,7 @@ fn bad_files_are_refused_before_production_is_touched() {
     std::fs::write(&cert, "not a certificate\n").unwrap();
     std::fs::write(&key, "not a key\n").unwrap();
     let capture = dir.path().join("capture.jsonl");
-    let port = free_port();
+    let port = prodlike_testkit::process::free_port().unwrap();
     let listen = format!("127.0.0.1:{port}");
     let e = run_fails_with_2(&[
         "shadow",

@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod pausing_server;
 pub mod pg;
+pub mod process;
 pub mod require;
 pub mod services;
 pub mod shopdb;

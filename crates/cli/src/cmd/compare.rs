@@ -2,7 +2,7 @@
 //! 1: a divergence or an observability-parity gap; 3: only undecided comparisons; 2: error.
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use prodlike_compare::prometheus::{self, PrometheusOptions};
 use prodlike_compare::{CompareSpec, render, report};
 use prodlike_report::{Outcome, OutputFormat, now_rfc3339};
@@ -97,22 +97,49 @@ fn run_prometheus(a: PrometheusArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("starting the async runtime")?;
     let compared = rt.block_on(prometheus::compare(&prepared))?;
-    let text = match a.format {
-        OutputFormat::Text => render::text(&compared, &unit),
-        OutputFormat::Markdown => render::markdown(&compared, &unit),
-        OutputFormat::Json => String::new(),
-        OutputFormat::Sarif => bail!("compare prints text, json or markdown"),
+    emit(
+        compared,
+        Emit {
+            command: "compare prometheus",
+            started,
+            format: a.format,
+            out: a.out.as_deref(),
+            unit: &unit,
+        },
+    )
+}
+
+/// How a comparison is shown and written, the same for every source.
+pub(super) struct Emit<'a> {
+    pub command: &'a str,
+    pub started: String,
+    /// Text, JSON or Markdown (`parse_format` has refused the rest).
+    pub format: OutputFormat,
+    pub out: Option<&'a std::path::Path>,
+    pub unit: &'a str,
+}
+
+/// Prints the report in the asked format, writes the `prodlike.compare/1` envelope to `--out`
+/// and returns the outcome (0 nothing diverged, 1 a finding, 3 undecided).
+pub(super) fn emit(
+    compared: prodlike_results::compare::CompareReport,
+    e: Emit<'_>,
+) -> anyhow::Result<Outcome> {
+    let text = match e.format {
+        OutputFormat::Text => render::text(&compared, e.unit),
+        OutputFormat::Markdown => render::markdown(&compared, e.unit),
+        OutputFormat::Json | OutputFormat::Sarif => String::new(),
     };
-    let envelope = report::envelope(compared, "compare prometheus", started);
-    if let Some(path) = &a.out {
+    let envelope = report::envelope(compared, e.command, e.started);
+    if let Some(path) = e.out {
         envelope
             .write_to(path)
             .with_context(|| format!("writing the result to {}", path.display()))?;
     }
-    if a.format == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&envelope)?);
-    } else {
+    if e.format == OutputFormat::Text || e.format == OutputFormat::Markdown {
         print!("{text}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&envelope)?);
     }
     Ok(envelope.outcome)
 }

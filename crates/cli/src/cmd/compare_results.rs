@@ -3,9 +3,8 @@
 //! 1: a divergence; 3: only undecided comparisons; 2: a file that is not such a result.
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use prodlike_compare::CompareSpec;
 use prodlike_compare::results::compare_results;
-use prodlike_compare::{CompareSpec, render, report};
 use prodlike_report::{Outcome, OutputFormat, now_rfc3339};
 
 /// Judge prodlike's own results: two `prodlike load --out` files (the baseline first, then the
@@ -37,24 +36,15 @@ pub fn run(a: ResultsArgs) -> anyhow::Result<Outcome> {
         None => CompareSpec::default(),
     };
     let compared = compare_results(&a.files, &spec)?;
-    // Every latency in prodlike's results is in milliseconds.
-    let unit = "ms";
-    let text = match a.format {
-        OutputFormat::Text => render::text(&compared, unit),
-        OutputFormat::Markdown => render::markdown(&compared, unit),
-        OutputFormat::Json => String::new(),
-        OutputFormat::Sarif => bail!("compare prints text, json or markdown"),
-    };
-    let envelope = report::envelope(compared, "compare results", started);
-    if let Some(path) = &a.out {
-        envelope
-            .write_to(path)
-            .with_context(|| format!("writing the result to {}", path.display()))?;
-    }
-    if a.format == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&envelope)?);
-    } else {
-        print!("{text}");
-    }
-    Ok(envelope.outcome)
+    super::compare::emit(
+        compared,
+        super::compare::Emit {
+            command: "compare results",
+            started,
+            format: a.format,
+            out: a.out.as_deref(),
+            // Every latency in prodlike's results is in milliseconds.
+            unit: "ms",
+        },
+    )
 }
