@@ -136,6 +136,9 @@ impl RouteDivergence {
         example: impl FnOnce() -> DiffExample,
     ) -> Outcome {
         let outcome = self.record(c, example);
+        // A path left out as noise still differed: suspicion counts it, or a path would stop
+        // looking like noise as soon as it was ignored, and be un-ignored again.
+        let differed: Vec<String> = c.paths.iter().chain(c.noise.iter()).cloned().collect();
         if outcome == Outcome::Mismatched {
             let shown: Vec<(String, Option<&str>, Option<&str>)> = c
                 .body
@@ -148,7 +151,7 @@ impl RouteDivergence {
                     )
                 })
                 .collect();
-            self.noise.record_staging(&c.paths, &shown, cfg);
+            self.noise.record_staging(&differed, &shown, cfg);
             if !c.status_differs()
                 && !c.headers_differ()
                 && self.provisional.len() < MAX_PROVISIONAL
@@ -159,10 +162,18 @@ impl RouteDivergence {
                 });
             }
         } else {
-            self.noise.record_staging(&[], &[], cfg);
+            self.noise.record_staging(&differed, &[], cfg);
         }
         self.noise.record_excluded(&c.noise);
-        self.reclassify();
+        // A copy compared against an older noise set (its mirror worker had not seen the
+        // latest) may differ in paths that are noise by now: settle it at once, since the next
+        // change of the noise set may never come.
+        let ignored = self.noise.ignored();
+        if c.paths.iter().any(|p| ignored.contains(p)) {
+            self.settle_provisional();
+        } else {
+            self.reclassify();
+        }
         outcome
     }
 
@@ -178,6 +189,11 @@ impl RouteDivergence {
         if self.noise.version() == self.noise_version {
             return;
         }
+        self.settle_provisional();
+    }
+
+    /// Takes the current noise set out of every provisional mismatch (see `reclassify`).
+    fn settle_provisional(&mut self) {
         self.noise_version = self.noise.version();
         let ignored = self.noise.ignored();
         let is_noise = |p: &String| ignored.contains(p);
