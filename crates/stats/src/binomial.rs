@@ -11,6 +11,7 @@
 
 use statrs::distribution::{Binomial, DiscreteCDF};
 
+use crate::bisect::{Steps, first_true};
 use crate::decision::upper_tail;
 
 /// Up to this many trials statrs' binomial is accurate.
@@ -153,19 +154,15 @@ pub(crate) fn clopper_pearson_bounds(x: u64, n: u64, tail: f64) -> (f64, f64) {
 
 /// Smallest `p` in [0, 1] with `ok(p)`, for `ok` false then true; bisected to 2⁻¹¹⁰.
 fn bisect(ok: impl Fn(f64) -> bool) -> f64 {
-    let (mut bad, mut good) = (0.0f64, 1.0f64);
-    for _ in 0..110 {
-        let mid = 0.5 * (bad + good);
-        if mid <= bad || mid >= good {
-            break;
-        }
-        if ok(mid) {
-            good = mid;
-        } else {
-            bad = mid;
-        }
-    }
-    good
+    first_true(
+        0.0,
+        1.0,
+        Steps {
+            tolerance: 0.0,
+            max: 110,
+        },
+        ok,
+    )
 }
 
 #[cfg(test)]

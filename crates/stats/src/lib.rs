@@ -13,6 +13,7 @@
 
 mod behaviour_score;
 mod binomial;
+mod bisect;
 mod buckets;
 mod conditional;
 mod decision;

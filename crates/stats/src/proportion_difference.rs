@@ -15,6 +15,8 @@
 
 use std::f64::consts::PI;
 
+use crate::bisect::{Steps, first_true, last_true};
+
 /// The restricted MLE `(p̃₁, p̃₂)` under `p₁ − p₂ = delta`, from Farrington & Manning (1990)'s
 /// closed-form cubic solution, with a bisection fallback when rounding pushes the closed form
 /// outside the feasible range.
@@ -197,44 +199,18 @@ pub(crate) fn score_interval(x1: f64, n1: f64, x2: f64, n2: f64, z: f64) -> (f64
     (lower.min(est), upper.max(est))
 }
 
-/// Smallest `x` in `[lo, hi]` with `ok(x)`, assuming `ok` is false then true.
+/// Bisection to 1e-13 or 100 halvings, whichever comes first.
+const STEPS: Steps = Steps {
+    tolerance: 1e-13,
+    max: 100,
+};
+
 fn bisect(lo: f64, hi: f64, ok: impl Fn(f64) -> bool) -> f64 {
-    if ok(lo) {
-        return lo;
-    }
-    let (mut bad, mut good) = (lo, hi);
-    for _ in 0..100 {
-        let mid = 0.5 * (bad + good);
-        if mid <= bad || mid >= good || good - bad < 1e-13 {
-            break;
-        }
-        if ok(mid) {
-            good = mid;
-        } else {
-            bad = mid;
-        }
-    }
-    good
+    first_true(lo, hi, STEPS, ok)
 }
 
-/// Largest `x` in `[lo, hi]` with `ok(x)`, assuming `ok` is true then false.
 fn bisect_rev(lo: f64, hi: f64, ok: impl Fn(f64) -> bool) -> f64 {
-    if ok(hi) {
-        return hi;
-    }
-    let (mut good, mut bad) = (lo, hi);
-    for _ in 0..100 {
-        let mid = 0.5 * (bad + good);
-        if mid <= good || mid >= bad || bad - good < 1e-13 {
-            break;
-        }
-        if ok(mid) {
-            good = mid;
-        } else {
-            bad = mid;
-        }
-    }
-    good
+    last_true(lo, hi, STEPS, ok)
 }
 
 #[cfg(test)]
