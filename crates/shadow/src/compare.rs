@@ -303,6 +303,29 @@ impl Comparator {
     /// `alt` is staging masked the way production was: a leaf matches when production equals
     /// staging as it is (staging holds masked data, or echoes a masked copy) or as masked (staging
     /// holds the same raw data).
+    /// One object member or array item, on either side or both: walked when on both, else
+    /// added or removed (unless its path is ignored).
+    fn member(
+        &self,
+        p: Option<&Value>,
+        s: Option<&Value>,
+        alt: Option<&Value>,
+        path: &mut String,
+        c: &mut Comparison,
+        noise: &[String],
+    ) {
+        match (p, s) {
+            (Some(pv), Some(sv)) => self.walk(pv, sv, alt, path, c, noise),
+            (Some(pv), None) if !self.ignored(path) => {
+                self.push(c, path, DiffKind::Removed, Some(pv), None, noise);
+            }
+            (None, Some(sv)) if !self.ignored(path) => {
+                self.push(c, path, DiffKind::Added, None, Some(sv), noise);
+            }
+            _ => {}
+        }
+    }
+
     fn walk(
         &self,
         p: &Value,
@@ -326,18 +349,8 @@ impl Comparator {
                     let len = path.len();
                     path.push('/');
                     push_escaped(path, k);
-                    match (po.get(k), so.get(k)) {
-                        (Some(pv), Some(sv)) => {
-                            self.walk(pv, sv, alt.and_then(|a| a.get(k.as_str())), path, c, noise)
-                        }
-                        (Some(pv), None) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Removed, Some(pv), None, noise)
-                        }
-                        (None, Some(sv)) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Added, None, Some(sv), noise)
-                        }
-                        _ => {}
-                    }
+                    let alt = alt.and_then(|a| a.get(k.as_str()));
+                    self.member(po.get(k), so.get(k), alt, path, c, noise);
                     path.truncate(len);
                 }
             }
@@ -346,18 +359,8 @@ impl Comparator {
                     let len = path.len();
                     path.push('/');
                     path.push_str(&i.to_string());
-                    match (pa.get(i), sa.get(i)) {
-                        (Some(pv), Some(sv)) => {
-                            self.walk(pv, sv, alt.and_then(|a| a.get(i)), path, c, noise)
-                        }
-                        (Some(pv), None) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Removed, Some(pv), None, noise)
-                        }
-                        (None, Some(sv)) if !self.ignored(path) => {
-                            self.push(c, path, DiffKind::Added, None, Some(sv), noise)
-                        }
-                        _ => {}
-                    }
+                    let alt = alt.and_then(|a| a.get(i));
+                    self.member(pa.get(i), sa.get(i), alt, path, c, noise);
                     path.truncate(len);
                 }
             }
