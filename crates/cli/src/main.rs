@@ -48,6 +48,8 @@ enum Command {
     Drift(cmd::drift::Args),
     /// Does staging predict production? Calibrated verdicts per route and metric.
     Compare(cmd::compare::Args),
+    /// Prometheus rules that watch staging against production continuously, with rule tests.
+    Alerts(cmd::alerts::Args),
     /// Run every stage against in-process sample services; needs nothing installed.
     Demo(demo::Args),
 }
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd::data::run(args),
         Command::Drift(args) => cmd::drift::run(args),
         Command::Compare(args) => cmd::compare::run(args),
+        Command::Alerts(args) => cmd::alerts::run(args),
         Command::Demo(args) => demo::run(args),
     };
     match result {

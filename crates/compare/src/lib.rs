@@ -9,6 +9,7 @@
 //! types in prodlike-results) and [`render`] (text and Markdown). Sources: [`prometheus`].
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod error;
 pub mod input;
 pub mod judge;

@@ -1,5 +1,6 @@
 //! One file per command: argument struct and the wiring from arguments to a capability crate,
 //! plus the checks every command makes of its flags before it does anything.
+pub mod alerts;
 pub mod compare;
 pub mod compare_results;
 pub mod data;

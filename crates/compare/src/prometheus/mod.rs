@@ -8,7 +8,7 @@
 //! → the shared judge and report (`crate::judge`, `crate::report`).
 mod client;
 mod fetch;
-mod metrics;
+pub(crate) mod metrics;
 mod parity;
 mod response;
 mod routes;
