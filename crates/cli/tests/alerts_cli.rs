@@ -86,6 +86,19 @@ fn default_spec_rules_pass_promtool() {
         assert!(written.contains(name), "{name} not in\n{written}");
     }
     promtool_passes(&promtool, &rules, &tests);
+    // The rule tests can fail: without the traffic guard `/low-traffic` fires, with a smaller
+    // margin `/small-rise` does.
+    for (from, to) in [(" >= 1", " >= 0"), (") > 0.01", ") > 0.0001")] {
+        assert!(written.contains(from));
+        std::fs::write(&rules, written.replace(from, to)).unwrap();
+        let out = Command::new(&promtool)
+            .args(["test", "rules"])
+            .arg(&tests)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{from} → {to} still passed");
+        assert!(text(&out).contains("StagingProductionDivergence"));
+    }
 }
 
 #[test]
