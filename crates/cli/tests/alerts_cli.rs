@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `prodlike alerts` run as a user would: the rules and rule-test files it writes, for the
 //! default spec (OpenTelemetry names) and for a spec with custom metric and label names, must
 //! pass `promtool check rules` and `promtool test rules` (the tests prove each alert fires on
@@ -68,12 +68,28 @@ fn default_spec_rules_pass_promtool() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    let result = dir.path().join("result.json");
     let (rules, tests) = generate(
         dir.path(),
-        &[],
+        &["--result", result.to_str().unwrap()],
         "environment=\"production\"",
         "environment=\"staging\"",
     );
+    // The JSON result: valid against its schema in docs/schemas/, read back typed.
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/schemas/prodlike.alerts-1.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&doc), "{doc:#}");
+    let prodlike_results::AnyResult::Alerts(back) =
+        prodlike_results::from_slice(&std::fs::read(&result).unwrap()).unwrap()
+    else {
+        panic!("not an alerts result");
+    };
+    assert_eq!(back.data.alerts.len(), 3);
+    assert_eq!(back.data.tests_file.as_deref(), tests.to_str());
     let written = std::fs::read_to_string(&rules).unwrap();
     for name in [
         "environment_route:http_requests:rate5m",

@@ -8,6 +8,7 @@
 //! `load merge`, tests) read them back with [`read`] without depending on any capability crate.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod compare;
 pub mod data;
 pub mod drift;

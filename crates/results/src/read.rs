@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::data::{profile, sync, synth, verify};
-use crate::{compare, drift, load, load_v1, shadow, shadow_v1};
+use crate::{alerts, compare, drift, load, load_v1, shadow, shadow_v1};
 
 /// A result read back, its payload in the current version's types (older versions converted).
 /// The envelope's `schema` still names the version the document was written in.
@@ -25,6 +25,7 @@ pub enum AnyResult {
     DataSynth(CommandResult<synth::SynthReport>),
     DataVerify(CommandResult<verify::VerifyReport>),
     Compare(CommandResult<compare::CompareReport>),
+    Alerts(CommandResult<alerts::AlertsReport>),
 }
 
 impl AnyResult {
@@ -39,6 +40,7 @@ impl AnyResult {
             AnyResult::DataSynth(r) => &r.schema,
             AnyResult::DataVerify(r) => &r.schema,
             AnyResult::Compare(r) => &r.schema,
+            AnyResult::Alerts(r) => &r.schema,
         }
     }
 
@@ -53,6 +55,7 @@ impl AnyResult {
             AnyResult::DataSynth(r) => r.outcome,
             AnyResult::DataVerify(r) => r.outcome,
             AnyResult::Compare(r) => r.outcome,
+            AnyResult::Alerts(r) => r.outcome,
         }
     }
 }
@@ -66,7 +69,7 @@ struct Family {
 
 /// Every family with the versions read. Raise `oldest` one release after a new version
 /// replaced it, never sooner.
-const FAMILIES: [Family; 8] = [
+const FAMILIES: [Family; 9] = [
     Family {
         name: "prodlike.shadow",
         oldest: 1,
@@ -104,6 +107,11 @@ const FAMILIES: [Family; 8] = [
     },
     Family {
         name: "prodlike.compare",
+        oldest: 1,
+        newest: 1,
+    },
+    Family {
+        name: "prodlike.alerts",
         oldest: 1,
         newest: 1,
     },
@@ -194,6 +202,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<AnyResult, DocumentError> {
         ("prodlike.data.synth", _) => AnyResult::DataSynth(typed(&schema, doc)?),
         ("prodlike.data.verify", _) => AnyResult::DataVerify(typed(&schema, doc)?),
         ("prodlike.compare", _) => AnyResult::Compare(typed(&schema, doc)?),
+        ("prodlike.alerts", _) => AnyResult::Alerts(typed(&schema, doc)?),
         // `split` only returns the families above.
         _ => return Err(unknown(&schema)),
     };

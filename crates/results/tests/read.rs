@@ -44,6 +44,7 @@ fn data_of(r: &AnyResult) -> Value {
         AnyResult::DataSynth(r) => serde_json::to_value(&r.data),
         AnyResult::DataVerify(r) => serde_json::to_value(&r.data),
         AnyResult::Compare(r) => serde_json::to_value(&r.data),
+        AnyResult::Alerts(r) => serde_json::to_value(&r.data),
     }
     .unwrap()
 }
@@ -79,6 +80,7 @@ fn the_variant_follows_the_schema() {
             AnyResult::DataSynth(_) => "synth",
             AnyResult::DataVerify(_) => "verify",
             AnyResult::Compare(_) => "compare",
+            AnyResult::Alerts(_) => "alerts",
         })
         .collect();
     assert_eq!(

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use prodlike_compare::CompareSpec;
 use prodlike_compare::alerts::{self, AlertsOptions};
-use prodlike_report::Outcome;
+use prodlike_report::{CommandResult, Outcome, now_rfc3339};
+use prodlike_results::alerts::SCHEMA;
 
 /// Prometheus rules that watch staging against production continuously (docs/alerts.md).
 #[derive(clap::Args)]
@@ -30,10 +31,23 @@ pub struct Args {
     /// annotations.
     #[arg(long, value_name = "URL")]
     url: Option<String>,
+    /// Also write the JSON result (`prodlike.alerts/1` envelope) to this file.
+    #[arg(long, value_name = "FILE")]
+    result: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
+    let started = now_rfc3339();
     super::check_output_file("--out", &a.out)?;
+    if let Some(r) = &a.result {
+        super::check_output_file("--result", r)?;
+        if r == &a.out || Some(r) == a.tests.as_ref() {
+            bail!(
+                "--result {}: the same file as --out or --tests; give another",
+                r.display()
+            );
+        }
+    }
     if let Some(t) = &a.tests {
         super::check_output_file("--tests", t)?;
         if t == &a.out {
@@ -78,6 +92,22 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
             path.display(),
             path.display()
         );
+    }
+    if let Some(path) = &a.result {
+        let summary = format!(
+            "{} recording rules and {} alerts written to {}",
+            generated.records,
+            generated.alerts.len(),
+            a.out.display()
+        );
+        let report = generated.report(
+            options.spec.clone(),
+            a.out.display().to_string(),
+            a.tests.as_ref().map(|t| t.display().to_string()),
+        );
+        CommandResult::new(SCHEMA, "alerts", started, Outcome::Success, summary, report)
+            .write_to(path)
+            .with_context(|| format!("writing the result to {}", path.display()))?;
     }
     Ok(Outcome::Success)
 }

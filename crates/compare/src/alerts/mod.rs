@@ -8,6 +8,8 @@ mod rule_tests;
 mod rules;
 pub mod yaml;
 
+use prodlike_results::alerts::AlertsReport;
+
 use crate::error::CompareError;
 use crate::prometheus::metrics::{OTEL_HISTOGRAM, candidate_names};
 use crate::spec::CompareSpec;
@@ -43,6 +45,36 @@ pub struct Generated {
     pub alerts: Vec<&'static str>,
     /// Recording rules written.
     pub records: usize,
+    /// The names the rules read.
+    pub names: Names,
+    /// Each side's matchers, normalised.
+    pub production: String,
+    pub staging: String,
+}
+
+impl Generated {
+    /// The `prodlike.alerts/1` payload for the files written.
+    pub fn report(
+        &self,
+        spec: Option<String>,
+        rules_file: String,
+        tests_file: Option<String>,
+    ) -> AlertsReport {
+        AlertsReport {
+            production: self.production.clone(),
+            staging: self.staging.clone(),
+            spec,
+            rules_file,
+            tests_file,
+            recording_rules: self.records,
+            alerts: self.alerts.iter().map(|a| a.to_string()).collect(),
+            requests_metric: self.names.requests.clone(),
+            histogram: self.names.histogram.clone(),
+            route_label: self.names.route_label.clone(),
+            min_rate: MIN_RATE,
+            for_duration: FOR.to_string(),
+        }
+    }
 }
 
 /// Metric and label names the rules read.

@@ -195,6 +195,9 @@ pub(super) fn rules(
         rules: yaml::to_string(&doc),
         alerts,
         records,
+        names: names.clone(),
+        production: production.text.clone(),
+        staging: staging.text.clone(),
     }
 }
 
