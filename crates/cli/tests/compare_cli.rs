@@ -668,3 +668,36 @@ fn a_spec_with_a_typo_is_refused_before_any_query() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`margins.p99`"), "{stderr}");
 }
+
+#[test]
+fn watch_flags_are_checked_before_any_query() {
+    // Nothing listens there: each bad flag must be refused first.
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let base = [
+        "compare",
+        "prometheus",
+        "--url",
+        &url,
+        "--production",
+        "env=\"p\"",
+        "--staging",
+        "env=\"s\"",
+    ];
+    for (extra, names) in [
+        (&["--until", "diverged"][..], "--until"),
+        (&["--watch", "500ms"][..], "--watch"),
+        (&["--watch", "0s"][..], "--watch"),
+        (&["--watch", "soon"][..], "--watch"),
+        (&["--watch", "30s", "--until", "passed"][..], "--until"),
+    ] {
+        let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
+        let out = prodlike(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(names), "{extra:?}: {stderr}");
+        assert!(
+            !stderr.contains("could not be queried"),
+            "{extra:?}: {stderr}"
+        );
+    }
+}

@@ -6,7 +6,8 @@
 //! Shared by every source: [`spec`] (the `--spec` file), [`input`] (the neutral per-route input
 //! every source reduces its data to), [`judge`] (stats' judges, Benjamini–Hochberg and the
 //! behaviour score over that input), [`report`] (the `prodlike.compare/1` payload and envelope,
-//! types in prodlike-results) and [`render`] (text and Markdown). Sources: [`prometheus`].
+//! types in prodlike-results) and [`render`] (text and Markdown). Sources: [`prometheus`]. [`watch`]: `--watch`, one
+//! anytime-valid error-ratio watch per route.
 #![forbid(unsafe_code)]
 
 pub mod alerts;
@@ -18,6 +19,7 @@ pub mod render;
 pub mod report;
 pub mod results;
 pub mod spec;
+pub mod watch;
 
 pub use error::{CompareError, SpecError};
 pub use spec::CompareSpec;

@@ -56,6 +56,14 @@ struct PrometheusArgs {
     /// Also write the JSON result (`prodlike.compare/1` envelope) to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Watch: every DURATION (at least 1s), judge each route's error ratio since the watch began
+    /// with an anytime-valid test and print the routes whose verdict changed; on Ctrl-C/SIGTERM
+    /// (or --until) compare the watched window in full (docs/compare.md, "--watch").
+    #[arg(long, value_name = "DURATION")]
+    watch: Option<String>,
+    /// With --watch: stop at the first route whose watch says diverged.
+    #[arg(long, value_name = "CONDITION", value_parser = ["diverged"])]
+    until: Option<String>,
 }
 
 pub(super) fn parse_format(s: &str) -> Result<OutputFormat, String> {
@@ -77,6 +85,7 @@ fn run_prometheus(a: PrometheusArgs) -> anyhow::Result<Outcome> {
     if let Some(p) = &a.out {
         super::check_output_file("--out", p)?;
     }
+    let watch = watch_flags(a.watch.as_deref(), a.until.is_some())?;
     let spec = match &a.spec {
         Some(path) => CompareSpec::load(path)?,
         None => CompareSpec::default(),
@@ -96,7 +105,14 @@ fn run_prometheus(a: PrometheusArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let compared = rt.block_on(prometheus::compare(&prepared))?;
+    let compared = match watch {
+        None => rt.block_on(prometheus::compare(&prepared))?,
+        Some(interval) => rt.block_on(super::compare_watch::watch(
+            prepared,
+            interval,
+            a.until.is_some(),
+        ))?,
+    };
     emit(
         compared,
         Emit {
@@ -107,6 +123,22 @@ fn run_prometheus(a: PrometheusArgs) -> anyhow::Result<Outcome> {
             unit: &unit,
         },
     )
+}
+
+/// `--watch` and `--until`, checked before anything is read.
+fn watch_flags(watch: Option<&str>, until: bool) -> anyhow::Result<Option<std::time::Duration>> {
+    let Some(w) = watch else {
+        if until {
+            anyhow::bail!("--until: give it with --watch");
+        }
+        return Ok(None);
+    };
+    let interval =
+        prodlike_common::duration::parse(w).map_err(|e| anyhow::anyhow!("--watch: {e}"))?;
+    if interval < std::time::Duration::from_secs(1) {
+        anyhow::bail!("--watch: {w} is below 1s; Prometheus' counters move no faster than scrapes");
+    }
+    Ok(Some(interval))
 }
 
 /// How a comparison is shown and written, the same for every source.

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod compare;
 pub mod compare_results;
+pub mod compare_watch;
 pub mod data;
 pub mod drift;
 pub mod load;

@@ -108,16 +108,7 @@ impl Side<'_> {
     ) -> Result<SideData, CompareError> {
         let by = plan.group_by.join(", ");
         let at = w.end as f64;
-        let sum_by = |extra: &str| {
-            format!(
-                "sum by ({by}) ({})",
-                self.selector
-                    .vector("increase", &plan.requests, extra, &w.range())
-            )
-        };
-        let requests = self.per_group(plan, &sum_by(""), at).await?;
-        let error_matcher = format!("{}=~\"{errors}\"", plan.status_label);
-        let errors = self.per_group(plan, &sum_by(&error_matcher), at).await?;
+        let (requests, errors) = self.counts(plan, errors, w).await?;
         let mut buckets: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
         if let Some(h) = &plan.histogram {
             let expr = format!(
@@ -146,6 +137,28 @@ impl Side<'_> {
             buckets,
             rate,
         })
+    }
+
+    /// Requests and errors per route over `w`, for `--watch` (the same sums as [`Side::data`]).
+    pub async fn counts(
+        &self,
+        plan: &Plan,
+        errors: &str,
+        w: &Window,
+    ) -> Result<(BTreeMap<String, f64>, BTreeMap<String, f64>), CompareError> {
+        let by = plan.group_by.join(", ");
+        let sum_by = |extra: &str| {
+            format!(
+                "sum by ({by}) ({})",
+                self.selector
+                    .vector("increase", &plan.requests, extra, &w.range())
+            )
+        };
+        let at = w.end as f64;
+        let requests = self.per_group(plan, &sum_by(""), at).await?;
+        let error_matcher = format!("{}=~\"{errors}\"", plan.status_label);
+        let errors = self.per_group(plan, &sum_by(&error_matcher), at).await?;
+        Ok((requests, errors))
     }
 
     async fn per_group(

@@ -5,7 +5,8 @@
 //! (`metrics.rs`: the spec's, else OpenTelemetry's or the classic ones) → each side's scrape
 //! interval and the curve's step → each side's counts, buckets and curve (`fetch.rs`, through
 //! `client.rs`) → observability parity (`parity.rs`) → the judge's neutral input (`routes.rs`)
-//! → the shared judge and report (`crate::judge`, `crate::report`).
+//! → the shared judge and report (`crate::judge`, `crate::report`). `--watch` (`watch.rs`):
+//! the per-route counts since the watch began, for `crate::watch`.
 mod client;
 mod fetch;
 pub(crate) mod metrics;
@@ -13,6 +14,7 @@ mod parity;
 mod response;
 mod routes;
 mod selector;
+mod watch;
 mod window;
 
 use prodlike_results::compare::{CompareReport, PrometheusSource, Source};
@@ -20,8 +22,8 @@ use prodlike_results::compare::{CompareReport, PrometheusSource, Source};
 use crate::error::CompareError;
 use crate::spec::CompareSpec;
 use client::Prometheus;
-use fetch::Side;
 use selector::Selector;
+pub use watch::PrometheusCounts;
 pub use window::Window;
 
 /// The flags of `compare prometheus`.
@@ -82,16 +84,8 @@ pub fn prepare(options: &PrometheusOptions, spec: CompareSpec) -> Result<Prepare
 pub async fn compare(p: &Prepared) -> Result<CompareReport, CompareError> {
     let w = &p.window;
     let spec = &p.spec;
-    let production = Side {
-        name: "production",
-        client: &p.production,
-        selector: &p.production_selector,
-    };
-    let staging = Side {
-        name: "staging",
-        client: p.staging.as_ref().unwrap_or(&p.production),
-        selector: &p.staging_selector,
-    };
+    let production = p.production_side();
+    let staging = p.staging_side();
     let production_names = production.names(&spec.metrics, w).await?;
     let staging_names = staging.names(&spec.metrics, w).await?;
     let plan = metrics::plan(&spec.metrics, &production_names).ok_or_else(|| {
