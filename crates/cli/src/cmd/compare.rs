@@ -111,6 +111,8 @@ fn run_prometheus(a: PrometheusArgs) -> anyhow::Result<Outcome> {
             prepared,
             interval,
             a.until.is_some(),
+            // JSON on stdout stays one document: the looks go to stderr.
+            a.format == OutputFormat::Json,
         ))?,
     };
     emit(

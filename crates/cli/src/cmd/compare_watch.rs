@@ -11,6 +11,7 @@ pub async fn watch(
     prepared: Prepared,
     interval: Duration,
     until_diverged: bool,
+    looks_to_stderr: bool,
 ) -> anyhow::Result<CompareReport> {
     let mut watcher = Watcher::new(prepared.watch_spec())?;
     let (stopped, start) = {
@@ -31,7 +32,15 @@ pub async fn watch(
             interval,
             until_diverged,
             stop_signal(),
-            print_changes,
+            |snapshots| {
+                for line in changes(snapshots) {
+                    if looks_to_stderr {
+                        eprintln!("{line}");
+                    } else {
+                        println!("{line}");
+                    }
+                }
+            },
         )
         .await?;
         (stopped, start)
@@ -46,10 +55,10 @@ pub async fn watch(
 }
 
 /// One line per route whose verdict changed at this look.
-fn print_changes(snapshots: &[Snapshot]) {
-    for s in snapshots.iter().filter(|s| s.changed) {
+fn changes(snapshots: &[Snapshot]) -> impl Iterator<Item = String> + '_ {
+    snapshots.iter().filter(|s| s.changed).map(|s| {
         let (p, st) = (s.counts.production, s.counts.staging);
-        println!(
+        format!(
             "look {}: {} {} (staging − production in [{:+.4}, {:+.4}]; production {}/{}, \
              staging {}/{} errors)",
             s.state.looks,
@@ -61,8 +70,8 @@ fn print_changes(snapshots: &[Snapshot]) {
             p.requests,
             st.errors,
             st.requests
-        );
-    }
+        )
+    })
 }
 
 /// Ctrl-C or SIGTERM.
