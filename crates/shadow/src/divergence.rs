@@ -138,7 +138,12 @@ impl RouteDivergence {
         let outcome = self.record(c, example);
         // A path left out as noise still differed: suspicion counts it, or a path would stop
         // looking like noise as soon as it was ignored, and be un-ignored again.
-        let differed: Vec<String> = c.paths.iter().chain(c.noise.iter()).cloned().collect();
+        // (Borrowed in the common case: no copy of the paths per comparison.)
+        let differed: std::borrow::Cow<'_, [String]> = if c.noise.is_empty() {
+            std::borrow::Cow::Borrowed(&c.paths)
+        } else {
+            c.paths.iter().chain(c.noise.iter()).cloned().collect()
+        };
         if outcome == Outcome::Mismatched {
             let shown: Vec<(String, Option<&str>, Option<&str>)> = c
                 .body
