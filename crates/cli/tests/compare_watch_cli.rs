@@ -5,55 +5,12 @@
 //! itself on `/a` diverged, print that change, and the full comparison of the watched window
 //! must come out diverged too (exit 1, written to --out). On A/A data SIGTERM stops the watch and,
 //! with --format json, stdout is one JSON document. Under CI=true a missing binary fails.
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use prodlike_testkit::prometheus::{MetricsServer, Prometheus};
 use prodlike_testkit::require;
-
-/// Serves `/metrics`; each scrape adds 1,000 requests per environment, of which
-/// `staging_per_mille` are 500s on staging (20 on production).
-fn metrics_server(scrapes: Arc<AtomicU64>, staging_per_mille: u64) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut line = String::new();
-            let mut reader = BufReader::new(s.try_clone().unwrap());
-            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
-                line.clear();
-            }
-            let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
-            let mut body = String::from("# TYPE http_requests counter\n");
-            for (env, errors_per_mille) in [("production", 20), ("staging", staging_per_mille)] {
-                let errors = n * errors_per_mille;
-                for (code, v) in [("200", n * 1000 - errors), ("500", errors)] {
-                    body.push_str(&format!(
-                        "http_requests_total{{environment=\"{env}\",handler=\"/a\",code=\"{code}\"}} {v}\n"
-                    ));
-                }
-            }
-            let _ = write!(
-                s,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Kill(std::process::Child);
 
@@ -64,59 +21,16 @@ impl Drop for Kill {
     }
 }
 
-/// A Prometheus scraping `127.0.0.1:target` every second: the process, its folder and its URL.
-fn prometheus(server: &std::path::Path, target: u16) -> (Kill, tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: web\n    \
-             honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
-    let child = Kill(
-        Command::new(server)
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!("--config.file={}", config.display()))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    (child, dir, format!("http://127.0.0.1:{port}"))
-}
-
-/// Waits until the target has been scraped `n` times; the deadline only ends a hang.
-fn wait_scrapes(scrapes: &AtomicU64, n: u64, deadline: Instant, dir: &tempfile::TempDir) {
-    while scrapes.load(Ordering::SeqCst) < n {
-        assert!(
-            Instant::now() < deadline,
-            "Prometheus never scraped the target: {}",
-            std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default()
-        );
-        #[allow(clippy::disallowed_methods)] // polling for a condition, not timing
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn sigterm_stops_the_watch_and_json_stays_one_document() {
     let Some(server) = require::program("prometheus", "prometheus") else {
         return;
     };
-    let scrapes = Arc::new(AtomicU64::new(0));
-    let target = metrics_server(scrapes.clone(), 20);
-    let (_prometheus, dir, url) = prometheus(&server, target);
+    let metrics = MetricsServer::start(&[("/a", 20)]).unwrap();
+    let prometheus = Prometheus::start(&server, metrics.port, &[]).unwrap();
+    let (url, log) = (prometheus.url.clone(), || prometheus.log());
     let deadline = Instant::now() + Duration::from_secs(120);
-    wait_scrapes(&scrapes, 3, deadline, &dir);
+    metrics.wait_scrapes(3, deadline, log);
     let mut child = Kill(
         Command::new(env!("CARGO_BIN_EXE_prodlike"))
             .args([
@@ -156,8 +70,7 @@ fn sigterm_stops_the_watch_and_json_stays_one_document() {
     rx.recv_timeout(Duration::from_secs(120))
         .expect("the watch never started");
     // A few looks, then SIGTERM.
-    let seen = scrapes.load(Ordering::SeqCst);
-    wait_scrapes(&scrapes, seen + 3, deadline, &dir);
+    metrics.wait_scrapes(metrics.scrapes() + 3, deadline, log);
     let pid = child.0.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
@@ -190,14 +103,14 @@ fn watch_stops_on_a_planted_divergence_and_compares_the_window() {
     let Some(server) = require::program("prometheus", "prometheus") else {
         return;
     };
-    let scrapes = Arc::new(AtomicU64::new(0));
-    let target = metrics_server(scrapes.clone(), 200);
-    let (_prometheus, dir, url) = prometheus(&server, target);
+    let metrics = MetricsServer::start(&[("/a", 200)]).unwrap();
+    let prometheus = Prometheus::start(&server, metrics.port, &[]).unwrap();
+    let (url, log) = (prometheus.url.clone(), || prometheus.log());
     // A generous deadline, only to end a hang (not an assertion on timing): the watch needs the
     // series to exist before it starts.
     let deadline = Instant::now() + Duration::from_secs(120);
-    wait_scrapes(&scrapes, 3, deadline, &dir);
-    let out = dir.path().join("compare.json");
+    metrics.wait_scrapes(3, deadline, log);
+    let out = prometheus.dir().join("compare.json");
     let mut child = Kill(
         Command::new(env!("CARGO_BIN_EXE_prodlike"))
             .args([

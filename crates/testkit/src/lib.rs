@@ -8,6 +8,7 @@ pub mod browser;
 pub mod pausing_server;
 pub mod pg;
 pub mod process;
+pub mod prometheus;
 pub mod require;
 pub mod services;
 pub mod shopdb;

@@ -28,9 +28,18 @@ pub struct Args {
     #[arg(long, value_name = "rules.test.yml")]
     tests: Option<PathBuf>,
     /// Prometheus URL written into the `prodlike compare prometheus` command of the alerts'
-    /// annotations.
+    /// annotations. When given, the request metric the rules read must have series for
+    /// --production there in the last hour (checked before anything is written).
     #[arg(long, value_name = "URL")]
     url: Option<String>,
+    /// How long a divergence must hold before an alert fires (the rules' `for:`). Whole
+    /// seconds; default 10m, two rate windows.
+    #[arg(long = "for", value_name = "DURATION", default_value = "10m", value_parser = super::parse_duration)]
+    for_duration: std::time::Duration,
+    /// The rate window of the recording rules; at least four scrape intervals. Whole seconds;
+    /// default 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = super::parse_duration)]
+    range: std::time::Duration,
     /// Also write the JSON result (`prodlike.alerts/1` envelope) to this file.
     #[arg(long, value_name = "FILE")]
     result: Option<PathBuf>,
@@ -62,12 +71,22 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         None => CompareSpec::default(),
     };
     let options = AlertsOptions {
-        production: a.production,
-        staging: a.staging,
         url: a.url,
         spec: a.spec.as_ref().map(|p| p.display().to_string()),
+        for_duration: a.for_duration,
+        range: a.range,
+        ..AlertsOptions::new(a.production, a.staging)
     };
     let generated = alerts::generate(&options, &spec)?;
+    if options.url.is_some() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        for warning in rt.block_on(alerts::check_metrics(&options, &spec))? {
+            eprintln!("warning: {warning}");
+        }
+    }
     let tests = match &a.tests {
         Some(t) => Some(alerts::generate_tests(
             &options,

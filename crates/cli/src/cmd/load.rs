@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long, value_name = "PER_SECOND")]
     rate: Option<f64>,
     /// Run length, e.g. 30s, 5m (open model with --rate; closed model; replay cap).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     duration: Option<Duration>,
     /// Ramping arrival rate, k6 style: DURATION:RATE per stage, each ramping linearly from the
     /// previous target, e.g. 5m:50,2m:200,5m:50; name a stage with NAME=2m:200.
@@ -74,7 +74,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     hold: Option<usize>,
     /// Whole-request timeout [default 30s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     timeout: Option<Duration>,
     /// Worker threads; 0 = one per core.
     #[arg(long, default_value_t = 0)]
@@ -83,10 +83,10 @@ pub struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// The run is invalid when the generator's p99 send lag exceeds this [default 10ms].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     max_send_lag: Option<Duration>,
     /// How long in-flight requests may finish after the schedule ends [default 10s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     graceful_stop: Option<Duration>,
     /// Compare mode: error rate of each verdict, and the false discovery rate across routes.
     #[arg(long, default_value_t = 0.05)]
@@ -116,10 +116,6 @@ pub struct Args {
     /// No live progress.
     #[arg(long, short = 'q')]
     quiet: bool,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    prodlike_load::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {

@@ -35,3 +35,8 @@ pub(crate) fn check_output_file(flag: &str, p: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Clap's parser for every duration flag: the one grammar of docs/units.md.
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    prodlike_common::duration::parse(s).map_err(|e| e.to_string())
+}

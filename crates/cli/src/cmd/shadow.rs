@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Stop after this long (e.g. 10m), as on SIGINT/SIGTERM.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     duration: Option<Duration>,
     /// Exit 1 when the share of mismatching comparisons exceeds this fraction; exit 3
     /// (inconclusive) when nothing was compared, or a route's copies were all left uncompared.
@@ -55,10 +55,6 @@ pub struct Args {
     /// Start even when no production upstream accepts connections yet.
     #[arg(long)]
     skip_upstream_check: bool,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    prodlike_shadow::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn config_from(args: &Args) -> anyhow::Result<ShadowConfig> {

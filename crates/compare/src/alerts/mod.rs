@@ -8,6 +8,8 @@ mod rule_tests;
 mod rules;
 pub mod yaml;
 
+use std::time::Duration;
+
 use prodlike_results::alerts::AlertsReport;
 
 use crate::error::CompareError;
@@ -17,11 +19,11 @@ use crate::spec::CompareSpec;
 /// Requests per second each side must serve on a route before its ratios are compared: below
 /// it, a few errors swing the ratio by more than any useful margin (docs/alerts.md, "Guards").
 pub const MIN_RATE: f64 = 1.0;
-/// How long a condition must hold before it fires: two rate windows, so one bad scrape or one
-/// deploy's restart does not page.
-pub const FOR: &str = "10m";
-/// The rate window of every recording rule.
-pub const RANGE: &str = "5m";
+/// How long a condition must hold before it fires, unless `--for` says otherwise: two rate
+/// windows, so one bad scrape or one deploy's restart does not page.
+pub const DEFAULT_FOR: Duration = Duration::from_secs(600);
+/// The rate window of every recording rule, unless `--range` says otherwise.
+pub const DEFAULT_RANGE: Duration = Duration::from_secs(300);
 
 /// The flags of `prodlike alerts`.
 #[derive(Debug, Clone)]
@@ -35,6 +37,70 @@ pub struct AlertsOptions {
     pub url: Option<String>,
     /// The spec's path as given, for the same command.
     pub spec: Option<String>,
+    /// How long a condition must hold before an alert fires (`for:`).
+    pub for_duration: Duration,
+    /// The rate window of the recording rules.
+    pub range: Duration,
+}
+
+impl AlertsOptions {
+    /// Options with the default `for:` and rate window.
+    pub fn new(production: String, staging: String) -> AlertsOptions {
+        AlertsOptions {
+            production,
+            staging,
+            url: None,
+            spec: None,
+            for_duration: DEFAULT_FOR,
+            range: DEFAULT_RANGE,
+        }
+    }
+
+    /// Checks the durations: Prometheus writes them in whole seconds, and a rate needs two
+    /// scrapes inside its window.
+    pub fn validate(&self) -> Result<(), CompareError> {
+        let whole = |flag: &'static str, d: Duration| {
+            if d.subsec_nanos() != 0 {
+                return Err(CompareError::Flag {
+                    flag,
+                    problem: format!(
+                        "{}: give whole seconds (Prometheus rule durations), e.g. 30s or 10m",
+                        prodlike_common::duration::format(d)
+                    ),
+                });
+            }
+            Ok(())
+        };
+        whole("--for", self.for_duration)?;
+        whole("--range", self.range)?;
+        if self.range < Duration::from_secs(2) {
+            return Err(CompareError::Flag {
+                flag: "--range",
+                problem: format!(
+                    "{}: a rate window needs two scrapes inside it; give at least 2s, and in \
+                     practice four times the scrape interval (the default is 5m)",
+                    prodlike_common::duration::format(self.range)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// `for:` as the rules write it (`10m`).
+    pub fn for_text(&self) -> String {
+        prom_duration(self.for_duration)
+    }
+
+    /// The rate window as the rules write it (`5m`).
+    pub fn range_text(&self) -> String {
+        prom_duration(self.range)
+    }
+}
+
+/// A whole-second duration in Prometheus' syntax (`1h30m`, `5m`, `10s`, `0s`); the shared
+/// formatter writes exactly that for whole seconds.
+pub(crate) fn prom_duration(d: Duration) -> String {
+    prodlike_common::duration::format(Duration::from_secs(d.as_secs()))
 }
 
 /// The generated files' text.
@@ -50,6 +116,8 @@ pub struct Generated {
     /// Each side's matchers, normalised.
     pub production: String,
     pub staging: String,
+    /// The alerts' `for:` as written (`10m`).
+    pub for_duration: String,
 }
 
 impl Generated {
@@ -72,7 +140,7 @@ impl Generated {
             histogram: self.names.histogram.clone(),
             route_label: self.names.route_label.clone(),
             min_rate: MIN_RATE,
-            for_duration: FOR.to_string(),
+            for_duration: self.for_duration.clone(),
         }
     }
 }
@@ -211,6 +279,7 @@ pub fn check_distinct(production: &Matchers, staging: &Matchers) -> Result<(), C
 
 /// Checks the flags and spec and writes the rules file's text.
 pub fn generate(options: &AlertsOptions, spec: &CompareSpec) -> Result<Generated, CompareError> {
+    options.validate()?;
     let (production, staging) = sides(options, spec)?;
     Ok(rules::rules(
         &Names::from_spec(spec),
@@ -228,6 +297,7 @@ pub fn generate_tests(
     spec: &CompareSpec,
     rule_file: &str,
 ) -> Result<String, CompareError> {
+    options.validate()?;
     let (production, staging) = sides(options, spec)?;
     rule_tests::tests(
         &Names::from_spec(spec),
@@ -237,6 +307,65 @@ pub fn generate_tests(
         options,
         rule_file,
     )
+}
+
+/// With `--url`: the request metric the rules read must have series for `--production` at that
+/// Prometheus in the last hour, else the rules could never fire (an error naming the metric and
+/// what was found). Staging without series is only a warning, returned: it is what
+/// `StagingMissingSeries` reports once the rules run.
+pub async fn check_metrics(
+    options: &AlertsOptions,
+    spec: &CompareSpec,
+) -> Result<Vec<String>, CompareError> {
+    let Some(url) = &options.url else {
+        return Ok(Vec::new());
+    };
+    let names = Names::from_spec(spec);
+    let prepared = crate::prometheus::prepare(
+        &crate::prometheus::PrometheusOptions {
+            url: url.clone(),
+            staging_url: None,
+            production: options.production.clone(),
+            staging: options.staging.clone(),
+            window: Some("1h".into()),
+            start: None,
+            end: None,
+        },
+        spec.clone(),
+    )?;
+    let (production, staging) = crate::prometheus::names_on_both_sides(&prepared).await?;
+    let found = |n: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>| {
+        n.keys().cloned().collect::<Vec<_>>().join(", ")
+    };
+    if !production.contains_key(&names.requests) {
+        return Err(CompareError::Flag {
+            flag: "--spec",
+            problem: format!(
+                "the rules read `{}`, which has no series for --production `{}` at {url} in the \
+                 last hour (found: {}); set metrics.requests to the request counter production \
+                 exports",
+                names.requests,
+                options.production,
+                found(&production)
+            ),
+        });
+    }
+    let mut warnings = Vec::new();
+    match staging {
+        Some(s) if s.contains_key(&names.requests) => {}
+        Some(s) => warnings.push(format!(
+            "staging has no series of `{}` at {url} in the last hour (found: {}); \
+             StagingMissingSeries will fire until it has",
+            names.requests,
+            found(&s)
+        )),
+        None => warnings.push(format!(
+            "--staging `{}` matches no series at {url} in the last hour; StagingMissingSeries \
+             will fire until it does",
+            options.staging
+        )),
+    }
+    Ok(warnings)
 }
 
 fn sides(

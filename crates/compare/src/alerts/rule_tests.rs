@@ -10,19 +10,24 @@
 //! | `/slow`        | p99 2ᵏ times production's, > 1 + margin   | StagingLatencyDivergence      |
 //! | `/missing`     | no series                                 | StagingMissingSeries          |
 //!
-//! Nothing fires before the `for:` duration has passed (checked at 8 minutes).
+//! Nothing fires before the `for:` duration has passed (checked two intervals before it ends).
+//!
+//! The test's clock is scaled to the rules' timing: one series interval is a fifth of the rate
+//! window (1m for the default 5m), so a rate always sees five samples; counts are per interval,
+//! and the low-traffic route's are scaled so that it stays at 0.5 request/s whatever the
+//! interval.
 use super::rules::{DIVERGENCE, LATENCY, MISSING, annotations};
 use super::yaml::{self, Node};
-use super::{AlertsOptions, Matchers, Names};
+use super::{AlertsOptions, Matchers, Names, prom_duration};
 use crate::error::CompareError;
 use crate::spec::CompareSpec;
 
-/// Requests per minute of a route with normal traffic (10/s).
+/// Requests per series interval of a route with normal traffic (10/s at the default 1m).
 const PER_MINUTE: u64 = 600;
-/// Production's errors per minute on every route (a 1% ratio).
+/// Production's errors per interval on every route (a 1% ratio).
 const PROD_ERRORS: u64 = 6;
-/// Minutes of input series.
-const MINUTES: u64 = 40;
+/// Requests per second of the low-traffic route: below the guard's `MIN_RATE`.
+const LOW_RATE: f64 = 0.5;
 /// Histogram bounds 0.1 × 2ⁱ: a request in bucket i + 1 has a p99 2ⁱ times one in bucket 1.
 const BUCKETS: u32 = 12;
 
@@ -30,9 +35,42 @@ const BUCKETS: u32 = 12;
 struct Traffic {
     route: &'static str,
     status: String,
-    per_minute: u64,
+    /// Requests per series interval (a fraction for the low-traffic route at short intervals).
+    per_minute: f64,
     /// The histogram bucket all its requests fall in.
     bucket: u32,
+}
+
+/// The test's clock, in whole seconds.
+#[derive(Clone, Copy)]
+struct Clock {
+    /// The series and evaluation interval.
+    unit: u64,
+    /// When the alerts must still be pending (two intervals before `for:` ends), if `for:`
+    /// is long enough for a pending check.
+    pending_at: Option<u64>,
+    /// When every alert must fire: well past `for:` plus one rate window.
+    firing_at: u64,
+    /// Samples per input series.
+    samples: u64,
+}
+
+impl Clock {
+    fn new(options: &AlertsOptions) -> Clock {
+        let unit = (options.range.as_secs() / 5).max(1);
+        let for_ = options.for_duration.as_secs();
+        let firing_at = (30 * unit).max(for_ + options.range.as_secs() + 5 * unit);
+        Clock {
+            unit,
+            pending_at: (for_ >= 3 * unit).then(|| for_ - 2 * unit),
+            firing_at,
+            samples: firing_at / unit + 10,
+        }
+    }
+
+    fn at(secs: u64) -> String {
+        prom_duration(std::time::Duration::from_secs(secs))
+    }
 }
 
 pub(super) fn tests(
@@ -57,9 +95,10 @@ pub(super) fn tests(
         }
     }
     let plan = plan(names, spec)?;
+    let clock = Clock::new(options);
     let (above, k) = (plan.above, plan.k);
     let n = PER_MINUTE as f64;
-    let input = input(names, production, staging, &plan);
+    let input = input(names, production, staging, &plan, &clock);
     let expected = |alert: &'static str, route: &str, value: String| {
         Node::map([
             (
@@ -91,23 +130,29 @@ pub(super) fn tests(
     }
     late.push((
         MISSING,
-        vec![expected(MISSING, "/missing", format!("{:.2}", n / 60.0))],
+        vec![expected(
+            MISSING,
+            "/missing",
+            format!("{:.2}", n / clock.unit as f64),
+        )],
     ));
     let mut checks = Vec::new();
-    for (alert, _) in &late {
-        // Pending, not firing: the condition has held for less than `for:`.
-        checks.push(check("8m", alert, Vec::new()));
+    if let Some(at) = clock.pending_at {
+        for (alert, _) in &late {
+            // Pending, not firing: the condition has held for less than `for:`.
+            checks.push(check(&Clock::at(at), alert, Vec::new()));
+        }
     }
     for (alert, exp) in late {
-        checks.push(check("30m", alert, exp));
+        checks.push(check(&Clock::at(clock.firing_at), alert, exp));
     }
     let doc = Node::map([
         ("rule_files", Node::Seq(vec![Node::s(rule_file)])),
-        ("evaluation_interval", Node::s("1m")),
+        ("evaluation_interval", Node::s(Clock::at(clock.unit))),
         (
             "tests",
             Node::Seq(vec![Node::map([
-                ("interval", Node::s("1m")),
+                ("interval", Node::s(Clock::at(clock.unit))),
                 ("input_series", Node::Seq(input)),
                 ("alert_rule_test", Node::Seq(checks)),
             ])]),
@@ -184,7 +229,13 @@ fn plan(names: &Names, spec: &CompareSpec) -> Result<Plan, CompareError> {
 }
 
 /// Every input series: production's five routes, staging's four.
-fn input(names: &Names, production: &Matchers, staging: &Matchers, plan: &Plan) -> Vec<Node> {
+fn input(
+    names: &Names,
+    production: &Matchers,
+    staging: &Matchers,
+    plan: &Plan,
+    clock: &Clock,
+) -> Vec<Node> {
     let Plan {
         error_status,
         above,
@@ -192,14 +243,14 @@ fn input(names: &Names, production: &Matchers, staging: &Matchers, plan: &Plan) 
         k,
     } = *plan;
     let ok_status = OK_STATUS;
-    let route = |route, total: u64, errors: u64, bucket| {
+    let route = |route, total: f64, errors: f64, bucket| {
         let mut out = vec![Traffic {
             route,
             status: ok_status.into(),
             per_minute: total - errors,
             bucket,
         }];
-        if errors > 0 {
+        if errors > 0.0 {
             out.push(Traffic {
                 route,
                 status: error_status.into(),
@@ -209,6 +260,7 @@ fn input(names: &Names, production: &Matchers, staging: &Matchers, plan: &Plan) 
         }
         out
     };
+    let n = PER_MINUTE as f64;
     let mut input = Vec::new();
     for r in [
         "/error-rise",
@@ -220,17 +272,19 @@ fn input(names: &Names, production: &Matchers, staging: &Matchers, plan: &Plan) 
         input.extend(series(
             names,
             production,
-            &route(r, PER_MINUTE, PROD_ERRORS, 1),
+            &route(r, n, PROD_ERRORS as f64, 1),
+            clock,
         ));
     }
+    let low = LOW_RATE * clock.unit as f64;
     let staged = [
-        route("/error-rise", PER_MINUTE, above, 1),
-        route("/small-rise", PER_MINUTE, below, 1),
-        route("/low-traffic", PER_MINUTE / 20, PER_MINUTE / 40, 1),
-        route("/slow", PER_MINUTE, PROD_ERRORS, k + 1),
+        route("/error-rise", n, above as f64, 1),
+        route("/small-rise", n, below as f64, 1),
+        route("/low-traffic", low, low / 2.0, 1),
+        route("/slow", n, PROD_ERRORS as f64, k + 1),
     ];
     for t in &staged {
-        input.extend(series(names, staging, t));
+        input.extend(series(names, staging, t, clock));
     }
     input
 }
@@ -245,25 +299,28 @@ fn check(at: &str, alert: &str, exp: Vec<Node>) -> Node {
 
 /// The input series of one environment's traffic: the request counter and, with a histogram,
 /// its buckets (every request in `bucket`).
-fn series(names: &Names, env: &Matchers, traffic: &[Traffic]) -> Vec<Node> {
+fn series(names: &Names, env: &Matchers, traffic: &[Traffic], clock: &Clock) -> Vec<Node> {
     let mut out = Vec::new();
     for t in traffic {
         let mut labels: Vec<(String, String)> = env.labels();
         labels.push((names.route_label.clone(), t.route.into()));
         labels.push((names.status_label.clone(), t.status.clone()));
-        let one = |name: &str, extra: Option<String>, per_minute: u64| {
+        let one = |name: &str, extra: Option<String>, per_minute: f64| {
             let mut ls: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
             ls.extend(extra.map(|le| format!("le=\"{le}\"")));
             Node::map([
                 ("series", Node::s(format!("{name}{{{}}}", ls.join(", ")))),
-                ("values", Node::s(format!("0+{per_minute}x{MINUTES}"))),
+                (
+                    "values",
+                    Node::s(format!("0+{per_minute}x{}", clock.samples)),
+                ),
             ])
         };
         out.push(one(&names.requests, None, t.per_minute));
         if let Some(h) = &names.histogram {
             for i in 0..BUCKETS {
                 let le = f64::from(1u32 << i) / 10.0;
-                let count = if i >= t.bucket { t.per_minute } else { 0 };
+                let count = if i >= t.bucket { t.per_minute } else { 0.0 };
                 out.push(one(&format!("{h}_bucket"), Some(le.to_string()), count));
             }
             out.push(one(

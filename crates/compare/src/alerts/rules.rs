@@ -2,7 +2,7 @@
 //! names), then the error ratio and p99 of both sides from those sums — ratios of summed rates,
 //! never averages of ratios — and three alerts comparing the sides route by route.
 use super::yaml::{self, Node};
-use super::{AlertsOptions, FOR, Generated, MIN_RATE, Matchers, Names, RANGE};
+use super::{AlertsOptions, Generated, MIN_RATE, Matchers, Names};
 use crate::spec::CompareSpec;
 
 /// The recorded series' names, shared with the rule tests.
@@ -15,19 +15,20 @@ pub(super) struct Records {
 }
 
 impl Records {
-    pub fn new(names: &Names) -> Records {
+    pub fn new(names: &Names, options: &AlertsOptions) -> Records {
+        let range = options.range_text();
         Records {
-            requests: format!("environment_route:http_requests:rate{RANGE}"),
-            errors: format!("environment_route:http_requests_errors:rate{RANGE}"),
-            ratio: format!("environment_route:http_requests_errors:ratio_rate{RANGE}"),
+            requests: format!("environment_route:http_requests:rate{range}"),
+            errors: format!("environment_route:http_requests_errors:rate{range}"),
+            ratio: format!("environment_route:http_requests_errors:ratio_rate{range}"),
             bucket: names
                 .histogram
                 .as_ref()
-                .map(|h| format!("environment_route:{h}_bucket:rate{RANGE}")),
+                .map(|h| format!("environment_route:{h}_bucket:rate{range}")),
             p99: names
                 .histogram
                 .as_ref()
-                .map(|h| format!("environment_route:{h}:p99_rate{RANGE}")),
+                .map(|h| format!("environment_route:{h}:p99_rate{range}")),
         }
     }
 }
@@ -47,6 +48,7 @@ pub(super) fn annotations(
     route: &str,
     value: &str,
 ) -> Vec<(&'static str, Node)> {
+    let (for_, range) = (options.for_text(), options.range_text());
     let command = format!(
         "prodlike compare prometheus --url {} --production {} --staging {} --window 1h{}",
         options.url.as_deref().unwrap_or("PROMETHEUS_URL"),
@@ -63,18 +65,18 @@ pub(super) fn annotations(
             None => (
                 format!("Staging's error ratio on {route} is {value} above production's"),
                 format!(
-                    "Over {RANGE}, staging's error ratio minus production's is above the margin \
+                    "Over {range}, staging's error ratio minus production's is above the margin \
                      {} (margins.error_ratio), both sides serving at least {MIN_RATE} request/s \
-                     on the route, for {FOR}.",
+                     on the route, for {for_}.",
                     spec.margins.error_ratio
                 ),
             ),
             Some(r) => (
                 format!("Staging's error ratio on {route} is {value} above production's"),
                 format!(
-                    "Over {RANGE}, staging's error ratio is above production's times {} \
+                    "Over {range}, staging's error ratio is above production's times {} \
                      (margins.error_ratio_relative {r}), both sides serving at least \
-                     {MIN_RATE} request/s on the route, for {FOR}.",
+                     {MIN_RATE} request/s on the route, for {for_}.",
                     1.0 + r
                 ),
             ),
@@ -82,9 +84,9 @@ pub(super) fn annotations(
         LATENCY => (
             format!("Staging's p99 latency on {route} is {value} times production's"),
             format!(
-                "Over {RANGE}, staging's p99 latency (from the histograms) is above production's \
+                "Over {range}, staging's p99 latency (from the histograms) is above production's \
                  times {} (margins.p99 {}), both sides serving at least {MIN_RATE} request/s on \
-                 the route, for {FOR}.",
+                 the route, for {for_}.",
                 1.0 + spec.margins.p99,
                 spec.margins.p99
             ),
@@ -95,7 +97,7 @@ pub(super) fn annotations(
                  requests/s"
             ),
             format!(
-                "Production has series for the route and staging has had none for {FOR}: \
+                "Production has series for the route and staging has had none for {for_}: \
                  staging stopped reporting, lost the route, or labels it differently."
             ),
         ),
@@ -115,9 +117,9 @@ pub(super) fn rules(
     staging: &Matchers,
     options: &AlertsOptions,
 ) -> Generated {
-    let r = Records::new(names);
+    let r = Records::new(names, options);
     let route = &names.route_label;
-    let mut rules = recording(names, &r, production, staging);
+    let mut rules = recording(names, &r, production, staging, &options.range_text());
     let records = rules.len();
     let side = |name: &str, env: &str| format!("{name}{{environment=\"{env}\"}}");
     let guard = format!(
@@ -144,7 +146,7 @@ pub(super) fn rules(
         Node::map([
             ("alert", Node::s(name)),
             ("expr", Node::s(expr)),
-            ("for", Node::s(FOR)),
+            ("for", Node::s(options.for_text())),
             ("labels", Node::map([("severity", Node::s("warning"))])),
             (
                 "annotations",
@@ -198,11 +200,18 @@ pub(super) fn rules(
         names: names.clone(),
         production: production.text.clone(),
         staging: staging.text.clone(),
+        for_duration: options.for_text(),
     }
 }
 
 /// Per side the summed rates by route, then both sides' error ratio and p99 from them.
-fn recording(names: &Names, r: &Records, production: &Matchers, staging: &Matchers) -> Vec<Node> {
+fn recording(
+    names: &Names,
+    r: &Records,
+    production: &Matchers,
+    staging: &Matchers,
+    range: &str,
+) -> Vec<Node> {
     let route = &names.route_label;
     let mut rules = Vec::new();
     for (env, m) in [("production", production), ("staging", staging)] {
@@ -217,7 +226,7 @@ fn recording(names: &Names, r: &Records, production: &Matchers, staging: &Matche
         rules.push(record(
             &r.requests,
             format!(
-                "sum by ({route}) (rate({}{}[{RANGE}]))",
+                "sum by ({route}) (rate({}{}[{range}]))",
                 names.requests,
                 sel("")
             ),
@@ -226,7 +235,7 @@ fn recording(names: &Names, r: &Records, production: &Matchers, staging: &Matche
         rules.push(record(
             &r.errors,
             format!(
-                "sum by ({route}) (rate({}{}[{RANGE}]))",
+                "sum by ({route}) (rate({}{}[{range}]))",
                 names.requests,
                 sel(&format!("{}=~\"{}\"", names.status_label, names.errors))
             ),
@@ -236,7 +245,7 @@ fn recording(names: &Names, r: &Records, production: &Matchers, staging: &Matche
             rules.push(record(
                 bucket,
                 format!(
-                    "sum by ({route}, le) (rate({h}_bucket{}[{RANGE}]))",
+                    "sum by ({route}, le) (rate({h}_bucket{}[{range}]))",
                     sel("")
                 ),
                 labels(),

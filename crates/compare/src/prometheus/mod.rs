@@ -80,6 +80,30 @@ pub fn prepare(options: &PrometheusOptions, spec: CompareSpec) -> Result<Prepare
     })
 }
 
+/// The metric names (with their label keys) each side has series of in the window, among the
+/// spec's candidates: an error naming the selector when production has none; `None` for a
+/// staging that has none (which the caller may only warn about).
+pub async fn names_on_both_sides(
+    p: &Prepared,
+) -> Result<
+    (
+        std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    ),
+    CompareError,
+> {
+    let production = p
+        .production_side()
+        .names(&p.spec.metrics, &p.window)
+        .await?;
+    let staging = match p.staging_side().names(&p.spec.metrics, &p.window).await {
+        Ok(n) => Some(n),
+        Err(CompareError::NothingSelected(_)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok((production, staging))
+}
+
 /// Reads both environments and judges them.
 pub async fn compare(p: &Prepared) -> Result<CompareReport, CompareError> {
     let w = &p.window;
