@@ -10,8 +10,11 @@
 //! indexes; views; sequences; enum types; and on request ([`Options::server`]) the server's
 //! version, settings and extensions. [`postgres::table_sizes`] reads statistics.
 //!
+//! PostgreSQL's functions, triggers, comments and extensions are in [`Catalog::objects`]
+//! ([`routines`]).
+//!
 //! Not read yet, with their places marked in [`model`]: partition parents and bounds, user
-//! types beyond enums, functions, triggers, grants; MySQL.
+//! types beyond enums, grants; MySQL.
 #![forbid(unsafe_code)]
 // Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
 #![warn(clippy::indexing_slicing)]
@@ -20,6 +23,7 @@ pub mod error;
 pub mod model;
 pub mod options;
 pub mod postgres;
+pub mod routines;
 pub mod sqlite;
 
 pub use error::CatalogError;
@@ -29,3 +33,4 @@ pub use model::{
     Table, TableKind, View,
 };
 pub use options::{Options, Scope};
+pub use routines::{Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger};

@@ -1,6 +1,6 @@
 //! The catalog model: what a database holds, engine-neutral where the engines agree and
 //! explicit where they do not (a field says which engine fills it). Built to grow: partitions
-//! (bounds and parents), user types beyond enums, functions, triggers and grants are not read
+//! (bounds and parents), user types beyond enums and grants are not read
 //! yet; each has a marked place below where it will go.
 use std::collections::BTreeMap;
 
@@ -27,7 +27,9 @@ pub struct Catalog {
     /// Enum types, by schema then name (PostgreSQL). Other user types (domains, composites,
     /// ranges) will join here as a `types` list.
     pub enums: Vec<EnumType>,
-    // Not read yet: functions, triggers, grants (each a list of its own, by schema then name).
+    /// Functions, triggers, comments and extensions (PostgreSQL; see [`crate::routines`]).
+    pub objects: crate::routines::SchemaObjects,
+    // Not read yet: grants (a list of its own, by schema then name).
 }
 
 /// The server and database-wide state.

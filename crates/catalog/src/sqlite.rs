@@ -73,6 +73,7 @@ pub fn read(conn: &Connection, options: &Options) -> Result<Catalog, CatalogErro
         views,
         sequences: Vec::new(),
         enums: Vec::new(),
+        objects: Default::default(),
     })
 }
 

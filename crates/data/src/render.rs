@@ -150,6 +150,12 @@ pub fn sync(r: &SyncReport) -> String {
             r.kept_raw.join(", ")
         );
     }
+    if !r.not_copied.is_empty() {
+        let _ = writeln!(o, "Not copied ({}):", r.not_copied.len());
+        for n in &r.not_copied {
+            let _ = writeln!(o, "  {} {}: {}", n.kind, n.name, n.reason);
+        }
+    }
     o
 }
 
@@ -383,6 +389,9 @@ pub fn verify(r: &VerifyReport) -> String {
             "  LEAK {}.{}: {} source PII values found",
             c.table, c.column, c.hits
         );
+    }
+    for d in &r.schema_differences {
+        let _ = writeln!(o, "  SCHEMA {} {}: {}", d.kind, d.name, d.difference);
     }
     let _ = writeln!(
         o,

@@ -167,6 +167,27 @@ impl Source {
         }
     }
 
+    /// The whole catalog of the copied schema, read in the snapshot (PostgreSQL; `None` for
+    /// SQLite): what `pg/objects.rs` plans views, functions, triggers and comments from.
+    pub async fn pg_catalog(&self) -> Result<Option<prodlike_catalog::Catalog>> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                pg::objects::read_catalog(&c, &p.ns).await.map(Some)
+            }
+            Inner::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// A session in the snapshot with search_path set to the copied schema (PostgreSQL;
+    /// `None` for SQLite).
+    pub(crate) async fn pg_session(&self) -> Result<Option<Client>> {
+        match &*self.inner {
+            Inner::Pg(p) => self.pg_conn(p).await.map(Some),
+            Inner::Sqlite(_) => Ok(None),
+        }
+    }
+
     async fn pg_conn(&self, p: &PgSource) -> Result<Client> {
         let c = pg::connect(&p.conn, &p.shown).await?;
         let mut sql = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;");

@@ -104,6 +104,11 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     }
     opts.rules
         .validate(&schema, &opts.rules_file, &source.shown())?;
+    // Views, functions, triggers, comments, extensions: planned from the whole catalog.
+    let catalog = source.pg_catalog().await?;
+    if let Some(cat) = &catalog {
+        crate::pg::objects::refuse_unswappable(cat, &opts.target, &opts.namespace).await?;
+    }
     for (t, r) in &opts.rules.tables {
         if let Some(w) = &r.where_ {
             source
@@ -202,8 +207,22 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         total_rows: 0,
         seconds: 0.0,
         rows_per_sec: 0.0,
+        not_copied: Vec::new(),
     };
     if opts.dry_run {
+        // The whole DDL runs on the target in a transaction that is rolled back.
+        report.not_copied = match (&opts.target, &catalog) {
+            (DbUrl::Postgres { conn, shown }, _) => {
+                crate::pg::rehearse::rehearse(conn, shown, &schema, &tables, catalog.as_ref())
+                    .await?
+            }
+            (DbUrl::Sqlite { .. }, Some(cat)) => {
+                let mut lost = crate::pg::objects::static_not_copied(cat, &schema, &tables);
+                lost.extend(crate::pg::objects::not_copied_to_sqlite(cat));
+                lost
+            }
+            (DbUrl::Sqlite { .. }, None) => Vec::new(),
+        };
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
@@ -213,17 +232,23 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         started.elapsed().as_secs_f64()
     );
     let copy_started = Instant::now();
-    let target = Arc::new(
-        Target::prepare(
-            &opts.target,
-            &schema,
-            &tables,
-            &opts.namespace,
-            opts.jobs,
-            opts.keep_previous,
-        )
-        .await?,
-    );
+    let mut target = Target::prepare(
+        &opts.target,
+        &schema,
+        &tables,
+        &opts.namespace,
+        opts.jobs,
+        opts.keep_previous,
+    )
+    .await?;
+    match target.add_objects(catalog.as_ref(), &schema, &tables).await {
+        Ok(lost) => report.not_copied = lost,
+        Err(e) => {
+            target.abort().await;
+            return Err(e);
+        }
+    }
+    let target = Arc::new(target);
     let copied = copy_all(
         opts,
         &source,
@@ -250,7 +275,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         "rows copied in {:.2}s",
         copy_started.elapsed().as_secs_f64()
     );
-    target.finish().await?;
+    report.not_copied.extend(target.finish_reporting().await?);
     if !needs_plan {
         for s in &mut report.selection {
             let rows = copied

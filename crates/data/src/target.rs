@@ -41,6 +41,10 @@ struct PgTarget {
     /// Serialises `ADD CONSTRAINT … NOT VALID`: instant, but two at once across a cycle of keys
     /// (`users` ↔ `addresses`) could deadlock, each holding one table's lock.
     fk_add: tokio::sync::Mutex<()>,
+    /// Views, triggers, comments… planned by `pg/objects.rs` (see [`Target::add_objects`]).
+    objects: pg::objects::ObjectsDdl,
+    /// Functions that could not be created before the tables (they wait for them).
+    waiting: Vec<pg::objects::Stmt>,
 }
 
 struct SqliteTarget {
@@ -221,6 +225,8 @@ impl Target {
                     keyed: Default::default(),
                     fks_started: Default::default(),
                     fk_add: tokio::sync::Mutex::new(()),
+                    objects: Default::default(),
+                    waiting: Vec::new(),
                 }))
             }
             DbUrl::Sqlite { path } => {
@@ -254,6 +260,53 @@ impl Target {
             inner,
             jobs: jobs.max(1),
         })
+    }
+
+    /// The schema's objects beyond tables (`cat`: the source's catalog, PostgreSQL only):
+    /// extensions and functions are created now, before any table, the rest waits for
+    /// [`Target::finish_reporting`]. Returns what will not be copied.
+    pub async fn add_objects(
+        &mut self,
+        cat: Option<&prodlike_catalog::Catalog>,
+        schema: &Schema,
+        tables: &[&Table],
+    ) -> Result<Vec<pg::objects::NotCopied>> {
+        let Some(cat) = cat else {
+            return Ok(Vec::new());
+        };
+        let p = match &mut self.inner {
+            Inner::Pg(p) => p,
+            Inner::Sqlite(_) => {
+                let mut lost = pg::objects::static_not_copied(cat, schema, tables);
+                lost.extend(pg::objects::not_copied_to_sqlite(cat));
+                return Ok(lost);
+            }
+        };
+        let target_ext = pg::objects::target_extensions(&p.admin).await?;
+        let mut ddl = pg::objects::plan(cat, schema, tables, &p.load_ns, &target_ext);
+        p.admin
+            .batch_execute(&format!(
+                "BEGIN; SET LOCAL search_path = {}",
+                pg::ident(&p.load_ns)
+            ))
+            .await
+            .map_err(DataError::pg("creating functions (starting)"))?;
+        let (waiting, lost) = match pg::objects::before_tables(&p.admin, &ddl).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = p.admin.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        };
+        p.admin
+            .batch_execute("COMMIT")
+            .await
+            .map_err(DataError::pg("creating functions (committing)"))?;
+        ddl.not_copied.extend(lost);
+        let out = std::mem::take(&mut ddl.not_copied);
+        p.objects = ddl;
+        p.waiting = waiting;
+        Ok(out)
     }
 
     /// True for PostgreSQL targets.
@@ -329,6 +382,12 @@ impl Target {
 
     /// Builds constraints and indexes, then swaps the new contents in.
     pub async fn finish(self) -> Result<()> {
+        self.finish_reporting().await.map(|_| ())
+    }
+
+    /// [`Target::finish`], returning the objects that could not be recreated (comments whose
+    /// object is missing), with PostgreSQL's reason.
+    pub async fn finish_reporting(self) -> Result<Vec<pg::objects::NotCopied>> {
         match self.inner {
             Inner::Pg(p) => {
                 let t0 = std::time::Instant::now();
@@ -382,6 +441,19 @@ impl Target {
                     "foreign keys and sequences in {:.2}s",
                     t0.elapsed().as_secs_f64()
                 );
+                // Views, materialized views, triggers (now that the rows are in), comments.
+                p.admin
+                    .batch_execute(&format!(
+                        "BEGIN; SET LOCAL search_path = {}; SET LOCAL check_function_bodies = off",
+                        pg::ident(&p.load_ns)
+                    ))
+                    .await
+                    .map_err(DataError::pg("creating views and triggers (starting)"))?;
+                let lost = pg::objects::after_load(&p.admin, &p.objects, &p.waiting).await?;
+                p.admin
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(DataError::pg("creating views and triggers (committing)"))?;
                 let old = format!("prodlike_old_{}", &p.load_ns["prodlike_load_".len()..]);
                 let exists = p
                     .admin
@@ -398,10 +470,23 @@ impl Target {
                     ));
                 }
                 swap.push_str(&format!(
-                    "ALTER SCHEMA {} RENAME TO {}; COMMIT",
+                    "ALTER SCHEMA {} RENAME TO {};",
                     pg::ident(&p.load_ns),
                     pg::ident(&p.ns)
                 ));
+                // Function bodies pointed at the load schema get the source's own text back,
+                // which names the copied schema: that is this schema from now on.
+                if !p.objects.restore.is_empty() {
+                    swap.push_str(&format!(
+                        "SET LOCAL search_path = {}; SET LOCAL check_function_bodies = off;",
+                        pg::ident(&p.ns)
+                    ));
+                    for r in &p.objects.restore {
+                        swap.push_str(&r.sql);
+                        swap.push_str(";\n");
+                    }
+                }
+                swap.push_str("COMMIT");
                 p.admin
                     .batch_execute(&swap)
                     .await
@@ -419,15 +504,20 @@ impl Target {
                     .admin
                     .batch_execute("SELECT pg_advisory_unlock_all()")
                     .await;
-                Ok(())
+                Ok(lost)
             }
-            Inner::Sqlite(s) => s.load.finish(s.indexes).await.map_err(|e| match e {
-                DataError::Aborted(r) => DataError::Target {
-                    target: s.shown.clone(),
-                    reason: r,
-                },
-                other => other,
-            }),
+            Inner::Sqlite(s) => s
+                .load
+                .finish(s.indexes)
+                .await
+                .map(|()| Vec::new())
+                .map_err(|e| match e {
+                    DataError::Aborted(r) => DataError::Target {
+                        target: s.shown.clone(),
+                        reason: r,
+                    },
+                    other => other,
+                }),
         }
     }
 

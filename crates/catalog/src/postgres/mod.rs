@@ -9,6 +9,7 @@
 //! sequences, enum types; server, settings and extensions on request), each over every
 //! relation in scope at once.
 mod objects;
+mod routines;
 mod server;
 mod stats;
 mod tables;
@@ -37,6 +38,7 @@ pub async fn read(client: &Client, options: &Options) -> Result<Catalog, Catalog
     let views = objects::views(client, &relations, &mut indexes).await?;
     let sequences = objects::sequences(client, schema).await?;
     let enums = objects::enums(client, schema).await?;
+    let code = routines::read(client, schema).await?;
     let server = match options.server {
         true => Some(server::read(client).await?),
         false => None,
@@ -48,6 +50,7 @@ pub async fn read(client: &Client, options: &Options) -> Result<Catalog, Catalog
         views,
         sequences,
         enums,
+        objects: code,
     })
 }
 

@@ -76,7 +76,7 @@ fn fk_columns(cols: &[String]) -> String {
 }
 
 /// Rewrites `CREATE INDEX … ON ns.table …` to the load namespace.
-fn retarget_index(def: &str, from_ns: &str, to_ns: &str) -> String {
+pub(crate) fn retarget_index(def: &str, from_ns: &str, to_ns: &str) -> String {
     for pat in [
         format!(" ON {from_ns}."),
         format!(" ON {}.", ident(from_ns)),

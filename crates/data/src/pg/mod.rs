@@ -4,6 +4,8 @@
 pub mod codec;
 pub mod copy;
 pub mod ddl;
+pub mod objects;
+pub mod rehearse;
 
 use tokio_postgres::{Client, NoTls};
 

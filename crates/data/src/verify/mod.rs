@@ -12,6 +12,7 @@
 
 mod integrity;
 mod leak;
+mod schema;
 
 use std::collections::HashMap;
 
@@ -27,6 +28,7 @@ use crate::value::{Value, key_hash};
 
 pub use integrity::{Integrity, NotNullCheck, OrphanCheck, UniqueCheck};
 pub use leak::{CrossColumnHit, LeakCheck, LeakColumn};
+pub use schema::SchemaDifference;
 
 /// What the target was meant to hold.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +94,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     )?;
 
     let integrity = integrity::check(&target, &schema, &tschema).await?;
+    let schema_differences = schema::check(&source, &target, &schema).await?;
 
     let mut row_counts = Vec::new();
     let mut source_counts = HashMap::new();
@@ -199,6 +202,16 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
             integrity.total_violations
         ));
     }
+    if !schema_differences.is_empty() {
+        let named: Vec<String> = schema_differences
+            .iter()
+            .map(|d| format!("{} {}: {}", d.kind, d.name, d.difference))
+            .collect();
+        failures.push(format!(
+            "the target's schema differs from the source's: {}",
+            named.join("; ")
+        ));
+    }
     if leaks.leaked_values > 0 {
         failures.push(format!(
             "{} PII values leaked into the target",
@@ -245,6 +258,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
         leaks,
         passed: failures.is_empty(),
         failures,
+        schema_differences,
     })
 }
 

@@ -44,6 +44,24 @@ pub struct SyncReport {
     pub total_rows: u64,
     pub seconds: f64,
     pub rows_per_sec: f64,
+    /// Every object the source's catalog holds that the sync does not recreate in the target,
+    /// with the reason (tables of kinds not copied, triggers on them, aggregates that cannot be
+    /// written, comments on objects not copied, …). Added in a later release of
+    /// `prodlike.data.sync/1`: absent in older results, read as empty.
+    #[serde(default)]
+    pub not_copied: Vec<NotCopied>,
+}
+
+/// An object of the source that the sync did not recreate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NotCopied {
+    /// `table`, `foreign table`, `view`, `materialized view`, `function`, `procedure`,
+    /// `aggregate`, `trigger`, `comment`, `extension`.
+    pub kind: String,
+    /// The object: `orders`, `orders.audit` (a trigger), `f(integer)`, `comment on column
+    /// t.c`.
+    pub name: String,
+    pub reason: String,
 }
 
 /// What the plan did to one table, for the bias report.

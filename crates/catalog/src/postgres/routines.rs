@@ -1,0 +1,247 @@
+//! Functions (`pg_get_functiondef`), triggers (`pg_get_triggerdef`), comments
+//! (`pg_description`) and extensions, into [`SchemaObjects`]. Definitions are printed relative
+//! to the session's search_path, like the rest of the read: a copy sets it to the copied schema
+//! so that names inside it come out unqualified and resolve again wherever they are replayed.
+use tokio_postgres::{Client, Row};
+
+use super::IN_SCOPE;
+use crate::error::CatalogError;
+use crate::routines::{
+    Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger,
+};
+
+/// `pg_depend` says an extension made the object whose catalog is `class` and oid is `oid`.
+fn not_extension_member(class: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = '{class}'::regclass \
+         AND xd.objid = {oid} AND xd.deptype = 'e')"
+    )
+}
+
+/// Reads functions, triggers and comments in scope (`$1`, see [`IN_SCOPE`]) and every
+/// extension.
+pub(crate) async fn read(
+    client: &Client,
+    schema: Option<&str>,
+) -> Result<SchemaObjects, CatalogError> {
+    Ok(SchemaObjects {
+        functions: functions(client, schema).await?,
+        triggers: triggers(client, schema).await?,
+        comments: comments(client, schema).await?,
+        extensions: extensions(client).await?,
+    })
+}
+
+async fn functions(client: &Client, schema: Option<&str>) -> Result<Vec<Function>, CatalogError> {
+    let rows = super::rows(
+        client,
+        "functions",
+        &format!(
+            "SELECT n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid), \
+                    p.prokind::text, l.lanname::text, \
+                    CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END, \
+                    p.prosqlbody IS NOT NULL, \
+                    a.aggkind::text, a.aggtransfn::oid::regproc::text, \
+                    format_type(a.aggtranstype, NULL), \
+                    CASE WHEN a.aggfinalfn::oid <> 0 THEN a.aggfinalfn::oid::regproc::text END, \
+                    CASE WHEN a.aggcombinefn::oid <> 0 THEN a.aggcombinefn::oid::regproc::text END, \
+                    a.agginitval, \
+                    CASE WHEN a.aggsortop <> 0 THEN a.aggsortop::regoperator::text END, \
+                    a.aggmtransfn::oid <> 0 OR a.aggserialfn::oid <> 0, \
+                    pg_get_function_arguments(p.oid), \
+                    quote_ident(n.nspname) || '.' || quote_ident(p.proname) \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             JOIN pg_language l ON l.oid = p.prolang \
+             LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid \
+             WHERE {IN_SCOPE} AND {} \
+             ORDER BY 1, 2, 3",
+            not_extension_member("pg_proc", "p.oid")
+        ),
+        &[&schema],
+    )
+    .await?;
+    Ok(rows.iter().map(function).collect())
+}
+
+fn function(r: &Row) -> Function {
+    let kind = match r.get::<_, String>(3).as_str() {
+        "p" => FunctionKind::Procedure,
+        "a" => FunctionKind::Aggregate,
+        "w" => FunctionKind::Window,
+        _ => FunctionKind::Function,
+    };
+    let (definition, unwritable) = match kind {
+        FunctionKind::Aggregate => aggregate(r),
+        _ => (r.get::<_, Option<String>>(5), None),
+    };
+    Function {
+        schema: r.get(0),
+        name: r.get(1),
+        arguments: r.get(2),
+        kind,
+        language: r.get(4),
+        definition,
+        unwritable,
+        sql_body: r.get(6),
+    }
+}
+
+/// `CREATE AGGREGATE` for a plain aggregate; ordered-set, hypothetical, moving and parallel
+/// (serial) aggregates are refused with the reason.
+fn aggregate(r: &Row) -> (Option<String>, Option<String>) {
+    let aggkind: Option<String> = r.get(7);
+    if aggkind.as_deref() != Some("n") {
+        return (
+            None,
+            Some("ordered-set and hypothetical-set aggregates are not recreated".into()),
+        );
+    }
+    if r.get::<_, Option<bool>>(14).unwrap_or(false) {
+        return (
+            None,
+            Some("aggregates with moving or serial functions are not recreated".into()),
+        );
+    }
+    let (Some(sfunc), Some(stype)) = (r.get::<_, Option<String>>(8), r.get::<_, Option<String>>(9))
+    else {
+        return (
+            None,
+            Some("its transition function could not be read".into()),
+        );
+    };
+    let mut parts = vec![format!("SFUNC = {sfunc}"), format!("STYPE = {stype}")];
+    if let Some(f) = r.get::<_, Option<String>>(10) {
+        parts.push(format!("FINALFUNC = {f}"));
+    }
+    if let Some(f) = r.get::<_, Option<String>>(11) {
+        parts.push(format!("COMBINEFUNC = {f}"));
+    }
+    if let Some(i) = r.get::<_, Option<String>>(12) {
+        parts.push(format!("INITCOND = '{}'", i.replace('\'', "''")));
+    }
+    if let Some(op) = r.get::<_, Option<String>>(13) {
+        // `>(integer,integer)` → the operator alone.
+        let op = op.split('(').next().unwrap_or_default().to_string();
+        parts.push(format!("SORTOP = {op}"));
+    }
+    let name: String = r.get(16);
+    let args: String = r.get(15);
+    (
+        Some(format!(
+            "CREATE AGGREGATE {name}({args}) ({})",
+            parts.join(", ")
+        )),
+        None,
+    )
+}
+
+async fn triggers(client: &Client, schema: Option<&str>) -> Result<Vec<Trigger>, CatalogError> {
+    let rows = super::rows(
+        client,
+        "triggers",
+        &format!(
+            "SELECT n.nspname::text, c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid), \
+                    t.tgenabled::text \
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {IN_SCOPE} AND {} \
+             ORDER BY 1, 2, 3",
+            not_extension_member("pg_class", "c.oid")
+        ),
+        &[&schema],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Trigger {
+            schema: r.get(0),
+            table: r.get(1),
+            name: r.get(2),
+            definition: r.get(3),
+            enabled: r.get(4),
+        })
+        .collect())
+}
+
+/// Comments on relations, their columns, functions and types in scope.
+async fn comments(client: &Client, schema: Option<&str>) -> Result<Vec<Comment>, CatalogError> {
+    let rows = super::rows(
+        client,
+        "comments",
+        &format!(
+            "SELECT 'rel:' || c.relkind::text, n.nspname::text, c.relname::text, a.attname::text, \
+                    NULL::text, d.description \
+             FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
+             WHERE {IN_SCOPE} AND {rel} AND (d.objsubid = 0 OR a.attname IS NOT NULL) \
+             UNION ALL \
+             SELECT 'proc:' || p.prokind::text, n.nspname::text, p.proname::text, NULL, \
+                    pg_get_function_identity_arguments(p.oid), d.description \
+             FROM pg_description d JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid \
+             JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE {IN_SCOPE} AND {proc} \
+             UNION ALL \
+             SELECT 'type:' || t.typtype::text, n.nspname::text, t.typname::text, NULL, NULL, d.description \
+             FROM pg_description d JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE {IN_SCOPE} AND {ty} \
+             ORDER BY 2, 3, 1, 4",
+            rel = not_extension_member("pg_class", "c.oid"),
+            proc = not_extension_member("pg_proc", "p.oid"),
+            ty = not_extension_member("pg_type", "t.oid"),
+        ),
+        &[&schema],
+    )
+    .await?;
+    Ok(rows.iter().filter_map(comment).collect())
+}
+
+fn comment(r: &Row) -> Option<Comment> {
+    let kind: String = r.get(0);
+    let column: Option<String> = r.get(3);
+    let on = match (kind.as_str(), column.is_some()) {
+        (_, true) => CommentOn::Column,
+        ("rel:r" | "rel:p", _) => CommentOn::Table,
+        ("rel:f", _) => CommentOn::ForeignTable,
+        ("rel:v", _) => CommentOn::View,
+        ("rel:m", _) => CommentOn::MaterializedView,
+        ("rel:S", _) => CommentOn::Sequence,
+        ("rel:i" | "rel:I", _) => CommentOn::Index,
+        ("rel:c", _) => CommentOn::Type,
+        ("proc:p", _) => CommentOn::Procedure,
+        ("proc:a", _) => CommentOn::Aggregate,
+        ("proc:f" | "proc:w", _) => CommentOn::Function,
+        ("type:d", _) => CommentOn::Domain,
+        ("type:e" | "type:c" | "type:r" | "type:m" | "type:b", _) => CommentOn::Type,
+        _ => return None,
+    };
+    Some(Comment {
+        on,
+        schema: r.get(1),
+        name: r.get(2),
+        column,
+        arguments: r.get(4),
+        text: r.get(5),
+    })
+}
+
+async fn extensions(client: &Client) -> Result<Vec<Extension>, CatalogError> {
+    let rows = super::rows(
+        client,
+        "extensions",
+        "SELECT e.extname::text, e.extversion, n.nspname::text, e.extrelocatable \
+         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1",
+        &[],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Extension {
+            name: r.get(0),
+            version: r.get(1),
+            schema: r.get(2),
+            relocatable: r.get(3),
+        })
+        .collect())
+}

@@ -1,0 +1,193 @@
+//! Verify's schema check (PostgreSQL source and target): every table, view, materialized view,
+//! function, trigger, enum type and sequence of the source's schema is in the target, defined
+//! alike, and no sequence is behind the keys of the column that owns it. What the sync lists as
+//! not copied is recomputed from the source's catalog (`pg/objects.rs` static_not_copied, the
+//! same list the sync publishes) and left out. Definitions are compared as PostgreSQL prints
+//! them, both read with search_path set to the schema, so they name the same objects alike.
+use std::collections::{BTreeMap, BTreeSet};
+
+use prodlike_catalog::Catalog;
+use tokio_postgres::Client;
+
+use crate::error::Result;
+use crate::pg::{ident, objects};
+use crate::schema::{Schema, Table};
+use crate::source::Source;
+
+pub use prodlike_results::data::verify::SchemaDifference;
+
+fn diff(kind: &str, name: impl Into<String>, difference: impl Into<String>) -> SchemaDifference {
+    SchemaDifference {
+        kind: kind.into(),
+        name: name.into(),
+        difference: difference.into(),
+    }
+}
+
+/// The differences between the schema of `source` and of `target` (empty unless both are
+/// PostgreSQL).
+pub async fn check(
+    source: &Source,
+    target: &Source,
+    schema: &Schema,
+) -> Result<Vec<SchemaDifference>> {
+    let (Some(src), Some(dst)) = (source.pg_catalog().await?, target.pg_catalog().await?) else {
+        return Ok(Vec::new());
+    };
+    let tables: Vec<&Table> = schema.tables.iter().collect();
+    let declared: BTreeSet<(String, String)> = objects::static_not_copied(&src, schema, &tables)
+        .into_iter()
+        .map(|n| (n.kind, n.name))
+        .collect();
+    let mut out = compare(&src, &dst, &declared);
+    if let Some(c) = target.pg_session().await? {
+        out.extend(sequence_positions(&c, &dst).await);
+    }
+    Ok(out)
+}
+
+/// Objects of `src` missing from `dst` or defined otherwise, but those `declared` not copied.
+pub fn compare(
+    src: &Catalog,
+    dst: &Catalog,
+    declared: &BTreeSet<(String, String)>,
+) -> Vec<SchemaDifference> {
+    let is_declared =
+        |kind: &str, name: &str| declared.contains(&(kind.to_owned(), name.to_owned()));
+    let mut out = Vec::new();
+    for t in src.tables.iter().filter(|t| !t.extension_member) {
+        let kind = if t.kind == prodlike_catalog::TableKind::Foreign {
+            "foreign table"
+        } else {
+            "table"
+        };
+        if !is_declared(kind, &t.name) && !dst.tables.iter().any(|d| d.name == t.name) {
+            out.push(diff(kind, t.name.clone(), "missing in the target"));
+        }
+    }
+    for v in src.views.iter().filter(|v| !v.extension_member) {
+        let kind = if v.materialized {
+            "materialized view"
+        } else {
+            "view"
+        };
+        if is_declared(kind, &v.name) {
+            continue;
+        }
+        match dst.views.iter().find(|d| d.name == v.name) {
+            None => out.push(diff(kind, v.name.clone(), "missing in the target")),
+            Some(d) if d.materialized != v.materialized => {
+                out.push(diff(
+                    kind,
+                    v.name.clone(),
+                    "a view of the other kind in the target",
+                ));
+            }
+            Some(d) if d.definition.trim() != v.definition.trim() => {
+                out.push(diff(kind, v.name.clone(), "definition differs"));
+            }
+            Some(_) => {}
+        }
+    }
+    let functions: BTreeMap<(&str, &str), &prodlike_catalog::Function> = dst
+        .objects
+        .functions
+        .iter()
+        .map(|f| ((f.name.as_str(), f.arguments.as_str()), f))
+        .collect();
+    for f in &src.objects.functions {
+        let kind = match f.kind {
+            prodlike_catalog::FunctionKind::Procedure => "procedure",
+            prodlike_catalog::FunctionKind::Aggregate => "aggregate",
+            _ => "function",
+        };
+        let name = format!("{}({})", f.name, f.arguments);
+        if is_declared(kind, &name) {
+            continue;
+        }
+        match functions.get(&(f.name.as_str(), f.arguments.as_str())) {
+            None => out.push(diff(kind, name, "missing in the target")),
+            Some(d) if d.definition != f.definition => {
+                out.push(diff(kind, name, "definition differs"));
+            }
+            Some(_) => {}
+        }
+    }
+    for t in &src.objects.triggers {
+        let name = format!("{}.{}", t.table, t.name);
+        if is_declared("trigger", &name) {
+            continue;
+        }
+        match dst
+            .objects
+            .triggers
+            .iter()
+            .find(|d| d.table == t.table && d.name == t.name)
+        {
+            None => out.push(diff("trigger", name, "missing in the target")),
+            Some(d) if d.definition != t.definition => {
+                out.push(diff("trigger", name, "definition differs"));
+            }
+            Some(d) if d.enabled != t.enabled => {
+                out.push(diff("trigger", name, "enabled otherwise"));
+            }
+            Some(_) => {}
+        }
+    }
+    for e in &src.enums {
+        match dst.enums.iter().find(|d| d.name == e.name) {
+            None => out.push(diff("type", e.name.clone(), "missing in the target")),
+            Some(d) if d.labels != e.labels => {
+                out.push(diff("type", e.name.clone(), "labels differ"));
+            }
+            Some(_) => {}
+        }
+    }
+    for s in &src.sequences {
+        if !dst.sequences.iter().any(|d| d.name == s.name) {
+            out.push(diff("sequence", s.name.clone(), "missing in the target"));
+        }
+    }
+    out
+}
+
+/// Sequences of `dst` owned by a column whose next value is not past that column's maximum
+/// (the staging application's next insert would collide).
+async fn sequence_positions(c: &Client, dst: &Catalog) -> Vec<SchemaDifference> {
+    let mut out = Vec::new();
+    for s in &dst.sequences {
+        let Some(o) = &s.owned_by else { continue };
+        if s.increment <= 0 {
+            continue;
+        }
+        let sql = format!(
+            "SELECT CASE WHEN q.is_called THEN q.last_value + {inc} ELSE q.last_value END, \
+                    (SELECT max({col})::bigint FROM {ns}.{t}) FROM {ns}.{seq} q",
+            inc = s.increment,
+            col = ident(&o.column),
+            ns = ident(&s.schema),
+            t = ident(&o.table),
+            seq = ident(&s.name),
+        );
+        // A column whose maximum is no integer has no position to be behind.
+        let _ = c.batch_execute("SAVEPOINT prodlike_seq").await;
+        let Ok(row) = c.query_one(&sql, &[]).await else {
+            let _ = c.batch_execute("ROLLBACK TO SAVEPOINT prodlike_seq").await;
+            continue;
+        };
+        let (next, max): (i64, Option<i64>) = (row.get(0), row.get(1));
+        if let Some(max) = max
+            && max >= next
+        {
+            out.push(diff(
+                "sequence",
+                s.name.clone(),
+                format!(
+                    "behind its keys: next value {next}, {}.{} holds up to {max}",
+                    o.table, o.column
+                ),
+            ));
+        }
+    }
+    out
+}
