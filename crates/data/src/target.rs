@@ -98,6 +98,41 @@ async fn build_keys(
 }
 
 impl PgTarget {
+    /// Views, materialized views, triggers (now that the rows are in) and comments, in one
+    /// transaction; returns the comments that could not be made.
+    async fn create_after_load(&self) -> Result<Vec<pg::objects::NotCopied>> {
+        self.admin
+            .batch_execute(&format!(
+                "BEGIN; SET LOCAL search_path = {}; SET LOCAL check_function_bodies = off",
+                pg::ident(&self.load_ns)
+            ))
+            .await
+            .map_err(DataError::pg("creating views and triggers (starting)"))?;
+        let lost = pg::objects::after_load(&self.admin, &self.objects, &self.waiting).await?;
+        self.admin
+            .batch_execute("COMMIT")
+            .await
+            .map_err(DataError::pg("creating views and triggers (committing)"))?;
+        Ok(lost)
+    }
+
+    /// For the swap transaction, after the rename: function bodies pointed at the load schema
+    /// get the source's own text back, which names the copied schema, this schema from now on.
+    fn restore_sql(&self) -> String {
+        if self.objects.restore.is_empty() {
+            return String::new();
+        }
+        let mut sql = format!(
+            "SET LOCAL search_path = {}; SET LOCAL check_function_bodies = off;",
+            pg::ident(&self.ns)
+        );
+        for r in &self.objects.restore {
+            sql.push_str(&r.sql);
+            sql.push_str(";\n");
+        }
+        sql
+    }
+
     /// Adds and checks every foreign key whose two tables are loaded and keyed and which is not
     /// started yet, so the checks overlap the copies of the remaining tables instead of
     /// following them all.
@@ -387,6 +422,8 @@ impl Target {
 
     /// [`Target::finish`], returning the objects that could not be recreated (comments whose
     /// object is missing), with PostgreSQL's reason.
+    // Long: the finishing steps in order (keys, foreign keys, sequences, objects, swap, clean-up).
+    #[allow(clippy::too_many_lines)]
     pub async fn finish_reporting(self) -> Result<Vec<pg::objects::NotCopied>> {
         match self.inner {
             Inner::Pg(p) => {
@@ -441,19 +478,7 @@ impl Target {
                     "foreign keys and sequences in {:.2}s",
                     t0.elapsed().as_secs_f64()
                 );
-                // Views, materialized views, triggers (now that the rows are in), comments.
-                p.admin
-                    .batch_execute(&format!(
-                        "BEGIN; SET LOCAL search_path = {}; SET LOCAL check_function_bodies = off",
-                        pg::ident(&p.load_ns)
-                    ))
-                    .await
-                    .map_err(DataError::pg("creating views and triggers (starting)"))?;
-                let lost = pg::objects::after_load(&p.admin, &p.objects, &p.waiting).await?;
-                p.admin
-                    .batch_execute("COMMIT")
-                    .await
-                    .map_err(DataError::pg("creating views and triggers (committing)"))?;
+                let lost = p.create_after_load().await?;
                 let old = format!("prodlike_old_{}", &p.load_ns["prodlike_load_".len()..]);
                 let exists = p
                     .admin
@@ -474,18 +499,7 @@ impl Target {
                     pg::ident(&p.load_ns),
                     pg::ident(&p.ns)
                 ));
-                // Function bodies pointed at the load schema get the source's own text back,
-                // which names the copied schema: that is this schema from now on.
-                if !p.objects.restore.is_empty() {
-                    swap.push_str(&format!(
-                        "SET LOCAL search_path = {}; SET LOCAL check_function_bodies = off;",
-                        pg::ident(&p.ns)
-                    ));
-                    for r in &p.objects.restore {
-                        swap.push_str(&r.sql);
-                        swap.push_str(";\n");
-                    }
-                }
+                swap.push_str(&p.restore_sql());
                 swap.push_str("COMMIT");
                 p.admin
                     .batch_execute(&swap)

@@ -4,7 +4,7 @@
 //! rows, comments — and what cannot be copied is listed in `not_copied`. `--dry-run` runs the
 //! whole DDL on the target and rolls it back, failing where the sync would; verify fails on a
 //! view dropped from the target; an extension in the copied schema is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (DEVELOPERS.md)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
 
 use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
@@ -111,6 +111,39 @@ async fn one<T: for<'a> tokio_postgres::types::FromSql<'a>>(db: &TempDatabase, s
         .get(0)
 }
 
+/// Every comment of the fixture is on the target's object.
+async fn assert_comments(dst: &TempDatabase) {
+    for (sql, want) in [
+        (
+            "SELECT obj_description('films'::regclass, 'pg_class')",
+            "the films",
+        ),
+        ("SELECT col_description('films'::regclass, 2)", "its title"),
+        (
+            "SELECT obj_description('happy_films'::regclass, 'pg_class')",
+            "the happy ones",
+        ),
+        (
+            "SELECT obj_description('film_counts'::regclass, 'pg_class')",
+            "films per mood",
+        ),
+        (
+            "SELECT obj_description('next_code()'::regprocedure, 'pg_proc')",
+            "film codes",
+        ),
+        (
+            "SELECT obj_description('mood'::regtype, 'pg_type')",
+            "how a film feels",
+        ),
+    ] {
+        assert_eq!(
+            one::<Option<String>>(dst, sql).await.as_deref(),
+            Some(want),
+            "{sql}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn functions_triggers_views_and_comments_survive_a_sync() {
     let Some(src) = TempDatabase::create("objects_src").await else {
@@ -177,36 +210,7 @@ async fn functions_triggers_views_and_comments_survive_a_sync() {
     )
     .await;
     assert!(body.contains("public.code_seq"), "{body}");
-    // Comments.
-    for (sql, want) in [
-        (
-            "SELECT obj_description('films'::regclass, 'pg_class')",
-            "the films",
-        ),
-        ("SELECT col_description('films'::regclass, 2)", "its title"),
-        (
-            "SELECT obj_description('happy_films'::regclass, 'pg_class')",
-            "the happy ones",
-        ),
-        (
-            "SELECT obj_description('film_counts'::regclass, 'pg_class')",
-            "films per mood",
-        ),
-        (
-            "SELECT obj_description('next_code()'::regprocedure, 'pg_proc')",
-            "film codes",
-        ),
-        (
-            "SELECT obj_description('mood'::regtype, 'pg_type')",
-            "how a film feels",
-        ),
-    ] {
-        assert_eq!(
-            one::<Option<String>>(&dst, sql).await.as_deref(),
-            Some(want),
-            "{sql}"
-        );
-    }
+    assert_comments(&dst).await;
     // What could not be copied is listed, with a reason.
     let listed = |kind: &str, name: &str| {
         report
@@ -226,6 +230,24 @@ async fn functions_triggers_views_and_comments_survive_a_sync() {
     );
     assert!(listed("extension", "file_fdw"), "{:?}", report.not_copied);
     assert_eq!(report.not_copied.len(), 3, "{:?}", report.not_copied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_compares_the_schemas_and_names_what_differs() {
+    let Some(src) = TempDatabase::create("schema_verify_src").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("schema_verify_dst").await else {
+        return;
+    };
+    src.connect()
+        .await
+        .unwrap()
+        .batch_execute(FIXTURE)
+        .await
+        .unwrap();
+    sync(&opts(&src, &dst, false), masker).await.unwrap();
+    let t = dst.connect().await.unwrap();
 
     // Verify compares the schemas: identical now, but for what is listed.
     let v = verify(&vopts(&src, &dst)).await.unwrap();
