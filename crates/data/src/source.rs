@@ -179,6 +179,24 @@ impl Source {
         }
     }
 
+    /// The views of a SQLite source, which a sync does not copy (empty for PostgreSQL, whose
+    /// views come with [`Source::pg_catalog`]).
+    pub async fn sqlite_views(&self) -> Result<Vec<String>> {
+        let Inner::Sqlite(path) = &*self.inner else {
+            return Ok(Vec::new());
+        };
+        let path = path.clone();
+        blocking(move || {
+            let c = sqlite::read::open_read_only(&path)
+                .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+            let options = prodlike_catalog::Options::schema(prodlike_catalog::sqlite::SCHEMA);
+            prodlike_catalog::sqlite::read(&c, &options)
+                .map(|cat| cat.views.into_iter().map(|v| v.name).collect())
+                .map_err(|e| DataError::Invalid(prodlike_common::error::chain(&e).to_string()))
+        })
+        .await
+    }
+
     /// A session in the snapshot with search_path set to the copied schema (PostgreSQL;
     /// `None` for SQLite).
     pub(crate) async fn pg_session(&self) -> Result<Option<Client>> {

@@ -183,6 +183,17 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             })
             .collect(),
     };
+    // A SQLite source's views are not copied (its catalog has no more than views to lose).
+    let sqlite_views: Vec<crate::pg::objects::NotCopied> = source
+        .sqlite_views()
+        .await?
+        .into_iter()
+        .map(|name| crate::pg::objects::NotCopied {
+            kind: "view".into(),
+            name,
+            reason: "views of a SQLite source are not copied".into(),
+        })
+        .collect();
     let mut report = SyncReport {
         source: source.shown(),
         target: opts.target.shown(),
@@ -207,11 +218,11 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         total_rows: 0,
         seconds: 0.0,
         rows_per_sec: 0.0,
-        not_copied: Vec::new(),
+        not_copied: sqlite_views,
     };
     if opts.dry_run {
         // The whole DDL runs on the target in a transaction that is rolled back.
-        report.not_copied = match (&opts.target, &catalog) {
+        let lost = match (&opts.target, &catalog) {
             (DbUrl::Postgres { conn, shown }, _) => {
                 crate::pg::rehearse::rehearse(conn, shown, &schema, &tables, catalog.as_ref())
                     .await?
@@ -223,6 +234,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             }
             (DbUrl::Sqlite { .. }, None) => Vec::new(),
         };
+        report.not_copied.extend(lost);
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
@@ -242,7 +254,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     )
     .await?;
     match target.add_objects(catalog.as_ref(), &schema, &tables).await {
-        Ok(lost) => report.not_copied = lost,
+        Ok(lost) => report.not_copied.extend(lost),
         Err(e) => {
             target.abort().await;
             return Err(e);

@@ -258,3 +258,27 @@ async fn profile_synth_and_verify_round_trip() {
         .unwrap();
     assert!(v.leaks.leaked_values > 0 && !v.passed, "{:?}", v.leaks);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_sources_views_are_listed_as_not_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("prod.db"), dir.path().join("staging.db"));
+    write_shop_sqlite(&src, ShopSize { users: 50, seed: 3 }).unwrap();
+    Connection::open(&src)
+        .unwrap()
+        .execute_batch("CREATE VIEW big_users AS SELECT * FROM users WHERE id > 10;")
+        .unwrap();
+    for dry_run in [true, false] {
+        let mut o = opts(&src, &dst, None);
+        o.dry_run = dry_run;
+        let report = sync(&o, masker).await.unwrap();
+        assert!(
+            report
+                .not_copied
+                .iter()
+                .any(|n| n.kind == "view" && n.name == "big_users" && !n.reason.is_empty()),
+            "{:?}",
+            report.not_copied
+        );
+    }
+}
