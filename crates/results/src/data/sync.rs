@@ -48,7 +48,7 @@ pub struct SyncReport {
     /// with the reason (tables of kinds not copied, triggers on them, aggregates that cannot be
     /// written, comments on objects not copied, …). Added in a later release of
     /// `prodlike.data.sync/1`: absent in older results, read as empty.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_copied: Vec<NotCopied>,
 }
 

@@ -64,7 +64,7 @@ pub struct VerifyReport {
     /// Objects of the schema that differ between source and target (PostgreSQL), those the
     /// sync lists as not copied left out. Any fails verify. Added in a later release of
     /// `prodlike.data.verify/1`: absent in older results, read as empty.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema_differences: Vec<SchemaDifference>,
 }
 
