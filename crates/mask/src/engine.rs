@@ -33,6 +33,7 @@ pub(crate) struct Keys {
     pub shuffle: Prf,
     pub scalar: Prf,
     pub disambiguate: Prf,
+    pub fit: Prf,
 }
 
 impl Keys {
@@ -60,6 +61,7 @@ impl Keys {
             shuffle: d("shuffle"),
             scalar: d("scalar"),
             disambiguate: d("unique/disambiguate"),
+            fit: d("fit"),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! value. So `John Smith`, `john.smith@acme.com` and `first_name = John` stay consistent with
 //! each other after masking (with the `en` locale), and joins on any of them still work.
 
+use crate::detect::{is_given_name, is_surname};
 use crate::engine::Keys;
 use crate::fpe::{FpeSpec, fpe_str};
 use crate::locale::{Locale, Words};
@@ -14,6 +15,10 @@ use crate::transform::{Alphabet, EmailOptions};
 /// From this uniqueness attempt on, a numeric disambiguator is appended so that retries always
 /// reach fresh values even when the word lists are exhausted.
 pub(crate) const DISAMBIGUATE_FROM: u32 = 3;
+
+/// The bits of an attempt number that count uniqueness retries; the bits above select a
+/// regeneration (fitting a column, or avoiding the source value) and never add digits.
+pub(crate) const RETRY_BITS: u32 = 0xFFFF;
 
 const TITLES: &[&str] = &[
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "mme", "mlle", "m", "herr",
@@ -69,22 +74,105 @@ fn push_cased(word: &str, case: Case, out: &mut String) {
     }
 }
 
-/// Hashes `token` case-insensitively, with the attempt counter, without allocating for short
-/// tokens.
+/// Hashes `token` case-insensitively, with Latin diacritics folded (`François` hashes as
+/// `francois`, so a name and the ASCII local part of its email pick the same pseudonym), with the
+/// attempt counter, without allocating for short tokens.
 fn token_hash(prf: &Prf, token: &str, attempt: u32) -> u64 {
     let mut buf = [0u8; 128];
     let mut at = 0;
+    let mut tmp = [0u8; 4];
     for c in token.chars().flat_map(char::to_lowercase) {
-        let mut tmp = [0u8; 4];
-        let e = c.encode_utf8(&mut tmp).as_bytes();
+        // `O'Brien` is `obrien` in a login: apostrophes do not count.
+        if is_apostrophe(c) {
+            continue;
+        }
+        let e: &[u8] = match latin_fold(c) {
+            Some(f) => f.as_bytes(),
+            None => c.encode_utf8(&mut tmp).as_bytes(),
+        };
         if at + e.len() > buf.len() {
-            let folded: String = token.chars().flat_map(char::to_lowercase).collect();
+            let folded = fold(token);
             return prf.u64_parts(&[folded.as_bytes(), &attempt.to_le_bytes()]);
         }
         buf[at..at + e.len()].copy_from_slice(e);
         at += e.len();
     }
     prf.u64_parts(&[&buf[..at], &attempt.to_le_bytes()])
+}
+
+/// The ASCII form of a lowercase Latin letter with a diacritic (`é` → `e`, `ß` → `ss`); `None`
+/// for ASCII and for other scripts, which are hashed as they are.
+fn latin_fold(c: char) -> Option<&'static str> {
+    if c.is_ascii() || !c.is_alphabetic() || u32::from(c) >= 0x250 {
+        return None;
+    }
+    deunicode::deunicode_char(c)
+        .map(str::trim)
+        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}')
+}
+
+/// `token` lowercased with Latin diacritics folded and apostrophes dropped: the form names are hashed and compared in.
+pub(crate) fn fold(token: &str) -> String {
+    let mut out = String::with_capacity(token.len());
+    for c in token.chars().flat_map(char::to_lowercase) {
+        if is_apostrophe(c) {
+            continue;
+        }
+        match latin_fold(c) {
+            Some(f) => out.push_str(f),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// True when a fake word would spell the source token again (letters only, folded): such a
+/// choice is never kept, so a real name never maps to itself.
+fn same_word(word: &str, token: &str) -> bool {
+    let a = fold(word);
+    let b = fold(token);
+    a.chars()
+        .filter(|c| c.is_alphabetic())
+        .eq(b.chars().filter(|c| c.is_alphabetic()))
+}
+
+/// The keyed word for `token` from `list`, never the token itself: when the keyed choice spells
+/// the token, the next keyed choices are tried, then the next word of the list. Deterministic,
+/// so one token keeps one pseudonym everywhere (names, emails, usernames).
+fn pick_other<'a>(prf: &Prf, list: &'a [&'a str], token: &str, attempt: u32) -> &'a str {
+    let first = token_hash(prf, token, attempt);
+    let word = pick(list, first);
+    if !same_word(word, token) {
+        return word;
+    }
+    let folded = fold(token);
+    for k in 1u8..8 {
+        let r = prf.u64_parts(&[folded.as_bytes(), &attempt.to_le_bytes(), b"other", &[k]]);
+        let w = pick(list, r);
+        if !same_word(w, token) {
+            return w;
+        }
+    }
+    if list.is_empty() {
+        return "";
+    }
+    let i = below(first, list.len());
+    list[(i + 1) % list.len()]
+}
+
+/// A keyed letter for the letter `c` (an initial), never `c` itself.
+fn other_letter(c: char, r: u64) -> char {
+    let folded = fold(&c.to_string());
+    match folded.bytes().next() {
+        Some(b) if b.is_ascii_lowercase() && folded.len() == 1 => {
+            (b'a' + ((u64::from(b - b'a') + 1 + r % 25) % 26) as u8) as char
+        }
+        _ => (b'a' + (r % 26) as u8) as char,
+    }
 }
 
 fn pick<'a>(list: &'a [&'a str], r: u64) -> &'a str {
@@ -118,11 +206,12 @@ fn push_name_token(
     out: &mut String,
 ) {
     if is_initial(token) {
-        let r = token_hash(&keys.initial, token, attempt);
-        let letter = (b'A' + (r % 26) as u8) as char;
+        // Hashed without its dot, as the same initial in a login (`j.smith`) is.
+        let r = token_hash(&keys.initial, token.trim_end_matches('.'), attempt);
+        let letter = token.chars().next().map_or('a', |c| other_letter(c, r));
         match case_of(token) {
-            Case::Lower => out.push(letter.to_ascii_lowercase()),
-            _ => out.push(letter),
+            Case::Lower => out.push(letter),
+            _ => out.push(letter.to_ascii_uppercase()),
         }
         if token.ends_with('.') {
             out.push('.');
@@ -142,7 +231,7 @@ fn push_name_token(
             Role::First => (&keys.first, words.first),
             Role::Last => (&keys.last, words.last),
         };
-        let word = pick(list, token_hash(prf, part, attempt));
+        let word = pick_other(prf, list, part, attempt);
         push_cased(word, case_of(part), out);
     }
 }
@@ -224,11 +313,15 @@ pub(crate) fn name(
 }
 
 /// Appends ` 42`-style digits on late uniqueness attempts (more digits as attempts grow).
+/// Only the uniqueness retry count (the low bits of `attempt`) counts here: the high bits are
+/// regenerations for fitting or for the never-equal rule ([`crate::mask`]), which must not
+/// lengthen the value.
 fn disambiguate(keys: &Keys, input: &str, attempt: u32, sep: &str, out: &mut String) {
-    if attempt < DISAMBIGUATE_FROM {
+    let retry = attempt & RETRY_BITS;
+    if retry < DISAMBIGUATE_FROM {
         return;
     }
-    let digits = (2 + (attempt - DISAMBIGUATE_FROM) / 2).min(12);
+    let digits = (2 + (retry - DISAMBIGUATE_FROM) / 2).min(12);
     let r = keys
         .disambiguate
         .u64_parts(&[input.as_bytes(), &attempt.to_le_bytes()]);
@@ -297,28 +390,19 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
         let chars = run.chars().count();
         if alpha_count >= 2 {
             if chars == 1 {
-                let r = token_hash(&keys.initial, run, attempt);
-                out.push((b'a' + (r % 26) as u8) as char);
+                push_initial(keys, run, attempt, out);
             } else if rank == alpha_count - 1 {
-                push_ascii_word(pick(words.last, token_hash(&keys.last, run, attempt)), out);
+                push_ascii_word(pick_other(&keys.last, words.last, run, attempt), out);
             } else {
-                push_ascii_word(
-                    pick(words.first, token_hash(&keys.first, run, attempt)),
-                    out,
-                );
+                push_ascii_word(pick_other(&keys.first, words.first, run, attempt), out);
             }
         } else if chars <= 2 {
             let r = token_hash(&keys.initial, run, attempt);
-            for k in 0..chars {
-                out.push((b'a' + ((r >> (8 * k)) % 26) as u8) as char);
+            for (k, c) in run.chars().enumerate() {
+                out.push(other_letter(c, r >> (8 * k)));
             }
         } else {
-            let r = token_hash(&keys.word, run, attempt);
-            if r & 1 == 0 {
-                push_ascii_word(pick(words.first, r >> 1), out);
-            } else {
-                push_ascii_word(pick(words.last, r >> 1), out);
-            }
+            push_login_run(keys, words, run, attempt, out);
         }
         rank += 1;
     }
@@ -330,6 +414,61 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
         });
     }
     disambiguate(keys, input, attempt, "", out);
+}
+
+/// An initial in a login: a keyed letter, never the same one, chosen as for an initial in a name.
+fn push_initial(keys: &Keys, run: &str, attempt: u32, out: &mut String) {
+    let r = token_hash(&keys.initial, run, attempt);
+    out.push(run.chars().next().map_or('x', |c| other_letter(c, r)));
+}
+
+/// The one run of letters of a login (`nancy`, `davolio`, `jacksmith`, `ftremblay`, `luisg`),
+/// read as the name parts it is made of, each masked as that part is in a name: a known given
+/// name takes its given-name pseudonym, a known surname its surname pseudonym, an initial a keyed
+/// letter. So `nancy@…` and `first_name = Nancy` mask alike, without any other column's help.
+/// A run that reads as no name is a keyed word.
+fn push_login_run(keys: &Keys, words: &Words, run: &str, attempt: u32, out: &mut String) {
+    let given = |w: &str, out: &mut String| {
+        push_ascii_word(pick_other(&keys.first, words.first, w, attempt), out);
+    };
+    let surname = |w: &str, out: &mut String| {
+        push_ascii_word(pick_other(&keys.last, words.last, w, attempt), out);
+    };
+    if is_given_name(run) {
+        return given(run, out);
+    }
+    if is_surname(run) {
+        return surname(run, out);
+    }
+    let cuts: Vec<usize> = run.char_indices().skip(1).map(|(i, _)| i).collect();
+    let long = |w: &str, n: usize| w.chars().count() >= n;
+    for &i in &cuts {
+        let (a, b) = run.split_at(i);
+        if long(a, 2) && long(b, 2) && is_given_name(a) && is_surname(b) {
+            given(a, out);
+            return surname(b, out);
+        }
+    }
+    if let Some(&i) = cuts.first() {
+        let (a, b) = run.split_at(i);
+        if long(b, 3) && is_surname(b) {
+            push_initial(keys, a, attempt, out);
+            return surname(b, out);
+        }
+    }
+    if let Some(&i) = cuts.last() {
+        let (a, b) = run.split_at(i);
+        if long(a, 2) && is_given_name(a) {
+            given(a, out);
+            return push_initial(keys, b, attempt, out);
+        }
+    }
+    let r = token_hash(&keys.word, run, attempt);
+    if r & 1 == 0 {
+        push_ascii_word(pick_other(&keys.word, words.first, run, attempt), out);
+    } else {
+        push_ascii_word(pick_other(&keys.word, words.last, run, attempt), out);
+    }
 }
 
 /// Runs of letters (any script) and of ASCII digits, as `(start, end, is_letters)`.
@@ -422,7 +561,73 @@ fn fake_domain(keys: &Keys, domain: &str, out: &mut String) {
     }
 }
 
+/// Words that open a secondary address line (`Apt 10`, `Suite 400`, `Flat 3B`, `#12`).
+const UNIT_WORDS: &[&str] = &[
+    "apt",
+    "apartment",
+    "appt",
+    "app",
+    "suite",
+    "ste",
+    "unit",
+    "flat",
+    "room",
+    "rm",
+    "floor",
+    "fl",
+    "bldg",
+    "building",
+    "box",
+    "po box",
+    "p.o. box",
+    "dept",
+    "lot",
+    "space",
+    "wohnung",
+    "etage",
+    "bureau",
+    "piso",
+    "andar",
+    "sala",
+];
+
+/// The length of a unit designator opening `line` (`Apt`, `Suite.`, `#`), if it opens one: the
+/// word must be followed by a space, a dot, `#` or a digit.
+fn unit_designator(line: &str) -> Option<usize> {
+    let t = line.trim_start();
+    let lead = line.len() - t.len();
+    if t.starts_with('#') {
+        return Some(lead + 1);
+    }
+    UNIT_WORDS.iter().find_map(|w| {
+        let head = t.get(..w.len())?;
+        let next = t[w.len()..].chars().next();
+        (head.eq_ignore_ascii_case(w)
+            && matches!(next, Some(c) if c == ' ' || c == '.' || c == '#' || c.is_ascii_digit()))
+        .then_some(lead + w.len())
+    })
+}
+
+/// A secondary address line keeps its form: the designator as written, its number replaced by a
+/// keyed one of the same length (`Apt 10` → `Apt 47`), letters and separators in place.
+fn unit_line(keys: &Keys, input: &str, designator: usize, attempt: u32, out: &mut String) {
+    out.push_str(&input[..designator]);
+    let mut spec = FpeSpec::new(Alphabet::Digits);
+    spec.no_leading_zero = true;
+    fpe_str(
+        &keys.fake_digits,
+        &spec,
+        &attempt.to_le_bytes(),
+        &input[designator..],
+        out,
+    );
+    disambiguate(keys, input, attempt, " ", out);
+}
+
 pub(crate) fn street(keys: &Keys, locale: Locale, input: &str, attempt: u32, out: &mut String) {
+    if let Some(d) = unit_designator(input) {
+        return unit_line(keys, input, d, attempt, out);
+    }
     let words = locale.words();
     let (line, rest) = match input.find(',') {
         Some(c) => (&input[..c], Some(&input[c..])),

@@ -57,6 +57,7 @@ pub mod detect;
 mod detection;
 mod engine;
 mod fakes;
+mod fit;
 mod fpe;
 mod hex;
 mod http;
@@ -75,6 +76,7 @@ mod unique;
 mod values;
 
 pub use engine::Masker;
+pub use fit::Fit;
 pub use fpe::luhn_valid;
 pub use http::{HttpMaskRules, HttpMasker, MaskCounts};
 pub use json::{BodyError, BodyMask, JsonMaskStats, JsonMasker, JsonRule, KeepRule};

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use crate::engine::{Keys, Masker};
 use crate::fakes::{self, NameKind};
+use crate::fit::{FIT_REGENERATIONS, Fit, shorten};
 use crate::fpe::{FpeSpec, fpe_str};
 use crate::hex;
+use crate::prf::below;
 use crate::transform::{Alphabet, HashEncoding, Transform};
 use crate::unique::UniqueScope;
 use crate::values;
@@ -44,6 +46,14 @@ pub enum MaskError {
     UniqueExhausted {
         transform: &'static str,
         attempts: u32,
+    },
+    /// No value of the transform's class fits the column (its length, or its CHECK).
+    #[error(
+        "`{transform}`: no value fits the column ({why}); mask it with a transform whose values fit, e.g. `hash` with a shorter `length`, `format_preserving` or `constant`"
+    )]
+    CannotFit {
+        transform: &'static str,
+        why: String,
     },
     /// `shuffle` needs the whole column and is not applied value by value.
     #[error(
@@ -99,7 +109,7 @@ impl Mask {
     /// always give the same output.
     pub fn apply_str(&self, input: &str, out: &mut String) -> Result<Output, MaskError> {
         out.clear();
-        self.write_attempt(input, 0, out)
+        self.write_fresh(input, 0, out)
     }
 
     /// Convenience form of [`Mask::apply_str`] that allocates; `None` means NULL.
@@ -128,7 +138,7 @@ impl Mask {
         let tag = scope.input_tag(&self.keys().unique, self.transform.name(), input);
         for attempt in 0..MAX_UNIQUE_ATTEMPTS {
             out.clear();
-            if self.write_attempt(input, attempt, out)? == Output::Null {
+            if self.write_fresh(input, attempt, out)? == Output::Null {
                 return Ok(Output::Null);
             }
             if scope.claim(out.as_bytes(), tag) {
@@ -140,6 +150,146 @@ impl Mask {
             transform: self.transform.name(),
             attempts: MAX_UNIQUE_ATTEMPTS,
         })
+    }
+
+    /// [`Mask::apply_str`] or [`Mask::apply_str_unique`] (with `scope`), fitted to what the
+    /// column accepts ([`Fit`]). The canonical value is kept whenever it fits; otherwise the
+    /// value is regenerated within its class, then shortened as its class allows, then (for a
+    /// list of allowed values) replaced by a keyed member of the list. Deterministic: the same
+    /// input, key, transform and fit always give the same output. A unique column's collisions
+    /// are retried as in [`Mask::apply_str_unique`], each retry fitted.
+    pub fn apply_str_fitted(
+        &self,
+        input: &str,
+        fit: &Fit,
+        scope: Option<&UniqueScope>,
+        out: &mut String,
+    ) -> Result<Output, MaskError> {
+        if fit.is_free() {
+            return match scope {
+                Some(s) => self.apply_str_unique(input, s, out),
+                None => self.apply_str(input, out),
+            };
+        }
+        let scope = scope.filter(|_| !self.transform.is_injective());
+        let Some(scope) = scope else {
+            return self.write_fitted(input, 0, fit, out);
+        };
+        let tag = scope.input_tag(&self.keys().unique, self.transform.name(), input);
+        for retry in 0..MAX_UNIQUE_ATTEMPTS {
+            if self.write_fitted(input, retry, fit, out)? == Output::Null {
+                return Ok(Output::Null);
+            }
+            if scope.claim(out.as_bytes(), tag) {
+                return Ok(Output::Text);
+            }
+        }
+        out.clear();
+        Err(MaskError::UniqueExhausted {
+            transform: self.transform.name(),
+            attempts: MAX_UNIQUE_ATTEMPTS,
+        })
+    }
+
+    /// One uniqueness retry, fitted: regenerations (bits 16.. of the attempt), then shortening,
+    /// then a keyed member of the allowed list.
+    fn write_fitted(
+        &self,
+        input: &str,
+        retry: u32,
+        fit: &Fit,
+        out: &mut String,
+    ) -> Result<Output, MaskError> {
+        let regenerates = self.transform.regenerates();
+        for k in 0..FIT_REGENERATIONS {
+            out.clear();
+            if self.write_fresh(input, retry | (k << 16), out)? == Output::Null {
+                return Ok(Output::Null);
+            }
+            if fit.accepts(out) {
+                return Ok(Output::Text);
+            }
+            if !regenerates {
+                break;
+            }
+        }
+        out.clear();
+        self.write_fresh(input, retry, out)?;
+        if let Some(max) = fit.max_chars
+            && out.chars().count() > max
+        {
+            shorten(
+                &self.transform,
+                out,
+                max,
+                (retry & fakes::RETRY_BITS) >= fakes::DISAMBIGUATE_FROM,
+            );
+        }
+        if fit.accepts(out) && !self.same_as_source(input, out) {
+            return Ok(Output::Text);
+        }
+        if !fit.one_of.is_empty() {
+            let others: Vec<&String> = fit.one_of.iter().filter(|v| *v != input).collect();
+            let choices: Vec<&String> = if others.is_empty() {
+                fit.one_of.iter().collect()
+            } else {
+                others
+            };
+            let r = self.keys().fit.u64_parts(&[
+                self.transform.name().as_bytes(),
+                input.as_bytes(),
+                &retry.to_le_bytes(),
+            ]);
+            if let Some(v) = choices.get(below(r, choices.len())) {
+                out.clear();
+                out.push_str(v);
+                if fit.accepts(out) {
+                    return Ok(Output::Text);
+                }
+            }
+        }
+        out.clear();
+        let why = match (fit.max_chars, fit.one_of.is_empty()) {
+            (Some(m), true) => format!("at most {m} characters"),
+            (Some(m), false) => format!("at most {m} characters, one of its CHECK's values"),
+            (None, false) => "one of its CHECK's values".to_owned(),
+            (None, true) => "its CHECK".to_owned(),
+        };
+        Err(MaskError::CannotFit {
+            transform: self.transform.name(),
+            why,
+        })
+    }
+
+    /// True when a free-form class's output spells its input again (case and surrounding space
+    /// aside).
+    fn same_as_source(&self, input: &str, out: &str) -> bool {
+        self.transform.is_free_form()
+            && !input.trim().is_empty()
+            && out.trim().to_lowercase() == input.trim().to_lowercase()
+    }
+
+    /// [`Mask::write_attempt`], with the never-equal rule of free-form classes (names, emails,
+    /// addresses, cities, companies, usernames, hashes): an output that spells the source value
+    /// again is regenerated (bits 24.. of the attempt) until it does not. Deterministic, so the
+    /// value keeps one pseudonym.
+    fn write_fresh(
+        &self,
+        input: &str,
+        attempt: u32,
+        out: &mut String,
+    ) -> Result<Output, MaskError> {
+        let r = self.write_attempt(input, attempt, out)?;
+        if r == Output::Text && self.same_as_source(input, out) {
+            for k in 1u32..=8 {
+                out.clear();
+                self.write_attempt(input, attempt | (k << 24), out)?;
+                if !self.same_as_source(input, out) {
+                    break;
+                }
+            }
+        }
+        Ok(r)
     }
 
     fn write_attempt(

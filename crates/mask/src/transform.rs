@@ -317,6 +317,31 @@ impl Transform {
         }
     }
 
+    /// A free-form class (names, emails, usernames, addresses, cities, companies, hashes): a
+    /// masked value never equals its source value (`DECISIONS.md`, "Masking"). Bijections
+    /// (`phone`, `format_preserving`, `card`, `ip`) are not regenerated, as that would break
+    /// their injectivity; their fixed points are as rare as one in 10^(masked digits).
+    pub fn is_free_form(&self) -> bool {
+        self.regenerates()
+    }
+
+    /// The output depends on the attempt counter, so a value can be regenerated within its
+    /// class (for uniqueness, fitting or the never-equal rule).
+    pub(crate) fn regenerates(&self) -> bool {
+        matches!(
+            self,
+            Transform::Name(_)
+                | Transform::FirstName(_)
+                | Transform::LastName(_)
+                | Transform::Email(_)
+                | Transform::Username(_)
+                | Transform::StreetAddress(_)
+                | Transform::City(_)
+                | Transform::Company(_)
+                | Transform::Hash(_)
+        )
+    }
+
     /// The transform with default options for a bare name such as `"email"`.
     pub fn from_name(name: &str) -> Result<Self, TransformError> {
         Ok(match name {

@@ -50,8 +50,29 @@ fn phone_kept_digits(input: &str) -> usize {
     } else if t.starts_with('0') {
         1
     } else {
-        0
+        bare_country_code(t)
     }
+}
+
+/// A country code written without `+` or `00` (`1 (780) 836-9987`, `44 20 7946 0018`): a first
+/// group of one to three digits that is a whole ITU code, set apart by a space, `-` or `.`, and
+/// followed by at least nine more digits (a full national number, which a local number with an
+/// area code such as `415 555 0100` does not have).
+fn bare_country_code(t: &str) -> usize {
+    let group = t.bytes().take_while(u8::is_ascii_digit).count();
+    if !(1..=3).contains(&group) {
+        return 0;
+    }
+    let after = t.as_bytes().get(group).copied();
+    if !matches!(after, Some(b' ' | b'-' | b'.')) {
+        return 0;
+    }
+    let digits: Vec<u8> = t.bytes().filter(u8::is_ascii_digit).collect();
+    let head = digits.get(..group).unwrap_or_default();
+    if country_code_len(head) != group || digits.len() < group + 9 {
+        return 0;
+    }
+    group
 }
 
 pub(crate) fn phone(keys: &Keys, keep_country_code: bool, input: &str, out: &mut String) {
@@ -230,6 +251,10 @@ mod tests {
         assert_eq!(phone_kept_digits("0033 1 23 45 67 89"), 4);
         assert_eq!(phone_kept_digits("020 7946 0018"), 1);
         assert_eq!(phone_kept_digits("415-555-0100"), 0);
+        assert_eq!(phone_kept_digits("1 (780) 836-9987"), 1);
+        assert_eq!(phone_kept_digits("44 20 7946 0018"), 2);
+        assert_eq!(phone_kept_digits("415 555 0100"), 0);
+        assert_eq!(phone_kept_digits("1-800-555-0100"), 1);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub use field::{
 };
 pub use json::{JsonDetection, JsonPiiScan};
 pub use names::detect_name;
+pub(crate) use person::is_surname;
 pub use person::{NameKey, is_given_name, is_person_name};
 pub use secret::{auth_scheme_len, is_credential, is_jwt};
 pub use text::{MAX_SCANNED_TEXT, TextSpan, find_spans};

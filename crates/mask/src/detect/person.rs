@@ -124,11 +124,13 @@ const PARTICLES: [&str; 14] = [
     "van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
 ];
 
+/// Each name lowercased, and also in its accent-folded form (`joão` and `joao`): logins and
+/// older systems write names without their accents.
 fn lowercase_set(lists: &[&[&str]]) -> HashSet<String> {
     lists
         .iter()
         .flat_map(|l| l.iter())
-        .map(|n| n.to_lowercase())
+        .flat_map(|n| [n.to_lowercase(), crate::fakes::fold(n)])
         .filter(|n| !COMMON_WORDS.contains(&n.as_str()))
         .collect()
 }
