@@ -40,10 +40,7 @@ pub async fn table_sizes(client: &Client, ns: &str) -> Result<HashMap<String, u6
     let sizes = catalog::postgres::table_sizes(client, &Scope::Schema(ns.to_string()))
         .await
         .map_err(|e| match e {
-            CatalogError::Postgres { source, .. } => DataError::Postgres {
-                what: "reading table sizes".into(),
-                source,
-            },
+            CatalogError::Postgres { source, .. } => DataError::pg("reading table sizes")(source),
             other => schema_error(other),
         })?;
     Ok(sizes.into_iter().map(|s| (s.name, s.bytes)).collect())
@@ -51,10 +48,9 @@ pub async fn table_sizes(client: &Client, ns: &str) -> Result<HashMap<String, u6
 
 fn schema_error(e: CatalogError) -> DataError {
     match e {
-        CatalogError::Postgres { what, source } => DataError::Postgres {
-            what: format!("reading the schema ({what})"),
-            source,
-        },
+        CatalogError::Postgres { what, source } => {
+            DataError::pg(format!("reading the schema ({what})"))(source)
+        }
         CatalogError::Sqlite { what, source } => DataError::Sqlite {
             what: format!("reading the schema ({what})"),
             source,

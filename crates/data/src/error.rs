@@ -6,12 +6,17 @@
 pub enum DataError {
     #[error("database URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
+    /// The client library failed (connection lost, protocol): what was being done, and why.
     #[error("PostgreSQL {what}")]
     Postgres {
         what: String,
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The server refused a statement: what was being done, and what PostgreSQL said (its
+    /// message, the table, column and constraint it names, its detail and hint), each once.
+    #[error("PostgreSQL {what}: {said}")]
+    PostgresSaid { what: String, said: ServerMessage },
     #[error("SQLite {what}")]
     Sqlite {
         what: String,
@@ -28,7 +33,8 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
-    /// A `where` or other expression of the rules that the source database refused.
+    /// A `where` or other expression of the rules that the source database refused; the
+    /// database's own message is the source.
     #[error("rules {file}: {field}: the source database refused it")]
     RuleRefused {
         file: String,
@@ -36,6 +42,10 @@ pub enum DataError {
         #[source]
         source: Box<DataError>,
     },
+    /// A rules file that is not valid TOML: the parser's message with its line, the quoted
+    /// source line and the caret under the error, on their own lines and aligned as printed.
+    #[error("rules {file}: {message}")]
+    RulesSyntax { file: String, message: String },
     #[error("rules {file}: {field}: {reason}")]
     Rules {
         file: String,
@@ -112,14 +122,101 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// Wraps a tokio-postgres error: the server's own words when the server refused the
+    /// statement (tokio-postgres alone would print `db error` and repeat it in its source),
+    /// the client error otherwise.
     pub(crate) fn pg(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DataError {
         let what = what.into();
-        move |source| DataError::Postgres { what, source }
+        move |source| match source.as_db_error() {
+            Some(db) => DataError::PostgresSaid {
+                what,
+                said: ServerMessage::from_db(db),
+            },
+            None => DataError::Postgres { what, source },
+        }
     }
 
     pub(crate) fn sqlite(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DataError {
         let what = what.into();
         move |source| DataError::Sqlite { what, source }
+    }
+}
+
+/// What PostgreSQL said when it refused a statement. Its `where` context is read only for the
+/// column name COPY reports (`COPY t, line 3, column city`): the rest can quote a row's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerMessage {
+    /// SQLSTATE, e.g. `22001` (string data right truncation).
+    pub code: String,
+    pub message: String,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    pub constraint: Option<String>,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl ServerMessage {
+    pub(crate) fn from_db(db: &tokio_postgres::error::DbError) -> Self {
+        let copy_column = db.where_().and_then(copy_context_column);
+        Self {
+            code: db.code().code().to_owned(),
+            message: db.message().to_owned(),
+            table: db
+                .table()
+                .map(str::to_owned)
+                .or_else(|| db.where_().and_then(copy_context_table)),
+            column: db.column().map(str::to_owned).or(copy_column),
+            constraint: db.constraint().map(str::to_owned),
+            detail: db.detail().map(str::to_owned),
+            hint: db.hint().map(str::to_owned),
+        }
+    }
+}
+
+/// `COPY customers, line 3, column city: …` → `city`.
+fn copy_context_column(context: &str) -> Option<String> {
+    let first = context.lines().next()?;
+    let rest = first.strip_prefix("COPY ")?;
+    let at = rest.find(", column ")?;
+    let col = &rest[at + ", column ".len()..];
+    let end = col.find(':').unwrap_or(col.len());
+    Some(col[..end].trim().to_owned()).filter(|c| !c.is_empty())
+}
+
+/// `COPY customers, line 3…` → `customers`.
+fn copy_context_table(context: &str) -> Option<String> {
+    let rest = context.lines().next()?.strip_prefix("COPY ")?;
+    let end = rest.find(',').unwrap_or(rest.len());
+    Some(rest[..end].trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+impl std::fmt::Display for ServerMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)?;
+        let mut place = Vec::new();
+        // The message often names them already (`relation "x" does not exist`): say each once.
+        let quoted = |name: &str| self.message.contains(&format!("\"{name}\""));
+        match (&self.table, &self.column) {
+            (Some(t), Some(c)) if !quoted(c) => place.push(format!("column {t}.{c}")),
+            (Some(t), _) if !quoted(t) => place.push(format!("table {t}")),
+            (None, Some(c)) if !quoted(c) => place.push(format!("column {c}")),
+            _ => {}
+        }
+        if let Some(k) = self.constraint.as_ref().filter(|k| !quoted(k)) {
+            place.push(format!("constraint {k}"));
+        }
+        if !place.is_empty() {
+            write!(f, " ({})", place.join(", "))?;
+        }
+        write!(f, " [SQLSTATE {}]", self.code)?;
+        if let Some(d) = &self.detail {
+            write!(f, "\nDETAIL: {d}")?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\nHINT: {h}")?;
+        }
+        Ok(())
     }
 }
 
@@ -157,6 +254,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_context_gives_the_column_and_never_the_value() {
+        let ctx = "COPY customers, line 3, column city: \"Llanfairpwllgwyngyll\"";
+        assert_eq!(copy_context_column(ctx).as_deref(), Some("city"));
+        assert_eq!(copy_context_table(ctx).as_deref(), Some("customers"));
+        assert_eq!(copy_context_column("COPY customers, line 3"), None);
+        assert_eq!(copy_context_column("SQL function \"f\""), None);
+    }
 
     #[test]
     fn suggests_close_names_only() {

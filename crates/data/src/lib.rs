@@ -16,6 +16,7 @@ pub mod value;
 
 pub use error::{DataError, Result};
 pub use url::DbUrl;
+pub mod fit;
 pub mod fixture;
 pub mod maskplan;
 pub mod memo;

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use prodlike_mask::detect::{Evidence, JsonPiiScan, PiiKind, ValueScan, combine, detect_name};
 use prodlike_mask::{
-    Alphabet, DateNoiseOptions, FormatPreservingOptions, HashOptions, JsonMasker, JsonRule, Mask,
-    Masker, Output, Transform, UniqueScope,
+    Alphabet, DateNoiseOptions, Fit, FormatPreservingOptions, HashOptions, JsonMasker, JsonRule,
+    Mask, Masker, Output, Transform, UniqueScope,
 };
 use serde::{Deserialize, Serialize};
 
@@ -174,6 +174,8 @@ pub struct PlannedColumn {
     pub origin: Origin,
     /// Index of the shared uniqueness scope, if any.
     pub scope: Option<usize>,
+    /// What the column accepts (length, simple CHECKs): masked values are fitted to it.
+    pub fit: Fit,
 }
 
 /// The masking decisions of a sync.
@@ -406,6 +408,20 @@ pub fn plan(
                     column: c.name.clone(),
                     reason: format!("{} (column type {})", e.message, c.sql_type),
                 })?;
+            let (fit, unread) = crate::fit::column_fit(t, c);
+            fit.check(&transform).map_err(|reason| DataError::Mask {
+                table: t.name.clone(),
+                column: c.name.clone(),
+                reason: format!("{reason} (column type {})", c.sql_type),
+            })?;
+            if !unread.is_empty() {
+                tracing::warn!(
+                    "{}.{}: CHECK {} not evaluated when fitting masked values; a value it refuses stops the sync with PostgreSQL's message",
+                    t.name,
+                    c.name,
+                    unread.join(", ")
+                );
+            }
             if matches!(transform, Transform::Null) && !c.nullable {
                 return Err(DataError::Mask {
                     table: t.name.clone(),
@@ -473,6 +489,11 @@ pub fn plan(
                 })
                 .collect(),
         });
+        let fit = if masks_values(&transform) {
+            crate::fit::column_fit(t, c).0
+        } else {
+            Fit::default()
+        };
         out.tables
             .entry(t.name.clone())
             .or_default()
@@ -483,6 +504,7 @@ pub fn plan(
                 json_rules,
                 origin,
                 scope,
+                fit,
             });
     }
     out.scopes = scope_of_group.len();
@@ -528,6 +550,7 @@ impl MaskPlan {
                         _ => None,
                     }),
                     unique: c.scope.map(|s| scopes[s].clone()),
+                    fit: c.fit.clone(),
                 });
             }
             tables.insert(t.clone(), bound);
@@ -557,6 +580,7 @@ pub struct ColumnMask {
     /// `Some(block_rows)` for shuffled columns (`u64::MAX`: the whole column).
     pub shuffle: Option<u64>,
     unique: Option<UniqueScope>,
+    fit: Fit,
 }
 
 impl ColumnMask {
@@ -566,6 +590,40 @@ impl ColumnMask {
             column: self.column.clone(),
             reason,
         }
+    }
+
+    /// A masked number brought inside the column's CHECK bounds: clamped for transforms that
+    /// are not bijections (`noise`), refused for those that are (clamping would merge values).
+    fn fit_number(&self, v: f64, step: f64) -> Result<f64> {
+        if self.fit.accepts_number(v) {
+            return Ok(v);
+        }
+        match &self.mask {
+            Some(m) if m.transform().is_injective() => Err(self.err(format!(
+                "`{}` gave a number outside the column's CHECK bounds; use `noise` (which is clamped to them) or `keep`",
+                m.transform().name()
+            ))),
+            _ => Ok(self.fit.clamp_number(v, step)),
+        }
+    }
+
+    /// A masked decimal (as text) brought inside the column's CHECK bounds, keeping its number
+    /// of decimals.
+    fn fit_decimal(&self, d: String) -> Result<String> {
+        if self.fit.min.is_none() && self.fit.max.is_none() {
+            return Ok(d);
+        }
+        let Ok(v) = d.trim().parse::<f64>() else {
+            return Ok(d);
+        };
+        let decimals = d.split_once('.').map_or(0, |(_, f)| f.len());
+        let step = 10f64.powi(-(decimals as i32));
+        let fitted = self.fit_number(v, step)?;
+        Ok(if fitted == v {
+            d
+        } else {
+            format!("{fitted:.decimals$}")
+        })
     }
 
     /// Masks one field read with type `ft`.
@@ -611,12 +669,16 @@ impl ColumnMask {
     fn apply_scalar(&self, v: Value, buf: &mut String) -> Result<Value> {
         let Some(m) = &self.mask else { return Ok(v) };
         let e = |x: prodlike_mask::MaskError| self.err(x.to_string());
+        // Numbers are fitted to their bounds below; text to its length and allowed values here.
+        let text_fit = Fit {
+            min: None,
+            max: None,
+            ..self.fit.clone()
+        };
         let text = |s: &str, buf: &mut String| -> Result<Option<String>> {
-            let r = match &self.unique {
-                Some(scope) => m.apply_str_unique(s, scope, buf),
-                None => m.apply_str(s, buf),
-            }
-            .map_err(e)?;
+            let r = m
+                .apply_str_fitted(s, &text_fit, self.unique.as_ref(), buf)
+                .map_err(e)?;
             Ok(match r {
                 Output::Text => Some(buf.clone()),
                 Output::Null => None,
@@ -626,10 +688,20 @@ impl ColumnMask {
             Value::Null => Value::Null,
             Value::Text(s) => text(&s, buf)?.map_or(Value::Null, Value::Text),
             Value::Json(s) => text(&s, buf)?.map_or(Value::Null, Value::Json),
-            Value::Decimal(s) => text(&s, buf)?.map_or(Value::Null, Value::Decimal),
+            Value::Decimal(s) => match text(&s, buf)? {
+                None => Value::Null,
+                Some(d) => Value::Decimal(self.fit_decimal(d)?),
+            },
             Value::Inet(s) => text(&s, buf)?.map_or(Value::Null, Value::Inet),
-            Value::Int(i) => m.apply_i64(i).map_err(e)?.map_or(Value::Null, Value::Int),
-            Value::Float(f) => m.apply_f64(f).map_err(e)?.map_or(Value::Null, Value::Float),
+            Value::Int(i) => match m.apply_i64(i).map_err(e)? {
+                None => Value::Null,
+                Some(v) if self.fit.accepts_number(v as f64) => Value::Int(v),
+                Some(v) => Value::Int(self.fit_number(v as f64, 1.0)? as i64),
+            },
+            Value::Float(f) => match m.apply_f64(f).map_err(e)? {
+                None => Value::Null,
+                Some(v) => Value::Float(self.fit_number(v, f64::EPSILON * v.abs().max(1.0))?),
+            },
             Value::Date(d) => m
                 .apply_date_days(d)
                 .map_err(e)?

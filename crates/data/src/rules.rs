@@ -154,9 +154,11 @@ fn err(file: &str, field: impl Into<String>, reason: impl Into<String>) -> DataE
 impl Rules {
     /// Parses rules; `file` names the source in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self> {
-        let rules: Rules = toml::from_str(text).map_err(|e| {
-            let msg = e.to_string();
-            err(file, "", msg.trim().replace('\n', " "))
+        // The parser's message keeps its lines: the quoted source line and the caret under the
+        // error only line up when printed as they are.
+        let rules: Rules = toml::from_str(text).map_err(|e| DataError::RulesSyntax {
+            file: file.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
         })?;
         rules.validate_shape(file)?;
         Ok(rules)
@@ -351,6 +353,31 @@ mod tests {
         assert_eq!(r.defaults.sample, Some(0.1));
         assert_eq!(r.tables["users"].columns.len(), 3);
         assert_eq!(r.tables["events"].json[0].column, "payload");
+    }
+
+    #[test]
+    fn toml_errors_keep_their_lines_and_the_caret_under_the_error() {
+        let e = Rules::parse("[tables.users]\nsample = = 2\n", "d.toml")
+            .unwrap_err()
+            .to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        assert!(
+            lines[0].starts_with("rules d.toml: TOML parse error at line 2, column "),
+            "{e}"
+        );
+        let column: usize = lines[0]
+            .rsplit("column ")
+            .next()
+            .and_then(|c| c.trim().parse().ok())
+            .expect(&e);
+        let quoted = lines.iter().find(|l| l.contains("sample = = 2")).expect(&e);
+        let caret = lines
+            .iter()
+            .find(|l| l.trim_start_matches([' ', '|']).starts_with('^'))
+            .expect(&e);
+        // The caret sits under the character the header names, in the quoted line.
+        let text_starts = quoted.find("| ").expect(&e) + 2;
+        assert_eq!(caret.find('^'), Some(text_starts + column - 1), "{e}");
     }
 
     #[test]
