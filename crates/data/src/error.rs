@@ -16,7 +16,10 @@ pub enum DataError {
     /// The server refused a statement: what was being done, and what PostgreSQL said (its
     /// message, the table, column and constraint it names, its detail and hint), each once.
     #[error("PostgreSQL {what}: {said}")]
-    PostgresSaid { what: String, said: ServerMessage },
+    PostgresSaid {
+        what: String,
+        said: Box<ServerMessage>,
+    },
     #[error("SQLite {what}")]
     Sqlite {
         what: String,
@@ -130,7 +133,7 @@ impl DataError {
         move |source| match source.as_db_error() {
             Some(db) => DataError::PostgresSaid {
                 what,
-                said: ServerMessage::from_db(db),
+                said: Box::new(ServerMessage::from_db(db)),
             },
             None => DataError::Postgres { what, source },
         }
