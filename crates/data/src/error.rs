@@ -268,6 +268,32 @@ mod tests {
     }
 
     #[test]
+    fn a_server_message_names_each_place_once_with_its_detail_and_hint() {
+        let mut m = ServerMessage {
+            code: "22001".into(),
+            message: "value too long for type character varying(15)".into(),
+            table: Some("customers".into()),
+            column: Some("city".into()),
+            constraint: None,
+            detail: Some("a detail".into()),
+            hint: Some("a hint".into()),
+        };
+        assert_eq!(
+            m.to_string(),
+            "value too long for type character varying(15) (column customers.city) [SQLSTATE 22001]\nDETAIL: a detail\nHINT: a hint"
+        );
+        m.message = "new row for relation \"customers\" violates check constraint \"k\"".into();
+        m.column = None;
+        m.constraint = Some("k".into());
+        m.detail = None;
+        m.hint = None;
+        assert_eq!(
+            m.to_string(),
+            "new row for relation \"customers\" violates check constraint \"k\" [SQLSTATE 22001]"
+        );
+    }
+
+    #[test]
     fn suggests_close_names_only() {
         assert_eq!(
             did_you_mean("emial", ["email", "name"]),

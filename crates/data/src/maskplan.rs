@@ -331,6 +331,21 @@ pub fn plan(
         });
     }
 
+    // Columns linked by a foreign key are masked alike, so they are fitted alike too: to the
+    // tightest of their limits, or a value fitted in one would not join with the other.
+    let mut group_fit: HashMap<usize, Fit> = HashMap::new();
+    for (i, (t, c)) in cols.iter().enumerate() {
+        let f = crate::fit::column_fit(t, c).0;
+        let g = group_fit.entry(dsu.find(i)).or_insert_with(|| f.clone());
+        g.max_chars = match (g.max_chars, f.max_chars) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        g.min_chars = g.min_chars.max(f.min_chars);
+        if g.one_of.is_empty() {
+            g.one_of = f.one_of;
+        }
+    }
     let mut out = MaskPlan {
         kept_raw,
         ..Default::default()
@@ -408,7 +423,8 @@ pub fn plan(
                     column: c.name.clone(),
                     reason: format!("{} (column type {})", e.message, c.sql_type),
                 })?;
-            let (fit, unread) = crate::fit::column_fit(t, c);
+            let (_, unread) = crate::fit::column_fit(t, c);
+            let fit = group_fit.get(&g).cloned().unwrap_or_default();
             fit.check(&transform).map_err(|reason| DataError::Mask {
                 table: t.name.clone(),
                 column: c.name.clone(),
@@ -490,7 +506,13 @@ pub fn plan(
                 .collect(),
         });
         let fit = if masks_values(&transform) {
-            crate::fit::column_fit(t, c).0
+            // The group's text limits, this column's own numeric bounds.
+            let own = crate::fit::column_fit(t, c).0;
+            Fit {
+                min: own.min,
+                max: own.max,
+                ..group_fit.get(&g).cloned().unwrap_or_default()
+            }
         } else {
             Fit::default()
         };
@@ -551,6 +573,13 @@ impl MaskPlan {
                     }),
                     unique: c.scope.map(|s| scopes[s].clone()),
                     fit: c.fit.clone(),
+                    // Numbers are fitted to their bounds after masking; text to its length and
+                    // allowed values while masking.
+                    text_fit: Fit {
+                        min: None,
+                        max: None,
+                        ..c.fit.clone()
+                    },
                 });
             }
             tables.insert(t.clone(), bound);
@@ -581,6 +610,7 @@ pub struct ColumnMask {
     pub shuffle: Option<u64>,
     unique: Option<UniqueScope>,
     fit: Fit,
+    text_fit: Fit,
 }
 
 impl ColumnMask {
@@ -669,15 +699,9 @@ impl ColumnMask {
     fn apply_scalar(&self, v: Value, buf: &mut String) -> Result<Value> {
         let Some(m) = &self.mask else { return Ok(v) };
         let e = |x: prodlike_mask::MaskError| self.err(x.to_string());
-        // Numbers are fitted to their bounds below; text to its length and allowed values here.
-        let text_fit = Fit {
-            min: None,
-            max: None,
-            ..self.fit.clone()
-        };
         let text = |s: &str, buf: &mut String| -> Result<Option<String>> {
             let r = m
-                .apply_str_fitted(s, &text_fit, self.unique.as_ref(), buf)
+                .apply_str_fitted(s, &self.text_fit, self.unique.as_ref(), buf)
                 .map_err(e)?;
             Ok(match r {
                 Output::Text => Some(buf.clone()),

@@ -29,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "john.smith@gmail.com",
                 "JSmith42@acme.co.uk",
                 "a_b-c+tag@mail.example.org",
+                "nancy@chinookcorp.com",
             ],
         ),
         (
@@ -43,11 +44,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "+44 20 7946 0018",
                 "06 12 34 56 78",
                 "415.555.0100",
+                "1 (780) 836-9987",
             ],
         ),
         (
             "\"street_address\"",
-            &["221B Baker Street", "12 Main St, Apt 4", "Hauptstraße 12"],
+            &[
+                "221B Baker Street",
+                "12 Main St, Apt 4",
+                "Hauptstraße 12",
+                "Apt 10",
+            ],
         ),
         (
             "{ type = \"street_address\", locale = \"fr_FR\" }",

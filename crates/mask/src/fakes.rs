@@ -115,7 +115,8 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}')
 }
 
-/// `token` lowercased with Latin diacritics folded and apostrophes dropped: the form names are hashed and compared in.
+/// `token` lowercased with Latin diacritics folded and apostrophes dropped: the form names are
+/// hashed and compared in.
 pub(crate) fn fold(token: &str) -> String {
     let mut out = String::with_capacity(token.len());
     for c in token.chars().flat_map(char::to_lowercase) {
@@ -133,11 +134,21 @@ pub(crate) fn fold(token: &str) -> String {
 /// True when a fake word would spell the source token again (letters only, folded): such a
 /// choice is never kept, so a real name never maps to itself.
 fn same_word(word: &str, token: &str) -> bool {
-    let a = fold(word);
-    let b = fold(token);
-    a.chars()
+    folded_letters(word).eq(folded_letters(token))
+}
+
+/// The letters of `s` as [`fold`] gives them, without allocating (this runs for every word).
+fn folded_letters(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .flat_map(|c| {
+            let (folded, kept) = match latin_fold(c) {
+                Some(f) => (Some(f.chars()), None),
+                None => (None, Some(c)),
+            };
+            folded.into_iter().flatten().chain(kept)
+        })
         .filter(|c| c.is_alphabetic())
-        .eq(b.chars().filter(|c| c.is_alphabetic()))
 }
 
 /// The keyed word for `token` from `list`, never the token itself: when the keyed choice spells

@@ -264,9 +264,10 @@ impl Mask {
     /// True when a free-form class's output spells its input again (case and surrounding space
     /// aside).
     fn same_as_source(&self, input: &str, out: &str) -> bool {
-        self.transform.is_free_form()
-            && !input.trim().is_empty()
-            && out.trim().to_lowercase() == input.trim().to_lowercase()
+        fn lower(s: &str) -> impl Iterator<Item = char> + '_ {
+            s.trim().chars().flat_map(char::to_lowercase)
+        }
+        self.transform.is_free_form() && !input.trim().is_empty() && lower(out).eq(lower(input))
     }
 
     /// [`Mask::write_attempt`], with the never-equal rule of free-form classes (names, emails,

@@ -76,6 +76,8 @@ pub struct ColumnGen {
     null_rate: f64,
     how: How,
     unique: Option<(UniqueScope, HashSet<u128>)>,
+    /// What the column accepts: fakes are fitted to it as in a sync.
+    fit: prodlike_mask::Fit,
 }
 
 fn number_value(x: f64, kind: Kind, integral: bool) -> Value {
@@ -184,6 +186,12 @@ impl ColumnGen {
             null_rate,
             how,
             unique,
+            // Fakes are text: their length and allowed values count, not numeric bounds.
+            fit: prodlike_mask::Fit {
+                min: None,
+                max: None,
+                ..crate::fit::column_fit(t, col).0
+            },
         }
     }
 
@@ -250,10 +258,8 @@ impl ColumnGen {
                     Some(s) => fill(s.pick(rng), rng),
                     None => format!("{} {}", rng.u32(..), i),
                 };
-                let r = match &self.unique {
-                    Some((scope, _)) => mask.apply_str_unique(&seed_text, scope, buf),
-                    None => mask.apply_str(&seed_text, buf),
-                };
+                let scope = self.unique.as_ref().map(|(scope, _)| scope);
+                let r = mask.apply_str_fitted(&seed_text, &self.fit, scope, buf);
                 match r {
                     Ok(prodlike_mask::Output::Text) => text_value(buf, self.kind),
                     Ok(prodlike_mask::Output::Null) => Value::Null,
