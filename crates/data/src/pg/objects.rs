@@ -83,10 +83,9 @@ pub async fn read_catalog(client: &Client, ns: &str) -> Result<Catalog> {
     prodlike_catalog::postgres::read(client, &prodlike_catalog::Options::schema(ns))
         .await
         .map_err(|e| match e {
-            prodlike_catalog::CatalogError::Postgres { what, source } => DataError::Postgres {
-                what: format!("reading the schema ({what})"),
-                source,
-            },
+            prodlike_catalog::CatalogError::Postgres { what, source } => {
+                DataError::pg(format!("reading the schema ({what})"))(source)
+            }
             other => DataError::Invalid(prodlike_common::error::chain(&other).to_string()),
         })
 }

@@ -91,6 +91,12 @@ pub async fn rehearse(
                 source,
             }
         }
+        DataError::PostgresSaid { what, said } if !what.starts_with("dry run") => {
+            DataError::PostgresSaid {
+                what: format!("dry run on {shown}: {what}"),
+                said,
+            }
+        }
         other => other,
     })
 }
