@@ -9,6 +9,7 @@ pub mod pausing_server;
 pub mod pg;
 pub mod process;
 pub mod prometheus;
+pub mod realworld;
 pub mod require;
 pub mod services;
 pub mod shopdb;

@@ -13,6 +13,13 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 pub enum PgError {
     #[error("PostgreSQL at {ADMIN_URL}")]
     Postgres(#[from] tokio_postgres::Error),
+    /// A script the test loads (`crate::realworld`).
+    #[error("reading {path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A database that exists until this value is dropped.
