@@ -364,7 +364,13 @@ impl Target {
                     .map(|(_, sql)| sql.clone())
                     .unwrap_or_default();
                 // One transaction creates the table and fills it: COPY FREEZE writes rows already
-                // frozen, so index builds and foreign-key checks do not rewrite every page.
+                // frozen, so index builds and foreign-key checks do not rewrite every page. A
+                // table made beforehand (inheritance) or partitioned cannot be frozen.
+                let freeze = if create.is_empty() || create.contains(" PARTITION BY ") {
+                    ""
+                } else {
+                    ", FREEZE"
+                };
                 client
                     .batch_execute(&format!(
                         "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL search_path = {}; {create}",
@@ -373,7 +379,7 @@ impl Target {
                     .await
                     .map_err(DataError::pg(format!("creating table {table}")))?;
                 let sink = client
-                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary, FREEZE)"))
+                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary{freeze})"))
                     .await
                     .map_err(DataError::pg(format!("starting COPY into {table}")))?;
                 let same: Vec<bool> = types
@@ -486,6 +492,12 @@ impl Target {
                     .await
                     .map_err(DataError::pg("checking the target schema"))?
                     .is_some();
+                // The target's owner and grants, read just before the swap and given to the
+                // new contents inside it.
+                let grants = match exists {
+                    true => pg::grants::carried_over(&p.admin, &p.ns, &p.load_ns).await?,
+                    false => Vec::new(),
+                };
                 let mut swap = String::from("BEGIN;");
                 if exists {
                     swap.push_str(&format!(
@@ -500,6 +512,10 @@ impl Target {
                     pg::ident(&p.ns)
                 ));
                 swap.push_str(&p.restore_sql());
+                for g in grants {
+                    swap.push_str(&g);
+                    swap.push(';');
+                }
                 swap.push_str("COMMIT");
                 p.admin
                     .batch_execute(&swap)

@@ -7,7 +7,7 @@ use super::IN_SCOPE;
 use crate::error::CatalogError;
 use crate::model::{
     Check, Column, Constraint, ConstraintKind, ForeignKey, Generated, Identity, Index, IndexKey,
-    IndexOrigin, Key, PgType, PgTypeKind, Table, TableKind,
+    IndexOrigin, Key, PartitionOf, PgType, PgTypeKind, Table, TableKind,
 };
 
 /// A table, view or materialized view in scope (`pg_class`).
@@ -19,6 +19,11 @@ pub(crate) struct Relation {
     pub relkind: String,
     pub is_partition: bool,
     pub extension_member: bool,
+    /// A partition's parent `(schema, table, bound)`.
+    pub partition_of: Option<(String, String, String)>,
+    pub partition_key: Option<String>,
+    /// `INHERITS` parents `(schema, table)` in order.
+    pub inherits: Vec<(String, String)>,
 }
 
 impl Relation {
@@ -44,8 +49,20 @@ pub(crate) async fn relations(
         &format!(
             "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.relispartition, \
                  EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_class'::regclass \
-                         AND dep.objid = c.oid AND dep.deptype = 'e') \
+                         AND dep.objid = c.oid AND dep.deptype = 'e'), \
+                 pn.nspname::text, pc.relname::text, pg_get_expr(c.relpartbound, c.oid), \
+                 CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+                 ARRAY(SELECT hn.nspname::text FROM pg_inherits h \
+                       JOIN pg_class hc ON hc.oid = h.inhparent \
+                       JOIN pg_namespace hn ON hn.oid = hc.relnamespace \
+                       WHERE h.inhrelid = c.oid AND NOT c.relispartition ORDER BY h.inhseqno), \
+                 ARRAY(SELECT hc.relname::text FROM pg_inherits h \
+                       JOIN pg_class hc ON hc.oid = h.inhparent \
+                       WHERE h.inhrelid = c.oid AND NOT c.relispartition ORDER BY h.inhseqno) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_inherits pi ON c.relispartition AND pi.inhrelid = c.oid \
+                 LEFT JOIN pg_class pc ON pc.oid = pi.inhparent \
+                 LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
                  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {IN_SCOPE} \
                  ORDER BY n.nspname, c.relname"
         ),
@@ -61,6 +78,16 @@ pub(crate) async fn relations(
             relkind: r.get(3),
             is_partition: r.get(4),
             extension_member: r.get(5),
+            partition_of: match (r.get(6), r.get(7), r.get(8)) {
+                (Some(schema), Some(table), Some(bound)) => Some((schema, table, bound)),
+                _ => None,
+            },
+            partition_key: r.get(9),
+            inherits: r
+                .get::<_, Vec<String>>(10)
+                .into_iter()
+                .zip(r.get::<_, Vec<String>>(11))
+                .collect(),
         })
         .collect())
 }
@@ -84,6 +111,16 @@ pub(crate) async fn read(
             name: rel.name.clone(),
             kind,
             is_partition: rel.is_partition,
+            partition_of: rel
+                .partition_of
+                .clone()
+                .map(|(schema, table, bound)| PartitionOf {
+                    schema,
+                    table,
+                    bound,
+                }),
+            partition_key: rel.partition_key.clone(),
+            inherits: rel.inherits.clone(),
             extension_member: rel.extension_member,
             columns: Vec::new(),
             primary_key: None,

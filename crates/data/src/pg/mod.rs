@@ -6,6 +6,7 @@ pub mod copy;
 pub mod ddl;
 pub mod objects;
 pub mod rehearse;
+pub mod grants;
 
 use tokio_postgres::{Client, NoTls};
 
