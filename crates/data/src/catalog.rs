@@ -113,7 +113,9 @@ fn from_postgres(cat: Catalog, ns: &str) -> Schema {
                 let inside = fk.ref_schema == ns && names.contains(&fk.ref_table);
                 // PostgreSQL adds one key per partition of a referenced partitioned table; the
                 // key on the partitioned table stands for them.
-                if !inside && !(fk.ref_schema == ns && partition_names.contains(fk.ref_table.as_str())) {
+                let to_partition =
+                    fk.ref_schema == ns && partition_names.contains(fk.ref_table.as_str());
+                if !inside && !to_partition {
                     tracing::warn!(
                         "foreign key {} references a table outside schema {ns}; it is not copied",
                         fk.name.as_deref().unwrap_or_default()
@@ -126,8 +128,7 @@ fn from_postgres(cat: Catalog, ns: &str) -> Schema {
             t.checks.retain(|c| {
                 !layout.inherits.iter().any(|p| {
                     checks_of.get(p).is_some_and(|pc| {
-                        pc.iter()
-                            .any(|(n, d)| *n == c.name && *d == c.definition)
+                        pc.iter().any(|(n, d)| *n == c.name && *d == c.definition)
                     })
                 })
             });

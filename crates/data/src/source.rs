@@ -264,10 +264,7 @@ impl Source {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 let n: i64 = c
-                    .query_one(
-                        &format!("SELECT count(*) FROM {}", p.from(table)),
-                        &[],
-                    )
+                    .query_one(&format!("SELECT count(*) FROM {}", p.from(table)), &[])
                     .await
                     .map_err(DataError::pg(format!("counting rows of {table}")))?
                     .get(0);
@@ -297,10 +294,7 @@ impl Source {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 c.execute(
-                    &format!(
-                        "SELECT ({expr}) IS TRUE FROM {} LIMIT 0",
-                        p.from(table)
-                    ),
+                    &format!("SELECT ({expr}) IS TRUE FROM {} LIMIT 0", p.from(table)),
                     &[],
                 )
                 .await
@@ -388,11 +382,7 @@ impl Source {
         let (tx, rx) = mpsc::channel::<Result<Batch>>(8);
         match &*self.inner {
             Inner::Pg(p) => {
-                let mut sql = format!(
-                    "SELECT {} FROM {}",
-                    exprs.join(", "),
-                    p.from(&table.name)
-                );
+                let mut sql = format!("SELECT {} FROM {}", exprs.join(", "), p.from(&table.name));
                 if let Some(f) = scan.tablesample {
                     sql.push_str(&format!(
                         " TABLESAMPLE BERNOULLI ({})",

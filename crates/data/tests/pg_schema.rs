@@ -2,7 +2,7 @@
 //! partitions and bounds, inheritance children (each row once), domains and composite types,
 //! sequences at the right position with OWNED BY, identity and generated columns, and the
 //! target's grants, owners and default privileges across the swap.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (DEVELOPERS.md)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
 
 use prodlike_data::DbUrl;
 use prodlike_data::profile::{ProfileOptions, profile};
@@ -113,7 +113,10 @@ async fn partitioned_tables_and_inheritance_children_are_copied_whole_and_once()
     assert_eq!(rows("city"), Some(2), "a parent's own rows only");
     assert_eq!(rows("capital"), Some(3));
     // The same tree, bounds and keys, and each row in its partition.
-    assert_eq!(one::<String>(&dst, TREE).await, one::<String>(&src, TREE).await);
+    assert_eq!(
+        one::<String>(&dst, TREE).await,
+        one::<String>(&src, TREE).await
+    );
     for t in [
         "payment_2020",
         "payment_2021_low",
@@ -135,7 +138,10 @@ async fn partitioned_tables_and_inheritance_children_are_copied_whole_and_once()
     let cons = "SELECT string_agg(conrelid::regclass || ' ' || contype::text || ' ' || conislocal, ', ' \
                 ORDER BY conrelid::regclass::text, contype, conislocal) FROM pg_constraint \
                 WHERE connamespace = 'public'::regnamespace AND conparentid = 0";
-    assert_eq!(one::<String>(&dst, cons).await, one::<String>(&src, cons).await);
+    assert_eq!(
+        one::<String>(&dst, cons).await,
+        one::<String>(&src, cons).await
+    );
     // A new row is routed, and its serial key is past the copied ones.
     run(
         &dst,
@@ -205,9 +211,15 @@ async fn domains_enums_and_composite_types_are_created_before_their_tables() {
     );
     let cols = "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) \
                 FROM pg_attribute WHERE attrelid = 'film'::regclass AND attnum > 0";
-    assert_eq!(one::<String>(&dst, cols).await, one::<String>(&src, cols).await);
+    assert_eq!(
+        one::<String>(&dst, cols).await,
+        one::<String>(&src, cols).await
+    );
     let rows = "SELECT md5(string_agg(f::text, ',' ORDER BY id)) FROM film f";
-    assert_eq!(one::<String>(&dst, rows).await, one::<String>(&src, rows).await);
+    assert_eq!(
+        one::<String>(&dst, rows).await,
+        one::<String>(&src, rows).await
+    );
     // The domains still hold: their checks and defaults apply to new rows.
     let c = dst.connect().await.unwrap();
     assert!(
@@ -277,7 +289,10 @@ async fn sequences_keep_options_owners_and_positions_past_keys_and_source() {
             5005
         );
         // Ahead of its keys in the source: the source's position wins.
-        assert_eq!(one::<i64>(&dst, "SELECT nextval('ahead_id_seq')").await, 501);
+        assert_eq!(
+            one::<i64>(&dst, "SELECT nextval('ahead_id_seq')").await,
+            501
+        );
         // Behind its keys: past the copied keys.
         let max: i32 = one(&dst, "SELECT max(id) FROM behind").await;
         run(&dst, "INSERT INTO behind (v) VALUES ('new')").await;
@@ -310,7 +325,11 @@ struct Role(String);
 
 impl Role {
     async fn create(label: &str) -> Role {
-        let name = format!("prodlike_{label}_{}_{}", std::process::id(), fastrand::u32(..));
+        let name = format!(
+            "prodlike_{label}_{}_{}",
+            std::process::id(),
+            fastrand::u32(..)
+        );
         let c = prodlike_testkit::pg::connect(prodlike_testkit::pg::ADMIN_URL)
             .await
             .unwrap();
@@ -334,7 +353,9 @@ impl Drop for Role {
             rt.block_on(async move {
                 if let Ok(c) = prodlike_testkit::pg::connect(prodlike_testkit::pg::ADMIN_URL).await
                 {
-                    let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {name}")).await;
+                    let _ = c
+                        .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
+                        .await;
                 }
             });
         })
@@ -391,7 +412,11 @@ async fn the_targets_grants_owners_and_default_privileges_survive_the_swap() {
     sync(&opts(&src, &dst, None), masker).await.unwrap();
     assert_eq!(one::<String>(&dst, &acl).await, before);
     // The reader reads, as itself.
-    run(&dst, &format!("SET ROLE {reader}; SELECT count(*) FROM users")).await;
+    run(
+        &dst,
+        &format!("SET ROLE {reader}; SELECT count(*) FROM users"),
+    )
+    .await;
     // A table created after the refresh still gets the default privileges.
     run(&dst, "CREATE TABLE fresh (id int)").await;
     assert!(

@@ -67,8 +67,16 @@ fn shape(t: &Table) -> Vec<String> {
         "kind {:?} partition {:?} key {:?} inherits {:?}",
         t.kind, t.partition_of, t.partition_key, t.inherits
     ));
-    out.extend(t.primary_key.iter().map(|k| format!("pk {:?}", k.definition)));
-    out.extend(t.uniques.iter().map(|k| format!("unique {:?}", k.definition)));
+    out.extend(
+        t.primary_key
+            .iter()
+            .map(|k| format!("pk {:?}", k.definition)),
+    );
+    out.extend(
+        t.uniques
+            .iter()
+            .map(|k| format!("unique {:?}", k.definition)),
+    );
     out.extend(
         t.foreign_keys
             .iter()
@@ -238,7 +246,12 @@ async fn keep_detected(src: &TempDatabase) -> Rules {
     let toml: String = report
         .masked
         .iter()
-        .map(|m| format!("tables.\"{}\".columns.\"{}\" = \"keep\"\n", m.table, m.column))
+        .map(|m| {
+            format!(
+                "tables.\"{}\".columns.\"{}\" = \"keep\"\n",
+                m.table, m.column
+            )
+        })
         .collect();
     Rules::parse(&toml, "(kept)").unwrap()
 }
@@ -252,7 +265,12 @@ async fn check(name: &str, src: TempDatabase, rules: &Rules) {
         };
         let report = sync(&opts(&src, &dst, sample, rules), masker)
             .await
-            .unwrap_or_else(|e| panic!("{name} sample {sample:?}: {}", prodlike_common::error::chain(&e)));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{name} sample {sample:?}: {}",
+                    prodlike_common::error::chain(&e)
+                )
+            });
         assert_eq!(
             report.tables.len(),
             source.tables.len(),

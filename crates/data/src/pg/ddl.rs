@@ -120,8 +120,12 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
             ));
         }
         for t in &schema.types {
-            ddl.create
-                .push(format!("{} {} {}", t.create, qualified(ns, &t.name), t.body));
+            ddl.create.push(format!(
+                "{} {} {}",
+                t.create,
+                qualified(ns, &t.name),
+                t.body
+            ));
         }
         for s in schema.sequences.iter().filter(|s| !s.identity) {
             ddl.create.push(format!(
@@ -388,7 +392,13 @@ fn position(s: &Sequence, tables: &[&Table], ns: &str) -> Option<String> {
                 .and_then(|x| x.column(c))
                 .is_some_and(|col| col.kind == Kind::Int)
         })
-        .map(|(t, c)| format!("(SELECT max({})::bigint FROM {})", ident(c), qualified(ns, t)))
+        .map(|(t, c)| {
+            format!(
+                "(SELECT max({})::bigint FROM {})",
+                ident(c),
+                qualified(ns, t)
+            )
+        })
         .collect();
     if keys.is_empty() && s.last_value.is_none() {
         return None;

@@ -56,7 +56,11 @@ async fn schema_rules(admin: &Client, ns: &str, out: &mut Vec<String>) -> Result
     // A role the sync's user may not act as cannot be given the schema; it stays the user's.
     if owner.get::<_, bool>(1) {
         let name: String = owner.get(0);
-        out.push(format!("ALTER SCHEMA {} OWNER TO {}", ident(ns), ident(&name)));
+        out.push(format!(
+            "ALTER SCHEMA {} OWNER TO {}",
+            ident(ns),
+            ident(&name)
+        ));
     }
     let rows = admin
         .query(
@@ -90,7 +94,9 @@ async fn default_privileges(admin: &Client, ns: &str, out: &mut Vec<String>) -> 
             &[&ns],
         )
         .await
-        .map_err(DataError::pg("reading the target schema's default privileges"))?;
+        .map_err(DataError::pg(
+            "reading the target schema's default privileges",
+        ))?;
     for r in rows {
         let objects = match r.get::<_, String>(1).as_str() {
             "r" => "TABLES",
