@@ -8,6 +8,7 @@ use prodlike_data::DbUrl;
 use prodlike_data::profile::{ProfileOptions, profile};
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
+use prodlike_data::verify::{Expected, VerifyOptions, verify};
 use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::pg::TempDatabase;
 
@@ -142,6 +143,40 @@ async fn partitioned_tables_and_inheritance_children_are_copied_whole_and_once()
         one::<String>(&dst, cons).await,
         one::<String>(&src, cons).await
     );
+    // Verify sees the partitioned table and the children, and counts each row once.
+    let v = verify(&VerifyOptions {
+        source: DbUrl::parse(&src.url).unwrap(),
+        target: DbUrl::parse(&dst.url).unwrap(),
+        namespace: "public".into(),
+        rules: Rules::default(),
+        rules_file: "(none)".into(),
+        expected: Expected::Rows(
+            report
+                .tables
+                .iter()
+                .map(|t| (t.table.clone(), t.rows))
+                .collect(),
+        ),
+        min_score: 0.9,
+        max_ks: 0.05,
+        max_tvd: 0.02,
+        max_rows: None,
+        synthetic: false,
+    })
+    .await
+    .unwrap();
+    let counted: Vec<(String, u64)> = v
+        .row_counts
+        .iter()
+        .map(|r| (r.table.clone(), r.target_rows))
+        .collect();
+    for expected in [("payment", 2000), ("city", 2), ("capital", 3)] {
+        assert!(
+            counted.contains(&(expected.0.to_string(), expected.1)),
+            "{counted:?}"
+        );
+    }
+    assert!(v.passed, "{:?}", v.failures);
     // A new row is routed, and its serial key is past the copied ones.
     run(
         &dst,
@@ -175,13 +210,16 @@ const TYPES: &str = "
     CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
     CREATE TYPE price AS (currency char(3), cents bigint);
     CREATE DOMAIN positive_price AS price CHECK ((VALUE).cents > 0);
+    CREATE TYPE feeling AS (mood mood, strength year);
     CREATE TABLE film (
         id serial PRIMARY KEY, title text NOT NULL, release_year year, mood mood,
-        list_price price, sale_price positive_price, contact contact
+        list_price price, sale_price positive_price, contact contact, moods mood[],
+        feeling feeling, years year[]
     );
-    INSERT INTO film (title, release_year, mood, list_price, sale_price)
+    INSERT INTO film (title, release_year, mood, list_price, sale_price, moods, feeling, years)
         SELECT 'film ' || g, 1990 + g % 30, (ARRAY['sad', 'ok', 'happy']::mood[])[1 + g % 3],
-               ROW('EUR', g * 100)::price, ROW('USD', g)::price
+               ROW('EUR', g * 100)::price, ROW('USD', g)::price, ARRAY['ok', 'sad']::mood[],
+               ROW('happy', 2000)::feeling, ARRAY[1999, 2001]
         FROM generate_series(1, 300) g;
 ";
 
