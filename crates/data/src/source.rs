@@ -288,6 +288,21 @@ impl Source {
         }
     }
 
+    /// The `[grants] map` rule's statements: the mapped source roles' privileges on the schema
+    /// and its tables and sequences, for the mapped target roles (PostgreSQL; none for SQLite).
+    pub async fn mapped_grants(
+        &self,
+        map: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Vec<String>> {
+        match &*self.inner {
+            Inner::Pg(p) if !map.is_empty() => {
+                let c = self.pg_conn(p).await?;
+                pg::grants::mapped(&c, &p.ns, map).await
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Checks a boolean SQL expression against `table` (a `where` rule) without reading rows.
     pub async fn check_expression(&self, table: &str, expr: &str) -> Result<()> {
         match &*self.inner {

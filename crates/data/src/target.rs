@@ -34,6 +34,8 @@ struct PgTarget {
     ddl: PgDdl,
     types: HashMap<String, Vec<PgColumnType>>,
     keep_previous: bool,
+    /// Grants of the `[grants] map` rule, given in the swap after the target's own.
+    mapped_grants: Vec<String>,
     /// Tables whose keys and indexes are built already (right after their rows landed).
     keyed: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Foreign keys (indexes into `ddl.foreign_keys`) already added while tables still load.
@@ -257,6 +259,7 @@ impl Target {
                     ddl,
                     types,
                     keep_previous,
+                    mapped_grants: Vec::new(),
                     keyed: Default::default(),
                     fks_started: Default::default(),
                     fk_add: tokio::sync::Mutex::new(()),
@@ -342,6 +345,14 @@ impl Target {
         p.objects = ddl;
         p.waiting = waiting;
         Ok(out)
+    }
+
+    /// Grants the new contents get in the swap, after the target's own (the `[grants] map`
+    /// rule; PostgreSQL).
+    pub fn grant_in_swap(&mut self, statements: Vec<String>) {
+        if let Inner::Pg(p) = &mut self.inner {
+            p.mapped_grants = statements;
+        }
     }
 
     /// True for PostgreSQL targets.
@@ -496,10 +507,11 @@ impl Target {
                     .is_some();
                 // The target's owner and grants, read just before the swap and given to the
                 // new contents inside it.
-                let grants = match exists {
+                let mut grants = match exists {
                     true => pg::grants::carried_over(&p.admin, &p.ns, &p.load_ns).await?,
                     false => Vec::new(),
                 };
+                grants.extend(p.mapped_grants.iter().cloned());
                 let mut swap = String::from("BEGIN;");
                 if exists {
                     swap.push_str(&format!(

@@ -465,3 +465,72 @@ async fn the_targets_grants_owners_and_default_privileges_survive_the_swap() {
         .await
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grants_rule_gives_the_source_roles_privileges_to_staging_roles() {
+    let prod = Role::create("app_prod").await;
+    let staging = Role::create("app_staging").await;
+    let Some(src) = TempDatabase::create("schema_map_src").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("schema_map_dst").await else {
+        return;
+    };
+    let (prod, staging) = (&prod.0, &staging.0);
+    run(
+        &src,
+        &format!(
+            "CREATE TABLE users (id serial PRIMARY KEY, name text);
+             CREATE TABLE secrets (id int PRIMARY KEY);
+             GRANT USAGE ON SCHEMA public TO {prod};
+             GRANT SELECT, INSERT ON users TO {prod};
+             GRANT USAGE ON SEQUENCE users_id_seq TO {prod};"
+        ),
+    )
+    .await;
+    let mut o = opts(&src, &dst, None);
+    o.rules_file = "data.toml".into();
+    o.rules = Rules::parse(
+        &format!("[grants]\nmap = {{ {prod} = \"nobody_{staging}\" }}\n"),
+        "data.toml",
+    )
+    .unwrap();
+    // A target role that does not exist is refused before anything is written, naming the field.
+    let e = sync(&o, masker).await.unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.contains(&format!("grants.map.{prod}")) && shown.contains("does not exist"),
+        "{shown}"
+    );
+    assert_eq!(
+        one::<i64>(
+            &dst,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+        .await,
+        0
+    );
+    o.rules = Rules::parse(
+        &format!("[grants]\nmap = {{ {prod} = \"{staging}\" }}\n"),
+        "data.toml",
+    )
+    .unwrap();
+    sync(&o, masker).await.unwrap();
+    let privileges = format!(
+        "SELECT has_schema_privilege('{staging}', 'public', 'USAGE')::text \
+         || has_table_privilege('{staging}', 'public.users', 'SELECT') \
+         || has_table_privilege('{staging}', 'public.users', 'INSERT') \
+         || has_table_privilege('{staging}', 'public.users', 'DELETE') \
+         || has_sequence_privilege('{staging}', 'public.users_id_seq', 'USAGE') \
+         || has_table_privilege('{staging}', 'public.secrets', 'SELECT')"
+    );
+    assert_eq!(
+        one::<String>(&dst, &privileges).await,
+        "truetruetruefalsetruefalse"
+    );
+    run(
+        &dst,
+        &format!("SET ROLE {staging}; INSERT INTO users (name) VALUES ('new')"),
+    )
+    .await;
+}

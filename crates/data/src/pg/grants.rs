@@ -187,3 +187,56 @@ async fn relation_rules(
     }
     Ok(())
 }
+
+/// The source's privileges of the roles named in `map` (the `[grants] map` rule) on schema `ns`
+/// and its tables and sequences, as statements granting them to the mapped roles on the target's
+/// `ns`. Read through the caller's session (the source's snapshot).
+pub async fn mapped(
+    source: &Client,
+    ns: &str,
+    map: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<String>> {
+    if map.is_empty() {
+        return Ok(Vec::new());
+    }
+    let roles: Vec<&str> = map.keys().map(String::as_str).collect();
+    let rows = source
+        .query(
+            "SELECT NULL::text, 'n', a.privilege_type, a.is_grantable, pg_get_userbyid(a.grantee)::text \
+             FROM pg_namespace n, aclexplode(n.nspacl) a \
+             WHERE n.nspname = $1 AND pg_get_userbyid(a.grantee) = ANY($2) \
+             UNION ALL \
+             SELECT c.relname::text, c.relkind::text, a.privilege_type, a.is_grantable, \
+                    pg_get_userbyid(a.grantee)::text \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'S') \
+               AND pg_get_userbyid(a.grantee) = ANY($2) \
+             ORDER BY 1 NULLS FIRST, 3",
+            &[&ns, &roles],
+        )
+        .await
+        .map_err(DataError::pg("reading the source's grants of the mapped roles"))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let from: String = r.get(4);
+        let Some(to) = map.get(&from) else { continue };
+        let on = match (r.get::<_, Option<String>>(0), r.get::<_, &str>(1)) {
+            (None, _) => format!("SCHEMA {}", ident(ns)),
+            (Some(rel), kind) => format!("{} {}", keywords(kind).1, qualified(ns, &rel)),
+        };
+        out.push(grant(r.get(2), &on, Some(to.clone()), r.get(3)));
+    }
+    Ok(out)
+}
+
+/// The roles among `roles` that do not exist where `admin` is connected.
+pub async fn missing_roles(admin: &Client, roles: &[&str]) -> Result<Vec<String>> {
+    let rows = admin
+        .query(
+            "SELECT r FROM unnest($1::text[]) r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)",
+            &[&roles],
+        )
+        .await
+        .map_err(DataError::pg("checking the roles of the grants rule"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
