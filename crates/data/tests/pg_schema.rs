@@ -144,6 +144,46 @@ async fn partitioned_tables_and_inheritance_children_are_copied_whole_and_once()
         one::<String>(&src, cons).await
     );
     // Verify sees the partitioned table and the children, and counts each row once.
+    verify_counts(
+        &src,
+        &dst,
+        &report,
+        &[("payment", 2000), ("city", 2), ("capital", 3)],
+    )
+    .await;
+    // A new row is routed, and its serial key is past the copied ones.
+    run(
+        &dst,
+        "INSERT INTO payment (customer_id, paid, amount) VALUES (1, '2021-06-01', 1)",
+    )
+    .await;
+    // Sampled: partitions are sampled together, parents kept for every row.
+    let dst2 = TempDatabase::create("schema_part_dst2").await.unwrap();
+    let report = sync(&opts(&src, &dst2, Some(0.3)), masker).await.unwrap();
+    let n = report
+        .tables
+        .iter()
+        .find(|c| c.table == "payment")
+        .unwrap()
+        .rows;
+    assert!(n > 0 && n < 2000, "payment sampled: {n}");
+    assert_eq!(
+        one::<i64>(
+            &dst2,
+            "SELECT count(*) FROM payment p WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = p.customer_id)"
+        )
+        .await,
+        0
+    );
+}
+
+/// Verify passes on `dst`, and counts `expected` rows in these tables.
+async fn verify_counts(
+    src: &TempDatabase,
+    dst: &TempDatabase,
+    report: &prodlike_data::sync::SyncReport,
+    expected: &[(&str, u64)],
+) {
     let v = verify(&VerifyOptions {
         source: DbUrl::parse(&src.url).unwrap(),
         target: DbUrl::parse(&dst.url).unwrap(),
@@ -170,37 +210,10 @@ async fn partitioned_tables_and_inheritance_children_are_copied_whole_and_once()
         .iter()
         .map(|r| (r.table.clone(), r.target_rows))
         .collect();
-    for expected in [("payment", 2000), ("city", 2), ("capital", 3)] {
-        assert!(
-            counted.contains(&(expected.0.to_string(), expected.1)),
-            "{counted:?}"
-        );
+    for (table, rows) in expected {
+        assert!(counted.contains(&(table.to_string(), *rows)), "{counted:?}");
     }
     assert!(v.passed, "{:?}", v.failures);
-    // A new row is routed, and its serial key is past the copied ones.
-    run(
-        &dst,
-        "INSERT INTO payment (customer_id, paid, amount) VALUES (1, '2021-06-01', 1)",
-    )
-    .await;
-    // Sampled: partitions are sampled together, parents kept for every row.
-    let dst2 = TempDatabase::create("schema_part_dst2").await.unwrap();
-    let report = sync(&opts(&src, &dst2, Some(0.3)), masker).await.unwrap();
-    let n = report
-        .tables
-        .iter()
-        .find(|c| c.table == "payment")
-        .unwrap()
-        .rows;
-    assert!(n > 0 && n < 2000, "payment sampled: {n}");
-    assert_eq!(
-        one::<i64>(
-            &dst2,
-            "SELECT count(*) FROM payment p WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = p.customer_id)"
-        )
-        .await,
-        0
-    );
 }
 
 const TYPES: &str = "

@@ -6,7 +6,8 @@
 //! each of its relations that has a namesake of the same kind in the load schema, and returns
 //! the statements that give them to the new schema once it has taken the old one's name. They
 //! run inside the swap's transaction, so no session ever sees the new schema without them.
-//! Column privileges are not carried over.
+//! What the syncing user may not do (act as a role it is not a member of) is left out rather than
+//! failing the swap. Column privileges are not carried over.
 
 use tokio_postgres::Client;
 
@@ -89,7 +90,7 @@ async fn default_privileges(admin: &Client, ns: &str, out: &mut Vec<String>) -> 
                 "SELECT pg_get_userbyid(d.defaclrole)::text, d.defaclobjtype::text, {EXPLODED} \
                  FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace, \
                       aclexplode(d.defaclacl) a \
-                 WHERE n.nspname = $1"
+                 WHERE n.nspname = $1 AND pg_has_role(d.defaclrole, 'MEMBER')"
             ),
             &[&ns],
         )
