@@ -81,6 +81,10 @@ pub struct Table {
     /// `INHERITS` parents in order, each `(schema, table)` (PostgreSQL; never a partition's
     /// parent).
     pub inherits: Vec<(String, String)>,
+    /// Constraints and indexes this table has from its parent, by name (PostgreSQL): a
+    /// partition's keys, foreign keys, checks and indexes made from its partitioned table's, an
+    /// inheritance child's inherited checks. The others are the table's own.
+    pub inherited: Vec<String>,
     /// Created by an extension (PostgreSQL), so not the application's own.
     pub extension_member: bool,
     /// In column order.

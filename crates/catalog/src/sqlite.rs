@@ -108,6 +108,7 @@ fn table(
         partition_of: None,
         partition_key: None,
         inherits: Vec::new(),
+        inherited: Vec::new(),
         extension_member: false,
         columns,
         primary_key,

@@ -184,12 +184,9 @@ fn layout_of(
         for p in partitions {
             let Some(of) = &p.partition_of else { continue };
             if of.schema == t.schema && level.contains(&of.table) {
-                layout.partitions.push(Partition {
-                    name: p.name.clone(),
-                    parent: of.table.clone(),
-                    bound: of.bound.clone(),
-                    partition_key: p.partition_key.clone(),
-                });
+                layout
+                    .partitions
+                    .push(own_objects(p, &of.table, &of.bound, ns, names));
                 next.push(p.name.clone());
             }
         }
@@ -206,6 +203,39 @@ fn layout_of(
         }
     }
     layout
+}
+
+/// A partition with its own keys, checks, indexes and foreign keys (to copied tables).
+fn own_objects(
+    p: &catalog::Table,
+    parent: &str,
+    bound: &str,
+    ns: &str,
+    names: &BTreeSet<String>,
+) -> Partition {
+    let own = |name: &str| !p.inherited.iter().any(|n| n == name);
+    let t = convert_table(p.clone(), |_| (Kind::Other, 0));
+    Partition {
+        name: p.name.clone(),
+        parent: parent.to_owned(),
+        bound: bound.to_owned(),
+        partition_key: p.partition_key.clone(),
+        keys: t
+            .primary_key
+            .into_iter()
+            .chain(t.uniques)
+            .filter(|k| own(&k.name))
+            .collect(),
+        checks: t.checks.into_iter().filter(|c| own(&c.name)).collect(),
+        indexes: t.indexes.into_iter().filter(|i| own(&i.name)).collect(),
+        foreign_keys: p
+            .foreign_keys
+            .iter()
+            .zip(t.foreign_keys)
+            .filter(|(c, fk)| own(&fk.name) && c.ref_schema == ns && names.contains(&fk.ref_table))
+            .map(|(_, fk)| fk)
+            .collect(),
+    }
 }
 
 /// Every sequence of the schema with its options, source position and the columns that draw

@@ -191,6 +191,16 @@ pub struct Partition {
     /// Set when the partition is itself partitioned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_key: Option<String>,
+    /// The partition's own keys (primary and unique), checks, indexes and foreign keys: those
+    /// not made from its parent's (which come with the parent's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<UniqueKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
 }
 
 /// A PostgreSQL domain or composite type, created before the tables.

@@ -69,6 +69,12 @@ const PARTITIONS: &str = "
     CREATE TABLE payment_2021_rest PARTITION OF payment_2021 DEFAULT;
     CREATE TABLE payment_other PARTITION OF payment DEFAULT;
     CREATE INDEX payment_customer ON payment (customer_id);
+    -- Objects of one partition only, as Pagila has them.
+    CREATE INDEX payment_2020_amount ON payment_2020 (amount);
+    ALTER TABLE payment_2020 ADD CONSTRAINT payment_2020_amount_small CHECK (amount < 100000);
+    ALTER TABLE payment_2020 ADD CONSTRAINT payment_2020_id_key UNIQUE (id);
+    ALTER TABLE payment_2021_low ADD CONSTRAINT payment_2021_low_customer_fk
+        FOREIGN KEY (customer_id) REFERENCES customer (id);
     INSERT INTO customer (name) SELECT 'c' || g FROM generate_series(1, 200) g;
     INSERT INTO payment (customer_id, paid, amount)
         SELECT 1 + g % 200, date '2020-01-01' + (g % 900), g FROM generate_series(1, 2000) g;

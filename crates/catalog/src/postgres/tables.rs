@@ -121,6 +121,7 @@ pub(crate) async fn read(
                 }),
             partition_key: rel.partition_key.clone(),
             inherits: rel.inherits.clone(),
+            inherited: Vec::new(),
             extension_member: rel.extension_member,
             columns: Vec::new(),
             primary_key: None,
@@ -135,7 +136,39 @@ pub(crate) async fn read(
     let by_oid: HashMap<u32, usize> = oids.iter().enumerate().map(|(i, o)| (*o, i)).collect();
     columns(client, &oids, &by_oid, &mut tables).await?;
     constraints(client, &oids, &by_oid, &mut tables).await?;
+    inherited(client, &oids, &by_oid, &mut tables).await?;
     Ok(tables)
+}
+
+/// Names of the constraints and indexes each table has from its parent.
+async fn inherited(
+    client: &Client,
+    oids: &[u32],
+    by_oid: &HashMap<u32, usize>,
+    tables: &mut [Table],
+) -> Result<(), CatalogError> {
+    let rows = super::rows(
+        client,
+        "inherited constraints",
+        "SELECT i.indrelid, ic.relname::text FROM pg_index i \
+             JOIN pg_class ic ON ic.oid = i.indexrelid \
+             WHERE i.indrelid = ANY($1) AND ic.relispartition \
+         UNION \
+         SELECT con.conrelid, con.conname::text FROM pg_constraint con \
+             WHERE con.conrelid = ANY($1) AND (con.conparentid <> 0 OR NOT con.conislocal) \
+         ORDER BY 1, 2",
+        &[&oids],
+    )
+    .await?;
+    for r in rows {
+        if let Some(table) = by_oid
+            .get(&r.get::<_, u32>(0))
+            .and_then(|&ti| tables.get_mut(ti))
+        {
+            table.inherited.push(r.get(1));
+        }
+    }
+    Ok(())
 }
 
 async fn columns(

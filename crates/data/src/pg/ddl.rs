@@ -193,6 +193,8 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
                 _ => {}
             }
         }
+        let mut partition_fks = Vec::new();
+        partition_objects(schema, t, tables, ns, &mut keys, &mut partition_fks);
         ddl.keys.push((t.name.clone(), keys));
 
         for fk in &t.foreign_keys {
@@ -225,6 +227,9 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
                     .then(|| format!("ALTER TABLE {q} VALIDATE CONSTRAINT {name}")),
             });
         }
+        // After the partitioned table's own: PostgreSQL would take a partition's key that is
+        // already there for the one the partitioned table makes, and the partition's would vanish.
+        ddl.foreign_keys.extend(partition_fks);
         for c in &t.columns {
             // A profile (synth) lists no identity sequences: the column's own, past its keys.
             if c.identity.is_some() && from_pg && identity_sequence(schema, t, c).is_none() {
@@ -332,6 +337,63 @@ fn create_table(schema: &Schema, t: &Table, tables: &[&Table], ns: &str) -> Stri
         }
     }
     sql
+}
+
+/// The partitions' own keys, checks and indexes (after the partitioned table's, in its batch:
+/// made first, one would stand in for the partitioned table's equivalent and stop being the
+/// partition's own), and their own foreign keys (ready when the partitioned table is keyed).
+fn partition_objects(
+    schema: &Schema,
+    t: &Table,
+    tables: &[&Table],
+    ns: &str,
+    keys: &mut Vec<String>,
+    fks: &mut Vec<PgForeignKey>,
+) {
+    for p in &t.layout.partitions {
+        let q = qualified(ns, &p.name);
+        for k in &p.keys {
+            if let Some(d) = &k.definition {
+                keys.push(format!(
+                    "ALTER TABLE {q} ADD CONSTRAINT {} {d}",
+                    ident(&k.name)
+                ));
+            }
+        }
+        for c in &p.checks {
+            keys.push(format!(
+                "ALTER TABLE {q} ADD CONSTRAINT {} {}",
+                ident(&c.name),
+                c.definition
+            ));
+        }
+        for i in &p.indexes {
+            if let Some(d) = &i.definition {
+                keys.push(retarget_index(d, &schema.namespace, ns));
+            }
+        }
+        for fk in &p.foreign_keys {
+            let Some(def) = fk
+                .definition
+                .as_ref()
+                .filter(|_| tables.iter().any(|x| x.name == fk.ref_table))
+            else {
+                continue;
+            };
+            let name = ident(&fk.name);
+            // A sub-partitioned partition refuses NOT VALID, as its root does.
+            let checked = def.trim_end().ends_with("NOT VALID") || p.partition_key.is_some();
+            fks.push(PgForeignKey {
+                child: t.name.clone(),
+                parent: fk.ref_table.clone(),
+                add: match checked {
+                    true => format!("ALTER TABLE {q} ADD CONSTRAINT {name} {def}"),
+                    false => format!("ALTER TABLE {q} ADD CONSTRAINT {name} {def} NOT VALID"),
+                },
+                validate: (!checked).then(|| format!("ALTER TABLE {q} VALIDATE CONSTRAINT {name}")),
+            });
+        }
+    }
 }
 
 /// The tables of inheritance trees, parents before children, into `ddl.create`.
