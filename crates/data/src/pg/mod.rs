@@ -4,9 +4,9 @@
 pub mod codec;
 pub mod copy;
 pub mod ddl;
+pub mod grants;
 pub mod objects;
 pub mod rehearse;
-pub mod grants;
 
 use tokio_postgres::{Client, NoTls};
 
