@@ -1,7 +1,6 @@
 //! The catalog model: what a database holds, engine-neutral where the engines agree and
-//! explicit where they do not (a field says which engine fills it). Built to grow: partitions
-//! (bounds and parents), user types beyond enums and grants are not read
-//! yet; each has a marked place below where it will go.
+//! explicit where they do not (a field says which engine fills it). Built to grow: range types
+//! and grants are not read yet; each has a marked place below where it will go.
 use std::collections::BTreeMap;
 
 /// The database engine a catalog was read from.
@@ -24,11 +23,15 @@ pub struct Catalog {
     pub views: Vec<View>,
     /// Sequences, by schema then name (PostgreSQL; SQLite has none in the file).
     pub sequences: Vec<Sequence>,
-    /// Enum types, by schema then name (PostgreSQL). Other user types (domains, composites,
-    /// ranges) will join here as a `types` list.
+    /// Enum types, by schema then name (PostgreSQL).
     pub enums: Vec<EnumType>,
     /// Functions, triggers, comments and extensions (PostgreSQL; see [`crate::routines`]).
     pub objects: crate::routines::SchemaObjects,
+    /// Domains, by schema then name (PostgreSQL).
+    pub domains: Vec<DomainType>,
+    /// Standalone composite types (`CREATE TYPE … AS (…)`, not tables' row types), by schema
+    /// then name (PostgreSQL). Range types are not read yet.
+    pub composites: Vec<CompositeType>,
     // Not read yet: grants (a list of its own, by schema then name).
 }
 
@@ -69,9 +72,19 @@ pub struct Table {
     pub schema: String,
     pub name: String,
     pub kind: TableKind,
-    /// A partition of another table. Its parent and bounds are not read yet (they will be
-    /// `partition_of`).
+    /// A partition of another table (see `partition_of`).
     pub is_partition: bool,
+    /// A partition's parent and bound (PostgreSQL).
+    pub partition_of: Option<PartitionOf>,
+    /// A partitioned table's key as `pg_get_partkeydef` prints it (`RANGE (paid)`).
+    pub partition_key: Option<String>,
+    /// `INHERITS` parents in order, each `(schema, table)` (PostgreSQL; never a partition's
+    /// parent).
+    pub inherits: Vec<(String, String)>,
+    /// Constraints and indexes this table has from its parent, by name (PostgreSQL): a
+    /// partition's keys, foreign keys, checks and indexes made from its partitioned table's, an
+    /// inheritance child's inherited checks. The others are the table's own.
+    pub inherited: Vec<String>,
     /// Created by an extension (PostgreSQL), so not the application's own.
     pub extension_member: bool,
     /// In column order.
@@ -92,6 +105,16 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// SQLite: the `CREATE TABLE` statement as stored.
     pub create_sql: Option<String>,
+}
+
+/// Where a partition sits in its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionOf {
+    pub schema: String,
+    pub table: String,
+    /// `pg_get_expr(relpartbound)`: `FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')`,
+    /// `DEFAULT`.
+    pub bound: String,
 }
 
 /// One column.
@@ -279,6 +302,9 @@ pub struct Sequence {
     pub owned_by: Option<OwnedBy>,
     /// Made for an identity column (the column owns it; dropped with it).
     pub identity: bool,
+    /// The value `nextval` returned last (`pg_sequences.last_value`); `None` before the first
+    /// call, or when the reading role may not see it.
+    pub last_value: Option<i64>,
 }
 
 /// A column that owns a sequence.
@@ -296,6 +322,34 @@ pub struct EnumType {
     pub name: String,
     /// In sort order.
     pub labels: Vec<String>,
+}
+
+/// A domain (PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct DomainType {
+    /// Creation order among the user types: a type is made after those it uses.
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// The underlying type as `format_type` prints it (`integer`, `character varying(20)`).
+    pub base_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// A collation other than the base type's.
+    pub collation: Option<String>,
+    /// CHECK constraints by name: `(name, CHECK ((VALUE >= 1901)))`.
+    pub checks: Vec<(String, String)>,
+}
+
+/// A standalone composite type (PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct CompositeType {
+    /// Creation order among the user types.
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// Attributes in order: `(name, type as format_type prints it)`.
+    pub attributes: Vec<(String, String)>,
 }
 
 impl Catalog {

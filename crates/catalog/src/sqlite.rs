@@ -74,6 +74,8 @@ pub fn read(conn: &Connection, options: &Options) -> Result<Catalog, CatalogErro
         sequences: Vec::new(),
         enums: Vec::new(),
         objects: Default::default(),
+        domains: Vec::new(),
+        composites: Vec::new(),
     })
 }
 
@@ -103,6 +105,10 @@ fn table(
         name,
         kind: TableKind::Ordinary,
         is_partition: false,
+        partition_of: None,
+        partition_key: None,
+        inherits: Vec::new(),
+        inherited: Vec::new(),
         extension_member: false,
         columns,
         primary_key,

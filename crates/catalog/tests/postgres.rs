@@ -1,5 +1,6 @@
 //! The PostgreSQL reader against a real server (a temporary database per test): every kind of
-//! constraint, column and index it models, views, sequences, enum types, the server's state,
+//! constraint, column and index it models, views, sequences (with positions), enum, domain and
+//! composite types, partitions and inheritance, the server's state,
 //! scopes, and reads that stay inside the caller's transaction.
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failure here is a test failure
 use prodlike_catalog::{
@@ -326,4 +327,82 @@ async fn reads_stay_inside_the_callers_snapshot() {
         .await
         .unwrap();
     assert!(after.table("public", "late").is_some());
+}
+
+#[tokio::test]
+async fn partitions_inheritance_user_types_and_sequence_positions() {
+    let Some(db) = TempDatabase::create("catalog_layout").await else {
+        return;
+    };
+    let client = db.connect().await.unwrap();
+    client
+        .batch_execute(
+            "CREATE DOMAIN year AS integer DEFAULT 2000 NOT NULL CONSTRAINT year_check CHECK (VALUE > 1900);
+             CREATE TYPE price AS (currency char(3), cents bigint);
+             CREATE TABLE events (id serial, at date NOT NULL, y year) PARTITION BY RANGE (at);
+             CREATE TABLE events_2026 PARTITION OF events
+                 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY LIST (id);
+             CREATE TABLE events_2026_a PARTITION OF events_2026 DEFAULT;
+             CREATE TABLE city (id int, name text);
+             CREATE TABLE place (kind text);
+             CREATE TABLE capital (country text) INHERITS (city, place);
+             SELECT setval('events_id_seq', 41);",
+        )
+        .await
+        .unwrap();
+    let cat = postgres::read(&client, &Options::schema("public"))
+        .await
+        .unwrap();
+    let events = table(&cat, "public", "events");
+    assert_eq!(events.partition_key.as_deref(), Some("RANGE (at)"));
+    assert_eq!(events.partition_of, None);
+    let p = table(&cat, "public", "events_2026");
+    let of = p.partition_of.as_ref().unwrap();
+    assert_eq!(
+        (of.table.as_str(), of.bound.as_str()),
+        ("events", "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
+    );
+    assert_eq!(p.partition_key.as_deref(), Some("LIST (id)"));
+    let leaf = table(&cat, "public", "events_2026_a");
+    assert_eq!(leaf.partition_of.as_ref().unwrap().bound, "DEFAULT");
+    assert!(
+        leaf.inherits.is_empty(),
+        "a partition's parent is not INHERITS"
+    );
+    assert_eq!(
+        table(&cat, "public", "capital").inherits,
+        vec![
+            ("public".to_string(), "city".to_string()),
+            ("public".to_string(), "place".to_string())
+        ]
+    );
+    let year = cat.domains.iter().find(|d| d.name == "year").unwrap();
+    assert_eq!(year.base_type, "integer");
+    assert!(year.not_null);
+    assert_eq!(year.default.as_deref(), Some("2000"));
+    assert_eq!(
+        year.checks,
+        vec![(
+            "year_check".to_string(),
+            "CHECK ((VALUE > 1900))".to_string()
+        )]
+    );
+    let price = cat.composites.iter().find(|c| c.name == "price").unwrap();
+    assert_eq!(
+        price.attributes,
+        vec![
+            ("currency".to_string(), "character(3)".to_string()),
+            ("cents".to_string(), "bigint".to_string())
+        ]
+    );
+    assert!(
+        cat.composites.iter().all(|c| c.name != "events"),
+        "a table's row type is not a composite type"
+    );
+    let seq = cat
+        .sequences
+        .iter()
+        .find(|s| s.name == "events_id_seq")
+        .unwrap();
+    assert_eq!(seq.last_value, Some(41));
 }

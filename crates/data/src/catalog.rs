@@ -1,7 +1,8 @@
 //! The schema a copy works from, read through prodlike-catalog (the one reader of PostgreSQL's
 //! and SQLite's catalogs) and cut down to data's model ([`crate::schema`]): the ordinary tables
-//! of one schema, their logical column kinds, the keys and indexes to rebuild on the target,
-//! the enum types and the sequences to carry over.
+//! and partitioned tables of one schema (partitions and inheritance parents in each table's
+//! layout), their logical column kinds, the keys and indexes to rebuild on the target, the user
+//! types (enums, domains, composites) and the sequences (options, position, users) to carry over.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use prodlike_catalog::{self as catalog, Catalog, CatalogError, IndexOrigin, Options, Scope};
@@ -11,7 +12,8 @@ use tokio_postgres::Client;
 use crate::error::{DataError, Result};
 use crate::pg::codec::kind_of;
 use crate::schema::{
-    Check, Column, EnumType, ForeignKey, Index, Kind, Schema, Sequence, Table, UniqueKey,
+    Check, Column, EnumType, ForeignKey, Index, Kind, Layout, Partition, Schema, Sequence, Table,
+    UniqueKey, UserType,
 };
 
 /// Reads every ordinary table of namespace `ns`, inside the session's current transaction. The
@@ -61,21 +63,55 @@ fn schema_error(e: CatalogError) -> DataError {
     }
 }
 
-/// Ordinary tables only (partitioned and foreign tables and partitions are not copied), and
-/// foreign keys only between them.
+/// Ordinary and partitioned tables (a partitioned table is one table here, its partitions part
+/// of its [`Layout`]), inheritance children with their parents, and foreign keys only between
+/// them. Foreign tables are not copied.
 fn from_postgres(cat: Catalog, ns: &str) -> Schema {
+    let partitions: Vec<catalog::Table> = cat
+        .tables
+        .iter()
+        .filter(|t| t.is_partition)
+        .cloned()
+        .collect();
     let tables: Vec<catalog::Table> = cat
         .tables
         .into_iter()
-        .filter(|t| t.kind == catalog::TableKind::Ordinary && !t.is_partition)
+        .filter(|t| {
+            matches!(
+                t.kind,
+                catalog::TableKind::Ordinary | catalog::TableKind::Partitioned
+            ) && !t.is_partition
+        })
         .collect();
     let names: BTreeSet<String> = tables.iter().map(|t| t.name.clone()).collect();
+    let partition_names: BTreeSet<&str> = partitions.iter().map(|p| p.name.as_str()).collect();
+    let parents_of_children: BTreeSet<String> = tables
+        .iter()
+        .flat_map(|t| t.inherits.iter())
+        .filter(|(s, p)| s == ns && names.contains(p))
+        .map(|(_, p)| p.clone())
+        .collect();
+    let checks_of: HashMap<String, Vec<(String, String)>> = tables
+        .iter()
+        .map(|t| {
+            let checks = t
+                .checks
+                .iter()
+                .map(|c| (c.name.clone(), c.definition.clone()))
+                .collect();
+            (t.name.clone(), checks)
+        })
+        .collect();
     let tables = tables
         .into_iter()
         .map(|mut t| {
             t.foreign_keys.retain(|fk| {
                 let inside = fk.ref_schema == ns && names.contains(&fk.ref_table);
-                if !inside {
+                // PostgreSQL adds one key per partition of a referenced partitioned table; the
+                // key on the partitioned table stands for them.
+                let to_partition =
+                    fk.ref_schema == ns && partition_names.contains(fk.ref_table.as_str());
+                if !inside && !to_partition {
                     tracing::warn!(
                         "foreign key {} references a table outside schema {ns}; it is not copied",
                         fk.name.as_deref().unwrap_or_default()
@@ -83,7 +119,16 @@ fn from_postgres(cat: Catalog, ns: &str) -> Schema {
                 }
                 inside
             });
-            convert_table(t, |c| {
+            let layout = layout_of(&t, ns, &names, &partitions, &parents_of_children);
+            // A child gets its parents' checks from them; adding one again would collide.
+            t.checks.retain(|c| {
+                !layout.inherits.iter().any(|p| {
+                    checks_of.get(p).is_some_and(|pc| {
+                        pc.iter().any(|(n, d)| *n == c.name && *d == c.definition)
+                    })
+                })
+            });
+            let mut table = convert_table(t, |c| {
                 let (oid, text_like) = match &c.pg_type {
                     Some(ty) => (
                         ty.oid,
@@ -93,9 +138,12 @@ fn from_postgres(cat: Catalog, ns: &str) -> Schema {
                     None => (0, false),
                 };
                 (kind_of(oid, text_like), oid)
-            })
+            });
+            table.layout = layout;
+            table
         })
-        .collect();
+        .collect::<Vec<Table>>();
+    let sequences = sequences_of(cat.sequences, &tables, ns);
     Schema {
         engine: "postgres".into(),
         namespace: ns.to_owned(),
@@ -108,17 +156,216 @@ fn from_postgres(cat: Catalog, ns: &str) -> Schema {
                 labels: e.labels,
             })
             .collect(),
-        // Identity columns' sequences come back with their columns.
-        sequences: cat
-            .sequences
+        sequences,
+        types: user_types(cat.domains, cat.composites),
+    }
+}
+
+/// A table's partitions (every level, parents first) or inheritance parents.
+fn layout_of(
+    t: &catalog::Table,
+    ns: &str,
+    names: &BTreeSet<String>,
+    partitions: &[catalog::Table],
+    parents_of_children: &BTreeSet<String>,
+) -> Layout {
+    let mut layout = Layout {
+        partition_key: t.partition_key.clone(),
+        has_children: parents_of_children.contains(&t.name),
+        ..Layout::default()
+    };
+    let mut level = vec![t.name.clone()];
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for p in partitions {
+            let Some(of) = &p.partition_of else { continue };
+            if of.schema == t.schema && level.contains(&of.table) {
+                layout
+                    .partitions
+                    .push(own_objects(p, &of.table, &of.bound, ns, names));
+                next.push(p.name.clone());
+            }
+        }
+        level = next;
+    }
+    for (schema, parent) in &t.inherits {
+        if schema == ns && names.contains(parent) {
+            layout.inherits.push(parent.clone());
+        } else {
+            tracing::warn!(
+                "table {} inherits from {schema}.{parent}, outside the copied schema; it is copied as a table of its own",
+                t.name
+            );
+        }
+    }
+    layout
+}
+
+/// A partition with its own keys, checks, indexes and foreign keys (to copied tables).
+fn own_objects(
+    p: &catalog::Table,
+    parent: &str,
+    bound: &str,
+    ns: &str,
+    names: &BTreeSet<String>,
+) -> Partition {
+    let own = |name: &str| !p.inherited.iter().any(|n| n == name);
+    let t = convert_table(p.clone(), |_| (Kind::Other, 0));
+    Partition {
+        name: p.name.clone(),
+        parent: parent.to_owned(),
+        bound: bound.to_owned(),
+        partition_key: p.partition_key.clone(),
+        keys: t
+            .primary_key
             .into_iter()
-            .filter(|s| !s.identity)
-            .map(|s| Sequence {
-                name: s.name,
-                owned_by: s.owned_by.map(|o| (o.table, o.column)),
-            })
+            .chain(t.uniques)
+            .filter(|k| own(&k.name))
+            .collect(),
+        checks: t.checks.into_iter().filter(|c| own(&c.name)).collect(),
+        indexes: t.indexes.into_iter().filter(|i| own(&i.name)).collect(),
+        foreign_keys: p
+            .foreign_keys
+            .iter()
+            .zip(t.foreign_keys)
+            .filter(|(c, fk)| own(&fk.name) && c.ref_schema == ns && names.contains(&fk.ref_table))
+            .map(|(_, fk)| fk)
             .collect(),
     }
+}
+
+/// Every sequence of the schema with its options, source position and the columns that draw
+/// from it (an identity column's sequence included: its options go into the column).
+fn sequences_of(seqs: Vec<catalog::Sequence>, tables: &[Table], ns: &str) -> Vec<Sequence> {
+    seqs.into_iter()
+        .map(|s| {
+            let used_by = tables
+                .iter()
+                .flat_map(|t| {
+                    t.columns
+                        .iter()
+                        .filter(|c| {
+                            c.default
+                                .as_deref()
+                                .and_then(|d| nextval_of(d, ns))
+                                .is_some_and(|n| n == s.name)
+                        })
+                        .map(|c| (t.name.clone(), c.name.clone()))
+                })
+                .collect();
+            let as_type = if s.identity {
+                String::new()
+            } else {
+                format!("AS {} ", s.data_type)
+            };
+            Sequence {
+                options: Some(format!(
+                    "{as_type}INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
+                    s.increment,
+                    s.min,
+                    s.max,
+                    s.start,
+                    s.cache,
+                    if s.cycle { "CYCLE" } else { "NO CYCLE" }
+                )),
+                last_value: s.last_value,
+                descending: s.increment < 0,
+                identity: s.identity,
+                owned_by: s
+                    .owned_by
+                    .filter(|o| o.schema == ns)
+                    .map(|o| (o.table, o.column)),
+                used_by,
+                name: s.name,
+            }
+        })
+        .collect()
+}
+
+/// The sequence a default `nextval('name'::regclass)` draws from, when it is in schema `ns`
+/// (printed unqualified, since the schema is read with `ns` as the search path).
+fn nextval_of(default: &str, ns: &str) -> Option<String> {
+    let inner = default
+        .strip_prefix("nextval('")?
+        .strip_suffix("'::regclass)")?
+        .replace("''", "'");
+    let parts = split_qualified(&inner);
+    match parts.as_slice() {
+        [name] => Some(name.clone()),
+        [schema, name] if schema == ns => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// `a."B.c"` → `["a", "B.c"]`: a possibly quoted, possibly qualified name.
+fn split_qualified(s: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    parts
+}
+
+/// Domains and composite types as DDL, in creation order (a type after those it uses).
+fn user_types(
+    domains: Vec<catalog::DomainType>,
+    composites: Vec<catalog::CompositeType>,
+) -> Vec<UserType> {
+    let mut out: Vec<(u32, UserType)> = domains
+        .into_iter()
+        .map(|d| {
+            let mut body = format!("AS {}", d.base_type);
+            if let Some(c) = &d.collation {
+                body.push_str(&format!(" COLLATE {}", crate::pg::ident(c)));
+            }
+            if let Some(def) = &d.default {
+                body.push_str(&format!(" DEFAULT {def}"));
+            }
+            if d.not_null {
+                body.push_str(" NOT NULL");
+            }
+            for (name, check) in &d.checks {
+                body.push_str(&format!(" CONSTRAINT {} {check}", crate::pg::ident(name)));
+            }
+            (
+                d.oid,
+                UserType {
+                    name: d.name,
+                    create: "CREATE DOMAIN".into(),
+                    body,
+                },
+            )
+        })
+        .collect();
+    out.extend(composites.into_iter().map(|c| {
+        let attrs: Vec<String> = c
+            .attributes
+            .iter()
+            .map(|(n, ty)| format!("{} {ty}", crate::pg::ident(n)))
+            .collect();
+        (
+            c.oid,
+            UserType {
+                name: c.name,
+                create: "CREATE TYPE".into(),
+                body: format!("AS ({})", attrs.join(", ")),
+            },
+        )
+    }));
+    out.sort_by_key(|(oid, _)| *oid);
+    out.into_iter().map(|(_, t)| t).collect()
 }
 
 fn from_sqlite(cat: Catalog) -> Schema {
@@ -153,6 +400,7 @@ fn from_sqlite(cat: Catalog) -> Schema {
         tables,
         enums: vec![],
         sequences: vec![],
+        types: vec![],
     }
 }
 
@@ -242,6 +490,7 @@ fn convert_table(t: catalog::Table, kind: impl Fn(&catalog::Column) -> (Kind, u3
             })
             .collect(),
         sqlite_sql: t.create_sql,
+        layout: Layout::default(),
         name,
     }
 }
@@ -312,6 +561,24 @@ mod tests {
             vec!["user_id"]
         );
         assert!(s.cyclic_tables().contains("addresses"));
+    }
+
+    #[test]
+    fn nextval_defaults_name_their_sequence_in_the_schema_only() {
+        assert_eq!(
+            nextval_of("nextval('a_id_seq'::regclass)", "public").as_deref(),
+            Some("a_id_seq")
+        );
+        assert_eq!(
+            nextval_of("nextval('\"Odd.Name\"'::regclass)", "public").as_deref(),
+            Some("Odd.Name")
+        );
+        assert_eq!(
+            nextval_of("nextval('public.s'::regclass)", "public").as_deref(),
+            Some("s")
+        );
+        assert_eq!(nextval_of("nextval('other.s'::regclass)", "public"), None);
+        assert_eq!(nextval_of("now()", "public"), None);
     }
 
     #[test]

@@ -308,13 +308,20 @@ fn schema_of(s: &Schema) -> out::Schema {
         tables,
         enums,
         sequences,
+        // Domains and composite types are recreated by a sync; a profile does not list them.
+        types: _,
     } = s;
     out::Schema {
         engine: engine.clone(),
         namespace: namespace.clone(),
         tables: tables.iter().map(table_of).collect(),
         enums: enums.iter().map(enum_of).collect(),
-        sequences: sequences.iter().map(sequence_of).collect(),
+        // An identity column's sequence goes with its column, as it always has in a profile.
+        sequences: sequences
+            .iter()
+            .filter(|s| !s.identity)
+            .map(sequence_of)
+            .collect(),
     }
 }
 
@@ -328,6 +335,8 @@ fn table_of(t: &Table) -> out::Table {
         indexes,
         checks,
         sqlite_sql,
+        // A profile lists a partitioned table as one table (its rows are all its partitions').
+        layout: _,
     } = t;
     out::Table {
         name: name.clone(),
@@ -428,7 +437,16 @@ fn enum_of(e: &EnumType) -> out::EnumType {
 }
 
 fn sequence_of(s: &Sequence) -> out::Sequence {
-    let Sequence { name, owned_by } = s;
+    let Sequence {
+        name,
+        owned_by,
+        // Positions and options are a sync's business; a profile lists sequences by name.
+        options: _,
+        last_value: _,
+        descending: _,
+        identity: _,
+        used_by: _,
+    } = s;
     out::Sequence {
         name: name.clone(),
         owned_by: owned_by.clone(),

@@ -20,6 +20,9 @@
 //! column = "payload"
 //! key = "email"
 //! transform = "email"
+//!
+//! [grants]
+//! map = { app_prod = "app_staging" }   # the source role's privileges, given to staging's
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,6 +43,19 @@ pub struct Rules {
     /// Per-table rules, by table name.
     #[serde(default)]
     pub tables: BTreeMap<String, TableRules>,
+    /// Source privileges given to staging roles (PostgreSQL).
+    #[serde(default)]
+    pub grants: GrantRules,
+}
+
+/// `[grants]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrantRules {
+    /// Source role → target role: every privilege the source role holds on the copied schema,
+    /// its tables and its sequences is granted to the target role in the new contents (on top
+    /// of the target's own grants, which are always kept).
+    pub map: BTreeMap<String, String>,
 }
 
 /// `[defaults]`.
@@ -186,6 +202,15 @@ impl Rules {
             }
         };
         frac("defaults.sample".into(), self.defaults.sample)?;
+        for (from, to) in &self.grants.map {
+            if from.trim().is_empty() || to.trim().is_empty() {
+                return Err(err(
+                    file,
+                    format!("grants.map.{from}"),
+                    "a role name is empty; write `source_role = \"target_role\"`",
+                ));
+            }
+        }
         for (t, r) in &self.tables {
             frac(format!("tables.{t}.sample"), r.sample)?;
             for (c, tr) in &r.columns {
@@ -327,6 +352,19 @@ impl Rules {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_grants_map_needs_both_role_names() {
+        let e = Rules::parse("[grants]\nmap = { app_prod = \"\" }\n", "data.toml").unwrap_err();
+        assert!(e.to_string().contains("grants.map.app_prod"), "{e}");
+        let r = Rules::parse(
+            "[grants]\nmap = { app_prod = \"app_staging\" }\n",
+            "data.toml",
+        )
+        .unwrap();
+        assert_eq!(r.grants.map.get("app_prod").unwrap(), "app_staging");
+        assert!(Rules::parse("[grants]\nroles = {}\n", "data.toml").is_err());
+    }
 
     #[test]
     fn parses_the_documented_example() {

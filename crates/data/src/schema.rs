@@ -149,6 +149,68 @@ pub struct Table {
     /// SQLite's original `CREATE TABLE` statement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sqlite_sql: Option<String>,
+    /// PostgreSQL partitioning and inheritance.
+    #[serde(default, skip_serializing_if = "Layout::is_plain")]
+    pub layout: Layout,
+}
+
+/// How a PostgreSQL table is laid out beyond its columns: a partitioned table (copied as one
+/// table: its rows are read from the parent and written into the parent, which routes them)
+/// with its partitions, or an inheritance child (its own rows only, `ONLY`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Layout {
+    /// `RANGE (paid)`: the table is partitioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_key: Option<String>,
+    /// Every partition below the table, each after its own parent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<Partition>,
+    /// `INHERITS` parents (tables of the same schema), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<String>,
+    /// Some table inherits from this one: its own rows are read with `ONLY`.
+    #[serde(default)]
+    pub has_children: bool,
+}
+
+impl Layout {
+    /// Neither partitioned nor in an inheritance tree.
+    pub fn is_plain(&self) -> bool {
+        self.partition_key.is_none() && self.inherits.is_empty() && !self.has_children
+    }
+}
+
+/// One partition of a partitioned table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Partition {
+    pub name: String,
+    /// The table it is a partition of (the partitioned table or a partition of it).
+    pub parent: String,
+    /// `FOR VALUES FROM (…) TO (…)`, `DEFAULT`.
+    pub bound: String,
+    /// Set when the partition is itself partitioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_key: Option<String>,
+    /// The partition's own keys (primary and unique), checks, indexes and foreign keys: those
+    /// not made from its parent's (which come with the parent's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<UniqueKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// A PostgreSQL domain or composite type, created before the tables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserType {
+    pub name: String,
+    /// `CREATE DOMAIN` or `CREATE TYPE`.
+    pub create: String,
+    /// What follows the name: `AS integer NOT NULL CONSTRAINT c CHECK (…)`, `AS (a text, …)`.
+    pub body: String,
 }
 
 /// A PostgreSQL enum type used by a column.
@@ -165,6 +227,21 @@ pub struct Sequence {
     /// `table.column` whose maximum the sequence is set past after a load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<(String, String)>,
+    /// `AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE … START WITH 1 CACHE 1 NO CYCLE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
+    /// The source's position (`last_value`; `None` before its first `nextval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_value: Option<i64>,
+    /// Whether it counts down (its position is then the source's, not past the keys).
+    #[serde(default)]
+    pub descending: bool,
+    /// An identity column's sequence (created with the column, not on its own).
+    #[serde(default)]
+    pub identity: bool,
+    /// `table.column`s whose default takes `nextval` of this sequence (owned or not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub used_by: Vec<(String, String)>,
 }
 
 /// A database schema.
@@ -179,6 +256,9 @@ pub struct Schema {
     pub enums: Vec<EnumType>,
     #[serde(default)]
     pub sequences: Vec<Sequence>,
+    /// PostgreSQL domains and composite types, in creation order.
+    #[serde(default)]
+    pub types: Vec<UserType>,
 }
 
 impl Table {
@@ -453,6 +533,7 @@ pub(crate) mod tests {
             indexes: vec![],
             checks: vec![],
             sqlite_sql: None,
+            layout: Layout::default(),
         }
     }
 
@@ -496,6 +577,7 @@ pub(crate) mod tests {
             ],
             enums: vec![],
             sequences: vec![],
+            types: vec![],
         }
     }
 

@@ -61,6 +61,22 @@ struct PgSource {
     ns: String,
     snapshot: Option<String>,
     _holder: Client,
+    /// Tables that other tables inherit from, known once the schema is read: their own rows are
+    /// read with `ONLY`, so no child's row is read twice.
+    parents: std::sync::RwLock<std::collections::HashSet<String>>,
+}
+
+impl PgSource {
+    /// `"ns"."table"`, or `ONLY "ns"."table"` for an inheritance parent.
+    fn from(&self, table: &str) -> String {
+        let only = self
+            .parents
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(table);
+        let q = pg::qualified(&self.ns, table);
+        if only { format!("ONLY {q}") } else { q }
+    }
 }
 
 /// An open source database.
@@ -101,6 +117,7 @@ impl Source {
                     ns: ns.to_owned(),
                     snapshot,
                     _holder: client,
+                    parents: Default::default(),
                 }))
             }
             DbUrl::Sqlite { path } => {
@@ -153,7 +170,16 @@ impl Source {
         match &*self.inner {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
-                crate::catalog::read_postgres(&c, &p.ns).await
+                let schema = crate::catalog::read_postgres(&c, &p.ns).await?;
+                *p.parents
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = schema
+                    .tables
+                    .iter()
+                    .filter(|t| t.layout.has_children)
+                    .map(|t| t.name.clone())
+                    .collect();
+                Ok(schema)
             }
             Inner::Sqlite(path) => {
                 let path = path.clone();
@@ -238,10 +264,7 @@ impl Source {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 let n: i64 = c
-                    .query_one(
-                        &format!("SELECT count(*) FROM {}", pg::qualified(&p.ns, table)),
-                        &[],
-                    )
+                    .query_one(&format!("SELECT count(*) FROM {}", p.from(table)), &[])
                     .await
                     .map_err(DataError::pg(format!("counting rows of {table}")))?
                     .get(0);
@@ -265,16 +288,28 @@ impl Source {
         }
     }
 
+    /// The `[grants] map` rule's statements: the mapped source roles' privileges on the schema
+    /// and its tables and sequences, for the mapped target roles (PostgreSQL; none for SQLite).
+    pub async fn mapped_grants(
+        &self,
+        map: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Vec<String>> {
+        match &*self.inner {
+            Inner::Pg(p) if !map.is_empty() => {
+                let c = self.pg_conn(p).await?;
+                pg::grants::mapped(&c, &p.ns, map).await
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Checks a boolean SQL expression against `table` (a `where` rule) without reading rows.
     pub async fn check_expression(&self, table: &str, expr: &str) -> Result<()> {
         match &*self.inner {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 c.execute(
-                    &format!(
-                        "SELECT ({expr}) IS TRUE FROM {} LIMIT 0",
-                        pg::qualified(&p.ns, table)
-                    ),
+                    &format!("SELECT ({expr}) IS TRUE FROM {} LIMIT 0", p.from(table)),
                     &[],
                 )
                 .await
@@ -362,11 +397,7 @@ impl Source {
         let (tx, rx) = mpsc::channel::<Result<Batch>>(8);
         match &*self.inner {
             Inner::Pg(p) => {
-                let mut sql = format!(
-                    "SELECT {} FROM {}",
-                    exprs.join(", "),
-                    pg::qualified(&p.ns, &table.name)
-                );
+                let mut sql = format!("SELECT {} FROM {}", exprs.join(", "), p.from(&table.name));
                 if let Some(f) = scan.tablesample {
                     sql.push_str(&format!(
                         " TABLESAMPLE BERNOULLI ({})",
@@ -384,8 +415,10 @@ impl Source {
                 }
                 let c = self.pg_conn(p).await?;
                 let what = format!("table {}", table.name);
-                // Plain column reads use COPY's table form (no executor in between).
-                let plain = scan.flag.is_none()
+                // Plain column reads use COPY's table form (no executor in between), which
+                // reads a table's own rows only (as `ONLY`) and refuses a partitioned table.
+                let plain = table.layout.partition_key.is_none()
+                    && scan.flag.is_none()
                     && scan.filter.is_none()
                     && order.is_none()
                     && scan.limit.is_none()
@@ -532,7 +565,7 @@ impl Source {
     /// `"table"` qualified for this engine.
     pub fn table_ref(&self, table: &str) -> String {
         match &*self.inner {
-            Inner::Pg(p) => pg::qualified(&p.ns, table),
+            Inner::Pg(p) => p.from(table),
             Inner::Sqlite(_) => sqlite::ident(table),
         }
     }
@@ -545,7 +578,7 @@ impl Source {
             Inner::Pg(p) => {
                 let sql = format!(
                     "SELECT count(*) FROM {} WHERE {} GROUP BY {}",
-                    pg::qualified(&p.ns, &table.name),
+                    p.from(&table.name),
                     not_null.join(" AND "),
                     cols.join(", ")
                 );

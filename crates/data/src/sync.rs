@@ -121,6 +121,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
                 })?;
         }
     }
+    let mapped_grants = check_grants(opts, &source).await?;
     let tables: Vec<&Table> = schema.tables.iter().collect();
     let needs_plan = fraction < 1.0
         || opts
@@ -253,6 +254,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         opts.keep_previous,
     )
     .await?;
+    target.grant_in_swap(mapped_grants);
     match target.add_objects(catalog.as_ref(), &schema, &tables).await {
         Ok(lost) => report.not_copied.extend(lost),
         Err(e) => {
@@ -310,6 +312,42 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     report.seconds = started.elapsed().as_secs_f64();
     report.rows_per_sec = report.total_rows as f64 / report.seconds.max(1e-9);
     Ok(report)
+}
+
+/// The `[grants] map` rule, checked before anything is written: both databases PostgreSQL, every
+/// target role present. Returns the grants read from the source.
+async fn check_grants(opts: &SyncOptions, source: &Source) -> Result<Vec<String>> {
+    let map = &opts.rules.grants.map;
+    let Some(first) = map.keys().next() else {
+        return Ok(Vec::new());
+    };
+    let refuse = |field: String, reason: String| DataError::Rules {
+        file: opts.rules_file.clone(),
+        field,
+        reason,
+    };
+    let DbUrl::Postgres { conn, shown } = &opts.target else {
+        return Err(refuse(
+            format!("grants.map.{first}"),
+            "grants are PostgreSQL's; the target is not a PostgreSQL database".into(),
+        ));
+    };
+    if source.engine() != "postgres" {
+        return Err(refuse(
+            format!("grants.map.{first}"),
+            "grants are PostgreSQL's; the source is not a PostgreSQL database".into(),
+        ));
+    }
+    let admin = crate::pg::connect(conn, shown).await?;
+    let roles: Vec<&str> = map.values().map(String::as_str).collect();
+    let missing = crate::pg::grants::missing_roles(&admin, &roles).await?;
+    if let Some((from, to)) = map.iter().find(|(_, to)| missing.contains(to)) {
+        return Err(refuse(
+            format!("grants.map.{from}"),
+            format!("role `{to}` does not exist in {shown}; create it or fix the name"),
+        ));
+    }
+    source.mapped_grants(map).await
 }
 
 /// Copies every table, each in its own task (so masking runs on every core), at most

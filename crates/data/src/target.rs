@@ -34,6 +34,8 @@ struct PgTarget {
     ddl: PgDdl,
     types: HashMap<String, Vec<PgColumnType>>,
     keep_previous: bool,
+    /// Grants of the `[grants] map` rule, given in the swap after the target's own.
+    mapped_grants: Vec<String>,
     /// Tables whose keys and indexes are built already (right after their rows landed).
     keyed: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Foreign keys (indexes into `ddl.foreign_keys`) already added while tables still load.
@@ -188,6 +190,8 @@ impl PgTarget {
 
 impl Target {
     /// Prepares an empty copy of `tables` beside the target's current contents.
+    // Long: each engine's preparation in turn (lock, leftovers, DDL, writer state; SQLite file).
+    #[allow(clippy::too_many_lines)]
     pub async fn prepare(
         url: &DbUrl,
         schema: &Schema,
@@ -257,6 +261,7 @@ impl Target {
                     ddl,
                     types,
                     keep_previous,
+                    mapped_grants: Vec::new(),
                     keyed: Default::default(),
                     fks_started: Default::default(),
                     fk_add: tokio::sync::Mutex::new(()),
@@ -344,6 +349,14 @@ impl Target {
         Ok(out)
     }
 
+    /// Grants the new contents get in the swap, after the target's own (the `[grants] map`
+    /// rule; PostgreSQL).
+    pub fn grant_in_swap(&mut self, statements: Vec<String>) {
+        if let Inner::Pg(p) = &mut self.inner {
+            p.mapped_grants = statements;
+        }
+    }
+
     /// True for PostgreSQL targets.
     pub fn is_postgres(&self) -> bool {
         matches!(self.inner, Inner::Pg(_))
@@ -364,7 +377,13 @@ impl Target {
                     .map(|(_, sql)| sql.clone())
                     .unwrap_or_default();
                 // One transaction creates the table and fills it: COPY FREEZE writes rows already
-                // frozen, so index builds and foreign-key checks do not rewrite every page.
+                // frozen, so index builds and foreign-key checks do not rewrite every page. A
+                // table made beforehand (inheritance) or partitioned cannot be frozen.
+                let freeze = if create.is_empty() || create.contains(" PARTITION BY ") {
+                    ""
+                } else {
+                    ", FREEZE"
+                };
                 client
                     .batch_execute(&format!(
                         "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL search_path = {}; {create}",
@@ -373,7 +392,7 @@ impl Target {
                     .await
                     .map_err(DataError::pg(format!("creating table {table}")))?;
                 let sink = client
-                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary, FREEZE)"))
+                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary{freeze})"))
                     .await
                     .map_err(DataError::pg(format!("starting COPY into {table}")))?;
                 let same: Vec<bool> = types
@@ -416,6 +435,8 @@ impl Target {
     }
 
     /// Builds constraints and indexes, then swaps the new contents in.
+    // Long: the finishing steps in order (keys, foreign keys, sequences, the target's grants, swap, cleanup).
+    #[allow(clippy::too_many_lines)]
     pub async fn finish(self) -> Result<()> {
         self.finish_reporting().await.map(|_| ())
     }
@@ -486,6 +507,13 @@ impl Target {
                     .await
                     .map_err(DataError::pg("checking the target schema"))?
                     .is_some();
+                // The target's owner and grants, read just before the swap and given to the
+                // new contents inside it.
+                let mut grants = match exists {
+                    true => pg::grants::carried_over(&p.admin, &p.ns, &p.load_ns).await?,
+                    false => Vec::new(),
+                };
+                grants.extend(p.mapped_grants.iter().cloned());
                 let mut swap = String::from("BEGIN;");
                 if exists {
                     swap.push_str(&format!(
@@ -500,6 +528,10 @@ impl Target {
                     pg::ident(&p.ns)
                 ));
                 swap.push_str(&p.restore_sql());
+                for g in grants {
+                    swap.push_str(&g);
+                    swap.push(';');
+                }
                 swap.push_str("COMMIT");
                 p.admin
                     .batch_execute(&swap)

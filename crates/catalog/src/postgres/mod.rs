@@ -39,6 +39,8 @@ pub async fn read(client: &Client, options: &Options) -> Result<Catalog, Catalog
     let sequences = objects::sequences(client, schema).await?;
     let enums = objects::enums(client, schema).await?;
     let code = routines::read(client, schema).await?;
+    let domains = objects::domains(client, schema).await?;
+    let composites = objects::composites(client, schema).await?;
     let server = match options.server {
         true => Some(server::read(client).await?),
         false => None,
@@ -51,6 +53,8 @@ pub async fn read(client: &Client, options: &Options) -> Result<Catalog, Catalog
         sequences,
         enums,
         objects: code,
+        domains,
+        composites,
     })
 }
 

@@ -7,7 +7,7 @@ use super::IN_SCOPE;
 use crate::error::CatalogError;
 use crate::model::{
     Check, Column, Constraint, ConstraintKind, ForeignKey, Generated, Identity, Index, IndexKey,
-    IndexOrigin, Key, PgType, PgTypeKind, Table, TableKind,
+    IndexOrigin, Key, PartitionOf, PgType, PgTypeKind, Table, TableKind,
 };
 
 /// A table, view or materialized view in scope (`pg_class`).
@@ -19,6 +19,11 @@ pub(crate) struct Relation {
     pub relkind: String,
     pub is_partition: bool,
     pub extension_member: bool,
+    /// A partition's parent `(schema, table, bound)`.
+    pub partition_of: Option<(String, String, String)>,
+    pub partition_key: Option<String>,
+    /// `INHERITS` parents `(schema, table)` in order.
+    pub inherits: Vec<(String, String)>,
 }
 
 impl Relation {
@@ -44,8 +49,20 @@ pub(crate) async fn relations(
         &format!(
             "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.relispartition, \
                  EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_class'::regclass \
-                         AND dep.objid = c.oid AND dep.deptype = 'e') \
+                         AND dep.objid = c.oid AND dep.deptype = 'e'), \
+                 pn.nspname::text, pc.relname::text, pg_get_expr(c.relpartbound, c.oid), \
+                 CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+                 ARRAY(SELECT hn.nspname::text FROM pg_inherits h \
+                       JOIN pg_class hc ON hc.oid = h.inhparent \
+                       JOIN pg_namespace hn ON hn.oid = hc.relnamespace \
+                       WHERE h.inhrelid = c.oid AND NOT c.relispartition ORDER BY h.inhseqno), \
+                 ARRAY(SELECT hc.relname::text FROM pg_inherits h \
+                       JOIN pg_class hc ON hc.oid = h.inhparent \
+                       WHERE h.inhrelid = c.oid AND NOT c.relispartition ORDER BY h.inhseqno) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_inherits pi ON c.relispartition AND pi.inhrelid = c.oid \
+                 LEFT JOIN pg_class pc ON pc.oid = pi.inhparent \
+                 LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
                  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {IN_SCOPE} \
                  ORDER BY n.nspname, c.relname"
         ),
@@ -61,6 +78,16 @@ pub(crate) async fn relations(
             relkind: r.get(3),
             is_partition: r.get(4),
             extension_member: r.get(5),
+            partition_of: match (r.get(6), r.get(7), r.get(8)) {
+                (Some(schema), Some(table), Some(bound)) => Some((schema, table, bound)),
+                _ => None,
+            },
+            partition_key: r.get(9),
+            inherits: r
+                .get::<_, Vec<String>>(10)
+                .into_iter()
+                .zip(r.get::<_, Vec<String>>(11))
+                .collect(),
         })
         .collect())
 }
@@ -84,6 +111,17 @@ pub(crate) async fn read(
             name: rel.name.clone(),
             kind,
             is_partition: rel.is_partition,
+            partition_of: rel
+                .partition_of
+                .clone()
+                .map(|(schema, table, bound)| PartitionOf {
+                    schema,
+                    table,
+                    bound,
+                }),
+            partition_key: rel.partition_key.clone(),
+            inherits: rel.inherits.clone(),
+            inherited: Vec::new(),
             extension_member: rel.extension_member,
             columns: Vec::new(),
             primary_key: None,
@@ -98,7 +136,39 @@ pub(crate) async fn read(
     let by_oid: HashMap<u32, usize> = oids.iter().enumerate().map(|(i, o)| (*o, i)).collect();
     columns(client, &oids, &by_oid, &mut tables).await?;
     constraints(client, &oids, &by_oid, &mut tables).await?;
+    inherited(client, &oids, &by_oid, &mut tables).await?;
     Ok(tables)
+}
+
+/// Names of the constraints and indexes each table has from its parent.
+async fn inherited(
+    client: &Client,
+    oids: &[u32],
+    by_oid: &HashMap<u32, usize>,
+    tables: &mut [Table],
+) -> Result<(), CatalogError> {
+    let rows = super::rows(
+        client,
+        "inherited constraints",
+        "SELECT i.indrelid, ic.relname::text FROM pg_index i \
+             JOIN pg_class ic ON ic.oid = i.indexrelid \
+             WHERE i.indrelid = ANY($1) AND ic.relispartition \
+         UNION \
+         SELECT con.conrelid, con.conname::text FROM pg_constraint con \
+             WHERE con.conrelid = ANY($1) AND (con.conparentid <> 0 OR NOT con.conislocal) \
+         ORDER BY 1, 2",
+        &[&oids],
+    )
+    .await?;
+    for r in rows {
+        if let Some(table) = by_oid
+            .get(&r.get::<_, u32>(0))
+            .and_then(|&ti| tables.get_mut(ti))
+        {
+            table.inherited.push(r.get(1));
+        }
+    }
+    Ok(())
 }
 
 async fn columns(

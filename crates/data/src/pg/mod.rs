@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod copy;
 pub mod ddl;
+pub mod grants;
 pub mod objects;
 pub mod rehearse;
 

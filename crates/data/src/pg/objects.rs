@@ -224,7 +224,11 @@ pub fn static_not_copied(cat: &Catalog, schema: &Schema, tables: &[&Table]) -> V
     let copied: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
     let mut out = Vec::new();
     for t in cat.tables.iter().filter(|t| !t.extension_member) {
-        if copied.contains(t.name.as_str()) {
+        // A partition is copied with its partitioned table.
+        let with_parent = tables
+            .iter()
+            .any(|c| c.layout.partitions.iter().any(|p| p.name == t.name));
+        if copied.contains(t.name.as_str()) || with_parent {
             continue;
         }
         let in_schema = schema.tables.iter().any(|s| s.name == t.name);
