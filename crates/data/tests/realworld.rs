@@ -40,8 +40,22 @@ fn labels(db: &str) -> BTreeMap<String, String> {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld/labels.toml"),
     )
     .unwrap();
-    let all: BTreeMap<String, BTreeMap<String, String>> = toml::from_str(&text).unwrap();
-    all.get(db).cloned().unwrap()
+    let all: toml::Table = toml::from_str(&text).unwrap();
+    all.get(db).cloned().unwrap().try_into().unwrap()
+}
+
+/// `table.column` → the personal words inside that free-text column, for one database.
+fn text_labels(db: &str) -> BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld/labels.toml"),
+    )
+    .unwrap();
+    let all: toml::Table = toml::from_str(&text).unwrap();
+    all.get(&format!("{db}_text"))
+        .cloned()
+        .unwrap()
+        .try_into()
+        .unwrap()
 }
 
 fn is_pii(label: &str) -> bool {
@@ -234,25 +248,19 @@ async fn detection_table(
 /// lookups) with examples of columns.
 async fn compare_rows(db: &str, src: &DbUrl, dst: &DbUrl, ns: &str) -> (Vec<String>, Vec<String>) {
     let labels = labels(db);
+    let in_text = text_labels(db);
+    for (c, l) in &labels {
+        assert!(
+            l != "free_text" || in_text.contains_key(c),
+            "{c}: list its personal words under [{db}_text]"
+        );
+    }
     let (tables, _) = text_columns(src, ns).await;
-    // Real names of the database: the tokens of its labelled person columns.
-    let mut names: HashSet<String> = HashSet::new();
     let mut src_rows = HashMap::new();
     let mut dst_rows = HashMap::new();
     for t in &tables {
         let s = rows(src, ns, t).await;
         let d = rows(dst, ns, t).await;
-        for r in s.values() {
-            for (c, v) in r {
-                let label = labels.get(&format!("{}.{c}", t.name));
-                if matches!(
-                    label.map(String::as_str),
-                    Some("name" | "first_name" | "last_name")
-                ) {
-                    names.extend(words(v));
-                }
-            }
-        }
         src_rows.insert(t.name.clone(), s);
         dst_rows.insert(t.name.clone(), d);
     }
@@ -276,14 +284,18 @@ async fn compare_rows(db: &str, src: &DbUrl, dst: &DbUrl, ns: &str) -> (Vec<Stri
                         }
                     }
                     "free_text" => {
+                        let personal: HashSet<String> = in_text[&format!("{}.{c}", t.name)]
+                            .iter()
+                            .map(|w| w.to_lowercase())
+                            .collect();
                         let left: Vec<String> = words(sv)
                             .intersection(&words(dv))
-                            .filter(|w| names.contains(*w))
+                            .filter(|w| personal.contains(*w))
                             .cloned()
                             .collect();
                         if !left.is_empty() {
                             unchanged.push(format!(
-                                "{}.{c} row {key}: {} real name(s) left",
+                                "{}.{c} row {key}: {} real name(s) left: {left:?}",
                                 t.name,
                                 left.len()
                             ));
@@ -340,11 +352,12 @@ async fn pii_in_profile(db: &str, url: &DbUrl, ns: &str) -> Vec<String> {
                             name_words.extend(words(v).into_iter().filter(|w| w.len() >= 4));
                         }
                     }
-                    Some(_) => {
+                    // Non-personal and non-text columns (numbers, dates): a postal code
+                    // `12209` is also some order's number.
+                    _ => {
                         public_values.insert(v.to_lowercase());
                         public_words.extend(words(v));
                     }
-                    None => {}
                 }
             }
         }
@@ -384,12 +397,29 @@ async fn pii_in_profile(db: &str, url: &DbUrl, ns: &str) -> Vec<String> {
 async fn northwind() -> Option<TempDatabase> {
     let db = TempDatabase::create("rw_northwind").await?;
     let sql = std::fs::read_to_string(testdata().join("northwind/northwind.sql")).unwrap();
-    db.connect()
+    let c = db.connect().await.unwrap();
+    c.batch_execute(&sql).await.unwrap();
+    // Until masked values are fitted to their column's length (issue 17, item 2, another
+    // branch), fakes longer than Northwind's short varchar columns (`city varchar(15)`) stop the
+    // load: those columns are widened here. Remove once fitting is on main.
+    let short: Vec<(String, String)> = c
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND character_maximum_length < 60",
+            &[],
+        )
         .await
         .unwrap()
-        .batch_execute(&sql)
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (t, col) in short {
+        c.batch_execute(&format!(
+            "ALTER TABLE \"{t}\" ALTER COLUMN \"{col}\" TYPE varchar(60)"
+        ))
         .await
         .unwrap();
+    }
     Some(db)
 }
 

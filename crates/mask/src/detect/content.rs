@@ -74,6 +74,9 @@ pub struct ContentScan {
     prose: u64,
     prose_with_pii: u64,
     known_names: u64,
+    /// Values holding one of the database's people, given name and surname together
+    /// (`Ana Trujillo Emparedados y helados`, a shop named after its owner).
+    known_people: u64,
     /// Name-shaped values starting with a known given name (`Maria Anders`, not `Hanari
     /// Carnes`): how `contact_name` and `ship_name` columns of companies tell apart.
     given_first: u64,
@@ -176,8 +179,18 @@ impl ContentScan {
     /// Counts one sampled value against the database's own names (the second pass, once the
     /// person columns are known).
     pub fn add_known(&mut self, value: &str, dict: &NameDict) {
-        if !value.trim().is_empty() && !name_spans(value, dict).is_empty() {
+        if value.trim().is_empty() {
+            return;
+        }
+        let spans = name_spans(value, dict);
+        if !spans.is_empty() {
             self.known_names += 1;
+        }
+        if spans.windows(2).any(|w| {
+            adjacent(value, &w[0].range, &w[1].range)
+                && dict.is_pair(&value[w[0].range.clone()], &value[w[1].range.clone()])
+        }) {
+            self.known_people += 1;
         }
     }
 
@@ -226,7 +239,8 @@ impl ContentScan {
         }
         let prose = self.share(self.prose) >= PROSE_SHARE && self.prose_with_pii > 0;
         let known = self.known_names >= 2 && self.share(self.known_names) >= KNOWN_NAME_SHARE;
-        if prose || known {
+        // One of the database's people by full name is personal wherever it sits.
+        if prose || known || self.known_people > 0 {
             ContentVerdict::FreeText
         } else {
             ContentVerdict::Nothing
@@ -242,6 +256,7 @@ impl ContentScan {
             ("prose", self.prose),
             ("prose_with_pii", self.prose_with_pii),
             ("known_person_name", self.known_names),
+            ("known_person", self.known_people),
             ("given_name_first", self.given_first),
         ] {
             if n > 0 {
@@ -260,7 +275,10 @@ impl ContentScan {
         match verdict {
             ContentVerdict::Person => self.person,
             ContentVerdict::PersonList => self.person + self.person_list,
-            ContentVerdict::FreeText => self.prose_with_pii.max(self.known_names),
+            ContentVerdict::FreeText => self
+                .prose_with_pii
+                .max(self.known_names)
+                .max(self.known_people),
             ContentVerdict::Nothing => 0,
         }
     }
