@@ -205,7 +205,7 @@ impl LeakScan {
     }
 
     /// The personal pieces of one text value (JSON leaves one by one).
-    fn pieces(&self, table: &str, column: &str, kind: Kind, v: &Value) -> Vec<(u128, Piece)> {
+    fn pieces(&self, kind: Kind, v: &Value) -> Vec<(u128, Piece)> {
         let mut leaves = Vec::new();
         match v {
             Value::Json(s) | Value::Text(s)
@@ -222,7 +222,6 @@ impl LeakScan {
                 }
             }
         }
-        let _ = (table, column);
         let mut out = Vec::new();
         for l in &leaves {
             if l.chars().count() >= MIN_LEN {
@@ -288,7 +287,7 @@ impl LeakScan {
             let Some(i) = cols.iter().position(|x| x == c) else {
                 continue;
             };
-            let pieces = self.pieces(table, c, *kind, &vals[i]);
+            let pieces = self.pieces(*kind, &vals[i]);
             if !pieces.is_empty() {
                 found.push((c.clone(), pieces));
             }
@@ -349,7 +348,7 @@ impl LeakScan {
             };
             let key = (table.to_owned(), c.clone());
             let own_column_watched = watched.contains(&c);
-            let pieces = self.pieces(table, &c, kind, &vals[i]);
+            let pieces = self.pieces(kind, &vals[i]);
             let same_row: HashSet<(u128, Piece)> = id
                 .and_then(|id| self.src_pieces.get(&key).and_then(|m| m.get(&id)))
                 .map(|v| v.iter().copied().collect())
