@@ -271,7 +271,7 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
             }
         }
         sampled.push(Sampled {
-            table: *t,
+            table: t,
             text_cols,
             values,
             scans: content,

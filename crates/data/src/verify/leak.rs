@@ -70,6 +70,9 @@ enum Piece {
     NamePair,
 }
 
+/// Each row's (by id) personal pieces of one column.
+type RowPieces = HashMap<u128, Vec<(u128, Piece)>>;
+
 /// A free-text value's words (lowercased, hashed), each flagged when it is a person's name.
 type Words = Vec<(u128, bool)>;
 
@@ -91,7 +94,9 @@ pub struct LeakScan {
     /// Columns whose people are inside their text (detected free text or lists).
     free_text: HashSet<(String, String)>,
     /// Source pieces per (table, column), per row id.
-    src_pieces: HashMap<(String, String), HashMap<u128, Vec<(u128, Piece)>>>,
+    src_pieces: HashMap<(String, String), RowPieces>,
+    /// Tables whose rows have an identity, so that rows can be compared.
+    keyed: HashSet<String>,
     /// Every source piece, by class.
     src_all: HashSet<(u128, Piece)>,
     /// Free-text columns' words per row: a person's name still in its place is a leak.
@@ -189,6 +194,7 @@ impl LeakScan {
             names: detections.names.clone(),
             free_text,
             src_pieces: HashMap::new(),
+            keyed: HashSet::new(),
             src_all: HashSet::new(),
             src_words: HashMap::new(),
             src_name_words: HashSet::new(),
@@ -279,6 +285,9 @@ impl LeakScan {
     }
 
     fn source_text(&mut self, table: &str, cols: &[String], vals: &[Value], id: Option<u128>) {
+        if id.is_some() && !self.keyed.contains(table) {
+            self.keyed.insert(table.to_owned());
+        }
         let Some(tc) = self.text_cols.get(table) else {
             return;
         };
@@ -537,26 +546,7 @@ impl LeakScan {
                 out.columns.push(col);
             }
         }
-        let has_rows: HashSet<&String> = self.src_pieces.keys().map(|(t, _)| t).collect();
-        let mut cross: Vec<CrossColumnHit> = self
-            .text
-            .iter()
-            .filter(|(_, c)| c.row_leaks + c.class_matches > 0)
-            .map(|((table, column), c)| {
-                // Without a primary key no row can be compared: a rate above chance is a leak.
-                let per_row = has_rows.contains(table);
-                let leaked = c.row_leaks > 0 || systematic(c.class_matches, c.scanned) && !per_row;
-                CrossColumnHit {
-                    table: table.clone(),
-                    column: column.clone(),
-                    hits: c.row_leaks + c.class_matches,
-                    scanned: c.scanned,
-                    leaked,
-                    row_leaks: Some(c.row_leaks),
-                    class_matches: Some(c.class_matches),
-                }
-            })
-            .collect();
+        let mut cross = text_hits(&self.text, &self.keyed);
         cross.sort_by(|a, b| (&a.table, &a.column).cmp(&(&b.table, &b.column)));
         out.leaked_values += cross
             .iter()
@@ -566,13 +556,8 @@ impl LeakScan {
         out.row_leaks = Some(
             out.columns
                 .iter()
-                .map(|c| {
-                    if c.class == "identifying" {
-                        c.unchanged_rows.unwrap_or(0)
-                    } else {
-                        0
-                    }
-                })
+                .filter(|c| c.class == "identifying")
+                .filter_map(|c| c.unchanged_rows)
                 .sum::<u64>()
                 + cross.iter().filter_map(|c| c.row_leaks).sum::<u64>(),
         );
@@ -583,6 +568,29 @@ impl LeakScan {
         out.cross_column = cross;
         out
     }
+}
+
+/// Every text column with personal pieces of the source: leaked when one is still on its row,
+/// or, in tables without a primary key (no row to compare), at a rate above chance.
+fn text_hits(
+    text: &HashMap<(String, String), TextCounts>,
+    keyed: &HashSet<String>,
+) -> Vec<CrossColumnHit> {
+    text.iter()
+        .filter(|(_, c)| c.row_leaks + c.class_matches > 0)
+        .map(|((table, column), c)| {
+            let per_row = keyed.contains(table);
+            CrossColumnHit {
+                table: table.clone(),
+                column: column.clone(),
+                hits: c.row_leaks + c.class_matches,
+                scanned: c.scanned,
+                leaked: c.row_leaks > 0 || (systematic(c.class_matches, c.scanned) && !per_row),
+                row_leaks: Some(c.row_leaks),
+                class_matches: Some(c.class_matches),
+            }
+        })
+        .collect()
 }
 
 /// Source name words still at their place in the target's words, aligned from the start and
