@@ -3,11 +3,15 @@
 //! alike so joins survive). Bound to a key, the plan masks fields on the way through.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use prodlike_mask::detect::{Evidence, JsonPiiScan, PiiKind, ValueScan, combine, detect_name};
+use prodlike_mask::detect::{
+    ClassShare, Content, ContentScan, ContentVerdict, Evidence, JsonPiiScan, NameDict, PiiKind,
+    ValueScan, combine, detect_name,
+};
 use prodlike_mask::{
     Alphabet, DateNoiseOptions, Fit, FormatPreservingOptions, HashOptions, JsonMasker, JsonRule,
-    Mask, Masker, Output, Transform, UniqueScope,
+    Mask, Masker, Output, TextMasker, Transform, UniqueScope,
 };
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +33,25 @@ pub struct DetectedColumn {
     pub kind: PiiKind,
     pub confidence: f64,
     pub evidence: Evidence,
+    /// Set when the people are inside the values (free text, lists of people): those are masked
+    /// span by span instead of whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Content>,
+    /// Sampled values matching each class: the evidence for the decision, as counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<ClassShare>,
+}
+
+/// A column whose name suggested a person but whose values did not (a `name` column of genres):
+/// not masked, reported with the evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VetoedColumn {
+    pub table: String,
+    pub column: String,
+    /// The name pattern that matched (`name`).
+    pub pattern: String,
+    pub shares: Vec<ClassShare>,
+    pub sampled: u64,
 }
 
 /// PII found inside a JSON column, by path.
@@ -46,6 +69,13 @@ pub struct DetectedJson {
 pub struct Detections {
     pub columns: Vec<DetectedColumn>,
     pub json: Vec<DetectedJson>,
+    /// Columns named like people whose values are not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vetoed: Vec<VetoedColumn>,
+    /// Name tokens of the person columns in the detection sample, for finding those people in
+    /// free text. In memory only: never written to a profile or a result.
+    #[serde(skip)]
+    pub names: Arc<NameDict>,
 }
 
 impl Detections {
@@ -60,13 +90,58 @@ fn could_hold_json(c: &Column) -> bool {
     c.kind == Kind::Json
 }
 
-/// Detects PII in `tables` from column names and a sample of values.
+/// How far the values must confirm a name-based guess of a person's name.
+#[derive(PartialEq)]
+enum NameCheck {
+    /// A bare `name` (genres, tracks, categories are all called `name`): the values must be
+    /// people.
+    MustBePeople,
+    /// `<person word>_name` (`ship_name`, `contact_name`): the values must not plainly be
+    /// something else (companies).
+    MustNotBeOther,
+    /// `first_name`, `email`…: the name decides.
+    None,
+}
+
+fn name_check(d: &prodlike_mask::detect::Detection) -> NameCheck {
+    let bare_name = matches!(d.kind, PiiKind::Name)
+        && matches!(&d.evidence, Evidence::Name { pattern } if pattern == "name");
+    match (bare_name, d.confidence < 0.75) {
+        (true, true) => NameCheck::MustBePeople,
+        (true, false) => NameCheck::MustNotBeOther,
+        _ => NameCheck::None,
+    }
+}
+
+/// One table's text columns and their sample, between the two passes of [`detect`].
+struct Sampled<'a> {
+    table: &'a Table,
+    text_cols: Vec<&'a Column>,
+    /// Sampled values per text column, row by row (None for NULL and JSON): the second pass
+    /// counts the database's own names in them. Dropped when detection ends.
+    values: Vec<Vec<Option<String>>>,
+    scans: Vec<ContentScan>,
+}
+
+/// Detects PII in `tables` from column names and a sample of values: in a first pass each
+/// column by its name and values; then, with the names of the person columns found, the columns
+/// holding those people inside their text (`notes`, a photo's path).
+// Long: the two passes and the per-column decision, in the order the docs describe them.
+#[allow(clippy::too_many_lines)]
 pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
     let mut out = Detections::default();
+    let mut names = NameDict::new();
+    let mut sampled: Vec<Sampled> = Vec::new();
     for t in tables {
         let cols: Vec<&Column> = t.columns.iter().filter(|c| c.generated.is_none()).collect();
-        let text_cols: Vec<&&Column> = cols.iter().filter(|c| c.kind.is_textual()).collect();
+        let text_cols: Vec<&Column> = cols
+            .iter()
+            .copied()
+            .filter(|c| c.kind.is_textual())
+            .collect();
         let mut scans: Vec<ValueScan> = text_cols.iter().map(|_| ValueScan::new()).collect();
+        let mut content: Vec<ContentScan> = text_cols.iter().map(|_| ContentScan::new()).collect();
+        let mut values: Vec<Vec<Option<String>>> = text_cols.iter().map(|_| Vec::new()).collect();
         let mut json_scans: Vec<JsonPiiScan> =
             text_cols.iter().map(|_| JsonPiiScan::new()).collect();
         if !text_cols.is_empty() {
@@ -79,6 +154,11 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
             for row in collect(rx).await? {
                 for (i, f) in row.iter().enumerate() {
                     let v = types[i].value(f);
+                    // Aligned with the rows, so a first and a last name pair up.
+                    values[i].push(None);
+                    let Some(slot) = values[i].last_mut() else {
+                        continue;
+                    };
                     match v {
                         Value::Null => {}
                         Value::Json(s) => {
@@ -90,6 +170,8 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
                                     json_scans[i].add_text(&s);
                                 }
                                 scans[i].add(&s);
+                                content[i].add(&s);
+                                *slot = Some(s);
                             }
                         }
                     }
@@ -97,27 +179,83 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
             }
         }
         for c in &cols {
-            let by_values = text_cols
-                .iter()
-                .position(|x| x.name == c.name)
-                .and_then(|i| {
-                    if could_hold_json(c) {
-                        None
-                    } else {
-                        scans[i].finish()
-                    }
+            let at = text_cols.iter().position(|x| x.name == c.name);
+            let by_values = at.and_then(|i| {
+                if could_hold_json(c) {
+                    None
+                } else {
+                    scans[i].finish()
+                }
+            });
+            let scan = at.map(|i| &content[i]);
+            let mut by_name = detect_name(&c.name);
+            let mut detected_content = None;
+            let shares = scan.map(ContentScan::shares).unwrap_or_default();
+            // A bare `name` is a person only when the values are people.
+            let vetoed = match (&by_name, scan) {
+                (Some(n), Some(scan)) => match name_check(n) {
+                    NameCheck::MustBePeople => !scan.looks_like_people(),
+                    NameCheck::MustNotBeOther => scan.plainly_not_people(),
+                    NameCheck::None => false,
+                },
+                _ => false,
+            };
+            if vetoed && let Some(scan) = scan {
+                out.vetoed.push(VetoedColumn {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    pattern: "name".into(),
+                    shares: shares.clone(),
+                    sampled: scan.sampled(),
                 });
-            if let Some(d) = combine(detect_name(&c.name), by_values) {
+                by_name = None;
+            }
+            let mut found = combine(by_name, by_values);
+            if found.is_none()
+                && let Some(scan) = scan
+                && !could_hold_json(c)
+            {
+                let verdict = scan.verdict();
+                let kind_and_content = match verdict {
+                    ContentVerdict::Person => Some(None),
+                    ContentVerdict::PersonList => Some(Some(Content::NameList)),
+                    ContentVerdict::FreeText => Some(Some(Content::FreeText)),
+                    ContentVerdict::Nothing => None,
+                };
+                if let Some(cn) = kind_and_content {
+                    let matched = scan.matched(verdict);
+                    let n = scan.sampled();
+                    let confidence =
+                        matched as f64 / n.max(1) as f64 * (n as f64 / (n as f64 + 2.0));
+                    found = Some(prodlike_mask::detect::Detection {
+                        kind: PiiKind::Name,
+                        confidence: (confidence * 1000.0).round() / 1000.0,
+                        evidence: Evidence::Values {
+                            matched,
+                            sampled: n,
+                        },
+                        recommended: PiiKind::Name.default_transform(),
+                    });
+                    detected_content = cn;
+                }
+            }
+            if let Some(d) = found {
                 // A key column named like PII (`user_id` is not, `email` is) still counts.
+                if let Some(i) = at {
+                    add_names(&mut names, d.kind, detected_content, &values[i]);
+                }
                 out.columns.push(DetectedColumn {
                     table: t.name.clone(),
                     column: c.name.clone(),
                     kind: d.kind,
                     confidence: d.confidence,
                     evidence: d.evidence,
+                    content: detected_content,
+                    shares,
                 });
             }
         }
+        add_pairs(&mut names, &out, t, &text_cols, &values);
         for (i, c) in text_cols.iter().enumerate() {
             if out.column(&t.name, &c.name).is_some() && !could_hold_json(c) {
                 continue;
@@ -132,8 +270,102 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
                 });
             }
         }
+        sampled.push(Sampled {
+            table: t,
+            text_cols,
+            values,
+            scans: content,
+        });
     }
+    // Second pass: the database's own people inside columns detected as nothing so far.
+    if !names.is_empty() {
+        for s in &mut sampled {
+            for (i, c) in s.text_cols.iter().enumerate() {
+                if could_hold_json(c)
+                    || out.column(&s.table.name, &c.name).is_some()
+                    || out
+                        .json
+                        .iter()
+                        .any(|j| j.table == s.table.name && j.column == c.name)
+                    || s.table.is_key_column(&c.name)
+                {
+                    continue;
+                }
+                let scan = &mut s.scans[i];
+                for v in s.values[i].iter().flatten() {
+                    scan.add_known(v, &names);
+                }
+                if scan.verdict() == ContentVerdict::FreeText {
+                    out.vetoed
+                        .retain(|v| !(v.table == s.table.name && v.column == c.name));
+                    let matched = scan.matched(ContentVerdict::FreeText);
+                    let n = scan.sampled();
+                    out.columns.push(DetectedColumn {
+                        table: s.table.name.clone(),
+                        column: c.name.clone(),
+                        kind: PiiKind::Name,
+                        confidence: ((matched as f64 / n.max(1) as f64) * 1000.0).round() / 1000.0,
+                        evidence: Evidence::Values {
+                            matched,
+                            sampled: n,
+                        },
+                        content: Some(Content::FreeText),
+                        shares: scan.shares(),
+                    });
+                }
+            }
+        }
+    }
+    out.names = Arc::new(names);
     Ok(out)
+}
+
+/// A table's given-name and surname columns, row by row: the people of the database, so that
+/// the leak check tells "Steven Buchanan" (an employee) from a title's "Eric Clapton".
+fn add_pairs(
+    names: &mut NameDict,
+    found: &Detections,
+    t: &Table,
+    text_cols: &[&Column],
+    values: &[Vec<Option<String>>],
+) {
+    let col = |kind: PiiKind| {
+        text_cols.iter().position(|c| {
+            found
+                .column(&t.name, &c.name)
+                .is_some_and(|d| d.kind == kind && d.content.is_none())
+        })
+    };
+    let (Some(g), Some(s)) = (col(PiiKind::FirstName), col(PiiKind::LastName)) else {
+        return;
+    };
+    for (given, surname) in values[g].iter().zip(&values[s]) {
+        if let (Some(given), Some(surname)) = (given, surname) {
+            names.add_pair(given, surname);
+        }
+    }
+}
+
+/// Adds the sampled values of a person column to the dictionary free text is searched with.
+/// Only columns of people one by one (customers, employees, contacts): a list such as
+/// `composer` names public figures, whose names are song titles' and bands' words too.
+fn add_names(
+    names: &mut NameDict,
+    kind: PiiKind,
+    content: Option<Content>,
+    values: &[Option<String>],
+) {
+    if content.is_some() {
+        return;
+    }
+    for v in values.iter().flatten() {
+        match kind {
+            PiiKind::FirstName => names.add_given(v),
+            PiiKind::LastName => names.add_surname(v),
+            PiiKind::Name => names.add_full(v),
+            _ => {}
+        }
+    }
 }
 
 /// Why a column is masked.
@@ -176,6 +408,8 @@ pub struct PlannedColumn {
     pub scope: Option<usize>,
     /// What the column accepts (length, simple CHECKs): masked values are fitted to it.
     pub fit: Fit,
+    /// Masked span by span (free text, lists of people) rather than whole.
+    pub content: Option<Content>,
 }
 
 /// The masking decisions of a sync.
@@ -186,6 +420,8 @@ pub struct MaskPlan {
     /// `table.column` of detected PII columns kept raw by an explicit `keep` rule.
     pub kept_raw: Vec<String>,
     pub report: Vec<MaskedColumn>,
+    /// The database's names, for masking the people inside free text (from detection).
+    pub names: Arc<NameDict>,
 }
 
 /// A transform for a detected kind that fits the column's type.
@@ -306,7 +542,10 @@ pub fn plan(
             }
             group_rule.insert(g, (tr.clone(), here.clone()));
         }
-        if let Some(d) = detections.column(&t.name, &c.name) {
+        if let Some(d) = detections
+            .column(&t.name, &c.name)
+            .filter(|d| d.content.is_none())
+        {
             let e = group_detected
                 .entry(g)
                 .or_insert((d.kind, d.confidence, here.clone()));
@@ -348,12 +587,47 @@ pub fn plan(
     }
     let mut out = MaskPlan {
         kept_raw,
+        names: detections.names.clone(),
         ..Default::default()
     };
     let mut scope_of_group: HashMap<usize, usize> = HashMap::new();
     for (i, (t, c)) in cols.iter().enumerate() {
         let g = dsu.find(i);
         let here = format!("{}.{}", t.name, c.name);
+        // People inside the values (free text, lists): masked span by span, unless a rule says
+        // otherwise.
+        let content = detections
+            .column(&t.name, &c.name)
+            .and_then(|d| d.content)
+            .filter(|_| !group_rule.contains_key(&g) && c.kind.is_textual());
+        if let Some(content) = content {
+            out.report.push(MaskedColumn {
+                table: t.name.clone(),
+                column: c.name.clone(),
+                transform: content.transform_name().to_owned(),
+                origin: Origin::Detected {
+                    kind: PiiKind::Name,
+                },
+                unique: false,
+                json_paths: Vec::new(),
+            });
+            out.tables
+                .entry(t.name.clone())
+                .or_default()
+                .push(PlannedColumn {
+                    column: c.name.clone(),
+                    kind: c.kind,
+                    transform: None,
+                    json_rules: Vec::new(),
+                    origin: Origin::Detected {
+                        kind: PiiKind::Name,
+                    },
+                    scope: None,
+                    fit: crate::fit::column_fit(t, c).0,
+                    content: Some(content),
+                });
+            continue;
+        }
         let (transform, origin) = match (group_rule.get(&g), group_detected.get(&g)) {
             (Some((tr, at)), _) => (
                 tr.clone(),
@@ -527,6 +801,7 @@ pub fn plan(
                 origin,
                 scope,
                 fit,
+                content: None,
             });
     }
     out.scopes = scope_of_group.len();
@@ -543,6 +818,17 @@ impl MaskPlan {
     /// Binds the plan to a key.
     pub fn bind(&self, masker: &Masker) -> Result<BoundMasks> {
         let scopes: Vec<UniqueScope> = (0..self.scopes).map(|_| UniqueScope::new()).collect();
+        let text = if self.tables.values().flatten().any(|c| c.content.is_some()) {
+            Some(
+                TextMasker::new(masker, self.names.clone()).map_err(|e| DataError::Mask {
+                    table: String::new(),
+                    column: String::new(),
+                    reason: e.to_string(),
+                })?,
+            )
+        } else {
+            None
+        };
         let mut tables = HashMap::new();
         for (t, cols) in &self.tables {
             let mut bound = Vec::new();
@@ -580,6 +866,9 @@ impl MaskPlan {
                         max: None,
                         ..c.fit.clone()
                     },
+                    text: c
+                        .content
+                        .and_then(|content| text.clone().map(|m| (content, m))),
                 });
             }
             tables.insert(t.clone(), bound);
@@ -611,6 +900,8 @@ pub struct ColumnMask {
     unique: Option<UniqueScope>,
     fit: Fit,
     text_fit: Fit,
+    /// Span-by-span masking of free text or lists of people.
+    text: Option<(Content, TextMasker)>,
 }
 
 impl ColumnMask {
@@ -656,6 +947,15 @@ impl ColumnMask {
         })
     }
 
+    /// Free text masked span by span, cut to the column's length when the fakes made it longer
+    /// (a span's fake can be longer than the real name it replaced).
+    fn fit_text(&self, masked: String) -> String {
+        match self.text_fit.max_chars {
+            Some(max) if masked.chars().count() > max => masked.chars().take(max).collect(),
+            _ => masked,
+        }
+    }
+
     /// Masks one field read with type `ft`.
     pub fn apply(&self, f: &Field, ft: FieldType, buf: &mut String) -> Result<Field> {
         if f.is_null() {
@@ -672,6 +972,12 @@ impl ColumnMask {
 
     /// Masks one value.
     pub fn apply_value(&self, v: Value, buf: &mut String) -> Result<Value> {
+        if let Some((content, m)) = &self.text {
+            return Ok(match v {
+                Value::Text(s) => Value::Text(self.fit_text(m.mask(*content, &s))),
+                other => other,
+            });
+        }
         let json_text = match &v {
             Value::Json(s) => Some((s.as_str(), true)),
             Value::Text(s) if self.json.is_some() => Some((s.as_str(), false)),

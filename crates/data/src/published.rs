@@ -9,7 +9,9 @@
 use prodlike_results::data::{profile as out, sync as sync_out, synth as synth_out};
 
 use crate::identity::{DbIdentity, FileId, PgIdentity, SqliteIdentity};
-use crate::maskplan::{DetectedColumn, DetectedJson, Detections, MaskedColumn, Origin};
+use crate::maskplan::{
+    DetectedColumn, DetectedJson, Detections, MaskedColumn, Origin, VetoedColumn,
+};
 use crate::plan::TableSelection;
 use crate::profile::column::Bucket;
 use crate::profile::{ColumnProfile, FanOut, Frequency, Profile, TableProfile};
@@ -155,6 +157,8 @@ pub(crate) fn detected_column(d: &DetectedColumn) -> out::DetectedColumn {
         kind,
         confidence,
         evidence,
+        content,
+        shares,
     } = d;
     out::DetectedColumn {
         table: table.clone(),
@@ -162,6 +166,38 @@ pub(crate) fn detected_column(d: &DetectedColumn) -> out::DetectedColumn {
         kind: (*kind).into(),
         confidence: *confidence,
         evidence: evidence.clone().into(),
+        content: content.map(|c| c.transform_name().to_owned()),
+        shares: shares.iter().map(class_share).collect(),
+    }
+}
+
+fn class_share(s: &prodlike_mask::detect::ClassShare) -> out::ClassShare {
+    let prodlike_mask::detect::ClassShare {
+        class,
+        matched,
+        sampled,
+    } = s;
+    out::ClassShare {
+        class: class.clone(),
+        matched: *matched,
+        sampled: *sampled,
+    }
+}
+
+pub(crate) fn vetoed_column(v: &VetoedColumn) -> out::VetoedColumn {
+    let VetoedColumn {
+        table,
+        column,
+        pattern,
+        shares,
+        sampled,
+    } = v;
+    out::VetoedColumn {
+        table: table.clone(),
+        column: column.clone(),
+        pattern: pattern.clone(),
+        shares: shares.iter().map(class_share).collect(),
+        sampled: *sampled,
     }
 }
 
@@ -183,10 +219,17 @@ pub(crate) fn detected_json(d: &DetectedJson) -> out::DetectedJson {
 }
 
 fn detections(d: &Detections) -> out::Detections {
-    let Detections { columns, json } = d;
+    // `names` is the in-memory dictionary of real names: never published.
+    let Detections {
+        columns,
+        json,
+        vetoed,
+        names: _,
+    } = d;
     out::Detections {
         columns: columns.iter().map(detected_column).collect(),
         json: json.iter().map(detected_json).collect(),
+        vetoed: vetoed.iter().map(vetoed_column).collect(),
     }
 }
 

@@ -156,7 +156,47 @@ pub fn sync(r: &SyncReport) -> String {
             let _ = writeln!(o, "  {} {}: {}", n.kind, n.name, n.reason);
         }
     }
+    detection_evidence(r, &mut o);
     o
+}
+
+/// Why each column was or was not taken for personal data, in counts of sampled values.
+fn detection_evidence(r: &SyncReport, o: &mut String) {
+    let shares = |s: &[prodlike_results::data::profile::ClassShare]| {
+        s.iter()
+            .map(|s| format!("{} {}/{}", s.class.replace('_', " "), s.matched, s.sampled))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let with_values: Vec<String> = r
+        .detected
+        .iter()
+        .filter(|d| !d.shares.is_empty())
+        .map(|d| format!("  {}.{}: {}", d.table, d.column, shares(&d.shares)))
+        .collect();
+    if !with_values.is_empty() {
+        let _ = writeln!(o, "\nDetection evidence (sampled values per class):");
+        for l in with_values {
+            let _ = writeln!(o, "{l}");
+        }
+    }
+    if !r.vetoed.is_empty() {
+        let _ = writeln!(o, "\nNamed like people, but the values are not (kept):");
+        for v in &r.vetoed {
+            let _ = writeln!(
+                o,
+                "  {}.{}: {} values sampled{}",
+                v.table,
+                v.column,
+                v.sampled,
+                if v.shares.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", shares(&v.shares))
+                }
+            );
+        }
+    }
 }
 
 pub fn profile(p: &Profile) -> String {
@@ -386,8 +426,18 @@ pub fn verify(r: &VerifyReport) -> String {
     for c in r.leaks.cross_column.iter().filter(|c| c.leaked) {
         let _ = writeln!(
             o,
-            "  LEAK {}.{}: {} source PII values found",
-            c.table, c.column, c.hits
+            "  LEAK {}.{}: {} source PII values found{}",
+            c.table,
+            c.column,
+            c.hits,
+            c.row_leaks
+                .map_or(String::new(), |n| format!(", {n} on their own row"))
+        );
+    }
+    if let (Some(rows), Some(chance)) = (r.leaks.row_leaks, r.leaks.class_matches) {
+        let _ = writeln!(
+            o,
+            "  compared row by row: {rows} values or pieces left on their own row; {chance} chance matches with another row's value of the same class (not counted)"
         );
     }
     for d in &r.schema_differences {

@@ -214,6 +214,11 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
             .iter()
             .map(published::detected_json)
             .collect(),
+        vetoed: detections
+            .vetoed
+            .iter()
+            .map(published::vetoed_column)
+            .collect(),
         kept_raw: mplan.kept_raw.clone(),
         key_fingerprint: fingerprint,
         total_rows: 0,

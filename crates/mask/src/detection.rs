@@ -173,7 +173,7 @@ impl Detection {
 
     /// The masked form of a value found personal; `None` when its transform cannot take it.
     /// Remembered (see [`MAX_MEMO`]): masking is deterministic, so a repeat is a lookup.
-    fn apply_hit(&self, hit: FieldHit, value: &str) -> Option<String> {
+    pub(crate) fn apply_hit(&self, hit: FieldHit, value: &str) -> Option<String> {
         let key = (hit.kind, Box::<str>::from(value));
         if let Some(m) = self
             .memo

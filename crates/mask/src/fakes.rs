@@ -640,7 +640,19 @@ pub(crate) fn street(keys: &Keys, locale: Locale, input: &str, attempt: u32, out
         return unit_line(keys, input, d, attempt, out);
     }
     let words = locale.words();
+    // `24, place Kléber`: a comma after a bare house number is part of the line, not the
+    // start of the rest (a flat or a postcode), or the street would be kept as the rest.
     let (line, rest) = match input.find(',') {
+        Some(c)
+            if input[..c].trim().bytes().all(|b| b.is_ascii_alphanumeric())
+                && input[..c].trim().bytes().any(|b| b.is_ascii_digit())
+                && !input[..c]
+                    .trim()
+                    .bytes()
+                    .any(|b| b.is_ascii_alphabetic() && b.is_ascii_lowercase()) =>
+        {
+            (input, None)
+        }
         Some(c) => (&input[..c], Some(&input[c..])),
         None => (input, None),
     };

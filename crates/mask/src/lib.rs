@@ -9,6 +9,7 @@
 //! - [`JsonMasker`] / [`QueryMasker`] / [`HttpMaskRules`]: masking HTTP bodies and query strings.
 //! - [`shuffle`]: keyed permutations for column shuffles.
 //! - [`detect`]: PII detection from column names, sample values and JSON keys.
+//! - [`TextMasker`]: personal spans inside free text and lists of people, masked in place.
 //! - [`LeakCheck`]: did any source value of a masked column reach the target?
 //!
 //! Every derivation is rooted in blake3 keyed hashing with one subkey per purpose; see
@@ -71,6 +72,7 @@ mod prf_memo;
 mod query;
 pub mod shuffle;
 mod sip;
+mod textmask;
 mod transform;
 mod unique;
 mod values;
@@ -86,6 +88,7 @@ pub use locale::Locale;
 pub use mask::{MAX_UNIQUE_ATTEMPTS, Mask, MaskError, Output, PG_EPOCH_DAYS};
 pub use query::{QueryMaskStats, QueryMasker, QueryRule};
 pub use shuffle::KeyedPermutation;
+pub use textmask::TextMasker;
 pub use transform::{
     Alphabet, CardOptions, ConstantOptions, DateNoiseOptions, EmailOptions, FakeOptions,
     FormatPreservingOptions, HashEncoding, HashOptions, NoiseOptions, PhoneOptions, ShuffleOptions,

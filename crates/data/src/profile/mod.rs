@@ -1,5 +1,6 @@
 //! `prodlike data profile`: schema, row counts, per-column distributions, foreign-key fan-out
-//! and PII detection. The profile never holds a value of a PII column: those keep only null
+//! and PII detection. The profile never holds a value of a PII column nor of a free-text one
+//! (most values of eight words or more, or people found inside them): those keep only null
 //! rates, distinct counts, lengths and shapes (and coarsened quantiles for dates and numbers).
 
 pub mod column;
@@ -171,11 +172,27 @@ fn coarse(x: f64, kind: Kind) -> f64 {
     }
 }
 
+/// Words in a value for it to be prose.
+const PROSE_WORDS: usize = 8;
+
+/// Whether most values are prose (a note, a description): free text can name anyone, so its
+/// values are never listed, whatever detection found in it.
+fn is_free_text(stats: &ColumnStats) -> bool {
+    let (mut prose, mut all) = (0u64, 0u64);
+    for (v, c) in &stats.counts {
+        all += c;
+        if v.split_whitespace().count() >= PROSE_WORDS {
+            prose += c;
+        }
+    }
+    all > 0 && prose * 2 >= all
+}
+
 /// Builds a column profile from its statistics.
 pub fn column_profile(name: &str, stats: &ColumnStats, pii: Option<PiiKind>) -> ColumnProfile {
     let mut frequencies = Vec::new();
     let mut complete = false;
-    if pii.is_none() && !stats.overflow && stats.kind != Kind::Json {
+    if pii.is_none() && !stats.overflow && stats.kind != Kind::Json && !is_free_text(stats) {
         let mut f: Vec<Frequency> = stats
             .counts
             .iter()

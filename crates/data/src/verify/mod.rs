@@ -6,9 +6,10 @@
 //! - **Fidelity** per column: KS for numbers and dates, total variation distance for categories
 //!   (shapes for free text), null-rate delta; a score of 1 − worst metric per column, averaged,
 //!   naming the worst columns. Keys are left out (their values are identities, not data).
-//! - **Leaks**: no source value of an identifying masked column appears anywhere in the target's
-//!   text; quasi-identifiers (first names, cities, birth dates) must not keep their own value
-//!   more often than chance.
+//! - **Leaks**: no identifying value stays on its row, and no personal piece of any text column
+//!   (an email, a phone, a real name inside free text) stays on its row; matches with another
+//!   row's value of the same class are chance and only reported; quasi-identifiers (first
+//!   names, cities, birth dates) must not keep their own value more often than chance.
 
 mod integrity;
 mod leak;
@@ -344,7 +345,8 @@ fn fidelity(
         .tables
         .get(&t.name)
         .and_then(|v| v.iter().find(|p| p.column == c));
-    let masked = planned.is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty());
+    let masked = planned
+        .is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty() || p.content.is_some());
     let null_delta = g.null_fraction() - s.null_fraction();
     let kind = s.kind;
     let (metric, stat) = if s.non_null() == 0

@@ -10,6 +10,7 @@
 //! assert_eq!(d.recommended.name(), "email");
 //! ```
 
+mod content;
 mod field;
 mod json;
 mod names;
@@ -18,6 +19,10 @@ mod secret;
 mod text;
 mod values;
 
+pub use content::{
+    ClassShare, Content, ContentScan, ContentVerdict, NameDict, NameRole, NameSpan, list_parts,
+    name_spans,
+};
 pub(crate) use field::is_bare_id;
 pub use field::{
     Detector, DetectorCounts, FieldHit, KeyClass, Scalar, classify_field, classify_key,

@@ -191,7 +191,7 @@ fn is_name_word(w: &str) -> bool {
 
 /// The words of `value` when it has the shape of a personal name: 1–4 capitalised words (particles
 /// such as `van` or `de` allowed in between), no digits, no function words.
-fn name_words(value: &str) -> Option<Vec<&str>> {
+pub(crate) fn name_words(value: &str) -> Option<Vec<&str>> {
     let words: Vec<&str> = value.split_whitespace().collect();
     if words.is_empty() || words.len() > 4 || value.len() > 80 {
         return None;

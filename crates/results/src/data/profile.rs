@@ -256,6 +256,35 @@ pub struct DetectedColumn {
     pub kind: PiiKind,
     pub confidence: f64,
     pub evidence: Evidence,
+    /// `free_text` or `name_list` when the people are inside the values, which are then masked
+    /// span by span. Absent for whole values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Sampled values matching each class (`person_name`, `person_list`, `prose`,
+    /// `prose_with_pii`, `known_person_name`): the evidence, as counts, never values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<ClassShare>,
+}
+
+/// `matched` of `sampled` values belong to `class`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ClassShare {
+    pub class: String,
+    pub matched: u64,
+    pub sampled: u64,
+}
+
+/// A column named like a person (a bare `name`) whose values are not people: not masked.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct VetoedColumn {
+    pub table: String,
+    pub column: String,
+    /// The name pattern that matched.
+    pub pattern: String,
+    /// Sampled values matching each class.
+    #[serde(default)]
+    pub shares: Vec<ClassShare>,
+    pub sampled: u64,
 }
 
 /// PII found inside a JSON column, by path.
@@ -273,6 +302,9 @@ pub struct DetectedJson {
 pub struct Detections {
     pub columns: Vec<DetectedColumn>,
     pub json: Vec<DetectedJson>,
+    /// Columns named like people whose values are not (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vetoed: Vec<VetoedColumn>,
 }
 
 /// What identifies one database, independent of how its URL is written.

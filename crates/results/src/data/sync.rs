@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::profile::{DetectedColumn, DetectedJson};
+use super::profile::{DetectedColumn, DetectedJson, VetoedColumn};
 use crate::shared::PiiKind;
 
 pub const SCHEMA: &str = "prodlike.data.sync/1";
@@ -37,6 +37,10 @@ pub struct SyncReport {
     pub masked: Vec<MaskedColumn>,
     pub detected: Vec<DetectedColumn>,
     pub detected_json: Vec<DetectedJson>,
+    /// Columns named like people (a bare `name`) that detection left alone because their
+    /// sampled values are not people, with the evidence. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vetoed: Vec<VetoedColumn>,
     /// Detected PII columns kept raw by an explicit `keep` rule.
     pub kept_raw: Vec<String>,
     /// Fingerprint of the mask key (not the key).

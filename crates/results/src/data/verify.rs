@@ -150,8 +150,17 @@ pub struct CrossColumnHit {
     pub hits: u64,
     /// Values of this column looked at.
     pub scanned: u64,
-    /// Whether the hits count as a leak (a rate above coincidence).
+    /// Whether the hits count as a leak: a piece still on its own row, or (tables without a
+    /// primary key) a rate above coincidence.
     pub leaked: bool,
+    /// Pieces (a whole identifying value, an email, a phone, a person's name inside the text)
+    /// found on the same row of the source: leaks. Absent in results of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_leaks: Option<u64>,
+    /// Pieces equal to a source piece of the same class on another row: chance matches
+    /// between fakes and unrelated real values, not counted. Absent in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_matches: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -163,4 +172,12 @@ pub struct LeakCheck {
     pub leaked_values: u64,
     /// True when the source had more identifying values than the check holds.
     pub truncated: bool,
+    /// Values still equal to their own source row's value (identifying columns) and personal
+    /// pieces of text still on their own row, over every text column. Absent in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_leaks: Option<u64>,
+    /// Matches with a source value of the same class on another row (chance), over every
+    /// column. Absent in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_matches: Option<u64>,
 }
