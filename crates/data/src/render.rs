@@ -288,6 +288,35 @@ pub fn synth(r: &SynthReport) -> String {
 
 // Long: the verify report's sections in the order they print.
 #[allow(clippy::too_many_lines)]
+/// The fan-out section of verify's summary: the keys compared, with their childless shares and
+/// KS distances, and how many were reported only.
+fn verify_fan_out(o: &mut String, r: &VerifyReport) {
+    let compared: Vec<_> = r.fan_out.iter().filter(|f| f.compared).collect();
+    let _ = writeln!(
+        o,
+        "\nFan-out: {} foreign keys compared, {} reported only (kept whole per parent by design or not)",
+        compared.len(),
+        r.fan_out.len() - compared.len()
+    );
+    for f in compared {
+        let _ = writeln!(
+            o,
+            "  {}({}) → {}: without children {:.1}% → {:.1}% (±{:.1}%), mean {:.2} → {:.2}, KS {:.3} (≤ {:.3}){}",
+            f.child,
+            f.columns.join(", "),
+            f.parent,
+            f.source_childless * 100.0,
+            f.target_childless * 100.0,
+            f.childless_tolerance * 100.0,
+            f.source_mean,
+            f.target_mean,
+            f.ks,
+            f.ks_tolerance,
+            if f.over_tolerance { "  OVER" } else { "" }
+        );
+    }
+}
+
 pub fn verify(r: &VerifyReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "Verify {} against {}", r.target, r.source);
@@ -364,6 +393,7 @@ pub fn verify(r: &VerifyReport) -> String {
             format!("; over: {}", over.join(", "))
         }
     );
+    verify_fan_out(&mut o, r);
     let _ = writeln!(
         o,
         "\nLeak check: {} masked columns checked, {} leaked values",
