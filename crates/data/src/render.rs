@@ -288,6 +288,50 @@ pub fn synth(r: &SynthReport) -> String {
 
 // Long: the verify report's sections in the order they print.
 #[allow(clippy::too_many_lines)]
+/// The fidelity section of verify's summary: the score, the worst columns, the largest KS and
+/// TVD against their tolerances.
+fn verify_fidelity(o: &mut String, r: &VerifyReport) {
+    let _ = writeln!(
+        o,
+        "\nFidelity score {:.4} (threshold {:.2}) over {} columns; worst:",
+        r.score,
+        r.min_score,
+        r.columns.len()
+    );
+    for w in &r.worst {
+        let _ = writeln!(o, "  {w}");
+    }
+    let over: Vec<String> = r
+        .columns
+        .iter()
+        .filter(|c| c.over_tolerance)
+        .map(|c| format!("{}.{} {} {:.3}", c.table, c.column, c.metric, c.statistic))
+        .collect();
+    let max_ks = r
+        .columns
+        .iter()
+        .filter(|c| c.metric == "ks")
+        .map(|c| c.statistic)
+        .fold(0.0, f64::max);
+    let max_tvd = r
+        .columns
+        .iter()
+        .filter(|c| c.metric == "tvd")
+        .map(|c| c.statistic)
+        .fold(0.0, f64::max);
+    let _ = writeln!(
+        o,
+        "  max KS {max_ks:.4} (tolerance {}), max TVD {max_tvd:.4} (tolerance {}){}",
+        r.max_ks,
+        r.max_tvd,
+        if over.is_empty() {
+            String::new()
+        } else {
+            format!("; over: {}", over.join(", "))
+        }
+    );
+}
+
 /// The fan-out section of verify's summary: the keys compared, with their childless shares and
 /// KS distances, and how many were reported only.
 fn verify_fan_out(o: &mut String, r: &VerifyReport) {
@@ -354,45 +398,7 @@ pub fn verify(r: &VerifyReport) -> String {
             if c.ok { "" } else { "  MISMATCH" }
         );
     }
-    let _ = writeln!(
-        o,
-        "\nFidelity score {:.4} (threshold {:.2}) over {} columns; worst:",
-        r.score,
-        r.min_score,
-        r.columns.len()
-    );
-    for w in &r.worst {
-        let _ = writeln!(o, "  {w}");
-    }
-    let over: Vec<String> = r
-        .columns
-        .iter()
-        .filter(|c| c.over_tolerance)
-        .map(|c| format!("{}.{} {} {:.3}", c.table, c.column, c.metric, c.statistic))
-        .collect();
-    let max_ks = r
-        .columns
-        .iter()
-        .filter(|c| c.metric == "ks")
-        .map(|c| c.statistic)
-        .fold(0.0, f64::max);
-    let max_tvd = r
-        .columns
-        .iter()
-        .filter(|c| c.metric == "tvd")
-        .map(|c| c.statistic)
-        .fold(0.0, f64::max);
-    let _ = writeln!(
-        o,
-        "  max KS {max_ks:.4} (tolerance {}), max TVD {max_tvd:.4} (tolerance {}){}",
-        r.max_ks,
-        r.max_tvd,
-        if over.is_empty() {
-            String::new()
-        } else {
-            format!("; over: {}", over.join(", "))
-        }
-    );
+    verify_fidelity(&mut o, r);
     verify_fan_out(&mut o, r);
     let _ = writeln!(
         o,

@@ -203,6 +203,7 @@ async fn ten_percent_keeps_lines(
         .unwrap();
     assert_eq!(orphans(&r), 0, "{:?}", r.integrity.orphans);
     let f = fan_out(&r, child, column);
+    eprintln!("{child}({column}) → {parent}: {f}");
     assert_eq!(f["compared"], true, "{f}");
     assert_eq!(f["over_tolerance"], false, "{f}");
     // Masking and its leak check are not this test's business: only fan-out must not fail.

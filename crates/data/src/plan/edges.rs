@@ -251,10 +251,11 @@ mod tests {
             .tables
             .iter()
             .flat_map(|t| {
-                t.foreign_keys.iter().enumerate().filter_map(|(i, fk)| {
-                    (kept.get(&(t.name.clone(), i)) == Some(&FanOutKept::Whole))
-                        .then(|| format!("{}→{}", t.name, fk.ref_table))
-                })
+                t.foreign_keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| kept.get(&(t.name.clone(), *i)) == Some(&FanOutKept::Whole))
+                    .map(|(_, fk)| format!("{}→{}", t.name, fk.ref_table))
             })
             .collect();
         // Tracks are also pulled in by invoice lines, and albums by those tracks: their

@@ -49,8 +49,9 @@ pub struct VerifyReport {
     pub row_counts: Vec<RowCount>,
     pub columns: Vec<ColumnFidelity>,
     /// Foreign-key fan-out (children per parent) of the target against the source's, one entry
-    /// per foreign key. Absent in results made before it was measured.
-    #[serde(default)]
+    /// per foreign key. Absent in results made before it was measured (and when the source
+    /// has no foreign keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fan_out: Vec<FanOutCheck>,
     /// Key columns left out of fidelity (`table.column`).
     pub skipped_keys: Vec<String>,
