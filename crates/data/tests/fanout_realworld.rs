@@ -321,7 +321,8 @@ async fn false_failures_over_seeds() {
             return;
         };
         let rules = unmasked(src, &dst, "").await;
-        let (mut failed, mut worst_ks, mut worst_childless) = (0u64, 0f64, 0f64);
+        let (mut failed, mut worst_ks, mut worst_childless) =
+            (0u64, (0f64, String::new()), (0f64, String::new()));
         let mut compared = std::collections::BTreeSet::new();
         for seed in 0..seeds {
             sync(
@@ -337,11 +338,23 @@ async fn false_failures_over_seeds() {
             let checks = v["fan_out"].as_array().cloned().unwrap_or_default();
             let mut over = false;
             for c in checks.iter().filter(|c| c["compared"] == true) {
-                compared.insert(format!("{}({})", c["child"], c["columns"][0]));
+                let key = format!(
+                    "{}({}) → {}",
+                    c["child"].as_str().unwrap_or(""),
+                    c["columns"][0].as_str().unwrap_or(""),
+                    c["parent"].as_str().unwrap_or("")
+                );
+                compared.insert(key.clone());
                 let f = |k: &str| c[k].as_f64().unwrap_or(0.0);
-                worst_ks = worst_ks.max(f("ks") / f("ks_tolerance"));
+                let ks = f("ks") / f("ks_tolerance");
+                if ks > worst_ks.0 {
+                    worst_ks = (ks, format!("{key}, seed {seed}"));
+                }
                 let d = (f("target_childless") - f("source_childless")).abs();
-                worst_childless = worst_childless.max(d / f("childless_tolerance"));
+                let cl = d / f("childless_tolerance");
+                if cl > worst_childless.0 {
+                    worst_childless = (cl, format!("{key}, seed {seed}"));
+                }
                 over |= c["over_tolerance"] == true;
             }
             failed += u64::from(over);
@@ -349,8 +362,9 @@ async fn false_failures_over_seeds() {
         let (_, hi) = prodlike_stats::clopper_pearson(failed, seeds, 0.95);
         eprintln!(
             "{name}: {failed}/{seeds} seeds failed the fan-out check (95% upper bound {hi:.3}); \
-             worst KS/tolerance {worst_ks:.2}, worst childless/tolerance {worst_childless:.2}; \
-             compared keys: {compared:?}"
+             worst KS/tolerance {:.2} ({}), worst childless/tolerance {:.2} ({}); \
+             compared keys: {compared:?}",
+            worst_ks.0, worst_ks.1, worst_childless.0, worst_childless.1
         );
         assert_eq!(failed, 0, "{name}: false failures");
     }

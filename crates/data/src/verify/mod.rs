@@ -142,6 +142,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
             source: &source_counts,
             target: &target_counts,
         },
+        opts.synthetic,
     )
     .await?;
 
