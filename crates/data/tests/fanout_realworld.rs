@@ -276,6 +276,7 @@ async fn verify_fails_naming_the_key_when_most_lines_are_gone() {
         .unwrap();
     assert!(!r.passed);
     let f = fan_out(&r, "order_details", "order_id");
+    eprintln!("after deleting lines: {f}");
     assert_eq!(f["over_tolerance"], true, "{f}");
     assert!(
         r.failures

@@ -6,8 +6,10 @@
 //!
 //! The tolerance is a margin, as elsewhere in prodlike: a key fails only when its difference is
 //! beyond the margin by more than sampling explains at α = 0.001 —
-//! - share of parents without children: |target − source| > 0.05 + the half-width of the
-//!   target share's 99.9% Wilson interval (prodlike-stats);
+//! - share of parents without children: |target − source| > 0.05 + z(α)·√(p(1 − p)/m), the
+//!   binomial spread of a share of m sampled parents around the source's share p (the source is
+//!   the whole population, so its share is known exactly: when every order has lines, a
+//!   correct sample has none without);
 //! - distribution: Kolmogorov–Smirnov distance (prodlike-stats) > 0.1 + c(α)·√(1/n + 1/m), the
 //!   two-sample critical value, n and m the parent rows of each side.
 //!
@@ -32,6 +34,8 @@ pub const CHILDLESS_MARGIN: f64 = 0.05;
 pub const KS_MARGIN: f64 = 0.1;
 /// Two-sided level at which sampling noise is allowed for.
 pub const ALPHA: f64 = 0.001;
+/// The standard normal quantile at 1 − [`ALPHA`]/2.
+const Z_ALPHA: f64 = 3.2905;
 
 /// Rows per table, source and target.
 pub struct Counts<'a> {
@@ -155,7 +159,7 @@ fn compare(
     not_compared: Option<String>,
 ) -> FanOutCheck {
     let (ps, pg) = (s.childless_share(), g.childless_share());
-    let childless_tolerance = CHILDLESS_MARGIN + childless_noise(g, ps);
+    let childless_tolerance = CHILDLESS_MARGIN + childless_noise(ps, g.parents);
     let ks = prodlike_stats::ks_two_sample(&s.per_parent, &g.per_parent)
         .map(|k| k.statistic)
         .unwrap_or(0.0);
@@ -184,12 +188,13 @@ fn compare(
     }
 }
 
-/// How far the target's childless share may stray from `source_share` by chance: the
-/// half-width of its Wilson interval on the side of the source's share.
-fn childless_noise(g: &Side, source_share: f64) -> f64 {
-    let (lo, hi) = prodlike_stats::wilson_interval(g.childless, g.parents, 1.0 - ALPHA);
-    let pg = g.childless_share();
-    if pg >= source_share { pg - lo } else { hi - pg }
+/// How far a share of `parents` sampled parents may stray by chance from the source's
+/// `source_share`: z(α) binomial standard errors.
+fn childless_noise(source_share: f64, parents: u64) -> f64 {
+    if parents == 0 {
+        return 0.0;
+    }
+    Z_ALPHA * (source_share * (1.0 - source_share) / parents as f64).sqrt()
 }
 
 /// The two-sample KS critical value at [`ALPHA`]: c(α)·√(1/n + 1/m), c(α) = √(−ln(α/2)/2).
@@ -226,4 +231,29 @@ pub fn failure(checks: &[FanOutCheck]) -> Option<String> {
             over.join("; ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_known_to_be_zero_allows_only_the_margin() {
+        // Every source order has lines: 15% of 123 sampled orders without lines fails.
+        assert_eq!(childless_noise(0.0, 123), 0.0);
+        assert!(0.15 > CHILDLESS_MARGIN + childless_noise(0.0, 123));
+        // A 44% share over 400 parents may stray by about 8 points.
+        let n = childless_noise(0.44, 400);
+        assert!((n - 0.0817).abs() < 0.001, "{n}");
+    }
+
+    #[test]
+    fn ks_noise_is_the_two_sample_critical_value() {
+        let c = ks_noise(830, 123);
+        assert!(
+            (c - 1.949 * (1.0f64 / 830.0 + 1.0 / 123.0).sqrt()).abs() < 0.001,
+            "{c}"
+        );
+        assert_eq!(ks_noise(0, 10), 0.0);
+    }
 }
