@@ -304,7 +304,7 @@ INSERT INTO entry (account_id, amount)
 /// Verify's fan-out check over seeds of a correct 10% sample: how often it fails (false
 /// failures), and how close the worst compared key came to its tolerances. Slow (a sync and a
 /// verify per seed): `cargo test -p prodlike-data --test fanout_realworld -- --ignored
-/// --nocapture`; `FANOUT_SEEDS` sets the number of seeds (default 40; docs/data.md quotes 100). docs/data.md quotes it.
+/// --nocapture`; `FANOUT_SEEDS` sets the number of seeds (default 40; docs/data.md quotes 100 seeds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement: a sync and a verify per seed"]
 async fn false_failures_over_seeds() {
