@@ -334,43 +334,9 @@ pub fn synth(r: &SynthReport) -> String {
 
 // Long: the verify report's sections in the order they print.
 #[allow(clippy::too_many_lines)]
-pub fn verify(r: &VerifyReport) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "Verify {} against {}", r.target, r.source);
-    let orphans: u64 = r.integrity.orphans.iter().map(|x| x.orphans).sum();
-    let dups: u64 = r.integrity.unique.iter().map(|x| x.duplicate_values).sum();
-    let nulls: u64 = r
-        .integrity
-        .not_null_violations
-        .iter()
-        .map(|x| x.nulls)
-        .sum();
-    let _ = writeln!(
-        o,
-        "\nIntegrity: {} checks, {orphans} orphans, {dups} duplicate keys, {nulls} NULLs in NOT NULL columns",
-        r.integrity.checks
-    );
-    for x in r.integrity.orphans.iter().filter(|x| x.orphans > 0) {
-        let _ = writeln!(
-            o,
-            "  {}.{:?} → {}: {} orphans",
-            x.table, x.columns, x.parent, x.orphans
-        );
-    }
-    let _ = writeln!(o, "\nRow counts:");
-    for c in &r.row_counts {
-        let _ = writeln!(
-            o,
-            "  {:<24} {:>12} → {:>12}  ratio {:.4}{}{}",
-            c.table,
-            n(c.source_rows),
-            n(c.target_rows),
-            c.ratio,
-            c.expected_ratio
-                .map_or(String::new(), |e| format!(" (intended {e:.4})")),
-            if c.ok { "" } else { "  MISMATCH" }
-        );
-    }
+/// The fidelity section of verify's summary: the score, the worst columns, the largest KS and
+/// TVD against their tolerances.
+fn verify_fidelity(o: &mut String, r: &VerifyReport) {
     let _ = writeln!(
         o,
         "\nFidelity score {:.4} (threshold {:.2}) over {} columns; worst:",
@@ -410,6 +376,76 @@ pub fn verify(r: &VerifyReport) -> String {
             format!("; over: {}", over.join(", "))
         }
     );
+}
+
+/// The fan-out section of verify's summary: the keys compared, with their childless shares and
+/// KS distances, and how many were reported only.
+fn verify_fan_out(o: &mut String, r: &VerifyReport) {
+    let compared: Vec<_> = r.fan_out.iter().filter(|f| f.compared).collect();
+    let _ = writeln!(
+        o,
+        "\nFan-out: {} foreign keys compared, {} reported only (kept whole per parent by design or not)",
+        compared.len(),
+        r.fan_out.len() - compared.len()
+    );
+    for f in compared {
+        let _ = writeln!(
+            o,
+            "  {}({}) → {}: without children {:.1}% → {:.1}% (±{:.1}%), mean {:.2} → {:.2}, KS {:.3} (≤ {:.3}){}",
+            f.child,
+            f.columns.join(", "),
+            f.parent,
+            f.source_childless * 100.0,
+            f.target_childless * 100.0,
+            f.childless_tolerance * 100.0,
+            f.source_mean,
+            f.target_mean,
+            f.ks,
+            f.ks_tolerance,
+            if f.over_tolerance { "  OVER" } else { "" }
+        );
+    }
+}
+
+pub fn verify(r: &VerifyReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "Verify {} against {}", r.target, r.source);
+    let orphans: u64 = r.integrity.orphans.iter().map(|x| x.orphans).sum();
+    let dups: u64 = r.integrity.unique.iter().map(|x| x.duplicate_values).sum();
+    let nulls: u64 = r
+        .integrity
+        .not_null_violations
+        .iter()
+        .map(|x| x.nulls)
+        .sum();
+    let _ = writeln!(
+        o,
+        "\nIntegrity: {} checks, {orphans} orphans, {dups} duplicate keys, {nulls} NULLs in NOT NULL columns",
+        r.integrity.checks
+    );
+    for x in r.integrity.orphans.iter().filter(|x| x.orphans > 0) {
+        let _ = writeln!(
+            o,
+            "  {}.{:?} → {}: {} orphans",
+            x.table, x.columns, x.parent, x.orphans
+        );
+    }
+    let _ = writeln!(o, "\nRow counts:");
+    for c in &r.row_counts {
+        let _ = writeln!(
+            o,
+            "  {:<24} {:>12} → {:>12}  ratio {:.4}{}{}",
+            c.table,
+            n(c.source_rows),
+            n(c.target_rows),
+            c.ratio,
+            c.expected_ratio
+                .map_or(String::new(), |e| format!(" (intended {e:.4})")),
+            if c.ok { "" } else { "  MISMATCH" }
+        );
+    }
+    verify_fidelity(&mut o, r);
+    verify_fan_out(&mut o, r);
     let _ = writeln!(
         o,
         "\nLeak check: {} masked columns checked, {} leaked values",

@@ -70,7 +70,8 @@ pub struct Defaults {
     pub strict: bool,
     /// Columns with at most this many distinct values get at least one row per value.
     pub rare_max_distinct: usize,
-    /// Referenced tables with at most this many rows are copied whole when sampling.
+    /// Lookups — referenced tables with no foreign keys of their own and at most this many
+    /// rows — are copied whole when sampling.
     pub lookup_max_rows: u64,
 }
 
@@ -90,8 +91,8 @@ impl Default for Defaults {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RowsMode {
-    /// Decided from the foreign-key graph: roots sampled, children follow their parent, small
-    /// referenced tables whole.
+    /// Decided from the foreign-key graph: roots sampled, children follow their parent,
+    /// lookups (small referenced tables with no foreign keys of their own) whole.
     Auto,
     /// Sample this table's rows directly.
     Sample,

@@ -7,7 +7,7 @@
 //!    data.toml: root tables are *sampled* (by a keyed hash of their key, so the same seed keeps
 //!    the same rows), each other table *follows* one parent (its rows are kept when that parent
 //!    row was sampled or followed: cluster sampling, so child tables keep their distributions),
-//!    small referenced tables are copied *whole*.
+//!    lookups (small tables that others reference and that reference none) are copied *whole*.
 //! 2. **Core rows** (`core_rows.rs`) table by table, parents first; stratified sampling and the
 //!    rare-value guarantee (at least one row per value of low-cardinality columns) act here
 //!    (`sample.rs` holds the primitives, `row_keys.rs` reads a row's key hashes, `kept.rs`
@@ -18,10 +18,14 @@
 //!    do not bring their children (that would snowball).
 //! 4. **Bias report** (`selection.rs`): kept and intended shares per table.
 //!
+//! `edges.rs` tells, from the modes alone, along which foreign keys every kept parent keeps all
+//! its children; `verify` compares those keys' fan-out with the source's.
+//!
 //! The copy then tests each row against the plan (`filter.rs`).
 
 mod closure;
 mod core_rows;
+mod edges;
 mod filter;
 mod kept;
 mod modes;
@@ -40,6 +44,7 @@ use crate::schema::Schema;
 use crate::source::Source;
 use kept::Kept;
 
+pub use edges::{FanOutKept, fan_out_kept};
 pub use filter::RowFilter;
 pub use modes::modes;
 pub use order::plan_order;
@@ -159,7 +164,7 @@ fn empty_plans(
                 identity: t.identity(),
                 // Whole and empty tables have no core rows for children to follow.
                 follow_children: follow_children && !matches!(mode, Mode::All | Mode::None),
-                stats: TableSelection::planned(name, &mode, rows, opts.fraction),
+                stats: TableSelection::planned(name, &mode, rows, root_share(modes, name, opts)),
                 mode,
                 keys: HashMap::new(),
                 core: HashMap::new(),
@@ -167,6 +172,20 @@ fn empty_plans(
         );
     }
     tables
+}
+
+/// The share of the root a following table descends from (its chain of followed parents ends
+/// at a sampled table), else the run's share.
+fn root_share(modes: &BTreeMap<String, (Mode, bool)>, table: &str, opts: &PlanOptions) -> f64 {
+    let mut at = table;
+    for _ in 0..modes.len() {
+        match modes.get(at).map(|(m, _)| m) {
+            Some(Mode::Follow { parent, .. }) => at = parent,
+            Some(Mode::Sample { fraction, .. }) => return *fraction,
+            _ => break,
+        }
+    }
+    opts.fraction
 }
 
 impl TablePlan {

@@ -1,8 +1,17 @@
 //! Step 1 of the planner: each table's [`Mode`], decided in parents-first order from data.toml
 //! (`rows`, `sample`, `where`, `driven_by`) and, for `auto`, the foreign-key graph: a table
-//! with a sampled or followed parent follows one, a small referenced table is copied whole,
-//! anything else is sampled. Input: schema, rules, options and table sizes; output: mode and
-//! `follow_children` per table.
+//! with a sampled or followed parent follows one (so a sampled order brings all its lines), a
+//! *lookup* is copied whole, anything else is a root and sampled. Input: schema, rules,
+//! options and table sizes; output: mode and `follow_children` per table.
+//!
+//! A lookup is a small table (at most `lookup_max_rows`) that other tables reference and that
+//! references no other table itself (self-references aside): categories, genres, shippers,
+//! countries. A table with foreign keys of its own (orders → customers) is a transaction or
+//! part of one, however small: copying it whole while its children are sampled would leave
+//! most of its rows without children, so it is sampled (or follows a sampled parent) instead.
+//! Peers name the same split: Tonic's subsetter and condenser copy user-listed "lookup" /
+//! "passthrough" tables whole and subset the rest from target tables; this rule picks the
+//! lookups when no rule does, and `rows = "all"` still makes any table one.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -77,26 +86,34 @@ impl ModeChooser<'_> {
         })
     }
 
-    /// `auto`: everything at a fraction of 1, else follow a driving parent, else whole when
-    /// small and referenced (a lookup table), else sampled.
+    /// `auto`: follow a driving parent when one is sampled or followed (also at a fraction of
+    /// 1, where only a table's own `sample` rule samples), else whole at a fraction of 1 or
+    /// when a lookup, else sampled as a root.
     fn automatic_mode(&self, t: &Table, r: &TableRules) -> Mode {
-        let referenced = self
-            .schema
-            .children_of(&t.name)
-            .any(|(c, _)| c.name != t.name);
-        if self.opts.fraction >= 1.0 {
-            Mode::All
-        } else if let Some(fk) = self.driving_key(t, r) {
+        let driving = self.driving_key(t, r).filter(|fk| self.can_drive(t, fk));
+        if let Some(fk) = driving {
             follow(&fk)
-        } else if referenced && self.rows(&t.name) <= self.opts.lookup_max_rows {
+        } else if self.opts.fraction >= 1.0 || self.is_lookup(t) {
             Mode::All
         } else {
             sample_mode(r, self.opts)
         }
     }
 
+    /// A lookup: small, referenced by another table, and referencing none (see the module doc).
+    fn is_lookup(&self, t: &Table) -> bool {
+        let referenced = self
+            .schema
+            .children_of(&t.name)
+            .any(|(c, _)| c.name != t.name);
+        let pure_parent = t.foreign_keys.iter().all(|fk| fk.ref_table == t.name);
+        referenced && pure_parent && self.rows(&t.name) <= self.opts.lookup_max_rows
+    }
+
     /// The foreign key a following table follows: `driven_by` when given, else the best
-    /// candidate: non-nullable first, then the deepest parent, then the largest.
+    /// candidate: non-nullable first, then the deepest parent, then the parent fewest tables
+    /// reference (an invoice owns its lines; a track, referenced by invoice lines and
+    /// playlists alike, does not), then the largest.
     fn driving_key(&self, t: &Table, r: &TableRules) -> Option<ForeignKey> {
         if let Some(d) = &r.driven_by {
             return t.foreign_keys.iter().find(|fk| &fk.columns == d).cloned();
@@ -106,23 +123,41 @@ impl ModeChooser<'_> {
                 (
                     !t.fk_nullable(fk),
                     self.depth.get(&fk.ref_table).copied().unwrap_or(0),
+                    std::cmp::Reverse(self.referencing_tables(&fk.ref_table)),
                     self.rows(&fk.ref_table),
                 )
             })
             .cloned()
     }
 
+    /// How many other tables reference `table`.
+    fn referencing_tables(&self, table: &str) -> usize {
+        let mut names: Vec<&str> = self
+            .schema
+            .children_of(table)
+            .filter(|(c, _)| c.name != table)
+            .map(|(c, _)| c.name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
+
     /// Parents that can drive `t`: placed earlier, sampled or followed, and not closed to
     /// followers by `follow_children = false`.
     fn candidates<'t>(&self, t: &'t Table) -> impl Iterator<Item = &'t ForeignKey> {
-        t.foreign_keys.iter().filter(move |fk| {
-            fk.ref_table != t.name
-                && self.placed_before(&fk.ref_table, &t.name)
-                && matches!(
-                    self.decided.get(&fk.ref_table),
-                    Some((Mode::Sample { .. } | Mode::Follow { .. }, true))
-                )
-        })
+        t.foreign_keys
+            .iter()
+            .filter(move |fk| self.can_drive(t, fk))
+    }
+
+    fn can_drive(&self, t: &Table, fk: &ForeignKey) -> bool {
+        fk.ref_table != t.name
+            && self.placed_before(&fk.ref_table, &t.name)
+            && matches!(
+                self.decided.get(&fk.ref_table),
+                Some((Mode::Sample { .. } | Mode::Follow { .. }, true))
+            )
     }
 
     fn placed_before(&self, parent: &str, table: &str) -> bool {

@@ -6,11 +6,15 @@
 //! - **Fidelity** per column: KS for numbers and dates, total variation distance for categories
 //!   (shapes for free text), null-rate delta; a score of 1 − worst metric per column, averaged,
 //!   naming the worst columns. Keys are left out (their values are identities, not data).
+//! - **Fan-out** per foreign key (`fanout.rs`): children per parent and the share of parents
+//!   without children against the source's, held to a tolerance along the keys the sync keeps
+//!   whole per parent.
 //! - **Leaks**: no identifying value stays on its row, and no personal piece of any text column
 //!   (an email, a phone, a real name inside free text) stays on its row; matches with another
 //!   row's value of the same class are chance and only reported; quasi-identifiers (first
 //!   names, cities, birth dates) must not keep their own value more often than chance.
 
+mod fanout;
 mod integrity;
 mod leak;
 mod schema;
@@ -27,6 +31,7 @@ use crate::target::copy_columns;
 use crate::url::DbUrl;
 use crate::value::{Value, key_hash};
 
+pub use fanout::{ALPHA, CHILDLESS_MARGIN, FanOutCheck, KS_MARGIN};
 pub use integrity::{Integrity, NotNullCheck, OrphanCheck, UniqueCheck};
 pub use leak::{CrossColumnHit, LeakCheck, LeakColumn};
 pub use schema::SchemaDifference;
@@ -127,6 +132,24 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
         });
     }
 
+    let target_counts: HashMap<String, u64> = row_counts
+        .iter()
+        .map(|r| (r.table.clone(), r.target_rows))
+        .collect();
+    let fan_out = fanout::check(
+        &source,
+        &target,
+        &schema,
+        &opts.rules,
+        &opts.expected,
+        &fanout::Counts {
+            source: &source_counts,
+            target: &target_counts,
+        },
+        opts.synthetic,
+    )
+    .await?;
+
     let mut leak = leak::LeakScan::new(&schema, &mplan, &detections);
     let mut columns = Vec::new();
     let mut skipped_keys = Vec::new();
@@ -226,6 +249,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
             worst.join("; ")
         ));
     }
+    failures.extend(fanout::failure(&fan_out));
     let bad_counts: Vec<String> = row_counts
         .iter()
         .filter(|r| !r.ok)
@@ -250,6 +274,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
         integrity,
         row_counts,
         columns,
+        fan_out,
         skipped_keys,
         score,
         min_score: opts.min_score,

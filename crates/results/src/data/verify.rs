@@ -48,6 +48,11 @@ pub struct VerifyReport {
     pub integrity: Integrity,
     pub row_counts: Vec<RowCount>,
     pub columns: Vec<ColumnFidelity>,
+    /// Foreign-key fan-out (children per parent) of the target against the source's, one entry
+    /// per foreign key. Absent in results made before it was measured (and when the source
+    /// has no foreign keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fan_out: Vec<FanOutCheck>,
     /// Key columns left out of fidelity (`table.column`).
     pub skipped_keys: Vec<String>,
     /// Mean column score, 0..1.
@@ -79,6 +84,39 @@ pub struct SchemaDifference {
     /// `missing in the target`, `definition differs`, `behind its keys: next value 1, column
     /// max 200`…
     pub difference: String,
+}
+
+/// The fan-out of one foreign key, target against source: the distribution of children per
+/// parent row (parents without children included) and the share of parents without children.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct FanOutCheck {
+    /// The child table and its key's columns.
+    pub child: String,
+    pub columns: Vec<String>,
+    pub parent: String,
+    /// Whether the sync keeps every kept parent's children on this key (whole tables, or a
+    /// child that follows this parent), so that the fan-out is held to the tolerance.
+    pub compared: bool,
+    /// Why it is not compared (a parent copied whole while its children are sampled, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_compared: Option<String>,
+    /// Parent rows in the source and in the target.
+    pub source_parents: u64,
+    pub target_parents: u64,
+    /// Mean children per parent.
+    pub source_mean: f64,
+    pub target_mean: f64,
+    /// Share of parent rows without children.
+    pub source_childless: f64,
+    pub target_childless: f64,
+    /// Largest allowed |target − source| childless share at these sizes.
+    pub childless_tolerance: f64,
+    /// Kolmogorov–Smirnov distance between the two children-per-parent distributions.
+    pub ks: f64,
+    /// Largest allowed KS distance at these sizes.
+    pub ks_tolerance: f64,
+    /// Compared and beyond a tolerance: verify fails.
+    pub over_tolerance: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
