@@ -34,4 +34,6 @@ pub use model::{
     PartitionOf, PgType, PgTypeKind, Sequence, Server, Table, TableKind, View,
 };
 pub use options::{Options, Scope};
-pub use routines::{Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger};
+pub use routines::{
+    Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger, Undescribed,
+};

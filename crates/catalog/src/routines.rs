@@ -16,6 +16,22 @@ pub struct SchemaObjects {
     pub comments: Vec<Comment>,
     /// Every extension of the database (extensions are database-wide), by name.
     pub extensions: Vec<Extension>,
+    /// Objects and properties in scope that this model does not describe (row-level security
+    /// and its policies, rules, range types, unlogged tables, storage and view options, replica
+    /// identity, column privileges, extended statistics, comments on constraints and
+    /// triggers): read only so that a consumer can say what it leaves out, never silently.
+    pub undescribed: Vec<Undescribed>,
+}
+
+/// An object or property the model does not describe (see [`SchemaObjects::undescribed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undescribed {
+    /// `row-level security policy`, `rule`, `range type`, `unlogged table`…
+    pub kind: String,
+    /// `table.policy`, `table`, `type`…
+    pub name: String,
+    /// What it holds, when short (`fillfactor=70`, `FULL`); empty otherwise.
+    pub detail: String,
 }
 
 /// `pg_proc.prokind`.

@@ -7,7 +7,7 @@ use tokio_postgres::{Client, Row};
 use super::IN_SCOPE;
 use crate::error::CatalogError;
 use crate::routines::{
-    Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger,
+    Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger, Undescribed,
 };
 
 /// `pg_depend` says an extension made the object whose catalog is `class` and oid is `oid`.
@@ -29,7 +29,36 @@ pub(crate) async fn read(
         triggers: triggers(client, schema).await?,
         comments: comments(client, schema).await?,
         extensions: extensions(client).await?,
+        undescribed: undescribed(client, schema).await?,
     })
+}
+
+/// What the model does not describe, one kind per branch (see [`Undescribed`]).
+async fn undescribed(
+    client: &Client,
+    schema: Option<&str>,
+) -> Result<Vec<Undescribed>, CatalogError> {
+    let rel = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace";
+    let own = not_extension_member("pg_class", "c.oid");
+    let sql = format!(
+        "SELECT 'row-level security policy', c.relname::text || '.' || p.polname::text, ''            FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {IN_SCOPE} AND {own}          UNION ALL SELECT 'row-level security', c.relname::text,            CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END            {rel} WHERE c.relrowsecurity AND {IN_SCOPE} AND {own}          UNION ALL SELECT 'rule', c.relname::text || '.' || r.rulename::text, ''            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class            JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE r.rulename <> '_RETURN' AND {IN_SCOPE} AND {own}          UNION ALL SELECT 'range type', t.typname::text, '' FROM pg_type t            JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'r' AND {IN_SCOPE}            AND {}          UNION ALL SELECT 'unlogged table', c.relname::text, '' {rel}            WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own}          UNION ALL SELECT CASE WHEN c.relkind = 'v' THEN 'view options' ELSE 'storage options' END,            c.relname::text, array_to_string(c.reloptions, ', ') {rel}            WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'm', 'v') AND {IN_SCOPE}            AND {own}          UNION ALL SELECT 'replica identity', c.relname::text,            CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE 'USING INDEX' END            {rel} WHERE c.relreplident <> 'd' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own}          UNION ALL SELECT 'column privileges', c.relname::text || '.' || a.attname::text,            array_to_string(a.attacl, ', ') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid            JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {IN_SCOPE}            AND {own}          UNION ALL SELECT 'extended statistics', s.stxname::text, '' FROM pg_statistic_ext s            JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {IN_SCOPE}          UNION ALL SELECT 'comment on constraint', c.relname::text || '.' || co.conname::text, ''            FROM pg_description d JOIN pg_constraint co              ON d.classoid = 'pg_constraint'::regclass AND d.objoid = co.oid            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE {IN_SCOPE} AND {own}          UNION ALL SELECT 'comment on trigger', c.relname::text || '.' || t.tgname::text, ''            FROM pg_description d JOIN pg_trigger t              ON d.classoid = 'pg_trigger'::regclass AND d.objoid = t.oid            JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE {IN_SCOPE} AND {own}          ORDER BY 1, 2",
+        not_extension_member("pg_type", "t.oid"),
+    );
+    let rows = super::rows(
+        client,
+        "objects the model does not describe",
+        &sql,
+        &[&schema],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Undescribed {
+            kind: r.get(0),
+            name: r.get(1),
+            detail: r.get::<_, Option<String>>(2).unwrap_or_default(),
+        })
+        .collect())
 }
 
 async fn functions(client: &Client, schema: Option<&str>) -> Result<Vec<Function>, CatalogError> {
@@ -54,6 +83,8 @@ async fn functions(client: &Client, schema: Option<&str>) -> Result<Vec<Function
              JOIN pg_language l ON l.oid = p.prolang \
              LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid \
              WHERE {IN_SCOPE} AND {} \
+               AND NOT EXISTS (SELECT 1 FROM pg_depend td WHERE td.classid = 'pg_proc'::regclass \
+                 AND td.objid = p.oid AND td.deptype = 'i') \
              ORDER BY 1, 2, 3",
             not_extension_member("pg_proc", "p.oid")
         ),

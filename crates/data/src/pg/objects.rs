@@ -253,6 +253,23 @@ pub fn static_not_copied(cat: &Catalog, schema: &Schema, tables: &[&Table]) -> V
             ));
         }
     }
+    for u in &cat.objects.undescribed {
+        let (table, _) = u.name.split_once('.').unwrap_or((u.name.as_str(), ""));
+        // Objects of tables left out are gone with their table, which is listed already.
+        let on_table = cat.tables.iter().any(|t| t.name == table);
+        if on_table && !copied.contains(table) {
+            continue;
+        }
+        let reason = if u.detail.is_empty() {
+            "not copied yet: recreate it on the target after the sync".to_string()
+        } else {
+            format!(
+                "not copied yet ({}): recreate it on the target after the sync",
+                u.detail
+            )
+        };
+        out.push(not_copied(u.kind.as_str(), u.name.clone(), reason));
+    }
     for f in &cat.objects.functions {
         if f.definition.is_none() {
             out.push(not_copied(
