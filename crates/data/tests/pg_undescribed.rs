@@ -1,6 +1,7 @@
 //! PostgreSQL objects the sync does not recreate yet — row-level security and its policies,
 //! rules, range types, unlogged tables, storage and view options, replica identity, column
-//! privileges, extended statistics, comments on constraints and triggers — are each listed in
+//! privileges, extended statistics, comments on constraints and triggers, collations, operators,
+//! text search configurations — are each listed in
 //! the sync result's `not_copied`, with the reason, never dropped silently (a dry run lists
 //! them too). Objects of a table the sync leaves out are not listed twice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
@@ -42,6 +43,11 @@ DO $$ BEGIN
   END IF;
 END $$;
 GRANT SELECT (title) ON films TO prodlike_test_reader;
+CREATE COLLATION german_ci (provider = icu, locale = 'de-u-ks-level2', deterministic = false);
+CREATE TEXT SEARCH CONFIGURATION films_search (COPY = simple);
+CREATE FUNCTION same_title(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE
+  AS $f$ SELECT lower($1) = lower($2) $f$;
+CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = same_title);
 INSERT INTO films VALUES (1, 'a film', 5, 100), (2, 'another', 20, 300);
 INSERT INTO scratch VALUES (1, 'kept');
 "#;
@@ -89,6 +95,9 @@ async fn objects_the_sync_does_not_recreate_are_listed_with_their_reason() {
         ("extended statistics", "films_stats"),
         ("comment on constraint", "films.title_set"),
         ("comment on trigger", "films.films_touch"),
+        ("collation", "german_ci"),
+        ("text search configuration", "films_search"),
+        ("operator", "===(text, text)"),
     ];
     for dry_run in [true, false] {
         let report = sync(&opts(dry_run), masker).await.unwrap();

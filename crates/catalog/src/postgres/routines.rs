@@ -41,8 +41,66 @@ async fn undescribed(
     let rel = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace";
     let own = not_extension_member("pg_class", "c.oid");
     let sql = format!(
-        "SELECT 'row-level security policy', c.relname::text || '.' || p.polname::text, ''            FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {IN_SCOPE} AND {own}          UNION ALL SELECT 'row-level security', c.relname::text,            CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END            {rel} WHERE c.relrowsecurity AND {IN_SCOPE} AND {own}          UNION ALL SELECT 'rule', c.relname::text || '.' || r.rulename::text, ''            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class            JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE r.rulename <> '_RETURN' AND {IN_SCOPE} AND {own}          UNION ALL SELECT 'range type', t.typname::text, '' FROM pg_type t            JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'r' AND {IN_SCOPE}            AND {}          UNION ALL SELECT 'unlogged table', c.relname::text, '' {rel}            WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own}          UNION ALL SELECT CASE WHEN c.relkind = 'v' THEN 'view options' ELSE 'storage options' END,            c.relname::text, array_to_string(c.reloptions, ', ') {rel}            WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'm', 'v') AND {IN_SCOPE}            AND {own}          UNION ALL SELECT 'replica identity', c.relname::text,            CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE 'USING INDEX' END            {rel} WHERE c.relreplident <> 'd' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own}          UNION ALL SELECT 'column privileges', c.relname::text || '.' || a.attname::text,            array_to_string(a.attacl, ', ') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid            JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {IN_SCOPE}            AND {own}          UNION ALL SELECT 'extended statistics', s.stxname::text, '' FROM pg_statistic_ext s            JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {IN_SCOPE}          UNION ALL SELECT 'comment on constraint', c.relname::text || '.' || co.conname::text, ''            FROM pg_description d JOIN pg_constraint co              ON d.classoid = 'pg_constraint'::regclass AND d.objoid = co.oid            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE {IN_SCOPE} AND {own}          UNION ALL SELECT 'comment on trigger', c.relname::text || '.' || t.tgname::text, ''            FROM pg_description d JOIN pg_trigger t              ON d.classoid = 'pg_trigger'::regclass AND d.objoid = t.oid            JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace            WHERE {IN_SCOPE} AND {own}          ORDER BY 1, 2",
-        not_extension_member("pg_type", "t.oid"),
+        "SELECT 'row-level security policy', c.relname::text || '.' || p.polname::text, '' \
+           FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {IN_SCOPE} AND {own} \
+         UNION ALL SELECT 'row-level security', c.relname::text, \
+           CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END \
+           {rel} WHERE c.relrowsecurity AND {IN_SCOPE} AND {own} \
+         UNION ALL SELECT 'rule', c.relname::text || '.' || r.rulename::text, '' \
+           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
+           JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE r.rulename <> '_RETURN' AND {IN_SCOPE} AND {own} \
+         UNION ALL SELECT 'range type', t.typname::text, '' FROM pg_type t \
+           JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'r' AND {IN_SCOPE} \
+           AND {types} \
+         UNION ALL SELECT 'unlogged table', c.relname::text, '' {rel} \
+           WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own} \
+         UNION ALL SELECT CASE WHEN c.relkind = 'v' THEN 'view options' ELSE 'storage options' END, \
+           c.relname::text, array_to_string(c.reloptions, ', ') {rel} \
+           WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'm', 'v') AND {IN_SCOPE} \
+           AND {own} \
+         UNION ALL SELECT 'replica identity', c.relname::text, \
+           CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE 'USING INDEX' END \
+           {rel} WHERE c.relreplident <> 'd' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own} \
+         UNION ALL SELECT 'column privileges', c.relname::text || '.' || a.attname::text, \
+           array_to_string(a.attacl, ', ') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+           JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {IN_SCOPE} \
+           AND {own} \
+         UNION ALL SELECT 'extended statistics', s.stxname::text, '' FROM pg_statistic_ext s \
+           JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {IN_SCOPE} \
+         UNION ALL SELECT 'comment on constraint', c.relname::text || '.' || co.conname::text, '' \
+           FROM pg_description d JOIN pg_constraint co \
+           ON d.classoid = 'pg_constraint'::regclass AND d.objoid = co.oid \
+           JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {IN_SCOPE} AND {own} \
+         UNION ALL SELECT 'comment on trigger', c.relname::text || '.' || t.tgname::text, '' \
+           FROM pg_description d JOIN pg_trigger t \
+           ON d.classoid = 'pg_trigger'::regclass AND d.objoid = t.oid \
+           JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {IN_SCOPE} AND {own} \
+         UNION ALL SELECT 'collation', x.collname::text, '' FROM pg_collation x \
+           JOIN pg_namespace n ON n.oid = x.collnamespace WHERE {IN_SCOPE} AND {pg_collation} \
+         UNION ALL SELECT 'operator class', x.opcname::text, '' FROM pg_opclass x \
+           JOIN pg_namespace n ON n.oid = x.opcnamespace WHERE {IN_SCOPE} AND {pg_opclass} \
+         UNION ALL SELECT 'text search configuration', x.cfgname::text, '' FROM pg_ts_config x \
+           JOIN pg_namespace n ON n.oid = x.cfgnamespace WHERE {IN_SCOPE} AND {pg_ts_config} \
+         UNION ALL SELECT 'text search dictionary', x.dictname::text, '' FROM pg_ts_dict x \
+           JOIN pg_namespace n ON n.oid = x.dictnamespace WHERE {IN_SCOPE} AND {pg_ts_dict} \
+         UNION ALL SELECT 'conversion', x.conname::text, '' FROM pg_conversion x \
+           JOIN pg_namespace n ON n.oid = x.connamespace WHERE {IN_SCOPE} AND {pg_conversion} \
+         UNION ALL SELECT 'operator', x.oprname::text || '(' || format_type(x.oprleft, NULL) \
+           || ', ' || format_type(x.oprright, NULL) || ')', '' FROM pg_operator x \
+           JOIN pg_namespace n ON n.oid = x.oprnamespace WHERE {IN_SCOPE} AND {pg_operator} \
+         ORDER BY 1, 2",
+        types = not_extension_member("pg_type", "t.oid"),
+        pg_collation = not_extension_member("pg_collation", "x.oid"),
+        pg_opclass = not_extension_member("pg_opclass", "x.oid"),
+        pg_ts_config = not_extension_member("pg_ts_config", "x.oid"),
+        pg_ts_dict = not_extension_member("pg_ts_dict", "x.oid"),
+        pg_conversion = not_extension_member("pg_conversion", "x.oid"),
+        pg_operator = not_extension_member("pg_operator", "x.oid"),
     );
     let rows = super::rows(
         client,
