@@ -289,6 +289,41 @@ async fn domains_enums_and_composite_types_are_created_before_their_tables() {
         one::<String>(&dst, "SELECT contact::text FROM film WHERE title = 'y'").await,
         "nobody@example.com"
     );
+    // Verify compares the types too: a domain whose check was dropped, and a composite type
+    // whose attribute was dropped, in the target are named.
+    let vopts = || VerifyOptions {
+        source: DbUrl::parse(&src.url).unwrap(),
+        target: DbUrl::parse(&dst.url).unwrap(),
+        namespace: "public".into(),
+        rules: Rules::default(),
+        rules_file: "(none)".into(),
+        expected: Expected::Unknown,
+        min_score: 0.0,
+        max_ks: 1.0,
+        max_tvd: 1.0,
+        max_rows: None,
+        synthetic: false,
+    };
+    run(&dst, "DELETE FROM film WHERE title = 'y'").await;
+    let before = verify(&vopts()).await.unwrap();
+    assert!(
+        before.schema_differences.is_empty(),
+        "{:?}",
+        before.schema_differences
+    );
+    run(
+        &dst,
+        "ALTER DOMAIN year DROP CONSTRAINT year_check; ALTER TYPE price DROP ATTRIBUTE currency",
+    )
+    .await;
+    let after = verify(&vopts()).await.unwrap();
+    let named: Vec<String> = after
+        .schema_differences
+        .iter()
+        .map(|d| format!("{} {}", d.kind, d.name))
+        .collect();
+    assert!(named.contains(&"domain year".to_string()), "{named:?}");
+    assert!(named.contains(&"type price".to_string()), "{named:?}");
 }
 
 const SEQUENCES: &str = "

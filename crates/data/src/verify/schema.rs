@@ -1,5 +1,5 @@
 //! Verify's schema check (PostgreSQL source and target): every table, view, materialized view,
-//! function, trigger, enum type and sequence of the source's schema is in the target, defined
+//! function, trigger, enum, domain and composite type and sequence of the source's schema is in the target, defined
 //! alike, and no sequence is behind the keys of the column that owns it. What the sync lists as
 //! not copied is recomputed from the source's catalog (`pg/objects.rs` static_not_copied, the
 //! same list the sync publishes) and left out. Definitions are compared as PostgreSQL prints
@@ -139,6 +139,33 @@ pub fn compare(
             None => out.push(diff("type", e.name.clone(), "missing in the target")),
             Some(d) if d.labels != e.labels => {
                 out.push(diff("type", e.name.clone(), "labels differ"));
+            }
+            Some(_) => {}
+        }
+    }
+    for t in &src.domains {
+        let same = |d: &&prodlike_catalog::DomainType| {
+            d.base_type == t.base_type
+                && d.not_null == t.not_null
+                && d.default == t.default
+                && d.collation == t.collation
+                && d.checks == t.checks
+        };
+        match dst.domains.iter().find(|d| d.name == t.name) {
+            None => out.push(diff("domain", t.name.clone(), "missing in the target")),
+            Some(d) if !same(&d) => out.push(diff(
+                "domain",
+                t.name.clone(),
+                "defined otherwise (base type, NOT NULL, default, collation or checks)",
+            )),
+            Some(_) => {}
+        }
+    }
+    for t in &src.composites {
+        match dst.composites.iter().find(|d| d.name == t.name) {
+            None => out.push(diff("type", t.name.clone(), "missing in the target")),
+            Some(d) if d.attributes != t.attributes => {
+                out.push(diff("type", t.name.clone(), "attributes differ"));
             }
             Some(_) => {}
         }

@@ -77,7 +77,7 @@ pub struct VerifyReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SchemaDifference {
     /// `table`, `view`, `materialized view`, `function`, `procedure`, `aggregate`, `trigger`,
-    /// `type`, `sequence`.
+    /// `type`, `domain`, `sequence`.
     pub kind: String,
     /// The object: `active_users`, `f(integer)`, `film.film_fulltext_trigger`.
     pub name: String,
