@@ -134,6 +134,19 @@ pub fn compare(
             Some(_) => {}
         }
     }
+    out.extend(compare_types(src, dst));
+    for s in &src.sequences {
+        if !dst.sequences.iter().any(|d| d.name == s.name) {
+            out.push(diff("sequence", s.name.clone(), "missing in the target"));
+        }
+    }
+    out
+}
+
+/// User types: enums (labels), domains (base type, NOT NULL, default, collation, checks) and
+/// composite types (attributes).
+fn compare_types(src: &Catalog, dst: &Catalog) -> Vec<SchemaDifference> {
+    let mut out = Vec::new();
     for e in &src.enums {
         match dst.enums.iter().find(|d| d.name == e.name) {
             None => out.push(diff("type", e.name.clone(), "missing in the target")),
@@ -168,11 +181,6 @@ pub fn compare(
                 out.push(diff("type", t.name.clone(), "attributes differ"));
             }
             Some(_) => {}
-        }
-    }
-    for s in &src.sequences {
-        if !dst.sequences.iter().any(|d| d.name == s.name) {
-            out.push(diff("sequence", s.name.clone(), "missing in the target"));
         }
     }
     out
