@@ -10,31 +10,15 @@ use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
 use prodlike_data::verify::{Expected, VerifyOptions, verify};
-use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::pg::TempDatabase;
 
-fn masker() -> prodlike_data::Result<Masker> {
-    Ok(Masker::new(
-        MaskKey::from_secret(b"a test secret of 16+ bytes").unwrap(),
-    ))
-}
+mod common;
+use common::masker;
 
 fn opts(src: &TempDatabase, dst: &TempDatabase, dry_run: bool) -> SyncOptions {
     SyncOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        rules: Rules::default(),
-        rules_file: "(none)".into(),
-        sample: None,
-        seed: Some(3),
-        strict: false,
-        jobs: 2,
-        namespace: "public".into(),
-        keep_previous: false,
-        max_rows_per_sec: None,
-        progress: false,
         dry_run,
-        fail_after_rows: None,
+        ..common::sync_options(src, dst)
     }
 }
 

@@ -6,17 +6,11 @@
 //! them too). Objects of a table the sync leaves out are not listed twice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
 
-use prodlike_data::DbUrl;
-use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
-use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::pg::TempDatabase;
 
-fn masker() -> prodlike_data::Result<Masker> {
-    Ok(Masker::new(
-        MaskKey::from_secret(b"a test secret of 16+ bytes").unwrap(),
-    ))
-}
+mod common;
+use common::masker;
 
 const FIXTURE: &str = r#"
 CREATE TYPE price_range AS RANGE (subtype = numeric);
@@ -67,20 +61,8 @@ async fn objects_the_sync_does_not_recreate_are_listed_with_their_reason() {
         .await
         .unwrap();
     let opts = |dry_run| SyncOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        rules: Rules::default(),
-        rules_file: "(none)".into(),
-        sample: None,
-        seed: Some(3),
-        strict: false,
-        jobs: 2,
-        namespace: "public".into(),
-        keep_previous: false,
-        max_rows_per_sec: None,
-        progress: false,
         dry_run,
-        fail_after_rows: None,
+        ..common::sync_options(&src, &dst)
     };
     let expected = [
         ("row-level security", "films"),
