@@ -15,7 +15,8 @@
 //!
 //! Partitions come with their parent and bound, partitioned tables with their key, inheritance
 //! children with their parents; domains and composite types beside enums; sequences with their
-//! position. Not read yet, with their places marked in [`model`]: range types, grants; MySQL.
+//! position. Privileges on a schema and its relations are read on their own ([`postgres::privileges`]).
+//! Not read yet, with their places marked in [`model`]: range types; MySQL.
 #![forbid(unsafe_code)]
 // Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
 #![warn(clippy::indexing_slicing)]
@@ -31,7 +32,7 @@ pub use error::CatalogError;
 pub use model::{
     Catalog, Check, Column, CompositeType, Constraint, ConstraintKind, DomainType, Engine,
     EnumType, ForeignKey, Generated, Identity, Index, IndexKey, IndexOrigin, Key, OwnedBy,
-    PartitionOf, PgType, PgTypeKind, Sequence, Server, Table, TableKind, View,
+    PartitionOf, PgType, PgTypeKind, Privilege, Sequence, Server, Table, TableKind, View,
 };
 pub use options::{Options, Scope};
 pub use routines::{

@@ -394,3 +394,42 @@ impl ForeignKey {
         }
     }
 }
+
+/// One privilege a role (or PUBLIC) holds on a schema or on one of its tables, views,
+/// materialized views or sequences, beyond what owning the object gives
+/// ([`crate::postgres::privileges`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Privilege {
+    /// `None` for the schema itself.
+    pub relation: Option<String>,
+    /// The relation's `pg_class.relkind` (`r`, `p`, `v`, `m`, `S`); `n` for the schema.
+    pub kind: String,
+    /// `SELECT`, `INSERT`, `USAGE`, …
+    pub privilege: String,
+    /// `None` for PUBLIC.
+    pub grantee: Option<String>,
+    /// Held `WITH GRANT OPTION`.
+    pub grantable: bool,
+}
+
+impl Privilege {
+    /// The object as a reader names it: `schema public`, `table orders`, `view v`,
+    /// `materialized view m`, `sequence s` (`ns`: the schema's name).
+    pub fn object(&self, ns: &str) -> String {
+        let kind = match self.kind.as_str() {
+            "S" => "sequence",
+            "v" => "view",
+            "m" => "materialized view",
+            _ => "table",
+        };
+        match &self.relation {
+            None => format!("schema {ns}"),
+            Some(rel) => format!("{kind} {rel}"),
+        }
+    }
+
+    /// `PUBLIC` or the role's name.
+    pub fn grantee_name(&self) -> &str {
+        self.grantee.as_deref().unwrap_or("PUBLIC")
+    }
+}

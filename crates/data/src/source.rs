@@ -288,18 +288,15 @@ impl Source {
         }
     }
 
-    /// The `[grants] map` rule's statements: the mapped source roles' privileges on the schema
-    /// and its tables and sequences, for the mapped target roles (PostgreSQL; none for SQLite).
-    pub async fn mapped_grants(
-        &self,
-        map: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Vec<String>> {
+    /// The privileges held on the schema and its relations, the owners' own aside
+    /// (PostgreSQL; `None` for SQLite, which has none), read in the source's snapshot.
+    pub async fn privileges(&self) -> Result<Option<Vec<pg::grants::Privilege>>> {
         match &*self.inner {
-            Inner::Pg(p) if !map.is_empty() => {
+            Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
-                pg::grants::mapped(&c, &p.ns, map).await
+                pg::grants::privileges(&c, &p.ns).await.map(Some)
             }
-            _ => Ok(Vec::new()),
+            Inner::Sqlite(_) => Ok(None),
         }
     }
 

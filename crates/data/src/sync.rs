@@ -12,6 +12,7 @@ use crate::error::{DataError, Result};
 use crate::identity;
 use crate::maskplan::{self, BoundMasks};
 use crate::memo::MaskMemo;
+use crate::pg::objects::NotCopied;
 use crate::plan::{self, PlanOptions, RowFilter, SubsetPlan};
 use crate::progress::Progress;
 use crate::published;
@@ -121,7 +122,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
                 })?;
         }
     }
-    let mapped_grants = check_grants(opts, &source).await?;
+    let (mapped_grants, grants_not_copied) = check_grants(opts, &source).await?;
     let tables: Vec<&Table> = schema.tables.iter().collect();
     let needs_plan = fraction < 1.0
         || opts
@@ -226,6 +227,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         rows_per_sec: 0.0,
         not_copied: sqlite_views,
     };
+    report.not_copied.extend(grants_not_copied);
     if opts.dry_run {
         // The whole DDL runs on the target in a transaction that is rolled back.
         let lost = match (&opts.target, &catalog) {
@@ -319,40 +321,61 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     Ok(report)
 }
 
-/// The `[grants] map` rule, checked before anything is written: both databases PostgreSQL, every
-/// target role present. Returns the grants read from the source.
-async fn check_grants(opts: &SyncOptions, source: &Source) -> Result<Vec<String>> {
+/// The `[grants] map` rule, checked before anything is written (both databases PostgreSQL,
+/// every target role present), and the source's privileges: returns the grants the rule gives
+/// staging roles, and one `grants` entry per role (or PUBLIC) whose source privileges the target
+/// will hold neither through the rule nor by its own grants.
+async fn check_grants(
+    opts: &SyncOptions,
+    source: &Source,
+) -> Result<(Vec<crate::pg::grants::MappedGrant>, Vec<NotCopied>)> {
+    use crate::pg::grants;
     let map = &opts.rules.grants.map;
-    let Some(first) = map.keys().next() else {
-        return Ok(Vec::new());
-    };
     let refuse = |field: String, reason: String| DataError::Rules {
         file: opts.rules_file.clone(),
         field,
         reason,
     };
-    let DbUrl::Postgres { conn, shown } = &opts.target else {
-        return Err(refuse(
-            format!("grants.map.{first}"),
-            "grants are PostgreSQL's; the target is not a PostgreSQL database".into(),
-        ));
+    if let Some(first) = map.keys().next() {
+        if !matches!(opts.target, DbUrl::Postgres { .. }) {
+            return Err(refuse(
+                format!("grants.map.{first}"),
+                "grants are PostgreSQL's; the target is not a PostgreSQL database".into(),
+            ));
+        }
+        if source.engine() != "postgres" {
+            return Err(refuse(
+                format!("grants.map.{first}"),
+                "grants are PostgreSQL's; the source is not a PostgreSQL database".into(),
+            ));
+        }
+    }
+    let Some(held) = source.privileges().await? else {
+        return Ok((Vec::new(), Vec::new()));
     };
-    if source.engine() != "postgres" {
-        return Err(refuse(
-            format!("grants.map.{first}"),
-            "grants are PostgreSQL's; the source is not a PostgreSQL database".into(),
-        ));
-    }
-    let admin = crate::pg::connect(conn, shown).await?;
-    let roles: Vec<&str> = map.values().map(String::as_str).collect();
-    let missing = crate::pg::grants::missing_roles(&admin, &roles).await?;
-    if let Some((from, to)) = map.iter().find(|(_, to)| missing.contains(to)) {
-        return Err(refuse(
-            format!("grants.map.{from}"),
-            format!("role `{to}` does not exist in {shown}; create it or fix the name"),
-        ));
-    }
-    source.mapped_grants(map).await
+    let ns = opts.namespace.as_str();
+    let (target_held, roles) = match &opts.target {
+        DbUrl::Postgres { conn, shown } => {
+            let admin = crate::pg::connect(conn, shown).await?;
+            let roles: Vec<&str> = map.values().map(String::as_str).collect();
+            let missing = grants::missing_roles(&admin, &roles).await?;
+            if let Some((from, to)) = map.iter().find(|(_, to)| missing.contains(to)) {
+                return Err(refuse(
+                    format!("grants.map.{from}"),
+                    format!("role `{to}` does not exist in {shown}; create it or fix the name"),
+                ));
+            }
+            (grants::privileges(&admin, ns).await?, true)
+        }
+        DbUrl::Sqlite { .. } => (Vec::new(), false),
+    };
+    let gaps = grants::gaps(&held, &target_held, map);
+    let lost = gaps
+        .unmapped_missing
+        .iter()
+        .map(|(grantee, missing)| grants::unmapped_not_copied(ns, grantee, missing, roles))
+        .collect();
+    Ok((grants::mapped(&held, ns, map), lost))
 }
 
 /// Copies every table, each in its own task (so masking runs on every core), at most

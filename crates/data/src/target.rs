@@ -35,7 +35,7 @@ struct PgTarget {
     types: HashMap<String, Vec<PgColumnType>>,
     keep_previous: bool,
     /// Grants of the `[grants] map` rule, given in the swap after the target's own.
-    mapped_grants: Vec<String>,
+    mapped_grants: Vec<pg::grants::MappedGrant>,
     /// Tables whose keys and indexes are built already (right after their rows landed).
     keyed: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Foreign keys (indexes into `ddl.foreign_keys`) already added while tables still load.
@@ -116,6 +116,30 @@ impl PgTarget {
             .await
             .map_err(DataError::pg("creating views and triggers (committing)"))?;
         Ok(lost)
+    }
+
+    /// The `[grants] map` rule's statements on the schema and on the relations the load schema
+    /// holds: a relation the sync could not create (listed as not copied) gets none.
+    async fn mapped_grants_created(&self) -> Result<Vec<String>> {
+        if self.mapped_grants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .admin
+            .query(
+                "SELECT c.relname::text FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1",
+                &[&self.load_ns],
+            )
+            .await
+            .map_err(DataError::pg("listing the load schema's relations"))?;
+        let created: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+        Ok(self
+            .mapped_grants
+            .iter()
+            .filter(|g| g.relation.as_ref().is_none_or(|r| created.contains(r)))
+            .map(|g| g.statement.clone())
+            .collect())
     }
 
     /// For the swap transaction, after the rename: function bodies pointed at the load schema
@@ -351,7 +375,7 @@ impl Target {
 
     /// Grants the new contents get in the swap, after the target's own (the `[grants] map`
     /// rule; PostgreSQL).
-    pub fn grant_in_swap(&mut self, statements: Vec<String>) {
+    pub fn grant_in_swap(&mut self, statements: Vec<pg::grants::MappedGrant>) {
         if let Inner::Pg(p) = &mut self.inner {
             p.mapped_grants = statements;
         }
@@ -513,7 +537,7 @@ impl Target {
                     true => pg::grants::carried_over(&p.admin, &p.ns, &p.load_ns).await?,
                     false => Vec::new(),
                 };
-                grants.extend(p.mapped_grants.iter().cloned());
+                grants.extend(p.mapped_grants_created().await?);
                 let mut swap = String::from("BEGIN;");
                 if exists {
                     swap.push_str(&format!(

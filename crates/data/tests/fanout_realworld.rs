@@ -120,6 +120,7 @@ fn verify_opts(
         max_tvd: 1.0,
         max_rows: None,
         synthetic: false,
+        not_copied: None,
     }
 }
 

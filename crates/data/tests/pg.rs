@@ -55,6 +55,7 @@ fn vopts(
         max_tvd: 0.02,
         max_rows: None,
         synthetic,
+        not_copied: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn vopts(src: &TempDatabase, dst: &TempDatabase) -> VerifyOptions {
         max_tvd: 0.02,
         max_rows: None,
         synthetic: false,
+        not_copied: None,
     }
 }
 
@@ -257,6 +258,24 @@ async fn verify_compares_the_schemas_and_names_what_differs() {
         v.failures.iter().any(|f| f.contains("view happy_count")),
         "{:?}",
         v.failures
+    );
+    // A comment reworded, and one dropped, in the target: both named.
+    t.batch_execute(
+        "COMMENT ON TABLE films IS 'something else'; COMMENT ON COLUMN films.title IS NULL",
+    )
+    .await
+    .unwrap();
+    let v = verify(&vopts(&src, &dst)).await.unwrap();
+    let comment = |name: &str, how: &str| {
+        v.schema_differences
+            .iter()
+            .any(|d| d.kind == "comment" && d.name == name && d.difference == how)
+    };
+    assert!(
+        comment("comment on table films", "text differs")
+            && comment("comment on column films.title", "missing in the target"),
+        "{:?}",
+        v.schema_differences
     );
     // A sequence set back behind its keys fails verify too.
     t.batch_execute("SELECT setval('films_id_seq', 1)")

@@ -193,6 +193,7 @@ async fn verify_counts(
         max_tvd: 0.02,
         max_rows: None,
         synthetic: false,
+        not_copied: None,
     })
     .await
     .unwrap();
@@ -288,6 +289,7 @@ async fn domains_enums_and_composite_types_are_created_before_their_tables() {
         max_tvd: 1.0,
         max_rows: None,
         synthetic: false,
+        not_copied: None,
     };
     run(&dst, "DELETE FROM film WHERE title = 'y'").await;
     let before = verify(&vopts()).await.unwrap();
@@ -572,4 +574,144 @@ async fn a_grants_rule_gives_the_source_roles_privileges_to_staging_roles() {
         &format!("SET ROLE {staging}; INSERT INTO users (name) VALUES ('new')"),
     )
     .await;
+}
+
+/// Grants in the sync's result and in verify: a source role the `[grants] map` rule does not map
+/// is listed as not copied (and left out by verify); a mapped role's privilege the target lost
+/// fails verify, named; an unmapped role's privilege the sync did not list fails it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_compares_grants_through_the_map_and_the_syncs_not_copied() {
+    let prod = Role::create("app_prod").await;
+    let staging = Role::create("app_staging").await;
+    let analyst = Role::create("analyst").await;
+    let Some(src) = TempDatabase::create("schema_vgrant_src").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("schema_vgrant_dst").await else {
+        return;
+    };
+    let (prod, staging, analyst) = (&prod.0, &staging.0, &analyst.0);
+    run(
+        &src,
+        &format!(
+            "CREATE TABLE users (id serial PRIMARY KEY, name text);
+             INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, 20) g;
+             CREATE VIEW user_names AS SELECT name FROM users;
+             GRANT USAGE ON SCHEMA public TO {prod};
+             GRANT SELECT, INSERT ON users TO {prod};
+             GRANT SELECT ON user_names TO {prod};
+             GRANT SELECT ON users, user_names TO {analyst};"
+        ),
+    )
+    .await;
+    let mut o = opts(&src, &dst, None);
+    o.rules_file = "data.toml".into();
+    o.rules = Rules::parse(
+        &format!("[grants]\nmap = {{ {prod} = \"{staging}\" }}\n"),
+        "data.toml",
+    )
+    .unwrap();
+    let report = sync(&o, masker).await.unwrap();
+    // The analyst's privileges are listed, once, by role, naming them.
+    let listed: Vec<_> = report
+        .not_copied
+        .iter()
+        .filter(|n| n.kind == "grants")
+        .collect();
+    assert_eq!(listed.len(), 1, "{:?}", report.not_copied);
+    assert_eq!(&listed[0].name, analyst);
+    assert!(
+        listed[0].reason.contains("SELECT on table users")
+            && listed[0].reason.contains("SELECT on view user_names"),
+        "{}",
+        listed[0].reason
+    );
+    // The mapped role's grant on the view is given too.
+    assert!(
+        one::<bool>(
+            &dst,
+            &format!("SELECT has_table_privilege('{staging}', 'public.user_names', 'SELECT')")
+        )
+        .await
+    );
+    let declared: prodlike_data::verify::Declared = report
+        .not_copied
+        .iter()
+        .map(|n| (n.kind.clone(), n.name.clone()))
+        .collect();
+    let mut vo = VerifyOptions {
+        source: DbUrl::parse(&src.url).unwrap(),
+        target: DbUrl::parse(&dst.url).unwrap(),
+        namespace: "public".into(),
+        rules: o.rules.clone(),
+        rules_file: "data.toml".into(),
+        expected: Expected::Unknown,
+        min_score: 0.5,
+        max_ks: 0.05,
+        max_tvd: 0.02,
+        max_rows: None,
+        synthetic: false,
+        not_copied: Some(declared.clone()),
+    };
+    let v = verify(&vo).await.unwrap();
+    assert!(
+        v.schema_differences.is_empty(),
+        "{:?}",
+        v.schema_differences
+    );
+
+    // Staging loses the mapped INSERT: verify names it, with the role it maps from.
+    run(&dst, &format!("REVOKE INSERT ON users FROM {staging}")).await;
+    let v = verify(&vo).await.unwrap();
+    assert!(!v.passed);
+    let wanted = format!("INSERT on table users to {staging}");
+    assert!(
+        v.schema_differences
+            .iter()
+            .any(|d| d.kind == "grant" && d.name == wanted && d.difference.contains(prod.as_str())),
+        "{:?}",
+        v.schema_differences
+    );
+    run(&dst, &format!("GRANT INSERT ON users TO {staging}")).await;
+
+    // A sync result that did not list the analyst: its privileges are differences.
+    declared
+        .iter()
+        .for_each(|d| assert!(d.0 != "grants" || d.1 == *analyst));
+    vo.not_copied = Some(declared.into_iter().filter(|d| d.0 != "grants").collect());
+    let v = verify(&vo).await.unwrap();
+    let names: Vec<&str> = v
+        .schema_differences
+        .iter()
+        .filter(|d| d.kind == "grant")
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            format!("SELECT on table users to {analyst}"),
+            format!("SELECT on view user_names to {analyst}")
+        ],
+        "{:?}",
+        v.schema_differences
+    );
+    // Granted on the target by staging itself, they are held: no difference, and a later sync
+    // keeps them (the target's own grants) and no longer lists the role.
+    run(
+        &dst,
+        &format!("GRANT SELECT ON users, user_names TO {analyst}"),
+    )
+    .await;
+    let v = verify(&vo).await.unwrap();
+    assert!(
+        v.schema_differences.is_empty(),
+        "{:?}",
+        v.schema_differences
+    );
+    let report = sync(&o, masker).await.unwrap();
+    assert!(
+        report.not_copied.iter().all(|n| n.kind != "grants"),
+        "{:?}",
+        report.not_copied
+    );
 }

@@ -94,6 +94,7 @@ fn verify_opts(src: &DbUrl, dst: &DbUrl, ns: &str, rows: HashMap<String, u64>) -
         max_tvd: 0.02,
         max_rows: None,
         synthetic: false,
+        not_copied: None,
     }
 }
 

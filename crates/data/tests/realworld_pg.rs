@@ -301,6 +301,7 @@ async fn check(name: &str, src: TempDatabase, rules: &Rules) {
             max_tvd: 0.02,
             max_rows: None,
             synthetic: false,
+            not_copied: None,
         })
         .await
         .unwrap();

@@ -206,6 +206,7 @@ async fn profile_synth_and_verify_round_trip() {
         max_tvd: 0.02,
         max_rows: None,
         synthetic,
+        not_copied: None,
     };
     let v = verify(&vopts(
         &dst,

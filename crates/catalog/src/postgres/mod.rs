@@ -8,6 +8,7 @@
 //! One query per part of the catalog (relations, columns, constraints, indexes, views,
 //! sequences, enum types; server, settings and extensions on request), each over every
 //! relation in scope at once.
+mod grants;
 mod objects;
 mod routines;
 mod server;
@@ -17,6 +18,7 @@ mod tables;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
+pub use grants::privileges;
 pub use server::with_unit;
 pub use stats::{TableSize, table_sizes};
 

@@ -135,7 +135,8 @@ pub struct VerifyArgs {
     /// The share the sync sampled (ratios are compared with it).
     #[arg(long)]
     pub sample: Option<f64>,
-    /// The sync's JSON result: exact row counts are expected.
+    /// The sync's JSON result: exact row counts are expected, and what it lists as not copied
+    /// is what the schema check leaves out.
     #[arg(long)]
     pub sync_result: Option<PathBuf>,
     /// Exit 1 below this fidelity score.
@@ -485,8 +486,13 @@ struct VerifyRun {
     output: Output,
 }
 
-/// Row counts a `prodlike data sync --out` result holds.
-fn sync_result_rows(p: &Path) -> anyhow::Result<prodlike_data::verify::Expected> {
+/// The row counts a `prodlike data sync --out` result holds, and what it declared not copied.
+fn sync_result(
+    p: &Path,
+) -> anyhow::Result<(
+    prodlike_data::verify::Expected,
+    prodlike_data::verify::Declared,
+)> {
     let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))?;
@@ -497,7 +503,21 @@ fn sync_result_rows(p: &Path) -> anyhow::Result<prodlike_data::verify::Expected>
         .iter()
         .filter_map(|t| Some((t["table"].as_str()?.to_owned(), t["rows"].as_u64()?)))
         .collect();
-    Ok(prodlike_data::verify::Expected::Rows(rows))
+    // Absent in results of releases before it was listed: nothing declared.
+    let not_copied = v["data"]["not_copied"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| {
+                    Some((
+                        n["kind"].as_str()?.to_owned(),
+                        n["name"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((prodlike_data::verify::Expected::Rows(rows), not_copied))
 }
 
 impl VerifyArgs {
@@ -506,10 +526,16 @@ impl VerifyArgs {
         let source = url(&self.source, "source")?;
         let target = url(&self.target, "target")?;
         let (rules, rules_file) = load_rules(self.rules.as_deref())?;
-        let expected = match (&self.sync_result, self.sample) {
-            (Some(p), _) => sync_result_rows(p)?,
-            (None, Some(f)) => prodlike_data::verify::Expected::Fraction(share("sample", f)?),
-            (None, None) => prodlike_data::verify::Expected::Unknown,
+        let (expected, not_copied) = match (&self.sync_result, self.sample) {
+            (Some(p), _) => {
+                let (rows, declared) = sync_result(p)?;
+                (rows, Some(declared))
+            }
+            (None, Some(f)) => (
+                prodlike_data::verify::Expected::Fraction(share("sample", f)?),
+                None,
+            ),
+            (None, None) => (prodlike_data::verify::Expected::Unknown, None),
         };
         let opts = prodlike_data::verify::VerifyOptions {
             source,
@@ -523,6 +549,7 @@ impl VerifyArgs {
             max_tvd: unit("max-tvd", self.max_tvd)?,
             max_rows: positive_rows("max-rows", self.max_rows)?,
             synthetic: self.synthetic,
+            not_copied,
         };
         Ok(VerifyRun { opts, output })
     }

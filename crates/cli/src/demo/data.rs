@@ -98,6 +98,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         max_tvd: 0.02,
         max_rows: None,
         synthetic: false,
+        not_copied: None,
     })
     .await
     .context("verify")?;

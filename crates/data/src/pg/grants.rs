@@ -189,45 +189,146 @@ async fn relation_rules(
     Ok(())
 }
 
-/// The source's privileges of the roles named in `map` (the `[grants] map` rule) on schema `ns`
-/// and its tables and sequences, as statements granting them to the mapped roles on the target's
-/// `ns`. Read through the caller's session (the source's snapshot).
-pub async fn mapped(
-    source: &Client,
+pub use prodlike_catalog::Privilege;
+
+/// The `ON …` object of a `GRANT` of `p` on schema `ns`.
+fn on(p: &Privilege, ns: &str) -> String {
+    match &p.relation {
+        None => format!("SCHEMA {}", ident(ns)),
+        Some(rel) => format!("{} {}", keywords(&p.kind).1, qualified(ns, rel)),
+    }
+}
+
+/// `held` is `wanted` on the same object, with the same privilege, for `grantee` (the grant
+/// option aside; a table may have become partitioned).
+fn holds(held: &Privilege, wanted: &Privilege, grantee: Option<&str>) -> bool {
+    held.relation == wanted.relation
+        && held.privilege == wanted.privilege
+        && held.grantee.as_deref() == grantee
+        && (held.kind == wanted.kind
+            || (matches!(held.kind.as_str(), "r" | "p")
+                && matches!(wanted.kind.as_str(), "r" | "p")))
+}
+
+/// The privileges on schema `ns` and its relations, read through `c` (the source's snapshot,
+/// or the target).
+pub async fn privileges(c: &Client, ns: &str) -> Result<Vec<Privilege>> {
+    prodlike_catalog::postgres::privileges(c, ns)
+        .await
+        .map_err(|e| match e {
+            prodlike_catalog::CatalogError::Postgres { source, .. } => {
+                DataError::pg(format!("reading the privileges on schema {ns}"))(source)
+            }
+            other => DataError::Invalid(prodlike_common::error::chain(&other).to_string()),
+        })
+}
+
+/// A grant of the `[grants] map` rule, for the relation it is on (`None`: the schema). Grants
+/// on a relation the sync did not create (a view it could not copy, listed as not copied) are
+/// left out of the swap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedGrant {
+    pub relation: Option<String>,
+    pub statement: String,
+}
+
+/// The source's privileges (`source`, read with [`privileges`]) of the roles named in `map`
+/// (the `[grants] map` rule), as statements granting them to the mapped roles on the target's
+/// `ns`.
+pub fn mapped(
+    source: &[Privilege],
     ns: &str,
     map: &std::collections::BTreeMap<String, String>,
-) -> Result<Vec<String>> {
-    if map.is_empty() {
-        return Ok(Vec::new());
+) -> Vec<MappedGrant> {
+    source
+        .iter()
+        .filter_map(|p| {
+            let to = map.get(p.grantee.as_deref()?)?;
+            Some(MappedGrant {
+                relation: p.relation.clone(),
+                statement: grant(&p.privilege, &on(p, ns), Some(to.clone()), p.grantable),
+            })
+        })
+        .collect()
+}
+
+/// How the source's privileges stand in the target: those of roles the `[grants] map` rule
+/// maps that the target's mapped role lacks, and, per role the rule does not map (or PUBLIC),
+/// those the target does not grant that role itself.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct GrantGaps {
+    pub mapped_missing: Vec<(Privilege, String)>,
+    pub unmapped_missing: std::collections::BTreeMap<String, Vec<Privilege>>,
+}
+
+/// Compares the source's privileges with the target's, through the `[grants] map` rule.
+pub fn gaps(
+    source: &[Privilege],
+    target: &[Privilege],
+    map: &std::collections::BTreeMap<String, String>,
+) -> GrantGaps {
+    let mut out = GrantGaps::default();
+    for p in source {
+        let mapped = p.grantee.as_deref().and_then(|g| map.get(g));
+        let want = mapped.map(String::as_str).or(p.grantee.as_deref());
+        if target.iter().any(|t| holds(t, p, want)) {
+            continue;
+        }
+        match mapped {
+            Some(to) => out.mapped_missing.push((p.clone(), to.clone())),
+            None => out
+                .unmapped_missing
+                .entry(p.grantee_name().to_owned())
+                .or_default()
+                .push(p.clone()),
+        }
     }
-    let roles: Vec<&str> = map.keys().map(String::as_str).collect();
-    let rows = source
-        .query(
-            "SELECT NULL::text, 'n', a.privilege_type, a.is_grantable, pg_get_userbyid(a.grantee)::text \
-             FROM pg_namespace n, aclexplode(n.nspacl) a \
-             WHERE n.nspname = $1 AND pg_get_userbyid(a.grantee) = ANY($2) \
-             UNION ALL \
-             SELECT c.relname::text, c.relkind::text, a.privilege_type, a.is_grantable, \
-                    pg_get_userbyid(a.grantee)::text \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a \
-             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'S') \
-               AND pg_get_userbyid(a.grantee) = ANY($2) \
-             ORDER BY 1 NULLS FIRST, 3",
-            &[&ns, &roles],
+    out
+}
+
+/// The `not_copied` entry of a role's privileges that the sync does not give anyone: kind
+/// `grants`, named by the role.
+/// `roles`: the target has roles (PostgreSQL) rather than none (SQLite).
+pub fn unmapped_not_copied(
+    ns: &str,
+    grantee: &str,
+    missing: &[Privilege],
+    roles: bool,
+) -> super::objects::NotCopied {
+    let mut objects: Vec<String> = Vec::new();
+    for p in missing {
+        let o = format!("{} on {}", p.privilege, p.object(ns));
+        if !objects.contains(&o) {
+            objects.push(o);
+        }
+    }
+    let mut shown = objects
+        .iter()
+        .take(6)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if objects.len() > 6 {
+        shown.push_str(&format!(", and {} more", objects.len() - 6));
+    }
+    let reason = if !roles {
+        format!("the source grants {grantee} {shown}; the target (SQLite) has no privileges")
+    } else if grantee == "PUBLIC" {
+        format!(
+            "the target does not grant PUBLIC what the source does ({shown}); the target keeps its own grants"
         )
-        .await
-        .map_err(DataError::pg("reading the source's grants of the mapped roles"))?;
-    let mut out = Vec::new();
-    for r in rows {
-        let from: String = r.get(4);
-        let Some(to) = map.get(&from) else { continue };
-        let on = match (r.get::<_, Option<String>>(0), r.get::<_, &str>(1)) {
-            (None, _) => format!("SCHEMA {}", ident(ns)),
-            (Some(rel), kind) => format!("{} {}", keywords(kind).1, qualified(ns, &rel)),
-        };
-        out.push(grant(r.get(2), &on, Some(to.clone()), r.get(3)));
+    } else {
+        format!(
+            "the source grants {grantee} {shown}; staging roles differ from production's, so \
+             these are not copied: map the role to a staging role with `[grants] map`, or \
+             grant it on the target (the target's own grants are kept)"
+        )
+    };
+    super::objects::NotCopied {
+        kind: "grants".into(),
+        name: grantee.to_owned(),
+        reason,
     }
-    Ok(out)
 }
 
 /// The roles among `roles` that do not exist where `admin` is connected.

@@ -316,7 +316,7 @@ pub fn not_copied_to_sqlite(cat: &Catalog) -> Vec<NotCopied> {
     out
 }
 
-fn comment_name(c: &prodlike_catalog::Comment) -> String {
+pub fn comment_name(c: &prodlike_catalog::Comment) -> String {
     match (&c.column, &c.arguments) {
         (Some(col), _) => format!("comment on column {}.{col}", c.name),
         (_, Some(args)) => format!(

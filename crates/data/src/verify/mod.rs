@@ -34,7 +34,7 @@ use crate::value::{Value, key_hash};
 pub use fanout::{ALPHA, CHILDLESS_MARGIN, FanOutCheck, KS_MARGIN};
 pub use integrity::{Integrity, NotNullCheck, OrphanCheck, UniqueCheck};
 pub use leak::{CrossColumnHit, LeakCheck, LeakColumn};
-pub use schema::SchemaDifference;
+pub use schema::{Declared, SchemaDifference};
 
 /// What the target was meant to hold.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +66,9 @@ pub struct VerifyOptions {
     /// Synthetic target: no row of it is derived from a source row, so the same-row check of
     /// quasi-identifiers does not apply.
     pub synthetic: bool,
+    /// What the sync declared not copied (its result's `not_copied`, as kind and name): the
+    /// schema check leaves these out. `None`: recomputed from the source, as the sync would.
+    pub not_copied: Option<schema::Declared>,
 }
 
 // The report is the published result (prodlike.data.verify/1), shared with its readers.
@@ -100,7 +103,14 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     )?;
 
     let integrity = integrity::check(&target, &schema, &tschema).await?;
-    let schema_differences = schema::check(&source, &target, &schema).await?;
+    let schema_differences = schema::check(
+        &source,
+        &target,
+        &schema,
+        &opts.rules.grants.map,
+        opts.not_copied.as_ref(),
+    )
+    .await?;
 
     let mut row_counts = Vec::new();
     let mut source_counts = HashMap::new();

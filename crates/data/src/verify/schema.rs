@@ -1,16 +1,20 @@
 //! Verify's schema check (PostgreSQL source and target): every table, view, materialized view,
-//! function, trigger, enum, domain and composite type and sequence of the source's schema is in the target, defined
-//! alike, and no sequence is behind the keys of the column that owns it. What the sync lists as
-//! not copied is recomputed from the source's catalog (`pg/objects.rs` static_not_copied, the
-//! same list the sync publishes) and left out. Definitions are compared as PostgreSQL prints
-//! them, both read with search_path set to the schema, so they name the same objects alike.
+//! function, trigger, enum, domain and composite type, sequence, comment and grant of the
+//! source's schema is in the target, defined alike, and no sequence is behind the keys of the
+//! column that owns it. What the sync declared not copied is left out: the `not_copied` list of
+//! its result when verify is given one, else the same list recomputed from the source's catalog
+//! (`pg/objects.rs` static_not_copied) and grants (roles the `[grants] map` rule does not map,
+//! whose privileges the target does not grant them itself). Definitions are compared as
+//! PostgreSQL prints them, both read with search_path set to the schema, so they name the same
+//! objects alike. Grants go through the `[grants] map` rule: a privilege of a mapped role must be
+//! held by its staging role; owners are not compared (they differ by design).
 use std::collections::{BTreeMap, BTreeSet};
 
 use prodlike_catalog::Catalog;
 use tokio_postgres::Client;
 
 use crate::error::Result;
-use crate::pg::{ident, objects};
+use crate::pg::{grants, ident, objects};
 use crate::schema::{Schema, Table};
 use crate::source::Source;
 
@@ -24,34 +28,114 @@ fn diff(kind: &str, name: impl Into<String>, difference: impl Into<String>) -> S
     }
 }
 
+/// What was declared not copied, as (kind, name).
+pub type Declared = BTreeSet<(String, String)>;
+
 /// The differences between the schema of `source` and of `target` (empty unless both are
-/// PostgreSQL).
+/// PostgreSQL). `map`: the `[grants] map` rule; `declared`: the sync result's `not_copied`, if
+/// verify was given one.
 pub async fn check(
     source: &Source,
     target: &Source,
     schema: &Schema,
+    map: &BTreeMap<String, String>,
+    declared: Option<&Declared>,
 ) -> Result<Vec<SchemaDifference>> {
     let (Some(src), Some(dst)) = (source.pg_catalog().await?, target.pg_catalog().await?) else {
         return Ok(Vec::new());
     };
-    let tables: Vec<&Table> = schema.tables.iter().collect();
-    let declared: BTreeSet<(String, String)> = objects::static_not_copied(&src, schema, &tables)
-        .into_iter()
-        .map(|n| (n.kind, n.name))
-        .collect();
+    let (Some(held), Some(target_held)) = (source.privileges().await?, target.privileges().await?)
+    else {
+        return Ok(Vec::new());
+    };
+    let gaps = grants::gaps(&held, &target_held, map);
+    let declared = match declared {
+        Some(d) => d.clone(),
+        None => {
+            let tables: Vec<&Table> = schema.tables.iter().collect();
+            let mut d: Declared = objects::static_not_copied(&src, schema, &tables)
+                .into_iter()
+                .map(|n| (n.kind, n.name))
+                .collect();
+            d.extend(
+                gaps.unmapped_missing
+                    .keys()
+                    .map(|g| ("grants".to_owned(), g.clone())),
+            );
+            d
+        }
+    };
     let mut out = compare(&src, &dst, &declared);
+    out.extend(compare_grants(&gaps, &schema.namespace, &declared));
     if let Some(c) = target.pg_session().await? {
         out.extend(sequence_positions(&c, &dst).await);
     }
     Ok(out)
 }
 
-/// Objects of `src` missing from `dst` or defined otherwise, but those `declared` not copied.
-pub fn compare(
-    src: &Catalog,
-    dst: &Catalog,
-    declared: &BTreeSet<(String, String)>,
+/// The source's privileges the target lacks: a mapped role's always (the sync grants them to
+/// its staging role), another role's unless declared not copied. Privileges on a relation
+/// declared not copied are left out with it.
+fn compare_grants(
+    gaps: &grants::GrantGaps,
+    ns: &str,
+    declared: &Declared,
 ) -> Vec<SchemaDifference> {
+    let not_copied = |p: &grants::Privilege| {
+        p.relation
+            .as_ref()
+            .is_some_and(|r| declared.iter().any(|(_, name)| name == r))
+    };
+    let mut out = Vec::new();
+    for (p, to) in gaps.mapped_missing.iter().filter(|(p, _)| !not_copied(p)) {
+        out.push(diff(
+            "grant",
+            format!("{} on {} to {to}", p.privilege, p.object(ns)),
+            format!(
+                "the source grants it to {}, which the [grants] map rule maps to {to}; the \
+                 target does not",
+                p.grantee_name()
+            ),
+        ));
+    }
+    for (grantee, missing) in &gaps.unmapped_missing {
+        if declared.contains(&("grants".to_owned(), grantee.clone())) {
+            continue;
+        }
+        for p in missing.iter().filter(|p| !not_copied(p)) {
+            out.push(diff(
+                "grant",
+                format!("{} on {} to {grantee}", p.privilege, p.object(ns)),
+                "the source grants it, the target does not, and the sync did not list it as \
+                 not copied",
+            ));
+        }
+    }
+    out
+}
+
+/// Comments of `src` missing from `dst` or worded otherwise, but those declared not copied.
+fn compare_comments(src: &Catalog, dst: &Catalog, declared: &Declared) -> Vec<SchemaDifference> {
+    let mut out = Vec::new();
+    for c in &src.objects.comments {
+        let name = objects::comment_name(c);
+        if declared.contains(&("comment".to_owned(), name.clone())) {
+            continue;
+        }
+        let found = dst.objects.comments.iter().find(|d| {
+            d.on == c.on && d.name == c.name && d.column == c.column && d.arguments == c.arguments
+        });
+        match found {
+            None => out.push(diff("comment", name, "missing in the target")),
+            Some(d) if d.text != c.text => out.push(diff("comment", name, "text differs")),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// Objects of `src` missing from `dst` or defined otherwise, but those `declared` not copied.
+pub fn compare(src: &Catalog, dst: &Catalog, declared: &Declared) -> Vec<SchemaDifference> {
     let is_declared =
         |kind: &str, name: &str| declared.contains(&(kind.to_owned(), name.to_owned()));
     let mut out = Vec::new();
@@ -135,6 +219,7 @@ pub fn compare(
         }
     }
     out.extend(compare_types(src, dst));
+    out.extend(compare_comments(src, dst, declared));
     for s in &src.sequences {
         if !dst.sequences.iter().any(|d| d.name == s.name) {
             out.push(diff("sequence", s.name.clone(), "missing in the target"));

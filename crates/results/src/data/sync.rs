@@ -60,7 +60,8 @@ pub struct SyncReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NotCopied {
     /// `table`, `foreign table`, `view`, `materialized view`, `function`, `procedure`,
-    /// `aggregate`, `trigger`, `comment`, `extension`.
+    /// `aggregate`, `trigger`, `comment`, `extension`, `grants` (a role's privileges the target
+    /// will not hold: named by the role, or `PUBLIC`).
     pub kind: String,
     /// The object: `orders`, `orders.audit` (a trigger), `f(integer)`, `comment on column
     /// t.c`.
