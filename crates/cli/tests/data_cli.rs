@@ -594,6 +594,90 @@ fn pg_sync_and_synth_refuse_the_source_under_any_spelling() {
     assert_eq!(rt.block_on(pg_fingerprint(&src)), before);
 }
 
+/// `verify --sync-result` leaves out what the sync listed as not copied, and only that: the
+/// target does not let PUBLIC use its schema, the source does; the sync lists PUBLIC's grants,
+/// verify passes with the result, and fails naming the grant once the entry is taken out.
+#[test]
+fn verify_reads_what_the_sync_result_lists_as_not_copied() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(src) = rt.block_on(prodlike_testkit::pg::TempDatabase::create("cli_nc_src")) else {
+        return;
+    };
+    let Some(dst) = rt.block_on(prodlike_testkit::pg::TempDatabase::create("cli_nc_dst")) else {
+        return;
+    };
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 300))
+        .unwrap();
+    rt.block_on(async {
+        dst.connect()
+            .await
+            .unwrap()
+            .batch_execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            .await
+            .unwrap();
+    });
+    let (source, target) = (src.url.clone(), dst.url.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let result = dir.path().join("sync.json");
+    let o = prodlike(&[
+        "data",
+        "sync",
+        "--source",
+        &source,
+        "--target",
+        &target,
+        "--quiet",
+        "--out",
+        result.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    let listed = doc["data"]["not_copied"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        listed
+            .iter()
+            .any(|n| n["kind"] == "grants" && n["name"] == "PUBLIC"),
+        "{listed:?}"
+    );
+    let verify = |result: &Path| {
+        prodlike(&[
+            "data",
+            "verify",
+            "--source",
+            &source,
+            "--target",
+            &target,
+            "--sync-result",
+            result.to_str().unwrap(),
+        ])
+    };
+    let o = verify(&result);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+    // The same result without the entry: the grant is a difference, named.
+    doc["data"]["not_copied"] = serde_json::Value::Array(
+        listed
+            .into_iter()
+            .filter(|n| n["kind"] != "grants")
+            .collect(),
+    );
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, doc.to_string()).unwrap();
+    let o = verify(&edited);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("USAGE on schema public to PUBLIC"), "{out}");
+}
+
 #[test]
 // Long: a table of bad flags per subcommand, each with the words its error must contain.
 #[allow(clippy::too_many_lines)]

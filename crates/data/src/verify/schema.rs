@@ -119,7 +119,15 @@ fn compare_comments(src: &Catalog, dst: &Catalog, declared: &Declared) -> Vec<Sc
     let mut out = Vec::new();
     for c in &src.objects.comments {
         let name = objects::comment_name(c);
-        if declared.contains(&("comment".to_owned(), name.clone())) {
+        // A comment goes with its object: one on an object declared not copied is not listed
+        // again.
+        let object = match &c.arguments {
+            Some(args) => format!("{}({args})", c.name),
+            None => c.name.clone(),
+        };
+        if declared.contains(&("comment".to_owned(), name.clone()))
+            || declared.iter().any(|(_, n)| *n == object)
+        {
             continue;
         }
         let found = dst.objects.comments.iter().find(|d| {
