@@ -36,5 +36,6 @@ pub use model::{
 };
 pub use options::{Options, Scope};
 pub use routines::{
-    Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger, Undescribed,
+    Comment, CommentOn, Extension, Function, FunctionKind, Policy, RelationSettings, SchemaObjects,
+    Trigger, Undescribed,
 };

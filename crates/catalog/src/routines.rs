@@ -16,11 +16,51 @@ pub struct SchemaObjects {
     pub comments: Vec<Comment>,
     /// Every extension of the database (extensions are database-wide), by name.
     pub extensions: Vec<Extension>,
-    /// Objects and properties in scope that this model does not describe (row-level security
-    /// and its policies, rules, range types, unlogged tables, storage and view options, replica
-    /// identity, column privileges, extended statistics, comments on constraints and
+    /// Tables, views and materialized views in scope with a setting beyond their definition
+    /// (row-level security, storage or view options, replica identity), by schema then name.
+    pub settings: Vec<RelationSettings>,
+    /// Row-level security policies, by schema, table, then name.
+    pub policies: Vec<Policy>,
+    /// Objects and properties in scope that this model does not describe (rules, range types,
+    /// unlogged tables, column privileges, extended statistics, comments on constraints and
     /// triggers): read only so that a consumer can say what it leaves out, never silently.
     pub undescribed: Vec<Undescribed>,
+}
+
+/// A relation's settings beyond its definition: only relations with at least one are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationSettings {
+    pub schema: String,
+    pub name: String,
+    /// `pg_class.relkind`: `r`, `p`, `v` or `m`.
+    pub relkind: String,
+    /// `pg_class.reloptions` as stored (`fillfactor=70`, `security_barrier=true`,
+    /// `check_option=local`).
+    pub options: Vec<String>,
+    /// `FULL`, `NOTHING` or `USING INDEX name`; `None` for the default.
+    pub replica_identity: Option<String>,
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub row_security: bool,
+    /// `FORCE ROW LEVEL SECURITY` (the owner too is subject to the policies).
+    pub force_row_security: bool,
+}
+
+/// A row-level security policy (`pg_policy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub schema: String,
+    pub table: String,
+    pub name: String,
+    /// `PERMISSIVE` or `RESTRICTIVE`.
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
+    pub command: String,
+    /// The roles it applies to; empty for PUBLIC.
+    pub roles: Vec<String>,
+    /// `USING (…)`, as `pg_get_expr` prints it.
+    pub using: Option<String>,
+    /// `WITH CHECK (…)`.
+    pub with_check: Option<String>,
 }
 
 /// An object or property the model does not describe (see [`SchemaObjects::undescribed`]).

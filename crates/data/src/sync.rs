@@ -232,8 +232,15 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         // The whole DDL runs on the target in a transaction that is rolled back.
         let lost = match (&opts.target, &catalog) {
             (DbUrl::Postgres { conn, shown }, _) => {
-                crate::pg::rehearse::rehearse(conn, shown, &schema, &tables, catalog.as_ref())
-                    .await?
+                crate::pg::rehearse::rehearse(
+                    conn,
+                    shown,
+                    &schema,
+                    &tables,
+                    catalog.as_ref(),
+                    &opts.rules.grants.map,
+                )
+                .await?
             }
             (DbUrl::Sqlite { .. }, Some(cat)) => {
                 let mut lost = crate::pg::objects::static_not_copied(cat, &schema, &tables);
@@ -262,7 +269,10 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     )
     .await?;
     target.grant_in_swap(mapped_grants);
-    match target.add_objects(catalog.as_ref(), &schema, &tables).await {
+    match target
+        .add_objects(catalog.as_ref(), &schema, &tables, &opts.rules.grants.map)
+        .await
+    {
         Ok(lost) => report.not_copied.extend(lost),
         Err(e) => {
             target.abort().await;

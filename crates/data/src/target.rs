@@ -334,6 +334,7 @@ impl Target {
         cat: Option<&prodlike_catalog::Catalog>,
         schema: &Schema,
         tables: &[&Table],
+        roles: &std::collections::BTreeMap<String, String>,
     ) -> Result<Vec<pg::objects::NotCopied>> {
         let Some(cat) = cat else {
             return Ok(Vec::new());
@@ -347,7 +348,7 @@ impl Target {
             }
         };
         let target_ext = pg::objects::target_extensions(&p.admin).await?;
-        let mut ddl = pg::objects::plan(cat, schema, tables, &p.load_ns, &target_ext);
+        let mut ddl = pg::objects::plan(cat, schema, tables, &p.load_ns, &target_ext, roles);
         p.admin
             .batch_execute(&format!(
                 "BEGIN; SET LOCAL search_path = {}",

@@ -13,7 +13,7 @@ use prodlike_data::verify::{Expected, VerifyOptions, verify};
 use prodlike_testkit::pg::TempDatabase;
 
 mod common;
-use common::masker;
+use common::{masker, one};
 
 fn opts(src: &TempDatabase, dst: &TempDatabase, dry_run: bool) -> SyncOptions {
     SyncOptions {
@@ -85,16 +85,6 @@ CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
 CREATE FOREIGN TABLE imports (line text) SERVER files OPTIONS (filename '/dev/null');
 COMMENT ON FOREIGN TABLE imports IS 'read from a file';
 "#;
-
-async fn one<T: for<'a> tokio_postgres::types::FromSql<'a>>(db: &TempDatabase, sql: &str) -> T {
-    db.connect()
-        .await
-        .unwrap()
-        .query_one(sql, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
-        .get(0)
-}
 
 /// Every comment of the fixture is on the target's object.
 async fn assert_comments(dst: &TempDatabase) {

@@ -7,7 +7,8 @@ use tokio_postgres::{Client, Row};
 use super::IN_SCOPE;
 use crate::error::CatalogError;
 use crate::routines::{
-    Comment, CommentOn, Extension, Function, FunctionKind, SchemaObjects, Trigger, Undescribed,
+    Comment, CommentOn, Extension, Function, FunctionKind, Policy, RelationSettings, SchemaObjects,
+    Trigger, Undescribed,
 };
 
 /// `pg_depend` says an extension made the object whose catalog is `class` and oid is `oid`.
@@ -29,8 +30,88 @@ pub(crate) async fn read(
         triggers: triggers(client, schema).await?,
         comments: comments(client, schema).await?,
         extensions: extensions(client).await?,
+        settings: settings(client, schema).await?,
+        policies: policies(client, schema).await?,
         undescribed: undescribed(client, schema).await?,
     })
+}
+
+/// Tables, views and materialized views with row-level security, options or a replica identity
+/// other than the default.
+async fn settings(
+    client: &Client,
+    schema: Option<&str>,
+) -> Result<Vec<RelationSettings>, CatalogError> {
+    let rows = super::rows(
+        client,
+        "relation settings",
+        &format!(
+            "SELECT n.nspname::text, c.relname::text, c.relkind::text, \
+                    coalesce(c.reloptions, '{{}}'::text[]), \
+                    CASE WHEN c.relkind NOT IN ('r', 'p') THEN NULL \
+                      WHEN c.relreplident = 'f' THEN 'FULL' WHEN c.relreplident = 'n' THEN 'NOTHING' \
+                      WHEN c.relreplident = 'i' THEN 'USING INDEX ' || quote_ident((SELECT ic.relname FROM pg_index i \
+                        JOIN pg_class ic ON ic.oid = i.indexrelid \
+                        WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1)) END, \
+                    c.relrowsecurity, c.relforcerowsecurity \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p', 'v', 'm') AND {IN_SCOPE} AND {own} \
+               AND (c.reloptions IS NOT NULL OR c.relrowsecurity OR c.relforcerowsecurity \
+                 OR (c.relreplident <> 'd' AND c.relkind IN ('r', 'p'))) \
+             ORDER BY 1, 2",
+            own = not_extension_member("pg_class", "c.oid"),
+        ),
+        &[&schema],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| RelationSettings {
+            schema: r.get(0),
+            name: r.get(1),
+            relkind: r.get(2),
+            options: r.get(3),
+            replica_identity: r.get(4),
+            row_security: r.get(5),
+            force_row_security: r.get(6),
+        })
+        .collect())
+}
+
+/// Row-level security policies, their expressions printed relative to the session's
+/// search_path.
+async fn policies(client: &Client, schema: Option<&str>) -> Result<Vec<Policy>, CatalogError> {
+    let rows = super::rows(
+        client,
+        "policies",
+        &format!(
+            "SELECT n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, \
+                    CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' \
+                      WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END, \
+                    ARRAY(SELECT pg_get_userbyid(r)::text FROM unnest(p.polroles) r \
+                          WHERE r <> 0 ORDER BY 1), \
+                    pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid) \
+             FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {IN_SCOPE} AND {own} ORDER BY 1, 2, 3",
+            own = not_extension_member("pg_class", "c.oid"),
+        ),
+        &[&schema],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Policy {
+            schema: r.get(0),
+            table: r.get(1),
+            name: r.get(2),
+            permissive: r.get(3),
+            command: r.get(4),
+            roles: r.get(5),
+            using: r.get(6),
+            with_check: r.get(7),
+        })
+        .collect())
 }
 
 /// What the model does not describe, one kind per branch (see [`Undescribed`]).
@@ -41,13 +122,7 @@ async fn undescribed(
     let rel = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace";
     let own = not_extension_member("pg_class", "c.oid");
     let sql = format!(
-        "SELECT 'row-level security policy', c.relname::text || '.' || p.polname::text, '' \
-           FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
-           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {IN_SCOPE} AND {own} \
-         UNION ALL SELECT 'row-level security', c.relname::text, \
-           CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END \
-           {rel} WHERE c.relrowsecurity AND {IN_SCOPE} AND {own} \
-         UNION ALL SELECT 'rule', c.relname::text || '.' || r.rulename::text, '' \
+        "SELECT 'rule', c.relname::text || '.' || r.rulename::text, '' \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
            JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {IN_SCOPE} AND {own} \
@@ -56,13 +131,6 @@ async fn undescribed(
            AND {types} \
          UNION ALL SELECT 'unlogged table', c.relname::text, '' {rel} \
            WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own} \
-         UNION ALL SELECT CASE WHEN c.relkind = 'v' THEN 'view options' ELSE 'storage options' END, \
-           c.relname::text, array_to_string(c.reloptions, ', ') {rel} \
-           WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'm', 'v') AND {IN_SCOPE} \
-           AND {own} \
-         UNION ALL SELECT 'replica identity', c.relname::text, \
-           CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE 'USING INDEX' END \
-           {rel} WHERE c.relreplident <> 'd' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own} \
          UNION ALL SELECT 'column privileges', c.relname::text || '.' || a.attname::text, \
            array_to_string(a.attacl, ', ') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
            JOIN pg_namespace n ON n.oid = c.relnamespace \

@@ -1,6 +1,7 @@
 //! PostgreSQL: connections, binary COPY, DDL and the atomic schema swap (the schema is read by
 //! prodlike-catalog, see `crate::catalog`).
 
+pub mod access;
 pub mod codec;
 pub mod copy;
 pub mod ddl;

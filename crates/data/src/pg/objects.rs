@@ -11,7 +11,8 @@
 //!   materialized views `WITH NO DATA`, after every table is loaded; then the materialized
 //!   views are refreshed and their indexes built;
 //! - triggers after the rows are in, so none fires during COPY;
-//! - comments last, each on its own: one whose object is missing is listed, not fatal.
+//! - comments, each on its own: one whose object is missing is listed, not fatal;
+//! - last, row-level security, policies and relation options (`access.rs`), each on its own.
 //!
 //! Function bodies other than SQL-standard ones are text, resolved at each call. Names the
 //! source qualified with the copied schema (`public.film`) are pointed at the load schema while
@@ -58,6 +59,9 @@ pub struct ObjectsDdl {
     pub triggers: Vec<Stmt>,
     /// Comments, each tried on its own.
     pub comments: Vec<Stmt>,
+    /// Row-level security, policies, storage and view options, replica identity
+    /// (`access.rs`), each tried on its own after the comments.
+    pub settings: Vec<super::access::Setting>,
     /// After the rename, in the swap transaction: the source's own text of functions whose body
     /// was pointed at the load schema.
     pub restore: Vec<Stmt>,
@@ -313,6 +317,7 @@ pub fn not_copied_to_sqlite(cat: &Catalog) -> Vec<NotCopied> {
     for c in &cat.objects.comments {
         out.push(not_copied("comment", comment_name(c), why));
     }
+    out.extend(super::access::not_copied_to_sqlite(cat));
     out
 }
 
@@ -338,6 +343,7 @@ pub fn plan(
     tables: &[&Table],
     load_ns: &str,
     target_ext: &[(String, String)],
+    roles: &std::collections::BTreeMap<String, String>,
 ) -> ObjectsDdl {
     let ns = schema.namespace.as_str();
     let copied: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
@@ -457,6 +463,18 @@ pub fn plan(
             sql: format!("COMMENT ON {} {target} IS {}", c.on.sql(), literal(&c.text)),
         });
     }
+    // Relations the copy creates: its tables, their partitions, and every view.
+    let mut created: BTreeSet<&str> = copied.clone();
+    for t in tables {
+        created.extend(t.layout.partitions.iter().map(|p| p.name.as_str()));
+    }
+    created.extend(
+        cat.views
+            .iter()
+            .filter(|v| !v.extension_member)
+            .map(|v| v.name.as_str()),
+    );
+    ddl.settings = super::access::plan(cat, ns, load_ns, &created, roles);
     ddl
 }
 
@@ -565,10 +583,18 @@ pub async fn after_load(
             .map_err(DataError::pg(format!("creating {}", t.what)))?;
     }
     let (_, failed) = create_in_order(client, &ddl.comments).await?;
-    Ok(failed
+    let mut lost: Vec<NotCopied> = failed
         .into_iter()
         .map(|(s, e)| not_copied("comment", s.what, pg_message(&e)))
-        .collect())
+        .collect();
+    let stmts: Vec<Stmt> = ddl.settings.iter().map(|s| s.stmt.clone()).collect();
+    let (_, failed) = create_in_order(client, &stmts).await?;
+    for (stmt, e) in failed {
+        if let Some(s) = ddl.settings.iter().find(|s| s.stmt == stmt) {
+            lost.push(not_copied(s.kind, s.name.clone(), pg_message(&e)));
+        }
+    }
+    Ok(lost)
 }
 
 /// Before the tables, in the session's open transaction: the extensions the target lacks (one

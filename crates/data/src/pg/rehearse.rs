@@ -1,6 +1,6 @@
 //! `--dry-run` against a PostgreSQL target: the whole DDL of a sync — types, sequences,
 //! extensions, functions, tables, keys, foreign keys, sequence positions, views, materialized
-//! views, triggers, comments — run in one transaction in a throwaway load schema, then rolled
+//! views, triggers, comments, policies and relation settings — run in one transaction in a throwaway load schema, then rolled
 //! back. Nothing durable is written (the schema, and every object in it, go with the rollback;
 //! no advisory lock, no leftover clean-up). A statement the real sync would fail on fails here,
 //! with PostgreSQL's message and the object named. No rows are copied, so what only rows can
@@ -20,6 +20,7 @@ pub async fn rehearse(
     schema: &Schema,
     tables: &[&Table],
     cat: Option<&Catalog>,
+    roles: &std::collections::BTreeMap<String, String>,
 ) -> Result<Vec<NotCopied>> {
     let client = connect(conn, shown).await?;
     let load_ns = format!("prodlike_dryrun_{:08x}", fastrand::u32(..));
@@ -41,7 +42,14 @@ pub async fn rehearse(
         let planned = match cat {
             Some(cat) => {
                 let target_ext = objects::target_extensions(&client).await?;
-                Some(objects::plan(cat, schema, tables, &load_ns, &target_ext))
+                Some(objects::plan(
+                    cat,
+                    schema,
+                    tables,
+                    &load_ns,
+                    &target_ext,
+                    roles,
+                ))
             }
             None => None,
         };

@@ -67,6 +67,7 @@ pub async fn check(
     };
     let mut out = compare(&src, &dst, &declared);
     out.extend(compare_grants(&gaps, &schema.namespace, &declared));
+    out.extend(compare_access(&src, &dst, map, &declared));
     if let Some(c) = target.pg_session().await? {
         out.extend(sequence_positions(&c, &dst).await);
     }
@@ -109,6 +110,138 @@ fn compare_grants(
                 "the source grants it, the target does not, and the sync did not list it as \
                  not copied",
             ));
+        }
+    }
+    out
+}
+
+/// Row-level security, policies, storage and view options and replica identity of `src`'s
+/// relations that `dst` holds otherwise, but those declared not copied (or on a relation
+/// declared not copied, or missing, which is a difference of its own). Policy roles go through
+/// the `[grants] map` rule.
+fn compare_access(
+    src: &Catalog,
+    dst: &Catalog,
+    map: &BTreeMap<String, String>,
+    declared: &Declared,
+) -> Vec<SchemaDifference> {
+    let is_declared = |kind: &str, name: &str| {
+        declared.contains(&(kind.to_owned(), name.to_owned()))
+            || declared.iter().any(|(k, n)| {
+                n == name && matches!(k.as_str(), "table" | "view" | "materialized view")
+            })
+    };
+    let in_target = |name: &str| {
+        dst.tables.iter().any(|t| t.name == name) || dst.views.iter().any(|v| v.name == name)
+    };
+    let none = prodlike_catalog::RelationSettings {
+        schema: String::new(),
+        name: String::new(),
+        relkind: String::new(),
+        options: Vec::new(),
+        replica_identity: None,
+        row_security: false,
+        force_row_security: false,
+    };
+    let mut out = Vec::new();
+    for s in src.objects.settings.iter().filter(|s| in_target(&s.name)) {
+        let d = dst
+            .objects
+            .settings
+            .iter()
+            .find(|d| d.name == s.name)
+            .unwrap_or(&none);
+        let options = if s.relkind == "v" {
+            "view options"
+        } else {
+            "storage options"
+        };
+        let mut sorted = (s.options.clone(), d.options.clone());
+        sorted.0.sort();
+        sorted.1.sort();
+        if sorted.0 != sorted.1 && !is_declared(options, &s.name) {
+            out.push(diff(
+                options,
+                s.name.clone(),
+                format!(
+                    "source ({}), target ({})",
+                    s.options.join(", "),
+                    d.options.join(", ")
+                ),
+            ));
+        }
+        if s.replica_identity != d.replica_identity && !is_declared("replica identity", &s.name) {
+            out.push(diff(
+                "replica identity",
+                s.name.clone(),
+                format!(
+                    "source {}, target {}",
+                    s.replica_identity.as_deref().unwrap_or("DEFAULT"),
+                    d.replica_identity.as_deref().unwrap_or("DEFAULT")
+                ),
+            ));
+        }
+        let rls =
+            |x: &prodlike_catalog::RelationSettings| match (x.row_security, x.force_row_security) {
+                (false, false) => "off",
+                (true, false) => "enabled",
+                (false, true) => "forced but not enabled",
+                (true, true) => "enabled and forced",
+            };
+        if rls(s) != rls(d) && !is_declared("row-level security", &s.name) {
+            out.push(diff(
+                "row-level security",
+                s.name.clone(),
+                format!("source {}, target {}", rls(s), rls(d)),
+            ));
+        }
+    }
+    out.extend(compare_policies(src, dst, map, &is_declared, &in_target));
+    out
+}
+
+/// The source's policies on relations the target holds, by table and name.
+fn compare_policies(
+    src: &Catalog,
+    dst: &Catalog,
+    map: &BTreeMap<String, String>,
+    is_declared: &dyn Fn(&str, &str) -> bool,
+    in_target: &dyn Fn(&str) -> bool,
+) -> Vec<SchemaDifference> {
+    use crate::pg::access::{policy_name, target_roles};
+    let mut out = Vec::new();
+    for p in src.objects.policies.iter().filter(|p| in_target(&p.table)) {
+        let name = policy_name(p);
+        if is_declared("policy", &name) || is_declared("policy", &p.table) {
+            continue;
+        }
+        match dst
+            .objects
+            .policies
+            .iter()
+            .find(|d| d.table == p.table && d.name == p.name)
+        {
+            None => out.push(diff("policy", name, "missing in the target")),
+            Some(d)
+                if d.permissive != p.permissive
+                    || d.command != p.command
+                    || d.using != p.using
+                    || d.with_check != p.with_check =>
+            {
+                out.push(diff("policy", name, "defined otherwise"));
+            }
+            Some(d) if target_roles(d, &BTreeMap::new()) != target_roles(p, map) => {
+                out.push(diff(
+                    "policy",
+                    name,
+                    format!(
+                        "for roles {:?} in the target, {:?} expected",
+                        d.roles,
+                        target_roles(p, map)
+                    ),
+                ));
+            }
+            Some(_) => {}
         }
     }
     out

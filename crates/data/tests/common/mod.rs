@@ -1,7 +1,7 @@
 //! Pieces shared by the PostgreSQL sync tests: the test key and a sync's settings between two
 //! throwaway databases (callers change fields with struct update syntax).
 // Each test file uses what it needs of this module.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
@@ -33,5 +33,69 @@ pub fn sync_options(src: &TempDatabase, dst: &TempDatabase) -> SyncOptions {
         progress: false,
         dry_run: false,
         fail_after_rows: None,
+    }
+}
+
+/// The first column of the one row `sql` returns in `db`.
+pub async fn one<T: for<'a> tokio_postgres::types::FromSql<'a>>(db: &TempDatabase, sql: &str) -> T {
+    db.connect()
+        .await
+        .unwrap()
+        .query_one(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+        .get(0)
+}
+
+/// Runs `sql` in `db`, panicking with the statement on failure.
+pub async fn run(db: &TempDatabase, sql: &str) {
+    db.connect()
+        .await
+        .unwrap()
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+}
+
+/// A role of the cluster, dropped (with what it owns and was granted) when the value goes.
+pub struct Role(pub String);
+
+impl Role {
+    pub async fn create(label: &str) -> Role {
+        let name = format!(
+            "prodlike_{label}_{}_{}",
+            std::process::id(),
+            fastrand::u32(..)
+        );
+        let c = prodlike_testkit::pg::connect(prodlike_testkit::pg::ADMIN_URL)
+            .await
+            .unwrap();
+        c.batch_execute(&format!("CREATE ROLE {name} NOLOGIN"))
+            .await
+            .unwrap();
+        Role(name)
+    }
+}
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        let name = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(c) = prodlike_testkit::pg::connect(prodlike_testkit::pg::ADMIN_URL).await
+                {
+                    let _ = c
+                        .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
+                        .await;
+                }
+            });
+        })
+        .join();
     }
 }
