@@ -410,11 +410,14 @@ pub struct Privilege {
     pub grantee: Option<String>,
     /// Held `WITH GRANT OPTION`.
     pub grantable: bool,
+    /// A column privilege's column (`GRANT SELECT (title) ON films`); `None` for the
+    /// relation's own.
+    pub column: Option<String>,
 }
 
 impl Privilege {
     /// The object as a reader names it: `schema public`, `table orders`, `view v`,
-    /// `materialized view m`, `sequence s` (`ns`: the schema's name).
+    /// `materialized view m`, `sequence s`, `column orders.note` (`ns`: the schema's name).
     pub fn object(&self, ns: &str) -> String {
         let kind = match self.kind.as_str() {
             "S" => "sequence",
@@ -422,9 +425,10 @@ impl Privilege {
             "m" => "materialized view",
             _ => "table",
         };
-        match &self.relation {
-            None => format!("schema {ns}"),
-            Some(rel) => format!("{kind} {rel}"),
+        match (&self.relation, &self.column) {
+            (None, _) => format!("schema {ns}"),
+            (Some(rel), None) => format!("{kind} {rel}"),
+            (Some(rel), Some(col)) => format!("column {rel}.{col}"),
         }
     }
 

@@ -22,7 +22,7 @@ pub struct SchemaObjects {
     /// Row-level security policies, by schema, table, then name.
     pub policies: Vec<Policy>,
     /// Objects and properties in scope that this model does not describe (rules, range types,
-    /// unlogged tables, column privileges, extended statistics, comments on constraints and
+    /// unlogged tables, extended statistics, comments on constraints and
     /// triggers): read only so that a consumer can say what it leaves out, never silently.
     pub undescribed: Vec<Undescribed>,
 }

@@ -463,6 +463,7 @@ async fn a_grants_rule_gives_the_source_roles_privileges_to_staging_roles() {
              CREATE TABLE secrets (id int PRIMARY KEY);
              GRANT USAGE ON SCHEMA public TO {prod};
              GRANT SELECT, INSERT ON users TO {prod};
+             GRANT UPDATE (name) ON users TO {prod};
              GRANT USAGE ON SEQUENCE users_id_seq TO {prod};"
         ),
     )
@@ -501,11 +502,13 @@ async fn a_grants_rule_gives_the_source_roles_privileges_to_staging_roles() {
          || has_table_privilege('{staging}', 'public.users', 'INSERT') \
          || has_table_privilege('{staging}', 'public.users', 'DELETE') \
          || has_sequence_privilege('{staging}', 'public.users_id_seq', 'USAGE') \
-         || has_table_privilege('{staging}', 'public.secrets', 'SELECT')"
+         || has_table_privilege('{staging}', 'public.secrets', 'SELECT') \
+         || has_column_privilege('{staging}', 'public.users', 'name', 'UPDATE') \
+         || has_column_privilege('{staging}', 'public.users', 'id', 'UPDATE')"
     );
     assert_eq!(
         one::<String>(&dst, &privileges).await,
-        "truetruetruefalsetruefalse"
+        "truetruetruefalsetruefalsetruefalse"
     );
     run(
         &dst,

@@ -131,11 +131,6 @@ async fn undescribed(
            AND {types} \
          UNION ALL SELECT 'unlogged table', c.relname::text, '' {rel} \
            WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') AND {IN_SCOPE} AND {own} \
-         UNION ALL SELECT 'column privileges', c.relname::text || '.' || a.attname::text, \
-           array_to_string(a.attacl, ', ') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-           JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {IN_SCOPE} \
-           AND {own} \
          UNION ALL SELECT 'extended statistics', s.stxname::text, '' FROM pg_statistic_ext s \
            JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {IN_SCOPE} \
          UNION ALL SELECT 'comment on constraint', c.relname::text || '.' || co.conname::text, '' \

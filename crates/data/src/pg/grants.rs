@@ -199,10 +199,19 @@ fn on(p: &Privilege, ns: &str) -> String {
     }
 }
 
+/// `SELECT` or, for a column privilege, `SELECT ("title")`.
+fn privilege_sql(p: &Privilege) -> String {
+    match &p.column {
+        None => p.privilege.clone(),
+        Some(c) => format!("{} ({})", p.privilege, ident(c)),
+    }
+}
+
 /// `held` is `wanted` on the same object, with the same privilege, for `grantee` (the grant
 /// option aside; a table may have become partitioned).
 fn holds(held: &Privilege, wanted: &Privilege, grantee: Option<&str>) -> bool {
     held.relation == wanted.relation
+        && held.column == wanted.column
         && held.privilege == wanted.privilege
         && held.grantee.as_deref() == grantee
         && (held.kind == wanted.kind
@@ -246,7 +255,7 @@ pub fn mapped(
             let to = map.get(p.grantee.as_deref()?)?;
             Some(MappedGrant {
                 relation: p.relation.clone(),
-                statement: grant(&p.privilege, &on(p, ns), Some(to.clone()), p.grantable),
+                statement: grant(&privilege_sql(p), &on(p, ns), Some(to.clone()), p.grantable),
             })
         })
         .collect()
