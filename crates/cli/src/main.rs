@@ -41,7 +41,7 @@ enum Command {
     /// Reverse proxy that mirrors a sampled share of production traffic to staging.
     Shadow(cmd::shadow::Args),
     /// Open-model burst load with honest latency.
-    Load(cmd::load::Args),
+    Load(Box<cmd::load::Args>),
     /// Profile, subset, mask, synthesise and verify staging data.
     Data(cmd::data::Args),
     /// Configuration and schema drift between environments.
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     logging::init(if demo_default { "warn" } else { &cli.log });
     let result = match cli.command {
         Command::Shadow(args) => cmd::shadow::run(args),
-        Command::Load(args) => cmd::load::run(args),
+        Command::Load(args) => cmd::load::run(*args),
         Command::Data(args) => cmd::data::run(args),
         Command::Drift(args) => cmd::drift::run(args),
         Command::Compare(args) => cmd::compare::run(args),

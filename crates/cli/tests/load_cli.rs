@@ -352,3 +352,123 @@ fn the_html_report_renders_in_chromium() {
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
     eprintln!("screenshot: {}", png.display());
 }
+
+/// `--segment`: four quarters of a Poisson plan, dry-run, place together exactly the unsplit
+/// plan's arrivals in every second; two halves, run for real, send together exactly the whole
+/// plan's requests, and a threshold no run could meet is not judged on a segment's view.
+#[test]
+fn segments_together_fire_the_whole_plan() {
+    let plan = |segment: Option<&str>| {
+        let mut args = vec![
+            "--target",
+            "http://127.0.0.1:9",
+            "--stages",
+            "2s:300,1s:50",
+            "--poisson",
+            "--seed",
+            "5",
+            "--dry-run",
+            "--format",
+            "json",
+        ];
+        if let Some(s) = segment {
+            args.extend(["--segment", s]);
+        }
+        let o = prodlike(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            prodlike_testkit::process::output_text(&o)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let per_second: Vec<u64> = v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["scheduled"].as_u64().unwrap())
+            .collect();
+        (v["arrivals"].as_str().unwrap().to_owned(), per_second)
+    };
+    let (_, whole) = plan(None);
+    let mut summed = vec![0u64; whole.len()];
+    for k in ["1/4", "2/4", "3/4", "4/4"] {
+        let (arrivals, seconds) = plan(Some(k));
+        assert!(
+            arrivals.contains("segment") && arrivals.contains("25.0%"),
+            "{arrivals}"
+        );
+        for (s, n) in summed.iter_mut().zip(&seconds) {
+            *s += n;
+        }
+    }
+    assert_eq!(summed, whole);
+    assert!(whole.iter().sum::<u64>() > 400, "{whole:?}");
+
+    let (_rt, url) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut sent = 0;
+    for (i, half) in ["1/2:1/1", "0/1:1/2"].iter().enumerate() {
+        let out = dir.path().join(format!("{i}.json"));
+        let o = prodlike(&[
+            "--target",
+            &url,
+            "--rate",
+            "100",
+            "--duration",
+            "1s",
+            "--segment",
+            half,
+            "--threshold",
+            "p99<0ms",
+            "--max-send-lag",
+            "5s",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            prodlike_testkit::process::output_text(&o)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        sent += v["data"]["totals"]["requests"].as_u64().unwrap();
+    }
+    assert_eq!(sent, 100);
+}
+
+#[test]
+fn a_bad_segment_exits_2_naming_it() {
+    for (segment, says) in [("0/4", "numbered from 1"), ("3/4:1/4", "empty")] {
+        let o = prodlike(&[
+            "--target",
+            "http://127.0.0.1:9",
+            "--rate",
+            "10",
+            "--duration",
+            "1s",
+            "--segment",
+            segment,
+            "--dry-run",
+        ]);
+        let t = prodlike_testkit::process::output_text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert!(t.contains("--segment") && t.contains(says), "{t}");
+    }
+    let o = prodlike(&[
+        "--target",
+        "http://127.0.0.1:9",
+        "--connections",
+        "2",
+        "--duration",
+        "1s",
+        "--segment",
+        "1/2",
+        "--dry-run",
+    ]);
+    let t = prodlike_testkit::process::output_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("does not apply to --connections"), "{t}");
+}

@@ -10,6 +10,7 @@ pub mod compare;
 mod error;
 pub mod mix;
 pub mod schedule;
+pub mod segment;
 pub mod stages;
 
 pub use error::LoadError;

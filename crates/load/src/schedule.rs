@@ -4,6 +4,7 @@
 //! the plan, ramps included.
 use serde::Serialize;
 
+use crate::segment::Segment;
 use crate::stages::RateProfile;
 
 /// How arrivals are spaced.
@@ -32,6 +33,7 @@ pub struct Arrivals {
     next: u64,
     acc: f64,
     rng: fastrand::Rng,
+    segment: Segment,
 }
 
 impl Arrivals {
@@ -42,7 +44,15 @@ impl Arrivals {
             next: 0,
             acc: 0.0,
             rng: fastrand::Rng::with_seed(seed),
+            segment: Segment::ALL,
         }
+    }
+
+    /// Only the arrivals of `segment`, at their unsplit times and sequence numbers: the whole
+    /// sequence is still drawn (Poisson gaps included), so every segment sees the same one.
+    pub fn in_segment(mut self, segment: Segment) -> Arrivals {
+        self.segment = segment;
+        self
     }
 
     pub fn profile(&self) -> &RateProfile {
@@ -60,21 +70,25 @@ impl Iterator for Arrivals {
     type Item = Arrival;
 
     fn next(&mut self) -> Option<Arrival> {
-        let n = match self.process {
-            ArrivalProcess::Uniform => self.next as f64 + 0.5,
-            ArrivalProcess::Poisson => {
-                self.acc += exp1(&mut self.rng);
-                self.acc
+        loop {
+            let n = match self.process {
+                ArrivalProcess::Uniform => self.next as f64 + 0.5,
+                ArrivalProcess::Poisson => {
+                    self.acc += exp1(&mut self.rng);
+                    self.acc
+                }
+            };
+            let at = self.profile.time_of(n)?;
+            let seq = self.next;
+            self.next += 1;
+            if self.segment.contains(seq) {
+                return Some(Arrival {
+                    seq,
+                    at,
+                    stage: self.profile.stage_at(at),
+                });
             }
-        };
-        let at = self.profile.time_of(n)?;
-        let a = Arrival {
-            seq: self.next,
-            at,
-            stage: self.profile.stage_at(at),
-        };
-        self.next += 1;
-        Some(a)
+        }
     }
 }
 
@@ -196,5 +210,36 @@ mod tests {
         assert!(ks.p_value > 0.01, "{ks:?}");
         let expected = p.total_expected();
         assert!(((times.len() as f64) - expected).abs() < 4.0 * expected.sqrt());
+    }
+
+    proptest::proptest! {
+        /// Four segments of a ramping plan, uniform or Poisson (seeded), together fire the
+        /// unsplit schedule arrival by arrival: the same sequence numbers at the same times.
+        #[test]
+        fn segments_together_are_the_unsplit_schedule(
+            seed in 0u64..1000,
+            poisson in proptest::bool::ANY,
+            peak in 50.0f64..400.0,
+        ) {
+            let p = RateProfile::ramping(
+                20.0,
+                parse_stages(&format!("2s:{peak:.0},2s:20")).unwrap(),
+            );
+            let process = if poisson { ArrivalProcess::Poisson } else { ArrivalProcess::Uniform };
+            let whole: Vec<(u64, u64)> = Arrivals::new(p.clone(), process, seed)
+                .map(|a| (a.seq, a.at.to_bits()))
+                .collect();
+            let mut union: Vec<(u64, u64)> = (1..=4)
+                .flat_map(|k| {
+                    let s = crate::segment::Segment::parse(&format!("{k}/4")).unwrap();
+                    Arrivals::new(p.clone(), process, seed)
+                        .in_segment(s)
+                        .map(|a| (a.seq, a.at.to_bits()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            union.sort_unstable();
+            proptest::prop_assert_eq!(union, whole);
+        }
     }
 }

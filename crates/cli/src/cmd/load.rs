@@ -79,9 +79,18 @@ pub struct Args {
     /// Worker threads; 0 = one per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Seed for Poisson arrivals, weighted picks and jitter (reproducible runs).
+    /// Seed for Poisson arrivals, weighted picks and jitter (reproducible runs; segments of
+    /// one run share it, 0 when not given).
     #[arg(long)]
     seed: Option<u64>,
+    /// Fire only this share of the plan's arrivals: `2/4` (the 2nd of 4 equal parts) or
+    /// `1/4:2/4` (k6's execution segments). Segments together fire the whole plan.
+    #[arg(long, value_parser = parse_segment)]
+    segment: Option<prodlike_load::segment::Segment>,
+    /// Check thresholds for syntax only and never judge them (implied by --segment: one
+    /// segment's partial view must not fail the run).
+    #[arg(long)]
+    no_thresholds: bool,
     /// The run is invalid when the generator's p99 send lag exceeds this [default 10ms].
     #[arg(long, value_parser = super::parse_duration)]
     max_send_lag: Option<Duration>,
@@ -177,6 +186,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         },
         ca_file: args.ca_file,
         hold: args.hold,
+        segment: args.segment,
+        no_thresholds: args.no_thresholds,
     };
     let prepared = prodlike_load::prepare(&opts)?;
     if args.dry_run {
@@ -314,4 +325,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         );
     }
     Ok(outcome)
+}
+
+fn parse_segment(text: &str) -> Result<prodlike_load::segment::Segment, String> {
+    prodlike_load::segment::Segment::parse(text).map_err(|e| e.to_string())
 }

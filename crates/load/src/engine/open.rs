@@ -44,8 +44,12 @@ fn open_feed(
     seed: u64,
 ) -> (Feed, Option<ReplayThread>, Option<f64>) {
     match source {
-        OpenSource::Plan { profile, process } => (
-            Feed::Plan(Arrivals::new(profile.clone(), *process, seed)),
+        OpenSource::Plan {
+            profile,
+            process,
+            segment,
+        } => (
+            Feed::Plan(Arrivals::new(profile.clone(), *process, seed).in_segment(*segment)),
             None,
             None,
         ),

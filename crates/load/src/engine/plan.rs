@@ -19,6 +19,8 @@ pub enum OpenSource {
     Plan {
         profile: RateProfile,
         process: ArrivalProcess,
+        /// The share of the plan's arrivals this run fires (`--segment`); all by default.
+        segment: crate::segment::Segment,
     },
     /// Recorded requests at their recorded gaps divided by `speed`.
     ReplayGaps {

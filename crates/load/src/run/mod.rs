@@ -53,6 +53,10 @@ pub struct RunOptions {
     pub ca_file: Option<PathBuf>,
     /// Held idle connections (overrides the scenario's `held.idle`).
     pub hold: Option<usize>,
+    /// `--segment`: this run's share of the plan's arrivals (docs/load.md, "Segments").
+    pub segment: Option<crate::segment::Segment>,
+    /// `--no-thresholds` (implied by a segment): thresholds are checked, never judged.
+    pub no_thresholds: bool,
 }
 
 /// A checked plan, ready to run or to print as a dry run.
@@ -89,7 +93,11 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
     for t in &o.thresholds {
         thresholds.push(parse_threshold(t)?);
     }
-    let seed = o.seed.or(sc.seed).unwrap_or_else(|| fastrand::u64(..));
+    // Segments of one run must draw the same sequence: without a seed they all use 0.
+    let seed = o.seed.or(sc.seed).unwrap_or_else(|| match o.segment {
+        Some(s) if !s.is_all() => 0,
+        _ => fastrand::u64(..),
+    });
     let shape = shape::load_shape(o, &sc)?;
     let max_send_lag = o
         .max_send_lag
@@ -104,6 +112,11 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         &result::stage_names(shape.profile.as_ref()),
         request_names(shape.mode, &templates).as_deref(),
     )?;
+    // A segment sees part of the load: judging it alone would fail or pass the run on a
+    // partial view.
+    if o.no_thresholds || o.segment.is_some_and(|s| !s.is_all()) {
+        thresholds.clear();
+    }
     let target_labels = targets.iter().map(|t| t.original.clone()).collect();
     Ok(Prepared {
         plan: Plan {
@@ -141,14 +154,23 @@ impl Prepared {
     /// which have no plan to print beyond their description).
     pub fn timeline(&self) -> Option<Vec<PlannedSecond>> {
         let p = self.profile.clone()?;
-        let process = match &self.plan.workload {
+        let (process, segment) = match &self.plan.workload {
             Workload::Open {
-                source: OpenSource::Plan { process, .. } | OpenSource::ReplayRate { process, .. },
+                source:
+                    OpenSource::Plan {
+                        process, segment, ..
+                    },
                 ..
-            } => *process,
-            _ => ArrivalProcess::Uniform,
+            } => (*process, *segment),
+            Workload::Open {
+                source: OpenSource::ReplayRate { process, .. },
+                ..
+            } => (*process, crate::segment::Segment::ALL),
+            _ => (ArrivalProcess::Uniform, crate::segment::Segment::ALL),
         };
-        Some(plan_timeline(Arrivals::new(p, process, self.plan.seed)))
+        Some(plan_timeline(
+            Arrivals::new(p, process, self.plan.seed).in_segment(segment),
+        ))
     }
 
     /// Runs the plan on its own runtime, with live progress when `progress` is set.

@@ -34,11 +34,20 @@ struct Asked {
     start_rate: f64,
     process: ArrivalProcess,
     max_in_flight: usize,
+    segment: crate::segment::Segment,
 }
 
 /// The one load shape asked for, as a workload.
 pub(super) fn load_shape(o: &RunOptions, sc: &Scenario) -> Result<Shape, LoadError> {
     let asked = asked(o, sc)?;
+    // A segment is a share of one arrival sequence: the closed model has none, and replay
+    // does not split its recording yet.
+    if !asked.segment.is_all() && (asked.connections.is_some() || o.replay.is_some()) {
+        return Err(usage(
+            "--segment splits a rate plan (--rate or --stages); it does not apply to \
+             --connections or --replay",
+        ));
+    }
     if let Some(n) = asked.connections {
         return closed(n, asked.duration);
     }
@@ -100,6 +109,7 @@ fn asked(o: &RunOptions, sc: &Scenario) -> Result<Asked, LoadError> {
         start_rate: o.start_rate.or(sc.start_rate).unwrap_or(0.0),
         process,
         max_in_flight,
+        segment: o.segment.unwrap_or(crate::segment::Segment::ALL),
     })
 }
 
@@ -274,12 +284,22 @@ fn open_plan(p: RateProfile, asked: &Asked) -> Shape {
             source: OpenSource::Plan {
                 profile: p.clone(),
                 process: asked.process,
+                segment: asked.segment,
             },
             max_in_flight: asked.max_in_flight,
         },
         mode: "open",
         description: String::new(),
-        arrivals: Some(format!("{:?}", asked.process).to_lowercase()),
+        arrivals: Some(if asked.segment.is_all() {
+            format!("{:?}", asked.process).to_lowercase()
+        } else {
+            format!(
+                "{}, segment {} ({:.1}% of the plan's arrivals)",
+                format!("{:?}", asked.process).to_lowercase(),
+                asked.segment,
+                asked.segment.share() * 100.0
+            )
+        }),
         profile: Some(p),
     }
 }
