@@ -15,21 +15,27 @@ pub(super) struct Placed {
 }
 
 pub(super) enum Feed {
-    Plan(Arrivals),
+    /// A rate plan's arrivals, and the seed of their request picks: each arrival's pick is
+    /// drawn from its own index, so a segment picks what the unsplit run would for it.
+    Plan(Arrivals, u64),
     Channel(ReplayRx),
     Paired(Arrivals, ReplayRx),
 }
 
+/// An odd 64-bit constant (2^64 / φ): neighbouring indices get unrelated pick seeds.
+const PICK_STRIDE: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl Feed {
     /// The next arrival, `None` once the schedule or the recording ends.
-    pub async fn next(&mut self, shared: &Shared, rng: &mut fastrand::Rng) -> Option<Placed> {
+    pub async fn next(&mut self, shared: &Shared) -> Option<Placed> {
         match self {
-            Feed::Plan(arr) => {
+            Feed::Plan(arr, seed) => {
                 let a = arr.next()?;
+                let mut pick = fastrand::Rng::with_seed(*seed ^ a.seq.wrapping_mul(PICK_STRIDE));
                 Some(Placed {
                     at: a.at,
                     stage: a.stage,
-                    what: What::Template(shared.mix.pick(rng)),
+                    what: What::Template(shared.mix.pick(&mut pick)),
                 })
             }
             Feed::Channel(rx) => {

@@ -49,7 +49,10 @@ fn open_feed(
             process,
             segment,
         } => (
-            Feed::Plan(Arrivals::new(profile.clone(), *process, seed).in_segment(*segment)),
+            Feed::Plan(
+                Arrivals::new(profile.clone(), *process, seed).in_segment(*segment),
+                seed ^ 0x0a11,
+            ),
             None,
             None,
         ),
@@ -99,7 +102,6 @@ async fn dispatch(
     max_in_flight: usize,
     seed: u64,
 ) -> Vec<u64> {
-    let mut rng = fastrand::Rng::with_seed(seed ^ 0x0a11);
     let mut scheduled: Vec<u64> = Vec::new();
     let targets = shared.endpoints.len();
     let mut seq = 0u64;
@@ -107,7 +109,7 @@ async fn dispatch(
         if shared.stop_now() {
             break;
         }
-        let Some(p) = feed.next(shared, &mut rng).await else {
+        let Some(p) = feed.next(shared).await else {
             break;
         };
         if deadline.is_some_and(|d| p.at >= d) {
