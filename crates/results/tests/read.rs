@@ -45,6 +45,7 @@ fn data_of(r: &AnyResult) -> Value {
         AnyResult::DataVerify(r) => serde_json::to_value(&r.data),
         AnyResult::Compare(r) => serde_json::to_value(&r.data),
         AnyResult::Alerts(r) => serde_json::to_value(&r.data),
+        AnyResult::Report(r) => serde_json::to_value(&r.data),
     }
     .unwrap()
 }
@@ -81,6 +82,7 @@ fn the_variant_follows_the_schema() {
             AnyResult::DataVerify(_) => "verify",
             AnyResult::Compare(_) => "compare",
             AnyResult::Alerts(_) => "alerts",
+            AnyResult::Report(_) => "report",
         })
         .collect();
     assert_eq!(
