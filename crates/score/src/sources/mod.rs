@@ -1,10 +1,10 @@
 //! Scoring sources: each result schema read into one or more [`SourceScore`]s, each a list of
 //! penalties in the points (0–100) of the component it feeds. The penalty of every kind of
 //! finding is a constant documented in docs/report.md ("Penalties").
-mod compare;
-mod data;
-mod drift;
-mod traffic;
+pub mod compare;
+pub mod data;
+pub mod drift;
+pub mod traffic;
 
 use prodlike_results::AnyResult;
 use prodlike_results::report::LossKind;
