@@ -113,12 +113,15 @@ fn the_gate_sets_the_exit_code() {
     let o = s.report(&["--min-score", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     // The drift fixture has a difference to resolve: configuration failed.
-    let cfg = s.write("report.toml", "critical = [\"configuration\"]\n");
+    let cfg = s.write(
+        "report.toml",
+        "critical = [\"configuration\"]\ncritical_cap = 20\n",
+    );
     let o = s.report(&["--config", &cfg, "--fail-on", "critical"]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("critical component configuration failed"), "{text}");
-    assert!(text.contains("capped at 50"), "{text}");
+    assert!(text.contains("capped at 20 from"), "{text}");
     let o = s.report(&["--min-score", "101"]);
     assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
 }
@@ -207,7 +210,7 @@ fn a_corrupt_or_locked_history_exits_2_untouched() {
     let corrupt = s.dir.path().join("corrupt.db");
     let garbage = b"this is not a database, it is a note left here by mistake\n".repeat(200);
     std::fs::write(&corrupt, &garbage).unwrap();
-    let o = s.report(&["--history-db", corrupt.to_str().unwrap()]);
+    let o = prodlike(&[&fixture("drift-1.json"), "--history-db", corrupt.to_str().unwrap()]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(2), "{text}");
     assert!(text.contains("not a database") && text.contains("corrupt.db"), "{text}");

@@ -24,13 +24,13 @@ const TEMPLATE: &str = r#"{% extends "base.html" %}
 {% if r.previous and r.previous.cause %}<section id="cause"><h2>Why it dropped</h2><p>{{ r.previous.cause }}</p></section>{% endif %}
 <section id="components"><h2>Components</h2>
 <table><tr><th>component</th><th>weight</th><th>state</th><th>score</th><th>points</th><th>note</th></tr>
-{% for c in comps %}<tr><td>{{ c.name }}{% if c.critical %} (critical){% endif %}</td><td>{{ c.weight }}</td><td class="{{ 'ok' if c.state == 'scored' else 'bad' }}">{{ c.state }}{% if c.failed %}, failed{% endif %}</td><td>{{ c.score }}</td><td>{{ c.points }} / {{ c.max }}</td><td style="text-align:left;white-space:normal">{{ c.note }}</td></tr>
+{% for c in comps %}<tr><td>{{ c.name }}{% if c.critical %} (critical){% endif %}</td><td>{{ c.weight }}</td><td class="{{ 'ok' if c.state == 'scored' and not c.failed else 'bad' }}">{{ c.state }}{% if c.failed %}, failed{% endif %}</td><td>{{ c.score }}</td><td>{{ c.points }} / {{ c.max }}</td><td style="text-align:left;white-space:normal">{{ c.note }}</td></tr>
 {% endfor %}</table></section>
 <section class="chart" id="chart-trend"><h2>Score over time</h2>{{ trend_svg|safe }}</section>
 <section class="chart" id="chart-losses"><h2>Points lost</h2>{{ losses_svg|safe }}</section>
 <section id="losses"><h2>Every loss, worst first</h2>
 <table><tr><th>points</th><th>component</th><th>where</th><th>finding</th><th>command</th></tr>
-{% for l in r.losses %}<tr><td>−{{ l.points }}</td><td>{{ l.component }}</td><td>{{ l.subject }}</td><td style="text-align:left;white-space:normal">{{ l.finding }}</td><td style="text-align:left"><code>{{ l.command }}</code></td></tr>
+{% for l in r.losses %}<tr><td>−{{ l.points }}</td><td style="text-align:left">{{ l.component }}</td><td style="text-align:left;white-space:normal">{{ l.subject }}</td><td style="text-align:left;white-space:normal">{{ l.finding }}</td><td style="text-align:left"><code>{{ l.command }}</code></td></tr>
 {% endfor %}</table></section>
 {% endblock %}
 "#;
@@ -68,7 +68,14 @@ pub fn render(r: &ScoreReport) -> Result<String, ScoreError> {
             .losses
             .iter()
             .take(BARS)
-            .map(|l| (format!("{} {}", l.component.as_str(), l.subject), l.points))
+            .map(|l| {
+                let label = if l.subject == l.component.as_str() {
+                    format!("{} (not measured)", l.subject)
+                } else {
+                    format!("{} {}", l.component.as_str(), l.subject)
+                };
+                (label, l.points)
+            })
             .collect(),
         color: (179, 38, 30),
         width: 1100,
