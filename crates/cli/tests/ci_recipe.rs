@@ -65,7 +65,13 @@ fn the_steps_come_in_the_recipes_order() {
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     let report = &steps[order[4]].1;
-    for flag in ["--min-score", "--fail-on critical", "--format markdown", "GITHUB_STEP_SUMMARY", "--history-db"] {
+    for flag in [
+        "--min-score",
+        "--fail-on critical",
+        "--format markdown",
+        "GITHUB_STEP_SUMMARY",
+        "--history-db",
+    ] {
         assert!(report.contains(flag), "{flag}: {report}");
     }
 }
@@ -112,7 +118,10 @@ fn every_prodlike_command_parses() {
             .collect();
         // Parsing only: `--help` after the arguments makes clap check them, then print help.
         args.push("--help".into());
-        let o = Command::new(env!("CARGO_BIN_EXE_prodlike")).args(&args).output().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_prodlike"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(
             o.status.code(),
             Some(0),

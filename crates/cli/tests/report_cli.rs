@@ -94,13 +94,25 @@ fn the_history_grows_and_shows_its_trend() {
     assert!(text.contains("since run 1"), "{text}");
     assert!(text.contains("history: run 2"), "{text}");
     assert!(text.contains("Points lost, worst first"), "{text}");
-    let o = prodlike(&["--show-history", "--history-db", &s.db(), "--project", "shop"]);
+    let o = prodlike(&[
+        "--show-history",
+        "--history-db",
+        &s.db(),
+        "--project",
+        "shop",
+    ]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(text.contains("History of shop/staging: 2 runs"), "{text}");
     assert!(text.contains("trend"), "{text}");
     // Another project has no runs.
-    let o = prodlike(&["--show-history", "--history-db", &s.db(), "--project", "other"]);
+    let o = prodlike(&[
+        "--show-history",
+        "--history-db",
+        &s.db(),
+        "--project",
+        "other",
+    ]);
     assert!(output_text(&o).contains("0 runs"));
 }
 
@@ -109,7 +121,11 @@ fn the_gate_sets_the_exit_code() {
     let s = Setup::new();
     let o = s.report(&["--min-score", "99"]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(output_text(&o).contains("gate: FAILED: score"), "{}", output_text(&o));
+    assert!(
+        output_text(&o).contains("gate: FAILED: score"),
+        "{}",
+        output_text(&o)
+    );
     let o = s.report(&["--min-score", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     // The drift fixture has a difference to resolve: configuration failed.
@@ -120,7 +136,10 @@ fn the_gate_sets_the_exit_code() {
     let o = s.report(&["--config", &cfg, "--fail-on", "critical"]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
-    assert!(text.contains("critical component configuration failed"), "{text}");
+    assert!(
+        text.contains("critical component configuration failed"),
+        "{text}"
+    );
     assert!(text.contains("capped at 20 from"), "{text}");
     let o = s.report(&["--min-score", "101"]);
     assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
@@ -129,7 +148,8 @@ fn the_gate_sets_the_exit_code() {
 #[test]
 fn a_component_that_decided_nothing_is_inconclusive() {
     let s = Setup::new();
-    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(fixture("shadow-2.json")).unwrap()).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("shadow-2.json")).unwrap()).unwrap();
     for r in doc["data"]["routes"].as_array_mut().unwrap() {
         for f in ["compared", "mismatched", "staging_failures"] {
             r[f] = 0.into();
@@ -152,7 +172,10 @@ fn markdown_and_json_outputs() {
     let md = String::from_utf8(o.stdout).unwrap();
     assert!(md.starts_with("## prodlike: Fidelity score"), "{md}");
     assert!(md.contains("since run 1"), "{md}");
-    assert!(md.contains("| component | weight | score | points |"), "{md}");
+    assert!(
+        md.contains("| component | weight | score | points |"),
+        "{md}"
+    );
     assert!(md.contains("**Top losses**"), "{md}");
     let out = s.dir.path().join("r.json");
     let o = s.report(&["--format", "json", "--out", out.to_str().unwrap()]);
@@ -161,7 +184,12 @@ fn markdown_and_json_outputs() {
     assert_eq!(printed["schema"], "prodlike.report/1");
     assert_eq!(printed["data"], written["data"]);
     let data = &printed["data"];
-    let lost: f64 = data["losses"].as_array().unwrap().iter().map(|l| l["points"].as_f64().unwrap()).sum();
+    let lost: f64 = data["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["points"].as_f64().unwrap())
+        .sum();
     let score = data["score"].as_f64().unwrap();
     assert!((lost + score - 100.0).abs() < 0.1, "{lost} + {score}");
     assert_eq!(data["previous"]["run"], 2);
@@ -174,21 +202,37 @@ fn bad_input_exits_2_and_leaves_the_history_intact() {
     let text = std::fs::read_to_string(fixture("drift-1.json")).unwrap();
     let cases = [
         (
-            s.write("unknown.json", &text.replace("prodlike.drift/1", "prodlike.teleport/1")),
+            s.write(
+                "unknown.json",
+                &text.replace("prodlike.drift/1", "prodlike.teleport/1"),
+            ),
             "unknown result schema `prodlike.teleport/1`",
         ),
         (
-            s.write("future.json", &text.replace("prodlike.drift/1", "prodlike.drift/9")),
+            s.write(
+                "future.json",
+                &text.replace("prodlike.drift/1", "prodlike.drift/9"),
+            ),
             "reads versions 1 to 1",
         ),
-        (s.write("truncated.json", &text[..text.len() / 2]), "not JSON"),
+        (
+            s.write("truncated.json", &text[..text.len() / 2]),
+            "not JSON",
+        ),
     ];
     for (file, expected) in &cases {
         let o = s.report(&[file.as_str()]);
         let out = output_text(&o);
         assert_eq!(o.status.code(), Some(2), "{out}");
-        assert!(out.contains(expected) && out.contains(file.as_str()), "{out}");
-        assert_eq!(std::fs::read(s.db()).unwrap(), before, "{file} changed the history");
+        assert!(
+            out.contains(expected) && out.contains(file.as_str()),
+            "{out}"
+        );
+        assert_eq!(
+            std::fs::read(s.db()).unwrap(),
+            before,
+            "{file} changed the history"
+        );
     }
     assert_eq!(runs_in(&s.db()).len(), 1);
 }
@@ -210,10 +254,17 @@ fn a_corrupt_or_locked_history_exits_2_untouched() {
     let corrupt = s.dir.path().join("corrupt.db");
     let garbage = b"this is not a database, it is a note left here by mistake\n".repeat(200);
     std::fs::write(&corrupt, &garbage).unwrap();
-    let o = prodlike(&[&fixture("drift-1.json"), "--history-db", corrupt.to_str().unwrap()]);
+    let o = prodlike(&[
+        &fixture("drift-1.json"),
+        "--history-db",
+        corrupt.to_str().unwrap(),
+    ]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(2), "{text}");
-    assert!(text.contains("not a database") && text.contains("corrupt.db"), "{text}");
+    assert!(
+        text.contains("not a database") && text.contains("corrupt.db"),
+        "{text}"
+    );
     assert_eq!(std::fs::read(&corrupt).unwrap(), garbage);
 }
 
@@ -223,7 +274,14 @@ fn two_reports_at_once_leave_a_consistent_history() {
     let db = s.db();
     let spawn = || {
         Command::new(BIN)
-            .args(["report", &fixture("drift-1.json"), "--history-db", &db, "--project", "shop"])
+            .args([
+                "report",
+                &fixture("drift-1.json"),
+                "--history-db",
+                &db,
+                "--project",
+                "shop",
+            ])
             .env("PRODLIKE_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -255,12 +313,22 @@ fn the_html_report_renders_in_chromium() {
     };
     let page = format!("file://{}", html.display());
     let dom = chromium.dump_dom(&page, 2000).unwrap();
-    for id in ["score", "delta", "components", "chart-trend", "chart-losses", "losses"] {
+    for id in [
+        "score",
+        "delta",
+        "components",
+        "chart-trend",
+        "chart-losses",
+        "losses",
+    ] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
     assert_eq!(dom.matches("<svg").count(), 2);
     assert!(dom.contains("Score per component, by run"));
-    assert!(dom.contains("/item.json"), "the worst traffic loss is listed");
+    assert!(
+        dom.contains("/item.json"),
+        "the worst traffic loss is listed"
+    );
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let png = shots.join("report.png");
     chromium.screenshot(&page, &png, 1280, 1800, 2000).unwrap();

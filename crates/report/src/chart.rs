@@ -149,7 +149,10 @@ pub fn bar_chart_svg(chart: &BarChart) -> Result<String, ChartError> {
         let label_of = |y: &f64| {
             let row = n as f64 - y - 0.5;
             if row >= 0.0 && (row - row.round()).abs() < 1e-6 {
-                labels.get(row.round() as usize).cloned().unwrap_or_default()
+                labels
+                    .get(row.round() as usize)
+                    .cloned()
+                    .unwrap_or_default()
             } else {
                 String::new()
             }
@@ -165,7 +168,10 @@ pub fn bar_chart_svg(chart: &BarChart) -> Result<String, ChartError> {
         let color = RGBColor(chart.color.0, chart.color.1, chart.color.2);
         c.draw_series(chart.bars.iter().enumerate().map(|(i, (_, v))| {
             let top = n as f64 - i as f64;
-            Rectangle::new([(0.0, top - 0.85), (finite(*v), top - 0.15)], color.filled())
+            Rectangle::new(
+                [(0.0, top - 0.85), (finite(*v), top - 0.15)],
+                color.filled(),
+            )
         }))
         .map_err(|e| fail(e.into()))?;
         root.present().map_err(|e| fail(e.into()))?;
@@ -220,7 +226,10 @@ mod tests {
         let svg = bar_chart_svg(&BarChart {
             title: "losses".into(),
             x_label: "points".into(),
-            bars: vec![("traffic /price".into(), 12.5), ("data users.email".into(), 3.0)],
+            bars: vec![
+                ("traffic /price".into(), 12.5),
+                ("data users.email".into(), 3.0),
+            ],
             color: (179, 38, 30),
             width: 800,
             row_height: 28,

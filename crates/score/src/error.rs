@@ -15,7 +15,9 @@ pub enum ScoreError {
     Config { path: PathBuf, problem: String },
     #[error("could not read the result")]
     Read(#[source] prodlike_results::ReadError),
-    #[error("no result files given: pass the --out files of shadow, load, data verify, drift or compare")]
+    #[error(
+        "no result files given: pass the --out files of shadow, load, data verify, drift or compare"
+    )]
     NoInputs,
     #[error("--min-score {0}: give a score from 0 to 100")]
     MinScore(f64),

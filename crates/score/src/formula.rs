@@ -11,9 +11,7 @@
 //! 100 − total.
 use std::collections::BTreeMap;
 
-use prodlike_results::report::{
-    Cap, Component, ComponentScore, ComponentState, Loss, LossKind,
-};
+use prodlike_results::report::{Cap, Component, ComponentScore, ComponentState, Loss, LossKind};
 
 use crate::config::Resolved;
 use crate::sources::SourceScore;

@@ -125,11 +125,7 @@ pub fn render(r: &ScoreReport) -> Result<String, ScoreError> {
 fn trend_chart(r: &ScoreReport) -> LineChart {
     let mut series = vec![Series {
         name: "score".into(),
-        points: r
-            .trend
-            .iter()
-            .map(|p| (p.run as f64, p.score))
-            .collect(),
+        points: r.trend.iter().map(|p| (p.run as f64, p.score)).collect(),
         color: COLORS[0],
     }];
     if r.trend.is_empty() {
@@ -139,7 +135,13 @@ fn trend_chart(r: &ScoreReport) -> LineChart {
         let points: Vec<(f64, f64)> = r
             .trend
             .iter()
-            .filter_map(|p| p.components.get(&c).copied().flatten().map(|v| (p.run as f64, v)))
+            .filter_map(|p| {
+                p.components
+                    .get(&c)
+                    .copied()
+                    .flatten()
+                    .map(|v| (p.run as f64, v))
+            })
             .collect();
         if !points.is_empty() {
             series.push(Series {

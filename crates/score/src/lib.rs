@@ -249,7 +249,10 @@ fn assemble(opts: &Options, c: Combined, inputs: Vec<Input>) -> ScoreReport {
 }
 
 fn component_scores(r: &ScoreReport) -> BTreeMap<Component, Option<f64>> {
-    r.components.iter().map(|c| (c.component, c.score)).collect()
+    r.components
+        .iter()
+        .map(|c| (c.component, c.score))
+        .collect()
 }
 
 /// The delta since `prev`, and for a drop its cause: the component that fell most and its

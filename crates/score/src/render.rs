@@ -71,7 +71,11 @@ pub fn text(r: &ScoreReport) -> String {
         let _ = writeln!(out, "{d}");
     }
     if let Some(run) = r.run {
-        let _ = writeln!(out, "history: run {run}, {} runs kept in view", r.trend.len());
+        let _ = writeln!(
+            out,
+            "history: run {run}, {} runs kept in view",
+            r.trend.len()
+        );
     }
     let _ = writeln!(
         out,

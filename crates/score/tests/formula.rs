@@ -63,7 +63,9 @@ fn plant_drift(d: &mut Value) {
 }
 
 fn inputs(docs: &[(&str, &Value)]) -> Vec<(String, AnyResult)> {
-    docs.iter().map(|(n, v)| ((*n).to_owned(), doc(v))).collect()
+    docs.iter()
+        .map(|(n, v)| ((*n).to_owned(), doc(v)))
+        .collect()
 }
 
 #[test]
@@ -72,10 +74,18 @@ fn a_missing_component_is_not_perfect() {
     // still only its share, because the other five components were not measured.
     let cfg = Resolved::default();
     let (c, _) = evaluate(&cfg, &inputs(&[("drift.json", &clean_drift())]));
-    let conf = c.components.iter().find(|x| x.component == Component::Configuration).unwrap();
+    let conf = c
+        .components
+        .iter()
+        .find(|x| x.component == Component::Configuration)
+        .unwrap();
     assert_eq!(conf.score, Some(100.0));
     assert!((c.score - 15.0).abs() < 1e-9, "{}", c.score);
-    for x in c.components.iter().filter(|x| x.component != Component::Configuration) {
+    for x in c
+        .components
+        .iter()
+        .filter(|x| x.component != Component::Configuration)
+    {
         assert_eq!(x.state, ComponentState::Missing, "{x:?}");
         assert_eq!(x.score, None);
         assert_eq!(x.points, 0.0);
@@ -121,7 +131,9 @@ fn a_critical_failure_caps_the_score() {
     assert!(free.cap.is_none());
     assert!(free.score > 90.0, "{}", free.score);
     let (capped, _) = evaluate(
-        &config(&format!("critical = [\"configuration\"]\ncritical_cap = 50\n{weights}")),
+        &config(&format!(
+            "critical = [\"configuration\"]\ncritical_cap = 50\n{weights}"
+        )),
         &docs,
     );
     assert_eq!(capped.score, 50.0);
@@ -136,9 +148,15 @@ fn a_critical_failure_caps_the_score() {
     // A critical component that did not fail caps nothing.
     let (ok, _) = evaluate(
         &config(&format!("critical = [\"data\"]\n{weights}")),
-        &inputs(&[("drift.json", &drift), ("verify.json", &fixture("data.verify-1.json"))]),
+        &inputs(&[
+            ("drift.json", &drift),
+            ("verify.json", &fixture("data.verify-1.json")),
+        ]),
     );
-    let data_failed = ok.components.iter().any(|x| x.component == Component::Data && x.failed);
+    let data_failed = ok
+        .components
+        .iter()
+        .any(|x| x.component == Component::Data && x.failed);
     assert_eq!(ok.cap.is_some(), data_failed);
 }
 
@@ -162,20 +180,38 @@ fn the_weights_are_respected() {
             .iter()
             .map(|x| cfg.weights[&x.component] / sum * x.score.unwrap_or(0.0))
             .sum();
-        assert!((c.score - expected).abs() < 1e-9, "{weights}: {} vs {expected}", c.score);
+        assert!(
+            (c.score - expected).abs() < 1e-9,
+            "{weights}: {} vs {expected}",
+            c.score
+        );
         for x in &c.components {
             assert!((x.share - cfg.weights[&x.component] / sum).abs() < 1e-12);
         }
     }
     // Weighting traffic (the worst component here) more lowers the total.
-    let (even, _) = evaluate(&config("[weights]\ntraffic = 1\ndata = 1\nconfiguration = 1\nschema = 0\nobservability = 0\nbehaviour = 0\n"), &docs);
-    let (heavy, _) = evaluate(&config("[weights]\ntraffic = 10\ndata = 1\nconfiguration = 1\nschema = 0\nobservability = 0\nbehaviour = 0\n"), &docs);
+    let (even, _) = evaluate(
+        &config(
+            "[weights]\ntraffic = 1\ndata = 1\nconfiguration = 1\nschema = 0\nobservability = 0\nbehaviour = 0\n",
+        ),
+        &docs,
+    );
+    let (heavy, _) = evaluate(
+        &config(
+            "[weights]\ntraffic = 10\ndata = 1\nconfiguration = 1\nschema = 0\nobservability = 0\nbehaviour = 0\n",
+        ),
+        &docs,
+    );
     let traffic = even.components[0].score.unwrap();
-    assert!(traffic < 100.0 && heavy.score < even.score, "{} vs {}", heavy.score, even.score);
+    assert!(
+        traffic < 100.0 && heavy.score < even.score,
+        "{} vs {}",
+        heavy.score,
+        even.score
+    );
 }
 
-const MEASURED: &str =
-    "[weights]\ntraffic = 25\ndata = 20\nconfiguration = 15\nschema = 0\nobservability = 0\nbehaviour = 0\n";
+const MEASURED: &str = "[weights]\ntraffic = 25\ndata = 20\nconfiguration = 15\nschema = 0\nobservability = 0\nbehaviour = 0\n";
 
 #[test]
 fn a_planted_regression_costs_its_documented_amount_and_heads_the_losses() {
@@ -244,7 +280,8 @@ fn the_history_names_the_drop_and_its_cause() {
     assert!((prev.delta + 2.5).abs() < 0.011, "{prev:?}");
     let cause = prev.cause.as_deref().unwrap();
     assert!(
-        cause.starts_with("configuration fell from 100.0 to 90.0") && cause.contains("new: app/values.yaml db.pool_size"),
+        cause.starts_with("configuration fell from 100.0 to 90.0")
+            && cause.contains("new: app/values.yaml db.pool_size"),
         "{cause}"
     );
     assert_eq!(second.trend.len(), 2);
@@ -254,5 +291,8 @@ fn the_history_names_the_drop_and_its_cause() {
     gated.min_score = Some(second.score + 0.5);
     let third = prodlike_score::run(&gated).unwrap();
     assert!(!third.gate.passed);
-    assert_eq!(prodlike_score::outcome(&third), prodlike_report::Outcome::Finding);
+    assert_eq!(
+        prodlike_score::outcome(&third),
+        prodlike_report::Outcome::Finding
+    );
 }

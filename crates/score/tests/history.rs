@@ -42,7 +42,10 @@ fn runs_are_kept_per_project_with_retention() {
     }
     h.record(&key("b"), &run(99.0), 3).unwrap();
     let a = h.runs(&key("a"), 10).unwrap();
-    assert_eq!(a.iter().map(|r| r.score).collect::<Vec<_>>(), [2.0, 3.0, 4.0]);
+    assert_eq!(
+        a.iter().map(|r| r.score).collect::<Vec<_>>(),
+        [2.0, 3.0, 4.0]
+    );
     assert_eq!(a[0].components[&Component::Schema], None);
     assert_eq!(h.runs(&key("b"), 10).unwrap().len(), 1);
     // Reopened: the same runs.
@@ -56,9 +59,7 @@ fn runs_are_kept_per_project_with_retention() {
 fn assert_one_chain(path: &str, project: &str, expected: usize) {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
-        .prepare(
-            "SELECT id, previous_run FROM prodlike_report_runs WHERE project = ?1 ORDER BY id",
-        )
+        .prepare("SELECT id, previous_run FROM prodlike_report_runs WHERE project = ?1 ORDER BY id")
         .unwrap();
     let rows: Vec<(i64, Option<i64>)> = stmt
         .query_map([project], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -95,7 +96,12 @@ fn two_writers_at_once_leave_one_consistent_history() {
     }
     assert_one_chain(&path, "shared", 2 * per_writer as usize);
     let mut h = History::open(&path, WAIT).unwrap();
-    let scores: Vec<f64> = h.runs(&key("shared"), 1000).unwrap().iter().map(|r| r.score).collect();
+    let scores: Vec<f64> = h
+        .runs(&key("shared"), 1000)
+        .unwrap()
+        .iter()
+        .map(|r| r.score)
+        .collect();
     for w in 0..2 {
         for i in 0..per_writer {
             assert!(scores.contains(&f64::from(w * 100 + i)));
@@ -107,14 +113,20 @@ fn two_writers_at_once_leave_one_consistent_history() {
 fn a_locked_history_is_an_error_and_stays_intact() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.db").display().to_string();
-    History::open(&path, WAIT).unwrap().record(&key("p"), &run(1.0), 10).unwrap();
+    History::open(&path, WAIT)
+        .unwrap()
+        .record(&key("p"), &run(1.0), 10)
+        .unwrap();
     let holder = rusqlite::Connection::open(&path).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let err = History::open(&path, Duration::from_millis(50))
         .and_then(|mut h| h.record(&key("p"), &run(2.0), 10))
         .unwrap_err();
     assert!(matches!(err, HistoryError::Locked { .. }), "{err:?}");
-    assert!(err.to_string().contains("locked by another writer"), "{err}");
+    assert!(
+        err.to_string().contains("locked by another writer"),
+        "{err}"
+    );
     holder.execute_batch("ROLLBACK").unwrap();
     let mut h = History::open(&path, WAIT).unwrap();
     let runs = h.runs(&key("p"), 10).unwrap();
@@ -127,17 +139,22 @@ fn a_corrupt_or_foreign_file_is_refused_unwritten() {
     let corrupt = dir.path().join("corrupt.db");
     let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&corrupt, &garbage).unwrap();
-    let err = History::open(corrupt.to_str().unwrap(), WAIT).err().unwrap();
+    let err = History::open(corrupt.to_str().unwrap(), WAIT)
+        .err()
+        .unwrap();
     let text = prodlike_common::error::chain(&err).to_string();
     assert!(text.contains("not a database"), "{text}");
     assert_eq!(std::fs::read(&corrupt).unwrap(), garbage);
 
     let foreign = dir.path().join("app.db");
     let conn = rusqlite::Connection::open(&foreign).unwrap();
-    conn.execute_batch("CREATE TABLE users (id INTEGER)").unwrap();
+    conn.execute_batch("CREATE TABLE users (id INTEGER)")
+        .unwrap();
     drop(conn);
     let before = std::fs::read(&foreign).unwrap();
-    let err = History::open(foreign.to_str().unwrap(), WAIT).err().unwrap();
+    let err = History::open(foreign.to_str().unwrap(), WAIT)
+        .err()
+        .unwrap();
     assert!(matches!(err, HistoryError::Layout { .. }), "{err:?}");
     assert_eq!(std::fs::read(&foreign).unwrap(), before);
 }
@@ -158,7 +175,8 @@ fn postgres_history_is_consistent_under_two_writers() {
             std::thread::spawn(move || {
                 let mut h = History::open(&url, WAIT).unwrap();
                 for i in 0..15 {
-                    h.record(&key("pg"), &run(f64::from(w * 100 + i)), 1000).unwrap();
+                    h.record(&key("pg"), &run(f64::from(w * 100 + i)), 1000)
+                        .unwrap();
                 }
             })
         })
@@ -167,10 +185,15 @@ fn postgres_history_is_consistent_under_two_writers() {
         w.join().unwrap();
     }
     let chain: Vec<(i64, Option<i64>)> = rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         client
-            .query("SELECT id, previous_run FROM prodlike_report_runs ORDER BY id", &[])
+            .query(
+                "SELECT id, previous_run FROM prodlike_report_runs ORDER BY id",
+                &[],
+            )
             .await
             .unwrap()
             .iter()

@@ -119,7 +119,8 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let summary = prodlike_score::summary(&report);
     if let Some(p) = &a.html {
         let page = prodlike_score::html::render(&report)?;
-        std::fs::write(p, page).with_context(|| format!("writing the HTML report to {}", p.display()))?;
+        std::fs::write(p, page)
+            .with_context(|| format!("writing the HTML report to {}", p.display()))?;
     }
     let text = match a.format {
         OutputFormat::Markdown => prodlike_score::render::markdown(&report),

@@ -52,7 +52,11 @@ pub fn verify(r: &VerifyReport, file: &str) -> SourceScore {
         if lost <= 0.0 {
             continue;
         }
-        let tol = if c.over_tolerance { ", over tolerance" } else { "" };
+        let tol = if c.over_tolerance {
+            ", over tolerance"
+        } else {
+            ""
+        };
         s.push(
             lost,
             LossKind::Finding,

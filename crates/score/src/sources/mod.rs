@@ -101,13 +101,13 @@ pub fn of(result: &AnyResult, file: &str) -> Result<Vec<SourceScore>, String> {
         AnyResult::Drift(r) => Ok(vec![drift::drift(&r.data, file)]),
         AnyResult::Compare(r) => Ok(compare::compare(&r.data, file)),
         AnyResult::DataProfile(_) => Err("a profile describes production only".into()),
-        AnyResult::DataSync(_) | AnyResult::DataSynth(_) => Err(
-            "a sync or synth result says what was copied; its fidelity is data verify's".into(),
-        ),
+        AnyResult::DataSync(_) | AnyResult::DataSynth(_) => {
+            Err("a sync or synth result says what was copied; its fidelity is data verify's".into())
+        }
         AnyResult::Alerts(_) => Err("alerts generate rules; they measure nothing".into()),
-        AnyResult::Report(_) => Err(
-            "a report is not scored again: give the results it combined".into(),
-        ),
+        AnyResult::Report(_) => {
+            Err("a report is not scored again: give the results it combined".into())
+        }
     }
 }
 
