@@ -91,13 +91,16 @@ impl History {
     }
 }
 
+/// Each component's score in one run (`None`: missing or inconclusive).
+pub type ComponentScores = BTreeMap<Component, Option<f64>>;
+
 /// The JSON columns read back.
 fn decode(
     place: &str,
     run: i64,
     components: &str,
     losses: &str,
-) -> Result<(BTreeMap<Component, Option<f64>>, Vec<Loss>), HistoryError> {
+) -> Result<(ComponentScores, Vec<Loss>), HistoryError> {
     let damaged = |column, source| HistoryError::Damaged {
         path: place.to_owned(),
         run,

@@ -6,9 +6,9 @@ use prodlike_results::shadow::ShadowReport;
 
 use super::{SourceScore, plural, sh};
 
-/// Shadow: a route loses 100 × (its mismatches + staging failures) / (every compared exchange
-/// + every staging failure), so the source's score is 100 × the share of mirrored exchanges
-/// staging answered as production did.
+/// Shadow: a route loses 100 × (its mismatches and staging failures) / (every compared
+/// exchange and staging failure), so the source's score is 100 × the share of mirrored
+/// exchanges staging answered as production did.
 pub fn shadow(r: &ShadowReport, file: &str) -> SourceScore {
     let mut s = SourceScore::new("shadow", file);
     let bad = |c: u64, f: u64| c.saturating_add(f);
