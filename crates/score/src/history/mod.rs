@@ -91,6 +91,21 @@ impl History {
     }
 }
 
+/// A stored row: id, time, score, components and losses as JSON.
+type Raw = (i64, String, f64, String, String);
+
+/// A row read back; `place` names the store in errors.
+fn stored(place: &str, (run, at, score, c, l): Raw) -> Result<StoredRun, HistoryError> {
+    let (components, losses) = decode(place, run, &c, &l)?;
+    Ok(StoredRun {
+        run,
+        at,
+        score,
+        components,
+        losses,
+    })
+}
+
 /// Each component's score in one run (`None`: missing or inconclusive).
 pub type ComponentScores = BTreeMap<Component, Option<f64>>;
 

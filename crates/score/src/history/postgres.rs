@@ -3,7 +3,7 @@
 //! their `CREATE TABLE IF NOT EXISTS`) are serialised by the server.
 use tokio_postgres::{Client, NoTls};
 
-use super::{Key, NewRun, StoredRun, decode, encode};
+use super::{Key, NewRun, Raw, StoredRun, encode, stored};
 use crate::error::HistoryError;
 
 /// The advisory lock key every prodlike report writer takes ("prodlike" in ASCII, cut to i64).
@@ -158,8 +158,6 @@ impl PgHistory {
     }
 }
 
-type Raw = (i64, String, f64, String, String);
-
 fn raw(r: tokio_postgres::Row) -> Result<Raw, tokio_postgres::Error> {
     Ok((
         r.try_get(0)?,
@@ -168,15 +166,4 @@ fn raw(r: tokio_postgres::Row) -> Result<Raw, tokio_postgres::Error> {
         r.try_get(3)?,
         r.try_get(4)?,
     ))
-}
-
-fn stored(url: &str, (run, at, score, c, l): Raw) -> Result<StoredRun, HistoryError> {
-    let (components, losses) = decode(url, run, &c, &l)?;
-    Ok(StoredRun {
-        run,
-        at,
-        score,
-        components,
-        losses,
-    })
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
-use super::{Key, NewRun, StoredRun, decode, encode};
+use super::{Key, NewRun, Raw, StoredRun, encode, stored};
 use crate::error::HistoryError;
 
 /// `PRAGMA user_version` of the layout below.
@@ -178,21 +178,8 @@ fn check_layout(path: &str, version: i64, tables: i64) -> Result<(), HistoryErro
     Ok(())
 }
 
-type Raw = (i64, String, f64, String, String);
-
 fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn stored(path: &str, (run, at, score, c, l): Raw) -> Result<StoredRun, HistoryError> {
-    let (components, losses) = decode(path, run, &c, &l)?;
-    Ok(StoredRun {
-        run,
-        at,
-        score,
-        components,
-        losses,
-    })
 }
 
 fn latest(conn: &Connection, path: &str, key: &Key) -> Result<Option<StoredRun>, HistoryError> {

@@ -1,5 +1,5 @@
 //! Behaviour and observability: `prodlike compare`'s verdicts, and its parity findings.
-use prodlike_results::compare::{CompareReport, Comparison, ParityKind, Source, Verdict};
+use prodlike_results::compare::{CompareReport, Comparison, ParityKind, Source};
 use prodlike_results::report::LossKind;
 
 use super::{SourceScore, plural, sh};
@@ -45,17 +45,8 @@ fn verdicts(r: &CompareReport, file: &str) -> SourceScore {
         r.counts.inconclusive + r.counts.no_data
     );
     for (route, c) in all {
-        let kind = match c.judgement.verdict {
-            Verdict::Pass => {
-                s.decided = true;
-                continue;
-            }
-            Verdict::Diverged => {
-                s.decided = true;
-                s.failed = true;
-                LossKind::Finding
-            }
-            Verdict::Inconclusive | Verdict::NoData => LossKind::Undecided,
+        let Some(kind) = s.judged(c.judgement.verdict) else {
+            continue;
         };
         let critical = if c.critical { " (critical)" } else { "" };
         s.push(

@@ -7,6 +7,7 @@ pub mod drift;
 pub mod traffic;
 
 use prodlike_results::AnyResult;
+use prodlike_results::compare::Verdict;
 use prodlike_results::report::LossKind;
 
 /// One penalty: component points lost, with what lost them.
@@ -61,6 +62,23 @@ impl SourceScore {
             penalty: i.penalty * k,
             ..i.clone()
         })
+    }
+
+    /// What a verdict costs: nothing for a pass (which decides), a finding for a divergence
+    /// (which decides and fails), undecided otherwise.
+    fn judged(&mut self, verdict: Verdict) -> Option<LossKind> {
+        match verdict {
+            Verdict::Pass => {
+                self.decided = true;
+                None
+            }
+            Verdict::Diverged => {
+                self.decided = true;
+                self.failed = true;
+                Some(LossKind::Finding)
+            }
+            Verdict::Inconclusive | Verdict::NoData => Some(LossKind::Undecided),
+        }
     }
 
     fn total_penalty(&self) -> f64 {

@@ -1,5 +1,4 @@
 //! Traffic: shadow's mismatches per route, and load's A/B comparison per request name.
-use prodlike_results::compare::Verdict;
 use prodlike_results::load::CompareResult;
 use prodlike_results::report::LossKind;
 use prodlike_results::shadow::ShadowReport;
@@ -88,19 +87,10 @@ pub fn load_compare(c: &CompareResult, file: &str) -> SourceScore {
     );
     for route in &c.routes {
         let share = 100.0 / n as f64;
-        let (kind, word) = match route.verdict {
-            Verdict::Pass => {
-                s.decided = true;
-                continue;
-            }
-            Verdict::Diverged => {
-                s.decided = true;
-                s.failed = true;
-                (LossKind::Finding, "diverged")
-            }
-            Verdict::Inconclusive => (LossKind::Undecided, "inconclusive"),
-            Verdict::NoData => (LossKind::Undecided, "no data"),
+        let Some(kind) = s.judged(route.verdict) else {
+            continue;
         };
+        let word = route.verdict.as_str();
         let why = if route.why.is_empty() {
             word.to_owned()
         } else {
