@@ -184,7 +184,8 @@ pub fn markdown(r: &ScoreReport) -> String {
                 l.component.as_str(),
                 md_escape(&l.subject),
                 md_escape(&l.finding),
-                l.command.replace('`', "'")
+                // GitHub's tables split on `|` even inside code; `\|` renders as `|` there.
+                l.command.replace('`', "'").replace('|', "\\|")
             );
         }
     }
