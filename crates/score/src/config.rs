@@ -110,7 +110,7 @@ pub struct Resolved {
 
 impl Default for Resolved {
     fn default() -> Self {
-        // The defaults are valid by construction; tests/config.rs checks it.
+        // The defaults are valid by construction (tests/config.rs checks it).
         ReportConfig::default()
             .resolve()
             .unwrap_or_else(|_| Resolved::fallback())
