@@ -136,6 +136,10 @@ fn a_critical_failure_caps_the_score() {
         )),
         &docs,
     );
+    eprintln!(
+        "critical configuration failed: uncapped {:.2} → capped {:.2}",
+        capped.uncapped, capped.score
+    );
     assert_eq!(capped.score, 50.0);
     assert!((capped.uncapped - free.score).abs() < 1e-9);
     let cap = capped.cap.as_ref().unwrap();
@@ -237,6 +241,10 @@ fn a_planted_regression_costs_its_documented_amount_and_heads_the_losses() {
         "{} → {}",
         before.score,
         after.score
+    );
+    eprintln!(
+        "planted drift finding: {:.2} → {:.2} (documented {documented}); head: {:?}",
+        before.score, after.score, after.losses[0]
     );
     let head = &after.losses[0];
     assert_eq!(head.component, Component::Configuration);
