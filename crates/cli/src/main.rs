@@ -50,6 +50,8 @@ enum Command {
     Compare(cmd::compare::Args),
     /// Prometheus rules that watch staging against production continuously, with rule tests.
     Alerts(cmd::alerts::Args),
+    /// One fidelity score for staging from prodlike's results, with history and a CI gate.
+    Report(cmd::report::Args),
     /// Run every stage against in-process sample services; needs nothing installed.
     Demo(demo::Args),
 }
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Drift(args) => cmd::drift::run(args),
         Command::Compare(args) => cmd::compare::run(args),
         Command::Alerts(args) => cmd::alerts::run(args),
+        Command::Report(args) => cmd::report::run(args),
         Command::Demo(args) => demo::run(args),
     };
     match result {

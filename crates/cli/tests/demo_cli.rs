@@ -90,4 +90,36 @@ fn the_demo_runs_every_stage_and_finds_what_it_planted() {
         stdout.contains("found: /api/items/{id} diverged"),
         "{stdout}"
     );
+
+    // The report stage scored the other stages and started the history.
+    let report = match prodlike_results::read(dir.path().join("report.json")).unwrap() {
+        AnyResult::Report(doc) => doc.data,
+        _ => panic!("report.json is not a report"),
+    };
+    assert_eq!(report.run, Some(1));
+    assert!(
+        report.score > 0.0 && report.score < 100.0,
+        "{}",
+        report.score
+    );
+    assert!(stdout.contains("Top losses:"), "{stdout}");
+    assert!(
+        stdout.contains("History of demo/staging: 1 runs"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("report.html").is_file());
+    // A second run in the same folder grows the history and shows the delta.
+    let again = Command::new(env!("CARGO_BIN_EXE_prodlike"))
+        .args(["demo", "--out-dir"])
+        .arg(dir.path())
+        .env("PRODLIKE_LOG", "warn")
+        .output()
+        .unwrap();
+    let second = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(0), "{second}");
+    assert!(
+        second.contains("History of demo/staging: 2 runs"),
+        "{second}"
+    );
+    assert!(second.contains("since run 1"), "{second}");
 }

@@ -92,6 +92,32 @@ fn drift_writes_what_its_schema_says() {
 }
 
 #[test]
+fn report_writes_what_its_schema_says() {
+    let dir = tempfile::tempdir().unwrap();
+    // A drift result as `prodlike drift --out` wrote it (crates/results/tests/fixtures).
+    let drift = repo().join("crates/results/tests/fixtures/drift-1.json");
+    let out = dir.path().join("report.json");
+    let history = dir.path().join("history.db");
+    let o = prodlike(&[
+        "report",
+        drift.to_str().unwrap(),
+        "--history-db",
+        history.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        prodlike_testkit::process::output_text(&o)
+    );
+    let doc = check(&out, "prodlike.report/1");
+    assert_eq!(doc["data"]["run"], 1);
+    assert!(!doc["data"]["losses"].as_array().unwrap().is_empty());
+}
+
+#[test]
 fn data_profile_sync_synth_and_verify_write_what_their_schemas_say() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -15,6 +15,7 @@ pub mod drift;
 pub mod load;
 pub mod load_v1;
 mod read;
+pub mod report;
 mod schemas;
 pub mod shadow;
 pub mod shadow_v1;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::data::{profile, sync, synth, verify};
-use crate::{alerts, compare, drift, load, load_v1, shadow, shadow_v1};
+use crate::{alerts, compare, drift, load, load_v1, report, shadow, shadow_v1};
 
 /// A result read back, its payload in the current version's types (older versions converted).
 /// The envelope's `schema` still names the version the document was written in.
@@ -26,6 +26,7 @@ pub enum AnyResult {
     DataVerify(CommandResult<verify::VerifyReport>),
     Compare(CommandResult<compare::CompareReport>),
     Alerts(CommandResult<alerts::AlertsReport>),
+    Report(CommandResult<report::ScoreReport>),
 }
 
 impl AnyResult {
@@ -41,6 +42,7 @@ impl AnyResult {
             AnyResult::DataVerify(r) => &r.schema,
             AnyResult::Compare(r) => &r.schema,
             AnyResult::Alerts(r) => &r.schema,
+            AnyResult::Report(r) => &r.schema,
         }
     }
 
@@ -56,6 +58,7 @@ impl AnyResult {
             AnyResult::DataVerify(r) => r.outcome,
             AnyResult::Compare(r) => r.outcome,
             AnyResult::Alerts(r) => r.outcome,
+            AnyResult::Report(r) => r.outcome,
         }
     }
 }
@@ -69,7 +72,7 @@ struct Family {
 
 /// Every family with the versions read. Raise `oldest` one release after a new version
 /// replaced it, never sooner.
-const FAMILIES: [Family; 9] = [
+const FAMILIES: [Family; 10] = [
     Family {
         name: "prodlike.shadow",
         oldest: 1,
@@ -112,6 +115,11 @@ const FAMILIES: [Family; 9] = [
     },
     Family {
         name: "prodlike.alerts",
+        oldest: 1,
+        newest: 1,
+    },
+    Family {
+        name: "prodlike.report",
         oldest: 1,
         newest: 1,
     },
@@ -203,6 +211,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<AnyResult, DocumentError> {
         ("prodlike.data.verify", _) => AnyResult::DataVerify(typed(&schema, doc)?),
         ("prodlike.compare", _) => AnyResult::Compare(typed(&schema, doc)?),
         ("prodlike.alerts", _) => AnyResult::Alerts(typed(&schema, doc)?),
+        ("prodlike.report", _) => AnyResult::Report(typed(&schema, doc)?),
         // `split` only returns the families above.
         _ => return Err(unknown(&schema)),
     };

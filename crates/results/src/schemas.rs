@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::data::{profile, sync, synth, verify};
-use crate::{alerts, compare, drift, load, shadow};
+use crate::{alerts, compare, drift, load, report, shadow};
 
 /// A schema this build writes.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +31,7 @@ impl Published {
 }
 
 /// Every schema written by this build, one per result family, current versions only.
-pub fn published() -> [Published; 9] {
+pub fn published() -> [Published; 10] {
     [
         entry::<shadow::ShadowReport>(shadow::SCHEMA, "shadow"),
         entry::<load::LoadResult>(load::SCHEMA, "load"),
@@ -42,6 +42,7 @@ pub fn published() -> [Published; 9] {
         entry::<verify::VerifyReport>(verify::SCHEMA, "data verify"),
         entry::<compare::CompareReport>(compare::SCHEMA, "compare prometheus"),
         entry::<alerts::AlertsReport>(alerts::SCHEMA, "alerts"),
+        entry::<report::ScoreReport>(report::SCHEMA, "report"),
     ]
 }
 

@@ -45,6 +45,7 @@ fn data_of(r: &AnyResult) -> Value {
         AnyResult::DataVerify(r) => serde_json::to_value(&r.data),
         AnyResult::Compare(r) => serde_json::to_value(&r.data),
         AnyResult::Alerts(r) => serde_json::to_value(&r.data),
+        AnyResult::Report(r) => serde_json::to_value(&r.data),
     }
     .unwrap()
 }
@@ -81,6 +82,7 @@ fn the_variant_follows_the_schema() {
             AnyResult::DataVerify(_) => "verify",
             AnyResult::Compare(_) => "compare",
             AnyResult::Alerts(_) => "alerts",
+            AnyResult::Report(_) => "report",
         })
         .collect();
     assert_eq!(
@@ -230,13 +232,13 @@ fn load_version_1_is_read_as_version_2_without_raw_data() {
 #[test]
 fn unknown_schemas_and_future_versions_are_refused_by_name() {
     let mut doc = shadow_v1();
-    // prodlike.report does not exist yet (compare/1 is read since crates/compare landed).
-    doc["schema"] = json!("prodlike.report/1");
+    // No command writes prodlike.teleport (report/1 is read since crates/score landed).
+    doc["schema"] = json!("prodlike.teleport/1");
     let e = refused(doc.clone());
     assert!(
-        matches!(&e, DocumentError::UnknownSchema { schema, .. } if schema == "prodlike.report/1")
+        matches!(&e, DocumentError::UnknownSchema { schema, .. } if schema == "prodlike.teleport/1")
     );
-    assert!(e.to_string().contains("prodlike.report/1"), "{e}");
+    assert!(e.to_string().contains("prodlike.teleport/1"), "{e}");
     assert!(
         e.to_string().contains("prodlike.shadow/2"),
         "lists what is known: {e}"

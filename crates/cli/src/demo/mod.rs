@@ -5,6 +5,7 @@ mod compare;
 mod data;
 mod drift;
 mod load;
+mod report;
 mod shadow;
 
 use std::any::Any;
@@ -61,6 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         compare::run(&ctx).await.context("demo stage: compare")?;
         data::run(&ctx).await.context("demo stage: data")?;
         drift::run(&ctx).await.context("demo stage: drift")?;
+        report::run(&ctx).await.context("demo stage: report")?;
         println!("\nResults written to {}/", ctx.out_dir.display());
         if ctx.serve {
             println!("Serving the sample services and the shadow dashboard until Ctrl-C…");
