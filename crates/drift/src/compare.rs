@@ -8,9 +8,10 @@ use crate::diff::{Differ, RawDiff};
 use crate::error::DriftError;
 use crate::locate::locate;
 use crate::path::Path;
-use crate::report::{Change, DriftReport, Mode, RuleState, RuleUse, Summary};
+use crate::position::RawSeg;
+use crate::report::{Change, DriftReport, Finding, Location, Mode, RuleState, RuleUse, Summary};
 use crate::rules::{Action, RuleSet};
-use crate::source::{self, Source};
+use crate::source::{self, Object, Source};
 use crate::tree::Node;
 
 /// A file on both sides, or on one side only.
@@ -157,13 +158,12 @@ pub fn compare_sources(
                     && mode == Mode::Files
                     && pairs.len() > 1
                 {
-                    let raw = RawDiff {
-                        path: Path::default(),
-                        change: Change::Renamed,
-                        baseline: Some(Node::String(b.rel.clone())),
-                        candidate: Some(Node::String(c.rel.clone())),
-                        renamed_by,
-                    };
+                    let mut raw = RawDiff::whole(
+                        Change::Renamed,
+                        Some(Node::String(b.rel.clone())),
+                        Some(Node::String(c.rel.clone())),
+                    );
+                    raw.renamed_by = renamed_by;
                     findings.push(classifier.classify(raw, &place));
                 }
                 compare_objects(
@@ -184,14 +184,18 @@ pub fn compare_sources(
                     Change::Added
                 };
                 summary.objects += only.objects.len();
-                let raw = RawDiff {
-                    path: Path::default(),
-                    change,
-                    baseline: None,
-                    candidate: None,
-                    renamed_by: Vec::new(),
-                };
+                let raw = RawDiff::whole(change, None, None);
                 let mut f = classifier.classify(raw, &place);
+                let at = Location {
+                    file: only.rel.clone(),
+                    line: 1,
+                    column: None,
+                };
+                if b.is_some() {
+                    f.baseline_at = Some(at);
+                } else {
+                    f.candidate_at = Some(at);
+                }
                 f.note = Some(match change {
                     Change::Removed => "file only in the baseline".to_string(),
                     _ => "file only in the candidate".to_string(),
@@ -210,7 +214,7 @@ pub fn compare_sources(
             }
         }
     }
-    let rule_uses = rule_uses(rules, &classifier.matched, &trees);
+    let rule_uses = rule_uses(rules, &classifier, &trees);
     summary.drift = findings
         .iter()
         .filter(|f| f.status == crate::report::Status::Drift)
@@ -244,7 +248,7 @@ fn compare_objects(
     classifier: &mut Classifier<'_>,
     rels: &[&str],
     file: &str,
-    findings: &mut Vec<crate::report::Finding>,
+    findings: &mut Vec<Finding>,
     summary: &mut Summary,
 ) {
     let c_keys: BTreeMap<&str, usize> = c
@@ -278,19 +282,13 @@ fn compare_objects(
                 file,
                 object: &bo.display,
             };
-            let raw = RawDiff {
-                path: Path::default(),
-                change: Change::Removed,
-                baseline: Some(bo.node.clone()),
-                candidate: None,
-                renamed_by: Vec::new(),
-            };
-            let mut f = classifier.classify(raw, &place);
-            f.line = b
-                .text
-                .as_deref()
-                .and_then(|t| locate(t, &bo.display, &Path::default()));
-            findings.push(f);
+            let raw = RawDiff::whole(Change::Removed, Some(bo.node.clone()), None);
+            findings.push(located(
+                classifier.classify(raw.clone(), &place),
+                &raw,
+                (b, bo),
+                (c, None),
+            ));
             continue;
         };
         paired[j] = true;
@@ -301,27 +299,24 @@ fn compare_objects(
             object: &co.display,
         };
         if !renamed_by.is_empty() {
-            let raw = RawDiff {
-                path: Path::default(),
-                change: Change::Renamed,
-                baseline: Some(Node::String(bo.display.clone())),
-                candidate: Some(Node::String(co.display.clone())),
-                renamed_by,
-            };
-            findings.push(classifier.classify(raw, &place));
+            let mut raw = RawDiff::whole(
+                Change::Renamed,
+                Some(Node::String(bo.display.clone())),
+                Some(Node::String(co.display.clone())),
+            );
+            raw.renamed_by = renamed_by;
+            findings.push(located(
+                classifier.classify(raw.clone(), &place),
+                &raw,
+                (b, bo),
+                (c, Some(co)),
+            ));
         }
         let mut differ = Differ::new(rules, rels, &co.display);
         differ.diff(&mut Path::default(), &bo.node, &co.node);
         for raw in differ.out {
-            let (text, obj) = if raw.change == Change::Removed {
-                (b.text.as_deref(), bo.display.as_str())
-            } else {
-                (c.text.as_deref(), co.display.as_str())
-            };
-            let line = text.and_then(|t| locate(t, obj, &raw.path));
-            let mut f = classifier.classify(raw, &place);
-            f.line = line;
-            findings.push(f);
+            let f = classifier.classify(raw.clone(), &place);
+            findings.push(located(f, &raw, (b, bo), (c, Some(co))));
         }
     }
     for (j, co) in c.objects.iter().enumerate() {
@@ -334,37 +329,88 @@ fn compare_objects(
             file,
             object: &co.display,
         };
-        let raw = RawDiff {
-            path: Path::default(),
-            change: Change::Added,
-            baseline: None,
-            candidate: Some(co.node.clone()),
-            renamed_by: Vec::new(),
-        };
-        let mut f = classifier.classify(raw, &place);
-        f.line = c
-            .text
-            .as_deref()
-            .and_then(|t| locate(t, &co.display, &Path::default()));
-        findings.push(f);
+        let raw = RawDiff::whole(Change::Added, None, Some(co.node.clone()));
+        let f = classifier.classify(raw.clone(), &place);
+        findings.push(located_one(f, &raw, c, co));
     }
+}
+
+/// Adds where the value sits on each side: the baseline's place under the baseline's file,
+/// the candidate's under the candidate's. `line` keeps the candidate's (the baseline's when
+/// only the baseline has the value).
+fn located(
+    mut f: Finding,
+    raw: &RawDiff,
+    (b, bo): (&Source, &Object),
+    (c, co): (&Source, Option<&Object>),
+) -> Finding {
+    f.baseline_at = raw
+        .baseline_at
+        .as_deref()
+        .and_then(|at| side_location(b, bo, at, &raw.path));
+    f.candidate_at = match (co, raw.candidate_at.as_deref()) {
+        (Some(co), Some(at)) => side_location(c, co, at, &raw.path),
+        _ => None,
+    };
+    f.line = f
+        .candidate_at
+        .as_ref()
+        .or(f.baseline_at.as_ref())
+        .map(|l| l.line);
+    f
+}
+
+/// [`located`] for an object only in the candidate.
+fn located_one(mut f: Finding, raw: &RawDiff, c: &Source, co: &Object) -> Finding {
+    f.candidate_at = raw
+        .candidate_at
+        .as_deref()
+        .and_then(|at| side_location(c, co, at, &raw.path));
+    f.line = f.candidate_at.as_ref().map(|l| l.line);
+    f
+}
+
+/// The position of a value in one side's file: exact where the format keeps positions,
+/// else found by walking the path's keys down the text.
+fn side_location(src: &Source, o: &Object, at: &[RawSeg], path: &Path) -> Option<Location> {
+    if let Some(p) = o.pos.as_ref().and_then(|p| p.find(at)) {
+        return Some(Location {
+            file: src.rel.clone(),
+            line: p.line,
+            column: Some(p.column),
+        });
+    }
+    let line = locate(src.text.as_deref()?, &o.display, path)?;
+    Some(Location {
+        file: src.rel.clone(),
+        line,
+        column: None,
+    })
 }
 
 /// States every rule: used, held (must_equal whose paths exist and agree), unused, expired.
 fn rule_uses(
     rules: &RuleSet,
-    matched: &[usize],
+    classifier: &Classifier<'_>,
     trees: &[(Vec<String>, String, Node)],
 ) -> Vec<RuleUse> {
     rules
         .rules
         .iter()
-        .zip(matched)
-        .map(|(r, &n)| {
+        .enumerate()
+        .map(|(i, r)| {
+            let n = classifier.matched.get(i).copied().unwrap_or(0);
+            let (rejected, rejected_count) =
+                classifier.rejected.get(i).cloned().unwrap_or_default();
+            let shadowed = classifier.shadowed.get(i).copied().unwrap_or(0);
             let state = if r.expired {
                 RuleState::Expired
             } else if n > 0 {
                 RuleState::Used
+            } else if rejected_count > 0 {
+                RuleState::Rejected
+            } else if shadowed > 0 {
+                RuleState::Shadowed
             } else if matches!(r.action, Action::MustEqual)
                 && trees.iter().any(|(files, object, node)| {
                     let files: Vec<&str> = files.iter().map(String::as_str).collect();
@@ -385,6 +431,9 @@ fn rule_uses(
                 expires: r.expires.map(|d| d.to_string()),
                 state,
                 matched: n,
+                rejected,
+                rejected_count,
+                shadowed,
             }
         })
         .collect()

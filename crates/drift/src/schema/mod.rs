@@ -74,6 +74,7 @@ pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> 
                 with_table_sections(&name, node)
             };
             Object {
+                pos: None,
                 key: name.clone(),
                 display: name,
                 node,
