@@ -29,7 +29,7 @@ pub struct Pos {
 /// Positions of a value and of everything below it.
 #[derive(Debug, Clone, Default)]
 pub struct PosNode {
-    /// Where the value starts (for an alias, where it is referenced); `None` when unknown.
+    /// Where the value starts (for an alias, where it is defined); `None` when unknown.
     pub at: Option<Pos>,
     pub kids: Kids,
 }
@@ -98,8 +98,14 @@ pub fn read_yaml(text: &str) -> Option<Vec<PosNode>> {
     Some(docs.into_iter().map(spanned).collect())
 }
 
+/// A value's position: where it is defined (for an alias or a merged key, the anchored
+/// value, which holds the text).
 fn spanned(s: Spanned<Shape>) -> PosNode {
-    let loc = s.referenced;
+    let loc = if s.defined.line() > 0 {
+        s.defined
+    } else {
+        s.referenced
+    };
     let at = (loc.line() > 0).then(|| Pos {
         line: loc.line() as usize,
         column: loc.column() as usize,
