@@ -352,12 +352,48 @@ fn located(
         (Some(co), Some(at)) => side_location(c, co, at, &raw.path),
         _ => None,
     };
+    if let (Some(Node::String(bs)), Some(Node::String(cs))) = (&raw.baseline, &raw.candidate) {
+        if let Some(k) = first_differing_line(bs, cs) {
+            to_line(&mut f.baseline_at, b, bs, k);
+            to_line(&mut f.candidate_at, c, cs, k);
+        }
+    }
     f.line = f
         .candidate_at
         .as_ref()
         .or(f.baseline_at.as_ref())
         .map(|l| l.line);
     f
+}
+
+/// The index of the first line where two multi-line strings differ.
+fn first_differing_line(b: &str, c: &str) -> Option<usize> {
+    if !b.contains('\n') && !c.contains('\n') {
+        return None;
+    }
+    let (bl, cl): (Vec<&str>, Vec<&str>) = (b.lines().collect(), c.lines().collect());
+    let k = bl.iter().zip(&cl).take_while(|(x, y)| x == y).count();
+    (k > 0).then_some(k)
+}
+
+/// Moves a location from the start of a block scalar down to its `k`th line, when the file
+/// holds the string's lines one per line there (a `|` block); otherwise leaves it.
+fn to_line(at: &mut Option<Location>, src: &Source, value: &str, k: usize) {
+    let (Some(loc), Some(text)) = (at.as_mut(), src.text.as_deref()) else {
+        return;
+    };
+    let file: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = value.lines().collect();
+    let start = loc.line.saturating_sub(1);
+    let holds = (0..=k.min(lines.len().saturating_sub(1))).all(|i| {
+        file.get(start + i).is_some_and(|l| {
+            l.trim_end().ends_with(lines[i].trim_end()) && l.contains(lines[i].trim())
+        })
+    });
+    if holds && k < lines.len() {
+        loc.line = start + k + 1;
+        loc.column = None;
+    }
 }
 
 /// [`located`] for an object only in the candidate.
