@@ -7,6 +7,7 @@ use crate::classify::{Classifier, Place, any_path};
 use crate::diff::{Differ, RawDiff};
 use crate::error::DriftError;
 use crate::locate::locate;
+use crate::pairing;
 use crate::path::Path;
 use crate::position::RawSeg;
 use crate::report::{Change, DriftReport, Finding, Location, Mode, RuleState, RuleUse, Summary};
@@ -239,18 +240,33 @@ pub fn compare_sources(
     }
 }
 
-// Long: one object's diff through each rule kind in turn.
-#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
-fn compare_objects(
+/// One file pair's objects being compared: where findings go and what judges them.
+struct ObjectPass<'r, 'c> {
+    rules: &'r RuleSet,
+    classifier: &'c mut Classifier<'r>,
+    rels: &'c [&'c str],
+    file: &'c str,
+    findings: &'c mut Vec<Finding>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_objects<'r>(
     b: &Source,
     c: &Source,
-    rules: &RuleSet,
-    classifier: &mut Classifier<'_>,
+    rules: &'r RuleSet,
+    classifier: &mut Classifier<'r>,
     rels: &[&str],
     file: &str,
     findings: &mut Vec<Finding>,
     summary: &mut Summary,
 ) {
+    let mut pass = ObjectPass {
+        rules,
+        classifier,
+        rels,
+        file,
+        findings,
+    };
     let c_keys: BTreeMap<&str, usize> = c
         .objects
         .iter()
@@ -260,7 +276,8 @@ fn compare_objects(
     let mut paired = vec![false; c.objects.len()];
     let b_keys: std::collections::HashSet<&str> =
         b.objects.iter().map(|o| o.key.as_str()).collect();
-    for bo in &b.objects {
+    let mut unpaired_b = Vec::new();
+    for (i, bo) in b.objects.iter().enumerate() {
         summary.objects += 1;
         let (j, renamed_by) = match c_keys.get(bo.key.as_str()) {
             Some(&j) => (Some(j), Vec::new()),
@@ -277,47 +294,44 @@ fn compare_objects(
             }
         };
         let Some(j) = j else {
-            let place = Place {
-                files: rels,
-                file,
-                object: &bo.display,
-            };
-            let raw = RawDiff::whole(Change::Removed, Some(bo.node.clone()), None);
-            findings.push(located(
-                classifier.classify(raw.clone(), &place),
-                &raw,
-                (b, bo),
-                (c, None),
-            ));
+            unpaired_b.push(i);
             continue;
         };
         paired[j] = true;
-        let co = &c.objects[j];
+        pass.pair(b, bo, c, &c.objects[j], renamed_by, None);
+    }
+    // What no identity or rule paired may still be the same object under an environment's
+    // name (`prod-web` in `prod`, `stg-web` in `staging`).
+    let left_b: Vec<(usize, &str)> = unpaired_b
+        .iter()
+        .map(|&i| (i, b.objects[i].key.as_str()))
+        .collect();
+    let left_c: Vec<(usize, &str)> = c
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| !paired[*j])
+        .map(|(j, o)| (j, o.key.as_str()))
+        .collect();
+    let env_pairs = pairing::pair(&left_b, &left_c);
+    for p in &env_pairs {
+        paired[p.c] = true;
+        let (bo, co) = (&b.objects[p.b], &c.objects[p.c]);
+        pass.pair(b, bo, c, co, Vec::new(), Some(&p.by));
+    }
+    for &i in unpaired_b
+        .iter()
+        .filter(|i| !env_pairs.iter().any(|p| p.b == **i))
+    {
+        let bo = &b.objects[i];
         let place = Place {
             files: rels,
             file,
-            object: &co.display,
+            object: &bo.display,
         };
-        if !renamed_by.is_empty() {
-            let mut raw = RawDiff::whole(
-                Change::Renamed,
-                Some(Node::String(bo.display.clone())),
-                Some(Node::String(co.display.clone())),
-            );
-            raw.renamed_by = renamed_by;
-            findings.push(located(
-                classifier.classify(raw.clone(), &place),
-                &raw,
-                (b, bo),
-                (c, Some(co)),
-            ));
-        }
-        let mut differ = Differ::new(rules, rels, &co.display);
-        differ.diff(&mut Path::default(), &bo.node, &co.node);
-        for raw in differ.out {
-            let f = classifier.classify(raw.clone(), &place);
-            findings.push(located(f, &raw, (b, bo), (c, Some(co))));
-        }
+        let raw = RawDiff::whole(Change::Removed, Some(bo.node.clone()), None);
+        let f = pass.classifier.classify(raw.clone(), &place);
+        pass.findings.push(located(f, &raw, (b, bo), (c, None)));
     }
     for (j, co) in c.objects.iter().enumerate() {
         if paired[j] {
@@ -330,8 +344,57 @@ fn compare_objects(
             object: &co.display,
         };
         let raw = RawDiff::whole(Change::Added, None, Some(co.node.clone()));
-        let f = classifier.classify(raw.clone(), &place);
-        findings.push(located_one(f, &raw, c, co));
+        let f = pass.classifier.classify(raw.clone(), &place);
+        pass.findings.push(located_one(f, &raw, c, co));
+    }
+}
+
+impl ObjectPass<'_, '_> {
+    /// Diffs a paired baseline and candidate object. `renamed_by`: the rename rules that
+    /// paired them; `env`: why environment-aware pairing did, whose name and namespace
+    /// differences are then reported as renames.
+    fn pair(
+        &mut self,
+        b: &Source,
+        bo: &Object,
+        c: &Source,
+        co: &Object,
+        renamed_by: Vec<usize>,
+        env: Option<&str>,
+    ) {
+        let place = Place {
+            files: self.rels,
+            file: self.file,
+            object: &co.display,
+        };
+        if !renamed_by.is_empty() {
+            let mut raw = RawDiff::whole(
+                Change::Renamed,
+                Some(Node::String(bo.display.clone())),
+                Some(Node::String(co.display.clone())),
+            );
+            raw.renamed_by = renamed_by;
+            let f = self.classifier.classify(raw.clone(), &place);
+            self.findings.push(located(f, &raw, (b, bo), (c, Some(co))));
+        }
+        let mut differ = Differ::new(self.rules, self.rels, &co.display);
+        differ.diff(&mut Path::default(), &bo.node, &co.node);
+        for mut raw in differ.out {
+            let path = raw.path.to_string();
+            let is_name = path == "metadata.name" || path == "metadata.namespace";
+            if env.is_some() && is_name {
+                raw.change = Change::Renamed;
+            }
+            let mut f = self.classifier.classify(raw.clone(), &place);
+            if let (Some(by), true) = (env, is_name) {
+                let note = format!("{} paired with {} by {by}", bo.display, co.display);
+                f.note = Some(match f.note.take() {
+                    Some(n) => format!("{note}; {n}"),
+                    None => note,
+                });
+            }
+            self.findings.push(located(f, &raw, (b, bo), (c, Some(co))));
+        }
     }
 }
 

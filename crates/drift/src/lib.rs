@@ -15,6 +15,7 @@ pub mod diff;
 pub mod error;
 pub mod formats;
 pub mod locate;
+pub mod pairing;
 pub mod position;
 pub mod render;
 pub mod report;
