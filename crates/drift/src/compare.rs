@@ -472,9 +472,9 @@ fn located_one(mut f: Finding, raw: &RawDiff, c: &Source, co: &Object) -> Findin
 /// The position of a value in one side's file: exact where the format keeps positions,
 /// else found by walking the path's keys down the text.
 fn side_location(src: &Source, o: &Object, at: &[RawSeg], path: &Path) -> Option<Location> {
-    if let Some(p) = o.pos.as_ref().and_then(|p| p.find(at)) {
+    if let Some((p, file)) = o.pos.as_ref().and_then(|p| p.find_in_file(at)) {
         return Some(Location {
-            file: src.rel.clone(),
+            file: file.map_or_else(|| src.rel.clone(), |f| f.to_string()),
             line: p.line,
             column: Some(p.column),
         });

@@ -6,6 +6,7 @@
 //! to `locate.rs`'s text search.
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -32,6 +33,9 @@ pub struct PosNode {
     /// Where the value starts (for an alias, where it is defined); `None` when unknown.
     pub at: Option<Pos>,
     pub kids: Kids,
+    /// The file this subtree was read from, when it differs from its parent's (a layer merged
+    /// over another, see `layers.rs`); `None`: the parent's file.
+    pub file: Option<Arc<str>>,
 }
 
 /// The positions below a value.
@@ -49,6 +53,16 @@ impl PosNode {
     /// a key, the key's (block collections start on the next line, the key names them). When
     /// the path goes deeper than the positions known (a secret hashed whole), the deepest known.
     pub fn find(&self, path: &[RawSeg]) -> Option<Pos> {
+        self.find_in_file(path).map(|(p, _)| p)
+    }
+
+    /// [`PosNode::find`], with the file the position is in when a layer marked it.
+    pub fn find_in_file(&self, path: &[RawSeg]) -> Option<(Pos, Option<Arc<str>>)> {
+        let mut file = self.file.clone();
+        self.walk(path, &mut file).map(|p| (p, file))
+    }
+
+    fn walk(&self, path: &[RawSeg], file: &mut Option<Arc<str>>) -> Option<Pos> {
         let mut node = self;
         let mut best = self.at;
         for (i, seg) in path.iter().enumerate() {
@@ -63,6 +77,9 @@ impl PosNode {
                         (_, true) => key_at.or(child.at),
                         _ => child.at.or(*key_at),
                     };
+                    if child.file.is_some() {
+                        file.clone_from(&child.file);
+                    }
                     node = child;
                 }
                 (RawSeg::Index(j), Kids::List(items)) => {
@@ -70,6 +87,9 @@ impl PosNode {
                         return best;
                     };
                     best = child.at.or(best);
+                    if child.file.is_some() {
+                        file.clone_from(&child.file);
+                    }
                     node = child;
                 }
                 _ => return best,
@@ -113,6 +133,7 @@ fn spanned(s: Spanned<Shape>) -> PosNode {
     PosNode {
         at,
         kids: s.value.0,
+        file: None,
     }
 }
 

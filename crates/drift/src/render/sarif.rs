@@ -168,6 +168,11 @@ fn result(report: &DriftReport, f: &Finding, candidate_dir: bool) -> Value {
         let file = if candidate_dir {
             let base = if removed_file { &report.baseline } else { root };
             format!("{}/{}", base.trim_end_matches('/'), rel)
+        } else if let Some(a) =
+            at.filter(|a| a.file != f.file && std::path::Path::new(&a.file).is_file())
+        {
+            // A layer of a layered comparison: the file itself.
+            a.file.clone()
         } else if at.is_some() {
             root.clone()
         } else {

@@ -159,16 +159,27 @@ pub fn text(report: &DriftReport, color: bool) -> String {
     out
 }
 
-/// `  (line 12)`, or `  (baseline line 9, candidate line 12)` when the two differ.
+/// `  (line 12)`; `  (baseline line 9, candidate line 12)` when the lines differ; a file is
+/// named when it is not the finding's own (a layer, the baseline's file of a removed value).
 fn lines_of(f: &crate::report::Finding) -> String {
-    match (&f.baseline_at, &f.candidate_at) {
-        (Some(b), Some(c)) if b.line != c.line || b.file != c.file => {
-            format!(
-                "  (baseline {}:{}, candidate {}:{})",
-                b.file, b.line, c.file, c.line
-            )
+    let at = |l: &crate::report::Location, other: Option<&crate::report::Location>| {
+        if l.file == f.file || other.is_some_and(|o| o.file == l.file && o.file == f.file) {
+            format!("line {}", l.line)
+        } else {
+            format!("{}:{}", l.file, l.line)
         }
-        (Some(b), None) => format!("  (baseline {}:{})", b.file, b.line),
-        _ => f.line.map(|l| format!("  (line {l})")).unwrap_or_default(),
+    };
+    match (&f.baseline_at, &f.candidate_at) {
+        (Some(b), Some(c)) if b.line == c.line && c.file == f.file => {
+            format!("  (line {})", c.line)
+        }
+        (Some(b), Some(c)) => format!(
+            "  (baseline {}, candidate {})",
+            at(b, Some(c)),
+            at(c, Some(b))
+        ),
+        (Some(b), None) => format!("  (baseline {})", at(b, None)),
+        (None, Some(c)) => format!("  ({})", at(c, None)),
+        (None, None) => f.line.map(|l| format!("  (line {l})")).unwrap_or_default(),
     }
 }
