@@ -54,6 +54,32 @@ pub struct RulesFile {
     pub exclude: Vec<String>,
     /// Layered values compared instead of BASELINE and CANDIDATE.
     pub layers: Option<LayersSpec>,
+    /// What `drift schema` reads besides the catalog.
+    #[serde(default)]
+    pub schema: SchemaSpec,
+    /// Role names mapped between environments for `drift schema`'s grants.
+    #[serde(default)]
+    pub grants: GrantsSpec,
+}
+
+/// `[schema]`
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaSpec {
+    /// Compare sequences' current positions (`last_value`); off by default, since they move
+    /// with every insert.
+    #[serde(default)]
+    pub sequence_positions: bool,
+}
+
+/// `[grants]`, as `prodlike data` writes it.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsSpec {
+    /// Baseline role → candidate role: `map = { app_prod = "app_staging" }` compares the
+    /// privileges of `app_prod` in the baseline with those of `app_staging` in the candidate.
+    #[serde(default)]
+    pub map: std::collections::BTreeMap<String, String>,
 }
 
 /// `[layers]`: each side a stack of values files merged as Helm merges `-f a -f b`; paths
@@ -123,6 +149,8 @@ pub enum RulesFileProblem {
         "no layers given; list the values files, first to last, e.g. [\"values.yaml\", \"values-production.yaml\"]"
     )]
     NoLayers,
+    #[error("a role name is empty; write map = {{ app_prod = \"app_staging\" }}")]
+    EmptyRole,
 }
 
 /// A TOML parse error shown by its message alone: the place is the [`RulesFileError`]'s, and
@@ -163,6 +191,10 @@ pub struct RuleSet {
     /// `[layers]`: the baseline's and the candidate's stacks of values files (resolved
     /// against the rules file's folder by [`RuleSet::load`]).
     pub layers: Option<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)>,
+    /// `[schema] sequence_positions`.
+    pub sequence_positions: bool,
+    /// `[grants] map`: baseline role → candidate role.
+    pub grant_map: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for RuleSet {
@@ -176,6 +208,8 @@ impl Default for RuleSet {
                 ordered: Vec::new(),
                 exclude: Vec::new(),
                 layers: None,
+                sequence_positions: false,
+                grant_map: Default::default(),
             })
     }
 }
@@ -248,6 +282,17 @@ impl RulesFile {
                 }
             }
         }
+        if let Some((from, _)) = self
+            .grants
+            .map
+            .iter()
+            .find(|(f, t)| f.is_empty() || t.is_empty())
+        {
+            return Err(RulesFileError {
+                place: format!("grants.map.{from}"),
+                problem: RulesFileProblem::EmptyRole,
+            });
+        }
         let rules = Rules::from_specs(self.rule, today)?;
         let glob_error = |place: &str| {
             let place = place.to_string();
@@ -301,6 +346,8 @@ impl RulesFile {
                 let paths = |v: Vec<String>| v.into_iter().map(std::path::PathBuf::from).collect();
                 (paths(l.baseline), paths(l.candidate))
             }),
+            sequence_positions: self.schema.sequence_positions,
+            grant_map: self.grants.map,
         })
     }
 }
