@@ -169,10 +169,10 @@ pub struct RuleUse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,
     /// How many differences it matched but did not accept (`rejected` keeps the first 20).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub rejected_count: usize,
     /// Differences it would have accepted, had an earlier rule not accepted them first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub shadowed: usize,
 }
 
@@ -261,6 +261,12 @@ impl DriftReport {
             self,
         )
     }
+}
+
+/// Counts that are zero are left out, so documents written before these fields read and
+/// write back unchanged.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn plural(n: usize) -> &'static str {
