@@ -81,6 +81,12 @@ pub fn window(b: &str, c: &str, max: usize) -> (String, String) {
 
 /// A unified diff of the lines of `b` and `c`, at most [`MAX_DIFF_LINES`] lines.
 pub fn line_diff(b: &str, c: &str) -> Vec<String> {
+    // A block scalar's final newline is not a line of its own.
+    let (b, c) = if b.ends_with('\n') && c.ends_with('\n') {
+        (&b[..b.len() - 1], &c[..c.len() - 1])
+    } else {
+        (b, c)
+    };
     let bl: Vec<&str> = b.split('\n').collect();
     let cl: Vec<&str> = c.split('\n').collect();
     let head = bl.iter().zip(&cl).take_while(|(x, y)| x == y).count();
