@@ -192,3 +192,45 @@ fn schema_subcommand_exit_codes_on_sqlite() {
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("columns.v.type"), "{}", stdout(&o));
 }
+
+#[test]
+fn layers_from_flags_or_the_rules_file_replace_the_positional_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let base = w(
+        "values.yaml",
+        "replicas: 2\nimage: {repo: web, tag: '1'}\nextra: {a: 1}\n",
+    );
+    let prod = w("values-production.yaml", "replicas: 4\nimage: {tag: '2'}\n");
+    let stg = w(
+        "values-staging.yaml",
+        "replicas: 2\nimage: {tag: '2'}\nextra: null\n",
+    );
+    let rules = w(
+        "drift.toml",
+        "[layers]\nbaseline = [\"values.yaml\", \"values-production.yaml\"]\ncandidate = [\"values.yaml\", \"values-staging.yaml\"]\n\n[[rule]]\nkind = \"scale\"\npath = \"replicas\"\nfactor = 0.5\nreason = \"half the pods\"\n",
+    );
+    let flags = [
+        "drift",
+        "--baseline-layers",
+        &format!("{base},{prod}"),
+        "--candidate-layers",
+        &format!("{base},{stg}"),
+    ];
+    let o = prodlike(&flags);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("replicas changed 4 → 2"), "{text}");
+    assert!(text.contains("extra removed"), "{text}");
+    assert!(!text.contains("image"), "{text}");
+    let o = prodlike(&["drift", "--rules", &rules]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("1 drift, 1 accepted"), "{}", stdout(&o));
+    let o = prodlike(&["drift"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--baseline-layers"), "{}", stderr(&o));
+}

@@ -11,7 +11,16 @@ pub struct Classifier<'a> {
     pub rules: &'a RuleSet,
     /// Indexed by rule position (0-based).
     pub matched: Vec<usize>,
+    /// Per rule: differences it matched but did not accept, with the reason (the first
+    /// [`MAX_REASONS`] kept) and how many there were.
+    pub rejected: Vec<(Vec<String>, usize)>,
+    /// Per rule: differences it would have accepted, but an earlier rule (or a rename or
+    /// must_equal rule) decided first.
+    pub shadowed: Vec<usize>,
 }
+
+/// Rejection reasons kept per rule; the count goes on.
+pub const MAX_REASONS: usize = 20;
 
 /// Where a difference is.
 pub struct Place<'a> {
@@ -33,6 +42,8 @@ impl<'a> Classifier<'a> {
         Classifier {
             rules,
             matched: vec![0; rules.rules.len()],
+            rejected: vec![(Vec::new(), 0); rules.rules.len()],
+            shadowed: vec![0; rules.rules.len()],
         }
     }
 
@@ -50,6 +61,7 @@ impl<'a> Classifier<'a> {
                 *m += 1;
             }
         }
+        self.diagnose(&raw, &path, place, rule);
         if status == Status::Drift {
             // A waiver that lapsed is worth naming next to the drift it no longer covers.
             let (b, c) = (raw.baseline.as_ref(), raw.candidate.as_ref());
@@ -83,6 +95,42 @@ impl<'a> Classifier<'a> {
                 .map(|r| r.reason.clone()),
             note: (!notes.is_empty()).then(|| notes.join("; ")),
             line: None,
+            baseline_at: None,
+            candidate_at: None,
+        }
+    }
+
+    /// Counts, per rule, the rejections (with their reasons) and the shadowed acceptances of
+    /// this difference. `decided` is the rule that accepted or enforced it.
+    fn diagnose(&mut self, raw: &RawDiff, path: &str, place: &Place<'_>, decided: Option<usize>) {
+        let (b, c) = (raw.baseline.as_ref(), raw.candidate.as_ref());
+        let j = self
+            .rules
+            .rules
+            .judge(place.files, place.object, path, b, c);
+        let shadowed = j
+            .accepted
+            .filter(|&a| decided != Some(a))
+            .into_iter()
+            .chain(j.shadowed);
+        for i in shadowed {
+            if let Some(s) = self.shadowed.get_mut(i - 1) {
+                *s += 1;
+            }
+        }
+        let at = match (place.object, path) {
+            ("", "") => place.file.to_string(),
+            ("", p) => p.to_string(),
+            (o, "") => o.to_string(),
+            (o, p) => format!("{o} {p}"),
+        };
+        for (i, why) in j.rejected {
+            if let Some((reasons, n)) = self.rejected.get_mut(i - 1) {
+                *n += 1;
+                if reasons.len() < MAX_REASONS {
+                    reasons.push(format!("{at}: {why}"));
+                }
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::path::{Path, Seg};
+use crate::position::RawSeg;
 use crate::report::Change;
 use crate::rules::RuleSet;
 use crate::tree::Node;
@@ -17,6 +18,25 @@ pub struct RawDiff {
     pub candidate: Option<Node>,
     /// For [`Change::Renamed`]: the rename rules that paired the two names.
     pub renamed_by: Vec<usize>,
+    /// Where the value sits in the baseline document, as keys and indices (absent when added).
+    pub baseline_at: Option<Vec<RawSeg>>,
+    /// Where it sits in the candidate document (absent when removed).
+    pub candidate_at: Option<Vec<RawSeg>>,
+}
+
+impl RawDiff {
+    /// A difference of a whole file or object (no position inside it).
+    pub fn whole(change: Change, baseline: Option<Node>, candidate: Option<Node>) -> RawDiff {
+        RawDiff {
+            path: Path::default(),
+            change,
+            baseline_at: baseline.as_ref().map(|_| Vec::new()),
+            candidate_at: candidate.as_ref().map(|_| Vec::new()),
+            baseline,
+            candidate,
+            renamed_by: Vec::new(),
+        }
+    }
 }
 
 /// Where a diff happens, for rename rules scoped to a file or object.
@@ -25,6 +45,10 @@ pub struct Differ<'a> {
     pub files: &'a [&'a str],
     pub object: &'a str,
     pub out: Vec<RawDiff>,
+    /// The positional path of the baseline value being compared.
+    b_at: Vec<RawSeg>,
+    /// The positional path of the candidate value being compared.
+    c_at: Vec<RawSeg>,
 }
 
 impl<'a> Differ<'a> {
@@ -34,6 +58,8 @@ impl<'a> Differ<'a> {
             files,
             object,
             out: Vec::new(),
+            b_at: Vec::new(),
+            c_at: Vec::new(),
         }
     }
 
@@ -44,7 +70,30 @@ impl<'a> Differ<'a> {
             baseline: b.cloned(),
             candidate: c.cloned(),
             renamed_by: Vec::new(),
+            baseline_at: b.map(|_| self.b_at.clone()),
+            candidate_at: c.map(|_| self.c_at.clone()),
         });
+    }
+
+    /// Emits with the positions one step further down on either side (`None`: that side
+    /// stays where it is).
+    fn emit_at(
+        &mut self,
+        path: &Path,
+        change: Change,
+        (b, b_seg): (Option<&Node>, Option<RawSeg>),
+        (c, c_seg): (Option<&Node>, Option<RawSeg>),
+    ) {
+        let (nb, nc) = (b_seg.is_some(), c_seg.is_some());
+        self.b_at.extend(b_seg);
+        self.c_at.extend(c_seg);
+        self.emit(path, change, b, c);
+        if nb {
+            self.b_at.pop();
+        }
+        if nc {
+            self.c_at.pop();
+        }
     }
 
     fn emit_rename(&mut self, path: &Path, from: &str, to: &str, rules: Vec<usize>) {
@@ -54,7 +103,23 @@ impl<'a> Differ<'a> {
             baseline: Some(Node::String(from.to_string())),
             candidate: Some(Node::String(to.to_string())),
             renamed_by: rules,
+            baseline_at: Some(self.b_at.clone()),
+            candidate_at: Some(self.c_at.clone()),
         });
+    }
+
+    /// Compares `b` and `c` one step down: `b_seg` and `c_seg` are their places in the files.
+    fn diff_at(
+        &mut self,
+        path: &mut Path,
+        (b, b_seg): (&Node, RawSeg),
+        (c, c_seg): (&Node, RawSeg),
+    ) {
+        self.b_at.push(b_seg);
+        self.c_at.push(c_seg);
+        self.diff(path, b, c);
+        self.b_at.pop();
+        self.c_at.pop();
     }
 
     fn rename(&self, text: &str, path: &Path) -> (String, Vec<usize>) {
@@ -87,7 +152,11 @@ impl<'a> Differ<'a> {
             if let Some(cv) = cm.get(k) {
                 consumed.insert(k);
                 path.push(Seg::Key(k.clone()));
-                self.diff(path, bv, cv);
+                self.diff_at(
+                    path,
+                    (bv, RawSeg::Key(k.clone())),
+                    (cv, RawSeg::Key(k.clone())),
+                );
                 path.pop();
                 continue;
             }
@@ -98,21 +167,39 @@ impl<'a> Differ<'a> {
                 if let Some((ck, cv)) = cm.get_key_value(&renamed) {
                     if consumed.insert(ck.as_str()) {
                         path.push(Seg::Key(ck.clone()));
+                        self.b_at.push(RawSeg::Key(k.clone()));
+                        self.c_at.push(RawSeg::Key(ck.clone()));
                         self.emit_rename(path, k, ck, by);
-                        self.diff(path, bv, cv);
+                        self.b_at.pop();
+                        self.c_at.pop();
+                        self.diff_at(
+                            path,
+                            (bv, RawSeg::Key(k.clone())),
+                            (cv, RawSeg::Key(ck.clone())),
+                        );
                         path.pop();
                         continue;
                     }
                 }
             }
             path.push(Seg::Key(k.clone()));
-            self.emit(path, Change::Removed, Some(bv), None);
+            self.emit_at(
+                path,
+                Change::Removed,
+                (Some(bv), Some(RawSeg::Key(k.clone()))),
+                (None, None),
+            );
             path.pop();
         }
         for (k, cv) in cm {
             if !bm.contains_key(k) && !consumed.contains(k.as_str()) {
                 path.push(Seg::Key(k.clone()));
-                self.emit(path, Change::Added, None, Some(cv));
+                self.emit_at(
+                    path,
+                    Change::Added,
+                    (None, None),
+                    (Some(cv), Some(RawSeg::Key(k.clone()))),
+                );
                 path.pop();
             }
         }
@@ -138,10 +225,17 @@ impl<'a> Differ<'a> {
     fn diff_by_position(&mut self, path: &mut Path, bl: &[Node], cl: &[Node]) {
         for i in 0..bl.len().max(cl.len()) {
             path.push(Seg::Index(i));
+            let at = || Some(RawSeg::Index(i));
             match (bl.get(i), cl.get(i)) {
-                (Some(b), Some(c)) => self.diff(path, b, c),
-                (Some(b), None) => self.emit(path, Change::Removed, Some(b), None),
-                (None, Some(c)) => self.emit(path, Change::Added, None, Some(c)),
+                (Some(b), Some(c)) => {
+                    self.diff_at(path, (b, RawSeg::Index(i)), (c, RawSeg::Index(i)));
+                }
+                (Some(b), None) => {
+                    self.emit_at(path, Change::Removed, (Some(b), at()), (None, None));
+                }
+                (None, Some(c)) => {
+                    self.emit_at(path, Change::Added, (None, None), (Some(c), at()));
+                }
                 (None, None) => {}
             }
             path.pop();
@@ -153,51 +247,59 @@ impl<'a> Differ<'a> {
     fn diff_as_multiset(&mut self, path: &mut Path, bl: &[Node], cl: &[Node]) {
         let mut used = vec![false; cl.len()];
         let mut left_b = Vec::new();
-        for b in bl {
+        for (i, b) in bl.iter().enumerate() {
             match (0..cl.len()).find(|&j| !used[j] && cl[j].same(b)) {
                 Some(j) => used[j] = true,
-                None => left_b.push(b),
+                None => left_b.push(i),
             }
         }
-        let mut left_c: Vec<&Node> = cl
-            .iter()
-            .zip(&used)
-            .filter(|(_, u)| !**u)
-            .map(|(c, _)| c)
-            .collect();
+        let mut left_c: Vec<usize> = (0..cl.len()).filter(|&j| !used[j]).collect();
         let mut unpaired_b = Vec::new();
-        for b in left_b {
+        for i in left_b {
             // A leftover pair that a rename explains is one changed item.
-            let renamed = b.as_str().map(|s| self.rename(s, path));
+            let renamed = bl[i].as_str().map(|s| self.rename(s, path));
             let pair = renamed.as_ref().and_then(|(r, by)| {
                 if by.is_empty() {
                     return None;
                 }
-                left_c.iter().position(|c| c.as_str() == Some(r.as_str()))
+                left_c
+                    .iter()
+                    .position(|&j| cl[j].as_str() == Some(r.as_str()))
             });
             match pair {
-                Some(j) => {
-                    let c = left_c.remove(j);
-                    self.emit(path, Change::Changed, Some(b), Some(c));
+                Some(k) => {
+                    let j = left_c.remove(k);
+                    self.emit_item(path, Change::Changed, Some((bl, i)), Some((cl, j)));
                 }
-                None => unpaired_b.push(b),
+                None => unpaired_b.push(i),
             }
         }
         if unpaired_b.len() == left_c.len() {
             // As many items went as came (`hosts: [shop.example.com]` against
             // `[shop.staging.example.com]`): report them as changed values, in order, so map,
             // pattern and scale rules can judge them.
-            for (b, c) in unpaired_b.into_iter().zip(left_c) {
-                self.emit(path, Change::Changed, Some(b), Some(c));
+            for (i, j) in unpaired_b.into_iter().zip(left_c) {
+                self.emit_item(path, Change::Changed, Some((bl, i)), Some((cl, j)));
             }
             return;
         }
-        for b in unpaired_b {
-            self.emit(path, Change::Removed, Some(b), None);
+        for i in unpaired_b {
+            self.emit_item(path, Change::Removed, Some((bl, i)), None);
         }
-        for c in left_c {
-            self.emit(path, Change::Added, None, Some(c));
+        for j in left_c {
+            self.emit_item(path, Change::Added, None, Some((cl, j)));
         }
+    }
+
+    /// Emits a difference of list items `b.1` and `c.1`, reported at the list's path.
+    fn emit_item(
+        &mut self,
+        path: &Path,
+        change: Change,
+        b: Option<(&[Node], usize)>,
+        c: Option<(&[Node], usize)>,
+    ) {
+        self.emit_at(path, change, item_side(b), item_side(c));
     }
 
     fn diff_by_identity(
@@ -218,7 +320,7 @@ impl<'a> Differ<'a> {
         let b_ids: HashSet<String> = bl.iter().map(id).collect();
         let mut paired = vec![false; cl.len()];
         let mut b_order = Vec::new();
-        for b in bl {
+        for (i, b) in bl.iter().enumerate() {
             let bid = id(b);
             let item = |v: &str| Seg::Item {
                 key: key.to_string(),
@@ -228,7 +330,7 @@ impl<'a> Differ<'a> {
                 paired[j] = true;
                 b_order.push(j);
                 path.push(item(&bid));
-                self.diff(path, b, &cl[j]);
+                self.diff_at(path, (b, RawSeg::Index(i)), (&cl[j], RawSeg::Index(j)));
                 path.pop();
                 continue;
             }
@@ -241,15 +343,19 @@ impl<'a> Differ<'a> {
                         paired[j] = true;
                         b_order.push(j);
                         path.push(item(&renamed));
+                        self.b_at.push(RawSeg::Index(i));
+                        self.c_at.push(RawSeg::Index(j));
                         self.emit_rename(path, &bid, &renamed, by);
-                        self.diff(path, b, &cl[j]);
+                        self.b_at.pop();
+                        self.c_at.pop();
+                        self.diff_at(path, (b, RawSeg::Index(i)), (&cl[j], RawSeg::Index(j)));
                         path.pop();
                         continue;
                     }
                 }
             }
             path.push(item(&bid));
-            self.emit(path, Change::Removed, Some(b), None);
+            self.emit_item(path, Change::Removed, Some((bl, i)), None);
             path.pop();
         }
         for (j, c) in cl.iter().enumerate() {
@@ -258,7 +364,7 @@ impl<'a> Differ<'a> {
                     key: key.to_string(),
                     value: id(c),
                 });
-                self.emit(path, Change::Added, None, Some(c));
+                self.emit_item(path, Change::Added, None, Some((cl, j)));
                 path.pop();
             }
         }
@@ -271,6 +377,14 @@ impl<'a> Differ<'a> {
                 Some(&names(cl)),
             );
         }
+    }
+}
+
+/// One side of a list item difference: the item and its index.
+fn item_side(s: Option<(&[Node], usize)>) -> (Option<&Node>, Option<RawSeg>) {
+    match s {
+        Some((l, i)) => (l.get(i), Some(RawSeg::Index(i))),
+        None => (None, None),
     }
 }
 

@@ -53,6 +53,18 @@ pub enum DriftError {
         #[source]
         source: prodlike_catalog::CatalogError,
     },
+    #[error(
+        "--render kustomize needs `kubectl` or `kustomize` on PATH; without them, render each side by hand (`kubectl kustomize DIR > side.yaml`) and compare the files"
+    )]
+    NoRenderer,
+    #[error("could not run the kustomize renderer on {dir}")]
+    Render {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    /// The renderer ran and refused the overlay; `message` is its own error output.
+    #[error("kustomize could not render {dir}: {message}")]
+    RenderFailed { dir: PathBuf, message: String },
     #[error("{url}: unsupported database URL; use postgres://user@host:port/db or sqlite://path")]
     UnsupportedUrl { url: String },
 }

@@ -52,6 +52,45 @@ pub struct RulesFile {
     /// Relative file paths (globs) left out of a directory comparison, e.g. `templates/**`.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Layered values compared instead of BASELINE and CANDIDATE.
+    pub layers: Option<LayersSpec>,
+    /// What `drift schema` reads besides the catalog.
+    #[serde(default)]
+    pub schema: SchemaSpec,
+    /// Role names mapped between environments for `drift schema`'s grants.
+    #[serde(default)]
+    pub grants: GrantsSpec,
+}
+
+/// `[schema]`
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaSpec {
+    /// Compare sequences' current positions (`last_value`); off by default, since they move
+    /// with every insert.
+    #[serde(default)]
+    pub sequence_positions: bool,
+}
+
+/// `[grants]`, as `prodlike data` writes it.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsSpec {
+    /// Baseline role → candidate role: `map = { app_prod = "app_staging" }` compares the
+    /// privileges of `app_prod` in the baseline with those of `app_staging` in the candidate.
+    #[serde(default)]
+    pub map: std::collections::BTreeMap<String, String>,
+}
+
+/// `[layers]`: each side a stack of values files merged as Helm merges `-f a -f b`; paths
+/// relative to the rules file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayersSpec {
+    /// The baseline's layers, first to last, e.g. `["values.yaml", "values-production.yaml"]`.
+    pub baseline: Vec<String>,
+    /// The candidate's layers, e.g. `["values.yaml", "values-staging.yaml"]`.
+    pub candidate: Vec<String>,
 }
 
 /// `[secrets]`
@@ -106,6 +145,12 @@ pub enum RulesFileProblem {
     EmptyIdentityKey { key: String },
     #[error("`{word}` is empty; give a word such as `pin`")]
     EmptySecretWord { word: String },
+    #[error(
+        "no layers given; list the values files, first to last, e.g. [\"values.yaml\", \"values-production.yaml\"]"
+    )]
+    NoLayers,
+    #[error("a role name is empty; write map = {{ app_prod = \"app_staging\" }}")]
+    EmptyRole,
 }
 
 /// A TOML parse error shown by its message alone: the place is the [`RulesFileError`]'s, and
@@ -143,6 +188,13 @@ pub struct RuleSet {
     pub ordered: Vec<Glob>,
     /// Relative file paths left out of a directory comparison.
     pub exclude: Vec<Glob>,
+    /// `[layers]`: the baseline's and the candidate's stacks of values files (resolved
+    /// against the rules file's folder by [`RuleSet::load`]).
+    pub layers: Option<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)>,
+    /// `[schema] sequence_positions`.
+    pub sequence_positions: bool,
+    /// `[grants] map`: baseline role → candidate role.
+    pub grant_map: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for RuleSet {
@@ -155,6 +207,9 @@ impl Default for RuleSet {
                 identity_keys: Vec::new(),
                 ordered: Vec::new(),
                 exclude: Vec::new(),
+                layers: None,
+                sequence_positions: false,
+                grant_map: Default::default(),
             })
     }
 }
@@ -166,11 +221,19 @@ impl RuleSet {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, today).map_err(|e| DriftError::Rules {
+        let mut set = Self::parse(&text, today).map_err(|e| DriftError::Rules {
             path: path.to_path_buf(),
             place: e.place,
             source: Box::new(e.problem),
-        })
+        })?;
+        if let (Some((b, c)), Some(dir)) = (set.layers.as_mut(), path.parent()) {
+            for p in b.iter_mut().chain(c.iter_mut()) {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            }
+        }
+        Ok(set)
     }
 
     /// Parses rules from TOML text; the error names the line or the field.
@@ -206,6 +269,30 @@ impl RulesFile {
     /// Checks every rule and setting and names the first bad field by its place in the file
     /// (`rule[3].factor`, rules numbered from 1 in file order), with the value and the fix.
     pub fn validate(self, today: Date) -> Result<RuleSet, RulesFileError> {
+        if let Some(l) = &self.layers {
+            for (place, list) in [
+                ("layers.baseline", &l.baseline),
+                ("layers.candidate", &l.candidate),
+            ] {
+                if list.is_empty() {
+                    return Err(RulesFileError {
+                        place: place.into(),
+                        problem: RulesFileProblem::NoLayers,
+                    });
+                }
+            }
+        }
+        if let Some((from, _)) = self
+            .grants
+            .map
+            .iter()
+            .find(|(f, t)| f.is_empty() || t.is_empty())
+        {
+            return Err(RulesFileError {
+                place: format!("grants.map.{from}"),
+                problem: RulesFileProblem::EmptyRole,
+            });
+        }
         let rules = Rules::from_specs(self.rule, today)?;
         let glob_error = |place: &str| {
             let place = place.to_string();
@@ -255,6 +342,12 @@ impl RulesFile {
             identity_keys,
             ordered,
             exclude,
+            layers: self.layers.map(|l| {
+                let paths = |v: Vec<String>| v.into_iter().map(std::path::PathBuf::from).collect();
+                (paths(l.baseline), paths(l.candidate))
+            }),
+            sequence_positions: self.schema.sequence_positions,
+            grant_map: self.grants.map,
         })
     }
 }

@@ -41,3 +41,23 @@ pub fn write_to(dir: &std::path::Path) -> std::io::Result<()> {
     }
     std::fs::write(dir.join("drift.toml"), RULES)
 }
+
+/// The observability parity rule pack: two OpenTelemetry Collector configurations and the
+/// rules that hold staging's pipelines and sampling to production's while letting endpoints
+/// differ (`samples/otel/`, docs/drift.md "Observability parity").
+pub mod otel {
+    /// The rules file.
+    pub const RULES: &str = include_str!("../samples/otel/drift.toml");
+    /// Production's collector configuration.
+    pub const PRODUCTION: &str = include_str!("../samples/otel/production.yaml");
+    /// Staging's, with the differences the pack accepts and four it does not.
+    pub const STAGING: &str = include_str!("../samples/otel/staging.yaml");
+
+    /// Writes `production.yaml`, `staging.yaml` and `drift.toml` under `dir`.
+    pub fn write_to(dir: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("production.yaml"), PRODUCTION)?;
+        std::fs::write(dir.join("staging.yaml"), STAGING)?;
+        std::fs::write(dir.join("drift.toml"), RULES)
+    }
+}

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::DriftError;
 use crate::formats::{self, Format};
+use crate::position::{self, PosNode};
 use crate::secrets::SecretPolicy;
 use crate::tree::Node;
 
@@ -29,6 +30,9 @@ pub struct Object {
     /// As reports print it: `Deployment/shop/web`, `document 3`, or empty.
     pub display: String,
     pub node: Node,
+    /// Positions of its values in the file (YAML and JSON); `None` for other formats, which
+    /// are located by text search.
+    pub pos: Option<PosNode>,
 }
 
 /// Reads and parses one file.
@@ -55,11 +59,18 @@ pub fn from_text(
         return Ok(opaque(rel, text.as_bytes(), Some(text.to_string())));
     }
     let docs = formats::parse(format, path, text).map_err(DriftError::Malformed)?;
+    let positions = match format {
+        Format::Yaml | Format::Json => {
+            position::read_yaml(text.strip_prefix('\u{feff}').unwrap_or(text))
+                .filter(|p| p.len() == docs.len())
+        }
+        _ => None,
+    };
     Ok(Source {
         rel: rel.to_string(),
         format,
         text: Some(text.to_string()),
-        objects: objects(docs, policy),
+        objects: objects(docs, positions, policy),
     })
 }
 
@@ -78,15 +89,23 @@ fn opaque(rel: &str, bytes: &[u8], text: Option<String>) -> Source {
                 "{} bytes, {lines} lines, content {fp}",
                 bytes.len()
             )),
+            pos: None,
         }],
     }
 }
 
-fn objects(docs: Vec<Node>, policy: &SecretPolicy) -> Vec<Object> {
-    let mut docs: Vec<Node> = docs.into_iter().flat_map(expand_lists).collect();
-    let single = docs.len() == 1 && k8s_identity(&docs[0]).is_none();
+fn objects(docs: Vec<Node>, positions: Option<Vec<PosNode>>, policy: &SecretPolicy) -> Vec<Object> {
+    let mut positions = positions.map(Vec::into_iter);
+    let mut docs: Vec<(Node, Option<PosNode>)> = docs
+        .into_iter()
+        .flat_map(|doc| {
+            let pos = positions.as_mut().and_then(Iterator::next);
+            expand_lists(doc, pos)
+        })
+        .collect();
+    let single = docs.len() == 1 && k8s_identity(&docs[0].0).is_none();
     let mut out: Vec<Object> = Vec::new();
-    for (i, doc) in docs.drain(..).enumerate() {
+    for (i, (doc, pos)) in docs.drain(..).enumerate() {
         let (mut key, mut display) = match k8s_identity(&doc) {
             Some(id) => id,
             None if single => (String::new(), String::new()),
@@ -102,13 +121,14 @@ fn objects(docs: Vec<Node>, policy: &SecretPolicy) -> Vec<Object> {
             key,
             display,
             node: policy.mask(doc, is_secret),
+            pos,
         });
     }
     out
 }
 
 /// `kind: List` (as `kubectl get -o yaml` prints) holds its objects under `items`.
-fn expand_lists(doc: Node) -> Vec<Node> {
+fn expand_lists(doc: Node, pos: Option<PosNode>) -> Vec<(Node, Option<PosNode>)> {
     let is_list = doc
         .get("kind")
         .and_then(Node::as_str)
@@ -116,10 +136,17 @@ fn expand_lists(doc: Node) -> Vec<Node> {
         && doc.get("apiVersion").is_some();
     if is_list {
         if let Some(Node::List(items)) = doc.get("items") {
-            return items.clone();
+            return items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let p = pos.as_ref().and_then(|p| p.item("items", i)).cloned();
+                    (item.clone(), p)
+                })
+                .collect();
         }
     }
-    vec![doc]
+    vec![(doc, pos)]
 }
 
 /// `(key, display)` of a Kubernetes object, or `None` for any other document.

@@ -98,7 +98,7 @@ async fn postgres_databases_differing_in_column_type_index_and_setting() {
     );
     assert_eq!(r.outcome(), prodlike_report::Outcome::Finding);
     // The objects the snapshot reads are there (compared equal).
-    let snap = prodlike_drift::schema::snapshot(&prod.url, &rules)
+    let snap = prodlike_drift::schema::snapshot(&prod.url, &rules, true)
         .await
         .unwrap();
     let names: Vec<&str> = snap.objects.iter().map(|o| o.display.as_str()).collect();

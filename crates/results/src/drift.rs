@@ -83,6 +83,25 @@ pub struct Finding {
     pub note: Option<String>,
     /// 1-based line in the candidate file (the baseline's for removals), best effort.
     pub line: Option<usize>,
+    /// Where the differing value sits in the baseline file (absent when added, or when the
+    /// format keeps no positions and the text search found nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_at: Option<Location>,
+    /// Where the differing value sits in the candidate file (absent when removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_at: Option<Location>,
+}
+
+/// A position in one side's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Location {
+    /// That side's relative file path.
+    pub file: String,
+    /// 1-based line of the value (of its key, for a map or list).
+    pub line: usize,
+    /// 1-based column, in characters, where the format gives one (YAML, JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 /// What kind of difference.
@@ -145,6 +164,16 @@ pub struct RuleUse {
     pub state: RuleState,
     /// Differences it accepted (or, for must_equal, enforced as drift).
     pub matched: usize,
+    /// Differences it matched (path, file and object) but did not accept, each with the
+    /// reason, e.g. "scale 0.5 expects 5, found 3" (at most 20 reasons kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<String>,
+    /// How many differences it matched but did not accept (`rejected` keeps the first 20).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rejected_count: usize,
+    /// Differences it would have accepted, had an earlier rule not accepted them first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shadowed: usize,
 }
 
 /// What a rule did in this run.
@@ -157,6 +186,10 @@ pub enum RuleState {
     Held,
     /// Active but matched nothing: stale, or a typo in its path.
     Unused,
+    /// Matched differences but accepted none of them (`rejected` says why).
+    Rejected,
+    /// Would have accepted differences, but an earlier rule always accepted them first.
+    Shadowed,
     /// Past its expiry date: accepts nothing any more.
     Expired,
 }
@@ -228,6 +261,12 @@ impl DriftReport {
             self,
         )
     }
+}
+
+/// Counts that are zero are left out, so documents written before these fields read and
+/// write back unchanged.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn plural(n: usize) -> &'static str {

@@ -28,6 +28,6 @@ pub use date::Date;
 pub use error::{GlobError, Problem, RuleError};
 pub use path::{Glob, Path, Seg};
 pub use rule::{Action, Rule};
-pub use set::Rules;
+pub use set::{Judgement, Rules};
 pub use spec::{ExpiryText, RuleKind, RuleSpec};
 pub use value::Value;

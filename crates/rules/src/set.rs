@@ -80,6 +80,51 @@ impl Rules {
         })
     }
 
+    /// Every active accepting rule (ignore, scale, map, pattern) that covers this place and
+    /// path, judged in file order: the first that accepts, the later ones that would also have
+    /// accepted (shadowed by it), and the ones that did not, each with its reason. Reports use
+    /// it to say, per rule, what it accepted, rejected and lost to an earlier rule.
+    pub fn judge<V: Value + ?Sized>(
+        &self,
+        files: &[&str],
+        object: &str,
+        path: &str,
+        baseline: Option<&V>,
+        candidate: Option<&V>,
+    ) -> Judgement {
+        let mut out = Judgement::default();
+        for r in self.rules.iter().filter(|r| {
+            !r.expired
+                && !matches!(r.action, Action::MustEqual | Action::Rename { .. })
+                && r.covers(files, object)
+                && r.matches_path(path)
+        }) {
+            let mut notes = Vec::new();
+            if r.accepts(baseline, candidate, &mut notes) {
+                match out.accepted {
+                    None => out.accepted = Some(r.index),
+                    Some(_) => out.shadowed.push(r.index),
+                }
+            } else {
+                let why = match notes.pop() {
+                    Some(n) => n,
+                    None => format!(
+                        "{} rule {} does not judge a value {}",
+                        r.kind.name(),
+                        r.index,
+                        match (baseline.is_some(), candidate.is_some()) {
+                            (true, false) => "only in the baseline",
+                            (false, true) => "only in the candidate",
+                            _ => "of this kind",
+                        }
+                    ),
+                };
+                out.rejected.push((r.index, why));
+            }
+        }
+        out
+    }
+
     /// Expired rules that cover the place and path and would accept the difference: waivers
     /// that lapsed, worth naming next to the finding they no longer cover.
     pub fn lapsed<'a, V: Value + ?Sized>(
@@ -125,6 +170,17 @@ impl Rules {
         }
         (out, used)
     }
+}
+
+/// What the rules made of one difference (see [`Rules::judge`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    /// The first rule (1-based) that accepted it.
+    pub accepted: Option<usize>,
+    /// Later rules that would also have accepted it.
+    pub shadowed: Vec<usize>,
+    /// Rules that matched its place and path but did not accept it, with the reason.
+    pub rejected: Vec<(usize, String)>,
 }
 
 impl<'a> IntoIterator for &'a Rules {

@@ -13,12 +13,31 @@ use prodlike_report::{Outcome, OutputFormat, now_rfc3339};
 pub struct Args {
     #[command(subcommand)]
     schema: Option<Sub>,
-    /// Baseline file or directory (usually production's configuration).
-    #[arg(required = true)]
+    /// Baseline file or directory (usually production's configuration); optional with layers.
     baseline: Option<PathBuf>,
     /// Candidate file or directory (usually staging's), paired with the baseline by relative path.
-    #[arg(required = true)]
     candidate: Option<PathBuf>,
+    /// The baseline as layered values files merged as Helm merges `-f a -f b` (maps deep,
+    /// lists replaced, null deletes), e.g. `values.yaml,values-production.yaml`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FILES",
+        requires = "candidate_layers"
+    )]
+    baseline_layers: Vec<PathBuf>,
+    /// The candidate's layers, e.g. `values.yaml,values-staging.yaml`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FILES",
+        requires = "baseline_layers"
+    )]
+    candidate_layers: Vec<PathBuf>,
+    /// Render BASELINE and CANDIDATE (overlay directories) first: `kustomize` runs `kubectl
+    /// kustomize` (or `kustomize build`) on each.
+    #[arg(long, value_parser = ["kustomize"], value_name = "RENDERER")]
+    render: Option<String>,
     #[command(flatten)]
     output: Output,
 }
@@ -89,17 +108,36 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             (report, s.output)
         }
         None => {
-            let (Some(baseline), Some(candidate)) = (args.baseline, args.candidate) else {
-                bail!("give a BASELINE and a CANDIDATE file or directory, or use `drift schema`");
-            };
             check_output(&args.output)?;
             let rules = load_rules(&args.output)?;
-            let report = prodlike_drift::compare_paths(
-                &baseline,
-                &candidate,
-                &rules,
-                rules_label(&args.output),
-            )
+            let label = rules_label(&args.output);
+            let explicit_layers = !args.baseline_layers.is_empty();
+            let report = match (args.baseline, args.candidate) {
+                (Some(_), Some(_)) if explicit_layers => bail!(
+                    "give either BASELINE and CANDIDATE or --baseline-layers and --candidate-layers, not both"
+                ),
+                (Some(b), Some(c)) if args.render.is_some() => {
+                    prodlike_drift::kustomize::compare_rendered(&b, &c, &rules, label)
+                }
+                (Some(b), Some(c)) => prodlike_drift::compare_paths(&b, &c, &rules, label),
+                (None, None) if args.render.is_some() => {
+                    bail!("--render kustomize needs BASELINE and CANDIDATE overlay directories")
+                }
+                (None, None) => {
+                    let layers = if explicit_layers {
+                        Some((args.baseline_layers, args.candidate_layers))
+                    } else {
+                        rules.layers.clone()
+                    };
+                    let Some((b, c)) = layers else {
+                        bail!(
+                            "give a BASELINE and a CANDIDATE file or directory, --baseline-layers and --candidate-layers (or [layers] in the rules file), or use `drift schema`"
+                        );
+                    };
+                    prodlike_drift::compare_layers(&b, &c, &rules, label)
+                }
+                _ => bail!("give both a BASELINE and a CANDIDATE"),
+            }
             .context("comparing configuration")?;
             (report, args.output)
         }

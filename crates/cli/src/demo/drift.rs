@@ -1,7 +1,9 @@
 //! Demo stage: drift. Compares the bundled production and staging configurations (Kubernetes
 //! manifests, Helm values, .env, properties) under the bundled rules: every intended
 //! difference is accepted by a rule with its reason, one hand edit is reported as drift, and
-//! an expired waiver is flagged. Finding drift is the point of the demo, not a failure.
+//! an expired waiver is flagged. Then the observability parity rule pack compares two
+//! OpenTelemetry Collector configurations. Finding drift is the point of the demo, not a
+//! failure.
 use anyhow::Context as _;
 use prodlike_drift::rules::RuleKind;
 use prodlike_drift::{RuleSet, Status, samples};
@@ -105,6 +107,39 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("{}", report.sentence());
     println!(
         "try: prodlike drift {0}/production {0}/staging --rules {0}/drift.toml --format markdown",
+        dir.display()
+    );
+    otel_parity(ctx)
+}
+
+/// The observability parity rule pack on two OpenTelemetry Collector configurations: the
+/// pipelines and sampling that differ are drift, the endpoints are not.
+fn otel_parity(ctx: &Context) -> anyhow::Result<()> {
+    println!("\n-- drift: observability parity (OpenTelemetry Collector) --");
+    let dir = ctx.out_dir.join("drift-otel");
+    samples::otel::write_to(&dir)
+        .with_context(|| format!("writing the collector samples to {}", dir.display()))?;
+    let rules_path = dir.join("drift.toml");
+    let rules = RuleSet::load(&rules_path, prodlike_drift::Date::today())?;
+    let report = prodlike_drift::compare_paths(
+        &dir.join("production.yaml"),
+        &dir.join("staging.yaml"),
+        &rules,
+        Some(rules_path.display().to_string()),
+    )
+    .context("comparing the collector configurations")?;
+    for f in report.drift() {
+        let values = match (&f.baseline, &f.candidate) {
+            (Some(b), Some(c)) => format!("{b} → {c}"),
+            _ => f.change.label().to_string(),
+        };
+        let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let why = f.rule.map(|r| format!("  (rule {r})")).unwrap_or_default();
+        println!("  ✗ staging.yaml{line}: {} {values}{why}", f.path);
+    }
+    println!("{}", report.sentence());
+    println!(
+        "try: prodlike drift {0}/production.yaml {0}/staging.yaml --rules {0}/drift.toml",
         dir.display()
     );
     Ok(())

@@ -2,7 +2,7 @@ use std::fmt::Write as _;
 
 use crate::report::{DriftReport, Finding, Status};
 
-use super::{shown_path, value};
+use super::{diff_lines, inline_pair, shown_path, value};
 
 /// Markdown for a pull-request comment: drift first, accepted differences folded away, then
 /// the rules with their owners and expiry.
@@ -40,10 +40,15 @@ pub fn markdown(report: &DriftReport) -> String {
             "| File | Object | Path | Change | Baseline | Candidate | Note |"
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-        for f in drift {
-            let file = match f.line {
-                Some(l) => format!("{}:{l}", f.file),
-                None => f.file.clone(),
+        for f in &drift {
+            let file = match (&f.baseline_at, &f.candidate_at, f.line) {
+                (Some(b), None, _) => format!("{}:{}", b.file, b.line),
+                (_, _, Some(l)) => format!("{}:{l}", f.file),
+                _ => f.file.clone(),
+            };
+            let (b, c) = match (&f.baseline, &f.candidate) {
+                (Some(b), Some(c)) => inline_pair(b, c, 60),
+                (b, c) => (value(b.as_ref(), 60), value(c.as_ref(), 60)),
             };
             let _ = writeln!(
                 out,
@@ -52,12 +57,24 @@ pub fn markdown(report: &DriftReport) -> String {
                 esc(f.object.as_deref().unwrap_or("")),
                 code(&shown_path(f)),
                 f.change.label(),
-                cell(value(f.baseline.as_ref(), 60)),
-                cell(value(f.candidate.as_ref(), 60)),
+                cell(b),
+                cell(c),
                 esc(f.note.as_deref().unwrap_or(""))
             );
         }
         out.push('\n');
+        for f in &drift {
+            if let Some(lines) = diff_lines(f) {
+                let _ = writeln!(
+                    out,
+                    "`{}` {} `{}`:\n\n```diff\n{}\n```\n",
+                    code(&f.file),
+                    esc(f.object.as_deref().unwrap_or("")),
+                    code(&shown_path(f)),
+                    lines.join("\n").replace("```", "ˋˋˋ")
+                );
+            }
+        }
     }
     let accepted: Vec<&Finding> = report
         .findings
@@ -101,14 +118,16 @@ pub fn markdown(report: &DriftReport) -> String {
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
         for r in &report.rules {
             let state = match r.state {
-                crate::report::RuleState::Used => "used",
-                crate::report::RuleState::Held => "held",
-                crate::report::RuleState::Unused => "⚠️ unused",
-                crate::report::RuleState::Expired => "⚠️ expired",
+                crate::report::RuleState::Used | crate::report::RuleState::Held => "",
+                _ => "⚠️ ",
             };
+            let mut why = esc(&super::rule_diagnosis(r));
+            for reason in &r.rejected {
+                why.push_str(&format!("<br>{}", esc(reason)));
+            }
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {state} | {} | {} | {} | {} |",
+                "| {} | `{}` | {state}{why} | {} | {} | {} | {} |",
                 r.index,
                 code(&r.description),
                 r.matched,

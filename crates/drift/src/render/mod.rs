@@ -3,6 +3,7 @@
 //! ([`crate::DriftReport::envelope`]).
 mod markdown;
 mod sarif;
+pub mod show;
 mod text;
 
 pub use markdown::markdown;
@@ -30,12 +31,75 @@ pub(crate) fn shown_path(f: &Finding) -> String {
     }
 }
 
-/// `6 → 3`, `+ "x"`, `- "x"`.
+/// `6 → 3`, `+ "x"`, `- "x"`. Two long strings are cut to the window where they differ.
 pub(crate) fn values_line(f: &Finding, max: usize) -> String {
     match (&f.baseline, &f.candidate) {
-        (Some(b), Some(c)) => format!("{} → {}", value(Some(b), max), value(Some(c), max)),
+        (Some(b), Some(c)) => {
+            let (b, c) = inline_pair(b, c, max);
+            format!("{b} → {c}")
+        }
         (Some(b), None) => format!("- {}", value(Some(b), max)),
         (None, Some(c)) => format!("+ {}", value(Some(c), max)),
         (None, None) => String::new(),
+    }
+}
+
+/// Both values of a change on one line each: windowed to their first difference when long
+/// or multi-line strings.
+pub(crate) fn inline_pair(
+    b: &serde_json::Value,
+    c: &serde_json::Value,
+    max: usize,
+) -> (String, String) {
+    use serde_json::Value;
+    match (b, c) {
+        (Value::String(bs), Value::String(cs)) if bs.contains('\n') || cs.contains('\n') => {
+            let (wb, wc) = show::window(bs, cs, max);
+            let q = |s: &str| {
+                Value::String(s.to_string())
+                    .to_string()
+                    .replace("\\u2026", "…")
+            };
+            (q(&wb), q(&wc))
+        }
+        _ => match show::show(b, c, max) {
+            show::Shown::Inline(b, c) => (b, c),
+            show::Shown::Lines(_) => (value(Some(b), max), value(Some(c), max)),
+        },
+    }
+}
+
+/// The unified line diff of a finding whose two values are multi-line strings.
+pub(crate) fn diff_lines(f: &Finding) -> Option<Vec<String>> {
+    match show::show(f.baseline.as_ref()?, f.candidate.as_ref()?, 80) {
+        show::Shown::Lines(l) if !f.secret => Some(l),
+        _ => None,
+    }
+}
+
+/// What a rule did, in words: `accepted 3; rejected 2; shadowed by an earlier rule 1`, or
+/// `matched nothing`, `expired on …`, `held`.
+pub(crate) fn rule_diagnosis(r: &crate::report::RuleUse) -> String {
+    use crate::report::RuleState;
+    if r.state == RuleState::Expired {
+        return format!("expired on {}", r.expires.as_deref().unwrap_or("?"));
+    }
+    if r.state == RuleState::Held {
+        return "held".to_string();
+    }
+    let mut parts = Vec::new();
+    if r.matched > 0 {
+        parts.push(format!("matched and accepted {}", r.matched));
+    }
+    if r.rejected_count > 0 {
+        parts.push(format!("matched but rejected {}", r.rejected_count));
+    }
+    if r.shadowed > 0 {
+        parts.push(format!("shadowed by an earlier rule {}", r.shadowed));
+    }
+    if parts.is_empty() {
+        "matched nothing".to_string()
+    } else {
+        parts.join("; ")
     }
 }

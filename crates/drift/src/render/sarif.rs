@@ -79,11 +79,18 @@ pub fn sarif(report: &DriftReport) -> Value {
                     r.reason
                 ),
             ),
-            RuleState::Unused => (
+            RuleState::Unused | RuleState::Rejected | RuleState::Shadowed => (
                 "drift/rule-unused",
                 format!(
-                    "rule {} ({}) matched nothing: {}",
-                    r.index, r.description, r.reason
+                    "rule {} ({}) {}: {}{}",
+                    r.index,
+                    r.description,
+                    super::rule_diagnosis(r),
+                    r.reason,
+                    r.rejected
+                        .iter()
+                        .map(|w| format!("\n{w}"))
+                        .collect::<String>()
                 ),
             ),
             _ => continue,
@@ -144,22 +151,40 @@ fn result(report: &DriftReport, f: &Finding, candidate_dir: bool) -> Value {
     if let Some(note) = &f.note {
         text.push_str(&format!(". {note}"));
     }
+    if let Some(lines) = super::diff_lines(f) {
+        text.push_str(&format!("\n{}", lines.join("\n")));
+    }
     let mut location = json!({
         "logicalLocations": [{ "fullyQualifiedName": format!("{}:{place}", f.file) }],
     });
     if report.mode == Mode::Files {
+        // A value only in the baseline is shown where it is: in the baseline's file.
+        let (root, at) = match (&f.baseline_at, &f.candidate_at) {
+            (Some(b), None) => (&report.baseline, Some(b)),
+            (_, c) => (&report.candidate, c.as_ref()),
+        };
+        let rel = at.map(|a| a.file.as_str()).unwrap_or(&f.file);
+        let removed_file = f.change == Change::Removed && f.path.is_empty() && f.object.is_none();
         let file = if candidate_dir {
-            let base = if f.change == Change::Removed && f.path.is_empty() && f.object.is_none() {
-                &report.baseline
-            } else {
-                &report.candidate
-            };
-            format!("{}/{}", base.trim_end_matches('/'), f.file)
+            let base = if removed_file { &report.baseline } else { root };
+            format!("{}/{}", base.trim_end_matches('/'), rel)
+        } else if let Some(a) =
+            at.filter(|a| a.file != f.file && std::path::Path::new(&a.file).is_file())
+        {
+            // A layer of a layered comparison: the file itself.
+            a.file.clone()
+        } else if at.is_some() {
+            root.clone()
         } else {
             report.candidate.clone()
         };
         let mut physical = json!({ "artifactLocation": { "uri": uri(&file) } });
-        if let Some(line) = f.line {
+        if let Some(a) = at {
+            physical["region"] = match a.column {
+                Some(col) => json!({ "startLine": a.line, "startColumn": col }),
+                None => json!({ "startLine": a.line }),
+            };
+        } else if let Some(line) = f.line {
             physical["region"] = json!({ "startLine": line });
         }
         location["physicalLocation"] = physical;

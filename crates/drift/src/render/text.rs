@@ -2,7 +2,7 @@ use std::fmt::Write as _;
 
 use crate::report::{DriftReport, RuleState, Status};
 
-use super::{shown_path, values_line};
+use super::{diff_lines, shown_path, values_line};
 
 struct Style {
     color: bool,
@@ -67,10 +67,7 @@ pub fn text(report: &DriftReport, color: bool) -> String {
             }
             last_object = Some(f.object.as_deref());
         }
-        let line = f
-            .line
-            .map(|l| st.dim(&format!("  (line {l})")))
-            .unwrap_or_default();
+        let line = st.dim(&lines_of(f));
         match f.status {
             Status::Drift => {
                 let _ = writeln!(
@@ -100,6 +97,16 @@ pub fn text(report: &DriftReport, color: bool) -> String {
                 );
             }
         }
+        if f.status == Status::Drift {
+            for l in diff_lines(f).unwrap_or_default() {
+                let painted = match l.chars().next() {
+                    Some('-') => st.red(&l),
+                    Some('+') => st.green(&l),
+                    _ => st.dim(&l),
+                };
+                let _ = writeln!(out, "{indent}    {painted}");
+            }
+        }
         if let Some(note) = &f.note {
             if f.status == Status::Drift {
                 let _ = writeln!(out, "{indent}    {}", st.dim(note));
@@ -109,7 +116,13 @@ pub fn text(report: &DriftReport, color: bool) -> String {
     let flagged: Vec<_> = report
         .rules
         .iter()
-        .filter(|r| matches!(r.state, RuleState::Expired | RuleState::Unused))
+        .filter(|r| {
+            matches!(
+                r.state,
+                RuleState::Expired | RuleState::Unused | RuleState::Rejected | RuleState::Shadowed
+            ) || r.rejected_count > 0
+                || r.shadowed > 0
+        })
         .collect();
     if !flagged.is_empty() {
         let _ = writeln!(out, "\n{}", st.bold("Rules to review"));
@@ -119,18 +132,22 @@ pub fn text(report: &DriftReport, color: bool) -> String {
                 .as_deref()
                 .map(|o| format!(", owner {o}"))
                 .unwrap_or_default();
-            let what = match r.state {
-                RuleState::Expired => st.yellow(&format!(
-                    "expired on {}",
-                    r.expires.as_deref().unwrap_or("?")
-                )),
-                _ => st.yellow("matched nothing"),
-            };
+            let what = st.yellow(&super::rule_diagnosis(r));
             let _ = writeln!(
                 out,
                 "  rule {} ({}) {what}{owner}: {}",
                 r.index, r.description, r.reason
             );
+            for why in &r.rejected {
+                let _ = writeln!(out, "      {}", st.dim(why));
+            }
+            if r.rejected_count > r.rejected.len() {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    st.dim(&format!("… {} more", r.rejected_count - r.rejected.len()))
+                );
+            }
         }
     }
     let verdict = if report.summary.drift > 0 {
@@ -140,4 +157,29 @@ pub fn text(report: &DriftReport, color: bool) -> String {
     };
     let _ = writeln!(out, "\n{verdict}");
     out
+}
+
+/// `  (line 12)`; `  (baseline line 9, candidate line 12)` when the lines differ; a file is
+/// named when it is not the finding's own (a layer, the baseline's file of a removed value).
+fn lines_of(f: &crate::report::Finding) -> String {
+    let at = |l: &crate::report::Location, other: Option<&crate::report::Location>| {
+        if l.file == f.file || other.is_some_and(|o| o.file == l.file && o.file == f.file) {
+            format!("line {}", l.line)
+        } else {
+            format!("{}:{}", l.file, l.line)
+        }
+    };
+    match (&f.baseline_at, &f.candidate_at) {
+        (Some(b), Some(c)) if b.line == c.line && c.file == f.file => {
+            format!("  (line {})", c.line)
+        }
+        (Some(b), Some(c)) => format!(
+            "  (baseline {}, candidate {})",
+            at(b, Some(c)),
+            at(c, Some(b))
+        ),
+        (Some(b), None) => format!("  (baseline {})", at(b, None)),
+        (None, Some(c)) => format!("  ({})", at(c, None)),
+        (None, None) => f.line.map(|l| format!("  (line {l})")).unwrap_or_default(),
+    }
 }

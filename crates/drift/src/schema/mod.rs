@@ -2,6 +2,7 @@
 //! (`server`, `settings`, `extensions`, `table s.t`, `sequence s.q`, `view s.v`, ...;
 //! [`objects`]) and compared like configuration files, under the same rules
 //! (`object = "settings"`, `path = "work_mem"`). This file connects and opens the databases.
+mod more;
 mod objects;
 
 use std::collections::BTreeMap;
@@ -40,8 +41,8 @@ pub async fn compare_schemas(
     rules: &RuleSet,
     rules_file: Option<String>,
 ) -> Result<DriftReport, DriftError> {
-    let b = snapshot(baseline_url, rules).await?;
-    let c = snapshot(candidate_url, rules).await?;
+    let b = snapshot(baseline_url, rules, true).await?;
+    let c = snapshot(candidate_url, rules, false).await?;
     Ok(crate::compare::compare_sources(
         vec![(Some(b), Some(c))],
         Mode::Schema,
@@ -53,9 +54,21 @@ pub async fn compare_schemas(
 }
 
 /// Reads one database (`postgres://…`, `postgresql://…` or `sqlite://path`) into objects.
-pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> {
+/// The baseline's grants are read through `[grants] map` (its roles named as the candidate's).
+pub async fn snapshot(url: &str, rules: &RuleSet, baseline: bool) -> Result<Source, DriftError> {
+    let mut extras = more::Extras {
+        sequence_positions: rules.sequence_positions,
+        grant_map: if baseline {
+            rules.grant_map.clone()
+        } else {
+            BTreeMap::new()
+        },
+        ..more::Extras::default()
+    };
     let catalog = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        read_postgres(url).await?
+        let (catalog, privileges) = read_postgres(url).await?;
+        extras.privileges = privileges;
+        catalog
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         read_sqlite(url, path)?
     } else {
@@ -63,7 +76,7 @@ pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> 
             url: redact_url(url),
         });
     };
-    let objects = objects::objects(&catalog)
+    let objects = objects::objects(&catalog, &extras)
         .into_iter()
         .map(|(name, node)| {
             // Setting values can be secrets (a password in a connection string); schema names
@@ -74,6 +87,7 @@ pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> 
                 with_table_sections(&name, node)
             };
             Object {
+                pos: None,
                 key: name.clone(),
                 display: name,
                 node,
@@ -93,7 +107,7 @@ pub async fn snapshot(url: &str, rules: &RuleSet) -> Result<Source, DriftError> 
 fn with_table_sections(name: &str, node: Node) -> Node {
     match node {
         Node::Map(mut m) if name.starts_with("table ") => {
-            for section in ["columns", "indexes", "constraints"] {
+            for section in ["columns", "indexes", "constraints", "triggers"] {
                 m.entry(section.to_string())
                     .or_insert_with(|| Node::Map(BTreeMap::new()));
             }
@@ -103,8 +117,12 @@ fn with_table_sections(name: &str, node: Node) -> Node {
     }
 }
 
-/// Connects, reads the whole catalog (every user schema, the server's state), disconnects.
-async fn read_postgres(url: &str) -> Result<Catalog, DriftError> {
+/// Privileges per schema, as read for the grants objects.
+type SchemaPrivileges = Vec<(String, Vec<prodlike_catalog::Privilege>)>;
+
+/// Connects, reads the whole catalog (every user schema, the server's state) and the
+/// privileges on every schema that holds something, disconnects.
+async fn read_postgres(url: &str) -> Result<(Catalog, SchemaPrivileges), DriftError> {
     let (client, conn) = tokio_postgres::connect(url, NoTls)
         .await
         .map_err(|source| DriftError::Connect {
@@ -114,13 +132,29 @@ async fn read_postgres(url: &str) -> Result<Catalog, DriftError> {
     let driver = tokio::spawn(async move {
         let _ = conn.await;
     });
-    let result = prodlike_catalog::postgres::read(&client, &Options::everything()).await;
+    let result = read_with_privileges(&client).await;
     drop(client);
     let _ = driver.await;
     result.map_err(|source| DriftError::Catalog {
         url: redact_url(url),
         source,
     })
+}
+
+async fn read_with_privileges(
+    client: &tokio_postgres::Client,
+) -> Result<(Catalog, SchemaPrivileges), prodlike_catalog::CatalogError> {
+    let catalog = prodlike_catalog::postgres::read(client, &Options::everything()).await?;
+    let mut schemas: std::collections::BTreeSet<&str> = ["public"].into();
+    schemas.extend(catalog.tables.iter().map(|t| t.schema.as_str()));
+    schemas.extend(catalog.views.iter().map(|v| v.schema.as_str()));
+    schemas.extend(catalog.sequences.iter().map(|q| q.schema.as_str()));
+    let mut privileges = Vec::new();
+    for ns in schemas {
+        let p = prodlike_catalog::postgres::privileges(client, ns).await?;
+        privileges.push((ns.to_string(), p));
+    }
+    Ok((catalog, privileges))
 }
 
 /// Opens the file read-only and reads its catalog.

@@ -12,10 +12,10 @@ use prodlike_catalog::{
 use crate::tree::Node;
 
 /// Objects by name, each a map of sections.
-type Objects = BTreeMap<String, BTreeMap<String, Node>>;
+pub(super) type Objects = BTreeMap<String, BTreeMap<String, Node>>;
 
 /// The objects of one catalog, server state first.
-pub fn objects(cat: &Catalog) -> Vec<(String, Node)> {
+pub fn objects(cat: &Catalog, extras: &super::more::Extras) -> Vec<(String, Node)> {
     let mut out = Vec::new();
     if let Some(server) = &cat.server {
         let engine = match cat.engine {
@@ -58,11 +58,12 @@ pub fn objects(cat: &Catalog) -> Vec<(String, Node)> {
         };
         let definition = s(normalise_sql(&view.definition));
         let object = format!("{kind} {}.{}", view.schema, view.name);
-        objects.insert(object, [("definition".to_string(), definition)].into());
-        // A materialized view's indexes are listed under a table of its name, as drift has
-        // always shown them.
+        objects.insert(
+            object.clone(),
+            [("definition".to_string(), definition)].into(),
+        );
+        // A materialized view's indexes are its own: one object, listed once.
         if !view.extension_member {
-            let object = format!("table {}.{}", view.schema, view.name);
             for index in &view.indexes {
                 put_index(&mut objects, &object, index);
             }
@@ -82,6 +83,7 @@ pub fn objects(cat: &Catalog) -> Vec<(String, Node)> {
             objects.insert(format!("sequence {}.{}", q.schema, q.name), m);
         }
     }
+    super::more::add(&mut objects, cat, extras);
     out.extend(objects.into_iter().map(|(k, v)| (k, Node::Map(v))));
     out
 }
@@ -248,7 +250,7 @@ fn sqlite_table(objects: &mut Objects, t: &Table) {
 }
 
 /// Whitespace-insensitive SQL.
-fn normalise_sql(sql: &str) -> String {
+pub(super) fn normalise_sql(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -263,7 +265,7 @@ fn texts(values: &BTreeMap<String, String>) -> Node {
 }
 
 /// Inserts `value` at `object`/`section`/`name`.
-fn put(objects: &mut Objects, object: &str, section: &str, name: String, value: Node) {
+pub(super) fn put(objects: &mut Objects, object: &str, section: &str, name: String, value: Node) {
     let obj = objects.entry(object.to_string()).or_default();
     let sec = obj
         .entry(section.to_string())
@@ -273,6 +275,6 @@ fn put(objects: &mut Objects, object: &str, section: &str, name: String, value: 
     }
 }
 
-fn s(v: impl Into<String>) -> Node {
+pub(super) fn s(v: impl Into<String>) -> Node {
     Node::String(v.into())
 }
