@@ -472,3 +472,117 @@ fn a_bad_segment_exits_2_naming_it() {
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(t.contains("does not apply to --connections"), "{t}");
 }
+
+/// A server that answers every request with 200 and notes when each arrived (Unix µs).
+fn noting_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<u64>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let noted = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let noted = noted.clone();
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap()
+                            .as_micros() as u64;
+                        noted.lock().unwrap().push(now);
+                        if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// `--start-at`: two segments given the same start a few seconds ahead send nothing before it
+/// and together the whole plan; a start already past (beyond the tolerated send lag), a time
+/// that is not one, and the closed model are refused with exit 2.
+#[test]
+fn segments_start_together_at_the_given_time() {
+    let (url, seen) = noting_server();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let start = (now + 3).to_string();
+    let runs: Vec<_> = ["1/2", "2/2"]
+        .iter()
+        .map(|segment| {
+            let args: Vec<String> = [
+                "load",
+                "--target",
+                &url,
+                "--rate",
+                "40",
+                "--duration",
+                "1s",
+                "--segment",
+                segment,
+                "--start-at",
+                &start,
+                "--max-send-lag",
+                "5s",
+                "-q",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+            std::process::Command::new(env!("CARGO_BIN_EXE_prodlike"))
+                .args(&args)
+                .env("PRODLIKE_LOG", "warn")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut r in runs {
+        assert!(r.wait().unwrap().success());
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 40, "both halves together send the whole plan");
+    let first = seen.iter().min().copied().unwrap();
+    assert!(
+        first >= (now + 3) * 1_000_000,
+        "a request arrived {} µs before the start",
+        (now + 3) * 1_000_000 - first
+    );
+
+    let past = (now - 60).to_string();
+    for (flags, says) in [
+        (vec!["--rate", "10", "--start-at", past.as_str()], "passed"),
+        (vec!["--rate", "10", "--start-at", "teatime"], "not a time"),
+        (
+            vec!["--connections", "2", "--start-at", start.as_str()],
+            "--connections",
+        ),
+    ] {
+        let mut args = vec![
+            "--target",
+            "http://127.0.0.1:9",
+            "--duration",
+            "1s",
+            "--dry-run",
+        ];
+        args.extend(flags);
+        let o = prodlike(&args);
+        let t = prodlike_testkit::process::output_text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert!(t.contains("--start-at") && t.contains(says), "{t}");
+    }
+}

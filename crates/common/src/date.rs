@@ -198,6 +198,18 @@ impl Timestamp {
     }
 }
 
+/// An instant written as RFC 3339 (`2026-12-04T10:00:00Z`) or as Unix seconds (`1764842400`,
+/// fractions allowed), in microseconds since the Unix epoch. The one parser of the `--start`,
+/// `--end` and `--start-at` flags.
+pub fn parse_instant_micros(text: &str) -> Option<u64> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let v = t.parse::<f64>().ok()?;
+        return (v.is_finite() && v < 1.8e13).then(|| (v * 1e6).floor() as u64);
+    }
+    parse_rfc3339_micros(t)
+}
+
 /// RFC 3339 / ISO 8601 (`2026-11-23T10:00:00.123Z`, `2026-11-23 10:00:00+01:00`; no offset
 /// means UTC; fractions past microseconds are cut) to microseconds since the Unix epoch.
 pub fn parse_rfc3339_micros(s: &str) -> Option<u64> {
@@ -281,6 +293,22 @@ mod tests {
             Some("2026-03-04")
         );
         assert_eq!(Date::from_days(20_454).to_days(), 20_454);
+    }
+
+    #[test]
+    fn instants_are_rfc3339_or_unix_seconds() {
+        assert_eq!(
+            parse_instant_micros("1764842400"),
+            Some(1_764_842_400_000_000)
+        );
+        assert_eq!(parse_instant_micros(" 1.5 "), Some(1_500_000));
+        assert_eq!(
+            parse_instant_micros("2025-12-04T10:00:00Z"),
+            parse_instant_micros("1764842400")
+        );
+        for bad in ["", "soon", "1e9", "12:00", "99999999999999999999"] {
+            assert_eq!(parse_instant_micros(bad), None, "{bad}");
+        }
     }
 
     #[test]

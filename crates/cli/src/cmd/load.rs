@@ -87,6 +87,10 @@ pub struct Args {
     /// `1/4:2/4` (k6's execution segments). Segments together fire the whole plan.
     #[arg(long, value_parser = parse_segment)]
     segment: Option<prodlike_load::segment::Segment>,
+    /// Start the plan's clock at this time (RFC 3339 or Unix seconds), not now: segments on
+    /// several machines share it. At most --max-send-lag in the past, a day ahead.
+    #[arg(long, value_name = "TIME")]
+    start_at: Option<String>,
     /// Check thresholds for syntax only and never judge them (implied by --segment: one
     /// segment's partial view must not fail the run).
     #[arg(long)]
@@ -188,6 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         hold: args.hold,
         segment: args.segment,
         no_thresholds: args.no_thresholds,
+        start_at: args.start_at,
     };
     let prepared = prodlike_load::prepare(&opts)?;
     if args.dry_run {

@@ -114,15 +114,7 @@ pub fn now() -> u64 {
 
 /// An instant as RFC 3339 (`2026-12-04T10:00:00Z`) or Unix seconds (`1764842400`).
 fn instant(flag: &'static str, text: &str) -> Result<u64, CompareError> {
-    let t = text.trim();
-    if !t.is_empty()
-        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && let Ok(v) = t.parse::<f64>()
-        && v.is_finite()
-    {
-        return Ok(v.floor() as u64);
-    }
-    date::parse_rfc3339_micros(t)
+    date::parse_instant_micros(text)
         .map(|us| us / 1_000_000)
         .ok_or_else(|| CompareError::Flag {
             flag,

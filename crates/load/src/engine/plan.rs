@@ -68,6 +68,9 @@ pub struct Plan {
     /// How long in-flight requests may finish after the schedule ends.
     pub graceful_stop: Duration,
     pub seed: u64,
+    /// `--start-at`, in microseconds since the Unix epoch: the instant the plan's clock starts
+    /// (segments on several machines share it). `None`: now.
+    pub start_at: Option<u64>,
 }
 
 impl Workload {

@@ -30,6 +30,25 @@ pub(crate) struct Shared {
     pub seq: AtomicU64,
 }
 
+/// When the plan's clock starts: at `start_at` (Unix µs) when given, which may be ahead (the
+/// dispatcher waits) or slightly behind (the first arrivals are late, and their send lag says
+/// so); else now, with a short head start so the first arrivals are not already late.
+fn clock_start(start_at: Option<u64>) -> Instant {
+    let now = Instant::now();
+    let Some(at) = start_at else {
+        return now + Duration::from_millis(20);
+    };
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    if at >= now_us {
+        now + Duration::from_micros(at - now_us)
+    } else {
+        now.checked_sub(Duration::from_micros(now_us - at))
+            .unwrap_or(now)
+    }
+}
+
 impl Shared {
     /// The shared state of `plan` over resolved `endpoints`; the clock starts now.
     pub fn new(plan: &Plan, endpoints: Vec<Endpoint>, stop: StopHandle) -> Result<Self, LoadError> {
@@ -57,8 +76,7 @@ impl Shared {
             mix,
             client: plan.client.clone(),
             rec: Mutex::new(rec),
-            // A short head start so the first arrivals are not already late.
-            t0: Instant::now() + Duration::from_millis(20),
+            t0: clock_start(plan.start_at),
             in_flight: AtomicUsize::new(0),
             connections_opened: AtomicU64::new(0),
             stale_reconnects: AtomicU64::new(0),

@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub segment: Option<crate::segment::Segment>,
     /// `--no-thresholds` (implied by a segment): thresholds are checked, never judged.
     pub no_thresholds: bool,
+    /// `--start-at`: RFC 3339 or Unix seconds, as written.
+    pub start_at: Option<String>,
 }
 
 /// A checked plan, ready to run or to print as a dry run.
@@ -127,6 +129,7 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             threads: o.threads,
             graceful_stop,
             seed,
+            start_at: start_at(o, max_send_lag, shape.mode)?,
         },
         mode: shape.mode,
         description: shape.description,
@@ -137,6 +140,47 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         compare_spec: o.compare_spec,
         targets: target_labels,
     })
+}
+
+/// How far ahead `--start-at` may be: further is taken for a mistake (a wrong date).
+const START_AT_MAX_AHEAD: Duration = Duration::from_secs(24 * 3600);
+
+/// `--start-at` checked: a time, not past by more than the send lag the run tolerates (its
+/// first arrivals would be late), at most a day ahead, and for a rate plan (the closed model
+/// has no arrivals to place).
+fn start_at(o: &RunOptions, max_send_lag: Duration, mode: &str) -> Result<Option<u64>, LoadError> {
+    let Some(text) = &o.start_at else {
+        return Ok(None);
+    };
+    let bad = |reason: String| LoadError::Spec {
+        what: "--start-at",
+        input: text.clone(),
+        reason,
+    };
+    let at = prodlike_common::date::parse_instant_micros(text).ok_or_else(|| {
+        bad("not a time; write RFC 3339 (2026-12-04T10:00:00Z) or Unix seconds".into())
+    })?;
+    if mode == "closed" {
+        return Err(bad(
+            "it places a rate plan's arrivals; --connections has none".into(),
+        ));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let late = Duration::from_micros(now.saturating_sub(at));
+    if late > max_send_lag {
+        return Err(bad(format!(
+            "it passed {} ago, more than --max-send-lag ({}): the first arrivals would be late; \
+             give a later time (every segment the same)",
+            crate::format_duration(late),
+            crate::format_duration(max_send_lag)
+        )));
+    }
+    if Duration::from_micros(at.saturating_sub(now)) > START_AT_MAX_AHEAD {
+        return Err(bad("it is more than a day ahead".into()));
+    }
+    Ok(Some(at))
 }
 
 /// The request names thresholds may be scoped to; `None` for replay, whose requests are named
