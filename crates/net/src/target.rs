@@ -1,10 +1,14 @@
 use http::Uri;
 use http::uri::{Authority, Scheme};
 
-/// An upstream or load target: `http://host:port[/base]` or `https://…`.
+/// An upstream or load target: `http://host:port[/base]` or `https://…`; for upstreams also
+/// `h2c://…` (HTTP/2 over plain TCP by prior knowledge, see [`Target::parse_upstream`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// `http` or `https`; an `h2c://` target has `http` here and `h2c` set.
     pub scheme: Scheme,
+    /// HTTP/2 over plain TCP by prior knowledge (the URL said `h2c://`).
+    pub h2c: bool,
     pub authority: Authority,
     /// Path prefix prepended to every request path, without a trailing slash ("" for none).
     pub base_path: String,
@@ -16,8 +20,12 @@ pub struct Target {
 pub enum TargetError {
     #[error("`{url}` is not a valid URL ({reason}); expected e.g. http://127.0.0.1:8080")]
     Malformed { url: String, reason: String },
-    #[error("`{url}` uses scheme `{scheme}`; only http:// and https:// are supported")]
-    Scheme { url: String, scheme: String },
+    #[error("`{url}` uses scheme `{scheme}`; only {allowed} are supported")]
+    Scheme {
+        url: String,
+        scheme: String,
+        allowed: &'static str,
+    },
     #[error("`{url}` has no host; expected e.g. http://127.0.0.1:8080")]
     NoHost { url: String },
     #[error(
@@ -27,7 +35,18 @@ pub enum TargetError {
 }
 
 impl Target {
+    /// An `http://` or `https://` target.
     pub fn parse(url: &str) -> Result<Target, TargetError> {
+        Self::parse_with(url, false)
+    }
+
+    /// An upstream of the proxy: `http://`, `https://` (HTTP/2 or HTTP/1.1 by ALPN) or
+    /// `h2c://` (HTTP/2 over plain TCP by prior knowledge).
+    pub fn parse_upstream(url: &str) -> Result<Target, TargetError> {
+        Self::parse_with(url, true)
+    }
+
+    fn parse_with(url: &str, allow_h2c: bool) -> Result<Target, TargetError> {
         let malformed = |reason: String| TargetError::Malformed {
             url: url.to_string(),
             reason,
@@ -36,14 +55,23 @@ impl Target {
             .trim()
             .parse()
             .map_err(|e: http::uri::InvalidUri| malformed(e.to_string()))?;
-        let scheme = uri
+        let mut scheme = uri
             .scheme()
             .cloned()
             .ok_or_else(|| malformed("missing scheme".into()))?;
+        let h2c = allow_h2c && scheme.as_str().eq_ignore_ascii_case("h2c");
+        if h2c {
+            scheme = Scheme::HTTP;
+        }
         if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
             return Err(TargetError::Scheme {
                 url: url.to_string(),
                 scheme: scheme.to_string(),
+                allowed: if allow_h2c {
+                    "http://, https:// and h2c://"
+                } else {
+                    "http:// and https://"
+                },
             });
         }
         let authority = uri
@@ -65,6 +93,7 @@ impl Target {
         let base_path = uri.path().trim_end_matches('/').to_string();
         Ok(Target {
             scheme,
+            h2c,
             authority,
             base_path,
             original: url.trim().to_string(),
@@ -165,5 +194,21 @@ mod tests {
         ));
         let msg = Target::parse("localhost").unwrap_err().to_string();
         assert!(msg.contains("localhost"), "{msg}");
+        assert!(matches!(
+            Target::parse("h2c://x:81"),
+            Err(TargetError::Scheme { .. })
+        ));
+    }
+
+    #[test]
+    fn upstreams_may_be_h2c() {
+        let t = Target::parse_upstream("h2c://127.0.0.1:9000/base").unwrap();
+        assert!(t.h2c && !t.is_https());
+        assert_eq!(t.host_port(), "127.0.0.1:9000");
+        assert_eq!(
+            t.uri_for("/x").unwrap().to_string(),
+            "http://127.0.0.1:9000/base/x"
+        );
+        assert!(!Target::parse_upstream("http://a").unwrap().h2c);
     }
 }

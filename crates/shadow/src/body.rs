@@ -21,6 +21,11 @@ pub enum BodyCopy {
     },
     /// The body failed or was dropped before its end (client went away, upstream error).
     Incomplete,
+    /// A stream (server-sent events and the like) whose copy was cut off after `seen` bytes;
+    /// the stream itself goes on untouched.
+    Cut {
+        seen: u64,
+    },
 }
 
 /// Production's response head, sent with its body copy.
@@ -45,6 +50,36 @@ pub enum ProdOutcome {
     Failed { status: u16, reason: String },
 }
 
+/// Which responses are streams, and where their copies are cut off (`mirror.stream_types`,
+/// `mirror.stream_cut`): production's side and staging's apply the same rule.
+#[derive(Debug, Clone, Default)]
+pub struct Streams {
+    /// Media types, without parameters.
+    pub types: Vec<String>,
+    pub cut: u64,
+}
+
+impl Streams {
+    /// Where the copy of a response with these headers is cut off: after `cut` bytes for a
+    /// stream, never for anything else.
+    pub fn cut_for(&self, headers: &HeaderMap) -> Option<u64> {
+        if self.types.is_empty() {
+            return None;
+        }
+        let media = headers
+            .get(http::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?
+            .split(';')
+            .next()?
+            .trim();
+        self.types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(media))
+            .then_some(self.cut)
+    }
+}
+
 /// Frames up to this size are copied rather than shared (see `Collector::push`).
 const OWN_BELOW: usize = 4096;
 
@@ -62,12 +97,22 @@ struct Collector {
     len: u64,
     limit: u64,
     over: bool,
+    /// A stream's copy ends after this many bytes (`mirror.stream_cut`).
+    cut: Option<u64>,
     sink: Option<Sink>,
 }
 
 impl Collector {
     fn push(&mut self, data: &Bytes) {
+        if self.sink.is_none() {
+            return;
+        }
         self.len += data.len() as u64;
+        if self.cut.is_some_and(|cut| self.len >= cut) {
+            self.chunks = Vec::new();
+            self.deliver(BodyCopy::Cut { seen: self.len });
+            return;
+        }
         if self.over {
             return;
         }
@@ -117,6 +162,16 @@ impl Collector {
         }
     }
 
+    /// Trailer fields of production's response join its head: gRPC's `grpc-status` is compared
+    /// like a header.
+    fn trailers(&mut self, trailers: &HeaderMap) {
+        if let Some(Sink::Response { head, .. }) = &mut self.sink {
+            for (name, value) in trailers {
+                head.headers.append(name, value.clone());
+            }
+        }
+    }
+
     fn finish(&mut self) {
         if self.sink.is_some() {
             let copy = self.copy();
@@ -163,26 +218,28 @@ impl<B: Body<Data = Bytes>> TeeBody<B> {
 
     /// Copies up to `limit` bytes of a request body; the copy is sent on `tx` at the end.
     pub fn request(inner: B, limit: u64, tx: oneshot::Sender<BodyCopy>) -> Self {
-        Self::with_sink(inner, limit, Sink::Request(tx))
+        Self::with_sink(inner, limit, None, Sink::Request(tx))
     }
 
-    /// Copies up to `limit` bytes of production's response; the outcome goes to `tx` at the end.
+    /// Copies up to `limit` bytes of production's response; the outcome goes to `tx` at the end,
+    /// or, for a stream (`cut` set), as soon as `cut` bytes have passed.
     pub fn response(
         inner: B,
-        limit: u64,
+        (limit, cut): (u64, Option<u64>),
         head: ProdHead,
         arrived: Instant,
         tx: oneshot::Sender<ProdOutcome>,
     ) -> Self {
-        Self::with_sink(inner, limit, Sink::Response { tx, head, arrived })
+        Self::with_sink(inner, limit, cut, Sink::Response { tx, head, arrived })
     }
 
-    fn with_sink(inner: B, limit: u64, sink: Sink) -> Self {
+    fn with_sink(inner: B, limit: u64, cut: Option<u64>, sink: Sink) -> Self {
         let mut collector = Collector {
             chunks: Vec::new(),
             len: 0,
             limit,
             over: false,
+            cut,
             sink: Some(sink),
         };
         if let Some(exact) = inner.size_hint().exact()
@@ -220,6 +277,8 @@ impl<B: Body<Data = Bytes>> Body for TeeBody<B> {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {
                     collector.push(data);
+                } else if let Some(trailers) = frame.trailers_ref() {
+                    collector.trailers(trailers);
                 }
                 // The server stops polling once a body says it has ended.
                 if inner.is_end_stream() {
@@ -320,7 +379,7 @@ mod tests {
         let (tx, rx) = oneshot::channel();
         let mut body = TeeBody::response(
             Full::new(Bytes::from_static(b"{}")),
-            100,
+            (100, None),
             ProdHead {
                 status: 200,
                 headers: HeaderMap::new(),

@@ -51,10 +51,13 @@ pub enum NotCompared {
     StagingTimeout,
     /// Production's response never completed.
     ProductionFailed,
+    /// A stream (server-sent events, `mirror.stream_types`) whose copy was cut off at
+    /// `mirror.stream_cut` bytes, so the mirror never holds it open.
+    StreamCut,
 }
 
 impl NotCompared {
-    pub const ALL: [NotCompared; 8] = [
+    pub const ALL: [NotCompared; 9] = [
         NotCompared::TooLarge,
         NotCompared::CutShort,
         NotCompared::Encoding,
@@ -63,6 +66,7 @@ impl NotCompared {
         NotCompared::StagingFailed,
         NotCompared::StagingTimeout,
         NotCompared::ProductionFailed,
+        NotCompared::StreamCut,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl NotCompared {
             NotCompared::StagingFailed => "staging_failed",
             NotCompared::StagingTimeout => "staging_timeout",
             NotCompared::ProductionFailed => "production_failed",
+            NotCompared::StreamCut => "stream_cut",
         }
     }
 }
@@ -157,12 +162,19 @@ pub struct Comparator {
 
 impl Comparator {
     /// `headers` and `ignore` were checked by config validation; invalid entries are skipped.
+    /// `grpc-status` is always compared: gRPC answers errors with HTTP 200 and puts its status
+    /// in the trailers, which join the headers compared (absent on both sides, it agrees).
     pub fn new(headers: &[String], ignore: &[String], abs_tol: f64, rel_tol: f64) -> Self {
+        let mut headers: Vec<HeaderName> = headers
+            .iter()
+            .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
+            .collect();
+        let grpc_status = HeaderName::from_static("grpc-status");
+        if !headers.contains(&grpc_status) {
+            headers.push(grpc_status);
+        }
         Self {
-            headers: headers
-                .iter()
-                .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
-                .collect(),
+            headers,
             ignore: ignore
                 .iter()
                 .filter_map(|p| Glob::url_path(p).ok())

@@ -1,14 +1,15 @@
 //! Header rules of a reverse proxy: hop-by-hop headers stay on their hop (RFC 9110 §7.6.1),
-//! and X-Forwarded-For/-Proto/-Host tell the upstream who asked.
+//! and X-Forwarded-For/-Proto/-Host tell the upstream who asked. `Trailer` is end to end (RFC
+//! 9110 §6.6.2): it announces the trailer fields, and hyper's HTTP/1.1 server sends only the
+//! trailers a response announces.
 use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-const HOP_BY_HOP: [HeaderName; 7] = [
+const HOP_BY_HOP: [HeaderName; 6] = [
     header::CONNECTION,
     header::PROXY_AUTHENTICATE,
     header::PROXY_AUTHORIZATION,
-    header::TRAILER,
     header::TRANSFER_ENCODING,
     header::UPGRADE,
     header::TE,
@@ -205,7 +206,7 @@ mod tests {
         fn no_hop_by_hop_header_survives_and_others_do(
             names in prop::collection::vec(prop_oneof![
                 Just("connection"), Just("keep-alive"), Just("transfer-encoding"), Just("upgrade"),
-                Just("te"), Just("trailer"), Just("proxy-connection"), Just("proxy-authorization"),
+                Just("te"), Just("proxy-connection"), Just("proxy-authorization"),
                 Just("accept"), Just("x-custom"), Just("content-type"), Just("x-named")
             ], 0..20),
             connection in "(keep-alive|close|x-named|upgrade)(, (keep-alive|close|x-named))?",

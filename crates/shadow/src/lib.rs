@@ -7,7 +7,8 @@
 //! (`routes`/`route`), samples (`sampler`) and forwards to a production `upstream`, teeing
 //! bodies (`body`) into a `mirror` job → on the mirror runtime the job is masked (`masking`),
 //! sent to staging, compared (`compare`), recorded per route (`divergence`), captured
-//! (`capture_writer`) → `admin` serves `metrics`, `report` and the dashboard.
+//! (`capture_writer`) → `admin` serves `metrics`, `report` and the dashboard. Requests that ask
+//! to switch protocols (WebSocket) are spliced by `upgrade`, never mirrored.
 #![forbid(unsafe_code)]
 
 mod admin;
@@ -34,6 +35,7 @@ mod scrub;
 mod server;
 mod timeline;
 mod units;
+mod upgrade;
 mod upstream;
 
 pub use config::ShadowConfig;

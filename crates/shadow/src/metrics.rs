@@ -95,6 +95,10 @@ pub struct Metrics {
     pub not_compared: Family<NotComparedLabels, Counter>,
     pub noise_probes: Counter,
     pub noise_probes_capped: Counter,
+    /// Connections switched to another protocol (WebSocket and other `Upgrade`s), by how they
+    /// ended: `closed`, `idle_timeout`, `error`; `refused` when the upstream did not switch.
+    pub upgrades: Family<ReasonLabels, Counter>,
+    pub upgrades_active: Gauge,
 }
 
 impl Default for Metrics {
@@ -213,6 +217,18 @@ impl Metrics {
                 "masked_values",
                 "Values masked in copies, responses and captures (mirror side), by route and detector",
                 Family::default(),
+            ),
+            upgrades: registered(
+                &mut r,
+                "upgrades",
+                "Upgraded connections (WebSocket and others) proxied, by how they ended (closed, idle_timeout, error, refused)",
+                Family::default(),
+            ),
+            upgrades_active: registered(
+                &mut r,
+                "upgrades_active",
+                "Upgraded connections open now",
+                Gauge::default(),
             ),
             registry: r,
         }

@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use prodlike_net::HttpsConnector;
 use tokio::sync::oneshot;
 
-use crate::body::{ProdHead, ProdOutcome, TeeBody, UpstreamBody};
+use crate::body::{ProdHead, ProdOutcome, Streams, TeeBody, UpstreamBody};
 use crate::deadline::within;
 use crate::headers::{add_forwarded, detached, remove_hop_by_hop};
 use crate::metrics::Metrics;
@@ -29,7 +29,7 @@ use crate::upstream::{Upstream, Upstreams};
 pub type ProxyBody = Either<TeeBody<UpstreamBody>, Full<Bytes>>;
 
 /// Body of requests to production: the client's, streamed, or empty for a retry.
-type RequestBody = Either<TeeBody<Incoming>, Empty<Bytes>>;
+pub(crate) type RequestBody = Either<TeeBody<Incoming>, Empty<Bytes>>;
 
 pub struct ProxySettings {
     pub connector: HttpsConnector,
@@ -40,22 +40,28 @@ pub struct ProxySettings {
     pub https_listener: bool,
     /// Body bytes of production's response collected for comparison.
     pub compare_max_body: u64,
+    /// Which responses are streams, whose copies are cut off.
+    pub streams: Streams,
+    /// An upgraded connection with no byte moving either way for this long is closed.
+    pub upgrade_idle_timeout: Duration,
 }
 
 pub struct Proxy {
-    client: Client<HttpsConnector, RequestBody>,
-    upstreams: Upstreams,
-    routes: Arc<RouteTable>,
-    mirror: Option<MirrorQueue>,
-    metrics: Arc<Metrics>,
-    response_timeout: Duration,
+    pub(crate) client: Client<HttpsConnector, RequestBody>,
+    pub(crate) upstreams: Upstreams,
+    pub(crate) routes: Arc<RouteTable>,
+    pub(crate) mirror: Option<MirrorQueue>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) response_timeout: Duration,
     preserve_host: bool,
-    proto: &'static str,
+    pub(crate) proto: &'static str,
     compare_max_body: u64,
+    streams: Streams,
+    pub(crate) upgrade_idle_timeout: Duration,
 }
 
 #[derive(Clone, Copy)]
-enum UpstreamError {
+pub(crate) enum UpstreamError {
     Connect = 0,
     Timeout = 1,
     Protocol = 2,
@@ -89,6 +95,8 @@ impl Proxy {
                 "http"
             },
             compare_max_body: settings.compare_max_body,
+            streams: settings.streams,
+            upgrade_idle_timeout: settings.upgrade_idle_timeout,
         }
     }
 
@@ -100,6 +108,9 @@ impl Proxy {
         peer: SocketAddr,
         client: HeaderValue,
     ) -> Result<Response<ProxyBody>, std::convert::Infallible> {
+        if crate::upgrade::wants_upgrade(&req) {
+            return Ok(Box::pin(self.upgrade(req, peer, client)).await);
+        }
         let arrived = Instant::now();
         let (mut parts, body) = req.into_parts();
         let route = self.routes.entry_for(parts.uri.path());
@@ -159,7 +170,7 @@ impl Proxy {
                 let body = match prod_tx {
                     Some(tx) => TeeBody::response(
                         incoming,
-                        self.compare_max_body,
+                        (self.compare_max_body, self.streams.cut_for(&head.headers)),
                         ProdHead {
                             status,
                             headers: detached(&head.headers),
@@ -228,7 +239,7 @@ impl Proxy {
     /// The proxy's own answer when no production upstream gave one (502/504), told to the
     /// mirror as production's failure.
     #[cold]
-    fn error_response(
+    pub(crate) fn error_response(
         &self,
         kind: UpstreamError,
         prod_tx: Option<oneshot::Sender<ProdOutcome>>,
@@ -271,17 +282,17 @@ impl Proxy {
         r
     }
 
-    async fn forward(
+    /// The request's URI, Host and version as the upstream gets them.
+    pub(crate) fn address(
         &self,
-        upstream: &Arc<Upstream>,
-        mut parts: http::request::Parts,
-        body: RequestBody,
+        upstream: &Upstream,
+        parts: &mut http::request::Parts,
         original_host: Option<&HeaderValue>,
-    ) -> Result<Response<UpstreamBody>, UpstreamError> {
-        parts.uri = match upstream.target.uri_with(parts.uri.path_and_query()) {
-            Ok(u) => u,
-            Err(_) => return Err(UpstreamError::Protocol),
-        };
+    ) -> Result<(), UpstreamError> {
+        parts.uri = upstream
+            .target
+            .uri_with(parts.uri.path_and_query())
+            .map_err(|_| UpstreamError::Protocol)?;
         if self.preserve_host {
             if let Some(h) = original_host {
                 parts.headers.insert(header::HOST, h.clone());
@@ -292,8 +303,26 @@ impl Proxy {
         // The client picks the upstream protocol (ALPN for https); the request's own version
         // is the client's and means nothing upstream.
         parts.version = Version::HTTP_11;
+        Ok(())
+    }
+
+    async fn forward(
+        &self,
+        upstream: &Arc<Upstream>,
+        mut parts: http::request::Parts,
+        body: RequestBody,
+        original_host: Option<&HeaderValue>,
+    ) -> Result<Response<UpstreamBody>, UpstreamError> {
+        self.address(upstream, &mut parts, original_host)?;
         let req = Request::from_parts(parts, body);
         let exchange = async {
+            if let Some(h2) = &upstream.h2 {
+                return h2
+                    .send(req)
+                    .await
+                    .map(|r| r.map(UpstreamBody::Hyper))
+                    .map_err(|e| upstream_failure(e.is_connect(), &e));
+            }
             match &upstream.h1 {
                 Some(pool) => pool
                     .send(req)
@@ -317,7 +346,13 @@ impl Proxy {
             }
             None => Err(UpstreamError::Timeout),
         };
-        match &result {
+        self.account(upstream, &result);
+        result
+    }
+
+    /// Passive health: an upstream's answer or failure, counted.
+    pub(crate) fn account<T>(&self, upstream: &Upstream, result: &Result<Response<T>, UpstreamError>) {
+        match result {
             Ok(resp) if matches!(resp.status().as_u16(), 502..=504) => {
                 self.upstreams.failure(upstream)
             }
@@ -329,14 +364,13 @@ impl Proxy {
                 self.upstreams.failure(upstream);
             }
         }
-        result
     }
 }
 
 /// How a failed upstream exchange is reported: connect failures apart (the next upstream may
 /// answer), and the error with its causes as the reason.
 #[cold]
-fn upstream_failure(
+pub(crate) fn upstream_failure(
     connect: bool,
     e: &(dyn std::error::Error + 'static),
 ) -> (UpstreamError, String) {

@@ -131,13 +131,13 @@ pub async fn start(
         .production
         .upstreams
         .iter()
-        .filter_map(|u| Target::parse(u).ok())
+        .filter_map(|u| Target::parse_upstream(u).ok())
         .collect();
     let staging = cfg
         .mirror
         .staging
         .as_deref()
-        .and_then(|s| Target::parse(s).ok());
+        .and_then(|s| Target::parse_upstream(s).ok());
 
     // Every file is read and checked before anything is bound, connected or created.
     let tls = match &cfg.tls {
@@ -373,6 +373,7 @@ fn staging_settings(cfg: &ShadowConfig, target: &Target) -> Result<StagingSettin
             .collect(),
         circuit_failures: cfg.mirror.circuit.consecutive_failures,
         circuit_open_for: cfg.mirror.circuit.open_for,
+        streams: streams(cfg),
     })
 }
 
@@ -391,7 +392,17 @@ fn proxy_settings(cfg: &ShadowConfig, https_listener: bool) -> Result<ProxySetti
         preserve_host: cfg.production.preserve_host,
         https_listener,
         compare_max_body: cfg.compare.max_body,
+        streams: streams(cfg),
+        upgrade_idle_timeout: cfg.production.upgrade_idle_timeout,
     })
+}
+
+/// Which responses are streams, and where their copies are cut off.
+fn streams(cfg: &ShadowConfig) -> crate::body::Streams {
+    crate::body::Streams {
+        types: cfg.mirror.stream_types.clone(),
+        cut: cfg.mirror.stream_cut,
+    }
 }
 
 /// One point a second for the dashboard's charts, on the mirror runtime, until stopped.
@@ -562,6 +573,7 @@ fn probe_upstreams(
             set_headers: Vec::new(),
             circuit_failures: cfg.mirror.circuit.consecutive_failures,
             circuit_open_for: cfg.mirror.circuit.open_for,
+            streams: streams(cfg),
         })
         .collect())
 }

@@ -1,5 +1,6 @@
 //! Accepting client connections: HTTP/1.1 and HTTP/2 (h2c by prior knowledge, or TLS with
-//! ALPN), keep-alive, and a graceful drain on shutdown.
+//! ALPN), keep-alive, upgrades (the proxy's `upgrade` splices them), and a graceful drain on
+//! shutdown.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,12 +64,12 @@ pub async fn accept_loop(
                     let service = service_fn(move |req| proxy.clone().handle(req, peer, client.clone()));
                     match tls {
                         None => {
-                            let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                             let _ = watcher.watch(conn).await;
                         }
                         Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                             Ok(Ok(tls_stream)) => {
-                                let conn = builder.serve_connection(TokioIo::new(tls_stream), service).into_owned();
+                                let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service).into_owned();
                                 let _ = watcher.watch(conn).await;
                             }
                             Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),

@@ -8,6 +8,7 @@ use std::time::Instant;
 use http::HeaderValue;
 use prodlike_net::Target;
 use prodlike_net::h1::{H1Pool, H1PoolConfig};
+use prodlike_net::h2::H2Client;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
@@ -18,8 +19,11 @@ pub struct Upstream {
     pub target: Target,
     /// Position in `production.upstreams`.
     pub index: usize,
-    /// The lean HTTP/1.1 pool for plain `http://` upstreams; `https://` ones use hyper's client.
+    /// The lean HTTP/1.1 pool for plain `http://` upstreams; `https://` ones use hyper's client
+    /// (HTTP/2 or HTTP/1.1 by ALPN).
     pub h1: Option<Arc<H1Pool>>,
+    /// The HTTP/2 client of an `h2c://` upstream (prodlike-net's, one multiplexed connection).
+    pub h2: Option<H2Client<crate::proxy::RequestBody>>,
     /// Failures by kind: connect, timeout, protocol.
     pub errors: [Counter; 3],
     failures: AtomicU32,
@@ -58,7 +62,15 @@ impl Upstreams {
                         upstream: target.original.clone(),
                     })
                     .clone();
-                let pool = match (&h1, target.is_https()) {
+                let h2 = match (&h1, target.h2c) {
+                    (Some(cfg), true) => Some(H2Client::new(
+                        target.clone(),
+                        prodlike_net::ClientTlsOptions::default(),
+                        cfg.connect_timeout,
+                    )),
+                    _ => None,
+                };
+                let pool = match (&h1, target.is_https() || target.h2c) {
                     (Some(cfg), false) => {
                         let host = HeaderValue::from_str(target.authority.as_str())
                             .unwrap_or_else(|_| HeaderValue::from_static("localhost"));
@@ -78,6 +90,7 @@ impl Upstreams {
                 Arc::new(Upstream {
                     index,
                     h1: pool,
+                    h2,
                     errors,
                     target,
                     failures: AtomicU32::new(0),

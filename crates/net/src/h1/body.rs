@@ -1,11 +1,13 @@
 //! The response body, streamed from the connection's read buffer. Data frames are split off
 //! the buffer (no copy). When the body ends cleanly on a keep-alive connection with nothing
-//! left over, the connection goes back to the pool; any other ending closes it.
+//! left over, the connection goes back to the pool; any other ending closes it. Trailer fields
+//! of a chunked body come out as a last trailers frame (gRPC's status travels there).
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 
 use super::chunked::{ChunkedDecoder, Step};
@@ -26,6 +28,8 @@ pub struct H1Body {
     /// Return the connection to this pool at a clean end (keep-alive response).
     pool: Option<Arc<H1Pool>>,
     done: bool,
+    /// Trailer fields read so far (chunked bodies only).
+    trailers: Option<HeaderMap>,
 }
 
 impl std::fmt::Debug for H1Body {
@@ -48,6 +52,7 @@ impl H1Body {
             framing,
             pool,
             done: false,
+            trailers: None,
         };
         if matches!(b.framing, Framing::Empty | Framing::Length(0)) {
             b.finish();
@@ -73,6 +78,22 @@ impl H1Body {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// One trailer field line (`name: value` CRLF) into `map`; a line that is not a valid field is
+/// left out, as a proxy must not forward what it cannot parse.
+fn add_trailer(map: &mut Option<HeaderMap>, line: &[u8]) {
+    let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return;
+    };
+    let value = line[colon + 1..].trim_ascii();
+    if let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(&line[..colon]),
+        HeaderValue::from_bytes(value),
+    ) {
+        map.get_or_insert_with(HeaderMap::new).append(name, value);
     }
 }
 
@@ -128,13 +149,17 @@ impl Body for H1Body {
                 }
                 Framing::Chunked(decoder) => match decoder.step(&conn.buf) {
                     Ok(Step::Skip(n)) => conn.buf.advance(n),
+                    Ok(Step::Trailer(n)) => {
+                        add_trailer(&mut this.trailers, &conn.buf[..n]);
+                        conn.buf.advance(n);
+                    }
                     Ok(Step::Data(n)) => {
                         return Poll::Ready(Some(Ok(Frame::data(conn.buf.split_to(n).freeze()))));
                     }
                     Ok(Step::Done(n)) => {
                         conn.buf.advance(n);
                         this.finish();
-                        return Poll::Ready(None);
+                        return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
                     }
                     Ok(Step::NeedMore) => match Self::poll_fill(conn, cx) {
                         Poll::Ready(Ok(true)) => continue,

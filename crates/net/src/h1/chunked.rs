@@ -1,10 +1,12 @@
 //! Incremental decoder of the chunked transfer coding (RFC 9112 §7.1): fed whatever bytes have
-//! arrived, it says how many belong to chunk data and when the message ends. Trailers are read
-//! and dropped. Sizes are bounded so a hostile upstream cannot make us buffer without limit.
+//! arrived, it says how many belong to chunk data and when the message ends. Trailer field lines
+//! are handed to the caller one by one (`Step::Trailer`): the proxy passes them on, the load
+//! generator drops them. Sizes are bounded so a hostile upstream cannot make us buffer without
+//! limit.
 
 /// Longest chunk-size line (size, extensions and CRLF) we accept.
 const MAX_LINE: usize = 4096;
-/// Longest trailer section we skip.
+/// Longest trailer section we accept.
 const MAX_TRAILERS: usize = 16 * 1024;
 
 /// Why a chunked body could not be decoded.
@@ -28,7 +30,7 @@ enum State {
     Data,
     /// Expecting the CRLF after chunk data.
     DataEnd,
-    /// After the last chunk: skipping trailer lines until an empty one.
+    /// After the last chunk: trailer lines until an empty one.
     Trailers,
     Done,
 }
@@ -40,6 +42,8 @@ pub enum Step {
     Skip(usize),
     /// The first `n` bytes are body data.
     Data(usize),
+    /// The first `n` bytes are one trailer field line, CRLF included.
+    Trailer(usize),
     /// More bytes are needed.
     NeedMore,
     /// The message ended after dropping the first `n` bytes.
@@ -150,7 +154,7 @@ impl ChunkedDecoder {
                     self.state = State::Done;
                     Ok(Step::Done(2))
                 } else {
-                    Ok(Step::Skip(end + 2))
+                    Ok(Step::Trailer(end + 2))
                 }
             }
         }
@@ -189,7 +193,7 @@ mod tests {
         let mut sizes = pieces.iter().copied().cycle();
         loop {
             match d.step(&buf)? {
-                Step::Skip(n) => {
+                Step::Skip(n) | Step::Trailer(n) => {
                     buf.drain(..n);
                 }
                 Step::Data(n) => {

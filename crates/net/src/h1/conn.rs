@@ -229,7 +229,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
             },
             Framing::Chunked(mut decoder) => loop {
                 match decoder.step(&self.buf).map_err(H1Error::Chunked)? {
-                    Step::Skip(n) | Step::Data(n) => {
+                    Step::Skip(n) | Step::Data(n) | Step::Trailer(n) => {
                         self.buf.advance(n);
                         consumed += n as u64;
                     }

@@ -56,6 +56,16 @@ impl Endpoint {
         tls: &ClientTlsOptions,
         connect_timeout: Duration,
     ) -> Result<Endpoint, EndpointError> {
+        Self::resolve_for(target, tls, connect_timeout, b"http/1.1").await
+    }
+
+    /// Like [`Endpoint::resolve`], offering `alpn` (`h2` for the HTTP/2 client) in TLS.
+    pub async fn resolve_for(
+        target: &Target,
+        tls: &ClientTlsOptions,
+        connect_timeout: Duration,
+        alpn: &[u8],
+    ) -> Result<Endpoint, EndpointError> {
         let host_port = target.host_port();
         let found = tokio::net::lookup_host(host_port.clone()).await;
         let addrs: Arc<[SocketAddr]> = match found {
@@ -67,7 +77,7 @@ impl Endpoint {
         }
         let tls = if target.is_https() {
             let mut cfg = client_config(tls).map_err(EndpointError::Tls)?;
-            cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+            cfg.alpn_protocols = vec![alpn.to_vec()];
             let host = target.authority.host().trim_matches(['[', ']']).to_string();
             let name = ServerName::try_from(host.clone())
                 .map_err(|source| EndpointError::ServerName { host, source })?;
@@ -90,6 +100,11 @@ impl Endpoint {
     /// Opens a connection (TCP to each resolved address in turn, then TLS for https) within the
     /// connect timeout.
     pub async fn connect(&self) -> Result<H1Conn<ClientStream>, H1Error> {
+        self.connect_stream().await.map(H1Conn::new)
+    }
+
+    /// Opens a connection as [`Endpoint::connect`] does, as a bare stream (the HTTP/2 client's).
+    pub async fn connect_stream(&self) -> Result<ClientStream, H1Error> {
         let attempt = async {
             let mut last = None;
             for addr in self.addrs.iter() {
@@ -107,7 +122,7 @@ impl Endpoint {
             .map_err(|_| H1Error::ConnectTimeout)?
     }
 
-    async fn open(&self, tcp: TcpStream) -> Result<H1Conn<ClientStream>, H1Error> {
+    async fn open(&self, tcp: TcpStream) -> Result<ClientStream, H1Error> {
         let _ = tcp.set_nodelay(true);
         let stream = match &self.tls {
             None => ClientStream::Tcp(tcp),
@@ -119,6 +134,6 @@ impl Endpoint {
                 ClientStream::Tls(Box::new(tls))
             }
         };
-        Ok(H1Conn::new(stream))
+        Ok(stream)
     }
 }

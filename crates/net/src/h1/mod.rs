@@ -31,7 +31,7 @@ pub use chunked::{ChunkError, ChunkedDecoder, Step};
 pub use conn::{Exchanged, H1Conn, ReadOptions};
 pub use endpoint::{Endpoint, EndpointError};
 pub use idle::IdleConns;
-pub use pool::{H1Pool, H1PoolConfig};
+pub use pool::{H1Pool, H1PoolConfig, UpgradeOutcome, Upgraded};
 pub use stream::ClientStream;
 
 /// Why an exchange with an upstream failed.

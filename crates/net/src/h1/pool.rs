@@ -15,7 +15,24 @@ use super::body::{Framing, H1Body};
 use super::conn::H1Conn;
 use super::idle::IdleConns;
 use super::request::{self, BodyFraming};
-use super::response_head::parse_head;
+use super::response_head::{parse_head, parse_upgrade_head};
+
+/// A connection handed over after `101 Switching Protocols`: its socket, and the bytes of the
+/// new protocol that arrived with the head.
+#[derive(Debug)]
+pub struct Upgraded {
+    pub io: TcpStream,
+    pub leftover: Bytes,
+}
+
+/// What an upstream did with a request to upgrade.
+#[derive(Debug)]
+pub enum UpgradeOutcome {
+    /// It switched protocols: the 101 head, and the connection to splice.
+    Switched(http::response::Parts, Upgraded),
+    /// It answered like any request (a refusal, a redirect): pass the response on.
+    Answered(Response<H1Body>),
+}
 
 #[derive(Debug, Clone)]
 pub struct H1PoolConfig {
@@ -125,6 +142,38 @@ impl H1Pool {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Sends a bodyless request that asks to switch protocols (`Connection: upgrade`, which
+    /// the caller sets) on a connection of its own, never pooled.
+    pub async fn upgrade(&self, parts: &http::request::Parts) -> Result<UpgradeOutcome, H1Error> {
+        let mut head = Vec::with_capacity(512);
+        request::write_head(parts, &self.host, BodyFraming::None, &mut head);
+        let mut conn = Box::pin(self.connect()).await?;
+        request::send(
+            &mut conn.io,
+            &mut head,
+            BodyFraming::None,
+            http_body_util::Empty::<Bytes>::new(),
+        )
+        .await?;
+        let (head, framing, _) = conn
+            .read_head(None, |buf| parse_upgrade_head(buf, &parts.method))
+            .await?;
+        if head.status == http::StatusCode::SWITCHING_PROTOCOLS {
+            let leftover = conn.buf.split().freeze();
+            return Ok(UpgradeOutcome::Switched(
+                head,
+                Upgraded {
+                    io: conn.io,
+                    leftover,
+                },
+            ));
+        }
+        Ok(UpgradeOutcome::Answered(Response::from_parts(
+            head,
+            H1Body::new(conn, framing, None),
+        )))
     }
 
     fn respond(

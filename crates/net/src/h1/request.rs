@@ -1,4 +1,5 @@
-//! Writing a request: the head in one buffer, the body as Content-Length or chunked frames.
+//! Writing a request: the head in one buffer, the body as Content-Length or chunked frames, a
+//! chunked body's trailer fields after its last chunk.
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderValue, Method, header};
@@ -104,10 +105,15 @@ where
     let coalesce = matches!(framing, BodyFraming::Length(n) if n as usize <= COALESCE);
     let mut head_sent = false;
     let mut sent: u64 = 0;
+    let mut trailers = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| H1Error::RequestBody(e.into()))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
+        let data = match frame.into_data() {
+            Ok(data) => data,
+            Err(frame) => {
+                trailers = frame.into_trailers().ok();
+                continue;
+            }
         };
         if data.is_empty() {
             continue;
@@ -145,7 +151,15 @@ where
         io.write_all(head).await.map_err(H1Error::Io)?;
     }
     if framing == BodyFraming::Chunked {
-        io.write_all(b"0\r\n\r\n").await.map_err(H1Error::Io)?;
+        let mut end = b"0\r\n".to_vec();
+        for (name, value) in trailers.iter().flatten() {
+            end.extend_from_slice(name.as_str().as_bytes());
+            end.extend_from_slice(b": ");
+            end.extend_from_slice(value.as_bytes());
+            end.extend_from_slice(b"\r\n");
+        }
+        end.extend_from_slice(b"\r\n");
+        io.write_all(&end).await.map_err(H1Error::Io)?;
     }
     Ok(())
 }

@@ -38,11 +38,13 @@ struct Head {
 /// Parses the response head at the front of `buf`, dropping interim 1xx heads from it.
 /// `collect` sees the final head's headers while httparse still borrows the buffer, with the
 /// buffer's address to turn them into offsets; the head's bytes stay in `buf`. `Ok(None)` asks
-/// for more bytes.
+/// for more bytes. With `upgrade`, a 101 Switching Protocols is final (no body: the connection
+/// changes protocol after it).
 #[inline(always)]
 fn parse_final<T>(
     buf: &mut BytesMut,
     method: &Method,
+    upgrade: bool,
     mut collect: impl FnMut(&[httparse::Header<'_>], usize) -> T,
 ) -> Result<Option<(Head, T)>, H1Error> {
     loop {
@@ -62,7 +64,8 @@ fn parse_final<T>(
             let code = resp.code.unwrap_or(0);
             let status = StatusCode::from_u16(code)
                 .map_err(|_| H1Error::Protocol(format!("status {code}")))?;
-            if status.is_informational() {
+            let switched = upgrade && status == StatusCode::SWITCHING_PROTOCOLS;
+            if status.is_informational() && !switched {
                 if status == StatusCode::SWITCHING_PROTOCOLS {
                     return Err(H1Error::Protocol(
                         "101 Switching Protocols: this client speaks HTTP/1.1 only".into(),
@@ -75,7 +78,11 @@ fn parse_final<T>(
                 } else {
                     Version::HTTP_11
                 };
-                let (framing, reusable) = response_framing(method, status, resp.headers)?;
+                let (framing, reusable) = if switched {
+                    (Framing::Empty, false)
+                } else {
+                    response_framing(method, status, resp.headers)?
+                };
                 let keep_alive = reusable && keeps_alive(version, resp.headers);
                 let collected = collect(resp.headers, buf.as_ptr() as usize);
                 let head = Head {
@@ -101,13 +108,30 @@ pub(crate) fn parse_head(
     buf: &mut BytesMut,
     method: &Method,
 ) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
+    parse_head_with(buf, method, false)
+}
+
+/// Like [`parse_head`] for a request that asked to upgrade: a 101 is final, and its
+/// `Connection`/`Upgrade` headers are kept (the proxy answers its client with them).
+pub(crate) fn parse_upgrade_head(
+    buf: &mut BytesMut,
+    method: &Method,
+) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
+    parse_head_with(buf, method, true)
+}
+
+fn parse_head_with(
+    buf: &mut BytesMut,
+    method: &Method,
+    upgrade: bool,
+) -> Result<Option<(http::response::Parts, Framing, bool)>, H1Error> {
     // Nothing to parse yet (the first look, before any read): return before clearing `spans`.
     if buf.is_empty() {
         return Ok(None);
     }
     let mut spans = [Span::default(); MAX_HEADERS];
-    let found = parse_final(buf, method, |headers, base| {
-        let only_this_hop = describes_only_this_connection(headers);
+    let found = parse_final(buf, method, upgrade, |headers, base| {
+        let only_this_hop = !upgrade && describes_only_this_connection(headers);
         let offset = |s: &[u8]| ((s.as_ptr() as usize - base) as u32, s.len() as u32);
         let passed_up = headers
             .iter()
@@ -153,7 +177,7 @@ pub(crate) fn parse_status(
     buf: &mut BytesMut,
     method: &Method,
 ) -> Result<Option<(StatusCode, Framing, bool)>, H1Error> {
-    let Some((head, ())) = parse_final(buf, method, |_, _| ())? else {
+    let Some((head, ())) = parse_final(buf, method, false, |_, _| ())? else {
         return Ok(None);
     };
     buf.advance(head.len);

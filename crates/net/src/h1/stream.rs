@@ -7,6 +7,16 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+impl ClientStream {
+    /// The protocol the server chose by ALPN (TLS only).
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            ClientStream::Tcp(_) => None,
+            ClientStream::Tls(s) => s.get_ref().1.alpn_protocol(),
+        }
+    }
+}
+
 pub enum ClientStream {
     Tcp(TcpStream),
     /// Boxed: a TLS session is large, and most connections are plain.

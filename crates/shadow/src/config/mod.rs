@@ -77,7 +77,8 @@ pub struct ListenerTls {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProductionConfig {
-    /// Production upstreams, served round-robin: `http://host:port` or `https://…`.
+    /// Production upstreams, served round-robin: `http://host:port`, `https://…` (HTTP/2 or
+    /// HTTP/1.1, chosen by ALPN) or `h2c://host:port` (HTTP/2 over plain TCP, e.g. gRPC).
     pub upstreams: Vec<String>,
     /// Time allowed to open a connection to an upstream.
     #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
@@ -96,6 +97,10 @@ pub struct ProductionConfig {
     pub preserve_host: bool,
     /// Passive health checking.
     pub health: HealthConfig,
+    /// An upgraded connection (WebSocket and other `Upgrade`s) with no byte moving either way
+    /// for this long is closed.
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
+    pub upgrade_idle_timeout: Duration,
 }
 
 impl Default for ProductionConfig {
@@ -109,6 +114,7 @@ impl Default for ProductionConfig {
             ca_file: None,
             preserve_host: true,
             health: HealthConfig::default(),
+            upgrade_idle_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -136,8 +142,8 @@ impl Default for HealthConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MirrorConfig {
-    /// Staging URL. Without it, prodlike shadow is a plain reverse proxy (it still captures
-    /// sampled traffic when `capture.path` is set).
+    /// Staging URL (`http://`, `https://` or `h2c://`). Without it, prodlike shadow is a plain
+    /// reverse proxy (it still captures sampled traffic when `capture.path` is set).
     pub staging: Option<String>,
     /// Share of requests copied, 0.0 to 1.0.
     pub sample: f64,
@@ -174,6 +180,13 @@ pub struct MirrorConfig {
     /// Nice value of the mirror's threads (copies, comparison, admin), 0 to 19: the higher,
     /// the more readily they yield the CPU to production's. 0 lets them compete equally.
     pub nice: i32,
+    /// Responses of these media types are streams (server-sent events, long polls): they pass
+    /// through unbuffered, and their copies (production's and staging's) are cut off after
+    /// `stream_cut` bytes and counted as not compared (reason `stream_cut`).
+    pub stream_types: Vec<String>,
+    /// Bytes of a stream kept for the mirror before its copy is cut off.
+    #[serde(deserialize_with = "de_bytes")]
+    pub stream_cut: u64,
 }
 
 impl Default for MirrorConfig {
@@ -195,6 +208,8 @@ impl Default for MirrorConfig {
             sticky: None,
             circuit: CircuitConfig::default(),
             nice: 10,
+            stream_types: vec!["text/event-stream".into()],
+            stream_cut: 64 << 10,
         }
     }
 }
@@ -491,6 +506,7 @@ impl ShadowConfig {
         validate::listeners(self)?;
         validate::upstreams(self)?;
         validate::mirror(self)?;
+        validate::streams(self)?;
         validate::routes(self)?;
         validate::copy_headers(self)?;
         validate::compare(self)?;

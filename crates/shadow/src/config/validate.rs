@@ -44,7 +44,7 @@ pub(super) fn upstreams(c: &ShadowConfig) -> Result<(), ConfigError> {
         );
     }
     for (i, u) in c.production.upstreams.iter().enumerate() {
-        if let Err(source) = Target::parse(u) {
+        if let Err(source) = Target::parse_upstream(u) {
             return Err(ConfigError::BadUrl {
                 field: format!("production.upstreams[{i}]"),
                 source,
@@ -52,7 +52,7 @@ pub(super) fn upstreams(c: &ShadowConfig) -> Result<(), ConfigError> {
         }
     }
     if let Some(s) = &c.mirror.staging
-        && let Err(source) = Target::parse(s)
+        && let Err(source) = Target::parse_upstream(s)
     {
         return Err(ConfigError::BadUrl {
             field: "mirror.staging".into(),
@@ -64,9 +64,32 @@ pub(super) fn upstreams(c: &ShadowConfig) -> Result<(), ConfigError> {
         ("production.response_timeout", c.production.response_timeout),
         ("mirror.timeout", c.mirror.timeout),
         ("mirror.connect_timeout", c.mirror.connect_timeout),
+        (
+            "production.upgrade_idle_timeout",
+            c.production.upgrade_idle_timeout,
+        ),
     ] {
         if d.is_zero() {
             return bad(field, "must be longer than 0; write e.g. 2s".into());
+        }
+    }
+    Ok(())
+}
+
+/// Streams: a cut of at least one byte, media types as `type/subtype`.
+pub(super) fn streams(c: &ShadowConfig) -> Result<(), ConfigError> {
+    if c.mirror.stream_cut == 0 {
+        return bad(
+            "mirror.stream_cut",
+            "must be at least 1 byte; write e.g. \"64KiB\"".into(),
+        );
+    }
+    for (i, t) in c.mirror.stream_types.iter().enumerate() {
+        if t.split('/').count() != 2 || t.contains(';') || t.trim() != t {
+            return bad(
+                &format!("mirror.stream_types[{i}]"),
+                format!("`{t}` is not a media type; write e.g. \"text/event-stream\""),
+            );
         }
     }
     Ok(())

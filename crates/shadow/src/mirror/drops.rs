@@ -19,10 +19,13 @@ pub enum DropReason {
     /// The body decodes to more than `mirror.max_body`: a decompression bomb, cut off.
     DecodedTooLarge,
     RequestIncomplete,
+    /// The request asked to switch protocols (WebSocket and other `Upgrade`s): proxied, never
+    /// copied.
+    Upgrade,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 9] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::QueueFull,
         DropReason::BodyTooLarge,
         DropReason::MethodNotMirrored,
@@ -32,6 +35,7 @@ impl DropReason {
         DropReason::UnmaskableBody,
         DropReason::DecodedTooLarge,
         DropReason::RequestIncomplete,
+        DropReason::Upgrade,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl DropReason {
             DropReason::UnmaskableBody => "unmaskable_body",
             DropReason::DecodedTooLarge => "decoded_too_large",
             DropReason::RequestIncomplete => "request_incomplete",
+            DropReason::Upgrade => "upgrade",
         }
     }
 }

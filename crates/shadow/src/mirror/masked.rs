@@ -117,6 +117,7 @@ impl ResponseView {
             BodyCopy::Complete(b) => b,
             BodyCopy::TooLarge { seen } => return Self::unavailable(*seen, NotCompared::TooLarge),
             BodyCopy::Incomplete => return Self::unavailable(0, NotCompared::CutShort),
+            BodyCopy::Cut { seen } => return Self::unavailable(*seen, NotCompared::StreamCut),
         };
         let len = received.len() as u64;
         let mut view = Self {

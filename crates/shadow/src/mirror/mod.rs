@@ -116,6 +116,12 @@ impl MirrorQueue {
         }
     }
 
+    /// Counts a sampled request that is not copied for a reason found on production's side
+    /// (an upgrade).
+    pub fn count_drop(&self, r: DropReason) {
+        self.drops.count(r);
+    }
+
     fn drop<T>(&self, r: DropReason) -> Result<T, DropReason> {
         self.drops.count(r);
         Err(r)

@@ -477,6 +477,7 @@ fn raw_view(body: &BodyCopy) -> BodyView<'_> {
         BodyCopy::Complete(b) => BodyView::Bytes(b),
         BodyCopy::TooLarge { .. } => BodyView::Unavailable(NotCompared::TooLarge),
         BodyCopy::Incomplete => BodyView::Unavailable(NotCompared::CutShort),
+        BodyCopy::Cut { .. } => BodyView::Unavailable(NotCompared::StreamCut),
     }
 }
 

@@ -1,18 +1,21 @@
 //! Staging as the mirror side sees it: its clients (the lean HTTP/1.1 pool for `http://`,
-//! hyper for TLS), the copy's headers, one exchange under staging's timeout, and what came back.
+//! prodlike-net's HTTP/2 client for `h2c://`, hyper for TLS), the copy's headers, one exchange
+//! under staging's timeout, and what came back: its trailers joined to its headers (gRPC's
+//! status), a stream's body cut off like production's.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use prodlike_net::h2::H2Client;
 use prodlike_net::{HttpsConnector, Target};
 
 use super::circuit::Circuit;
 use super::drops::DropReason;
-use crate::body::BodyCopy;
+use crate::body::{BodyCopy, Streams, UpstreamBody};
 use crate::deadline::within;
 use crate::headers::X_PRODLIKE_SHADOW;
 
@@ -28,6 +31,8 @@ pub struct StagingSettings {
     pub set_headers: Vec<(HeaderName, HeaderValue)>,
     pub circuit_failures: u32,
     pub circuit_open_for: Duration,
+    /// Which responses are streams, cut off like production's.
+    pub streams: Streams,
 }
 
 /// Staging as the mirror runtime reaches it: its own clients, timeout and circuit.
@@ -36,7 +41,10 @@ pub(super) struct Staging {
     client: Client<HttpsConnector, Full<Bytes>>,
     /// The lean HTTP/1.1 pool for a plain `http://` staging.
     h1: Option<Arc<prodlike_net::h1::H1Pool>>,
+    /// The HTTP/2 client of an `h2c://` staging.
+    h2: Option<H2Client<Full<Bytes>>>,
     timeout: Duration,
+    streams: Streams,
     host: Option<HeaderValue>,
     drop_headers: Vec<HeaderName>,
     set_headers: Vec<(HeaderName, HeaderValue)>,
@@ -47,7 +55,15 @@ impl Staging {
     /// Clients for `s`, pooling up to `concurrency` idle connections.
     pub(super) fn new(s: StagingSettings, concurrency: usize) -> Self {
         Staging {
-            h1: (!s.target.is_https()).then(|| {
+            h2: s.target.h2c.then(|| {
+                H2Client::new(
+                    s.target.clone(),
+                    prodlike_net::ClientTlsOptions::default(),
+                    s.connect_timeout,
+                )
+            }),
+            streams: s.streams,
+            h1: (!s.target.is_https() && !s.target.h2c).then(|| {
                 prodlike_net::h1::H1Pool::new(
                     &s.target.host_port(),
                     HeaderValue::from_str(s.target.authority.as_str())
@@ -128,21 +144,27 @@ pub(super) async fn send(
             tracing::debug!(error = %prodlike_common::error::chain(e), "staging copy failed");
             DropReason::StagingError
         };
-        let (parts, body) = match &st.h1 {
-            Some(pool) => {
-                let (parts, b) = pool.send(req).await.map_err(|e| failed(&e))?.into_parts();
-                (parts, collect_limited(b, max_body).await?)
+        let (mut parts, body) = match (&st.h2, &st.h1) {
+            (Some(h2), _) => {
+                let (parts, b) = h2.send(req).await.map_err(|e| failed(&e))?.into_parts();
+                (parts, UpstreamBody::Hyper(b))
             }
-            None => {
+            (None, Some(pool)) => {
+                let (parts, b) = pool.send(req).await.map_err(|e| failed(&e))?.into_parts();
+                (parts, UpstreamBody::H1(b))
+            }
+            (None, None) => {
                 let (parts, b) = st
                     .client
                     .request(req)
                     .await
                     .map_err(|e| failed(&e))?
                     .into_parts();
-                (parts, collect_limited(b, max_body).await?)
+                (parts, UpstreamBody::Hyper(b))
             }
         };
+        let cut = st.streams.cut_for(&parts.headers);
+        let body = collect_limited(body, max_body, cut, &mut parts.headers).await?;
         Ok((parts, body))
     };
     let exchange = std::pin::pin!(exchange);
@@ -158,20 +180,42 @@ pub(super) async fn send(
     }
 }
 
-/// Reads a body up to `max` bytes; beyond that it is reported as too large, not read on.
-async fn collect_limited<B>(body: B, max: u64) -> Result<BodyCopy, DropReason>
+/// Reads a body up to `max` bytes; beyond that it is reported as too large, not read on. A
+/// stream is read up to `cut` bytes and then dropped (its connection closed), so staging's
+/// stream never holds the mirror. Trailer fields join `headers`.
+async fn collect_limited<B>(
+    body: B,
+    max: u64,
+    cut: Option<u64>,
+    headers: &mut HeaderMap,
+) -> Result<BodyCopy, DropReason>
 where
     B: http_body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    match Limited::new(body, max as usize).collect().await {
-        Ok(collected) => Ok(BodyCopy::Complete(collected.to_bytes())),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Ok(BodyCopy::TooLarge { seen: max + 1 })
+    let mut body = std::pin::pin!(body);
+    let mut all = BytesMut::new();
+    let mut seen: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| DropReason::StagingError)?;
+        match frame.into_data() {
+            Ok(data) => {
+                seen += data.len() as u64;
+                if cut.is_some_and(|c| seen >= c) {
+                    return Ok(BodyCopy::Cut { seen });
+                }
+                if seen > max {
+                    return Ok(BodyCopy::TooLarge { seen });
+                }
+                all.extend_from_slice(&data);
+            }
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    for (name, value) in &trailers {
+                        headers.append(name, value.clone());
+                    }
+                }
+            }
         }
-        Err(_) => Err(DropReason::StagingError),
     }
+    Ok(BodyCopy::Complete(all.freeze()))
 }
