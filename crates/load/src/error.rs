@@ -47,6 +47,12 @@ pub enum LoadError {
         #[source]
         source: prodlike_net::h1::H1Error,
     },
+    #[error("target {target}: no HTTP/2 connection (--http2)")]
+    Http2 {
+        target: String,
+        #[source]
+        source: Box<prodlike_net::h2::H2Error>,
+    },
     #[error("data file {path}: {reason}")]
     Data { path: PathBuf, reason: String },
     #[error("replay {path}: {reason}")]

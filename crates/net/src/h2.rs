@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
-use crate::h1::{EndpointError, H1Error};
+use crate::h1::{EndpointError, Exchanged, H1Error};
 use crate::{ClientTlsOptions, Target};
 
 /// Why an HTTP/2 exchange failed.
@@ -43,6 +43,9 @@ pub enum H2Error {
     Uri(#[source] http::Error),
     #[error("the HTTP/2 exchange failed")]
     Exchange(#[source] hyper::Error),
+    /// The pre-encoded HTTP/1.1 request (load's templates) does not parse.
+    #[error("the encoded request is not an HTTP/1.1 request: {0}")]
+    Encoded(String),
 }
 
 impl H2Error {
@@ -177,5 +180,91 @@ where
             let _ = conn.await;
         });
         Ok(sender)
+    }
+}
+
+impl H2Client<http_body_util::Full<Bytes>> {
+    /// The load generator's exchange: `encoded` is an HTTP/1.1 request as load's templates
+    /// write it (head, then a Content-Length body); it goes out as HTTP/2 (connection headers
+    /// and Host dropped), and the response is counted and its body dropped as it arrives.
+    /// `bytes_in` counts body bytes (HTTP/2 heads are compressed; their size is not the
+    /// wire's).
+    pub async fn exchange(&self, encoded: &Bytes) -> Result<Exchanged, H2Error> {
+        let req = decode_request(encoded)?;
+        let resp = self.send(req).await?;
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        let mut bytes_in = 0u64;
+        while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+            let frame = frame.map_err(H2Error::Exchange)?;
+            if let Some(d) = frame.data_ref() {
+                bytes_in += d.len() as u64;
+            }
+        }
+        Ok(Exchanged {
+            status,
+            bytes_in,
+            keep_alive: true,
+        })
+    }
+}
+
+/// An HTTP/1.1 request (head and Content-Length body) as an `http::Request`, without the
+/// headers HTTP/2 forbids or carries elsewhere (Host, Connection, Keep-Alive,
+/// Transfer-Encoding, Upgrade, Content-Length: the body's frames say it).
+fn decode_request(encoded: &Bytes) -> Result<Request<http_body_util::Full<Bytes>>, H2Error> {
+    let bad = |m: &str| H2Error::Encoded(m.to_string());
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let len = match parsed.parse(encoded) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err(bad("incomplete head")),
+        Err(e) => return Err(H2Error::Encoded(e.to_string())),
+    };
+    let mut req = Request::builder()
+        .method(parsed.method.ok_or_else(|| bad("no method"))?)
+        .uri(parsed.path.ok_or_else(|| bad("no path"))?);
+    for h in parsed.headers.iter() {
+        let name = h.name.to_ascii_lowercase();
+        if matches!(
+            name.as_str(),
+            "host"
+                | "connection"
+                | "keep-alive"
+                | "proxy-connection"
+                | "transfer-encoding"
+                | "upgrade"
+                | "content-length"
+        ) {
+            continue;
+        }
+        req = req.header(name, h.value);
+    }
+    req.body(http_body_util::Full::new(encoded.slice(len..)))
+        .map_err(|e| H2Error::Encoded(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn encoded_requests_become_http2_requests() {
+        let enc = Bytes::from_static(
+            b"POST /a?b=1 HTTP/1.1\r\nhost: x:1\r\nconnection: close\r\ncontent-length: 2\r\nx-k: v\r\n\r\nhi",
+        );
+        let r = decode_request(&enc).unwrap();
+        assert_eq!(r.method(), http::Method::POST);
+        assert_eq!(r.uri(), "/a?b=1");
+        assert_eq!(r.headers().len(), 1);
+        assert_eq!(r.headers()["x-k"], "v");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = decode_request(&Bytes::from(b));
+        }
     }
 }

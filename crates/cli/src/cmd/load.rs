@@ -114,6 +114,10 @@ pub struct Args {
     /// Extra CA certificate (PEM) for https targets.
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
+    /// HTTP/2: h2c (prior knowledge) to http:// targets, h2 by ALPN to https:// ones; one
+    /// multiplexed connection per target.
+    #[arg(long)]
+    http2: bool,
     /// Print the arrival timeline it would follow, without sending anything.
     #[arg(long)]
     dry_run: bool,
@@ -193,6 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         segment: args.segment,
         no_thresholds: args.no_thresholds,
         start_at: args.start_at,
+        http2: args.http2,
     };
     let prepared = prodlike_load::prepare(&opts)?;
     if args.dry_run {

@@ -90,6 +90,12 @@ async fn attempt(
     read: ReadOptions,
     close: bool,
 ) -> Result<Exchanged, RequestError> {
+    if let Some(h2) = shared.h2.get(target) {
+        return match tokio::time::timeout(shared.client.timeout, h2.exchange(bytes)).await {
+            Ok(r) => r.map_err(RequestError::from),
+            Err(_) => Err(RequestError::Timeout),
+        };
+    }
     let endpoint = &shared.endpoints[target];
     let fut = async {
         let mut fresh_tries = 0;

@@ -1,5 +1,6 @@
 //! Why a request got no usable response, in the words reports and retry policies use.
 use prodlike_net::h1::H1Error;
+use prodlike_net::h2::H2Error;
 
 /// The error kinds of reports (`errors` in the result) and of `retry.on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub enum ErrorKind {
     Timeout,
     /// The connection broke: reset, or closed before the response ended.
     Io,
-    /// The response was not valid HTTP/1.1.
+    /// The response was not valid HTTP/1.1 (or HTTP/2).
     Protocol,
 }
 
@@ -34,6 +35,8 @@ pub enum RequestError {
     Timeout,
     #[error(transparent)]
     Exchange(#[from] H1Error),
+    #[error(transparent)]
+    Http2(#[from] H2Error),
 }
 
 impl RequestError {
@@ -53,6 +56,16 @@ impl RequestError {
                 H1Error::Head(_) | H1Error::Protocol(_) | H1Error::Chunked(_) => {
                     ErrorKind::Protocol
                 }
+            },
+            RequestError::Http2(e) => match e {
+                H2Error::Connect {
+                    source: H1Error::Tls(_),
+                    ..
+                } => ErrorKind::Tls,
+                H2Error::Endpoint { .. } | H2Error::Connect { .. } => ErrorKind::Connect,
+                H2Error::NoH2 { .. } | H2Error::Handshake { .. } => ErrorKind::Tls,
+                H2Error::Exchange(_) => ErrorKind::Io,
+                H2Error::Uri(_) | H2Error::Encoded(_) => ErrorKind::Protocol,
             },
         }
     }

@@ -67,7 +67,8 @@ pub async fn execute(
     mut progress: impl FnMut(&Live) + Send,
 ) -> Result<RunOutput, LoadError> {
     let endpoints = resolve_targets(&plan.targets, &plan.client).await?;
-    let shared = Arc::new(Shared::new(plan, endpoints, stop.clone())?);
+    let h2 = targets::http2_clients(&plan.targets, &plan.client).await?;
+    let shared = Arc::new(Shared::new(plan, (endpoints, h2), stop.clone())?);
     let total_s = plan.workload.duration_s();
     let held = held::start(&shared, plan.client.held.clone());
     let live_profile = plan.workload.rate_profile();

@@ -151,6 +151,9 @@ pub struct ClientOptions {
     /// Extra CA certificate (PEM) for https targets.
     #[serde(skip)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// HTTP/2 (`--http2`): h2c to `http://` targets, h2 by ALPN to `https://` ones; each target
+    /// gets one connection carrying every request as a stream.
+    pub http2: bool,
 }
 
 impl Default for ClientOptions {
@@ -169,6 +172,7 @@ impl Default for ClientOptions {
                 concat!("prodlike-load/", env!("CARGO_PKG_VERSION")).into(),
             )],
             ca_file: None,
+            http2: false,
         }
     }
 }

@@ -17,6 +17,8 @@ use crate::mix::{DEFAULT_PATH, RequestMix, WireTarget};
 
 pub(crate) struct Shared {
     pub endpoints: Vec<Endpoint>,
+    /// `--http2`: one client per target (empty for HTTP/1.1 runs).
+    pub h2: Vec<prodlike_net::h2::H2Client<http_body_util::Full<bytes::Bytes>>>,
     /// Open model: idle connections shared by the jobs, per target.
     pub pools: Vec<IdleConns<ClientStream>>,
     pub mix: RequestMix,
@@ -51,7 +53,14 @@ fn clock_start(start_at: Option<u64>) -> Instant {
 
 impl Shared {
     /// The shared state of `plan` over resolved `endpoints`; the clock starts now.
-    pub fn new(plan: &Plan, endpoints: Vec<Endpoint>, stop: StopHandle) -> Result<Self, LoadError> {
+    pub fn new(
+        plan: &Plan,
+        (endpoints, h2): (
+            Vec<Endpoint>,
+            Vec<prodlike_net::h2::H2Client<http_body_util::Full<bytes::Bytes>>>,
+        ),
+        stop: StopHandle,
+    ) -> Result<Self, LoadError> {
         let wires: Vec<WireTarget> = plan.targets.iter().map(wire).collect();
         // Without templates every arrival is one GET of the default path.
         let mix = if plan.templates.is_empty() {
@@ -73,6 +82,7 @@ impl Shared {
                 .map(|_| IdleConns::new(usize::MAX))
                 .collect(),
             endpoints,
+            h2,
             mix,
             client: plan.client.clone(),
             rec: Mutex::new(rec),

@@ -59,6 +59,8 @@ pub struct RunOptions {
     pub no_thresholds: bool,
     /// `--start-at`: RFC 3339 or Unix seconds, as written.
     pub start_at: Option<String>,
+    /// `--http2`: HTTP/2 (h2c, or h2 by ALPN over TLS) instead of HTTP/1.1.
+    pub http2: bool,
 }
 
 /// A checked plan, ready to run or to print as a dry run.
@@ -90,6 +92,7 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         ))
     })?;
     let client = request::client_options(o, &sc);
+    request::check_http2(&client)?;
     let templates = request::templates(o, &sc)?;
     let mut thresholds = sc.thresholds.clone();
     for t in &o.thresholds {

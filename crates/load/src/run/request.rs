@@ -41,7 +41,28 @@ pub(super) fn client_options(o: &RunOptions, sc: &Scenario) -> ClientOptions {
         client.held.idle = h;
         client.held.reopen = true;
     }
+    client.http2 = o.http2;
     client
+}
+
+/// What HTTP/2 runs cannot do: the connection-level behaviours of HTTP/1.1 clients (one
+/// multiplexed connection carries every request).
+pub(super) fn check_http2(client: &ClientOptions) -> Result<(), LoadError> {
+    if !client.http2 {
+        return Ok(());
+    }
+    for (what, set) in [
+        ("client.churn", client.churn > 0.0),
+        ("client.slow_readers", client.slow_readers > 0.0),
+        ("held connections (--hold, [held])", client.held.idle > 0),
+    ] {
+        if set {
+            return Err(usage(format!(
+                "--http2: {what} is an HTTP/1.1 connection behaviour; HTTP/2 runs carry every request on one multiplexed connection per target. Remove it or drop --http2"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The scenario's templates, or the single request the flags describe.

@@ -183,15 +183,12 @@ pub(super) async fn send(
 /// Reads a body up to `max` bytes; beyond that it is reported as too large, not read on. A
 /// stream is read up to `cut` bytes and then dropped (its connection closed), so staging's
 /// stream never holds the mirror. Trailer fields join `headers`.
-async fn collect_limited<B>(
-    body: B,
+async fn collect_limited(
+    body: UpstreamBody,
     max: u64,
     cut: Option<u64>,
     headers: &mut HeaderMap,
-) -> Result<BodyCopy, DropReason>
-where
-    B: http_body::Body<Data = Bytes>,
-{
+) -> Result<BodyCopy, DropReason> {
     let mut body = std::pin::pin!(body);
     let mut all = BytesMut::new();
     let mut seen: u64 = 0;
