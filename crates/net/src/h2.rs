@@ -3,6 +3,7 @@
 //! again when it closes. Plain TCP speaks HTTP/2 by prior knowledge (h2c); TLS offers only `h2`
 //! by ALPN and refuses a server that does not agree. Requests are hyper's, so trailers travel in
 //! both directions (gRPC's status is one).
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -68,6 +69,8 @@ pub struct H2Client<B> {
     tls: ClientTlsOptions,
     connect_timeout: Duration,
     current: Mutex<Option<SendRequest<B>>>,
+    /// Connections opened so far.
+    opened: AtomicU64,
     /// Held while connecting, so that a burst of first requests opens one connection.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -92,8 +95,14 @@ where
             tls,
             connect_timeout,
             current: Mutex::new(None),
+            opened: AtomicU64::new(0),
             connecting: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Connections opened so far (one, unless the server closed one).
+    pub fn connections_opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
     }
 
     /// Opens the connection now (`prodlike load` connects before its clock starts).
@@ -174,6 +183,7 @@ where
                 target: target(),
                 source,
             })?;
+        self.opened.fetch_add(1, Ordering::Relaxed);
         // The connection runs as a task of its own; it ends when the server closes it or the
         // last sender is dropped, and a closed sender makes the next request reconnect.
         tokio::spawn(async move {

@@ -86,7 +86,8 @@ pub async fn execute(
         held: held_stats,
         interrupted,
         elapsed_s,
-        connections_opened: shared.connections_opened.load(Ordering::Relaxed),
+        connections_opened: shared.connections_opened.load(Ordering::Relaxed)
+            + shared.h2.iter().map(|c| c.connections_opened()).sum::<u64>(),
         stale_reconnects: shared.stale_reconnects.load(Ordering::Relaxed),
         stopped_early: stop.is_stopped(),
     })

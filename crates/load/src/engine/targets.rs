@@ -28,12 +28,15 @@ pub async fn resolve_targets(
                 target: t.original.clone(),
                 source,
             })?;
-        ep.connect()
-            .await
-            .map_err(|source| LoadError::Unreachable {
-                target: t.original.clone(),
-                source,
-            })?;
+        // An HTTP/2 run checks its own connection (`http2_clients`).
+        if !client.http2 {
+            ep.connect()
+                .await
+                .map_err(|source| LoadError::Unreachable {
+                    target: t.original.clone(),
+                    source,
+                })?;
+        }
         endpoints.push(ep);
     }
     Ok(endpoints)
