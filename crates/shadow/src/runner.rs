@@ -334,6 +334,7 @@ fn start_mirror(
             noise: cfg.noise.clone(),
             probe_upstreams: probe_upstreams(cfg, inputs.production)?,
             timeline: inputs.timeline,
+            dispatch_tick: cfg.mirror.dispatch_tick,
         },
         inputs.metrics.clone(),
     );

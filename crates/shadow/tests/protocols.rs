@@ -91,7 +91,7 @@ fn ws_frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
 }
 
 /// Reads one frame: opcode, payload (unmasked), and whether it came masked.
-async fn ws_read(r: &mut (impl AsyncRead + Unpin)) -> (u8, Vec<u8>, bool) {
+async fn ws_read(r: &mut (impl AsyncRead + Unpin)) -> WsFrame {
     let mut head = [0u8; 2];
     r.read_exact(&mut head).await.unwrap();
     let masked = head[1] & 0x80 != 0;
@@ -135,11 +135,14 @@ async fn read_head(s: &mut TcpStream) -> String {
     String::from_utf8(head).unwrap()
 }
 
+/// A frame as read: opcode, payload, whether it came masked.
+type WsFrame = (u8, Vec<u8>, bool);
+
 /// What the WebSocket upstream saw: the upgrade request's head and every data frame's payload.
 #[derive(Default, Clone)]
 struct WsSeen {
     head: Arc<Mutex<String>>,
-    frames: Arc<Mutex<Vec<(u8, Vec<u8>, bool)>>>,
+    frames: Arc<Mutex<Vec<WsFrame>>>,
 }
 
 /// A WebSocket echo server (raw TCP): answers plain requests `200 ok`; to an upgrade it
@@ -268,7 +271,7 @@ async fn websocket_echo_through_the_proxy_while_mirroring() {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let expected: Vec<(u8, Vec<u8>, bool)> =
+    let expected: Vec<WsFrame> =
         sent.iter().map(|(o, p)| (*o, p.clone(), true)).collect();
     assert_eq!(got, expected);
 

@@ -187,6 +187,10 @@ pub struct MirrorConfig {
     /// Bytes of a stream kept for the mirror before its copy is cut off.
     #[serde(deserialize_with = "de_bytes")]
     pub stream_cut: u64,
+    /// While copies keep coming, the mirror looks for them once per tick rather than being
+    /// woken by production's threads for each; "0s" wakes it per copy.
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
+    pub dispatch_tick: Duration,
 }
 
 impl Default for MirrorConfig {
@@ -210,6 +214,7 @@ impl Default for MirrorConfig {
             nice: 10,
             stream_types: vec!["text/event-stream".into()],
             stream_cut: 64 << 10,
+            dispatch_tick: Duration::from_millis(1),
         }
     }
 }

@@ -181,6 +181,9 @@ pub struct MirrorSettings {
     pub probe_upstreams: Vec<StagingSettings>,
     /// Where each compared exchange's latencies go for the dashboard's charts.
     pub timeline: Arc<Timeline>,
+    /// While busy, the queue is looked at once per tick instead of waking per copy; zero wakes
+    /// per copy (`mirror.dispatch_tick`).
+    pub dispatch_tick: Duration,
 }
 
 struct MirrorContext {
@@ -247,12 +250,49 @@ pub fn build(
         max_body: settings.max_body,
         drops,
     };
-    (queue, dispatch(rx, ctx, settings.concurrency))
+    (
+        queue,
+        dispatch(rx, ctx, (settings.concurrency, settings.dispatch_tick)),
+    )
 }
 
-async fn dispatch(mut rx: mpsc::Receiver<MirrorJob>, ctx: Arc<MirrorContext>, concurrency: usize) {
+/// The next job. While copies keep coming (`tick` > 0), the dispatcher looks for them once per
+/// tick instead of being woken for each: a wake-up is a futex call made on production's thread
+/// (the queue's sender wakes the receiver only when it waits). A tick that finds nothing goes
+/// back to waiting, so an idle proxy does not spin; a copy waits at most a tick longer.
+async fn next_job(
+    rx: &mut mpsc::Receiver<MirrorJob>,
+    tick: Duration,
+    busy: &mut bool,
+) -> Option<MirrorJob> {
+    loop {
+        match rx.try_recv() {
+            Ok(job) => {
+                *busy = !tick.is_zero();
+                return Some(job);
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) if *busy => {
+                *busy = false;
+                tokio::time::sleep(tick).await;
+            }
+            Err(mpsc::error::TryRecvError::Empty) => {
+                let job = rx.recv().await;
+                *busy = job.is_some() && !tick.is_zero();
+                return job;
+            }
+        }
+    }
+}
+
+async fn dispatch(
+    mut rx: mpsc::Receiver<MirrorJob>,
+    ctx: Arc<MirrorContext>,
+    (concurrency, tick): (usize, Duration),
+) {
     let slots = Arc::new(Semaphore::new(concurrency));
-    while let Some(job) = rx.recv().await {
+    let mut busy = false;
+    while let Some(job) = next_job(&mut rx, tick, &mut busy).await {
         ctx.queued_bytes
             .fetch_sub(job.reserved_bytes, Ordering::Relaxed);
         ctx.metrics.queue_depth.set(rx.len() as i64);
