@@ -63,6 +63,14 @@ async fn h2c_server() -> (String, Arc<Seen>) {
     (url, seen)
 }
 
+async fn run(o: &RunOptions) -> prodlike_results::load::LoadResult {
+    prepare(o)
+        .unwrap()
+        .run(StopHandle::new(), false)
+        .await
+        .unwrap()
+}
+
 fn opts(url: &str) -> RunOptions {
     RunOptions {
         target: Some(url.to_string()),
@@ -83,18 +91,18 @@ async fn open_model_requests_go_as_http2_streams_of_one_connection() {
     o.path = Some("/orders".into());
     o.body = Some("{\"qty\":2}".into());
     o.thresholds = vec!["error_rate<0.01".into()];
-    let r = prepare(&o)
-        .unwrap()
-        .run(StopHandle::new(), false)
-        .await
-        .unwrap();
+    let r = run(&o).await;
     let t = &r.totals;
     assert_eq!((t.requests, t.failed, t.dropped), (100, 0, 0), "{t:?}");
     assert_eq!(r.statuses.get("200"), Some(&100), "{:?}", r.statuses);
     assert_eq!(t.bytes_in, 100 * 10, "body bytes counted");
     assert_eq!(seen.http2.load(Ordering::Relaxed), 100);
     assert_eq!(seen.other.load(Ordering::Relaxed), 0);
-    assert_eq!(seen.body_bytes.load(Ordering::Relaxed), 100 * 9, "bodies sent");
+    assert_eq!(
+        seen.body_bytes.load(Ordering::Relaxed),
+        100 * 9,
+        "bodies sent"
+    );
     // The start-up check opens the one connection every request then shares.
     assert_eq!(seen.connections.load(Ordering::Relaxed), 1);
     assert_eq!(r.connections_opened, 1);
@@ -109,11 +117,7 @@ async fn closed_model_and_thresholds_work_as_with_http1() {
     o.connections = Some(4);
     o.path = Some("/fail".into());
     o.thresholds = vec!["error_rate<0.01".into()];
-    let r = prepare(&o)
-        .unwrap()
-        .run(StopHandle::new(), false)
-        .await
-        .unwrap();
+    let r = run(&o).await;
     let t = &r.totals;
     assert!(t.requests > 0, "{t:?}");
     assert_eq!(t.failed, t.requests, "every 503 is an error: {t:?}");
@@ -153,11 +157,7 @@ async fn a_server_without_http2_fails_every_request_with_its_reason() {
     let mut o = opts(&url);
     o.timeout = Some(Duration::from_secs(2));
     o.thresholds = vec!["error_rate<0.01".into()];
-    let r = prepare(&o)
-        .unwrap()
-        .run(StopHandle::new(), false)
-        .await
-        .unwrap();
+    let r = run(&o).await;
     let t = &r.totals;
     assert!(t.requests > 0 && t.failed == t.requests, "{t:?}");
     assert!(r.statuses.is_empty(), "{:?}", r.statuses);

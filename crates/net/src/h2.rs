@@ -153,17 +153,13 @@ where
 
     async fn connect(&self) -> Result<SendRequest<B>, H2Error> {
         let target = || self.target.original.clone();
-        let endpoint = crate::h1::Endpoint::resolve_for(
-            &self.target,
-            &self.tls,
-            self.connect_timeout,
-            b"h2",
-        )
-        .await
-        .map_err(|source| H2Error::Endpoint {
-            target: target(),
-            source,
-        })?;
+        let endpoint =
+            crate::h1::Endpoint::resolve_for(&self.target, &self.tls, self.connect_timeout, b"h2")
+                .await
+                .map_err(|source| H2Error::Endpoint {
+                    target: target(),
+                    source,
+                })?;
         let stream = endpoint
             .connect_stream()
             .await

@@ -64,7 +64,10 @@ async fn tls_server(alpn: &[&[u8]]) -> (String, PathBuf, tempfile::TempDir) {
     let acceptor =
         tokio_rustls::TlsAcceptor::from(server_config(&cert_path, &key_path, alpn).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
@@ -105,8 +108,11 @@ fn with_trailer(body: &'static [u8], value: &'static str) -> Request<Body> {
 async fn h2c_carries_bodies_and_trailers_both_ways_on_one_connection() {
     let url = h2c_server().await;
     let target = Target::parse_upstream(&url).unwrap();
-    let client: H2Client<Body> =
-        H2Client::new(target, ClientTlsOptions::default(), std::time::Duration::from_secs(2));
+    let client: H2Client<Body> = H2Client::new(
+        target,
+        ClientTlsOptions::default(),
+        std::time::Duration::from_secs(2),
+    );
     for i in 0..3 {
         let resp = client.send(with_trailer(b"ping", "abc")).await.unwrap();
         assert_eq!(resp.version(), Version::HTTP_2);

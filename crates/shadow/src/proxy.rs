@@ -337,21 +337,39 @@ impl Proxy {
                     .map_err(|e| upstream_failure(e.is_connect(), &e)),
             }
         };
-        let exchange = std::pin::pin!(exchange);
-        let result = match within(self.response_timeout, exchange).await {
-            Some(Ok(resp)) => Ok(resp),
+        let result = self
+            .within_response_timeout(upstream, std::pin::pin!(exchange))
+            .await;
+        self.account(upstream, &result);
+        result
+    }
+
+    /// Runs an exchange with `upstream` under `production.response_timeout`; a failure is
+    /// logged with its causes and told by kind.
+    pub(crate) async fn within_response_timeout<T, F>(
+        &self,
+        upstream: &Upstream,
+        exchange: std::pin::Pin<&mut F>,
+    ) -> Result<T, UpstreamError>
+    where
+        F: std::future::Future<Output = Result<T, (UpstreamError, String)>>,
+    {
+        match within(self.response_timeout, exchange).await {
+            Some(Ok(t)) => Ok(t),
             Some(Err((kind, error))) => {
                 tracing::warn!(upstream = upstream.label(), %error, "production upstream failed");
                 Err(kind)
             }
             None => Err(UpstreamError::Timeout),
-        };
-        self.account(upstream, &result);
-        result
+        }
     }
 
     /// Passive health: an upstream's answer or failure, counted.
-    pub(crate) fn account<T>(&self, upstream: &Upstream, result: &Result<Response<T>, UpstreamError>) {
+    pub(crate) fn account<T>(
+        &self,
+        upstream: &Upstream,
+        result: &Result<Response<T>, UpstreamError>,
+    ) {
         match result {
             Ok(resp) if matches!(resp.status().as_u16(), 502..=504) => {
                 self.upstreams.failure(upstream)

@@ -22,7 +22,6 @@ use prodlike_net::h1::{UpgradeOutcome, Upgraded};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::body::{TeeBody, UpstreamBody};
-use crate::deadline::within;
 use crate::headers::{add_forwarded, remove_hop_by_hop};
 use crate::mirror::DropReason;
 use crate::proxy::{Proxy, ProxyBody, UpstreamError, upstream_failure};
@@ -102,10 +101,22 @@ impl Proxy {
                     proxy.metrics.upgrades_active.inc();
                     let ended = match upstream_io {
                         UpstreamIo::Plain(u) => {
-                            splice(TokioIo::new(client_io), u.io, u.leftover, proxy.upgrade_idle_timeout).await
+                            splice(
+                                TokioIo::new(client_io),
+                                u.io,
+                                u.leftover,
+                                proxy.upgrade_idle_timeout,
+                            )
+                            .await
                         }
                         UpstreamIo::Hyper(u) => {
-                            splice(TokioIo::new(client_io), u, Bytes::new(), proxy.upgrade_idle_timeout).await
+                            splice(
+                                TokioIo::new(client_io),
+                                u,
+                                Bytes::new(),
+                                proxy.upgrade_idle_timeout,
+                            )
+                            .await
                         }
                     };
                     proxy.metrics.upgrades_active.dec();
@@ -173,15 +184,9 @@ impl Proxy {
                 }
             }
         };
-        let exchange = std::pin::pin!(exchange);
-        let result = match within(self.response_timeout, exchange).await {
-            Some(Ok(s)) => Ok(s),
-            Some(Err((kind, error))) => {
-                tracing::warn!(upstream = upstream.label(), %error, "production upstream failed an upgrade");
-                Err(kind)
-            }
-            None => Err(UpstreamError::Timeout),
-        };
+        let result = self
+            .within_response_timeout(upstream, std::pin::pin!(exchange))
+            .await;
         let health = result.as_ref().map(|_| Response::new(())).map_err(|k| *k);
         self.account(upstream, &health);
         result

@@ -180,11 +180,10 @@ async fn ws_echo() -> (String, WsSeen) {
                         sock.write_all(&ws_frame(8, &payload, None)).await.unwrap();
                         break;
                     }
-                    s.frames.lock().unwrap_or_else(PoisonError::into_inner).push((
-                        op,
-                        payload.clone(),
-                        masked,
-                    ));
+                    s.frames
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((op, payload.clone(), masked));
                     sock.write_all(&ws_frame(op, &payload, None)).await.unwrap();
                 }
             });
@@ -226,7 +225,10 @@ async fn websocket_echo_through_the_proxy_while_mirroring() {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .to_ascii_lowercase();
-    assert!(up_head.starts_with("get /chat?room=1 http/1.1"), "{up_head}");
+    assert!(
+        up_head.starts_with("get /chat?room=1 http/1.1"),
+        "{up_head}"
+    );
     for h in [
         "upgrade: websocket",
         "connection: upgrade",
@@ -248,7 +250,9 @@ async fn websocket_echo_through_the_proxy_while_mirroring() {
     ];
     for (i, (op, payload)) in sent.iter().enumerate() {
         let key = [i as u8 + 1, 0x5a, 0xa5, 0x3c];
-        ws.write_all(&ws_frame(*op, payload, Some(key))).await.unwrap();
+        ws.write_all(&ws_frame(*op, payload, Some(key)))
+            .await
+            .unwrap();
         let echoed = within("echo", ws_read(&mut ws)).await;
         assert_eq!(
             (echoed.0, &echoed.1, echoed.2),
@@ -271,8 +275,7 @@ async fn websocket_echo_through_the_proxy_while_mirroring() {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let expected: Vec<WsFrame> =
-        sent.iter().map(|(o, p)| (*o, p.clone(), true)).collect();
+    let expected: Vec<WsFrame> = sent.iter().map(|(o, p)| (*o, p.clone(), true)).collect();
     assert_eq!(got, expected);
 
     // The ordinary requests were mirrored; the upgrade was not, and is counted.
@@ -310,15 +313,19 @@ async fn an_idle_upgraded_connection_is_closed_and_counted() {
     cfg.production.upgrade_idle_timeout = Duration::from_millis(200);
     let shadow = start(cfg).await;
     let mut ws = TcpStream::connect(shadow.addr).await.unwrap();
-    ws.write_all(b"GET /chat HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n")
-        .await
-        .unwrap();
+    ws.write_all(
+        b"GET /chat HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
+    )
+    .await
+    .unwrap();
     let head = within("101", read_head(&mut ws)).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     let _greeting = ws_read(&mut ws).await;
     // Nothing sent: the proxy closes the connection after the idle timeout.
     let mut rest = Vec::new();
-    let n = within("idle close", ws.read_to_end(&mut rest)).await.unwrap();
+    let n = within("idle close", ws.read_to_end(&mut rest))
+        .await
+        .unwrap();
     assert_eq!(n, 0);
     let admin = shadow.admin_addr.unwrap();
     eventually_async(|| async {
@@ -438,11 +445,10 @@ async fn grpc_call(
     payload: &[u8],
 ) -> (http::response::Parts, Vec<Vec<u8>>, HeaderMap) {
     let sock = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-            .handshake::<_, Full<Bytes>>(TokioIo::new(sock))
-            .await
-            .unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .handshake::<_, Full<Bytes>>(TokioIo::new(sock))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     let req = Request::post(format!("http://{addr}{method}"))
         .header("content-type", "application/grpc")
@@ -478,7 +484,10 @@ async fn grpc_unary_and_streaming_calls_pass_with_their_trailers() {
     let (head, msgs, t) = grpc_call(shadow.addr, "/echo.Echo/Unary", b"abc").await;
     assert_eq!(head.status, StatusCode::OK);
     assert_eq!(head.headers["content-type"], "application/grpc");
-    assert_eq!(head.headers["x-request-te"], "trailers", "TE: trailers reached the upstream");
+    assert_eq!(
+        head.headers["x-request-te"], "trailers",
+        "TE: trailers reached the upstream"
+    );
     assert_eq!(msgs, vec![b"cba".to_vec()]);
     assert_eq!(t["grpc-status"], "0");
     assert_eq!(t["grpc-message"], "ok");
@@ -578,7 +587,10 @@ async fn http1_trailers_pass_both_ways() {
         .await
         .unwrap();
     let upstream_saw = within("upstream", seen).await.unwrap().to_ascii_lowercase();
-    assert!(upstream_saw.contains("trailer: x-request-sum"), "{upstream_saw}");
+    assert!(
+        upstream_saw.contains("trailer: x-request-sum"),
+        "{upstream_saw}"
+    );
     assert!(upstream_saw.contains("\r\nabc\r\n"), "{upstream_saw}");
     assert!(upstream_saw.contains("x-request-sum: 42"), "{upstream_saw}");
     let mut resp = Vec::new();
@@ -591,7 +603,10 @@ async fn http1_trailers_pass_both_ways() {
     let text = String::from_utf8_lossy(&resp).to_ascii_lowercase();
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("hello"), "{text}");
-    assert!(text.contains("\r\n0\r\nx-checksum: abc123\r\n\r\n"), "{text}");
+    assert!(
+        text.contains("\r\n0\r\nx-checksum: abc123\r\n\r\n"),
+        "{text}"
+    );
     shadow.shutdown().await;
 }
 
@@ -659,7 +674,11 @@ async fn read_until(r: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>, want: &
     while !buf.windows(want.len()).any(|w| w == want) {
         let mut b = [0u8; 1024];
         let n = r.read(&mut b).await.unwrap();
-        assert!(n > 0, "stream ended early: {}", String::from_utf8_lossy(buf));
+        assert!(
+            n > 0,
+            "stream ended early: {}",
+            String::from_utf8_lossy(buf)
+        );
         buf.extend_from_slice(&b[..n]);
     }
 }
@@ -687,7 +706,11 @@ async fn sse_streams_event_by_event_and_its_copy_is_cut_off() {
     // buffered would deadlock here (and the test would time out).
     for i in 0..5 {
         prod_events.send(event(i)).unwrap();
-        within("event through the proxy", read_until(&mut s, &mut got, &event(i))).await;
+        within(
+            "event through the proxy",
+            read_until(&mut s, &mut got, &event(i)),
+        )
+        .await;
         let text = String::from_utf8_lossy(&got).to_string();
         assert!(
             !text.contains(&format!("id: {}\n", i + 1)),
@@ -706,7 +729,11 @@ async fn sse_streams_event_by_event_and_its_copy_is_cut_off() {
     for i in 5..20 {
         prod_events.send(event(i)).unwrap();
     }
-    within("events after the cut", read_until(&mut s, &mut got, &event(19))).await;
+    within(
+        "events after the cut",
+        read_until(&mut s, &mut got, &event(19)),
+    )
+    .await;
     within("staging's stream released by the mirror", staging_released)
         .await
         .unwrap();

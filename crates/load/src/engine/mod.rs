@@ -87,7 +87,11 @@ pub async fn execute(
         interrupted,
         elapsed_s,
         connections_opened: shared.connections_opened.load(Ordering::Relaxed)
-            + shared.h2.iter().map(|c| c.connections_opened()).sum::<u64>(),
+            + shared
+                .h2
+                .iter()
+                .map(|c| c.connections_opened())
+                .sum::<u64>(),
         stale_reconnects: shared.stale_reconnects.load(Ordering::Relaxed),
         stopped_early: stop.is_stopped(),
     })
