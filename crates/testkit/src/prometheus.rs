@@ -101,8 +101,20 @@ impl Prometheus {
     /// Starts `server` scraping `127.0.0.1:target` every second (labels honoured), and
     /// evaluating `rule_files` (paths) every second.
     pub fn start(server: &Path, target: u16, rule_files: &[&Path]) -> std::io::Result<Prometheus> {
+        Self::start_scraping(server, &[target], rule_files)
+    }
+
+    /// [`Prometheus::start`] scraping every port of `targets` (one job, labels honoured): a
+    /// fleet of instances whose series Prometheus sums.
+    pub fn start_scraping(
+        server: &Path,
+        targets: &[u16],
+        rule_files: &[&Path],
+    ) -> std::io::Result<Prometheus> {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("prometheus.yml");
+        let targets: Vec<String> = targets.iter().map(|t| format!("'127.0.0.1:{t}'")).collect();
+        let targets = targets.join(", ");
         let rules: String = rule_files
             .iter()
             .map(|p| format!("  - '{}'\n", p.display()))
@@ -117,7 +129,7 @@ impl Prometheus {
             format!(
                 "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n{rules}\
                  scrape_configs:\n  - job_name: web\n    honor_labels: true\n    \
-                 static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
+                 static_configs:\n      - targets: [{targets}]\n"
             ),
         )?;
         let port = crate::process::free_port()?;
