@@ -63,6 +63,11 @@ pub struct ReportConfig {
     pub critical_cap: f64,
     /// Source → component (or `ignore`), overriding the default mapping.
     pub mapping: BTreeMap<String, String>,
+    /// Result file glob → component (or `ignore`), for every source of a matching file, before
+    /// `mapping`: e.g. a drift of OpenTelemetry Collector configurations scored as
+    /// observability (`"otel-drift.json" = "observability"`). Globs are tried in sorted
+    /// order and the first match wins; keep them from overlapping.
+    pub files: BTreeMap<String, String>,
     /// History retention.
     pub history: HistoryConfig,
 }
@@ -90,6 +95,7 @@ impl Default for ReportConfig {
             critical: Vec::new(),
             critical_cap: 50.0,
             mapping: BTreeMap::new(),
+            files: BTreeMap::new(),
             history: HistoryConfig::default(),
         }
     }
@@ -105,6 +111,8 @@ pub struct Resolved {
     pub critical_cap: f64,
     /// Source → component; `None` for an ignored source.
     pub mapping: BTreeMap<&'static str, Option<Component>>,
+    /// Result file glob → component (`None`: ignored), tried before `mapping`.
+    pub files: Vec<(prodlike_common::glob::Glob, Option<Component>)>,
     pub keep_runs: u32,
 }
 
@@ -118,6 +126,21 @@ impl Default for Resolved {
 }
 
 impl Resolved {
+    /// The component a source of result file `file` feeds (`None`: ignored): the first
+    /// `[files]` glob matching the file, else the source's mapping.
+    pub fn component_of(&self, source: &str, file: &str) -> Option<Component> {
+        let name = file.trim_start_matches("./");
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if let Some((_, to)) = self
+            .files
+            .iter()
+            .find(|(g, _)| g.matches(name) || g.matches(base))
+        {
+            return *to;
+        }
+        self.mapping.get(source).copied().flatten()
+    }
+
     fn fallback() -> Resolved {
         Resolved {
             project: "default".into(),
@@ -132,6 +155,7 @@ impl Resolved {
                 .into_iter()
                 .map(|s| (s, default_component(s)))
                 .collect(),
+            files: Vec::new(),
             keep_runs: 500,
         }
     }
@@ -214,6 +238,18 @@ impl ReportConfig {
             };
             mapping.insert(known, to);
         }
+        let mut files = Vec::new();
+        for (pattern, target) in &self.files {
+            let field = format!("files.\"{pattern}\"");
+            let glob = prodlike_common::glob::Glob::file(pattern)
+                .map_err(|e| format!("{field}: not a file pattern: {e}"))?;
+            let to = if target == "ignore" {
+                None
+            } else {
+                Some(component(target, &field)?)
+            };
+            files.push((glob, to));
+        }
         if self.project.trim().is_empty() || self.environment.trim().is_empty() {
             return Err("project and environment must not be empty".into());
         }
@@ -227,6 +263,7 @@ impl ReportConfig {
             critical,
             critical_cap: self.critical_cap,
             mapping,
+            files,
             keep_runs: self.history.keep_runs,
         })
     }

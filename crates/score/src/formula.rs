@@ -32,8 +32,8 @@ pub fn combine(cfg: &Resolved, sources: &[SourceScore]) -> Combined {
     let total_weight: f64 = cfg.weights.values().sum();
     let mut by_component: BTreeMap<Component, Vec<&SourceScore>> = BTreeMap::new();
     for s in sources {
-        if let Some(Some(c)) = cfg.mapping.get(s.source) {
-            by_component.entry(*c).or_default().push(s);
+        if let Some(c) = cfg.component_of(s.source, &s.file) {
+            by_component.entry(c).or_default().push(s);
         }
     }
     let mut components = Vec::new();

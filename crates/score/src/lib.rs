@@ -77,9 +77,9 @@ pub fn evaluate(cfg: &Resolved, inputs: &[(String, AnyResult)]) -> (Combined, Ve
             Ok(list) => {
                 let names = list
                     .iter()
-                    .map(|s| match cfg.mapping.get(s.source) {
-                        Some(Some(c)) => format!("{} → {}", s.source, c.as_str()),
-                        _ => format!("{} (ignored by report.toml)", s.source),
+                    .map(|s| match cfg.component_of(s.source, &s.file) {
+                        Some(c) => format!("{} → {}", s.source, c.as_str()),
+                        None => format!("{} (ignored by report.toml)", s.source),
                     })
                     .collect();
                 described.push(Input {

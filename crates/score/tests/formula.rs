@@ -304,3 +304,39 @@ fn the_history_names_the_drop_and_its_cause() {
         prodlike_report::Outcome::Finding
     );
 }
+
+#[test]
+fn a_collector_drift_is_scored_as_observability_by_its_file() {
+    // Two drift results: the application's files (configuration), and the OpenTelemetry
+    // Collector pack's (observability parity, drift's collector rules), told apart by `[files]`.
+    let cfg = config("[files]\n\"reports/otel-*.json\" = \"observability\"\n");
+    let mut collector = clean_drift();
+    plant_drift(&mut collector);
+    let (c, described) = evaluate(
+        &cfg,
+        &inputs(&[
+            ("reports/app-drift.json", &clean_drift()),
+            ("reports/otel-drift.json", &collector),
+        ]),
+    );
+    let of = |k: Component| c.components.iter().find(|x| x.component == k).unwrap();
+    assert_eq!(of(Component::Configuration).score, Some(100.0));
+    let obs = of(Component::Observability);
+    assert_eq!(obs.state, ComponentState::Scored, "{obs:?}");
+    assert!(obs.score.unwrap() < 100.0, "{obs:?}");
+    assert!(
+        described
+            .iter()
+            .any(|i| i.file == "reports/otel-drift.json"
+                && i.sources == ["drift.files → observability"]),
+        "{described:?}"
+    );
+    // A bad pattern or component names the field.
+    let e = ReportConfig::parse("[files]\n\"x.json\" = \"vibes\"\n")
+        .and_then(|c| c.resolve())
+        .unwrap_err();
+    assert!(
+        e.contains("files.\"x.json\"") && e.contains("unknown component"),
+        "{e}"
+    );
+}
