@@ -5,10 +5,9 @@
 //! what the target lost.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
 
-use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
-use prodlike_data::verify::{Expected, VerifyOptions, verify};
+use prodlike_data::verify::{VerifyOptions, verify};
 use prodlike_testkit::pg::TempDatabase;
 
 mod common;
@@ -120,18 +119,9 @@ async fn row_level_security_policies_and_relation_settings_survive_a_sync() {
     assert_eq!(seen, 20);
 
     let vopts = VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        namespace: "public".into(),
         rules: rules.clone(),
         rules_file: "data.toml".into(),
-        expected: Expected::Unknown,
-        min_score: 0.5,
-        max_ks: 0.05,
-        max_tvd: 0.02,
-        max_rows: None,
-        synthetic: false,
-        not_copied: None,
+        ..common::verify_options(&src, &dst)
     };
     let v = verify(&vopts).await.unwrap();
     assert!(

@@ -6,10 +6,8 @@
 //! view dropped from the target; an extension in the copied schema is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
 
-use prodlike_data::DbUrl;
-use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
-use prodlike_data::verify::{Expected, VerifyOptions, verify};
+use prodlike_data::verify::{VerifyOptions, verify};
 use prodlike_testkit::pg::TempDatabase;
 
 mod common;
@@ -23,20 +21,7 @@ fn opts(src: &TempDatabase, dst: &TempDatabase, dry_run: bool) -> SyncOptions {
 }
 
 fn vopts(src: &TempDatabase, dst: &TempDatabase) -> VerifyOptions {
-    VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        namespace: "public".into(),
-        rules: Rules::default(),
-        rules_file: "(none)".into(),
-        expected: Expected::Unknown,
-        min_score: 0.5,
-        max_ks: 0.05,
-        max_tvd: 0.02,
-        max_rows: None,
-        synthetic: false,
-        not_copied: None,
-    }
+    common::verify_options(src, dst)
 }
 
 /// Films with a default from a function that names `public.` in its body, a check calling a

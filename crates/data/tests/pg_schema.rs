@@ -8,7 +8,7 @@ use prodlike_data::DbUrl;
 use prodlike_data::profile::{ProfileOptions, profile};
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
-use prodlike_data::verify::{Expected, VerifyOptions, verify};
+use prodlike_data::verify::{VerifyOptions, verify};
 use prodlike_testkit::pg::TempDatabase;
 
 mod common;
@@ -157,24 +157,9 @@ async fn verify_counts(
     expected: &[(&str, u64)],
 ) {
     let v = verify(&VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        namespace: "public".into(),
-        rules: Rules::default(),
-        rules_file: "(none)".into(),
-        expected: Expected::Rows(
-            report
-                .tables
-                .iter()
-                .map(|t| (t.table.clone(), t.rows))
-                .collect(),
-        ),
+        expected: common::synced_rows(report),
         min_score: 0.9,
-        max_ks: 0.05,
-        max_tvd: 0.02,
-        max_rows: None,
-        synthetic: false,
-        not_copied: None,
+        ..common::verify_options(src, dst)
     })
     .await
     .unwrap();
@@ -259,18 +244,10 @@ async fn domains_enums_and_composite_types_are_created_before_their_tables() {
     // Verify compares the types too: a domain whose check was dropped, and a composite type
     // whose attribute was dropped, in the target are named.
     let vopts = || VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        namespace: "public".into(),
-        rules: Rules::default(),
-        rules_file: "(none)".into(),
-        expected: Expected::Unknown,
         min_score: 0.0,
         max_ks: 1.0,
         max_tvd: 1.0,
-        max_rows: None,
-        synthetic: false,
-        not_copied: None,
+        ..common::verify_options(&src, &dst)
     };
     run(&dst, "DELETE FROM film WHERE title = 'y'").await;
     let before = verify(&vopts()).await.unwrap();
@@ -583,18 +560,10 @@ async fn verify_compares_grants_through_the_map_and_the_syncs_not_copied() {
         .map(|n| (n.kind.clone(), n.name.clone()))
         .collect();
     let mut vo = VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        namespace: "public".into(),
         rules: o.rules.clone(),
         rules_file: "data.toml".into(),
-        expected: Expected::Unknown,
-        min_score: 0.5,
-        max_ks: 0.05,
-        max_tvd: 0.02,
-        max_rows: None,
-        synthetic: false,
         not_copied: Some(declared.clone()),
+        ..common::verify_options(&src, &dst)
     };
     let v = verify(&vo).await.unwrap();
     assert!(

@@ -5,7 +5,8 @@
 
 use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
-use prodlike_data::sync::SyncOptions;
+use prodlike_data::sync::{SyncOptions, SyncReport};
+use prodlike_data::verify::{Expected, VerifyOptions};
 use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::pg::TempDatabase;
 
@@ -34,6 +35,36 @@ pub fn sync_options(src: &TempDatabase, dst: &TempDatabase) -> SyncOptions {
         dry_run: false,
         fail_after_rows: None,
     }
+}
+
+/// Verify of `public` from `src` against `dst`: no rules, nothing expected, lenient
+/// thresholds (callers change fields with struct update syntax).
+pub fn verify_options(src: &TempDatabase, dst: &TempDatabase) -> VerifyOptions {
+    VerifyOptions {
+        source: DbUrl::parse(&src.url).unwrap(),
+        target: DbUrl::parse(&dst.url).unwrap(),
+        namespace: "public".into(),
+        rules: Rules::default(),
+        rules_file: "(none)".into(),
+        expected: Expected::Unknown,
+        min_score: 0.5,
+        max_ks: 0.05,
+        max_tvd: 0.02,
+        max_rows: None,
+        synthetic: false,
+        not_copied: None,
+    }
+}
+
+/// The rows a sync wrote per table, as verify expects them.
+pub fn synced_rows(report: &SyncReport) -> Expected {
+    Expected::Rows(
+        report
+            .tables
+            .iter()
+            .map(|t| (t.table.clone(), t.rows))
+            .collect(),
+    )
 }
 
 /// The first column of the one row `sql` returns in `db`.
