@@ -435,6 +435,13 @@ fn segments_together_fire_the_whole_plan() {
         );
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
         sent += v["data"]["totals"]["requests"].as_u64().unwrap();
+        // Not judged, and the result says so rather than passing it silently.
+        assert_eq!(v["data"]["thresholds"].as_array().unwrap().len(), 0);
+        let plan = v["data"]["plan"].as_str().unwrap();
+        assert!(
+            plan.contains("thresholds not judged") && plan.contains("p99<0ms"),
+            "{plan}"
+        );
     }
     assert_eq!(sent, 100);
 }

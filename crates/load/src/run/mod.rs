@@ -118,8 +118,19 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         request_names(shape.mode, &templates).as_deref(),
     )?;
     // A segment sees part of the load: judging it alone would fail or pass the run on a
-    // partial view.
-    if o.no_thresholds || o.segment.is_some_and(|s| !s.is_all()) {
+    // partial view. Never silently: the plan's description (and so the result) says so.
+    let mut description = shape.description;
+    if (o.no_thresholds || o.segment.is_some_and(|s| !s.is_all())) && !thresholds.is_empty() {
+        let texts: Vec<&str> = thresholds.iter().map(|t| t.text.as_str()).collect();
+        description.push_str(&format!(
+            "; thresholds not judged ({}): {}",
+            if o.no_thresholds {
+                "--no-thresholds"
+            } else {
+                "a segment's partial view"
+            },
+            texts.join(", ")
+        ));
         thresholds.clear();
     }
     let target_labels = targets.iter().map(|t| t.original.clone()).collect();
@@ -135,7 +146,7 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             start_at: start_at(o, max_send_lag, shape.mode)?,
         },
         mode: shape.mode,
-        description: shape.description,
+        description,
         arrivals: shape.arrivals,
         profile: shape.profile,
         thresholds,
