@@ -17,6 +17,8 @@ pub use error::LoadError;
 pub use prodlike_common::duration::{format as format_duration, parse as parse_duration};
 pub mod engine;
 pub mod html;
+pub mod judge;
+pub mod merge;
 pub mod progress;
 pub mod replay;
 pub mod result;

@@ -8,13 +8,13 @@ use crate::compare::{CompareSpec, RouteSides};
 
 use crate::engine::{Acc, RunOutput};
 use crate::stages::RateProfile;
-use crate::thresholds::{Metric, Scope, Threshold};
+use crate::thresholds::Threshold;
 
 // The result's types are the published layout (prodlike.load/2), shared with its readers;
 // this file computes them.
 pub use prodlike_results::load::{
-    CompareResult, ComparedRoute, Counts, HeldStats, LoadResult, NameResult, SCHEMA, SecondResult,
-    SelfCheck, StageResult, ThresholdResult,
+    CompareResult, ComparedRoute, Counts, HeldStats, LoadResult, MergedFrom, MergedInput,
+    NameResult, SCHEMA, SecondResult, SegmentRun, SelfCheck, StageResult, ThresholdResult,
 };
 
 fn counts(a: &Acc, dropped: u64) -> Counts {
@@ -67,6 +67,10 @@ pub struct ResultContext<'a> {
     pub arrivals: Option<String>,
     pub profile: Option<&'a RateProfile>,
     pub thresholds: &'a [Threshold],
+    /// Declared thresholds not judged in this run, as written.
+    pub unjudged: &'a [String],
+    /// The segment this run fired, when the plan is split.
+    pub segment: Option<&'a SegmentRun>,
     pub max_send_lag_ms: f64,
     /// Compare mode's judge settings.
     pub compare: CompareSpec,
@@ -78,6 +82,9 @@ pub struct ResultContext<'a> {
 pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
     let rec = &out.recorder;
     let a = &rec.targets[0];
+    // A segment plans its share of the arrivals: its targets are that share of the plan's,
+    // so segments' targets add up to the plan's when merged.
+    let share = ctx.segment.map_or(1.0, |s| s.share);
     let duration_s = ctx
         .profile
         .map(|p| p.duration_secs())
@@ -91,7 +98,7 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
         .map(|(i, s)| {
             let t = i as f64;
             let target = match ctx.profile {
-                Some(p) if t < p.duration_secs() => Some(p.expected_between(t, t + 1.0)),
+                Some(p) if t < p.duration_secs() => Some(p.expected_between(t, t + 1.0) * share),
                 Some(_) => Some(0.0),
                 None if !out.scheduled.is_empty() => {
                     Some(out.scheduled.get(i).copied().unwrap_or(0) as f64)
@@ -110,6 +117,7 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
                 p90_ms: s.p90_ms,
                 p99_ms: s.p99_ms,
                 max_ms: s.max_ms,
+                latency_histogram: s.latency_histogram.clone(),
             }
         })
         .collect();
@@ -126,7 +134,7 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
                     name: st.label(i),
                     start_s: s0,
                     end_s: s1,
-                    target_rps: p.expected_between(s0, s1) / len,
+                    target_rps: p.expected_between(s0, s1) / len * share,
                     achieved_rps: sent_in as f64 / len,
                     counts: counts(
                         a.stages.get(i).unwrap_or(&Acc::default()),
@@ -150,7 +158,8 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
         .enumerate()
         .filter_map(|(i, n)| {
             let acc = a.names.get(i)?;
-            (acc.completed > 0).then(|| NameResult {
+            // A request that only had drops is listed too: its drop rate is a finding.
+            (acc.completed > 0 || acc.dropped > 0).then(|| NameResult {
                 name: n.clone(),
                 achieved_rps: acc.sent as f64 / duration_s,
                 counts: counts(acc, acc.dropped),
@@ -159,7 +168,7 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
         .collect();
     let target_rps = ctx
         .profile
-        .map(|p| p.total_expected() / p.duration_secs().max(1e-9));
+        .map(|p| p.total_expected() / p.duration_secs().max(1e-9) * share);
     let self_check = self_check(out, ctx, &timeline);
     let compare = (rec.targets.len() > 1).then(|| compare(out, ctx));
     let mut result = LoadResult {
@@ -193,12 +202,15 @@ pub fn build(out: &RunOutput, ctx: &ResultContext<'_>) -> LoadResult {
         replay: out.replay.clone(),
         compare,
         thresholds: Vec::new(),
+        unjudged_thresholds: ctx.unjudged.to_vec(),
+        segment: ctx.segment.cloned(),
+        merged: None,
         timeline,
     };
     result.thresholds = ctx
         .thresholds
         .iter()
-        .map(|t| evaluate(t, &result, out))
+        .map(|t| crate::judge::evaluate(t, &result, &rec.names))
         .collect();
     result
 }
@@ -280,178 +292,4 @@ fn compare(out: &RunOutput, ctx: &ResultContext<'_>) -> CompareResult {
         ctx.targets.get(1).cloned().unwrap_or_default(),
         counts(&b.overall, rec.dropped),
     )
-}
-
-fn metric_of(c: &Counts, m: Metric, target_rps: Option<f64>, achieved_rps: f64) -> Option<f64> {
-    if c.requests == 0 && !matches!(m, Metric::DropRate | Metric::Rps | Metric::Achieved) {
-        return None;
-    }
-    Some(match m {
-        Metric::Quantile(q) => match q {
-            q if (q - 0.5).abs() < 1e-12 => c.latency.p50_ms,
-            q if (q - 0.9).abs() < 1e-12 => c.latency.p90_ms,
-            q if (q - 0.95).abs() < 1e-12 => c.latency.p95_ms,
-            q if (q - 0.99).abs() < 1e-12 => c.latency.p99_ms,
-            q if (q - 0.999).abs() < 1e-12 => c.latency.p999_ms,
-            _ => return None,
-        },
-        Metric::MaxLatency => c.latency.max_ms,
-        Metric::MeanLatency => c.latency.mean_ms,
-        Metric::ErrorRate => c.error_rate,
-        Metric::DropRate => c.drop_rate,
-        Metric::Amplification => c.amplification,
-        Metric::Rps => achieved_rps,
-        Metric::Achieved => {
-            let t = target_rps?;
-            if t <= 0.0 {
-                return None;
-            }
-            achieved_rps / t
-        }
-        Metric::Recovery => return None,
-    })
-}
-
-/// What a threshold's scope measured: its counts and latency histogram, and its planned and
-/// achieved rates.
-struct ScopeView<'a> {
-    counts: Counts,
-    hist: &'a LatencyHistogram,
-    target_rps: Option<f64>,
-    achieved_rps: f64,
-}
-
-impl ScopeView<'_> {
-    fn observe(&self, m: Metric) -> Option<f64> {
-        let summary = metric_of(&self.counts, m, self.target_rps, self.achieved_rps);
-        match m {
-            // Quantiles other than the summary's come from the histogram itself.
-            Metric::Quantile(q) => {
-                summary.or_else(|| (self.counts.requests > 0).then(|| self.hist.quantile_ms(q)))
-            }
-            _ => summary,
-        }
-    }
-}
-
-/// "no stage named `x` (stages: a, b)".
-fn unknown(kind: &str, name: &str, known: &[String]) -> String {
-    format!("no {kind} named `{name}` ({kind}s: {})", known.join(", "))
-}
-
-fn evaluate(t: &Threshold, r: &LoadResult, out: &RunOutput) -> ThresholdResult {
-    let rec = &out.recorder;
-    let a = &rec.targets[0];
-    let unit = match t.metric {
-        Metric::Quantile(_) | Metric::MaxLatency | Metric::MeanLatency => " ms",
-        Metric::Recovery => " s",
-        _ => "",
-    };
-    let observed: Result<Option<f64>, String> = match &t.scope {
-        Scope::Run => Ok(ScopeView {
-            counts: r.totals.clone(),
-            hist: &a.overall.hist,
-            target_rps: r.target_rps,
-            achieved_rps: r.achieved_rps,
-        }
-        .observe(t.metric)),
-        Scope::Stage(name) => match r.stages.iter().position(|s| &s.name == name) {
-            None => {
-                let known: Vec<String> = r.stages.iter().map(|s| s.name.clone()).collect();
-                Err(unknown("stage", name, &known))
-            }
-            Some(i) if t.metric == Metric::Recovery => Ok(recovery(r, i)),
-            Some(i) => {
-                let s = &r.stages[i];
-                let empty = LatencyHistogram::new();
-                Ok(ScopeView {
-                    counts: s.counts.clone(),
-                    hist: a.stages.get(i).map(|x| &x.hist).unwrap_or(&empty),
-                    target_rps: Some(s.target_rps),
-                    achieved_rps: s.achieved_rps,
-                }
-                .observe(t.metric))
-            }
-        },
-        // Every request the run knows, also one that completed nothing (its rate is then 0).
-        Scope::Request(name) => match rec.names.iter().position(|n| n == name) {
-            None => Err(unknown("request", name, &rec.names)),
-            Some(i) => {
-                let empty = Acc::default();
-                let acc = a.names.get(i).unwrap_or(&empty);
-                Ok(ScopeView {
-                    counts: counts(acc, acc.dropped),
-                    hist: &acc.hist,
-                    // Requests have no planned rate of their own.
-                    target_rps: None,
-                    achieved_rps: acc.sent as f64 / r.duration_s,
-                }
-                .observe(t.metric))
-            }
-        },
-    };
-    match observed {
-        Err(e) => ThresholdResult {
-            threshold: t.text.clone(),
-            observed: None,
-            passed: false,
-            detail: e,
-        },
-        Ok(None) => ThresholdResult {
-            threshold: t.text.clone(),
-            observed: None,
-            passed: true,
-            detail: "no data (nothing was measured in this scope)".into(),
-        },
-        Ok(Some(v)) => {
-            let passed = t.op.holds(v, t.limit);
-            ThresholdResult {
-                threshold: t.text.clone(),
-                observed: Some(v),
-                passed,
-                detail: format!(
-                    "observed {}{unit}: {}",
-                    fmt_num(v),
-                    if passed { "ok" } else { "BREACHED" }
-                ),
-            }
-        }
-    }
-}
-
-fn fmt_num(v: f64) -> String {
-    if v.is_infinite() {
-        "never".into()
-    } else if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    }
-}
-
-/// Seconds from the end of stage `i` until a whole second's p99 is within 1.5× of the previous
-/// stage's p99 and its error rate within 1 point of that stage's; infinity when never.
-fn recovery(r: &LoadResult, i: usize) -> Option<f64> {
-    let stage = r.stages.get(i)?;
-    let base = if i > 0 {
-        &r.stages[i - 1]
-    } else {
-        r.stages.get(i + 1)?
-    };
-    let base_p99 = base.counts.latency.p99_ms.max(1.0);
-    let base_err = base.counts.error_rate;
-    let end = stage.end_s.ceil() as usize;
-    for s in r.timeline.iter().skip(end) {
-        let (Some(p99), true) = (s.p99_ms, s.completed > 0) else {
-            continue;
-        };
-        let err = s.failed as f64 / s.completed as f64;
-        if p99 <= 1.5 * base_p99 && err <= base_err + 0.01 {
-            return Some((s.second as f64 - stage.end_s).max(0.0));
-        }
-    }
-    Some(f64::INFINITY)
 }

@@ -102,6 +102,17 @@ impl Segment {
         self.to.0 as f64 / self.to.1 as f64 - self.from.0 as f64 / self.from.1 as f64
     }
 
+    /// Start and end as (numerator, denominator).
+    pub fn bounds(&self) -> ((u64, u64), (u64, u64)) {
+        (self.from, self.to)
+    }
+
+    /// The segment from `from` to `to`, both fractions of the arrivals; `None` when a
+    /// fraction is not one (a zero denominator, above 1) or the segment is empty.
+    pub fn from_bounds(from: (u64, u64), to: (u64, u64)) -> Option<Segment> {
+        Segment::parse(&format!("{}/{}:{}/{}", from.0, from.1, to.0, to.1)).ok()
+    }
+
     pub fn is_all(&self) -> bool {
         self.from.0 == 0 && self.to.0 == self.to.1
     }

@@ -65,6 +65,34 @@ pub fn render_text(r: &LoadResult) -> String {
     if let Some(a) = &r.arrivals {
         let _ = writeln!(out, "  arrivals: {a}");
     }
+    if let Some(m) = &r.merged {
+        let segments: Vec<String> = m
+            .inputs
+            .iter()
+            .map(|i| format!("{} ({})", i.segment, i.file))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  merged from {} segment(s) covering {:.1}% of the plan: {}",
+            m.inputs.len(),
+            m.coverage * 100.0,
+            segments.join(", ")
+        );
+        if !m.missing.is_empty() {
+            let _ = writeln!(
+                out,
+                "  missing {}: the merged result speaks only for the segments above (inconclusive)",
+                m.missing.join(", ")
+            );
+        }
+    }
+    if !r.unjudged_thresholds.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not judged here: {} (`prodlike load merge` judges them on the whole run)",
+            r.unjudged_thresholds.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "  {:<16} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}",

@@ -59,8 +59,55 @@ pub struct LoadResult {
     pub replay: Option<ReplayStats>,
     pub compare: Option<CompareResult>,
     pub thresholds: Vec<ThresholdResult>,
+    /// Thresholds declared but not judged in this run, as written: a segment's partial view
+    /// (`--segment`) or `--no-thresholds`. `prodlike load merge` judges a segment's on the
+    /// merged result. Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unjudged_thresholds: Vec<String>,
+    /// This run was one segment of a split plan (`--segment`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentRun>,
+    /// This result was merged from segments' results (`prodlike load merge`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergedFrom>,
     /// One entry per second of the run.
     pub timeline: Vec<SecondResult>,
+}
+
+/// One segment of a split plan: what `prodlike load merge` needs to check that segments
+/// belong together and tile the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SegmentRun {
+    /// `from:to` as fractions of the plan's arrivals, e.g. `1/4:2/4`.
+    pub segment: String,
+    /// Start and end of the segment as numerator/denominator pairs (exact, for tiling checks).
+    pub from: [u64; 2],
+    pub to: [u64; 2],
+    /// Share of the plan's arrivals this segment fired: planned rates in this result
+    /// (`target_rps`, stages' and seconds' targets) are this share of the plan's.
+    pub share: f64,
+    /// The arrival sequence's seed: segments of one run share it.
+    pub seed: u64,
+    /// `--start-at` as given (RFC 3339 or Unix seconds); null when the segment started at once.
+    pub start_at: Option<String>,
+}
+
+/// The segments' results a merged result was made from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MergedFrom {
+    /// Each input: its file and segment.
+    pub inputs: Vec<MergedInput>,
+    /// Share of the plan's arrivals the inputs cover together (1.0: the whole plan).
+    pub coverage: f64,
+    /// The parts of the plan no input covers, as `from:to` fractions; empty when whole.
+    pub missing: Vec<String>,
+}
+
+/// One merged input.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MergedInput {
+    pub file: String,
+    pub segment: String,
 }
 
 impl LoadResult {
@@ -138,6 +185,11 @@ pub struct SecondResult {
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// The latencies of the requests completed in this second as an HDR histogram (as in
+    /// `Counts`), so that segments' seconds merge exactly. Written by segment runs (and
+    /// merged results); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram: Option<String>,
 }
 
 /// How closely the generator kept its schedule.

@@ -8,7 +8,10 @@ use prodlike_load::{RunOptions, StopHandle};
 use prodlike_report::{CommandResult, Outcome, OutputFormat, now_rfc3339};
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
     /// Target base URL, e.g. http://127.0.0.1:8080 [scenario: target].
     #[arg(long, value_name = "URL")]
     target: Option<String>,
@@ -87,6 +90,10 @@ pub struct Args {
     /// `1/4:2/4` (k6's execution segments). Segments together fire the whole plan.
     #[arg(long, value_parser = parse_segment)]
     segment: Option<prodlike_load::segment::Segment>,
+    /// The same as --segment, numbered from 0 as Kubernetes' Indexed Jobs number their pods:
+    /// `--segment-index $(JOB_COMPLETION_INDEX)/4` is `--segment 1/4` in pod 0.
+    #[arg(long, value_name = "I/N", value_parser = parse_segment_index, conflicts_with = "segment")]
+    segment_index: Option<prodlike_load::segment::Segment>,
     /// Start the plan's clock at this time (RFC 3339 or Unix seconds), not now: segments on
     /// several machines share it. At most --max-send-lag in the past, a day ahead.
     #[arg(long, value_name = "TIME")]
@@ -146,6 +153,9 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 // prodlike_load's.
 #[allow(clippy::too_many_lines)]
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    if let Some(Action::Merge(m)) = args.action {
+        return super::load_merge::run(m);
+    }
     if !matches!(args.format, OutputFormat::Text | OutputFormat::Json) {
         anyhow::bail!(
             "--format {} is not available for load; use text or json",
@@ -194,7 +204,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         },
         ca_file: args.ca_file,
         hold: args.hold,
-        segment: args.segment,
+        segment: args.segment.or(args.segment_index),
         no_thresholds: args.no_thresholds,
         start_at: args.start_at,
         http2: args.http2,
@@ -266,24 +276,53 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             rp.unmasked, rp.requests
         );
     }
+    emit(
+        &result,
+        &Emit {
+            started,
+            format: args.format,
+            out: args.out.as_deref(),
+            html: args.html.as_deref(),
+        },
+    )
+}
+
+/// Where a result goes: stdout in `format`, and the files asked for.
+pub(super) struct Emit<'a> {
+    pub started: String,
+    pub format: OutputFormat,
+    pub out: Option<&'a std::path::Path>,
+    pub html: Option<&'a std::path::Path>,
+}
+
+/// Prints and writes a run's (or a merge's) result; its outcome: invalid run 2, a breach or
+/// a divergence 1, something undecided (a route, or segments that miss part of the plan) 3.
+// Long: the outcome, its one-line summary, then each output in turn.
+#[allow(clippy::too_many_lines)]
+pub(super) fn emit(result: &prodlike_load::LoadResult, e: &Emit<'_>) -> anyhow::Result<Outcome> {
     let breached = result.breached();
     let (divergent, undecided) = result
         .compare
         .as_ref()
         .map(|c| (c.divergent_routes, c.inconclusive_routes))
         .unwrap_or((0, 0));
+    let partial = result
+        .merged
+        .as_ref()
+        .is_some_and(|m| !m.missing.is_empty());
     // A divergence or a breach is a finding; a route the judge could not decide (too few
-    // requests, nothing on one side) is inconclusive, exit 3 (DECISIONS.md).
+    // requests, nothing on one side) or a merge missing part of the plan is inconclusive,
+    // exit 3 (DECISIONS.md).
     let outcome = if !result.self_check.valid {
         Outcome::Error
     } else if breached > 0 || divergent > 0 {
         Outcome::Finding
-    } else if undecided > 0 {
+    } else if undecided > 0 || partial {
         Outcome::Inconclusive
     } else {
         Outcome::Success
     };
-    let summary = if !result.self_check.valid {
+    let mut summary = if !result.self_check.valid {
         "run invalid: the generator could not keep its schedule".to_string()
     } else {
         format!(
@@ -300,31 +339,43 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         )
     };
-    if let Some(path) = &args.html {
-        let html = prodlike_load::html::render(&result).context("rendering the HTML report")?;
+    if let Some(m) = &result.merged {
+        summary.push_str(&format!(
+            "; merged from {} segment(s) covering {:.1}% of the plan{}",
+            m.inputs.len(),
+            m.coverage * 100.0,
+            if m.missing.is_empty() {
+                String::new()
+            } else {
+                format!(" (missing {})", m.missing.join(", "))
+            }
+        ));
+    }
+    if let Some(path) = e.html {
+        let html = prodlike_load::html::render(result).context("rendering the HTML report")?;
         std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
     }
     let envelope = CommandResult::new(
         prodlike_load::SCHEMA,
         "load",
-        started,
+        e.started.clone(),
         outcome,
         summary,
-        &result,
+        result,
     );
-    if let Some(path) = &args.out {
+    if let Some(path) = e.out {
         envelope
             .write_to(path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    match args.format {
+    match e.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&envelope)?),
         _ => {
-            print!("{}", prodlike_load::summary::render_text(&result));
-            if let Some(p) = &args.out {
+            print!("{}", prodlike_load::summary::render_text(result));
+            if let Some(p) = e.out {
                 println!("  result: {}", p.display());
             }
-            if let Some(p) = &args.html {
+            if let Some(p) = e.html {
                 println!("  report: {}", p.display());
             }
         }
@@ -335,6 +386,36 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         );
     }
     Ok(outcome)
+}
+
+/// `prodlike load merge`.
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Merge segments' results (`--segment … --out FILE`) into one, and judge the thresholds
+    /// on the whole run.
+    Merge(super::load_merge::MergeArgs),
+}
+
+/// `I/N`, 0-based: the (I+1)-th of N equal parts.
+fn parse_segment_index(text: &str) -> Result<prodlike_load::segment::Segment, String> {
+    let (i, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}`: write I/N, I from 0 to N-1"))?;
+    let i: u64 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}`: `{i}` is not a whole number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}`: `{n}` is not a whole number"))?;
+    if i >= n {
+        return Err(format!(
+            "`{text}`: the index runs from 0 to {}",
+            n.saturating_sub(1)
+        ));
+    }
+    parse_segment(&format!("{}/{n}", i + 1))
 }
 
 fn parse_segment(text: &str) -> Result<prodlike_load::segment::Segment, String> {

@@ -7,6 +7,7 @@ pub mod compare_watch;
 pub mod data;
 pub mod drift;
 pub mod load;
+pub mod load_merge;
 pub mod report;
 pub mod shadow;
 

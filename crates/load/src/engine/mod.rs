@@ -137,6 +137,6 @@ async fn run_workload(plan: &Plan, shared: Arc<Shared>) -> WorkResult {
         Workload::Open {
             source,
             max_in_flight,
-        } => open::open(shared, source, *max_in_flight, plan.seed).await,
+        } => open::open(shared, source, *max_in_flight, plan.seed, plan.segment).await,
     }
 }

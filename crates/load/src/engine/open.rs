@@ -16,6 +16,7 @@ use super::shared::Shared;
 use crate::LoadError;
 use crate::replay::ReplayStats;
 use crate::schedule::Arrivals;
+use crate::segment::Segment;
 
 /// Runs the open model until the feed ends, its deadline passes or the run is stopped.
 pub(super) async fn open(
@@ -23,8 +24,9 @@ pub(super) async fn open(
     source: &OpenSource,
     max_in_flight: usize,
     seed: u64,
+    segment: Segment,
 ) -> WorkResult {
-    let (mut feed, replay_thread, deadline) = open_feed(&shared, source, seed);
+    let (mut feed, replay_thread, deadline) = open_feed(&shared, source, seed, segment);
     let scheduled = dispatch(&shared, &mut feed, deadline, max_in_flight, seed).await;
     let Some(thread) = replay_thread else {
         return (Ok(()), scheduled, None);
@@ -42,15 +44,12 @@ fn open_feed(
     shared: &Shared,
     source: &OpenSource,
     seed: u64,
+    segment: Segment,
 ) -> (Feed, Option<ReplayThread>, Option<f64>) {
     match source {
-        OpenSource::Plan {
-            profile,
-            process,
-            segment,
-        } => (
+        OpenSource::Plan { profile, process } => (
             Feed::Plan(
-                Arrivals::new(profile.clone(), *process, seed).in_segment(*segment),
+                Arrivals::new(profile.clone(), *process, seed).in_segment(segment),
                 seed ^ 0x0a11,
             ),
             None,
@@ -68,6 +67,7 @@ fn open_feed(
                 *capture,
                 Some(*speed),
                 *looped,
+                segment,
                 shared.stop.clone(),
             );
             (
@@ -84,9 +84,21 @@ fn open_feed(
             process,
             looped: _,
         } => {
-            let (rx, h) = replay_feeder(files.clone(), *capture, None, true, shared.stop.clone());
+            // The arrivals and the records are filtered by the same index, so the k-th arrival
+            // this segment fires carries the unsplit run's k-th record.
+            let (rx, h) = replay_feeder(
+                files.clone(),
+                *capture,
+                None,
+                true,
+                segment,
+                shared.stop.clone(),
+            );
             (
-                Feed::Paired(Arrivals::new(profile.clone(), *process, seed), rx),
+                Feed::Paired(
+                    Arrivals::new(profile.clone(), *process, seed).in_segment(segment),
+                    rx,
+                ),
                 Some(h),
                 None,
             )

@@ -19,8 +19,6 @@ pub enum OpenSource {
     Plan {
         profile: RateProfile,
         process: ArrivalProcess,
-        /// The share of the plan's arrivals this run fires (`--segment`); all by default.
-        segment: crate::segment::Segment,
     },
     /// Recorded requests at their recorded gaps divided by `speed`.
     ReplayGaps {
@@ -68,6 +66,9 @@ pub struct Plan {
     /// How long in-flight requests may finish after the schedule ends.
     pub graceful_stop: Duration,
     pub seed: u64,
+    /// The share of the arrivals (planned, or recorded requests in replay) this run fires
+    /// (`--segment`); all by default.
+    pub segment: crate::segment::Segment,
     /// `--start-at`, in microseconds since the Unix epoch: the instant the plan's clock starts
     /// (segments on several machines share it). `None`: now.
     pub start_at: Option<u64>,

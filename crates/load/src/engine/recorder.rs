@@ -81,6 +81,9 @@ pub struct Second {
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// The second's latencies, encoded (`LatencyHistogram::to_base64`), when the recorder
+    /// keeps them (segment runs, so that `load merge` sums seconds exactly).
+    pub latency_histogram: Option<String>,
 }
 
 /// Per target.
@@ -107,6 +110,8 @@ pub struct Recorder {
     pub timeline: Vec<Second>,
     open: VecDeque<(u64, LatencyHistogram)>,
     keep_samples: bool,
+    /// Keep each second's histogram in the timeline (segment runs).
+    pub second_histograms: bool,
     pub dropped: u64,
     pub dropped_by_stage: Vec<u64>,
 }
@@ -131,6 +136,7 @@ impl Recorder {
             timeline: Vec::new(),
             open: VecDeque::new(),
             keep_samples,
+            second_histograms: false,
             dropped: 0,
             dropped_by_stage: vec![0; stages.max(1)],
         }
@@ -270,7 +276,15 @@ impl Recorder {
             && !h.is_empty()
         {
             let sum = h.summary();
+            // An encoding failure (a count past i64::MAX) leaves it out: no raw data, never
+            // a wrong one.
+            let encoded = if self.second_histograms {
+                h.to_base64().ok()
+            } else {
+                None
+            };
             let sec = self.second(k as f64);
+            sec.latency_histogram = encoded;
             sec.p50_ms = Some(sum.p50_ms);
             sec.p90_ms = Some(sum.p90_ms);
             sec.p99_ms = Some(sum.p99_ms);

@@ -12,6 +12,7 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use super::stop::StopHandle;
 use crate::LoadError;
 use crate::replay::{self, Recorded, ReplayRequest, ReplayStats};
+use crate::segment::Segment;
 
 /// Recorded requests with their send offsets in seconds.
 pub(super) type ReplayRx = Receiver<(f64, Arc<ReplayRequest>)>;
@@ -28,10 +29,12 @@ pub(super) fn replay_feeder(
     capture: bool,
     speed: Option<f64>,
     looped: bool,
+    segment: Segment,
     stop: StopHandle,
 ) -> (ReplayRx, ReplayThread) {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let handle = std::thread::spawn(move || feed(&files, capture, speed, looped, &stop, &tx));
+    let handle =
+        std::thread::spawn(move || feed(&files, capture, speed, looped, segment, &stop, &tx));
     (rx, handle)
 }
 
@@ -41,13 +44,16 @@ fn feed(
     capture: bool,
     speed: Option<f64>,
     looped: bool,
+    segment: Segment,
     stop: &StopHandle,
     tx: &ReplayTx,
 ) -> Result<ReplayStats, LoadError> {
     let mut stats = ReplayStats::default();
     let mut offset = 0.0f64;
+    // Index of the next request in the unsplit replay, over every pass.
+    let mut seq = 0u64;
     loop {
-        let mut pass = Pass::new(tx, speed, offset);
+        let mut pass = Pass::new(tx, speed, offset, segment, &mut seq);
         let sent_before = stats.requests;
         // False once the receiver is gone or the run stopped: nothing more is read.
         let mut open = true;
@@ -82,10 +88,19 @@ struct Pass<'a> {
     t0: Option<u64>,
     /// Requests of the current whole second, waiting to be spread over it.
     pending: Vec<(u64, ReplayRequest)>,
+    /// Requests are placed as the unsplit replay places them, and only this segment's sent.
+    segment: Segment,
+    seq: &'a mut u64,
 }
 
 impl<'a> Pass<'a> {
-    fn new(tx: &'a ReplayTx, speed: Option<f64>, offset: f64) -> Self {
+    fn new(
+        tx: &'a ReplayTx,
+        speed: Option<f64>,
+        offset: f64,
+        segment: Segment,
+        seq: &'a mut u64,
+    ) -> Self {
         Pass {
             tx,
             speed,
@@ -93,6 +108,8 @@ impl<'a> Pass<'a> {
             last_at: 0.0,
             t0: None,
             pending: Vec::new(),
+            segment,
+            seq,
         }
     }
 
@@ -137,7 +154,13 @@ impl<'a> Pass<'a> {
         self.offset + rel_s / self.speed.unwrap_or(1.0)
     }
 
-    fn send(&self, at: f64, r: ReplayRequest) -> bool {
+    /// Sends request number `seq` of the unsplit replay if it is this segment's.
+    fn send(&mut self, at: f64, r: ReplayRequest) -> bool {
+        let seq = *self.seq;
+        *self.seq += 1;
+        if !self.segment.contains(seq) {
+            return true;
+        }
         self.tx.blocking_send((at, Arc::new(r))).is_ok()
     }
 }

@@ -75,7 +75,8 @@ impl Shared {
             mix.names()
         };
         let targets = plan.targets.len();
-        let rec = Recorder::new(names, plan.workload.stage_count(), targets, targets > 1);
+        let mut rec = Recorder::new(names, plan.workload.stage_count(), targets, targets > 1);
+        rec.second_histograms = !plan.segment.is_all();
         Ok(Shared {
             pools: endpoints
                 .iter()

@@ -14,7 +14,7 @@ use crate::compare::CompareSpec;
 use crate::engine::{self, OpenSource, Plan, StopHandle, Workload};
 use crate::mix::{DEFAULT_PATH, Template, single_get_name};
 use crate::progress::Progress;
-use crate::result::{self, LoadResult, ResultContext};
+use crate::result::{self, LoadResult, ResultContext, SegmentRun};
 use crate::scenario::Scenario;
 use crate::schedule::{ArrivalProcess, Arrivals, PlannedSecond, plan_timeline};
 use crate::stages::{RateProfile, Stage};
@@ -71,6 +71,10 @@ pub struct Prepared {
     pub arrivals: Option<String>,
     pub profile: Option<RateProfile>,
     pub thresholds: Vec<Threshold>,
+    /// Thresholds checked but not judged here (a segment, or `--no-thresholds`), as written.
+    pub unjudged: Vec<String>,
+    /// This run's segment of a split plan, as its result records it.
+    pub segment_run: Option<SegmentRun>,
     pub max_send_lag_ms: f64,
     pub compare_spec: CompareSpec,
     pub targets: Vec<String>,
@@ -120,7 +124,9 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
     // A segment sees part of the load: judging it alone would fail or pass the run on a
     // partial view. Never silently: the plan's description (and so the result) says so.
     let mut description = shape.description;
-    if (o.no_thresholds || o.segment.is_some_and(|s| !s.is_all())) && !thresholds.is_empty() {
+    let segment = o.segment.unwrap_or(crate::segment::Segment::ALL);
+    let mut unjudged = Vec::new();
+    if (o.no_thresholds || !segment.is_all()) && !thresholds.is_empty() {
         let texts: Vec<&str> = thresholds.iter().map(|t| t.text.as_str()).collect();
         description.push_str(&format!(
             "; thresholds not judged ({}): {}",
@@ -131,7 +137,7 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             },
             texts.join(", ")
         ));
-        thresholds.clear();
+        unjudged = thresholds.drain(..).map(|t| t.text).collect();
     }
     let target_labels = targets.iter().map(|t| t.original.clone()).collect();
     Ok(Prepared {
@@ -143,6 +149,7 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
             threads: o.threads,
             graceful_stop,
             seed,
+            segment,
             start_at: start_at(o, max_send_lag, shape.mode)?,
         },
         mode: shape.mode,
@@ -150,6 +157,18 @@ pub fn prepare(o: &RunOptions) -> Result<Prepared, LoadError> {
         arrivals: shape.arrivals,
         profile: shape.profile,
         thresholds,
+        unjudged,
+        segment_run: (!segment.is_all()).then(|| {
+            let (from, to) = segment.bounds();
+            SegmentRun {
+                segment: segment.to_string(),
+                from: [from.0, from.1],
+                to: [to.0, to.1],
+                share: segment.share(),
+                seed,
+                start_at: o.start_at.clone(),
+            }
+        }),
         max_send_lag_ms: max_send_lag.as_secs_f64() * 1000.0,
         compare_spec: o.compare_spec,
         targets: target_labels,
@@ -212,20 +231,14 @@ impl Prepared {
     /// which have no plan to print beyond their description).
     pub fn timeline(&self) -> Option<Vec<PlannedSecond>> {
         let p = self.profile.clone()?;
-        let (process, segment) = match &self.plan.workload {
+        let process = match &self.plan.workload {
             Workload::Open {
-                source:
-                    OpenSource::Plan {
-                        process, segment, ..
-                    },
+                source: OpenSource::Plan { process, .. } | OpenSource::ReplayRate { process, .. },
                 ..
-            } => (*process, *segment),
-            Workload::Open {
-                source: OpenSource::ReplayRate { process, .. },
-                ..
-            } => (*process, crate::segment::Segment::ALL),
-            _ => (ArrivalProcess::Uniform, crate::segment::Segment::ALL),
+            } => *process,
+            _ => ArrivalProcess::Uniform,
         };
+        let segment = self.plan.segment;
         Some(plan_timeline(
             Arrivals::new(p, process, self.plan.seed).in_segment(segment),
         ))
@@ -261,6 +274,8 @@ impl Prepared {
             arrivals: self.arrivals.clone(),
             profile: self.profile.as_ref(),
             thresholds: &self.thresholds,
+            unjudged: &self.unjudged,
+            segment: self.segment_run.as_ref(),
             max_send_lag_ms: self.max_send_lag_ms,
             compare: self.compare_spec,
         }

@@ -40,25 +40,39 @@ struct Asked {
 /// The one load shape asked for, as a workload.
 pub(super) fn load_shape(o: &RunOptions, sc: &Scenario) -> Result<Shape, LoadError> {
     let asked = asked(o, sc)?;
-    // A segment is a share of one arrival sequence: the closed model has none, and replay
-    // does not split its recording yet.
-    if !asked.segment.is_all() && (asked.connections.is_some() || o.replay.is_some()) {
+    // A segment is a share of one arrival sequence: the closed model has none.
+    if !asked.segment.is_all() && asked.connections.is_some() {
         return Err(usage(
-            "--segment splits a rate plan (--rate or --stages); it does not apply to \
-             --connections or --replay",
+            "--segment splits a rate plan (--rate or --stages) or a replay; it does not apply \
+             to --connections",
         ));
     }
     if let Some(n) = asked.connections {
         return closed(n, asked.duration);
     }
-    if let Some(path) = &o.replay {
-        return replayed(o, path, &asked);
+    let mut shape = match &o.replay {
+        Some(path) => replayed(o, path, &asked)?,
+        None => open_shape(&asked)?,
+    };
+    if !asked.segment.is_all() {
+        shape.arrivals = shape.arrivals.map(|a| {
+            format!(
+                "{a}, segment {} ({:.1}% of the arrivals)",
+                asked.segment,
+                asked.segment.share() * 100.0
+            )
+        });
     }
+    Ok(shape)
+}
+
+/// A rate plan's shape: stages or a constant rate.
+fn open_shape(asked: &Asked) -> Result<Shape, LoadError> {
     if let Some(stages) = &asked.stages {
-        return Ok(ramping(stages.clone(), &asked));
+        return Ok(ramping(stages.clone(), asked));
     }
     if let Some(r) = asked.rate {
-        return constant(r, &asked);
+        return constant(r, asked);
     }
     Err(usage(
         "no load shape: give --rate R --duration D, --stages 5m:50,2m:200, --connections N, --replay FILE, or a scenario with a [load] table",
@@ -284,22 +298,12 @@ fn open_plan(p: RateProfile, asked: &Asked) -> Shape {
             source: OpenSource::Plan {
                 profile: p.clone(),
                 process: asked.process,
-                segment: asked.segment,
             },
             max_in_flight: asked.max_in_flight,
         },
         mode: "open",
         description: String::new(),
-        arrivals: Some(if asked.segment.is_all() {
-            format!("{:?}", asked.process).to_lowercase()
-        } else {
-            format!(
-                "{}, segment {} ({:.1}% of the plan's arrivals)",
-                format!("{:?}", asked.process).to_lowercase(),
-                asked.segment,
-                asked.segment.share() * 100.0
-            )
-        }),
+        arrivals: Some(format!("{:?}", asked.process).to_lowercase()),
         profile: Some(p),
     }
 }
