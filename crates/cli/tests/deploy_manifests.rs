@@ -34,9 +34,14 @@ fn have(program: &str) -> bool {
 }
 
 fn render() -> String {
+    render_dir("deploy/kubernetes")
+}
+
+/// `kubectl kustomize` of a folder of the repository.
+fn render_dir(dir: &str) -> String {
     let o = Command::new("kubectl")
         .args(["kustomize"])
-        .arg(repo().join("deploy/kubernetes"))
+        .arg(repo().join(dir))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -254,4 +259,148 @@ fn the_dockerfile_builds_in_one_stage_and_runs_unprivileged_in_a_minimal_one() {
             .iter()
             .any(|l| l.contains("cargo build --release --locked"))
     );
+}
+
+/// The distributed load run (deploy/kubernetes/load, applied per run): it validates, and a
+/// broken field is refused; the Indexed Job's width agrees with the segment each pod takes;
+/// a pod's arguments, with Kubernetes' `$(VAR)` expansion done as the kubelet would (its index,
+/// run.env), are accepted by `prodlike load --dry-run`, which fires together with its sibling
+/// pods every arrival once; the merge Job reads the folder the segments write, on a
+/// ReadWriteMany volume.
+#[test]
+fn the_load_run_validates_and_its_pods_arguments_are_prodlikes() {
+    if !have("kubectl") || !have("kubernetes-validate") {
+        return;
+    }
+    let yaml = render_dir("deploy/kubernetes/load");
+    let (code, said) = validate(&yaml);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(!said.contains("Couldn't find schema"), "{said}");
+    let (code, said) = validate(&yaml.replacen("completions: 4", "completions: four", 1));
+    assert_ne!(code, Some(0), "{said}");
+    assert!(said.contains("completions"), "{said}");
+
+    let all = objects(&yaml);
+    let segments = find(&all, "Job", "prodlike-load-segments");
+    let spec = &segments["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let width = spec["completions"].as_u64().unwrap();
+    assert_eq!(spec["parallelism"].as_u64(), Some(width));
+    let pod = &spec["template"]["spec"];
+    let container = &pod["containers"][0];
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    let at = args.iter().position(|a| a == "--segment-index").unwrap();
+    assert_eq!(args[at + 1], format!("$(JOB_COMPLETION_INDEX)/{width}"));
+
+    // run.env as the ConfigMap holds it, with a start a minute ahead (the file's date is an
+    // example), and each pod's index: the kubelet's expansion, then prodlike's own parser.
+    let run_map = all
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap")
+        .unwrap();
+    let mut env: Vec<(String, String)> = run_map["data"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    for key in ["TARGET_URL", "START_AT", "RUN_ID"] {
+        assert!(env.iter().any(|(k, _)| k == key), "run.env has no {key}");
+    }
+    let soon = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    for (k, v) in &mut env {
+        if k == "START_AT" {
+            *v = soon.to_string();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut whole: Vec<u64> = Vec::new();
+    let mut summed: Vec<u64> = Vec::new();
+    for index in 0..=width {
+        let mut expanded: Vec<String> = args
+            .iter()
+            .map(|a| {
+                let mut a = a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string());
+                for (k, v) in &env {
+                    a = a.replace(&format!("$({k})"), v);
+                }
+                assert!(!a.contains("$("), "unexpanded: {a}");
+                a
+            })
+            .collect();
+        // The mounted folder is a temporary one here.
+        let out = expanded.iter().position(|a| a == "--out").unwrap();
+        let file = expanded[out + 1].replace("/results", dir.path().to_str().unwrap());
+        expanded[out + 1] = file;
+        expanded.extend(["--dry-run".to_owned(), "--format".to_owned(), "json".to_owned()]);
+        // One more than the Job's pods: the same arguments without a segment, the whole plan.
+        if index == width {
+            let at = expanded.iter().position(|a| a == "--segment-index").unwrap();
+            expanded.drain(at..at + 2);
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_prodlike"))
+            .args(&expanded)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{expanded:?}: {}",
+            prodlike_testkit::process::output_text(&o)
+        );
+        let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let seconds: Vec<u64> = plan["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["scheduled"].as_u64().unwrap())
+            .collect();
+        if index == width {
+            whole = seconds;
+        } else {
+            summed.resize(seconds.len().max(summed.len()), 0);
+            for (s, n) in summed.iter_mut().zip(&seconds) {
+                *s += n;
+            }
+        }
+    }
+    assert_eq!(summed, whole);
+    assert!(whole.iter().sum::<u64>() > 0);
+
+    // The merge Job reads the folder the segments write: the same claim and run subfolder.
+    let merge = find(&all, "Job", "prodlike-load-merge");
+    let merge_pod = &merge["spec"]["template"]["spec"];
+    let merge_args = merge_pod["containers"][0]["args"].to_string();
+    assert!(
+        merge_args.contains("\"merge\"") && merge_args.contains("--wait"),
+        "{merge_args}"
+    );
+    let mount = |pod: &Value| {
+        let m = &pod["containers"][0]["volumeMounts"][0];
+        let claim = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == m["name"])
+            .unwrap()["persistentVolumeClaim"]["claimName"]
+            .clone();
+        (m["mountPath"].clone(), m["subPathExpr"].clone(), claim)
+    };
+    assert_eq!(mount(pod), mount(merge_pod));
+    let (path, _, claim) = mount(pod);
+    assert!(merge_args.contains(path.as_str().unwrap()), "{merge_args}");
+    let pvc = find(&all, "PersistentVolumeClaim", claim.as_str().unwrap());
+    assert_eq!(pvc["spec"]["accessModes"][0], "ReadWriteMany");
+    // Neither Job retries: a late segment would be refused by --start-at anyway.
+    assert_eq!(spec["backoffLimit"], 0);
+    assert_eq!(merge["spec"]["backoffLimit"], 0);
 }

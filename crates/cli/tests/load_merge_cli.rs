@@ -270,3 +270,46 @@ fn replay_segments_together_send_the_recording_once() {
         assert_eq!(json(&merged)["data"]["totals"]["requests"], whole);
     }
 }
+
+/// `load merge DIR --wait`: as the merge Job beside an Indexed Job runs it, on a shared folder
+/// where a segment's result lands only later; it merges once the plan is covered.
+#[test]
+fn merge_waits_for_the_segments_in_a_folder() {
+    let (_rt, url) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_segment(&url, dir.path(), "--segment", "1/2", "3");
+    let second = run_segment(&url, dir.path(), "--segment", "2/2", "3");
+    let shared = dir.path().join("run-1");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::copy(&first, shared.join("segment-0.json")).unwrap();
+    let merged = shared.join("merged.json");
+    let merge = Command::new(env!("CARGO_BIN_EXE_prodlike"))
+        .args(["load", "merge", shared.to_str().unwrap(), "--wait", "5m"])
+        .args(["--out", merged.to_str().unwrap()])
+        .env("PRODLIKE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The second segment's result arrives as `load --out` writes it: whole, by a rename.
+    let tmp = shared.join("segment-1.json.tmp");
+    std::fs::copy(&second, &tmp).unwrap();
+    std::fs::rename(&tmp, shared.join("segment-1.json")).unwrap();
+    let o = merge.wait_with_output().unwrap();
+    let text = output_text(&o);
+    // The cap only the whole run breaks: a finding, judged on both segments.
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    let m = json(&merged);
+    assert_eq!(m["data"]["totals"]["requests"], 200);
+    assert_eq!(m["data"]["merged"]["inputs"].as_array().unwrap().len(), 2);
+
+    // Re-run on the same folder: the merged result written there is not read as a segment.
+    let o = prodlike(&[
+        "load",
+        "merge",
+        shared.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+}
