@@ -268,6 +268,8 @@ fn the_dockerfile_builds_in_one_stage_and_runs_unprivileged_in_a_minimal_one() {
 /// pods every arrival once; the merge Job reads the folder the segments write, on a
 /// ReadWriteMany volume.
 #[test]
+// Long: the run's manifests checked in the order a reader meets them, one short block each.
+#[allow(clippy::too_many_lines)]
 fn the_load_run_validates_and_its_pods_arguments_are_prodlikes() {
     if !have("kubectl") || !have("kubernetes-validate") {
         return;
@@ -299,10 +301,7 @@ fn the_load_run_validates_and_its_pods_arguments_are_prodlikes() {
 
     // run.env as the ConfigMap holds it, with a start a minute ahead (the file's date is an
     // example), and each pod's index: the kubelet's expansion, then prodlike's own parser.
-    let run_map = all
-        .iter()
-        .find(|o| o["kind"] == "ConfigMap")
-        .unwrap();
+    let run_map = all.iter().find(|o| o["kind"] == "ConfigMap").unwrap();
     let mut env: Vec<(String, String)> = run_map["data"]
         .as_object()
         .unwrap()
@@ -341,10 +340,17 @@ fn the_load_run_validates_and_its_pods_arguments_are_prodlikes() {
         let out = expanded.iter().position(|a| a == "--out").unwrap();
         let file = expanded[out + 1].replace("/results", dir.path().to_str().unwrap());
         expanded[out + 1] = file;
-        expanded.extend(["--dry-run".to_owned(), "--format".to_owned(), "json".to_owned()]);
+        expanded.extend([
+            "--dry-run".to_owned(),
+            "--format".to_owned(),
+            "json".to_owned(),
+        ]);
         // One more than the Job's pods: the same arguments without a segment, the whole plan.
         if index == width {
-            let at = expanded.iter().position(|a| a == "--segment-index").unwrap();
+            let at = expanded
+                .iter()
+                .position(|a| a == "--segment-index")
+                .unwrap();
             expanded.drain(at..at + 2);
         }
         let o = Command::new(env!("CARGO_BIN_EXE_prodlike"))

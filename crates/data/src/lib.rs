@@ -24,6 +24,7 @@ pub mod plan;
 pub mod profile;
 pub mod progress;
 pub mod published;
+pub mod query_plans;
 pub mod render;
 pub mod rules;
 pub mod sync;

@@ -7,7 +7,7 @@ use prodlike_report::{CommandResult, Outcome};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::data::{profile, sync, synth, verify};
+use crate::data::{plans, profile, sync, synth, verify};
 use crate::{alerts, compare, drift, load, load_v1, report, shadow, shadow_v1};
 
 /// A result read back, its payload in the current version's types (older versions converted).
@@ -24,6 +24,7 @@ pub enum AnyResult {
     DataSync(CommandResult<sync::SyncReport>),
     DataSynth(CommandResult<synth::SynthReport>),
     DataVerify(CommandResult<verify::VerifyReport>),
+    DataPlans(CommandResult<plans::PlansReport>),
     Compare(CommandResult<compare::CompareReport>),
     Alerts(CommandResult<alerts::AlertsReport>),
     Report(CommandResult<report::ScoreReport>),
@@ -40,6 +41,7 @@ impl AnyResult {
             AnyResult::DataSync(r) => &r.schema,
             AnyResult::DataSynth(r) => &r.schema,
             AnyResult::DataVerify(r) => &r.schema,
+            AnyResult::DataPlans(r) => &r.schema,
             AnyResult::Compare(r) => &r.schema,
             AnyResult::Alerts(r) => &r.schema,
             AnyResult::Report(r) => &r.schema,
@@ -56,6 +58,7 @@ impl AnyResult {
             AnyResult::DataSync(r) => r.outcome,
             AnyResult::DataSynth(r) => r.outcome,
             AnyResult::DataVerify(r) => r.outcome,
+            AnyResult::DataPlans(r) => r.outcome,
             AnyResult::Compare(r) => r.outcome,
             AnyResult::Alerts(r) => r.outcome,
             AnyResult::Report(r) => r.outcome,
@@ -72,7 +75,7 @@ struct Family {
 
 /// Every family with the versions read. Raise `oldest` one release after a new version
 /// replaced it, never sooner.
-const FAMILIES: [Family; 10] = [
+const FAMILIES: [Family; 11] = [
     Family {
         name: "prodlike.shadow",
         oldest: 1,
@@ -105,6 +108,11 @@ const FAMILIES: [Family; 10] = [
     },
     Family {
         name: "prodlike.data.verify",
+        oldest: 1,
+        newest: 1,
+    },
+    Family {
+        name: "prodlike.data.plans",
         oldest: 1,
         newest: 1,
     },
@@ -209,6 +217,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<AnyResult, DocumentError> {
         ("prodlike.data.sync", _) => AnyResult::DataSync(typed(&schema, doc)?),
         ("prodlike.data.synth", _) => AnyResult::DataSynth(typed(&schema, doc)?),
         ("prodlike.data.verify", _) => AnyResult::DataVerify(typed(&schema, doc)?),
+        ("prodlike.data.plans", _) => AnyResult::DataPlans(typed(&schema, doc)?),
         ("prodlike.compare", _) => AnyResult::Compare(typed(&schema, doc)?),
         ("prodlike.alerts", _) => AnyResult::Alerts(typed(&schema, doc)?),
         ("prodlike.report", _) => AnyResult::Report(typed(&schema, doc)?),

@@ -5,7 +5,7 @@ use prodlike_report::CommandResult;
 use schemars::JsonSchema;
 use serde_json::Value;
 
-use crate::data::{profile, sync, synth, verify};
+use crate::data::{plans, profile, sync, synth, verify};
 use crate::{alerts, compare, drift, load, report, shadow};
 
 /// A schema this build writes.
@@ -31,7 +31,7 @@ impl Published {
 }
 
 /// Every schema written by this build, one per result family, current versions only.
-pub fn published() -> [Published; 10] {
+pub fn published() -> [Published; 11] {
     [
         entry::<shadow::ShadowReport>(shadow::SCHEMA, "shadow"),
         entry::<load::LoadResult>(load::SCHEMA, "load"),
@@ -40,6 +40,7 @@ pub fn published() -> [Published; 10] {
         entry::<sync::SyncReport>(sync::SCHEMA, "data sync"),
         entry::<synth::SynthReport>(synth::SCHEMA, "data synth"),
         entry::<verify::VerifyReport>(verify::SCHEMA, "data verify"),
+        entry::<plans::PlansReport>(plans::SCHEMA, "data plans"),
         entry::<compare::CompareReport>(compare::SCHEMA, "compare prometheus"),
         entry::<alerts::AlertsReport>(alerts::SCHEMA, "alerts"),
         entry::<report::ScoreReport>(report::SCHEMA, "report"),

@@ -31,6 +31,10 @@ const FIXTURES: [(&str, &str); 8] = [
         "prodlike.data.verify/1",
         include_str!("fixtures/data.verify-1.json"),
     ),
+    (
+        "prodlike.data.plans/1",
+        include_str!("fixtures/data.plans-1.json"),
+    ),
 ];
 
 /// The payload back as JSON, to compare with what was read.
@@ -43,6 +47,7 @@ fn data_of(r: &AnyResult) -> Value {
         AnyResult::DataSync(r) => serde_json::to_value(&r.data),
         AnyResult::DataSynth(r) => serde_json::to_value(&r.data),
         AnyResult::DataVerify(r) => serde_json::to_value(&r.data),
+        AnyResult::DataPlans(r) => serde_json::to_value(&r.data),
         AnyResult::Compare(r) => serde_json::to_value(&r.data),
         AnyResult::Alerts(r) => serde_json::to_value(&r.data),
         AnyResult::Report(r) => serde_json::to_value(&r.data),
@@ -80,6 +85,7 @@ fn the_variant_follows_the_schema() {
             AnyResult::DataSync(_) => "sync",
             AnyResult::DataSynth(_) => "synth",
             AnyResult::DataVerify(_) => "verify",
+            AnyResult::DataPlans(_) => "plans",
             AnyResult::Compare(_) => "compare",
             AnyResult::Alerts(_) => "alerts",
             AnyResult::Report(_) => "report",
@@ -88,7 +94,7 @@ fn the_variant_follows_the_schema() {
     assert_eq!(
         kinds,
         [
-            "shadow", "load", "load", "drift", "profile", "sync", "synth", "verify"
+            "shadow", "load", "load", "drift", "profile", "sync", "synth", "verify", "plans"
         ]
     );
 }

@@ -11,10 +11,11 @@ use serde::Deserialize;
 use crate::error::ScoreError;
 
 /// Every scoring source: a part of one result schema that measures one thing.
-pub const SOURCES: [&str; 7] = [
+pub const SOURCES: [&str; 8] = [
     "shadow",
     "load.compare",
     "data.verify",
+    "data.plans",
     "drift.files",
     "drift.schema",
     "compare.verdicts",
@@ -25,7 +26,7 @@ pub const SOURCES: [&str; 7] = [
 pub fn default_component(source: &str) -> Option<Component> {
     Some(match source {
         "shadow" | "load.compare" => Component::Traffic,
-        "data.verify" => Component::Data,
+        "data.verify" | "data.plans" => Component::Data,
         "drift.files" => Component::Configuration,
         "drift.schema" => Component::Schema,
         "compare.parity" => Component::Observability,

@@ -25,6 +25,8 @@ pub enum Command {
     Synth(SynthArgs),
     /// Check a target against its source: integrity, row counts, fidelity, PII leaks.
     Verify(VerifyArgs),
+    /// Do staging's query plans match production's? EXPLAIN on both, never ANALYZE production.
+    Plans(super::data_plans::PlansArgs),
 }
 
 #[derive(clap::Args)]
@@ -321,6 +323,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Sync(a) => sync(a.validate()?),
         Command::Synth(a) => synth(a.validate()?),
         Command::Verify(a) => verify(a.validate()?),
+        Command::Plans(a) => super::data_plans::run(a),
     }
 }
 

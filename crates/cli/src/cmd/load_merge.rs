@@ -84,7 +84,10 @@ pub fn run(a: MergeArgs) -> anyhow::Result<Outcome> {
 
 /// Every input file: the files given, and the `*.json` files of the folders given (sorted,
 /// leaving out the merged result itself when it is written there).
-fn read_inputs(paths: &[PathBuf], out: Option<&std::path::Path>) -> anyhow::Result<Vec<MergeInput>> {
+fn read_inputs(
+    paths: &[PathBuf],
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<MergeInput>> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {

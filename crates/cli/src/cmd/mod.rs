@@ -5,6 +5,7 @@ pub mod compare;
 pub mod compare_results;
 pub mod compare_watch;
 pub mod data;
+pub mod data_plans;
 pub mod drift;
 pub mod load;
 pub mod load_merge;

@@ -1,4 +1,5 @@
 //! Data: `prodlike data verify`'s fidelity, integrity, leaks, fan-out and schema differences.
+use prodlike_results::data::plans::PlansReport;
 use prodlike_results::data::verify::VerifyReport;
 use prodlike_results::report::LossKind;
 
@@ -14,6 +15,53 @@ pub const LEAK_PENALTY: f64 = 100.0;
 pub const FAN_OUT_PENALTY: f64 = 5.0;
 /// Penalty of one schema object that differs.
 pub const SCHEMA_DIFFERENCE_PENALTY: f64 = 5.0;
+
+/// Penalty of a query whose plan differs from production's (no rule accepting it).
+pub const PLAN_PENALTY: f64 = 10.0;
+
+/// plans: each different plan no rule accepts is a finding; a query that could not be compared
+/// is undecided (never a pass).
+pub fn plans(r: &PlansReport, file: &str) -> SourceScore {
+    let mut s = SourceScore::new("data.plans", file);
+    let cmd = format!(
+        "prodlike data plans --source {} --target {}",
+        sh(&r.source),
+        sh(&r.target)
+    );
+    s.note = format!(
+        "{} queries: {} same plan, {} same shape scaled, {} different, {} not comparable",
+        r.queries.len(),
+        r.counts.same_plan,
+        r.counts.same_shape_scaled,
+        r.counts.different_plan,
+        r.counts.not_comparable
+    );
+    for q in &r.queries {
+        match q.verdict.as_str() {
+            "same_plan" | "same_shape_scaled" => s.decided = true,
+            "different_plan" if q.accepted_by.is_some() => s.decided = true,
+            "different_plan" => {
+                s.decided = true;
+                s.failed = true;
+                s.push(
+                    PLAN_PENALTY,
+                    LossKind::Finding,
+                    format!("query {}", q.name),
+                    q.why.clone(),
+                    cmd.clone(),
+                );
+            }
+            _ => s.push(
+                0.0,
+                LossKind::Undecided,
+                format!("query {}", q.name),
+                q.why.clone(),
+                cmd.clone(),
+            ),
+        }
+    }
+    s
+}
 
 /// verify: each column loses 100 × (1 − its score) / columns (so the distributions together
 /// lose 100 × (1 − verify's mean score)); every failed check loses its constant above.

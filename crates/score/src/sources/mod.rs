@@ -116,6 +116,7 @@ pub fn of(result: &AnyResult, file: &str) -> Result<Vec<SourceScore>, String> {
             ),
         },
         AnyResult::DataVerify(r) => Ok(vec![data::verify(&r.data, file)]),
+        AnyResult::DataPlans(r) => Ok(vec![data::plans(&r.data, file)]),
         AnyResult::Drift(r) => Ok(vec![drift::drift(&r.data, file)]),
         AnyResult::Compare(r) => Ok(compare::compare(&r.data, file)),
         AnyResult::DataProfile(_) => Err("a profile describes production only".into()),

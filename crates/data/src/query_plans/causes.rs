@@ -1,0 +1,291 @@
+//! What makes two plans of one query differ, read from each side's catalog (never its rows):
+//! table sizes (`pg_class.reltuples`, `relpages`), whether a table was ever analyzed, the
+//! indexes the production plan uses, and the planner settings. Each cause comes with the fix it
+//! suggests.
+use std::collections::{BTreeMap, BTreeSet};
+
+use prodlike_results::data::plans::{Cause, SettingDifference, TableSizes};
+use tokio_postgres::Client;
+
+use super::tree::Node;
+use crate::error::{DataError, Result};
+
+/// Planner settings that change plans: costs, memory, parallelism, join search and the
+/// `enable_*` switches.
+const PLANNER_SETTINGS: &[&str] = &[
+    "work_mem",
+    "hash_mem_multiplier",
+    "random_page_cost",
+    "seq_page_cost",
+    "effective_cache_size",
+    "effective_io_concurrency",
+    "cpu_tuple_cost",
+    "cpu_index_tuple_cost",
+    "cpu_operator_cost",
+    "parallel_setup_cost",
+    "parallel_tuple_cost",
+    "min_parallel_table_scan_size",
+    "min_parallel_index_scan_size",
+    "max_parallel_workers_per_gather",
+    "default_statistics_target",
+    "from_collapse_limit",
+    "join_collapse_limit",
+    "geqo",
+    "geqo_threshold",
+    "jit",
+    "plan_cache_mode",
+    "constraint_exclusion",
+];
+
+/// A table's size as the planner sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Size {
+    /// `None`: never analyzed nor vacuumed (`reltuples` = -1).
+    pub rows: Option<f64>,
+    pub pages: i64,
+}
+
+/// The sizes of `tables` (`schema.name`, or a bare name looked up in `default_schema`).
+pub async fn sizes(
+    c: &Client,
+    tables: &BTreeSet<(String, String)>,
+) -> Result<BTreeMap<(String, String), Size>> {
+    let mut out = BTreeMap::new();
+    for (schema, name) in tables {
+        let row = c
+            .query_opt(
+                "SELECT c.reltuples::float8, c.relpages::int8 FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2",
+                &[schema, name],
+            )
+            .await
+            .map_err(DataError::pg(format!(
+                "reading the size of {schema}.{name}"
+            )))?;
+        if let Some(r) = row {
+            let rows: f64 = r.get(0);
+            out.insert(
+                (schema.clone(), name.clone()),
+                Size {
+                    rows: (rows >= 0.0).then_some(rows),
+                    pages: r.get(1),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Index name → its definition, for the indexes of `schemas`.
+pub async fn indexes(c: &Client, schemas: &BTreeSet<String>) -> Result<BTreeMap<String, String>> {
+    let schemas: Vec<String> = schemas.iter().cloned().collect();
+    let rows = c
+        .query(
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = ANY($1)",
+            &[&schemas],
+        )
+        .await
+        .map_err(DataError::pg("reading the indexes"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// The planner settings as a new session gets them.
+pub async fn settings(c: &Client) -> Result<BTreeMap<String, String>> {
+    let names: Vec<String> = PLANNER_SETTINGS.iter().map(|s| s.to_string()).collect();
+    let rows = c
+        .query(
+            "SELECT name, setting || coalesce(unit, '') FROM pg_settings \
+             WHERE name = ANY($1) OR name LIKE 'enable\\_%'",
+            &[&names],
+        )
+        .await
+        .map_err(DataError::pg("reading the planner settings"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Settings whose values differ.
+pub fn setting_differences(
+    production: &BTreeMap<String, String>,
+    staging: &BTreeMap<String, String>,
+) -> Vec<SettingDifference> {
+    production
+        .iter()
+        .filter_map(|(name, p)| {
+            let s = staging.get(name)?;
+            (s != p).then(|| SettingDifference {
+                name: name.clone(),
+                production: p.clone(),
+                staging: s.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The sizes table of the report.
+pub fn size_rows(
+    production: &BTreeMap<(String, String), Size>,
+    staging: &BTreeMap<(String, String), Size>,
+) -> Vec<TableSizes> {
+    let keys: BTreeSet<&(String, String)> = production.keys().chain(staging.keys()).collect();
+    keys.into_iter()
+        .map(|k| {
+            let (p, s) = (production.get(k), staging.get(k));
+            let (pr, sr) = (p.and_then(|x| x.rows), s.and_then(|x| x.rows));
+            TableSizes {
+                table: format!("{}.{}", k.0, k.1),
+                production_rows: pr,
+                staging_rows: sr,
+                production_pages: p.map_or(0, |x| x.pages),
+                staging_pages: s.map_or(0, |x| x.pages),
+                ratio: match (pr, sr) {
+                    (Some(p), Some(s)) if p > 0.0 => Some(s / p),
+                    _ => None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// What both sides' catalogs hold, for [`causes`].
+pub struct Catalogs<'a> {
+    pub production_sizes: &'a BTreeMap<(String, String), Size>,
+    pub staging_sizes: &'a BTreeMap<(String, String), Size>,
+    pub production_indexes: &'a BTreeMap<String, String>,
+    pub staging_indexes: &'a BTreeMap<String, String>,
+    pub settings: &'a [SettingDifference],
+}
+
+/// The likely causes of a different plan: tables whose size differs from the data's scale or
+/// from production's by more than the planner's noise, tables staging never analyzed, indexes
+/// production's plan uses that staging lacks, and differing planner settings.
+pub fn causes(production: &[Node], staging: &[Node], cat: &Catalogs<'_>) -> Vec<Cause> {
+    let mut out = Vec::new();
+    let mut tables: BTreeSet<(String, String)> = BTreeSet::new();
+    for n in production.iter().chain(staging) {
+        if let Some(r) = &n.relation {
+            tables.insert((
+                n.schema.clone().unwrap_or_else(|| "public".into()),
+                r.clone(),
+            ));
+        }
+    }
+    for key in &tables {
+        let name = format!("{}.{}", key.0, key.1);
+        let (p, s) = (cat.production_sizes.get(key), cat.staging_sizes.get(key));
+        if s.is_some_and(|s| s.rows.is_none()) {
+            out.push(Cause {
+                kind: "statistics".into(),
+                detail: format!(
+                    "{name} was never analyzed in staging: the planner guesses its size"
+                ),
+                fix: format!("ANALYZE {name} in staging (or run with --analyze-staging)"),
+            });
+            continue;
+        }
+        let (Some(pr), Some(sr)) = (p.and_then(|x| x.rows), s.and_then(|x| x.rows)) else {
+            continue;
+        };
+        let ratio = (sr + 1.0) / (pr + 1.0);
+        if !(0.5..=2.0).contains(&ratio) {
+            let grow = (pr / sr.max(1.0)).round().max(2.0);
+            out.push(Cause {
+                kind: "table_size".into(),
+                detail: format!(
+                    "{name} has {} rows in staging against {} in production ({ratio:.2}×): \
+                     the planner chooses by size",
+                    rows(sr),
+                    rows(pr)
+                ),
+                fix: if ratio < 1.0 {
+                    format!(
+                        "sync a larger share of {name}, or synthesise ×{grow:.0} \
+                         (prodlike data synth --scale {grow:.0})"
+                    )
+                } else {
+                    format!("staging's {name} is larger than production's: sync it again")
+                },
+            });
+        }
+    }
+    for n in production {
+        let Some(index) = &n.index else { continue };
+        if cat.staging_indexes.contains_key(index) {
+            continue;
+        }
+        // The same definition under another name is the same index.
+        let def = cat.production_indexes.get(index);
+        let same_elsewhere = def.is_some_and(|d| {
+            let body = definition_body(d, index);
+            cat.staging_indexes
+                .iter()
+                .any(|(name, sd)| definition_body(sd, name) == body)
+        });
+        if !same_elsewhere {
+            out.push(Cause {
+                kind: "missing_index".into(),
+                detail: format!(
+                    "production's plan uses index {index}{}, which staging does not have",
+                    def.map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+                fix: format!(
+                    "create {index} in staging (prodlike drift schema lists every index that differs)"
+                ),
+            });
+        }
+    }
+    for d in cat.settings {
+        out.push(Cause {
+            kind: "setting".into(),
+            detail: format!(
+                "{} is {} in production and {} in staging",
+                d.name, d.production, d.staging
+            ),
+            fix: format!(
+                "align {} (or declare it intended with a prodlike drift schema rule)",
+                d.name
+            ),
+        });
+    }
+    out
+}
+
+/// `CREATE INDEX name ON …` without its name, so that two names of one definition compare
+/// equal.
+fn definition_body(def: &str, name: &str) -> String {
+    def.replacen(&format!(" {name} "), " ", 1)
+}
+
+/// 61234.0 → "61,234".
+fn rows(n: f64) -> String {
+    let s = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn numbers_read_with_separators() {
+        assert_eq!(rows(61234.0), "61,234");
+        assert_eq!(rows(600.0), "600");
+        assert_eq!(rows(1_000_000.0), "1,000,000");
+    }
+
+    #[test]
+    fn an_index_under_another_name_is_the_same_index() {
+        assert_eq!(
+            definition_body("CREATE INDEX a_idx ON public.t USING btree (x)", "a_idx"),
+            definition_body("CREATE INDEX b_idx ON public.t USING btree (x)", "b_idx")
+        );
+    }
+}
