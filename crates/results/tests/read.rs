@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// Real `--out` documents, one per current schema (written by the commands; see
 /// tests/fixtures/README.md).
-const FIXTURES: [(&str, &str); 8] = [
+const FIXTURES: [(&str, &str); 9] = [
     ("prodlike.shadow/2", include_str!("fixtures/shadow-2.json")),
     ("prodlike.load/2", include_str!("fixtures/load-2.json")),
     // Still read; without a compare section it reads back unchanged.
