@@ -384,9 +384,7 @@ impl ObjectPass<'_, '_> {
         let label_pairing = crate::terraform::config::is_terraform_key(&bo.key);
         for mut raw in differ.out {
             let path = raw.path.to_string();
-            let is_name = label_pairing
-                || path == "metadata.name"
-                || path == "metadata.namespace";
+            let is_name = label_pairing || path == "metadata.name" || path == "metadata.namespace";
             if env.is_some() && is_name && !label_pairing {
                 raw.change = Change::Renamed;
             }

@@ -102,11 +102,12 @@ impl PosNode {
     /// The positions of the value at `path` (keys and indices), for a part of a document
     /// compared as an object of its own (a resource inside `terraform show -json` output).
     pub fn descend(&self, path: &[RawSeg]) -> Option<&PosNode> {
-        path.iter().try_fold(self, |node, seg| match (seg, &node.kids) {
-            (RawSeg::Key(k), Kids::Map(m)) => m.get(k).map(|(_, child)| child),
-            (RawSeg::Index(i), Kids::List(items)) => items.get(*i),
-            _ => None,
-        })
+        path.iter()
+            .try_fold(self, |node, seg| match (seg, &node.kids) {
+                (RawSeg::Key(k), Kids::Map(m)) => m.get(k).map(|(_, child)| child),
+                (RawSeg::Index(i), Kids::List(items)) => items.get(*i),
+                _ => None,
+            })
     }
 
     /// The positions of list item `i`, for `kind: List` documents opened into their items.

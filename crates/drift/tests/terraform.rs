@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use prodlike_drift::report::Location;
-use prodlike_drift::{
-    Change, Date, DriftReport, Finding, RuleSet, Status, compare_paths, samples,
-};
+use prodlike_drift::{Change, Date, DriftReport, Finding, RuleSet, Status, compare_paths, samples};
 
 /// Writes `production/<name>` and `staging/<name>` under a temp dir.
 fn sides(name: &str, prod: &str, staging: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -79,11 +77,16 @@ fn module_calls_are_compared_by_attribute_without_rules() {
     );
     let t = by_path(&r, "connection_timeout");
     assert_eq!(t.object.as_deref(), Some("module.staging_cluster"));
-    assert_eq!(t.baseline, Some(serde_json::json!("var.connection_timeout")));
+    assert_eq!(
+        t.baseline,
+        Some(serde_json::json!("var.connection_timeout"))
+    );
     assert_eq!(t.candidate, Some(serde_json::json!(45)));
     let note = t.note.as_deref().unwrap();
     assert!(
-        note.contains("module.prod_cluster paired with module.staging_cluster by environment token"),
+        note.contains(
+            "module.prod_cluster paired with module.staging_cluster by environment token"
+        ),
         "{note}"
     );
     assert!(
@@ -94,7 +97,10 @@ fn module_calls_are_compared_by_attribute_without_rules() {
     assert_eq!(t.baseline_at, at("main.tf", 12));
     assert_eq!(t.candidate_at, at("main.tf", 12));
     assert_eq!(t.line, Some(12));
-    assert_eq!(by_path(&r, "instance_count").candidate_at, at("main.tf", 11));
+    assert_eq!(
+        by_path(&r, "instance_count").candidate_at,
+        at("main.tf", 11)
+    );
 }
 
 #[test]
@@ -190,7 +196,11 @@ module "vpc" {
         found,
         vec![
             ("resource.aws_instance.web", "count", Change::Changed),
-            ("resource.aws_instance.web", "instance_type", Change::Changed),
+            (
+                "resource.aws_instance.web",
+                "instance_type",
+                Change::Changed
+            ),
             (
                 "resource.aws_instance.web",
                 "lifecycle.create_before_destroy",
@@ -203,7 +213,10 @@ module "vpc" {
     );
     let t = by_path(&r, "instance_type");
     assert_eq!(t.baseline, Some(serde_json::json!("var.instance_type")));
-    assert_eq!(t.candidate, Some(serde_json::json!("var.small_instance_type")));
+    assert_eq!(
+        t.candidate,
+        Some(serde_json::json!("var.small_instance_type"))
+    );
     assert_eq!(by_path(&r, "lifecycle.create_before_destroy").line, Some(9));
 }
 
@@ -214,8 +227,21 @@ fn tfvars_files_use_the_same_reader() {
         "instance_type = \"t3.xlarge\"\ninstance_count = 4\n",
         "instance_type = \"t3.large\"\n\ninstance_count = 2\n",
     );
-    let r = compare(&p, &s, &rules(samples::terraform::RULES.replace("object = \"module.*\"\n", "").as_str()));
-    assert_eq!((r.summary.accepted, r.summary.drift), (2, 0), "{:#?}", r.findings);
+    let r = compare(
+        &p,
+        &s,
+        &rules(
+            samples::terraform::RULES
+                .replace("object = \"module.*\"\n", "")
+                .as_str(),
+        ),
+    );
+    assert_eq!(
+        (r.summary.accepted, r.summary.drift),
+        (2, 0),
+        "{:#?}",
+        r.findings
+    );
     assert_eq!(
         by_path(&r, "instance_count").candidate_at,
         Some(Location {
@@ -290,8 +316,16 @@ fn plans_are_compared_by_address() {
                 "instance_type",
                 Change::Changed
             ),
-            ("module.prod_cluster.aws_instance.web[2]", "", Change::Removed),
-            ("module.prod_cluster.aws_instance.web[3]", "", Change::Removed),
+            (
+                "module.prod_cluster.aws_instance.web[2]",
+                "",
+                Change::Removed
+            ),
+            (
+                "module.prod_cluster.aws_instance.web[3]",
+                "",
+                Change::Removed
+            ),
         ],
         "{:#?}",
         r.findings
@@ -353,7 +387,10 @@ fn bad_terraform_input_names_file_and_line() {
             .unwrap_err()
             .to_string()
     };
-    let e = err("main.tf", "module \"a\" {\n  source = \"x\"\n  count = \n}\n");
+    let e = err(
+        "main.tf",
+        "module \"a\" {\n  source = \"x\"\n  count = \n}\n",
+    );
     assert!(e.contains("main.tf:3:") || e.contains("main.tf:4:"), "{e}");
     assert!(e.contains("malformed Terraform HCL"), "{e}");
     let e = err(

@@ -128,7 +128,9 @@ pub fn parse_located(
     match format {
         Format::Tfvars => hcl::tfvars(text)
             .map(|(n, p)| (vec![n], Some(vec![p])))
-            .map_err(|(line, col, message)| malformed(format, path, Some(line), Some(col), message)),
+            .map_err(|(line, col, message)| {
+                malformed(format, path, Some(line), Some(col), message)
+            }),
         Format::Yaml | Format::Json => {
             let docs = parse(format, path, text)?;
             let positions = position::read_yaml(text).filter(|p| p.len() == docs.len());

@@ -124,10 +124,7 @@ fn address(r: &Reader<'_>, b: &Block) -> Result<(String, String), Error> {
         return Err((
             line,
             col,
-            format!(
-                "a {ident} block takes {want}, found {}",
-                b.labels.len()
-            ),
+            format!("a {ident} block takes {want}, found {}", b.labels.len()),
         ));
     }
     let label = |i: usize| {
@@ -195,13 +192,7 @@ fn mask(kind: &str, name: &str, node: Node, policy: &SecretPolicy) -> Node {
 }
 
 /// Adds another `locals` (or `terraform`) block's entries to the object of the first one.
-fn merge(
-    o: &mut Object,
-    node: Node,
-    pos: PosNode,
-    r: &Reader<'_>,
-    b: &Block,
-) -> Result<(), Error> {
+fn merge(o: &mut Object, node: Node, pos: PosNode, r: &Reader<'_>, b: &Block) -> Result<(), Error> {
     let (Node::Map(into), Node::Map(from)) = (&mut o.node, node) else {
         return Ok(());
     };
@@ -293,10 +284,7 @@ moved {
         );
         let locals = &objs[4];
         assert!(locals.node.get("a").is_some() && locals.node.get("b").is_some());
-        assert!(matches!(
-            objs[3].node.get("default"),
-            Some(Node::Secret(_))
-        ));
+        assert!(matches!(objs[3].node.get("default"), Some(Node::Secret(_))));
         assert_eq!(objs[5].key, "terraform|module||prod_cluster");
         let at = objs[5]
             .pos

@@ -26,9 +26,14 @@ pub type Error = (Vec<RawSeg>, String);
 /// Whether a JSON document is `terraform show -json` output.
 pub fn is_show_json(doc: &Node) -> bool {
     doc.get("format_version").is_some()
-        && ["terraform_version", "values", "planned_values", "resource_changes"]
-            .iter()
-            .any(|k| doc.get(k).is_some())
+        && [
+            "terraform_version",
+            "values",
+            "planned_values",
+            "resource_changes",
+        ]
+        .iter()
+        .any(|k| doc.get(k).is_some())
 }
 
 /// Whether a text is `terraform plan -json`'s log stream (JSON lines with `@level`).
@@ -235,7 +240,10 @@ impl Objects<'_> {
                     let mut rpath = path.clone();
                     rpath.extend([key("resources"), RawSeg::Index(i)]);
                     let (address, kind) = identity(r, &rpath)?;
-                    let v = r.get("values").cloned().unwrap_or(Node::Map(BTreeMap::new()));
+                    let v = r
+                        .get("values")
+                        .cloned()
+                        .unwrap_or(Node::Map(BTreeMap::new()));
                     let v = match r.get("sensitive_values") {
                         Some(s) => sensitive(v, s),
                         None => v,
