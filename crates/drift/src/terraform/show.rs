@@ -120,10 +120,15 @@ fn unknown(value: Node, marks: &Node) -> Node {
         (_, Node::Bool(true)) => Node::String(UNKNOWN.to_string()),
         (Node::Map(mut m), Node::Map(u)) => {
             for (k, mark) in u {
-                let v = m.remove(k).unwrap_or(Node::Null);
-                let v = unknown(v, mark);
-                if !(matches!(v, Node::Null) && !matches!(mark, Node::Bool(true))) {
-                    m.insert(k.clone(), v);
+                match m.remove(k) {
+                    Some(v) => {
+                        m.insert(k.clone(), unknown(v, mark));
+                    }
+                    // Unknown values are left out of `after`.
+                    None if matches!(mark, Node::Bool(true)) => {
+                        m.insert(k.clone(), Node::String(UNKNOWN.to_string()));
+                    }
+                    None => {}
                 }
             }
             Node::Map(m)
