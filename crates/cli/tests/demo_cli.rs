@@ -90,6 +90,13 @@ fn the_demo_runs_every_stage_and_finds_what_it_planted() {
         stdout.contains("found: /api/items/{id} diverged"),
         "{stdout}"
     );
+    // The Terraform stage: the halving accepted, the hard-coded timeout the one drift.
+    assert!(
+        stdout.contains(
+            "module.staging_cluster connection_timeout: hard-coded var.connection_timeout → 45"
+        ),
+        "{stdout}"
+    );
 
     // The report stage scored the other stages and started the history.
     let report = match prodlike_results::read(dir.path().join("report.json")).unwrap() {

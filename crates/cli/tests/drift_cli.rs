@@ -234,3 +234,95 @@ fn layers_from_flags_or_the_rules_file_replace_the_positional_arguments() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--baseline-layers"), "{}", stderr(&o));
 }
+
+/// Writes `production/<name>` and `staging/<name>`; returns both directories.
+fn terraform_sides(dir: &Path, name: &str, prod: &str, staging: &str) -> (String, String) {
+    let (p, s) = (dir.join("production"), dir.join("staging"));
+    for (side, text) in [(&p, prod), (&s, staging)] {
+        std::fs::create_dir_all(side).unwrap();
+        std::fs::write(side.join(name), text).unwrap();
+    }
+    (p.display().to_string(), s.display().to_string())
+}
+
+#[test]
+fn terraform_module_calls_are_compared_by_attribute() {
+    use prodlike_drift::samples::terraform;
+    let dir = tempfile::tempdir().unwrap();
+    let (prod, staging) = terraform_sides(
+        dir.path(),
+        "main.tf",
+        terraform::PRODUCTION,
+        terraform::STAGING,
+    );
+    let o = prodlike(&["drift", &prod, &staging]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    for want in [
+        "instance_type",
+        "instance_count",
+        "connection_timeout",
+        "hard-coded",
+        "var.connection_timeout",
+        "3 drifts",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    assert!(!text.contains("bytes,"), "never a whole-file hash:\n{text}");
+
+    let rules = dir.path().join("drift.toml");
+    std::fs::write(&rules, terraform::RULES).unwrap();
+    let out = dir.path().join("drift.json");
+    let o = prodlike(&[
+        "drift",
+        &prod,
+        &staging,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("1 drift, 2 accepted"), "{}", stdout(&o));
+    let env: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let drift: Vec<&serde_json::Value> = env["data"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "drift")
+        .collect();
+    assert_eq!(drift.len(), 1);
+    assert_eq!(drift[0]["change"], "hard_coded");
+    assert_eq!(drift[0]["path"], "connection_timeout");
+    assert_eq!(drift[0]["candidate_at"]["line"], 12);
+}
+
+#[test]
+fn bad_terraform_input_exits_2_naming_file_and_line() {
+    let cases = [
+        (
+            "main.tf",
+            "module \"web\" {\n  source = \"./web\"\n  count  = = 2\n}\n",
+            "main.tf:3:",
+        ),
+        (
+            "main.tf",
+            "module \"web\" {\n  source = \"./web\"\n}\n\nresourse \"aws_instance\" \"web\" {\n}\n",
+            "unknown block type `resourse`",
+        ),
+        (
+            "plan.json",
+            "{\n  \"format_version\": \"2.0\",\n  \"terraform_version\": \"2.0.0\",\n  \"resource_changes\": []\n}\n",
+            "format_version \"2.0\" is not supported",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (prod, staging) = terraform_sides(dir.path(), name, text, text);
+        let o = prodlike(&["drift", &prod, &staging]);
+        assert_eq!(code(&o), 2, "{name}: {}{}", stdout(&o), stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(want), "{want} missing: {err}");
+        assert!(err.contains(name), "{name} missing: {err}");
+    }
+}

@@ -77,6 +77,9 @@ impl<'a> Classifier<'a> {
                 ));
             }
         }
+        if raw.change == Change::HardCoded {
+            notes.push(hard_coded_note(&raw));
+        }
         let secret = [&raw.baseline, &raw.candidate]
             .iter()
             .any(|n| n.as_ref().is_some_and(contains_secret));
@@ -177,6 +180,23 @@ impl<'a> Classifier<'a> {
             None => Verdict::Drift,
         }
     }
+}
+
+/// Which side hard-codes what the other computes: `the candidate hard-codes 45 where the
+/// baseline has var.connection_timeout`.
+fn hard_coded_note(raw: &RawDiff) -> String {
+    let show = |n: &Option<Node>| n.as_ref().map(|n| n.render_short(60)).unwrap_or_default();
+    let (literal, literal_side, expr, expr_side) =
+        if raw.candidate.as_ref().is_some_and(Node::is_expr) {
+            (&raw.baseline, "baseline", &raw.candidate, "candidate")
+        } else {
+            (&raw.candidate, "candidate", &raw.baseline, "baseline")
+        };
+    format!(
+        "the {literal_side} hard-codes {} where the {expr_side} has {}",
+        show(literal),
+        show(expr)
+    )
 }
 
 pub fn contains_secret(n: &Node) -> bool {

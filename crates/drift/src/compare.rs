@@ -379,10 +379,13 @@ impl ObjectPass<'_, '_> {
         }
         let mut differ = Differ::new(self.rules, self.rels, &co.display);
         differ.diff(&mut Path::default(), &bo.node, &co.node);
+        // A Terraform block's name is its address, not a value inside it: the pairing is
+        // told on every difference of the pair instead of as a rename finding.
+        let label_pairing = crate::terraform::config::is_terraform_key(&bo.key);
         for mut raw in differ.out {
             let path = raw.path.to_string();
-            let is_name = path == "metadata.name" || path == "metadata.namespace";
-            if env.is_some() && is_name {
+            let is_name = label_pairing || path == "metadata.name" || path == "metadata.namespace";
+            if env.is_some() && is_name && !label_pairing {
                 raw.change = Change::Renamed;
             }
             let mut f = self.classifier.classify(raw.clone(), &place);

@@ -1,4 +1,5 @@
-//! Structural diff of two trees: changed, added, removed, type changed, order changed.
+//! Structural diff of two trees: changed, added, removed, type changed, order changed, hard-coded
+//! (a literal against an expression).
 //! Map keys and list items are paired first (by name, by identity key, by rename rule), then
 //! compared; rules decide afterwards which differences are intended (see `classify`).
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -131,6 +132,12 @@ impl<'a> Differ<'a> {
     /// Compares two values at `path`.
     pub fn diff(&mut self, path: &mut Path, b: &Node, c: &Node) {
         if b.same(c) {
+            return;
+        }
+        // A literal against an expression (`45` against `var.connection_timeout`) is its own
+        // kind: one side stopped following what the other computes or shares.
+        if b.is_expr() != c.is_expr() {
+            self.emit(path, Change::HardCoded, Some(b), Some(c));
             return;
         }
         match (b, c) {

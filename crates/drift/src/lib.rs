@@ -1,7 +1,8 @@
 //! prodlike drift: configuration and schema drift with declared intentional differences.
 //!
-//! Data flow: files → [`formats`] (YAML, JSON, TOML, .env, properties, tfvars) → [`tree::Node`]
-//! documents → [`source`] (Kubernetes objects keyed by identity, secrets masked) →
+//! Data flow: files → [`formats`] (YAML, JSON, TOML, .env, properties, Terraform HCL and tfvars)
+//! → [`tree::Node`] documents → [`source`] (Kubernetes objects keyed by identity, Terraform
+//! blocks and plan resources by address in [`terraform`], secrets masked) →
 //! [`diff`] (structural, identity-matched lists) → [`classify`] (the rules of [`rules`], an
 //! engine of its own in prodlike-rules) → [`report::DriftReport`]
 //! → [`render`] (text, Markdown, SARIF; JSON through the `prodlike.drift/1` envelope).
@@ -26,6 +27,7 @@ pub mod samples;
 pub mod schema;
 pub mod secrets;
 pub mod source;
+pub mod terraform;
 pub mod tree;
 
 /// Calendar dates for rule expiry, paths and globs, quantities with units: prodlike-rules'.

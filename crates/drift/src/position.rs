@@ -2,8 +2,9 @@
 //! line and column of every key and value, read by serde-saphyr's `Spanned` (YAML, and JSON,
 //! which YAML reads too). The differ records, for each finding, the positional path of the value
 //! on each side ([`RawSeg`]s: keys and list indices as written), and [`PosNode::find`] turns it
-//! into a line and column. Formats without positions (TOML, .env, properties, tfvars) fall back
-//! to `locate.rs`'s text search.
+//! into a line and column. Terraform HCL (`.tf`, `.tfvars`) gets its positions from its own
+//! parser's spans (`formats/hcl.rs`). Formats without positions (TOML, .env, properties) fall
+//! back to `locate.rs`'s text search.
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -96,6 +97,17 @@ impl PosNode {
             }
         }
         best
+    }
+
+    /// The positions of the value at `path` (keys and indices), for a part of a document
+    /// compared as an object of its own (a resource inside `terraform show -json` output).
+    pub fn descend(&self, path: &[RawSeg]) -> Option<&PosNode> {
+        path.iter()
+            .try_fold(self, |node, seg| match (seg, &node.kids) {
+                (RawSeg::Key(k), Kids::Map(m)) => m.get(k).map(|(_, child)| child),
+                (RawSeg::Index(i), Kids::List(items)) => items.get(*i),
+                _ => None,
+            })
     }
 
     /// The positions of list item `i`, for `kind: List` documents opened into their items.

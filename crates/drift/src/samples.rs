@@ -61,3 +61,25 @@ pub mod otel {
         std::fs::write(dir.join("drift.toml"), RULES)
     }
 }
+
+/// The half-size Terraform cluster (`samples/terraform/`, docs/drift.md "Terraform"): one
+/// module call per environment, staging at half the instance count and the next instance size
+/// down (two rules accept both), and one drift — a timeout hard-coded in staging where
+/// production uses the shared variable.
+pub mod terraform {
+    /// The rules file.
+    pub const RULES: &str = include_str!("../samples/terraform/drift.toml");
+    /// Production's `main.tf`.
+    pub const PRODUCTION: &str = include_str!("../samples/terraform/production/main.tf");
+    /// Staging's `main.tf`.
+    pub const STAGING: &str = include_str!("../samples/terraform/staging/main.tf");
+
+    /// Writes `production/main.tf`, `staging/main.tf` and `drift.toml` under `dir`.
+    pub fn write_to(dir: &std::path::Path) -> std::io::Result<()> {
+        for (side, text) in [("production", PRODUCTION), ("staging", STAGING)] {
+            std::fs::create_dir_all(dir.join(side))?;
+            std::fs::write(dir.join(side).join("main.tf"), text)?;
+        }
+        std::fs::write(dir.join("drift.toml"), RULES)
+    }
+}

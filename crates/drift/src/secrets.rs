@@ -117,6 +117,7 @@ impl SecretPolicy {
                 Node::List(items.into_iter().map(|v| self.mask(v, false)).collect())
             }
             Node::String(s) => Node::String(redact_url_passwords(&s)),
+            Node::Expr(e) => Node::Expr(redact_url_passwords(&e)),
             other => other,
         }
     }
@@ -148,16 +149,28 @@ impl EnvEntry for Node {
 
 /// Hashes every scalar below a secret key, keeping the shape (so "a key was added under
 /// credentials" is still reported, without its value).
-fn hash_all(node: Node) -> Node {
+pub fn hash_all(node: Node) -> Node {
     match node {
         Node::Map(m) => Node::Map(m.into_iter().map(|(k, v)| (k, hash_all(v))).collect()),
         Node::List(items) => Node::List(items.into_iter().map(hash_all).collect()),
         Node::Secret(h) => Node::Secret(h),
+        // `password = var.db_password` names where the secret comes from, not the secret, and
+        // stays readable so a literal against it is still a `hard_coded` finding. Any other
+        // expression could hold a literal (`base64encode("hunter2")`) and is hashed.
+        Node::Expr(e) if is_reference(&e) => Node::Expr(e),
         scalar => {
             let text = scalar.scalar_text().unwrap_or_default();
             Node::Secret(hash(&text))
         }
     }
+}
+
+/// A bare reference (`var.x`, `local.db.password`, `module.db.secrets["app"]` is not one: it
+/// holds a quoted literal): identifiers, dots, `*` and numeric indices only.
+fn is_reference(e: &str) -> bool {
+    e.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && e.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '*'))
 }
 
 /// Keyed hash of a secret's text.

@@ -3,10 +3,11 @@
 //! object. Secrets are masked here, before anything else sees the values.
 use std::path::{Path, PathBuf};
 
-use crate::error::DriftError;
+use crate::error::{DriftError, Malformed};
 use crate::formats::{self, Format};
-use crate::position::{self, PosNode};
+use crate::position::PosNode;
 use crate::secrets::SecretPolicy;
+use crate::terraform;
 use crate::tree::Node;
 
 /// One side of a file pair.
@@ -25,12 +26,13 @@ pub struct Source {
 pub struct Object {
     /// Pairing key: `apps|Deployment|shop|web` for Kubernetes (the API version is compared as
     /// a field, so an upgrade from `v1beta1` to `v1` is a change, not a removal);
-    /// `#2` for the third plain document; empty for a single-document file.
+    /// `#2` for the third plain document; empty for a single-document file;
+    /// `terraform|module||web` for Terraform blocks and plan resources (`crate::terraform`).
     pub key: String,
     /// As reports print it: `Deployment/shop/web`, `document 3`, or empty.
     pub display: String,
     pub node: Node,
-    /// Positions of its values in the file (YAML and JSON); `None` for other formats, which
+    /// Positions of its values in the file (YAML, JSON, HCL); `None` for other formats, which
     /// are located by text search.
     pub pos: Option<PosNode>,
 }
@@ -58,20 +60,49 @@ pub fn from_text(
     if format == Format::Text {
         return Ok(opaque(rel, text.as_bytes(), Some(text.to_string())));
     }
-    let docs = formats::parse(format, path, text).map_err(DriftError::Malformed)?;
-    let positions = match format {
-        Format::Yaml | Format::Json => {
-            position::read_yaml(text.strip_prefix('\u{feff}').unwrap_or(text))
-                .filter(|p| p.len() == docs.len())
-        }
-        _ => None,
+    let malformed = |line: Option<usize>, column: Option<usize>, message: String| {
+        DriftError::Malformed(Malformed {
+            path: path.to_path_buf(),
+            format: format.name(),
+            line,
+            column,
+            message,
+        })
     };
-    Ok(Source {
+    if format == Format::Terraform {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let objects = terraform::config::objects(body, policy)
+            .map_err(|(line, col, message)| malformed(Some(line), Some(col), message))?;
+        return Ok(source(rel, format, text, objects));
+    }
+    let (docs, positions) =
+        formats::parse_located(format, path, text).map_err(DriftError::Malformed)?;
+    if let ([doc], Format::Json) = (docs.as_slice(), format) {
+        if terraform::show::is_show_json(doc) {
+            let pos = positions.as_ref().and_then(|p| p.first());
+            let objects = terraform::show::objects(doc, pos, policy).map_err(|(at, message)| {
+                let p = pos.and_then(|p| p.find(&at));
+                DriftError::Malformed(Malformed {
+                    path: path.to_path_buf(),
+                    format: "Terraform JSON",
+                    line: p.map(|p| p.line),
+                    column: p.map(|p| p.column),
+                    message,
+                })
+            })?;
+            return Ok(source(rel, format, text, objects));
+        }
+    }
+    Ok(source(rel, format, text, objects(docs, positions, policy)))
+}
+
+fn source(rel: &str, format: Format, text: &str, objects: Vec<Object>) -> Source {
+    Source {
         rel: rel.to_string(),
         format,
         text: Some(text.to_string()),
-        objects: objects(docs, positions, policy),
-    })
+        objects,
+    }
 }
 
 /// A file in no known format: compared by content, never printed (it could hold a key).

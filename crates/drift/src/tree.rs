@@ -1,5 +1,6 @@
-//! The one tree every format is read into: YAML, JSON, TOML, .env, properties, .tfvars and live
-//! database schemas all become [`Node`]s, so the diff and the rules know one model only.
+//! The one tree every format is read into: YAML, JSON, TOML, .env, properties, Terraform (HCL,
+//! .tfvars, `terraform show -json`) and live database schemas all become [`Node`]s, so the diff
+//! and the rules know one model only.
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -19,6 +20,10 @@ pub enum Node {
     String(String),
     List(Vec<Node>),
     Map(BTreeMap<String, Node>),
+    /// An expression that is not a literal (Terraform's `var.timeout`, `local.size * 2`,
+    /// `"${var.env}-web"`), kept as its normalised text: compared as written, never evaluated.
+    /// A literal against an expression is its own kind of difference (`hard_coded`).
+    Expr(String),
     /// A value found under a secret-looking key. Only its keyed hash is kept: the clear text is
     /// dropped while reading, so no report can print it.
     Secret(SecretHash),
@@ -44,6 +49,7 @@ pub enum Kind {
     String,
     List,
     Map,
+    Expression,
     Secret,
 }
 
@@ -56,6 +62,7 @@ impl Kind {
             Kind::String => "string",
             Kind::List => "list",
             Kind::Map => "map",
+            Kind::Expression => "expression",
             Kind::Secret => "secret",
         }
     }
@@ -70,6 +77,7 @@ impl Node {
             Node::String(_) => Kind::String,
             Node::List(_) => Kind::List,
             Node::Map(_) => Kind::Map,
+            Node::Expr(_) => Kind::Expression,
             Node::Secret(_) => Kind::Secret,
         }
     }
@@ -105,7 +113,7 @@ impl Node {
             (Node::Int(a), Node::Int(b)) => a == b,
             (Node::Float(a), Node::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
             (Node::Int(a), Node::Float(b)) | (Node::Float(b), Node::Int(a)) => (*a as f64) == *b,
-            (Node::String(a), Node::String(b)) => a == b,
+            (Node::String(a), Node::String(b)) | (Node::Expr(a), Node::Expr(b)) => a == b,
             (Node::Secret(a), Node::Secret(b)) => a == b,
             (Node::List(a), Node::List(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
@@ -128,9 +136,14 @@ impl Node {
             Node::Bool(b) => Some(b.to_string()),
             Node::Int(i) => Some(i.to_string()),
             Node::Float(f) => Some(format_float(*f)),
-            Node::String(s) => Some(s.clone()),
+            Node::String(s) | Node::Expr(s) => Some(s.clone()),
             _ => None,
         }
+    }
+
+    /// Whether this is an expression (see [`Node::Expr`]).
+    pub fn is_expr(&self) -> bool {
+        matches!(self, Node::Expr(_))
     }
 
     /// JSON for reports. Secrets become the string `"<secret:fingerprint>"`.
@@ -149,7 +162,7 @@ impl Node {
             Node::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or_else(|| Value::String(format_float(*f))),
-            Node::String(s) => Value::String(s.clone()),
+            Node::String(s) | Node::Expr(s) => Value::String(s.clone()),
             Node::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Node::Map(m) => {
                 Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
@@ -163,6 +176,8 @@ impl Node {
         let full = match self {
             Node::String(s) => serde_json::Value::String(s.clone()).to_string(),
             Node::Secret(h) => secret_text(h),
+            // Unquoted, as written: `var.timeout` against `"var.timeout"` reads apart.
+            Node::Expr(e) => e.clone(),
             other => other.to_json().to_string(),
         };
         truncate(&full, max)

@@ -10,15 +10,87 @@ use prodlike_drift::tree::Node;
 use prodlike_drift::{Date, RuleSet, quantity, source};
 use proptest::prelude::*;
 
-const FORMATS: [Format; 7] = [
+const FORMATS: [Format; 8] = [
     Format::Yaml,
     Format::Json,
     Format::Toml,
     Format::Env,
     Format::Properties,
     Format::Tfvars,
+    Format::Terraform,
     Format::Text,
 ];
+
+/// Text made of HCL's tokens: blocks, labels, expressions, templates, heredocs, comments.
+fn hcl_soup() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("\n"),
+            Just(" "),
+            Just("resource"),
+            Just("module"),
+            Just("variable"),
+            Just("locals"),
+            Just("dynamic"),
+            Just("\"aws_instance\""),
+            Just("\"web\""),
+            Just("x"),
+            Just("{"),
+            Just("}"),
+            Just("="),
+            Just("["),
+            Just("]"),
+            Just("("),
+            Just(")"),
+            Just(","),
+            Just(":"),
+            Just("?"),
+            Just("=>"),
+            Just("..."),
+            Just("var.x"),
+            Just("local.y[0]"),
+            Just(".*"),
+            Just("[*]"),
+            Just("max("),
+            Just("for"),
+            Just("in"),
+            Just("if"),
+            Just("\""),
+            Just("${"),
+            Just("%{"),
+            Just("~}"),
+            Just("<<EOT\n"),
+            Just("<<-EOT\n"),
+            Just("EOT"),
+            Just("1"),
+            Just("-"),
+            Just("!"),
+            Just("+"),
+            Just("2.5e9"),
+            Just("true"),
+            Just("null"),
+            Just("#"),
+            Just("//"),
+            Just("/*"),
+            Just("*/"),
+            Just("\\"),
+            Just("é"),
+            Just("\t"),
+            Just("\r\n"),
+        ],
+        0..80,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// A real Terraform file to mutate.
+const TF: &str = prodlike_drift::samples::terraform::PRODUCTION;
+
+/// A `terraform show -json` plan to mutate.
+const PLAN: &str = r#"{"format_version":"1.2","terraform_version":"1.9.5","resource_changes":[
+{"address":"module.prod_cluster.aws_instance.web[0]","type":"aws_instance","change":{"actions":["create"],
+"after":{"instance_type":"t3.xlarge","tags":{"a":"b"},"user_data":"x"},"after_unknown":{"id":true,"tags":{}},
+"after_sensitive":{"user_data":true}}}],"output_changes":{"url":{"actions":["create"],"after":"https://x"}}}"#;
 
 /// Text made of the characters each format gives meaning to.
 fn format_soup() -> impl Strategy<Value = String> {
@@ -105,6 +177,43 @@ proptest! {
     }
 
     #[test]
+    fn hcl_shaped_text_never_panics(text in hcl_soup()) {
+        for f in [Format::Terraform, Format::Tfvars] {
+            if let Err(e) = formats::parse(f, Path::new("main.tf"), &text) {
+                prop_assert!(e.to_string().starts_with("main.tf"));
+                if let Some(line) = e.line {
+                    prop_assert!(line >= 1 && line <= text.split('\n').count() + 1, "{} for {:?}", e, text);
+                }
+            }
+        }
+        let _ = source::from_text(Path::new("main.tf"), "main.tf", &text, &Default::default());
+    }
+
+    #[test]
+    fn mutated_terraform_and_plans_never_panic(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..8)
+    ) {
+        let mutate = |original: &str| {
+            let mut chars: Vec<char> = original.chars().collect();
+            for (at, op, c) in &edits {
+                let i = at.index(chars.len() + 1);
+                match op {
+                    0 if i < chars.len() => { chars.remove(i); }
+                    1 => chars.insert(i, *c),
+                    _ if i < chars.len() => chars[i] = *c,
+                    _ => {}
+                }
+            }
+            chars.into_iter().collect::<String>()
+        };
+        let tf = mutate(TF);
+        let _ = formats::parse(Format::Terraform, Path::new("main.tf"), &tf);
+        let _ = source::from_text(Path::new("main.tf"), "main.tf", &tf, &Default::default());
+        let plan = mutate(PLAN);
+        let _ = source::from_text(Path::new("plan.json"), "plan.json", &plan, &Default::default());
+    }
+
+    #[test]
     fn diff_of_arbitrary_trees_never_panics_and_a_tree_equals_itself(a in node(), b in node()) {
         let rules = RuleSet::default();
         let files = ["f"];
@@ -132,6 +241,7 @@ fn node() -> impl Strategy<Value = Node> {
             Just("web")
         ]
         .prop_map(|s| Node::String(s.into())),
+        prop_oneof![Just("var.a"), Just("local.b * 2")].prop_map(|s| Node::Expr(s.into())),
     ];
     leaf.prop_recursive(4, 40, 5, |inner| {
         prop_oneof![

@@ -120,6 +120,9 @@ pub enum Change {
     OrderChanged,
     /// A key, list item, object or file that a rename rule pairs under another name.
     Renamed,
+    /// A literal on one side where the other has an expression (Terraform: `45` in staging
+    /// where production says `var.connection_timeout`).
+    HardCoded,
 }
 
 impl Change {
@@ -131,6 +134,7 @@ impl Change {
             Change::TypeChanged => "type changed",
             Change::OrderChanged => "order changed",
             Change::Renamed => "renamed",
+            Change::HardCoded => "hard-coded",
         }
     }
 }

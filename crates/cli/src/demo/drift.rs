@@ -2,8 +2,8 @@
 //! manifests, Helm values, .env, properties) under the bundled rules: every intended
 //! difference is accepted by a rule with its reason, one hand edit is reported as drift, and
 //! an expired waiver is flagged. Then the observability parity rule pack compares two
-//! OpenTelemetry Collector configurations. Finding drift is the point of the demo, not a
-//! failure.
+//! OpenTelemetry Collector configurations, and the half-size Terraform cluster its two module
+//! calls. Finding drift is the point of the demo, not a failure.
 use anyhow::Context as _;
 use prodlike_drift::rules::RuleKind;
 use prodlike_drift::{RuleSet, Status, samples};
@@ -109,7 +109,62 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         "try: prodlike drift {0}/production {0}/staging --rules {0}/drift.toml --format markdown",
         dir.display()
     );
-    otel_parity(ctx)
+    otel_parity(ctx)?;
+    terraform(ctx)
+}
+
+/// The half-size Terraform cluster: a module call per environment, paired across their
+/// names; the halved count and the smaller instance type are accepted by rules, and the
+/// timeout hard-coded in staging where production uses the shared variable is the drift.
+fn terraform(ctx: &Context) -> anyhow::Result<()> {
+    println!("\n-- drift: Terraform (a module call per environment) --");
+    let dir = ctx.out_dir.join("drift-terraform");
+    samples::terraform::write_to(&dir)
+        .with_context(|| format!("writing the Terraform samples to {}", dir.display()))?;
+    let rules_path = dir.join("drift.toml");
+    let rules = RuleSet::load(&rules_path, prodlike_drift::Date::today())?;
+    let report = prodlike_drift::compare_paths(
+        &dir.join("production"),
+        &dir.join("staging"),
+        &rules,
+        Some(rules_path.display().to_string()),
+    )
+    .context("comparing the Terraform samples")?;
+    for f in &report.findings {
+        let values = match (&f.baseline, &f.candidate) {
+            (Some(b), Some(c)) => format!("{} → {}", plain(b), plain(c)),
+            _ => f.change.label().to_string(),
+        };
+        let object = f.object.as_deref().unwrap_or("");
+        let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+        match f.status {
+            Status::Accepted => println!(
+                "  ✓ {object} {}: {values}  ({})",
+                f.path,
+                f.reason.as_deref().unwrap_or("")
+            ),
+            Status::Drift => println!(
+                "  ✗ drift {}{line} {object} {}: {} {values}",
+                f.file,
+                f.path,
+                f.change.label()
+            ),
+        }
+    }
+    println!("{}", report.sentence());
+    println!(
+        "try: prodlike drift {0}/production {0}/staging --rules {0}/drift.toml",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// A value as a user wrote it: strings without JSON quotes (`var.timeout`, `t3.large`).
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The observability parity rule pack on two OpenTelemetry Collector configurations: the

@@ -1,14 +1,19 @@
 //! Readers from file text into [`Node`] documents. Each reader returns a [`Malformed`] error
 //! naming the file and line on bad input, and never panics on any input (see the property tests).
+//! Terraform's HCL (`.tf`, `.tfvars`) has one reader, [`hcl`]; `.tf` files become objects in
+//! `crate::terraform`.
 mod env;
+pub mod hcl;
 mod properties;
-mod tfvars;
 
 use std::path::Path;
 
 use prodlike_common::source::line_col;
 
 use crate::error::Malformed;
+use crate::position::{self, PosNode};
+use crate::secrets::SecretPolicy;
+use crate::terraform;
 use crate::tree::{Node, NodeSeed};
 
 /// A file format prodlike drift reads.
@@ -21,6 +26,8 @@ pub enum Format {
     Env,
     Properties,
     Tfvars,
+    /// Terraform configuration (`.tf`): HCL blocks.
+    Terraform,
     /// Anything else: compared as opaque text.
     Text,
 }
@@ -34,6 +41,7 @@ impl Format {
             Format::Env => ".env",
             Format::Properties => "Java properties",
             Format::Tfvars => "Terraform tfvars",
+            Format::Terraform => "Terraform HCL",
             Format::Text => "text",
         }
     }
@@ -55,6 +63,7 @@ pub fn detect(path: &Path, text: &str) -> Format {
         "toml" => return Format::Toml,
         "properties" => return Format::Properties,
         "tfvars" => return Format::Tfvars,
+        "tf" => return Format::Terraform,
         "env" => return Format::Env,
         _ => {}
     }
@@ -108,14 +117,50 @@ pub fn detect_content(text: &str) -> Format {
     Format::Text
 }
 
-/// Reads `text` as `format` into its documents (YAML may hold several; every other format one).
-pub fn parse(format: Format, path: &Path, text: &str) -> Result<Vec<Node>, Malformed> {
-    let err = |line: Option<usize>, column: Option<usize>, message: String| Malformed {
+/// Reads `text` as `format` into its documents with the positions of their values, where the
+/// format keeps them (YAML, JSON, HCL); `None` for the others, located by text search.
+pub fn parse_located(
+    format: Format,
+    path: &Path,
+    text: &str,
+) -> Result<(Vec<Node>, Option<Vec<PosNode>>), Malformed> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match format {
+        Format::Tfvars => hcl::tfvars(text)
+            .map(|(n, p)| (vec![n], Some(vec![p])))
+            .map_err(|(line, col, message)| {
+                malformed(format, path, Some(line), Some(col), message)
+            }),
+        Format::Yaml | Format::Json => {
+            let docs = parse(format, path, text)?;
+            let positions = position::read_yaml(text).filter(|p| p.len() == docs.len());
+            Ok((docs, positions))
+        }
+        _ => parse(format, path, text).map(|docs| (docs, None)),
+    }
+}
+
+fn malformed(
+    format: Format,
+    path: &Path,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+) -> Malformed {
+    Malformed {
         path: path.to_path_buf(),
         format: format.name(),
         line,
         column,
         message,
+    }
+}
+
+/// Reads `text` as `format` into its documents (YAML may hold several; every other format one;
+/// a `.tf` file one map from each block's address to its attributes).
+pub fn parse(format: Format, path: &Path, text: &str) -> Result<Vec<Node>, Malformed> {
+    let err = |line: Option<usize>, column: Option<usize>, message: String| {
+        malformed(format, path, line, column, message)
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
@@ -136,6 +181,13 @@ pub fn parse(format: Format, path: &Path, text: &str) -> Result<Vec<Node>, Malfo
             let node = serde::de::DeserializeSeed::deserialize(NodeSeed { depth: 0 }, &mut de)
                 .and_then(|n| de.end().map(|()| n));
             node.map(|n| vec![n]).map_err(|e| {
+                if terraform::show::is_plan_log(text) {
+                    return err(
+                        Some(1),
+                        None,
+                        "this is the log stream of `terraform plan -json`, not a plan document: save the plan (`terraform plan -out tfplan`) and compare `terraform show -json tfplan`".into(),
+                    );
+                }
                 let message = strip_json_position(&e.to_string());
                 err(Some(e.line()), Some(e.column()), message)
             })
@@ -156,8 +208,14 @@ pub fn parse(format: Format, path: &Path, text: &str) -> Result<Vec<Node>, Malfo
         Format::Properties => properties::parse(text)
             .map(|n| vec![n])
             .map_err(|(line, message)| err(Some(line), None, message)),
-        Format::Tfvars => tfvars::parse(text)
-            .map(|n| vec![n])
+        Format::Tfvars => hcl::tfvars(text)
+            .map(|(n, _)| vec![n])
+            .map_err(|(line, col, message)| err(Some(line), Some(col), message)),
+        Format::Terraform => terraform::config::objects(text, &SecretPolicy::default())
+            .map(|objects| {
+                let map = objects.into_iter().map(|o| (o.display, o.node)).collect();
+                vec![Node::Map(map)]
+            })
             .map_err(|(line, col, message)| err(Some(line), Some(col), message)),
         Format::Text => Ok(vec![Node::String(text.to_string())]),
     }

@@ -2,7 +2,7 @@ use std::fmt::Write as _;
 
 use crate::report::{DriftReport, Finding, Status};
 
-use super::{diff_lines, inline_pair, shown_path, value};
+use super::{diff_lines, finding_pair, shown_path, value};
 
 /// Markdown for a pull-request comment: drift first, accepted differences folded away, then
 /// the rules with their owners and expiry.
@@ -47,7 +47,7 @@ pub fn markdown(report: &DriftReport) -> String {
                 _ => f.file.clone(),
             };
             let (b, c) = match (&f.baseline, &f.candidate) {
-                (Some(b), Some(c)) => inline_pair(b, c, 60),
+                (Some(b), Some(c)) => finding_pair(f, b, c, 60),
                 (b, c) => (value(b.as_ref(), 60), value(c.as_ref(), 60)),
             };
             let _ = writeln!(

@@ -35,7 +35,7 @@ pub(crate) fn shown_path(f: &Finding) -> String {
 pub(crate) fn values_line(f: &Finding, max: usize) -> String {
     match (&f.baseline, &f.candidate) {
         (Some(b), Some(c)) => {
-            let (b, c) = inline_pair(b, c, max);
+            let (b, c) = finding_pair(f, b, c, max);
             format!("{b} → {c}")
         }
         (Some(b), None) => format!("- {}", value(Some(b), max)),
@@ -67,6 +67,29 @@ pub(crate) fn inline_pair(
             show::Shown::Lines(_) => (value(Some(b), max), value(Some(c), max)),
         },
     }
+}
+
+/// [`inline_pair`], with the expression of a `hard-coded` finding unquoted, as written
+/// (`var.connection_timeout → 45`): the JSON value of an expression is its text, and the note
+/// classify.rs wrote says which side hard-codes.
+pub(crate) fn finding_pair(
+    f: &Finding,
+    b: &serde_json::Value,
+    c: &serde_json::Value,
+    max: usize,
+) -> (String, String) {
+    use crate::report::Change;
+    let (mut bs, mut cs) = inline_pair(b, c, max);
+    if f.change == Change::HardCoded && !f.secret {
+        let note = f.note.as_deref().unwrap_or("");
+        let unquoted = |v: &serde_json::Value| v.as_str().map(|s| crate::tree::truncate(s, max));
+        if note.contains("the candidate hard-codes") {
+            bs = unquoted(b).unwrap_or(bs);
+        } else if note.contains("the baseline hard-codes") {
+            cs = unquoted(c).unwrap_or(cs);
+        }
+    }
+    (bs, cs)
 }
 
 /// The unified line diff of a finding whose two values are multi-line strings.

@@ -29,6 +29,11 @@ const RULES: &[(&str, &str, &str)] = &[
         "A list whose order matters is in another order.",
     ),
     (
+        "drift/hard-coded",
+        "HardCoded",
+        "A literal on one side where the other has an expression (a variable, local or function call).",
+    ),
+    (
         "drift/renamed",
         "Renamed",
         "Paired under another name by a rename rule.",
@@ -52,6 +57,7 @@ fn rule_id(change: Change) -> &'static str {
         Change::Removed => "drift/removed",
         Change::TypeChanged => "drift/type-changed",
         Change::OrderChanged => "drift/order-changed",
+        Change::HardCoded => "drift/hard-coded",
         Change::Renamed => "drift/renamed",
     }
 }
