@@ -155,32 +155,69 @@ impl<R: BufRead> Iterator for CaptureReader<R> {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Record>(&self.buf) {
-                Ok(Record::Exchange(ex)) => {
+            match decode(&self.buf) {
+                Decoded::Exchange(ex) => {
                     self.stats.exchanges += 1;
                     return Some(Ok(*ex));
                 }
-                Ok(Record::Header(h)) => {
-                    if h.format != FORMAT {
-                        self.failed = true;
-                        return Some(Err(ReadError::WrongFormat {
-                            path: self.label.clone(),
-                            line: self.line_no,
-                            found: h.format,
-                        }));
-                    }
-                    if h.version > VERSION {
-                        self.failed = true;
-                        return Some(Err(ReadError::UnsupportedVersion {
-                            path: self.label.clone(),
-                            line: self.line_no,
-                            found: h.version,
-                        }));
-                    }
+                Decoded::Header => {}
+                Decoded::Skip(reason) => self.skip(reason),
+                Decoded::Stop(problem) => {
+                    self.failed = true;
+                    return Some(Err(problem.at(&self.label, self.line_no)));
                 }
-                Err(e) => self.skip(e.to_string()),
             }
         }
+    }
+}
+
+/// One record decoded from its encoded line (a file's line, or a JetStream message's payload).
+pub(crate) enum Decoded {
+    Exchange(Box<Exchange>),
+    /// A header of this format and a version this crate reads.
+    Header,
+    /// Malformed: skipped and counted, with the reason.
+    Skip(String),
+    /// A header that stops the reader.
+    Stop(StopReading),
+}
+
+/// Why a header stops the reader.
+pub(crate) enum StopReading {
+    WrongFormat(String),
+    NewerVersion(u32),
+}
+
+impl StopReading {
+    /// The error, at `line` of `label` (a file, or a stream with the message's sequence).
+    pub(crate) fn at(self, label: &str, line: u64) -> ReadError {
+        match self {
+            StopReading::WrongFormat(found) => ReadError::WrongFormat {
+                path: label.to_string(),
+                line,
+                found,
+            },
+            StopReading::NewerVersion(found) => ReadError::UnsupportedVersion {
+                path: label.to_string(),
+                line,
+                found,
+            },
+        }
+    }
+}
+
+/// Decodes one encoded record.
+pub(crate) fn decode(line: &[u8]) -> Decoded {
+    match serde_json::from_slice::<Record>(line) {
+        Ok(Record::Exchange(ex)) => Decoded::Exchange(ex),
+        Ok(Record::Header(h)) if h.format != FORMAT => {
+            Decoded::Stop(StopReading::WrongFormat(h.format))
+        }
+        Ok(Record::Header(h)) if h.version > VERSION => {
+            Decoded::Stop(StopReading::NewerVersion(h.version))
+        }
+        Ok(Record::Header(_)) => Decoded::Header,
+        Err(e) => Decoded::Skip(e.to_string()),
     }
 }
 

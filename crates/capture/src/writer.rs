@@ -4,12 +4,21 @@ use std::path::{Path, PathBuf};
 
 use crate::record::{Header, Record};
 
-/// Where encoded capture lines go. The file sink rotates by size; another sink (e.g. NATS
-/// JetStream) receives the very same bytes, one record per call.
+/// Where encoded capture lines go. The file sink rotates by size; the JetStream sink
+/// ([`crate::nats::JetStreamSink`]) receives the very same bytes, one record per call.
 pub trait RecordSink: Send {
     /// Writes one encoded record, newline included.
     fn write_line(&mut self, line: &[u8]) -> Result<(), WriteError>;
     fn flush(&mut self) -> Result<(), WriteError>;
+    /// Called once when the capture ends: everything handed over is stored or counted.
+    fn close(&mut self) -> Result<(), WriteError> {
+        self.flush()
+    }
+    /// True when the sink reports each record's outcome itself (through
+    /// [`crate::SinkEvents`]); false when `write_line` returning `Ok` means stored.
+    fn reports_outcomes(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,13 @@ pub enum LoadError {
     Data { path: PathBuf, reason: String },
     #[error("replay {path}: {reason}")]
     Replay { path: PathBuf, reason: String },
+    /// A JetStream stream that could not be read (`--replay nats://…`).
+    #[error("replay {url}")]
+    Nats {
+        url: String,
+        #[source]
+        source: Box<prodlike_capture::nats::NatsError>,
+    },
     /// A capture file that could not be read as one.
     #[error("replay {path}")]
     Capture {

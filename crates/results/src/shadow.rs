@@ -60,10 +60,19 @@ pub struct Totals {
     pub queue_capacity: i64,
     /// Copies being sent or awaiting staging's answer.
     pub inflight: i64,
-    /// Exchanges written to the capture.
+    /// Exchanges handed to the capture writer.
     pub capture_records: u64,
-    /// Exchanges not written to the capture because the writer fell behind.
+    /// Exchanges not captured, whatever the reason (the sum of `capture_dropped_reasons`).
     pub capture_dropped: u64,
+    /// Exchanges the capture stored: written to the file, or acknowledged by JetStream.
+    /// Absent (0) in documents written before it was added.
+    #[serde(default)]
+    pub capture_stored: u64,
+    /// Exchanges not captured, by reason: `queue_full`, `encode`, `write_failed`, and for
+    /// NATS `pending_full`, `disconnected`, `too_large`, `refused`, `ack_timeout` (every
+    /// reason listed, zeros too, once anything was captured). Absent when nothing was.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture_dropped_reasons: BTreeMap<String, u64>,
 }
 
 /// What a route's comparisons say, in one word. Nothing compared is never "matching".

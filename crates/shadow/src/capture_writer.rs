@@ -1,12 +1,17 @@
-//! Writes captured exchanges on a thread of its own, fed by a bounded channel: when the disk
-//! falls behind, records are dropped and counted, never waited for.
+//! Writes captured exchanges on a thread of its own, fed by a bounded channel: when the disk or
+//! the stream falls behind, records are dropped and counted, never waited for. The sink is a
+//! file (`FileSink`) or NATS JetStream (`JetStreamSink`, which publishes on a runtime of its
+//! own and reports each record's outcome through `MetricEvents`).
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use prodlike_capture::nats::{JetStreamSettings, JetStreamSink};
 use prodlike_capture::{
-    Exchange, FileSink, Header, MaskSummary, Record, RecordSink, RotationPolicy, encode_line,
+    CaptureDrop, Exchange, FileSink, Header, MaskSummary, Record, RecordSink, RotationPolicy,
+    SinkEvents, encode_line,
 };
 
 use crate::error::ShadowError;
@@ -27,16 +32,33 @@ impl CaptureHandle {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(error = %chain(&e), "could not encode a capture record");
-                metrics.capture_dropped.inc();
+                metrics.capture_records.inc();
+                metrics.capture_drop(CaptureDrop::Encode);
                 return;
             }
         };
+        metrics.capture_records.inc();
         match self.tx.try_send(line) {
-            Ok(()) => metrics.capture_records.inc(),
+            Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                metrics.capture_dropped.inc()
+                metrics.capture_drop(CaptureDrop::QueueFull)
             }
         };
+    }
+}
+
+/// A sink's outcomes as the proxy's metrics.
+pub struct MetricEvents(pub Arc<Metrics>);
+
+impl SinkEvents for MetricEvents {
+    fn stored(&self) {
+        self.0.capture_stored.inc();
+    }
+    fn dropped(&self, why: CaptureDrop) {
+        self.0.capture_drop(why);
+    }
+    fn connection(&self, up: bool) {
+        self.0.capture_connected.set(i64::from(up));
     }
 }
 
@@ -51,17 +73,31 @@ impl CaptureWriter {
         path: &Path,
         policy: RotationPolicy,
         queue: usize,
-        masked: bool,
-        mask: MaskSummary,
+        header: Header,
+        metrics: Arc<Metrics>,
     ) -> Result<(CaptureHandle, CaptureWriter), ShadowError> {
-        let header = Header::new(
-            format!("prodlike shadow {}", env!("CARGO_PKG_VERSION")),
-            "",
-            masked,
-            Some(mask),
-        );
         let sink = FileSink::create(path, policy, header)?;
-        Self::start(Box::new(sink), queue)
+        metrics.capture_connected.set(1);
+        Self::start(Box::new(sink), queue, metrics)
+    }
+
+    /// Starts publishing to JetStream: returns at once, connecting in the background (NATS
+    /// being down at start-up costs records, never production's start). The sink's thread runs
+    /// at the mirror's CPU priority (`nice`).
+    pub fn start_nats(
+        settings: JetStreamSettings,
+        queue: usize,
+        header: Header,
+        metrics: Arc<Metrics>,
+        nice: i32,
+    ) -> Result<(CaptureHandle, CaptureWriter), ShadowError> {
+        let sink = JetStreamSink::start(
+            settings,
+            header,
+            Arc::new(MetricEvents(metrics.clone())),
+            move || crate::priority::lower_current_thread(nice),
+        )?;
+        Self::start(Box::new(sink), queue, metrics)
     }
 
     /// Starts the writer thread over any sink: a file, or a stream such as NATS JetStream,
@@ -69,11 +105,12 @@ impl CaptureWriter {
     pub fn start(
         sink: Box<dyn RecordSink>,
         queue: usize,
+        metrics: Arc<Metrics>,
     ) -> Result<(CaptureHandle, CaptureWriter), ShadowError> {
         let (tx, rx) = sync_channel::<Vec<u8>>(queue);
         let thread = std::thread::Builder::new()
             .name("prodlike-capture".into())
-            .spawn(move || write_loop(sink, rx))
+            .spawn(move || write_loop(sink, rx, &metrics))
             .map_err(ShadowError::Runtime)?;
         Ok((
             CaptureHandle { tx },
@@ -91,15 +128,32 @@ impl CaptureWriter {
     }
 }
 
-fn write_loop(mut sink: Box<dyn RecordSink>, rx: Receiver<Vec<u8>>) {
+/// The capture's header: what wrote it and how its records are masked.
+pub fn capture_header(masked: bool, mask: MaskSummary) -> Header {
+    Header::new(
+        format!("prodlike shadow {}", env!("CARGO_PKG_VERSION")),
+        "",
+        masked,
+        Some(mask),
+    )
+}
+
+fn write_loop(mut sink: Box<dyn RecordSink>, rx: Receiver<Vec<u8>>, metrics: &Metrics) {
     let mut last_flush = Instant::now();
+    // A file sink's Ok means stored; the JetStream sink reports outcomes itself.
+    let count = !sink.reports_outcomes();
     loop {
         match rx.recv_timeout(FLUSH_EVERY) {
-            Ok(line) => {
-                if let Err(e) = sink.write_line(&line) {
-                    tracing::error!(error = %chain(&e), "capture write failed");
+            Ok(line) => match sink.write_line(&line) {
+                Ok(()) if count => {
+                    metrics.capture_stored.inc();
                 }
-            }
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::error!(error = %chain(&e), "capture write failed");
+                    metrics.capture_drop(CaptureDrop::WriteFailed);
+                }
+            },
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
@@ -110,14 +164,14 @@ fn write_loop(mut sink: Box<dyn RecordSink>, rx: Receiver<Vec<u8>>) {
             last_flush = Instant::now();
         }
     }
-    if let Err(e) = sink.flush() {
+    if let Err(e) = sink.close() {
         tracing::error!(error = %chain(&e), "capture flush failed");
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use prodlike_capture::{CaptureReader, CapturedRequest, WriteError};
 
@@ -139,8 +193,9 @@ mod tests {
     #[test]
     fn any_sink_receives_the_same_encoded_records() {
         let lines = Arc::new(Mutex::new(Vec::new()));
-        let (handle, writer) = CaptureWriter::start(Box::new(Memory(lines.clone())), 16).unwrap();
-        let metrics = Metrics::new();
+        let metrics = Arc::new(Metrics::new());
+        let (handle, writer) =
+            CaptureWriter::start(Box::new(Memory(lines.clone())), 16, metrics.clone()).unwrap();
         for id in 0..3 {
             handle.write(
                 Exchange {
@@ -174,5 +229,7 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![0, 1, 2]);
         assert_eq!(metrics.capture_records.get(), 3);
+        assert_eq!(metrics.capture_stored.get(), 3);
+        assert_eq!(metrics.capture_drops().1, 0);
     }
 }

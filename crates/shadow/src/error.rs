@@ -56,6 +56,8 @@ pub enum ShadowError {
     MaskRules(#[source] prodlike_mask::TransformError),
     #[error("capture")]
     Capture(#[from] prodlike_capture::WriteError),
+    #[error("capture to NATS")]
+    CaptureNats(#[from] prodlike_capture::nats::NatsError),
     #[error("could not start the runtime")]
     Runtime(#[source] std::io::Error),
     #[error(transparent)]

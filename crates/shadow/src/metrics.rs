@@ -89,8 +89,14 @@ pub struct Metrics {
     pub inflight: Gauge,
     pub upstream_errors: Family<UpstreamErrorLabels, Counter>,
     pub upstream_ejected: Family<UpstreamLabels, Gauge>,
+    /// Records handed to the capture writer.
     pub capture_records: Counter,
-    pub capture_dropped: Counter,
+    /// Records not stored, by reason (`prodlike_capture::CaptureDrop`).
+    pub capture_dropped: Family<ReasonLabels, Counter>,
+    /// Records the sink stored: written to the file, or acknowledged by JetStream.
+    pub capture_stored: Counter,
+    /// 1 while the capture sink is connected (a file: always).
+    pub capture_connected: Gauge,
     pub masked: Family<MaskedLabels, Counter>,
     pub not_compared: Family<NotComparedLabels, Counter>,
     pub noise_probes: Counter,
@@ -185,14 +191,26 @@ impl Metrics {
             capture_records: registered(
                 &mut r,
                 "capture_records",
-                "Exchanges written to the capture",
+                "Exchanges handed to the capture writer",
                 Counter::default(),
             ),
             capture_dropped: registered(
                 &mut r,
                 "capture_dropped",
-                "Exchanges not captured because the writer fell behind",
+                "Exchanges not captured, by reason (queue_full, encode, write_failed, pending_full, disconnected, too_large, refused, ack_timeout)",
+                Family::default(),
+            ),
+            capture_stored: registered(
+                &mut r,
+                "capture_stored",
+                "Exchanges the capture stored: written to the file, or acknowledged by JetStream",
                 Counter::default(),
+            ),
+            capture_connected: registered(
+                &mut r,
+                "capture_connected",
+                "1 while the capture sink is connected (NATS); a file sink is always 1",
+                Gauge::default(),
             ),
             not_compared: registered(
                 &mut r,
@@ -250,6 +268,32 @@ impl Metrics {
         for (d, n) in counts.detected.iter() {
             add(d.name(), u64::from(n));
         }
+    }
+
+    /// Counts one capture record not stored.
+    pub fn capture_drop(&self, why: prodlike_capture::CaptureDrop) {
+        self.capture_dropped
+            .get_or_create(&ReasonLabels {
+                reason: why.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    /// Capture drops by reason (every reason, zeros too) and their sum.
+    pub fn capture_drops(&self) -> (std::collections::BTreeMap<String, u64>, u64) {
+        let mut by = std::collections::BTreeMap::new();
+        let mut total = 0;
+        for why in prodlike_capture::CaptureDrop::ALL {
+            let n = self
+                .capture_dropped
+                .get_or_create(&ReasonLabels {
+                    reason: why.as_str().to_string(),
+                })
+                .get();
+            total += n;
+            by.insert(why.as_str().to_string(), n);
+        }
+        (by, total)
     }
 
     pub fn drop_counter(&self, reason: &str) -> Counter {

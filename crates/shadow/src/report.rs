@@ -50,12 +50,19 @@ impl ReportSource {
                 .then(b.requests.cmp(&a.requests))
                 .then(a.route.cmp(&b.route))
         });
+        let (capture_dropped_reasons, capture_dropped) = self.metrics.capture_drops();
         let mut t = Totals {
             queue_depth: self.metrics.queue_depth.get(),
             queue_capacity: self.metrics.queue_capacity.get(),
             inflight: self.metrics.inflight.get(),
             capture_records: self.metrics.capture_records.get(),
-            capture_dropped: self.metrics.capture_dropped.get(),
+            capture_dropped,
+            capture_stored: self.metrics.capture_stored.get(),
+            capture_dropped_reasons: if self.metrics.capture_records.get() > 0 {
+                capture_dropped_reasons
+            } else {
+                Default::default()
+            },
             ..Totals::default()
         };
         for r in &routes {
@@ -144,6 +151,26 @@ impl ReportText for ShadowReport {
             .collect();
         if !drops.is_empty() {
             let _ = writeln!(s, "copies dropped: {}", drops.join(", "));
+        }
+        if t.capture_records > 0 {
+            let why: Vec<String> = t
+                .capture_dropped_reasons
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "captured {} of {} records, dropped {}{}",
+                t.capture_stored,
+                t.capture_records,
+                t.capture_dropped,
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join(", "))
+                }
+            );
         }
         let _ = writeln!(
             s,

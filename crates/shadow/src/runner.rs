@@ -16,7 +16,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin;
-use crate::capture_writer::{CaptureHandle, CaptureWriter};
+use crate::capture_writer::{CaptureHandle, CaptureWriter, capture_header};
+use prodlike_capture::nats::{
+    ConnectSettings, JetStreamSettings, NatsUrl, StreamSettings, default_stream,
+};
 use crate::compare::Comparator;
 use crate::config::ShadowConfig;
 use crate::error::{ShadowError, bind_hint};
@@ -161,7 +164,7 @@ pub async fn start(
         cfg.compare.examples_per_route,
         metrics.clone(),
     ));
-    let (capture_handle, capture_writer) = start_capture(&cfg, &masker)?;
+    let (capture_handle, capture_writer) = start_capture(&cfg, &masker, &metrics)?;
     let timeline = Arc::new(Timeline::default());
     let mirror = start_mirror(
         &cfg,
@@ -260,25 +263,67 @@ fn admin_listener(cfg: &ShadowConfig) -> Result<Option<std::net::TcpListener>, S
 }
 
 /// The capture writer (its thread and the handle copies write through), when a capture is
-/// configured.
+/// configured: a file, or NATS JetStream for a `nats://` path.
 fn start_capture(
     cfg: &ShadowConfig,
     masker: &TrafficMasker,
+    metrics: &Arc<Metrics>,
 ) -> Result<(Option<CaptureHandle>, Option<CaptureWriter>), ShadowError> {
     let Some(path) = &cfg.capture.path else {
         return Ok((None, None));
     };
-    let (handle, writer) = CaptureWriter::start_file(
-        path,
-        RotationPolicy {
-            max_bytes: cfg.capture.max_file_size,
-            max_files: cfg.capture.max_files,
-        },
-        cfg.capture.queue,
-        masker.detects(),
-        capture_mask_summary(masker.info()),
-    )?;
+    let header = capture_header(masker.detects(), capture_mask_summary(masker.info()));
+    let (handle, writer) = match cfg.capture.nats_url() {
+        Some(url) => CaptureWriter::start_nats(
+            jetstream_settings(url, &cfg.capture.nats)?,
+            cfg.capture.queue,
+            header,
+            metrics.clone(),
+            cfg.mirror.nice,
+        )?,
+        None => CaptureWriter::start_file(
+            path,
+            RotationPolicy {
+                max_bytes: cfg.capture.max_file_size,
+                max_files: cfg.capture.max_files,
+            },
+            cfg.capture.queue,
+            header,
+            metrics.clone(),
+        )?,
+    };
     Ok((Some(handle), Some(writer)))
+}
+
+/// `capture.path = "nats://HOST:PORT/SUBJECT"` and `[capture.nats]` as the sink's settings
+/// (validated already: errors here name the field all the same).
+fn jetstream_settings(
+    url: &str,
+    n: &crate::config::NatsCaptureConfig,
+) -> Result<JetStreamSettings, ShadowError> {
+    let invalid = |problem: String| {
+        ShadowError::Config(crate::error::ConfigError::Invalid {
+            field: "capture.path".into(),
+            problem,
+        })
+    };
+    let parsed = NatsUrl::parse(url).map_err(|e| invalid(e.to_string()))?;
+    let subject = parsed.subject().map_err(|e| invalid(e.to_string()))?.to_string();
+    Ok(JetStreamSettings {
+        connect: ConnectSettings {
+            server: parsed.server.clone(),
+            credentials: n.credentials.clone(),
+            name: "prodlike shadow capture".into(),
+        },
+        stream: StreamSettings {
+            name: n.stream.clone().unwrap_or_else(|| default_stream(&subject)),
+            subject,
+            max_bytes: n.max_bytes,
+            max_age: n.max_age,
+        },
+        max_pending: n.max_pending,
+        ack_timeout: n.ack_timeout,
+    })
 }
 
 /// What the mirror is built from besides the config.

@@ -5,6 +5,7 @@
 #![warn(clippy::indexing_slicing)]
 
 pub mod browser;
+pub mod nats;
 pub mod pausing_server;
 pub mod pg;
 pub mod process;

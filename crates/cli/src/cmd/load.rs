@@ -42,9 +42,9 @@ pub struct Args {
     /// thresholds (docs/load.md). Flags override it.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Replay recorded traffic: a prodlike shadow capture, an nginx/Apache combined log, or a
-    /// JSON-lines access log.
-    #[arg(long, value_name = "FILE")]
+    /// Replay recorded traffic: a prodlike shadow capture, an nginx/Apache combined log, a
+    /// JSON-lines access log, or a capture in NATS JetStream (nats://HOST:PORT/STREAM).
+    #[arg(long, value_name = "FILE|nats://HOST:PORT/STREAM")]
     replay: Option<PathBuf>,
     /// Replay keeping the recorded gaps divided by F (2 = twice as fast).
     #[arg(long, value_name = "F")]

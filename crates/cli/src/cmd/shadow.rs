@@ -27,8 +27,10 @@ pub struct Args {
     /// [config: admin; default 127.0.0.1:9090].
     #[arg(long)]
     admin: Option<String>,
-    /// Write sampled exchanges, masked, to this file (docs/capture-format.md) [config: capture.path].
-    #[arg(long, value_name = "FILE")]
+    /// Write sampled exchanges, masked, to this file, or publish them to NATS JetStream with
+    /// nats://HOST:PORT/SUBJECT (docs/capture-format.md; stream settings in [capture.nats])
+    /// [config: capture.path].
+    #[arg(long, value_name = "FILE|nats://HOST:PORT/SUBJECT")]
     capture: Option<PathBuf>,
     /// Configuration file (TOML; docs/shadow.md).
     #[arg(long, value_name = "FILE")]

@@ -56,15 +56,13 @@ fn open_feed(
             None,
         ),
         OpenSource::ReplayGaps {
-            files,
-            capture,
+            source,
             speed,
             looped,
             duration,
         } => {
             let (rx, h) = replay_feeder(
-                files.clone(),
-                *capture,
+                source.clone(),
                 Some(*speed),
                 *looped,
                 segment,
@@ -78,22 +76,14 @@ fn open_feed(
         }
         // The rate curve sets the length: the recording loops as long as the curve lasts.
         OpenSource::ReplayRate {
-            files,
-            capture,
+            source,
             profile,
             process,
             looped: _,
         } => {
             // The arrivals and the records are filtered by the same index, so the k-th arrival
             // this segment fires carries the unsplit run's k-th record.
-            let (rx, h) = replay_feeder(
-                files.clone(),
-                *capture,
-                None,
-                true,
-                segment,
-                shared.stop.clone(),
-            );
+            let (rx, h) = replay_feeder(source.clone(), None, true, segment, shared.stop.clone());
             (
                 Feed::Paired(
                     Arrivals::new(profile.clone(), *process, seed).in_segment(segment),

@@ -2,13 +2,13 @@
 //! and where the open model's arrivals come from. `run.rs` builds it from flags and scenario;
 //! the engine reads it. Also the questions the engine asks of a workload: its stages, its
 //! length and its rate curve.
-use std::path::PathBuf;
 use std::time::Duration;
 
 use prodlike_net::Target;
 
 use super::options::ClientOptions;
 use crate::mix::Template;
+use crate::replay::ReplaySource;
 use crate::schedule::ArrivalProcess;
 use crate::stages::RateProfile;
 
@@ -22,8 +22,7 @@ pub enum OpenSource {
     },
     /// Recorded requests at their recorded gaps divided by `speed`.
     ReplayGaps {
-        files: Vec<PathBuf>,
-        capture: bool,
+        source: ReplaySource,
         speed: f64,
         looped: bool,
         /// Stop after this long (needed with `looped`).
@@ -32,8 +31,7 @@ pub enum OpenSource {
     /// Recorded requests, in order, at the recording's per-second rate curve × scale
     /// (`profile` is that curve).
     ReplayRate {
-        files: Vec<PathBuf>,
-        capture: bool,
+        source: ReplaySource,
         profile: RateProfile,
         process: ArrivalProcess,
         looped: bool,

@@ -4,14 +4,13 @@
 //! spread evenly over that second; or no offset when a rate curve sets the times. Looping
 //! starts the next pass one mean gap after the last request. Output: the channel, and the
 //! thread's replay statistics when it ends.
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::{Receiver, Sender};
 
 use super::stop::StopHandle;
 use crate::LoadError;
-use crate::replay::{self, Recorded, ReplayRequest, ReplayStats};
+use crate::replay::{self, Recorded, ReplayRequest, ReplaySource, ReplayStats};
 use crate::segment::Segment;
 
 /// Recorded requests with their send offsets in seconds.
@@ -25,23 +24,20 @@ const READ_AHEAD: usize = 8192;
 /// Streams recorded requests from a thread, with their send offsets (gaps mode: `speed`) or
 /// none.
 pub(super) fn replay_feeder(
-    files: Vec<PathBuf>,
-    capture: bool,
+    source: ReplaySource,
     speed: Option<f64>,
     looped: bool,
     segment: Segment,
     stop: StopHandle,
 ) -> (ReplayRx, ReplayThread) {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let handle =
-        std::thread::spawn(move || feed(&files, capture, speed, looped, segment, &stop, &tx));
+    let handle = std::thread::spawn(move || feed(&source, speed, looped, segment, &stop, &tx));
     (rx, handle)
 }
 
 /// Passes over the recording until it ends (or, looped, until the receiver or `stop` ends it).
 fn feed(
-    files: &[PathBuf],
-    capture: bool,
+    source: &ReplaySource,
     speed: Option<f64>,
     looped: bool,
     segment: Segment,
@@ -57,7 +53,7 @@ fn feed(
         let sent_before = stats.requests;
         // False once the receiver is gone or the run stopped: nothing more is read.
         let mut open = true;
-        replay::stream(files, capture, &mut stats, |rec| {
+        replay::stream(source, &mut stats, |rec| {
             let go_on = !stop.is_stopped() && pass.offer(rec);
             if !go_on {
                 open = false;

@@ -1,6 +1,9 @@
 //! `--replay FILE`: prodlike shadow captures, nginx/Apache combined logs and JSON-lines access
-//! logs, streamed (constant memory), malformed lines skipped and counted with line numbers.
+//! logs, streamed (constant memory), malformed lines skipped and counted with line numbers; and
+//! `--replay nats://HOST:PORT/STREAM`: a capture published to NATS JetStream (`nats.rs`), whose
+//! records go through the same conversion as a capture file's.
 mod accesslog;
+mod nats;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -172,6 +175,27 @@ fn is_capture(path: &Path) -> Result<bool, LoadError> {
     }
 }
 
+/// What `--replay` reads: a capture's rotated files or one log file, or a JetStream stream.
+#[derive(Debug, Clone)]
+pub enum ReplaySource {
+    Files {
+        files: Vec<PathBuf>,
+        /// True for a prodlike capture, false for an access log.
+        capture: bool,
+    },
+    Nats(nats::NatsSource),
+}
+
+/// The recording `--replay PATH` means: `nats://HOST:PORT/STREAM` (the stream checked now, so a
+/// wrong name fails before the run), a capture's rotated files in order, or the one log file.
+pub fn replay_source(path: &Path) -> Result<ReplaySource, LoadError> {
+    if let Some(url) = path.to_str().filter(|p| prodlike_capture::nats::is_nats(p)) {
+        return Ok(ReplaySource::Nats(nats::NatsSource::open(url)?));
+    }
+    let (files, capture) = replay_files(path)?;
+    Ok(ReplaySource::Files { files, capture })
+}
+
 /// The files `--replay PATH` means: a capture's rotated files in order, or the one log file.
 pub fn replay_files(path: &Path) -> Result<(Vec<PathBuf>, bool), LoadError> {
     if !path.exists() {
@@ -187,11 +211,74 @@ pub fn replay_files(path: &Path) -> Result<(Vec<PathBuf>, bool), LoadError> {
     }
 }
 
+/// Streams every recorded request of `source` to `sink` in recorded order; returns false from
+/// `sink` to stop early. Malformed lines or records are skipped and counted in `stats`.
+pub fn stream(
+    source: &ReplaySource,
+    stats: &mut ReplayStats,
+    sink: impl FnMut(Recorded) -> bool,
+) -> Result<(), LoadError> {
+    match source {
+        ReplaySource::Files { files, capture } => stream_files(files, *capture, stats, sink),
+        ReplaySource::Nats(n) => n.stream(stats, sink),
+    }
+}
+
+/// One capture record as a request to replay, counted in `stats`; false when `sink` wants no
+/// more. A record that is no valid request is skipped with `label:line`.
+fn replay_exchange(
+    ex: prodlike_capture::Exchange,
+    label: &str,
+    line: u64,
+    stats: &mut ReplayStats,
+    sink: &mut impl FnMut(Recorded) -> bool,
+) -> bool {
+    *stats.formats.entry("capture".into()).or_insert(0) += 1;
+    // Counted, and warned about by the summary and the CLI.
+    stats.unmasked += u64::from(!ex.masked);
+    let body = if ex.request.body_truncated {
+        None
+    } else {
+        ex.request.body.as_ref().and_then(|b| b.to_bytes())
+    };
+    match ReplayRequest::new(
+        &ex.request.method,
+        &ex.request.target,
+        ex.request.headers,
+        body,
+        Some(&ex.route),
+    ) {
+        Ok(request) => {
+            stats.requests += 1;
+            sink(Recorded {
+                ts_us: ex.ts_us,
+                whole_seconds: false,
+                request,
+            })
+        }
+        Err(reason) => {
+            skip(stats, label, line, &reason);
+            true
+        }
+    }
+}
+
+/// Adds a capture reader's own counts (lines, skipped lines) to `stats`.
+fn add_read_stats(stats: &mut ReplayStats, label: &str, rs: &prodlike_capture::ReadStats) {
+    stats.lines += rs.lines;
+    stats.skipped += rs.skipped;
+    for sk in &rs.skipped_examples {
+        if stats.skipped_examples.len() < KEEP_EXAMPLES {
+            stats
+                .skipped_examples
+                .push(format!("{label}:{}: {}", sk.line, sk.reason));
+        }
+    }
+}
+
 /// Streams every recorded request of `files` to `sink` in file order; returns false from `sink`
 /// to stop early. Malformed lines are skipped and counted in `stats`.
-// Long: one loop over the recording's formats (access logs, HAR, capture), each a few lines.
-#[allow(clippy::too_many_lines)]
-pub fn stream(
+fn stream_files(
     files: &[PathBuf],
     capture: bool,
     stats: &mut ReplayStats,
@@ -214,45 +301,12 @@ pub fn stream(
                     path: path.clone(),
                     source,
                 })?;
-                *stats.formats.entry("capture".into()).or_insert(0) += 1;
-                // Counted, and warned about by the summary and the CLI.
-                stats.unmasked += u64::from(!ex.masked);
-                let body = ex.request.body.as_ref().and_then(|b| b.to_bytes());
-                let body = if ex.request.body_truncated {
-                    None
-                } else {
-                    body
-                };
-                match ReplayRequest::new(
-                    &ex.request.method,
-                    &ex.request.target,
-                    ex.request.headers.clone(),
-                    body,
-                    Some(&ex.route),
-                ) {
-                    Ok(request) => {
-                        stats.requests += 1;
-                        if !sink(Recorded {
-                            ts_us: ex.ts_us,
-                            whole_seconds: false,
-                            request,
-                        }) {
-                            return Ok(());
-                        }
-                    }
-                    Err(reason) => skip(stats, &label, ex.id, &reason),
+                let id = ex.id;
+                if !replay_exchange(ex, &label, id, stats, &mut sink) {
+                    return Ok(());
                 }
             }
-            let rs = reader.stats();
-            stats.lines += rs.lines;
-            stats.skipped += rs.skipped;
-            for sk in &rs.skipped_examples {
-                if stats.skipped_examples.len() < KEEP_EXAMPLES {
-                    stats
-                        .skipped_examples
-                        .push(format!("{label}:{}: {}", sk.line, sk.reason));
-                }
-            }
+            add_read_stats(stats, &label, reader.stats());
             continue;
         }
         let f = File::open(path).map_err(|source| LoadError::Io {
@@ -317,12 +371,12 @@ pub fn stream(
 }
 
 /// Requests per whole second of the recording (first pass of `--scale`).
-pub fn rate_curve(files: &[PathBuf], capture: bool) -> Result<(Vec<f64>, ReplayStats), LoadError> {
+pub fn rate_curve(source: &ReplaySource) -> Result<(Vec<f64>, ReplayStats), LoadError> {
     let mut stats = ReplayStats::default();
     let mut first: Option<u64> = None;
     let mut counts: Vec<f64> = Vec::new();
     let mut out_of_order = 0u64;
-    stream(files, capture, &mut stats, |r| {
+    stream(source, &mut stats, |r| {
         let t0 = *first.get_or_insert(r.ts_us);
         if r.ts_us < t0 {
             out_of_order += 1;
@@ -370,11 +424,11 @@ mod tests {
             ),
         )
         .unwrap();
-        let (files, capture) = replay_files(&p).unwrap();
-        assert!(!capture);
+        let source = replay_source(&p).unwrap();
+        assert!(matches!(source, ReplaySource::Files { capture: false, .. }));
         let mut stats = ReplayStats::default();
         let mut got = Vec::new();
-        stream(&files, capture, &mut stats, |r| {
+        stream(&source, &mut stats, |r| {
             got.push(r.request.target);
             true
         })
@@ -431,14 +485,14 @@ mod tests {
         }
         text.extend_from_slice(b"{broken\n");
         std::fs::write(&p, text).unwrap();
-        let (files, capture) = replay_files(&p).unwrap();
-        assert!(capture);
-        let (curve, stats) = rate_curve(&files, capture).unwrap();
+        let source = replay_source(&p).unwrap();
+        assert!(matches!(source, ReplaySource::Files { capture: true, .. }));
+        let (curve, stats) = rate_curve(&source).unwrap();
         assert_eq!(curve, vec![3.0]);
         assert_eq!(stats.skipped, 1);
         let mut got = Vec::new();
         let mut stats = ReplayStats::default();
-        stream(&files, capture, &mut stats, |r| {
+        stream(&source, &mut stats, |r| {
             got.push(r);
             true
         })

@@ -145,7 +145,6 @@ fn closed(n: usize, duration: Option<Duration>) -> Result<Shape, LoadError> {
 }
 
 fn replayed(o: &RunOptions, path: &Path, asked: &Asked) -> Result<Shape, LoadError> {
-    let (files, capture) = replay::replay_files(path)?;
     if o.speed.is_some() && o.scale.is_some() {
         return Err(usage(
             "--speed keeps the recorded gaps, --scale the per-second rate curve; give one",
@@ -153,8 +152,7 @@ fn replayed(o: &RunOptions, path: &Path, asked: &Asked) -> Result<Shape, LoadErr
     }
     let recording = Recording {
         path,
-        files,
-        capture,
+        source: replay::replay_source(path)?,
     };
     match o.scale {
         Some(scale) => at_rate_curve(o, recording, scale, asked),
@@ -165,8 +163,7 @@ fn replayed(o: &RunOptions, path: &Path, asked: &Asked) -> Result<Shape, LoadErr
 /// The recording a replay reads.
 struct Recording<'a> {
     path: &'a Path,
-    files: Vec<std::path::PathBuf>,
-    capture: bool,
+    source: replay::ReplaySource,
 }
 
 /// `--scale`: the recording's per-second rate curve × scale, looped (`--loop`) or cut to
@@ -180,7 +177,7 @@ fn at_rate_curve(
     if !(scale.is_finite() && scale > 0.0) {
         return Err(usage("--scale must be a positive number"));
     }
-    let (curve, stats) = replay::rate_curve(&recording.files, recording.capture)?;
+    let (curve, stats) = replay::rate_curve(&recording.source)?;
     if stats.requests == 0 {
         return Err(LoadError::Replay {
             path: recording.path.to_path_buf(),
@@ -214,8 +211,7 @@ fn at_rate_curve(
         ),
         workload: Workload::Open {
             source: OpenSource::ReplayRate {
-                files: recording.files,
-                capture: recording.capture,
+                source: recording.source,
                 profile: profile.clone(),
                 process,
                 looped: true,
@@ -248,8 +244,7 @@ fn at_recorded_gaps(
         ),
         workload: Workload::Open {
             source: OpenSource::ReplayGaps {
-                files: recording.files,
-                capture: recording.capture,
+                source: recording.source,
                 speed,
                 looped: o.looped,
                 duration: asked.duration,

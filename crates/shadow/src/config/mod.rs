@@ -454,7 +454,8 @@ pub enum ProbeMode {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaptureConfig {
-    /// Capture file (docs/capture-format.md); empty disables capture.
+    /// Capture file (docs/capture-format.md), or `nats://HOST:PORT/SUBJECT` to publish the
+    /// records to NATS JetStream (settings in `[capture.nats]`); empty disables capture.
     pub path: Option<PathBuf>,
     /// Rotate the file when it reaches this size.
     #[serde(deserialize_with = "de_bytes")]
@@ -464,8 +465,10 @@ pub struct CaptureConfig {
     /// Body bytes kept per message.
     #[serde(deserialize_with = "de_bytes")]
     pub max_body: u64,
-    /// Records waiting for the disk; further records are dropped and counted.
+    /// Records waiting for the disk or the stream; further records are dropped and counted.
     pub queue: usize,
+    /// Publishing to NATS JetStream, when `path` is a `nats://` URL.
+    pub nats: NatsCaptureConfig,
 }
 
 impl Default for CaptureConfig {
@@ -476,6 +479,56 @@ impl Default for CaptureConfig {
             max_files: 10,
             max_body: 64 << 10,
             queue: 4096,
+            nats: NatsCaptureConfig::default(),
+        }
+    }
+}
+
+impl CaptureConfig {
+    /// The capture's `nats://` URL, when it goes to NATS (checked by `validate()`).
+    pub fn nats_url(&self) -> Option<&str> {
+        self.path
+            .as_deref()
+            .and_then(|p| p.to_str())
+            .filter(|p| prodlike_capture::nats::is_nats(p))
+    }
+}
+
+/// `[capture.nats]`: where and how records are published when `capture.path` is
+/// `nats://HOST:PORT/SUBJECT` (docs/capture-format.md, "NATS JetStream").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsCaptureConfig {
+    /// The stream storing the subject; created when missing. Default: the subject upper-cased
+    /// with `.` as `_` (`prodlike.capture` → `PRODLIKE_CAPTURE`).
+    pub stream: Option<String>,
+    /// Size limit of a stream created here; beyond it the oldest records are discarded.
+    /// An existing stream keeps its own limits.
+    #[serde(deserialize_with = "de_bytes")]
+    pub max_bytes: u64,
+    /// Age limit of a stream created here: older records are removed.
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
+    pub max_age: Duration,
+    /// A NATS credentials file (`.creds`: JWT and nkey seed); none connects without.
+    pub credentials: Option<PathBuf>,
+    /// Records awaiting JetStream's acknowledgement at most; further records are dropped and
+    /// counted (`pending_full`).
+    pub max_pending: usize,
+    /// How long an acknowledgement is awaited; a record not acknowledged by then is counted
+    /// as dropped (`ack_timeout`).
+    #[serde(deserialize_with = "prodlike_common::duration::deserialize")]
+    pub ack_timeout: Duration,
+}
+
+impl Default for NatsCaptureConfig {
+    fn default() -> Self {
+        Self {
+            stream: None,
+            max_bytes: 1 << 30,
+            max_age: Duration::from_secs(24 * 3600),
+            credentials: None,
+            max_pending: 1024,
+            ack_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -289,6 +289,9 @@ pub(super) fn noise(c: &ShadowConfig) -> Result<(), ConfigError> {
 /// The capture file can be created: not a folder, in a folder that exists (checked before any
 /// port is bound, so a typo does not leave a proxy half started).
 pub(super) fn capture(c: &ShadowConfig) -> Result<(), ConfigError> {
+    if let Some(url) = c.capture.nats_url() {
+        return capture_nats(url, &c.capture.nats);
+    }
     let Some(p) = &c.capture.path else {
         return Ok(());
     };
@@ -313,6 +316,54 @@ pub(super) fn capture(c: &ShadowConfig) -> Result<(), ConfigError> {
                 p.display(),
                 dir.display()
             ),
+        );
+    }
+    Ok(())
+}
+
+/// `capture.path = "nats://…"` and `[capture.nats]`: the URL, the subject, the stream name,
+/// limits that bound the stream, and the credentials file, all before anything connects.
+fn capture_nats(url: &str, n: &super::NatsCaptureConfig) -> Result<(), ConfigError> {
+    use prodlike_capture::nats::{NatsUrl, check_stream_name};
+    let parsed = NatsUrl::parse(url).map_err(|e| ConfigError::Invalid {
+        field: "capture.path".into(),
+        problem: format!("{e}; write nats://HOST:PORT/SUBJECT"),
+    })?;
+    if let Err(e) = parsed.subject() {
+        return bad("capture.path", e.to_string());
+    }
+    if let Some(stream) = &n.stream
+        && let Err(problem) = check_stream_name(stream)
+    {
+        return bad("capture.nats.stream", problem);
+    }
+    if n.max_bytes == 0 {
+        return bad(
+            "capture.nats.max_bytes",
+            "must be above 0: it bounds the stream's disk (e.g. \"1GiB\")".into(),
+        );
+    }
+    if n.max_age.is_zero() {
+        return bad(
+            "capture.nats.max_age",
+            "must be above 0: it bounds how long records are kept (e.g. \"24h\")".into(),
+        );
+    }
+    if n.max_pending == 0 {
+        return bad(
+            "capture.nats.max_pending",
+            "must be at least 1 (records awaiting acknowledgement)".into(),
+        );
+    }
+    if n.ack_timeout.is_zero() {
+        return bad("capture.nats.ack_timeout", "must be above 0 (e.g. \"5s\")".into());
+    }
+    if let Some(creds) = &n.credentials
+        && !creds.is_file()
+    {
+        return bad(
+            "capture.nats.credentials",
+            format!("{} does not exist or is not a file", creds.display()),
         );
     }
     Ok(())
