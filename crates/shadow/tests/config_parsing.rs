@@ -133,6 +133,61 @@ fn bad_values_name_the_field_and_the_fix() {
 }
 
 #[test]
+fn a_nats_capture_is_checked_field_by_field_before_anything_connects() {
+    let up = "[production]\nupstreams = [\"http://127.0.0.1:1\"]\n";
+    let nats = |extra: &str| {
+        format!("{up}[capture]\npath = \"nats://127.0.0.1:4222/prodlike.capture\"\n{extra}")
+    };
+    let good = ShadowConfig::from_toml(
+        &nats("[capture.nats]\nstream = \"CAP\"\nmax_bytes = \"10MiB\"\nmax_age = \"1h\"\nmax_pending = 8\nack_timeout = \"2s\"\n"),
+        "shadow.toml",
+    )
+    .unwrap();
+    good.validate().unwrap();
+    assert_eq!(
+        good.capture.nats_url(),
+        Some("nats://127.0.0.1:4222/prodlike.capture")
+    );
+    assert_eq!(good.capture.nats.max_bytes, 10 << 20);
+    // Defaults bound the stream.
+    let d = ShadowConfig::from_toml(&nats(""), "shadow.toml").unwrap();
+    d.validate().unwrap();
+    assert_eq!(d.capture.nats.max_bytes, 1 << 30);
+    assert_eq!(d.capture.nats.max_age, std::time::Duration::from_secs(86_400));
+    for (toml, starts) in [
+        (
+            format!("{up}[capture]\npath = \"nats://127.0.0.1:4222/a..b\""),
+            "capture.path:",
+        ),
+        (
+            format!("{up}[capture]\npath = \"nats://127.0.0.1:4222/a.>\""),
+            "capture.path:",
+        ),
+        (
+            format!("{up}[capture]\npath = \"nats://u:secret@127.0.0.1:4222/a\""),
+            "capture.path:",
+        ),
+        (
+            format!("{up}[capture]\npath = \"nats://127.0.0.1:4222\""),
+            "capture.path:",
+        ),
+        (nats("[capture.nats]\nstream = \"a.b\""), "capture.nats.stream:"),
+        (nats("[capture.nats]\nmax_bytes = 0"), "capture.nats.max_bytes:"),
+        (nats("[capture.nats]\nmax_age = \"0s\""), "capture.nats.max_age:"),
+        (nats("[capture.nats]\nmax_pending = 0"), "capture.nats.max_pending:"),
+        (nats("[capture.nats]\nack_timeout = \"0s\""), "capture.nats.ack_timeout:"),
+        (
+            nats("[capture.nats]\ncredentials = \"/no/such/file.creds\""),
+            "capture.nats.credentials:",
+        ),
+    ] {
+        let e = invalid(&toml);
+        assert!(e.starts_with(starts), "{toml}\n→ {e}");
+        assert!(!e.contains("secret"), "{e}");
+    }
+}
+
+#[test]
 fn parse_errors_give_the_line_and_the_field() {
     let err = ShadowConfig::from_toml("listen = \"x\"\n\n[mirror]\nsampel = 0.1\n", "shadow.toml")
         .unwrap_err()
