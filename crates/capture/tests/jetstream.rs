@@ -152,7 +152,12 @@ fn records_published_are_read_back_one_for_one_in_order() {
     assert_eq!(guard.messages(), Some(301));
     let raw = guard.raw_messages();
     assert!(String::from_utf8_lossy(&raw[0].0).contains("\"type\":\"header\""));
-    assert!(raw[1].1.iter().any(|(k, v)| k == "Prodlike-Record" && v == "exchange"));
+    assert!(
+        raw[1]
+            .1
+            .iter()
+            .any(|(k, v)| k == "Prodlike-Record" && v == "exchange")
+    );
     let ids: Vec<u64> = read_all(&stream).iter().map(|e| e.id).collect();
     assert_eq!(ids, (0..300).collect::<Vec<_>>());
 }
@@ -165,7 +170,8 @@ fn a_record_above_the_max_payload_is_dropped_as_too_large() {
     let (mut sink, counts, _guard, stream) = sink(16);
     sink.write_line(&exchange(1, None)).unwrap();
     // The server's max payload is 1 MB by default: 2 MB cannot be one message.
-    sink.write_line(&exchange(2, Some("x".repeat(2 << 20)))).unwrap();
+    sink.write_line(&exchange(2, Some("x".repeat(2 << 20))))
+        .unwrap();
     sink.write_line(&exchange(3, None)).unwrap();
     sink.close().unwrap();
     assert_eq!(counts.stored.load(Ordering::Relaxed), 2);
@@ -186,9 +192,19 @@ fn past_max_pending_records_are_dropped_and_counted_never_waited_for() {
     sink.close().unwrap();
     let stored = counts.stored.load(Ordering::Relaxed);
     let dropped = counts.dropped.lock().unwrap().clone();
-    assert_eq!(stored + dropped.len() as u64, 2000, "every record stored or counted");
-    assert!(!dropped.is_empty(), "one pending ack cannot keep up with a burst");
-    assert!(dropped.iter().all(|d| *d == CaptureDrop::PendingFull), "{dropped:?}");
+    assert_eq!(
+        stored + dropped.len() as u64,
+        2000,
+        "every record stored or counted"
+    );
+    assert!(
+        !dropped.is_empty(),
+        "one pending ack cannot keep up with a burst"
+    );
+    assert!(
+        dropped.iter().all(|d| *d == CaptureDrop::PendingFull),
+        "{dropped:?}"
+    );
     assert_eq!(read_all(&stream).len() as u64, stored);
 }
 
@@ -221,6 +237,13 @@ fn an_existing_stream_that_does_not_store_the_subject_is_not_published_to() {
     sink.write_line(&exchange(1, None)).unwrap();
     sink.close().unwrap();
     assert!(!sink.is_ready());
-    assert_eq!(*counts.dropped.lock().unwrap(), vec![CaptureDrop::Disconnected]);
-    assert_eq!(guard.messages(), Some(1), "only the first sink's header record");
+    assert_eq!(
+        *counts.dropped.lock().unwrap(),
+        vec![CaptureDrop::Disconnected]
+    );
+    assert_eq!(
+        guard.messages(),
+        Some(1),
+        "only the first sink's header record"
+    );
 }

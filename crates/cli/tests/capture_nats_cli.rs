@@ -62,7 +62,14 @@ fn records_published_to_jetstream_replay_one_for_one_and_masked() {
     let child = prodlike()
         .args(["shadow", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--admin", &format!("127.0.0.1:{admin}")])
-        .args(["--production", &prod.url(), "--sample", "1.0", "--workers", "1"])
+        .args([
+            "--production",
+            &prod.url(),
+            "--sample",
+            "1.0",
+            "--workers",
+            "1",
+        ])
         .args(["--capture", &format!("nats://{SHARED}/{subject}")])
         .args(["--out", shadow_out.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -78,7 +85,12 @@ fn records_published_to_jetstream_replay_one_for_one_and_masked() {
     }
     assert!(terminate(&child).unwrap().success());
     let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let shadow: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&shadow_out).unwrap()).unwrap();
     let totals = &shadow["data"]["totals"];
@@ -96,7 +108,12 @@ fn records_published_to_jetstream_replay_one_for_one_and_masked() {
         .args(["--out", load_out.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let load: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&load_out).unwrap()).unwrap();
     let replay = &load["data"]["replay"];
@@ -113,6 +130,45 @@ fn records_published_to_jetstream_replay_one_for_one_and_masked() {
             r.uri
         );
         assert_eq!(r.method, "GET");
+    }
+
+    // --scale and --loop work on a stream as on a file: the recording's rate curve × 2, and
+    // the recorded gaps looped for a fixed time; every request the result counts reached the
+    // target.
+    for (extra, what) in [
+        (vec!["--scale", "2", "--duration", "1s"], "scale"),
+        (vec!["--speed", "1", "--loop", "--duration", "2s"], "loop"),
+    ] {
+        let before = target_seen.len();
+        let out = dir.path().join(format!("load-{what}.json"));
+        let o = prodlike()
+            .args(["load", "--target", &target.url()])
+            .args(["--replay", &format!("nats://{SHARED}/{stream}")])
+            .args(&extra)
+            .args(["--max-send-lag", "5s", "-q", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let sent = r["data"]["totals"]["requests"].as_u64().unwrap();
+        let loops = r["data"]["replay"]["loops"].as_u64().unwrap();
+        eprintln!("{what}: {sent} requests sent, {loops} loops over the stream's {N} records");
+        assert_eq!(target_seen.len() - before, sent as usize, "{what}");
+        assert!(
+            sent > N as u64,
+            "{what}: {sent} requests: the recording was not looped"
+        );
+        assert!(loops >= 1, "{what}");
+        assert!(
+            target_seen.requests()[before..]
+                .iter()
+                .all(|r| !r.uri.contains("jane.doe"))
+        );
     }
 }
 

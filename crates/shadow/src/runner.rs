@@ -17,9 +17,6 @@ use tokio::task::JoinHandle;
 
 use crate::admin;
 use crate::capture_writer::{CaptureHandle, CaptureWriter, capture_header};
-use prodlike_capture::nats::{
-    ConnectSettings, JetStreamSettings, NatsUrl, StreamSettings, default_stream,
-};
 use crate::compare::Comparator;
 use crate::config::ShadowConfig;
 use crate::error::{ShadowError, bind_hint};
@@ -34,6 +31,9 @@ use crate::sampler::Sampler;
 use crate::server::accept_loop;
 use crate::timeline::Timeline;
 use crate::upstream::Upstreams;
+use prodlike_capture::nats::{
+    ConnectSettings, JetStreamSettings, NatsUrl, StreamSettings, default_stream,
+};
 
 /// Start-up choices that are not configuration.
 #[derive(Default)]
@@ -308,7 +308,10 @@ fn jetstream_settings(
         })
     };
     let parsed = NatsUrl::parse(url).map_err(|e| invalid(e.to_string()))?;
-    let subject = parsed.subject().map_err(|e| invalid(e.to_string()))?.to_string();
+    let subject = parsed
+        .subject()
+        .map_err(|e| invalid(e.to_string()))?
+        .to_string();
     Ok(JetStreamSettings {
         connect: ConnectSettings {
             server: parsed.server.clone(),

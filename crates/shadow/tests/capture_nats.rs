@@ -69,7 +69,10 @@ async fn traffic_with_pii(c: &TestClient, shadow: &RunningShadow, from: usize, n
             )),
         )
         .await;
-        assert_eq!(reply.status, 200, "request {i}: production answered otherwise");
+        assert_eq!(
+            reply.status, 200,
+            "request {i}: production answered otherwise"
+        );
     }
 }
 
@@ -92,7 +95,11 @@ async fn every_sampled_exchange_reaches_the_stream_masked() {
     let report = shadow.shutdown().await;
     let t = &report.totals;
     assert_eq!(t.capture_records, 40);
-    assert_eq!(t.capture_stored, 40, "dropped: {:?}", t.capture_dropped_reasons);
+    assert_eq!(
+        t.capture_stored, 40,
+        "dropped: {:?}",
+        t.capture_dropped_reasons
+    );
     assert_eq!(t.capture_dropped, 0);
 
     // One header record and one message per exchange; every message carries the metadata.
@@ -108,13 +115,19 @@ async fn every_sampled_exchange_reaches_the_stream_masked() {
                 .find(|(n, _)| n.eq_ignore_ascii_case(k))
                 .map(|(_, v)| v.clone())
         };
-        assert_eq!(h("Prodlike-Capture-Format").as_deref(), Some("prodlike-capture"));
+        assert_eq!(
+            h("Prodlike-Capture-Format").as_deref(),
+            Some("prodlike-capture")
+        );
         assert_eq!(h("Prodlike-Capture-Version").as_deref(), Some("2"));
         assert_eq!(h("Prodlike-Masked").as_deref(), Some("true"));
         assert!(h("Prodlike-Mask-Rules-Digest").is_some());
         assert!(h("Prodlike-Mask-Key-Fingerprint").is_some());
         let text = String::from_utf8_lossy(payload);
-        assert!(!text.contains("jane.doe"), "personal data in the stream: {text}");
+        assert!(
+            !text.contains("jane.doe"),
+            "personal data in the stream: {text}"
+        );
     }
 
     let exchanges = read_back(SHARED, &stream);
@@ -186,5 +199,8 @@ async fn a_nats_outage_costs_counted_records_never_a_response() {
         .iter()
         .filter(|e| e.ts_us >= restarted_at_us)
         .count();
-    assert_eq!(after_restart, 30, "the records sent after the restart arrived");
+    assert_eq!(
+        after_restart, 30,
+        "the records sent after the restart arrived"
+    );
 }

@@ -153,7 +153,10 @@ fn a_nats_capture_is_checked_field_by_field_before_anything_connects() {
     let d = ShadowConfig::from_toml(&nats(""), "shadow.toml").unwrap();
     d.validate().unwrap();
     assert_eq!(d.capture.nats.max_bytes, 1 << 30);
-    assert_eq!(d.capture.nats.max_age, std::time::Duration::from_secs(86_400));
+    assert_eq!(
+        d.capture.nats.max_age,
+        std::time::Duration::from_secs(86_400)
+    );
     for (toml, starts) in [
         (
             format!("{up}[capture]\npath = \"nats://127.0.0.1:4222/a..b\""),
@@ -171,11 +174,26 @@ fn a_nats_capture_is_checked_field_by_field_before_anything_connects() {
             format!("{up}[capture]\npath = \"nats://127.0.0.1:4222\""),
             "capture.path:",
         ),
-        (nats("[capture.nats]\nstream = \"a.b\""), "capture.nats.stream:"),
-        (nats("[capture.nats]\nmax_bytes = 0"), "capture.nats.max_bytes:"),
-        (nats("[capture.nats]\nmax_age = \"0s\""), "capture.nats.max_age:"),
-        (nats("[capture.nats]\nmax_pending = 0"), "capture.nats.max_pending:"),
-        (nats("[capture.nats]\nack_timeout = \"0s\""), "capture.nats.ack_timeout:"),
+        (
+            nats("[capture.nats]\nstream = \"a.b\""),
+            "capture.nats.stream:",
+        ),
+        (
+            nats("[capture.nats]\nmax_bytes = 0"),
+            "capture.nats.max_bytes:",
+        ),
+        (
+            nats("[capture.nats]\nmax_age = \"0s\""),
+            "capture.nats.max_age:",
+        ),
+        (
+            nats("[capture.nats]\nmax_pending = 0"),
+            "capture.nats.max_pending:",
+        ),
+        (
+            nats("[capture.nats]\nack_timeout = \"0s\""),
+            "capture.nats.ack_timeout:",
+        ),
         (
             nats("[capture.nats]\ncredentials = \"/no/such/file.creds\""),
             "capture.nats.credentials:",

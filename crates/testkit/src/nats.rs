@@ -107,7 +107,9 @@ impl Drop for StreamGuard {
         let (server, name) = (self.server.clone(), self.name.clone());
         blocking(async move {
             if let Ok(client) = async_nats::connect(server).await {
-                let _ = async_nats::jetstream::new(client).delete_stream(&name).await;
+                let _ = async_nats::jetstream::new(client)
+                    .delete_stream(&name)
+                    .await;
             }
         });
     }
@@ -156,7 +158,14 @@ impl PrivateNats {
     pub fn restart(&mut self) -> bool {
         self.kill();
         let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
             .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

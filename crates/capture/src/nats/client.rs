@@ -36,7 +36,9 @@ pub fn options(settings: &ConnectSettings) -> Result<ConnectOptions, NatsError> 
         .reconnect_delay_callback(|attempts| {
             // Immediately, then 100 ms steps up to the cap: a restarted server is found fast,
             // and a server that stays down costs one connect attempt a second.
-            MAX_RECONNECT_DELAY.min(Duration::from_millis(100 * attempts.saturating_sub(1) as u64))
+            MAX_RECONNECT_DELAY.min(Duration::from_millis(
+                100 * attempts.saturating_sub(1) as u64,
+            ))
         }))
 }
 

@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(check(Some(&newer)), Err(HeaderProblem::NewerVersion(99)));
         let mut other = h;
         other.insert(FORMAT_HEADER, "something-else");
-        assert!(matches!(check(Some(&other)), Err(HeaderProblem::WrongFormat(_))));
+        assert!(matches!(
+            check(Some(&other)),
+            Err(HeaderProblem::WrongFormat(_))
+        ));
         assert_eq!(check(None), Ok(()));
     }
 }

@@ -39,10 +39,7 @@ pub enum NatsError {
         source: async_nats::ConnectError,
     },
     #[error("{doing}")]
-    Api {
-        doing: String,
-        source: BoxError,
-    },
+    Api { doing: String, source: BoxError },
     #[error("stream {stream}: {problem}")]
     Stream { stream: String, problem: String },
     #[error("could not start the NATS client's thread")]

@@ -114,7 +114,11 @@ fn on_own_runtime<T: Send + 'static>(
                     .block_on(work)
             })
             .join()
-            .unwrap_or_else(|_| Err(NatsError::Runtime(std::io::Error::other("reader thread failed"))))
+            .unwrap_or_else(|_| {
+                Err(NatsError::Runtime(std::io::Error::other(
+                    "reader thread failed",
+                )))
+            })
     })
 }
 
@@ -232,7 +236,9 @@ fn stop(p: HeaderProblem) -> StopReading {
 fn skip(stats: &mut ReadStats, seq: u64, reason: String) {
     stats.skipped += 1;
     if stats.skipped_examples.len() < KEEP_SKIPPED {
-        stats.skipped_examples.push(SkippedLine { line: seq, reason });
+        stats
+            .skipped_examples
+            .push(SkippedLine { line: seq, reason });
     }
 }
 

@@ -226,7 +226,10 @@ mod tests {
 
     #[test]
     fn default_streams_are_valid_names() {
-        assert_eq!(default_stream("prodlike.capture.orders"), "PRODLIKE_CAPTURE_ORDERS");
+        assert_eq!(
+            default_stream("prodlike.capture.orders"),
+            "PRODLIKE_CAPTURE_ORDERS"
+        );
         check_stream_name(&default_stream("a.b-c")).unwrap();
     }
 

@@ -356,7 +356,10 @@ fn capture_nats(url: &str, n: &super::NatsCaptureConfig) -> Result<(), ConfigErr
         );
     }
     if n.ack_timeout.is_zero() {
-        return bad("capture.nats.ack_timeout", "must be above 0 (e.g. \"5s\")".into());
+        return bad(
+            "capture.nats.ack_timeout",
+            "must be above 0 (e.g. \"5s\")".into(),
+        );
     }
     if let Some(creds) = &n.credentials
         && !creds.is_file()
