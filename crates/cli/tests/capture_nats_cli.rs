@@ -132,44 +132,7 @@ fn records_published_to_jetstream_replay_one_for_one_and_masked() {
         assert_eq!(r.method, "GET");
     }
 
-    // --scale and --loop work on a stream as on a file: the recording's rate curve × 2, and
-    // the recorded gaps looped for a fixed time; every request the result counts reached the
-    // target.
-    for (extra, what) in [
-        (vec!["--scale", "2", "--duration", "1s"], "scale"),
-        (vec!["--speed", "1", "--loop", "--duration", "2s"], "loop"),
-    ] {
-        let before = target_seen.len();
-        let out = dir.path().join(format!("load-{what}.json"));
-        let o = prodlike()
-            .args(["load", "--target", &target.url()])
-            .args(["--replay", &format!("nats://{SHARED}/{stream}")])
-            .args(&extra)
-            .args(["--max-send-lag", "5s", "-q", "--out", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{what}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-        let sent = r["data"]["totals"]["requests"].as_u64().unwrap();
-        let loops = r["data"]["replay"]["loops"].as_u64().unwrap();
-        eprintln!("{what}: {sent} requests sent, {loops} loops over the stream's {N} records");
-        assert_eq!(target_seen.len() - before, sent as usize, "{what}");
-        assert!(
-            sent > N as u64,
-            "{what}: {sent} requests: the recording was not looped"
-        );
-        assert!(loops >= 1, "{what}");
-        assert!(
-            target_seen.requests()[before..]
-                .iter()
-                .all(|r| !r.uri.contains("jane.doe"))
-        );
-    }
+    scale_and_loop_from_the_stream(&target.url(), &target_seen, &stream, dir.path(), N);
 }
 
 #[test]
@@ -199,4 +162,51 @@ fn a_bad_nats_url_is_refused_before_anything_starts() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("nats://127.0.0.1:4222/not.a.stream"), "{e}");
+}
+
+/// `--scale` and `--loop` work on a stream as on a file: the recording's rate curve × 2, and
+/// the recorded gaps looped for a fixed time; every request the result counts reached the
+/// target, none with the traffic's personal data.
+fn scale_and_loop_from_the_stream(
+    target: &str,
+    seen: &prodlike_testkit::services::Recorder,
+    stream: &str,
+    dir: &std::path::Path,
+    n: usize,
+) {
+    for (extra, what) in [
+        (vec!["--scale", "2", "--duration", "1s"], "scale"),
+        (vec!["--speed", "1", "--loop", "--duration", "2s"], "loop"),
+    ] {
+        let before = seen.len();
+        let out = dir.join(format!("load-{what}.json"));
+        let o = prodlike()
+            .args(["load", "--target", target])
+            .args(["--replay", &format!("nats://{SHARED}/{stream}")])
+            .args(&extra)
+            .args(["--max-send-lag", "5s", "-q", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let sent = r["data"]["totals"]["requests"].as_u64().unwrap();
+        let loops = r["data"]["replay"]["loops"].as_u64().unwrap();
+        eprintln!("{what}: {sent} requests sent, {loops} loops over the stream's {n} records");
+        assert_eq!(seen.len() - before, sent as usize, "{what}");
+        assert!(
+            sent > n as u64,
+            "{what}: {sent} requests: the recording was not looped"
+        );
+        assert!(loops >= 1, "{what}");
+        assert!(
+            seen.requests()[before..]
+                .iter()
+                .all(|r| !r.uri.contains("jane.doe"))
+        );
+    }
 }

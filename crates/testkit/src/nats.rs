@@ -44,6 +44,9 @@ fn blocking<T: Send>(work: impl std::future::Future<Output = T> + Send) -> Optio
     })
 }
 
+/// A stored message: its payload, and its headers as (name, value) text pairs.
+pub type RawMessage = (Vec<u8>, Vec<(String, String)>);
+
 /// Deletes stream `name` on `server` when dropped.
 pub struct StreamGuard {
     pub server: String,
@@ -71,7 +74,7 @@ impl StreamGuard {
     }
 
     /// The stream's raw messages: payload and headers as text pairs, in stream order.
-    pub fn raw_messages(&self) -> Vec<(Vec<u8>, Vec<(String, String)>)> {
+    pub fn raw_messages(&self) -> Vec<RawMessage> {
         let (server, name) = (self.server.clone(), self.name.clone());
         blocking(async move {
             let client = async_nats::connect(server).await.ok()?;

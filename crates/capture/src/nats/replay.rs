@@ -7,13 +7,15 @@
 //!
 //! The network work runs on a thread with its own runtime; records reach the caller through a
 //! bounded channel, so a caller that waits (load's dispatcher, at the recorded pace) holds the
-//! reader back without blocking the connection's pings (the reader's runtime hands its worker
-//! over while it waits: `block_in_place`). The caller may itself be on a runtime's thread.
-use std::sync::mpsc::SyncSender;
+//! reader back without blocking the connection's pings (the reader awaits a credit, which the
+//! caller returns for each record it takes). The caller may itself be on a runtime's thread.
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer};
 use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 
 use super::NatsError;
 use super::client::{ConnectSettings, connect};
@@ -69,18 +71,24 @@ pub fn read_stream(
     settings: &ReplaySettings,
     mut on_exchange: impl FnMut(Exchange) -> bool,
 ) -> Result<ReadStats, NatsError> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(READ_AHEAD);
+    let (tx, rx) = std::sync::mpsc::channel::<Item>();
+    // The channel's bound: the reader takes a credit per record, the caller gives it back.
+    let credits = Arc::new(Semaphore::new(READ_AHEAD));
     let settings = settings.clone();
+    let feed = Feed {
+        tx: tx.clone(),
+        credits: credits.clone(),
+    };
     let reader = std::thread::Builder::new()
         .name("prodlike-replay-nats".into())
         .spawn(move || {
-            let done = tx.clone();
-            let result = on_own_runtime(read(settings, tx));
-            let _ = done.send(Item::Done(result));
+            let result = on_own_runtime(read(settings, feed));
+            let _ = tx.send(Item::Done(result));
         })
         .map_err(NatsError::Runtime)?;
     let mut outcome = None;
     while let Ok(item) = rx.recv() {
+        credits.add_permits(1);
         match item {
             Item::Exchange(ex) => {
                 if !on_exchange(*ex) {
@@ -95,19 +103,37 @@ pub fn read_stream(
         }
     }
     drop(rx);
+    // A reader waiting for a credit wakes, finds the caller gone and ends its pass.
+    credits.close();
     let _ = reader.join();
     outcome.unwrap_or_else(|| Ok(ReadStats::default()))
 }
 
-/// Runs `work` on a runtime of its own, one worker (callers may be inside another runtime).
+/// The reader's end of the channel to the caller.
+struct Feed {
+    tx: Sender<Item>,
+    credits: Arc<Semaphore>,
+}
+
+impl Feed {
+    /// Hands one record over once the caller has room for it; false when the caller is gone.
+    async fn send(&self, item: Item) -> bool {
+        match self.credits.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => return false,
+        }
+        self.tx.send(item).is_ok()
+    }
+}
+
+/// Runs `work` on a runtime of its own (callers may be inside another runtime).
 fn on_own_runtime<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, NatsError>> + Send + 'static,
 ) -> Result<T, NatsError> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
+                tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .map_err(NatsError::Runtime)?
@@ -139,7 +165,7 @@ async fn state(js: &jetstream::Context, s: &ReplaySettings) -> Result<StreamStat
 }
 
 /// One pass: a fresh durable consumer from the first record to the last one there now.
-async fn read(s: ReplaySettings, tx: SyncSender<Item>) -> Result<ReadStats, NatsError> {
+async fn read(s: ReplaySettings, tx: Feed) -> Result<ReadStats, NatsError> {
     let client = connect(&s.connect).await?;
     let js = jetstream::new(client.clone());
     let end = state(&js, &s).await?;
@@ -176,7 +202,7 @@ async fn drain(
     s: &ReplaySettings,
     last: u64,
     stats: &mut ReadStats,
-    tx: &SyncSender<Item>,
+    tx: &Feed,
 ) -> Result<(), NatsError> {
     loop {
         let mut batch = consumer
@@ -201,8 +227,8 @@ async fn drain(
             match decode(&message.payload) {
                 Decoded::Exchange(ex) => {
                     stats.exchanges += 1;
-                    // Waits while the caller is behind, handing this runtime's worker over.
-                    if tokio::task::block_in_place(|| tx.send(Item::Exchange(ex))).is_err() {
+                    // Waits (without blocking the runtime) while the caller is behind.
+                    if !tx.send(Item::Exchange(ex)).await {
                         return Ok(());
                     }
                 }
