@@ -140,26 +140,26 @@ impl CopyReader {
     }
 }
 
-/// Writes rows into `COPY … FROM STDIN (FORMAT binary)`, in chunks of about 256 KiB.
-pub struct CopyWriter {
-    sink: Pin<Box<CopyInSink<Bytes>>>,
+/// A binary COPY stream being built in memory: the header, then rows, then the trailer. The
+/// PostgreSQL writer sends it in chunks; a data snapshot stores the same bytes (compressed).
+pub struct CopyBuf {
     buf: BytesMut,
-    what: String,
 }
 
-const FLUSH_AT: usize = 256 * 1024;
+impl Default for CopyBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
-impl CopyWriter {
-    pub fn new(sink: CopyInSink<Bytes>, what: impl Into<String>) -> Self {
+impl CopyBuf {
+    /// A stream with its header written.
+    pub fn new() -> Self {
         let mut buf = BytesMut::with_capacity(FLUSH_AT + 64 * 1024);
         buf.put_slice(SIGNATURE);
         buf.put_u32(0);
         buf.put_u32(0);
-        Self {
-            sink: Box::pin(sink),
-            buf,
-            what: what.into(),
-        }
+        Self { buf }
     }
 
     /// Starts a row of `n` fields.
@@ -176,10 +176,50 @@ impl CopyWriter {
         self.buf.put_slice(bytes);
     }
 
+    /// True when a chunk is worth sending (about 256 KiB).
+    pub fn full(&self) -> bool {
+        self.buf.len() >= FLUSH_AT
+    }
+
+    /// Takes the bytes built so far.
+    pub fn take(&mut self) -> Bytes {
+        self.buf.split().freeze()
+    }
+
+    /// Writes the end-of-data marker and takes the rest of the stream.
+    pub fn end(&mut self) -> Bytes {
+        self.buf.put_i16(-1);
+        self.take()
+    }
+}
+
+/// Writes rows into `COPY … FROM STDIN (FORMAT binary)`, in chunks of about 256 KiB.
+pub struct CopyWriter {
+    sink: Pin<Box<CopyInSink<Bytes>>>,
+    buf: CopyBuf,
+    what: String,
+}
+
+pub const FLUSH_AT: usize = 256 * 1024;
+
+impl CopyWriter {
+    pub fn new(sink: CopyInSink<Bytes>, what: impl Into<String>) -> Self {
+        Self {
+            sink: Box::pin(sink),
+            buf: CopyBuf::new(),
+            what: what.into(),
+        }
+    }
+
+    /// The stream being built, to add rows to.
+    pub fn buf(&mut self) -> &mut CopyBuf {
+        &mut self.buf
+    }
+
     /// Sends the buffer when it is large enough.
     pub async fn maybe_flush(&mut self) -> Result<()> {
-        if self.buf.len() >= FLUSH_AT {
-            let chunk = self.buf.split().freeze();
+        if self.buf.full() {
+            let chunk = self.buf.take();
             self.sink
                 .send(chunk)
                 .await
@@ -190,12 +230,43 @@ impl CopyWriter {
 
     /// Ends the stream; returns the number of rows the server took.
     pub async fn finish(mut self) -> Result<u64> {
-        self.buf.put_i16(-1);
-        let chunk = self.buf.split().freeze();
+        let chunk = self.buf.end();
         self.sink
             .send(chunk)
             .await
             .map_err(DataError::pg(format!("writing {}", self.what)))?;
+        self.sink
+            .as_mut()
+            .finish()
+            .await
+            .map_err(DataError::pg(format!("finishing {}", self.what)))
+    }
+}
+
+/// Sends a whole binary COPY stream, already encoded (a data snapshot's table), into
+/// `COPY … FROM STDIN (FORMAT binary)`, chunk by chunk as given.
+pub struct RawCopyWriter {
+    sink: Pin<Box<CopyInSink<Bytes>>>,
+    what: String,
+}
+
+impl RawCopyWriter {
+    pub fn new(sink: CopyInSink<Bytes>, what: impl Into<String>) -> Self {
+        Self {
+            sink: Box::pin(sink),
+            what: what.into(),
+        }
+    }
+
+    pub async fn send(&mut self, chunk: Bytes) -> Result<()> {
+        self.sink
+            .send(chunk)
+            .await
+            .map_err(DataError::pg(format!("writing {}", self.what)))
+    }
+
+    /// Ends the stream; returns the number of rows the server took.
+    pub async fn finish(mut self) -> Result<u64> {
         self.sink
             .as_mut()
             .finish()
