@@ -141,6 +141,22 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
         (make("snap_src"), make("snap_sync"), make("snap_restored"), make("snap_streamed"));
     rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 400))
         .unwrap();
+    // Arrays and composites of user-defined types: binary COPY embeds their type OIDs, which
+    // differ between the source and the restored database.
+    rt.block_on(async {
+        src.connect()
+            .await
+            .unwrap()
+            .batch_execute(
+                "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); \
+                 CREATE TYPE mood_pair AS (n int, m mood); \
+                 CREATE TABLE moods (id int PRIMARY KEY, m mood, ms mood[], p mood_pair, ps mood_pair[]); \
+                 INSERT INTO moods SELECT g, 'ok', ARRAY['sad', 'happy']::mood[], ROW(g, 'happy')::mood_pair, \
+                   ARRAY[ROW(1, 'sad')::mood_pair, NULL] FROM generate_series(1, 20) g",
+            )
+            .await
+            .unwrap();
+    });
     ok(&prodlike(
         &["data", "sync", "--source", &url(&src), "--target", &url(&synced), "--quiet"],
         None,
@@ -178,6 +194,61 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
     // The source's PII is not in the restored rows (the sync masks it the same way).
     let src_rows = rt.block_on(rows_fingerprint(&src));
     assert_ne!(src_rows, want);
+    // The user-typed rows are the source's, though the types' OIDs differ.
+    let moods = |l: &Vec<String>| l.iter().find(|l| l.starts_with("moods ")).cloned();
+    assert_eq!(moods(&rt.block_on(rows_fingerprint(&restored))), moods(&src_rows));
+    let oid = |db: &TempDatabase| -> u32 {
+        rt.block_on(async {
+            db.connect()
+                .await
+                .unwrap()
+                .query_one("SELECT 'mood'::regtype::oid", &[])
+                .await
+                .unwrap()
+                .get(0)
+        })
+    };
+    assert_ne!(oid(&src), oid(&restored));
+
+    // The leak check is not vacuous: a source e-mail put back on its own row is found.
+    rt.block_on(async {
+        let emails = src
+            .connect()
+            .await
+            .unwrap()
+            .query("SELECT id, email FROM users ORDER BY id LIMIT 3", &[])
+            .await
+            .unwrap();
+        let c = restored.connect().await.unwrap();
+        for r in emails {
+            let (id, email): (i64, String) = (r.get(0), r.get(1));
+            c.execute("UPDATE users SET email = $2 WHERE id = $1", &[&id, &email])
+                .await
+                .unwrap();
+        }
+    });
+    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
+    let opened = prodlike_data::snapshot::manifest::open(&snap, &key).unwrap();
+    let prodlike_data::DbUrl::Postgres { conn, shown } =
+        prodlike_data::DbUrl::parse(&url(&restored)).unwrap()
+    else {
+        panic!("a PostgreSQL URL")
+    };
+    let leaks = rt
+        .block_on(prodlike_data::snapshot::restore::leak_check(
+            &conn,
+            &shown,
+            "public",
+            &opened.leaks,
+            &key,
+        ))
+        .unwrap();
+    let email = leaks
+        .iter()
+        .find(|l| l.table == "users" && l.column == "email")
+        .unwrap_or_else(|| panic!("users.email is checked: {leaks:?}"));
+    assert_eq!(email.leaked_rows, 3, "{leaks:?}");
+    assert_eq!(leaks.iter().map(|l| l.leaked_rows).sum::<u64>(), 3);
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -214,7 +285,7 @@ fn bad_snapshots_exit_2_and_leave_the_target_intact() {
         serde_json::from_slice(&std::fs::read(snap.join("manifest.json")).unwrap()).unwrap();
     let table = manifest["tables"][0]["file"].as_str().unwrap().to_owned();
 
-    type Damage = Box<dyn Fn(&Path)>;
+    type Damage<'a> = Box<dyn Fn(&Path) + 'a>;
     let cases: Vec<(&str, Damage, &str)> = vec![
         (
             "truncated",

@@ -116,11 +116,7 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
         }
     };
     not_copied.extend(target.finish_reporting().await?);
-    let admin = pg::connect(conn, shown).await?;
-    let mut leaks = Vec::new();
-    for c in &snap.leaks.columns {
-        leaks.push(check_leaks(&admin, &m.namespace, c, key).await?);
-    }
+    let leaks = leak_check(conn, shown, &m.namespace, &snap.leaks, key).await?;
     let total_rows = loaded.iter().map(|t| t.rows).sum();
     let row_counts_match = loaded.iter().all(|t| t.rows == t.manifest_rows);
     let leaked_rows = leaks.iter().map(|l| l.leaked_rows).sum();
@@ -262,6 +258,23 @@ async fn load_table(target: &Target, t: &TableEntry, path: PathBuf) -> Result<Re
         rows,
         seconds,
     })
+}
+
+/// The leak check of a restored target (`conn`, schema `ns`) against a snapshot's hashes: per
+/// checked column, the rows whose value is their own source row's.
+pub async fn leak_check(
+    conn: &str,
+    shown: &str,
+    ns: &str,
+    hashes: &crate::snapshot::leaks::LeakHashes,
+    key: &SnapshotKey,
+) -> Result<Vec<RestoreLeak>> {
+    let admin = pg::connect(conn, shown).await?;
+    let mut out = Vec::new();
+    for c in &hashes.columns {
+        out.push(check_leaks(&admin, ns, c, key).await?);
+    }
+    Ok(out)
 }
 
 /// Counts the restored rows of `c` whose value is their own source row's.
