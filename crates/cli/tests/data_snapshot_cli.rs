@@ -82,13 +82,24 @@ async fn rows_fingerprint(db: &TempDatabase) -> Vec<String> {
 /// The schema as pg_dump prints it, without its comments and session lines.
 fn schema_of(db: &TempDatabase) -> String {
     let o = Command::new("pg_dump")
-        .args(["--schema-only", "--no-owner", "-h", "127.0.0.1", "-U", "postgres", "-d", &db.name])
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            &db.name,
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout)
         .lines()
-        .filter(|l| !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .filter(|l| {
+            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -137,8 +148,12 @@ fn runtime() -> tokio::runtime::Runtime {
 fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
     let rt = runtime();
     let make = |l: &str| rt.block_on(TempDatabase::create(l)).unwrap();
-    let (src, synced, restored, streamed) =
-        (make("snap_src"), make("snap_sync"), make("snap_restored"), make("snap_streamed"));
+    let (src, synced, restored, streamed) = (
+        make("snap_src"),
+        make("snap_sync"),
+        make("snap_restored"),
+        make("snap_streamed"),
+    );
     rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 400))
         .unwrap();
     // Arrays and composites of user-defined types: binary COPY embeds their type OIDs, which
@@ -158,7 +173,15 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
             .unwrap();
     });
     ok(&prodlike(
-        &["data", "sync", "--source", &url(&src), "--target", &url(&synced), "--quiet"],
+        &[
+            "data",
+            "sync",
+            "--source",
+            &url(&src),
+            "--target",
+            &url(&synced),
+            "--quiet",
+        ],
         None,
     ));
     let dir = tempfile::tempdir().unwrap();
@@ -176,7 +199,15 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
 
     // The tar stream: dump to standard output, restore from standard input.
     let tar = prodlike(
-        &["data", "dump", "--source", &url(&src), "--out", "-", "--quiet"],
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            "-",
+            "--quiet",
+        ],
         None,
     );
     ok(&tar);
@@ -196,7 +227,10 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
     assert_ne!(src_rows, want);
     // The user-typed rows are the source's, though the types' OIDs differ.
     let moods = |l: &Vec<String>| l.iter().find(|l| l.starts_with("moods ")).cloned();
-    assert_eq!(moods(&rt.block_on(rows_fingerprint(&restored))), moods(&src_rows));
+    assert_eq!(
+        moods(&rt.block_on(rows_fingerprint(&restored))),
+        moods(&src_rows)
+    );
     let oid = |db: &TempDatabase| -> u32 {
         rt.block_on(async {
             db.connect()
@@ -276,9 +310,11 @@ fn bad_snapshots_exit_2_and_leave_the_target_intact() {
     // Something the snapshot does not have, to tell the target's contents from a new restore.
     rt.block_on(async {
         let c = dst.connect().await.unwrap();
-        c.batch_execute("DELETE FROM order_items WHERE ctid IN (SELECT ctid FROM order_items LIMIT 3)")
-            .await
-            .unwrap();
+        c.batch_execute(
+            "DELETE FROM order_items WHERE ctid IN (SELECT ctid FROM order_items LIMIT 3)",
+        )
+        .await
+        .unwrap();
     });
     let before = rt.block_on(rows_fingerprint(&dst));
     let manifest: serde_json::Value =
@@ -332,7 +368,14 @@ fn bad_snapshots_exit_2_and_leave_the_target_intact() {
     }
     // The wrong snapshot key.
     let o = Command::new(BIN)
-        .args(["data", "restore", "--snapshot", snap.to_str().unwrap(), "--target", &url(&dst)])
+        .args([
+            "data",
+            "restore",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--target",
+            &url(&dst),
+        ])
         .env("PRODLIKE_SNAPSHOT_KEY", "not the dumping side's secret")
         .env("PRODLIKE_LOG", "warn")
         .output()
@@ -341,21 +384,44 @@ fn bad_snapshots_exit_2_and_leave_the_target_intact() {
     assert!(stderr(&o).contains("snapshot key"), "{}", stderr(&o));
     // A tar stream cut short.
     let tar = prodlike(
-        &["data", "dump", "--source", &url(&src), "--out", "-", "--quiet"],
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            "-",
+            "--quiet",
+        ],
         None,
     );
     ok(&tar);
     let o = restore("-", &dst, Some(&tar.stdout[..tar.stdout.len() * 2 / 3]));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(rt.block_on(rows_fingerprint(&dst)), before, "cut tar stream");
+    assert_eq!(
+        rt.block_on(rows_fingerprint(&dst)),
+        before,
+        "cut tar stream"
+    );
     // No snapshot key at all: dump refuses before reading anything.
     let o = Command::new(BIN)
-        .args(["data", "dump", "--source", &url(&src), "--out", dir.path().join("x").to_str().unwrap()])
+        .args([
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+        ])
         .env_remove("PRODLIKE_SNAPSHOT_KEY")
         .env("PRODLIKE_MASK_KEY", KEY)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("PRODLIKE_SNAPSHOT_KEY"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("PRODLIKE_SNAPSHOT_KEY"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!dir.path().join("x").exists());
 }

@@ -525,7 +525,11 @@ pub fn restore(r: &crate::snapshot::restore::RestoreReport) -> String {
         r.snapshot, r.target, r.source, r.created, r.snapshot_key_fingerprint
     );
     for t in &r.tables {
-        let mark = if t.rows == t.manifest_rows { "" } else { "  ≠ manifest" };
+        let mark = if t.rows == t.manifest_rows {
+            ""
+        } else {
+            "  ≠ manifest"
+        };
         let _ = writeln!(
             o,
             "  {:<32} {:>12} rows  {:>6.1}s{mark}",
@@ -537,7 +541,11 @@ pub fn restore(r: &crate::snapshot::restore::RestoreReport) -> String {
     let _ = writeln!(
         o,
         "Row counts {} the manifest's; {} rows leaked in {} checked columns",
-        if r.row_counts_match { "equal" } else { "DIFFER from" },
+        if r.row_counts_match {
+            "equal"
+        } else {
+            "DIFFER from"
+        },
         n(r.leaked_rows),
         r.leaks.len()
     );

@@ -315,7 +315,8 @@ pub(crate) async fn run(
         }
         Some(dest) => {
             let sink = crate::snapshot::sink::SnapshotSink::new(&dest.dir, &schema, &tables)?;
-            leaks = crate::snapshot::leaks::LeakHashes::plan(&schema, bound.as_ref(), source.engine());
+            leaks =
+                crate::snapshot::leaks::LeakHashes::plan(&schema, bound.as_ref(), source.engine());
             Target::snapshot(sink, opts.jobs)
         }
     };
@@ -365,8 +366,14 @@ pub(crate) async fn run(
         (Some(_), Some(w)) => Some(Dumped {
             schema: schema.clone(),
             catalog: catalog.clone(),
-            written: std::mem::take(&mut *w.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
-            leaks: std::mem::take(&mut *leaks.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+            written: std::mem::take(
+                &mut *w.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+            leaks: std::mem::take(
+                &mut *leaks
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
         }),
         _ => None,
     };
@@ -468,8 +475,9 @@ async fn check_grants(
 
 /// Copies every table, each in its own task (so masking runs on every core), at most
 /// `jobs` at once, largest first.
-// Long: the copy pool (permits, cost order, first error); a split is noted in issue 11.
-#[allow(clippy::too_many_lines)]
+// Long: the copy pool (permits, cost order, first error); a split is noted in issue 11. Its
+// arguments are the sync's parts each task needs (a dump adds the leak hashes).
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
 async fn copy_all(
     opts: &SyncOptions,
     source: &Source,
@@ -631,6 +639,35 @@ async fn copy_table(
                 .collect()
         })
         .unwrap_or_default();
+    // Byte-level pass-through: a table neither masked nor filtered goes from the source's
+    // COPY stream to the target's (or the snapshot's file) as it is, never parsed into rows.
+    // Rate limits and injected failures count rows, so they take the row path.
+    if table_masks.is_empty()
+        && filter.all
+        && leak.is_none()
+        && target.takes_pg_binary()
+        && opts.max_rows_per_sec.is_none()
+        && opts.fail_after_rows.is_none()
+        && let Some(rx) = source.scan_raw(t, &cols).await?
+    {
+        let rows = pass_through(t, target, rx).await?;
+        bar.inc(rows);
+        written.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::debug!("{}: {rows} rows passed through in {seconds:.2}s", t.name);
+        target.table_loaded(&t.name).await?;
+        return Ok((
+            TableCopy {
+                table: t.name.clone(),
+                source_rows: 0,
+                rows,
+                seconds,
+                rows_per_sec: rows as f64 / seconds.max(1e-9),
+                masked_columns: Vec::new(),
+            },
+            None,
+        ));
+    }
     let shuffles: Vec<(usize, u64)> = table_masks
         .iter()
         .filter_map(|(i, m)| m.shuffle.map(|b| (*i, b)))
@@ -750,6 +787,19 @@ async fn copy_table(
         },
         leak,
     ))
+}
+
+/// Sends a table's COPY stream into the target as it is; returns the rows written.
+async fn pass_through(
+    t: &Table,
+    target: &Target,
+    mut rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes>>,
+) -> Result<u64> {
+    let mut w = target.raw_writer(&t.name).await?;
+    while let Some(chunk) = rx.recv().await {
+        w.send(chunk?).await?;
+    }
+    w.finish().await
 }
 
 fn shuffle_block(

@@ -18,8 +18,8 @@ use crate::pg::{
     rows::RowEncoder,
 };
 use crate::row::Batch;
-use crate::snapshot::sink::{SnapshotSink, SnapshotTableWriter};
 use crate::schema::{Schema, Table};
+use crate::snapshot::sink::{SnapshotSink, SnapshotTableWriter};
 use crate::source::FieldType;
 use crate::sqlite::{
     self,
@@ -106,7 +106,10 @@ async fn build_keys(
 impl PgTarget {
     /// A connection of its own, in a transaction that creates `table` and has started
     /// `COPY … FROM STDIN (FORMAT binary)` into it.
-    async fn open_copy(&self, table: &str) -> Result<(Client, tokio_postgres::CopyInSink<bytes::Bytes>)> {
+    async fn open_copy(
+        &self,
+        table: &str,
+    ) -> Result<(Client, tokio_postgres::CopyInSink<bytes::Bytes>)> {
         let client = pg::connect(&self.conn, &self.shown).await?;
         let q = pg::qualified(&self.load_ns, table);
         let create = self
@@ -483,19 +486,21 @@ impl Target {
     }
 
     /// Opens a writer that takes `table`'s rows as a whole binary COPY stream, already encoded
-    /// (a data snapshot's table file). PostgreSQL targets only.
-    pub async fn raw_writer(&self, table: &str) -> Result<RawTableWriter> {
+    /// (a snapshot's table file, or an unmasked table passed through from a PostgreSQL source).
+    /// PostgreSQL and snapshot targets only.
+    pub async fn raw_writer(&self, table: &str) -> Result<RawWriter> {
         match &self.inner {
             Inner::Pg(p) => {
                 let (client, sink) = p.open_copy(table).await?;
-                Ok(RawTableWriter {
+                Ok(RawWriter::Pg(RawTableWriter {
                     w: RawCopyWriter::new(sink, format!("table {table}")),
                     table: table.to_owned(),
                     client,
-                })
+                }))
             }
-            Inner::Sqlite(_) | Inner::Snapshot(_) => Err(DataError::Invalid(
-                "a snapshot restores into PostgreSQL only".into(),
+            Inner::Snapshot(s) => Ok(RawWriter::Snapshot(Box::new(s.raw_writer(table)?))),
+            Inner::Sqlite(_) => Err(DataError::Invalid(
+                "a binary COPY stream cannot be written into SQLite".into(),
             )),
         }
     }
@@ -759,7 +764,7 @@ impl TableWriter {
                     .map_err(DataError::pg(format!("committing table {table}")))
             }
             TableWriter::Sqlite { .. } => Ok(()),
-            TableWriter::Snapshot(s) => s.finish().await,
+            TableWriter::Snapshot(s) => s.finish().await.map(|_| ()),
         }
     }
 }
@@ -784,5 +789,28 @@ impl RawTableWriter {
             .await
             .map_err(DataError::pg(format!("committing table {}", self.table)))?;
         Ok(rows)
+    }
+}
+
+/// A table's binary COPY stream written as it is (see [`Target::raw_writer`]).
+pub enum RawWriter {
+    Pg(RawTableWriter),
+    Snapshot(Box<SnapshotTableWriter>),
+}
+
+impl RawWriter {
+    pub async fn send(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        match self {
+            RawWriter::Pg(w) => w.send(chunk).await,
+            RawWriter::Snapshot(w) => w.write_raw(chunk).await,
+        }
+    }
+
+    /// Ends the stream; returns the rows written.
+    pub async fn finish(self) -> Result<u64> {
+        match self {
+            RawWriter::Pg(w) => w.finish().await,
+            RawWriter::Snapshot(w) => w.finish().await,
+        }
     }
 }

@@ -528,7 +528,9 @@ fn dump(mut run: DumpRun) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("writing {}", p.display()))?;
         }
         let shown = match run.output.print {
-            Print::Json => serde_json::to_string_pretty(&result).context("serialising the result")? + "\n",
+            Print::Json => {
+                serde_json::to_string_pretty(&result).context("serialising the result")? + "\n"
+            }
             Print::Text => text,
         };
         let _ = std::io::stderr().write_all(shown.as_bytes());
@@ -558,7 +560,9 @@ impl RestoreArgs {
         let output = self.common.validate()?;
         let target = url(&self.target, "target")?;
         if !matches!(target, DbUrl::Postgres { .. }) {
-            bail!("--target: a snapshot restores into PostgreSQL only (its rows are PostgreSQL binary COPY)");
+            bail!(
+                "--target: a snapshot restores into PostgreSQL only (its rows are PostgreSQL binary COPY)"
+            );
         }
         let snapshot_key =
             prodlike_data::snapshot::key::SnapshotKey::from_env(&self.snapshot_key_env)

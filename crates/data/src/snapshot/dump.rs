@@ -86,10 +86,9 @@ pub async fn dump(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "snapshot".into());
-    let partial = opts.out.with_file_name(format!(
-        ".{name}.partial-{:08x}",
-        fastrand::u32(..)
-    ));
+    let partial = opts
+        .out
+        .with_file_name(format!(".{name}.partial-{:08x}", fastrand::u32(..)));
     let r = write_snapshot(opts, key, snapshot_key, &partial, started).await;
     if r.is_err() {
         let _ = std::fs::remove_dir_all(&partial);

@@ -62,13 +62,20 @@ impl LeakHashes {
                 let reason = if engine != "postgres" {
                     Some("the source is not PostgreSQL (the check compares binary fields)")
                 } else if !m.replaces_every_value() {
-                    Some("its mask may keep a value by design (shuffle, free text, JSON, a bijection or a closed domain)")
+                    Some(
+                        "its mask may keep a value by design (shuffle, free text, JSON, a bijection or a closed domain)",
+                    )
                 } else {
                     match &key {
                         None => Some("the table has no primary key or NOT NULL unique key"),
                         Some(k)
                             if k.iter().any(|c| {
-                                masks.tables.get(table).into_iter().flatten().any(|o| &o.column == c)
+                                masks
+                                    .tables
+                                    .get(table)
+                                    .into_iter()
+                                    .flatten()
+                                    .any(|o| &o.column == c)
                             }) =>
                         {
                             Some("its row key is masked")
@@ -95,7 +102,12 @@ impl LeakHashes {
     }
 
     /// A recorder of `table`'s rows (scanned as `cols`), `None` when no column of it is checked.
-    pub fn recorder(&self, table: &str, cols: &[String], key: &SnapshotKey) -> Option<LeakRecorder> {
+    pub fn recorder(
+        &self,
+        table: &str,
+        cols: &[String],
+        key: &SnapshotKey,
+    ) -> Option<LeakRecorder> {
         let pos = |c: &String| cols.iter().position(|x| x == c);
         let columns: Vec<(usize, Vec<usize>, String, Vec<u64>)> = self
             .columns

@@ -116,7 +116,10 @@ pub fn safe_path(dir: &Path, rel: &str) -> Result<PathBuf> {
     if ok {
         Ok(dir.join(rel))
     } else {
-        Err(refused(dir, format!("the manifest names the file `{rel}`, which is not a path inside the snapshot")))
+        Err(refused(
+            dir,
+            format!("the manifest names the file `{rel}`, which is not a path inside the snapshot"),
+        ))
     }
 }
 
@@ -145,7 +148,10 @@ fn read_small(dir: &Path, rel: &str) -> Result<Vec<u8>> {
             source,
         })?;
     if out.len() as u64 > MAX_JSON {
-        return Err(refused(dir, format!("{rel} is larger than {MAX_JSON} bytes")));
+        return Err(refused(
+            dir,
+            format!("{rel} is larger than {MAX_JSON} bytes"),
+        ));
     }
     Ok(out)
 }
@@ -174,7 +180,11 @@ pub fn open(dir: &Path, key: &SnapshotKey) -> Result<Opened> {
         // Only to say which of the two it is; the claim itself is not trusted.
         let claimed = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
-            .and_then(|v| v.get("snapshot_key_fingerprint")?.as_str().map(str::to_owned));
+            .and_then(|v| {
+                v.get("snapshot_key_fingerprint")?
+                    .as_str()
+                    .map(str::to_owned)
+            });
         let reason = match claimed {
             Some(fp) if fp != key.fingerprint() => format!(
                 "the manifest's MAC does not match: the snapshot says it was written with the snapshot key {fp}, and this key is {}; use the dumping side's key",
@@ -184,8 +194,8 @@ pub fn open(dir: &Path, key: &SnapshotKey) -> Result<Opened> {
         };
         return Err(refused(dir, reason));
     }
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| refused(dir, format!("manifest.json: {e}")))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| refused(dir, format!("manifest.json: {e}")))?;
     if manifest.format != FORMAT {
         return Err(refused(
             dir,
@@ -213,7 +223,10 @@ pub fn open(dir: &Path, key: &SnapshotKey) -> Result<Opened> {
         if h != f.blake3 {
             return Err(refused(
                 dir,
-                format!("{}: its BLAKE3 hash is not the manifest's (changed after the dump)", f.path),
+                format!(
+                    "{}: its BLAKE3 hash is not the manifest's (changed after the dump)",
+                    f.path
+                ),
             ));
         }
     }

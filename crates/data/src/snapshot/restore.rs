@@ -164,10 +164,13 @@ async fn load_all(snap: &Opened, target: &Arc<Target>, jobs: usize) -> Result<Ve
             manifest::safe_path(&snap.dir, &t.file)?,
         );
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await.map_err(|source| DataError::PoolClosed {
-                what: "restoring a table",
-                source,
-            })?;
+            let _permit = sem
+                .acquire_owned()
+                .await
+                .map_err(|source| DataError::PoolClosed {
+                    what: "restoring a table",
+                    source,
+                })?;
             load_table(&target, &t, path).await
         });
     }
@@ -208,7 +211,8 @@ async fn load_table(target: &Target, t: &TableEntry, path: PathBuf) -> Result<Re
                     return;
                 }
             };
-            let mut gz = flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
+            let mut gz =
+                flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
             loop {
                 let mut buf = vec![0u8; 256 * 1024];
                 match gz.read(&mut buf) {
@@ -284,7 +288,12 @@ async fn check_leaks(
     c: &LeakColumn,
     key: &SnapshotKey,
 ) -> Result<RestoreLeak> {
-    let cols: Vec<String> = c.key.iter().chain([&c.column]).map(|k| pg::ident(k)).collect();
+    let cols: Vec<String> = c
+        .key
+        .iter()
+        .chain([&c.column])
+        .map(|k| pg::ident(k))
+        .collect();
     let sql = format!(
         "COPY (SELECT {} FROM {} WHERE {} IS NOT NULL) TO STDOUT (FORMAT binary)",
         cols.join(", "),

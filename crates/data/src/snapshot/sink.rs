@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use crate::error::{DataError, Result};
-use crate::pg::copy::CopyBuf;
+use crate::pg::copy::{CopyBuf, TupleCounter};
 use crate::pg::ddl::PgColumnType;
 use crate::pg::rows::RowEncoder;
 use crate::row::Batch;
@@ -71,6 +71,27 @@ impl SnapshotSink {
 
     /// Opens one table's file; `source` are the types of the fields it will receive.
     pub fn writer(&self, table: &str, source: &[FieldType]) -> Result<SnapshotTableWriter> {
+        let enc = RowEncoder::new(
+            table,
+            self.types.get(table).cloned().unwrap_or_default(),
+            source,
+        );
+        self.open(
+            table,
+            Mode::Rows {
+                enc: Box::new(enc),
+                out: CopyBuf::new(),
+            },
+        )
+    }
+
+    /// Opens one table's file for its binary COPY stream as the source sent it (a table
+    /// neither masked nor filtered): its rows are counted, never built.
+    pub fn raw_writer(&self, table: &str) -> Result<SnapshotTableWriter> {
+        self.open(table, Mode::Raw(TupleCounter::new()))
+    }
+
+    fn open(&self, table: &str, mode: Mode) -> Result<SnapshotTableWriter> {
         let n = self.index.get(table).copied().unwrap_or(self.index.len());
         let rel = format!("tables/{n:04}.copy.gz");
         let path = self.dir.join(&rel);
@@ -95,19 +116,18 @@ impl SnapshotSink {
                 hashed.inner.flush()?;
                 let f = hashed.inner.into_inner().map_err(|e| e.into_error())?;
                 f.sync_all()?;
-                Ok((hashed.bytes, hashed.hash.finalize().to_hex().to_string(), raw))
+                Ok((
+                    hashed.bytes,
+                    hashed.hash.finalize().to_hex().to_string(),
+                    raw,
+                ))
             })
             .map_err(|source| DataError::Spawn {
                 what: "a snapshot file writer",
                 source,
             })?;
         Ok(SnapshotTableWriter {
-            enc: RowEncoder::new(
-                table,
-                self.types.get(table).cloned().unwrap_or_default(),
-                source,
-            ),
-            out: CopyBuf::new(),
+            mode,
             tx,
             thread,
             rows: 0,
@@ -149,10 +169,15 @@ impl std::io::Write for Hashed {
     }
 }
 
+/// Rows encoded here, or a stream passed through as it is.
+enum Mode {
+    Rows { enc: Box<RowEncoder>, out: CopyBuf },
+    Raw(TupleCounter),
+}
+
 /// One table's file being written.
 pub struct SnapshotTableWriter {
-    enc: RowEncoder,
-    out: CopyBuf,
+    mode: Mode,
     tx: tokio::sync::mpsc::Sender<Bytes>,
     thread: std::thread::JoinHandle<std::io::Result<(u64, String, u64)>>,
     rows: u64,
@@ -165,12 +190,34 @@ pub struct SnapshotTableWriter {
 impl SnapshotTableWriter {
     pub async fn write(&mut self, batch: Batch) -> Result<()> {
         self.rows += batch.len() as u64;
-        self.enc.encode(batch, &mut self.out)?;
-        if self.out.full() {
-            let chunk = self.out.take();
+        let Mode::Rows { enc, out } = &mut self.mode else {
+            return Err(self.misuse());
+        };
+        enc.encode(batch, out)?;
+        if out.full() {
+            let chunk = out.take();
             self.send(chunk).await?;
         }
         Ok(())
+    }
+
+    /// The next chunk of a passed-through COPY stream.
+    pub async fn write_raw(&mut self, chunk: Bytes) -> Result<()> {
+        let Mode::Raw(counter) = &mut self.mode else {
+            return Err(self.misuse());
+        };
+        counter.push(&chunk).map_err(|reason| DataError::Snapshot {
+            path: self.shown.clone(),
+            reason: format!("the source's COPY stream of table {}: {reason}", self.table),
+        })?;
+        self.send(chunk).await
+    }
+
+    fn misuse(&self) -> DataError {
+        DataError::Snapshot {
+            path: self.shown.clone(),
+            reason: "rows and a raw stream mixed in one table file".into(),
+        }
     }
 
     async fn send(&mut self, chunk: Bytes) -> Result<()> {
@@ -184,9 +231,27 @@ impl SnapshotTableWriter {
         Ok(())
     }
 
-    pub async fn finish(mut self) -> Result<()> {
-        let last = self.out.end();
-        let sent = self.send(last).await;
+    /// Ends the file; returns the rows it holds.
+    pub async fn finish(mut self) -> Result<u64> {
+        let last = match &mut self.mode {
+            Mode::Rows { out, .. } => Ok(Some(out.end())),
+            Mode::Raw(c) if c.finished() => {
+                self.rows = c.rows();
+                Ok(None)
+            }
+            Mode::Raw(_) => Err(DataError::Snapshot {
+                path: self.shown.clone(),
+                reason: format!(
+                    "the source's COPY stream of table {} ended before its end marker",
+                    self.table
+                ),
+            }),
+        };
+        let sent = match last {
+            Ok(Some(chunk)) => self.send(chunk).await,
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
         let Self {
             tx,
             thread,
@@ -221,6 +286,7 @@ impl SnapshotTableWriter {
             }
         };
         sent?;
+        let n = rows;
         written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -237,6 +303,6 @@ impl SnapshotTableWriter {
                     blake3,
                 },
             ));
-        Ok(())
+        Ok(n)
     }
 }

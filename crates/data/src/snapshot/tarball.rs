@@ -76,8 +76,9 @@ pub fn unpack(input: impl Read, dir: &Path) -> Result<()> {
                     std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
                 }
                 let mut f = std::fs::File::create(&target).map_err(io("creating", &target))?;
-                std::io::copy(&mut e, &mut f)
-                    .map_err(|e| bad(format!("{rel}: the stream ended or failed inside it ({e})")))?;
+                std::io::copy(&mut e, &mut f).map_err(|e| {
+                    bad(format!("{rel}: the stream ended or failed inside it ({e})"))
+                })?;
             }
             other => {
                 return Err(bad(format!(
