@@ -343,8 +343,12 @@ impl Source {
         let Inner::Pg(p) = &*self.inner else {
             return Ok(None);
         };
+        if columns.is_empty() {
+            // A table of generated columns only: the row path's placeholder handles it.
+            return Ok(None);
+        }
         let cols: Vec<String> = columns.iter().map(|c| pg::ident(c)).collect();
-        let copy = if table.layout.partition_key.is_none() && !cols.is_empty() {
+        let copy = if table.layout.partition_key.is_none() {
             format!(
                 "COPY {} ({}) TO STDOUT (FORMAT binary)",
                 pg::qualified(&p.ns, &table.name),
@@ -353,11 +357,7 @@ impl Source {
         } else {
             format!(
                 "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
-                if cols.is_empty() {
-                    "1".into()
-                } else {
-                    cols.join(", ")
-                },
+                cols.join(", "),
                 p.from(&table.name)
             )
         };
