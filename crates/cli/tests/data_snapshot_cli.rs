@@ -145,6 +145,8 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[test]
+// Long: one source, three copies (sync, directory, tar stream) compared, then the leak check.
+#[allow(clippy::too_many_lines)]
 fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
     let rt = runtime();
     let make = |l: &str| rt.block_on(TempDatabase::create(l)).unwrap();
@@ -298,6 +300,8 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
+// Long: one restored target, then each kind of damage in turn against it.
+#[allow(clippy::too_many_lines)]
 fn bad_snapshots_exit_2_and_leave_the_target_intact() {
     let rt = runtime();
     let src = rt.block_on(TempDatabase::create("snapbad_src")).unwrap();

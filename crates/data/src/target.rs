@@ -492,11 +492,11 @@ impl Target {
         match &self.inner {
             Inner::Pg(p) => {
                 let (client, sink) = p.open_copy(table).await?;
-                Ok(RawWriter::Pg(RawTableWriter {
+                Ok(RawWriter::Pg(Box::new(RawTableWriter {
                     w: RawCopyWriter::new(sink, format!("table {table}")),
                     table: table.to_owned(),
                     client,
-                }))
+                })))
             }
             Inner::Snapshot(s) => Ok(RawWriter::Snapshot(Box::new(s.raw_writer(table)?))),
             Inner::Sqlite(_) => Err(DataError::Invalid(
@@ -794,7 +794,7 @@ impl RawTableWriter {
 
 /// A table's binary COPY stream written as it is (see [`Target::raw_writer`]).
 pub enum RawWriter {
-    Pg(RawTableWriter),
+    Pg(Box<RawTableWriter>),
     Snapshot(Box<SnapshotTableWriter>),
 }
 

@@ -172,6 +172,27 @@ async fn write_snapshot(
         path: opts.out.display().to_string(),
         source,
     })?;
+    Ok(published(
+        opts,
+        &m,
+        &written,
+        &dumped.leaks,
+        bytes.len() as u64,
+        started,
+        report,
+    ))
+}
+
+/// The dump's result from what it wrote.
+fn published(
+    opts: &DumpOptions,
+    m: &Manifest,
+    written: &[(crate::snapshot::manifest::TableEntry, FileEntry)],
+    leaks: &crate::snapshot::leaks::LeakHashes,
+    manifest_bytes: u64,
+    started: Instant,
+    report: crate::sync::SyncReport,
+) -> DumpReport {
     let tables: Vec<SnapshotTable> = written
         .iter()
         .map(|(t, f)| SnapshotTable {
@@ -184,23 +205,21 @@ async fn write_snapshot(
         .collect();
     let total_rows = tables.iter().map(|t| t.rows).sum();
     let seconds = started.elapsed().as_secs_f64();
-    Ok(DumpReport {
+    DumpReport {
         snapshot: opts.shown.clone(),
         format: manifest::FORMAT.into(),
         total_rows,
-        bytes: m.files.iter().map(|f| f.bytes).sum::<u64>() + bytes.len() as u64,
+        bytes: m.files.iter().map(|f| f.bytes).sum::<u64>() + manifest_bytes,
         copy_bytes: tables.iter().map(|t| t.copy_bytes).sum(),
         tables,
-        snapshot_key_fingerprint: m.snapshot_key_fingerprint,
-        rules_digest: m.rules_digest,
-        leak_checked: dumped
-            .leaks
+        snapshot_key_fingerprint: m.snapshot_key_fingerprint.clone(),
+        rules_digest: m.rules_digest.clone(),
+        leak_checked: leaks
             .columns
             .iter()
             .map(|c| format!("{}.{}", c.table, c.column))
             .collect(),
-        leak_not_checked: dumped
-            .leaks
+        leak_not_checked: leaks
             .not_checked
             .iter()
             .map(|n| LeakNotChecked {
@@ -212,5 +231,5 @@ async fn write_snapshot(
         seconds,
         rows_per_sec: total_rows as f64 / seconds.max(1e-9),
         sync: report,
-    })
+    }
 }
