@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 /// The database engine a catalog was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Engine {
     Postgres,
     Sqlite,
 }
 
 /// Everything read from one database.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Catalog {
     pub engine: Engine,
     /// Version, settings and extensions; `None` unless [`crate::Options::server`] asked for it.
@@ -36,7 +36,7 @@ pub struct Catalog {
 }
 
 /// The server and database-wide state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Server {
     /// `15.4`, `3.45.1`: the first word of the server's version string.
     pub version: String,
@@ -55,7 +55,7 @@ pub struct Server {
 }
 
 /// What kind of table a relation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TableKind {
     /// Holds rows (a partition is one too, see [`Table::is_partition`]).
     Ordinary,
@@ -66,7 +66,7 @@ pub enum TableKind {
 }
 
 /// One table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     /// PostgreSQL schema; `main` for SQLite.
     pub schema: String,
@@ -108,7 +108,7 @@ pub struct Table {
 }
 
 /// Where a partition sits in its parent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartitionOf {
     pub schema: String,
     pub table: String,
@@ -118,7 +118,7 @@ pub struct PartitionOf {
 }
 
 /// One column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     pub name: String,
     /// The type as DDL writes it: PostgreSQL's `format_type` (`character varying(80)`,
@@ -140,7 +140,7 @@ pub struct Column {
 }
 
 /// A PostgreSQL type as the catalog knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PgType {
     pub oid: u32,
     /// `pg_type.typname`, unqualified (`int4`, `citext`, `mood`).
@@ -149,7 +149,7 @@ pub struct PgType {
 }
 
 /// `pg_type.typtype`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PgTypeKind {
     Base,
     Composite,
@@ -161,7 +161,7 @@ pub enum PgTypeKind {
 }
 
 /// A generated column.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Generated {
     /// The generation expression (PostgreSQL; SQLite's pragmas do not give it).
     pub expression: Option<String>,
@@ -169,7 +169,7 @@ pub struct Generated {
 }
 
 /// An identity column (PostgreSQL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Identity {
     /// `GENERATED ALWAYS AS IDENTITY`.
     Always,
@@ -178,7 +178,7 @@ pub enum Identity {
 }
 
 /// A primary key or a unique constraint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Key {
     /// The constraint's name; `None` where the engine does not report one (SQLite primary
     /// keys).
@@ -189,7 +189,7 @@ pub struct Key {
 }
 
 /// A foreign key `columns → ref_schema.ref_table(ref_columns)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ForeignKey {
     /// The constraint's name (PostgreSQL); SQLite does not report one.
     pub name: Option<String>,
@@ -210,7 +210,7 @@ pub struct ForeignKey {
 }
 
 /// A CHECK constraint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Check {
     pub name: String,
     /// `CHECK ((total >= (0)::numeric))`.
@@ -218,7 +218,7 @@ pub struct Check {
 }
 
 /// A constraint of a kind the model has no field of its own for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -226,7 +226,7 @@ pub struct Constraint {
 }
 
 /// `pg_constraint.contype` for [`Constraint`]s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConstraintKind {
     Exclusion,
     /// PostgreSQL 18 records NOT NULL as a constraint too.
@@ -237,7 +237,7 @@ pub enum ConstraintKind {
 }
 
 /// An index.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Index {
     pub name: String,
     /// Key parts in order; PostgreSQL INCLUDE columns follow the keys.
@@ -251,7 +251,7 @@ pub struct Index {
 }
 
 /// One key part of an index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IndexKey {
     Column(String),
     /// An expression (or SQLite's rowid).
@@ -259,7 +259,7 @@ pub enum IndexKey {
 }
 
 /// Why an index exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IndexOrigin {
     /// `CREATE INDEX`.
     Created,
@@ -272,7 +272,7 @@ pub enum IndexOrigin {
 }
 
 /// A view or materialized view.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct View {
     pub schema: String,
     pub name: String,
@@ -286,7 +286,7 @@ pub struct View {
 }
 
 /// A sequence (PostgreSQL).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sequence {
     pub schema: String,
     pub name: String,
@@ -308,7 +308,7 @@ pub struct Sequence {
 }
 
 /// A column that owns a sequence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OwnedBy {
     pub schema: String,
     pub table: String,
@@ -316,7 +316,7 @@ pub struct OwnedBy {
 }
 
 /// An enum type (PostgreSQL).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EnumType {
     pub schema: String,
     pub name: String,
@@ -325,7 +325,7 @@ pub struct EnumType {
 }
 
 /// A domain (PostgreSQL).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DomainType {
     /// Creation order among the user types: a type is made after those it uses.
     pub oid: u32,
@@ -342,7 +342,7 @@ pub struct DomainType {
 }
 
 /// A standalone composite type (PostgreSQL).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompositeType {
     /// Creation order among the user types.
     pub oid: u32,
@@ -398,7 +398,7 @@ impl ForeignKey {
 /// One privilege a role (or PUBLIC) holds on a schema or on one of its tables, views,
 /// materialized views or sequences, beyond what owning the object gives
 /// ([`crate::postgres::privileges`]).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Privilege {
     /// `None` for the schema itself.
     pub relation: Option<String>,

@@ -5,7 +5,7 @@
 //! extension, never one by one.
 
 /// Functions, triggers, comments and extensions (PostgreSQL).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SchemaObjects {
     /// Functions, procedures and aggregates in scope, by schema, name, then arguments.
     pub functions: Vec<Function>,
@@ -28,7 +28,7 @@ pub struct SchemaObjects {
 }
 
 /// A relation's settings beyond its definition: only relations with at least one are listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RelationSettings {
     pub schema: String,
     pub name: String,
@@ -46,7 +46,7 @@ pub struct RelationSettings {
 }
 
 /// A row-level security policy (`pg_policy`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub schema: String,
     pub table: String,
@@ -64,7 +64,7 @@ pub struct Policy {
 }
 
 /// An object or property the model does not describe (see [`SchemaObjects::undescribed`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Undescribed {
     /// `row-level security policy`, `rule`, `range type`, `unlogged table`…
     pub kind: String,
@@ -75,7 +75,7 @@ pub struct Undescribed {
 }
 
 /// `pg_proc.prokind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FunctionKind {
     Function,
     Procedure,
@@ -84,7 +84,7 @@ pub enum FunctionKind {
 }
 
 /// A function, procedure or aggregate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Function {
     pub schema: String,
     pub name: String,
@@ -107,7 +107,7 @@ pub struct Function {
 }
 
 /// A trigger.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Trigger {
     pub schema: String,
     pub table: String,
@@ -120,7 +120,7 @@ pub struct Trigger {
 }
 
 /// What a comment is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CommentOn {
     Table,
     ForeignTable,
@@ -157,7 +157,7 @@ impl CommentOn {
 }
 
 /// A comment (`obj_description`, `col_description`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Comment {
     pub on: CommentOn,
     pub schema: String,
@@ -171,7 +171,7 @@ pub struct Comment {
 }
 
 /// An installed extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Extension {
     pub name: String,
     pub version: String,

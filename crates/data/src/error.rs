@@ -82,6 +82,10 @@ pub enum DataError {
     },
     #[error("profile {path}: {reason}")]
     Profile { path: String, reason: String },
+    /// A data snapshot that is not whole, not authentic, or not readable: refused before the
+    /// target is touched.
+    #[error("snapshot {path}: {reason}")]
+    Snapshot { path: String, reason: String },
     #[error("{0}")]
     Invalid(String),
     #[error("target {target}: {reason}")]

@@ -27,6 +27,7 @@ pub mod published;
 pub mod query_plans;
 pub mod render;
 pub mod rules;
+pub mod snapshot;
 pub mod sync;
 pub mod synth;
 pub mod target;

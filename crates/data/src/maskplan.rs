@@ -905,6 +905,19 @@ pub struct ColumnMask {
 }
 
 impl ColumnMask {
+    /// True when every value is replaced by a free-form pseudonym (names, emails, phones,
+    /// ids…), so a masked value equal to its own row's source value is a leak, never chance
+    /// (DECISIONS.md, Masking). Not for shuffles, free text, JSON or closed domains.
+    pub fn replaces_every_value(&self) -> bool {
+        self.shuffle.is_none()
+            && self.text.is_none()
+            && self.json.is_none()
+            && self
+                .mask
+                .as_ref()
+                .is_some_and(|m| m.transform().is_free_form())
+    }
+
     fn err(&self, reason: String) -> DataError {
         DataError::Mask {
             table: self.table.clone(),

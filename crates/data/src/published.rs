@@ -21,6 +21,7 @@ use crate::schema::{
 use crate::synth::{SynthReport, SynthTable};
 
 pub use prodlike_results::data::profile::SCHEMA as PROFILE_SCHEMA;
+pub use prodlike_results::data::snapshot::{DUMP_SCHEMA, RESTORE_SCHEMA};
 pub use prodlike_results::data::sync::SCHEMA as SYNC_SCHEMA;
 pub use prodlike_results::data::synth::SCHEMA as SYNTH_SCHEMA;
 pub use prodlike_results::data::verify::SCHEMA as VERIFY_SCHEMA;

@@ -490,3 +490,87 @@ pub fn verify(r: &VerifyReport) -> String {
     );
     o
 }
+
+/// `prodlike data dump`: the sync's summary, then the snapshot's files.
+pub fn dump(r: &crate::snapshot::dump::DumpReport) -> String {
+    let mut o = sync(&r.sync);
+    let _ = writeln!(
+        o,
+        "\nSnapshot {} ({}): {} rows, {} bytes on disk ({} bytes of COPY), snapshot key {}, {:.1}s",
+        r.snapshot,
+        r.format,
+        n(r.total_rows),
+        n(r.bytes),
+        n(r.copy_bytes),
+        r.snapshot_key_fingerprint,
+        r.seconds
+    );
+    let _ = writeln!(
+        o,
+        "  leak check after restore: {} columns hashed by row",
+        r.leak_checked.len()
+    );
+    for c in &r.leak_not_checked {
+        let _ = writeln!(o, "  not checked: {}.{}: {}", c.table, c.column, c.reason);
+    }
+    o
+}
+
+/// `prodlike data restore`: tables, row counts against the manifest, leaks, not copied.
+pub fn restore(r: &crate::snapshot::restore::RestoreReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Restored {} → {}  (dumped from {} at {}, snapshot key {})",
+        r.snapshot, r.target, r.source, r.created, r.snapshot_key_fingerprint
+    );
+    for t in &r.tables {
+        let mark = if t.rows == t.manifest_rows {
+            ""
+        } else {
+            "  ≠ manifest"
+        };
+        let _ = writeln!(
+            o,
+            "  {:<32} {:>12} rows  {:>6.1}s{mark}",
+            t.table,
+            n(t.rows),
+            t.seconds
+        );
+    }
+    let _ = writeln!(
+        o,
+        "Row counts {} the manifest's; {} rows leaked in {} checked columns",
+        if r.row_counts_match {
+            "equal"
+        } else {
+            "DIFFER from"
+        },
+        n(r.leaked_rows),
+        r.leaks.len()
+    );
+    for l in r.leaks.iter().filter(|l| l.leaked_rows > 0) {
+        let _ = writeln!(
+            o,
+            "  LEAK {}.{}: {} of {} rows keep their source value",
+            l.table,
+            l.column,
+            n(l.leaked_rows),
+            n(l.rows_checked)
+        );
+    }
+    for c in &r.leak_not_checked {
+        let _ = writeln!(o, "  not checked: {}.{}: {}", c.table, c.column, c.reason);
+    }
+    for c in &r.not_copied {
+        let _ = writeln!(o, "  not copied: {} {}: {}", c.kind, c.name, c.reason);
+    }
+    let _ = writeln!(
+        o,
+        "{} rows in {:.1}s ({:.0} rows/s)",
+        n(r.total_rows),
+        r.seconds,
+        r.rows_per_sec
+    );
+    o
+}

@@ -11,7 +11,10 @@ use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use crate::error::{DataError, Result};
-use crate::pg::{self, codec, copy::CopyReader};
+use crate::pg::{
+    self, codec,
+    copy::{CopyReader, FLUSH_AT},
+};
 use crate::row::{BATCH_ROWS, Batch, Field};
 use crate::schema::{Kind, Schema, Table};
 use crate::sqlite;
@@ -325,6 +328,73 @@ impl Source {
                 .await
             }
         }
+    }
+
+    /// `columns` of a PostgreSQL table as its binary COPY stream, chunk by chunk as the server
+    /// sends it, never parsed into rows: the byte-level pass-through of a table that is neither
+    /// masked nor filtered (`sync.rs`). `None` for a SQLite source. Reads the same rows as
+    /// [`Source::scan`] with no filter (an inheritance parent's own rows; a partitioned table's
+    /// through a query, which COPY's table form refuses).
+    pub async fn scan_raw(
+        &self,
+        table: &Table,
+        columns: &[String],
+    ) -> Result<Option<mpsc::Receiver<Result<bytes::Bytes>>>> {
+        let Inner::Pg(p) = &*self.inner else {
+            return Ok(None);
+        };
+        if columns.is_empty() {
+            // A table of generated columns only: the row path's placeholder handles it.
+            return Ok(None);
+        }
+        let cols: Vec<String> = columns.iter().map(|c| pg::ident(c)).collect();
+        let copy = if table.layout.partition_key.is_none() {
+            format!(
+                "COPY {} ({}) TO STDOUT (FORMAT binary)",
+                pg::qualified(&p.ns, &table.name),
+                cols.join(", ")
+            )
+        } else {
+            format!(
+                "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
+                cols.join(", "),
+                p.from(&table.name)
+            )
+        };
+        let c = self.pg_conn(p).await?;
+        let what = format!("reading table {}", table.name);
+        let stream = c
+            .copy_out(&copy)
+            .await
+            .map_err(DataError::pg(what.clone()))?;
+        let (tx, rx) = mpsc::channel::<Result<bytes::Bytes>>(16);
+        tokio::spawn(async move {
+            use futures_util::StreamExt as _;
+            let _keep = c;
+            let mut stream = std::pin::pin!(stream);
+            // The server sends one message per row: gathered into chunks of the size the
+            // writers send on, so a small row costs a copy, not a channel send and a write.
+            let mut buf = bytes::BytesMut::with_capacity(FLUSH_AT + 64 * 1024);
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(c) => {
+                        buf.extend_from_slice(&c);
+                        if buf.len() >= FLUSH_AT && tx.send(Ok(buf.split().freeze())).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(DataError::pg(what.clone())(e))).await;
+                        return;
+                    }
+                }
+            }
+            if !buf.is_empty() {
+                let _ = tx.send(Ok(buf.freeze())).await;
+            }
+        });
+        Ok(Some(rx))
     }
 
     /// Streams the rows of `table` as selected by `scan`; returns the field types and a

@@ -19,6 +19,10 @@ use crate::published;
 use crate::row::{Batch, Field};
 use crate::rules::Rules;
 use crate::schema::{Schema, Table};
+use crate::snapshot::leaks::{LeakHashes, LeakRecorder};
+
+/// The dump's leak hashes, filled by the copy tasks.
+type LeakShared = Arc<std::sync::Mutex<LeakHashes>>;
 use crate::source::{Scan, Source};
 use crate::target::{Target, copy_columns};
 use crate::url::DbUrl;
@@ -85,16 +89,48 @@ fn check_fraction(f: f64) -> Result<()> {
 pub use prodlike_results::data::sync::{SyncReport, TableCopy};
 
 /// Runs a sync. `key` is called only when some column is masked.
+pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> Result<SyncReport> {
+    run(opts, key, None).await.map(|(r, _)| r)
+}
+
+/// Where a dump's rows go instead of a target database (`snapshot/dump.rs`).
+pub(crate) struct SnapshotDest {
+    /// The partial directory the table files are written into.
+    pub dir: std::path::PathBuf,
+    /// Keys the leak check's hashes.
+    pub key: crate::snapshot::key::SnapshotKey,
+}
+
+/// What a dump needs besides the report to write its manifest.
+pub(crate) struct Dumped {
+    pub schema: Schema,
+    pub catalog: Option<prodlike_catalog::Catalog>,
+    pub written: Vec<(
+        crate::snapshot::manifest::TableEntry,
+        crate::snapshot::manifest::FileEntry,
+    )>,
+    pub leaks: crate::snapshot::leaks::LeakHashes,
+}
+
+/// A sync into a database (`snapshot` is `None`) or into a snapshot's directory: the same
+/// plan, masks and copy loop, so a snapshot holds the very rows a sync would write.
 // Long: a sync's steps in order (identity, validation, plan, copy, finish or abort); a split is noted in issue 11.
 #[allow(clippy::too_many_lines)]
-pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> Result<SyncReport> {
+pub(crate) async fn run(
+    opts: &SyncOptions,
+    key: impl FnOnce() -> Result<Masker>,
+    snapshot: Option<&SnapshotDest>,
+) -> Result<(SyncReport, Option<Dumped>)> {
     let started = Instant::now();
     opts.validate()?;
     let fraction = opts.sample.or(opts.rules.defaults.sample).unwrap_or(1.0);
     check_fraction(fraction)?;
     // Before anything else touches either database: a target that is the source (however its
-    // URL is spelt) would be overwritten with masked rows.
-    identity::ensure_target_is_not_source(&opts.source, &opts.target).await?;
+    // URL is spelt) would be overwritten with masked rows. (A snapshot's restore checks its
+    // target against the identity the manifest records.)
+    if snapshot.is_none() {
+        identity::ensure_target_is_not_source(&opts.source, &opts.target).await?;
+    }
     let source = Source::open(&opts.source, &opts.namespace).await?;
     let schema = source.schema().await?;
     if schema.tables.is_empty() {
@@ -107,7 +143,9 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         .validate(&schema, &opts.rules_file, &source.shown())?;
     // Views, functions, triggers, comments, extensions: planned from the whole catalog.
     let catalog = source.pg_catalog().await?;
-    if let Some(cat) = &catalog {
+    if let Some(cat) = &catalog
+        && snapshot.is_none()
+    {
         crate::pg::objects::refuse_unswappable(cat, &opts.target, &opts.namespace).await?;
     }
     for (t, r) in &opts.rules.tables {
@@ -122,7 +160,10 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
                 })?;
         }
     }
-    let (mapped_grants, grants_not_copied) = check_grants(opts, &source).await?;
+    let (mapped_grants, grants_not_copied) = match snapshot {
+        None => check_grants(opts, &source).await?,
+        Some(_) => refuse_grants_map(opts)?,
+    };
     let tables: Vec<&Table> = schema.tables.iter().collect();
     let needs_plan = fraction < 1.0
         || opts
@@ -251,7 +292,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         };
         report.not_copied.extend(lost);
         report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
+        return Ok((report, None));
     }
 
     tracing::debug!(
@@ -259,15 +300,28 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         started.elapsed().as_secs_f64()
     );
     let copy_started = Instant::now();
-    let mut target = Target::prepare(
-        &opts.target,
-        &schema,
-        &tables,
-        &opts.namespace,
-        opts.jobs,
-        opts.keep_previous,
-    )
-    .await?;
+    let mut leaks = crate::snapshot::leaks::LeakHashes::default();
+    let mut target = match snapshot {
+        None => {
+            Target::prepare(
+                &opts.target,
+                &schema,
+                &tables,
+                &opts.namespace,
+                opts.jobs,
+                opts.keep_previous,
+            )
+            .await?
+        }
+        Some(dest) => {
+            let sink = crate::snapshot::sink::SnapshotSink::new(&dest.dir, &schema, &tables)?;
+            leaks =
+                crate::snapshot::leaks::LeakHashes::plan(&schema, bound.as_ref(), source.engine());
+            Target::snapshot(sink, opts.jobs)
+        }
+    };
+    let written = target.snapshot_written();
+    let leaks = Arc::new(std::sync::Mutex::new(leaks));
     target.grant_in_swap(mapped_grants);
     match target
         .add_objects(catalog.as_ref(), &schema, &tables, &opts.rules.grants.map)
@@ -288,6 +342,7 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         subset.as_ref(),
         bound.as_ref(),
         &counts,
+        snapshot.map(|d| (&leaks, &d.key)),
     )
     .await;
     let target = Arc::try_unwrap(target).map_err(|_| DataError::Outlived {
@@ -307,6 +362,21 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
         copy_started.elapsed().as_secs_f64()
     );
     report.not_copied.extend(target.finish_reporting().await?);
+    let dumped = match (snapshot, written) {
+        (Some(_), Some(w)) => Some(Dumped {
+            schema: schema.clone(),
+            catalog: catalog.clone(),
+            written: std::mem::take(
+                &mut *w.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+            leaks: std::mem::take(
+                &mut *leaks
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+        }),
+        _ => None,
+    };
     if !needs_plan {
         for s in &mut report.selection {
             let rows = copied
@@ -328,7 +398,22 @@ pub async fn sync(opts: &SyncOptions, key: impl FnOnce() -> Result<Masker>) -> R
     report.tables = copied;
     report.seconds = started.elapsed().as_secs_f64();
     report.rows_per_sec = report.total_rows as f64 / report.seconds.max(1e-9);
-    Ok(report)
+    Ok((report, dumped))
+}
+
+/// A dump has no target to map grants onto: a `[grants] map` rule is refused rather than
+/// silently dropped. The target's own grants are kept by the restore's swap.
+fn refuse_grants_map(
+    opts: &SyncOptions,
+) -> Result<(Vec<crate::pg::grants::MappedGrant>, Vec<NotCopied>)> {
+    match opts.rules.grants.map.keys().next() {
+        Some(first) => Err(DataError::Rules {
+            file: opts.rules_file.clone(),
+            field: format!("grants.map.{first}"),
+            reason: "`prodlike data dump` does not apply a grants map yet (the restore keeps the target's own grants); remove it from the rules given to dump".into(),
+        }),
+        None => Ok((Vec::new(), Vec::new())),
+    }
 }
 
 /// The `[grants] map` rule, checked before anything is written (both databases PostgreSQL,
@@ -390,8 +475,9 @@ async fn check_grants(
 
 /// Copies every table, each in its own task (so masking runs on every core), at most
 /// `jobs` at once, largest first.
-// Long: the copy pool (permits, cost order, first error); a split is noted in issue 11.
-#[allow(clippy::too_many_lines)]
+// Long: the copy pool (permits, cost order, first error); a split is noted in issue 11. Its
+// arguments are the sync's parts each task needs (a dump adds the leak hashes).
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
 async fn copy_all(
     opts: &SyncOptions,
     source: &Source,
@@ -400,9 +486,10 @@ async fn copy_all(
     subset: Option<&SubsetPlan>,
     masks: Option<&BoundMasks>,
     counts: &HashMap<String, u64>,
+    leaks: Option<(&LeakShared, &crate::snapshot::key::SnapshotKey)>,
 ) -> Result<Vec<TableCopy>> {
     let progress = Progress::new(opts.progress);
-    let jobs = if target.is_postgres() {
+    let jobs = if target.takes_pg_binary() {
         opts.jobs.max(1)
     } else {
         opts.jobs.clamp(1, 2)
@@ -441,6 +528,12 @@ async fn copy_all(
             .and_then(|p| p.tables.get(&t.name).map(|x| x.stats.selected_rows))
             .unwrap_or_else(|| counts.get(&t.name).copied().unwrap_or(0));
         let bar = progress.bar(&t.name, expected);
+        let recorder = leaks.and_then(|(l, k)| {
+            l.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .recorder(&t.name, &cols, k)
+        });
+        let leaks = leaks.map(|(l, _)| l.clone());
         let (sem, written, opts, source, t, target, masks) = (
             sem.clone(),
             written.clone(),
@@ -478,13 +571,19 @@ async fn copy_all(
                 masks.as_ref(),
                 &bar,
                 &written,
+                recorder,
             )
             .await;
             match &r {
-                Ok(c) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
+                Ok((c, _)) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
                 Err(_) => bar.abandon_with_message("failed"),
             }
-            r.map(|mut c| {
+            r.map(|(mut c, rec)| {
+                if let (Some(l), Some(rec)) = (leaks, rec) {
+                    l.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .add(rec);
+                }
                 c.source_rows = source_rows;
                 c
             })
@@ -527,7 +626,8 @@ async fn copy_table(
     masks: Option<&BoundMasks>,
     bar: &indicatif::ProgressBar,
     written: &std::sync::atomic::AtomicU64,
-) -> Result<TableCopy> {
+    mut leak: Option<LeakRecorder>,
+) -> Result<(TableCopy, Option<LeakRecorder>)> {
     let started = Instant::now();
     tracing::debug!("{}: copy starts", t.name);
     let cols = copy_columns(t);
@@ -539,6 +639,35 @@ async fn copy_table(
                 .collect()
         })
         .unwrap_or_default();
+    // Byte-level pass-through: a table neither masked nor filtered goes from the source's
+    // COPY stream to the target's (or the snapshot's file) as it is, never parsed into rows.
+    // Rate limits and injected failures count rows, so they take the row path.
+    if table_masks.is_empty()
+        && filter.all
+        && leak.is_none()
+        && target.takes_pg_binary()
+        && opts.max_rows_per_sec.is_none()
+        && opts.fail_after_rows.is_none()
+        && let Some(rx) = source.scan_raw(t, &cols).await?
+    {
+        let rows = pass_through(t, target, rx).await?;
+        bar.inc(rows);
+        written.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::debug!("{}: {rows} rows passed through in {seconds:.2}s", t.name);
+        target.table_loaded(&t.name).await?;
+        return Ok((
+            TableCopy {
+                table: t.name.clone(),
+                source_rows: 0,
+                rows,
+                seconds,
+                rows_per_sec: rows as f64 / seconds.max(1e-9),
+                masked_columns: Vec::new(),
+            },
+            None,
+        ));
+    }
     let shuffles: Vec<(usize, u64)> = table_masks
         .iter()
         .filter_map(|(i, m)| m.shuffle.map(|b| (*i, b)))
@@ -546,7 +675,7 @@ async fn copy_table(
     let scan = Scan {
         columns: cols.clone(),
         ordered: !shuffles.is_empty(),
-        other_as_text: !target.is_postgres(),
+        other_as_text: !target.takes_pg_binary(),
         ..Default::default()
     };
     let (types, mut rx) = source.scan(t, &scan).await?;
@@ -574,6 +703,9 @@ async fn copy_table(
         for mut row in batch {
             if !filter.keep(&row, &types) {
                 continue;
+            }
+            if let Some(l) = &mut leak {
+                l.record(&row);
             }
             for ((i, m), memo) in table_masks.iter().zip(&mut memos) {
                 if m.shuffle.is_some() {
@@ -644,14 +776,30 @@ async fn copy_table(
         t.name,
         started.elapsed().as_secs_f64()
     );
-    Ok(TableCopy {
-        table: t.name.clone(),
-        source_rows: 0,
-        rows,
-        seconds,
-        rows_per_sec: rows as f64 / seconds.max(1e-9),
-        masked_columns: table_masks.iter().map(|(_, m)| m.column.clone()).collect(),
-    })
+    Ok((
+        TableCopy {
+            table: t.name.clone(),
+            source_rows: 0,
+            rows,
+            seconds,
+            rows_per_sec: rows as f64 / seconds.max(1e-9),
+            masked_columns: table_masks.iter().map(|(_, m)| m.column.clone()).collect(),
+        },
+        leak,
+    ))
+}
+
+/// Sends a table's COPY stream into the target as it is; returns the rows written.
+async fn pass_through(
+    t: &Table,
+    target: &Target,
+    mut rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes>>,
+) -> Result<u64> {
+    let mut w = target.raw_writer(&t.name).await?;
+    while let Some(chunk) = rx.recv().await {
+        w.send(chunk?).await?;
+    }
+    w.finish().await
 }
 
 fn shuffle_block(

@@ -12,12 +12,14 @@ use tokio_postgres::Client;
 
 use crate::error::{DataError, Result};
 use crate::pg::{
-    self, codec,
-    copy::CopyWriter,
+    self,
+    copy::{CopyWriter, RawCopyWriter},
     ddl::{PgColumnType, PgDdl, PgForeignKey},
+    rows::RowEncoder,
 };
-use crate::row::{Batch, Field};
+use crate::row::Batch;
 use crate::schema::{Schema, Table};
+use crate::snapshot::sink::{SnapshotSink, SnapshotTableWriter};
 use crate::source::FieldType;
 use crate::sqlite::{
     self,
@@ -65,6 +67,8 @@ pub struct Target {
 enum Inner {
     Pg(Box<PgTarget>),
     Sqlite(SqliteTarget),
+    /// A data snapshot's directory (`prodlike data dump`): the same rows, bytes on disk.
+    Snapshot(Box<SnapshotSink>),
 }
 
 /// Copy columns of a table: every column except generated ones.
@@ -100,6 +104,43 @@ async fn build_keys(
 }
 
 impl PgTarget {
+    /// A connection of its own, in a transaction that creates `table` and has started
+    /// `COPY … FROM STDIN (FORMAT binary)` into it.
+    async fn open_copy(
+        &self,
+        table: &str,
+    ) -> Result<(Client, tokio_postgres::CopyInSink<bytes::Bytes>)> {
+        let client = pg::connect(&self.conn, &self.shown).await?;
+        let q = pg::qualified(&self.load_ns, table);
+        let create = self
+            .ddl
+            .tables
+            .iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, sql)| sql.clone())
+            .unwrap_or_default();
+        // One transaction creates the table and fills it: COPY FREEZE writes rows already
+        // frozen, so index builds and foreign-key checks do not rewrite every page. A
+        // table made beforehand (inheritance) or partitioned cannot be frozen.
+        let freeze = if create.is_empty() || create.contains(" PARTITION BY ") {
+            ""
+        } else {
+            ", FREEZE"
+        };
+        client
+            .batch_execute(&format!(
+                "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL search_path = {}; {create}",
+                pg::ident(&self.load_ns)
+            ))
+            .await
+            .map_err(DataError::pg(format!("creating table {table}")))?;
+        let sink = client
+            .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary{freeze})"))
+            .await
+            .map_err(DataError::pg(format!("starting COPY into {table}")))?;
+        Ok((client, sink))
+    }
+
     /// Views, materialized views, triggers (now that the rows are in) and comments, in one
     /// transaction; returns the comments that could not be made.
     async fn create_after_load(&self) -> Result<Vec<pg::objects::NotCopied>> {
@@ -341,6 +382,8 @@ impl Target {
         };
         let p = match &mut self.inner {
             Inner::Pg(p) => p,
+            // The snapshot keeps the catalog; the restore plans the objects on its target.
+            Inner::Snapshot(_) => return Ok(Vec::new()),
             Inner::Sqlite(_) => {
                 let mut lost = pg::objects::static_not_copied(cat, schema, tables);
                 lost.extend(pg::objects::not_copied_to_sqlite(cat));
@@ -387,58 +430,78 @@ impl Target {
         matches!(self.inner, Inner::Pg(_))
     }
 
+    /// True when the target takes PostgreSQL's binary fields as they are (a PostgreSQL
+    /// database, or a snapshot that one will be restored from).
+    pub fn takes_pg_binary(&self) -> bool {
+        matches!(self.inner, Inner::Pg(_) | Inner::Snapshot(_))
+    }
+
+    /// What a snapshot target's tables wrote (`None` for a database).
+    #[allow(clippy::type_complexity)] // Shared list of (table, file) entries, read once.
+    pub fn snapshot_written(
+        &self,
+    ) -> Option<
+        Arc<
+            std::sync::Mutex<
+                Vec<(
+                    crate::snapshot::manifest::TableEntry,
+                    crate::snapshot::manifest::FileEntry,
+                )>,
+            >,
+        >,
+    > {
+        match &self.inner {
+            Inner::Snapshot(s) => Some(s.written()),
+            _ => None,
+        }
+    }
+
+    /// A target that writes a data snapshot's table files into `sink`'s directory.
+    pub fn snapshot(sink: SnapshotSink, jobs: usize) -> Self {
+        Self {
+            inner: Inner::Snapshot(Box::new(sink)),
+            jobs: jobs.max(1),
+        }
+    }
+
     /// Opens the writer of one table; `source` are the types of the fields it will receive.
     pub async fn writer(&self, table: &str, source: &[FieldType]) -> Result<TableWriter> {
         match &self.inner {
             Inner::Pg(p) => {
-                let client = pg::connect(&p.conn, &p.shown).await?;
                 let types = p.types.get(table).cloned().unwrap_or_default();
-                let q = pg::qualified(&p.load_ns, table);
-                let create = p
-                    .ddl
-                    .tables
-                    .iter()
-                    .find(|(t, _)| t == table)
-                    .map(|(_, sql)| sql.clone())
-                    .unwrap_or_default();
-                // One transaction creates the table and fills it: COPY FREEZE writes rows already
-                // frozen, so index builds and foreign-key checks do not rewrite every page. A
-                // table made beforehand (inheritance) or partitioned cannot be frozen.
-                let freeze = if create.is_empty() || create.contains(" PARTITION BY ") {
-                    ""
-                } else {
-                    ", FREEZE"
-                };
-                client
-                    .batch_execute(&format!(
-                        "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL search_path = {}; {create}",
-                        pg::ident(&p.load_ns)
-                    ))
-                    .await
-                    .map_err(DataError::pg(format!("creating table {table}")))?;
-                let sink = client
-                    .copy_in(&format!("COPY {q} FROM STDIN (FORMAT binary{freeze})"))
-                    .await
-                    .map_err(DataError::pg(format!("starting COPY into {table}")))?;
-                let same: Vec<bool> = types
-                    .iter()
-                    .zip(source)
-                    .map(|(t, s)| s.oid != 0 && t.oid == s.oid)
-                    .collect();
+                let (client, sink) = p.open_copy(table).await?;
                 Ok(TableWriter::Pg(Box::new(PgWriter {
                     w: CopyWriter::new(sink, format!("table {table}")),
-                    types,
-                    source: source.to_vec(),
-                    same,
-                    buf: Vec::with_capacity(256),
+                    enc: RowEncoder::new(table, types, source),
                     table: table.to_owned(),
                     _client: client,
                 })))
             }
+            Inner::Snapshot(s) => Ok(TableWriter::Snapshot(Box::new(s.writer(table, source)?))),
             Inner::Sqlite(s) => Ok(TableWriter::Sqlite {
                 tx: s.load.sender(),
                 idx: s.index.get(table).copied().unwrap_or(0),
             }),
+        }
+    }
+
+    /// Opens a writer that takes `table`'s rows as a whole binary COPY stream, already encoded
+    /// (a snapshot's table file, or an unmasked table passed through from a PostgreSQL source).
+    /// PostgreSQL and snapshot targets only.
+    pub async fn raw_writer(&self, table: &str) -> Result<RawWriter> {
+        match &self.inner {
+            Inner::Pg(p) => {
+                let (client, sink) = p.open_copy(table).await?;
+                Ok(RawWriter::Pg(Box::new(RawTableWriter {
+                    w: RawCopyWriter::new(sink, format!("table {table}")),
+                    table: table.to_owned(),
+                    client,
+                })))
+            }
+            Inner::Snapshot(s) => Ok(RawWriter::Snapshot(Box::new(s.raw_writer(table)?))),
+            Inner::Sqlite(_) => Err(DataError::Invalid(
+                "a binary COPY stream cannot be written into SQLite".into(),
+            )),
         }
     }
 
@@ -577,6 +640,7 @@ impl Target {
                     .await;
                 Ok(lost)
             }
+            Inner::Snapshot(s) => s.finish().map(|()| Vec::new()),
             Inner::Sqlite(s) => s
                 .load
                 .finish(s.indexes)
@@ -609,6 +673,7 @@ impl Target {
                     .await;
             }
             Inner::Sqlite(s) => s.load.abort(),
+            Inner::Snapshot(s) => s.abort(),
         }
     }
 
@@ -616,7 +681,7 @@ impl Target {
     pub fn writer_error(&mut self) -> Option<DataError> {
         match &mut self.inner {
             Inner::Sqlite(s) => s.load.writer_error(),
-            Inner::Pg(_) => None,
+            Inner::Pg(_) | Inner::Snapshot(_) => None,
         }
     }
 }
@@ -659,10 +724,7 @@ fn specs_with_types(schema: &Schema, tables: &[&Table]) -> Vec<TableSpec> {
 
 pub struct PgWriter {
     w: CopyWriter,
-    types: Vec<PgColumnType>,
-    source: Vec<FieldType>,
-    same: Vec<bool>,
-    buf: Vec<u8>,
+    enc: RowEncoder,
     table: String,
     _client: Client,
 }
@@ -671,51 +733,18 @@ pub struct PgWriter {
 pub enum TableWriter {
     Pg(Box<PgWriter>),
     Sqlite { tx: SqliteSender, idx: usize },
+    Snapshot(Box<SnapshotTableWriter>),
 }
 
 impl TableWriter {
     pub async fn write(&mut self, batch: Batch) -> Result<()> {
         match self {
             TableWriter::Pg(p) => {
-                for row in batch {
-                    p.w.begin_row(row.len());
-                    for (i, f) in row.into_iter().enumerate() {
-                        match f {
-                            Field::Null => p.w.null(),
-                            Field::Raw(b) if p.same.get(i).copied().unwrap_or(false) => {
-                                p.w.field(&b)
-                            }
-                            other => {
-                                let v = p
-                                    .source
-                                    .get(i)
-                                    .map(|s| s.value(&other))
-                                    .unwrap_or(crate::value::Value::Null);
-                                if v.is_null() {
-                                    p.w.null();
-                                    continue;
-                                }
-                                let t = p.types.get(i).copied().unwrap_or(PgColumnType {
-                                    oid: codec::oid::TEXT,
-                                    kind: crate::schema::Kind::Text,
-                                });
-                                p.buf.clear();
-                                codec::encode(t.oid, t.kind, &v, &mut p.buf).map_err(|e| DataError::Invalid(format!(
-                                    "table {}: a value of column #{} is not {} (the target column type)",
-                                    p.table,
-                                    i + 1,
-                                    e.expected
-                                )))?;
-                                let b = std::mem::take(&mut p.buf);
-                                p.w.field(&b);
-                                p.buf = b;
-                            }
-                        }
-                    }
-                }
+                p.enc.encode(batch, p.w.buf())?;
                 p.w.maybe_flush().await
             }
             TableWriter::Sqlite { tx, idx } => tx.send(*idx, batch).await,
+            TableWriter::Snapshot(s) => s.write(batch).await,
         }
     }
 
@@ -735,6 +764,53 @@ impl TableWriter {
                     .map_err(DataError::pg(format!("committing table {table}")))
             }
             TableWriter::Sqlite { .. } => Ok(()),
+            TableWriter::Snapshot(s) => s.finish().await.map(|_| ()),
+        }
+    }
+}
+
+/// Writes one table's binary COPY stream as it is (see [`Target::raw_writer`]).
+pub struct RawTableWriter {
+    w: RawCopyWriter,
+    table: String,
+    client: Client,
+}
+
+impl RawTableWriter {
+    pub async fn send(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        self.w.send(chunk).await
+    }
+
+    /// Ends the stream and commits the table; returns the rows PostgreSQL took.
+    pub async fn finish(self) -> Result<u64> {
+        let rows = self.w.finish().await?;
+        self.client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(DataError::pg(format!("committing table {}", self.table)))?;
+        Ok(rows)
+    }
+}
+
+/// A table's binary COPY stream written as it is (see [`Target::raw_writer`]).
+pub enum RawWriter {
+    Pg(Box<RawTableWriter>),
+    Snapshot(Box<SnapshotTableWriter>),
+}
+
+impl RawWriter {
+    pub async fn send(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        match self {
+            RawWriter::Pg(w) => w.send(chunk).await,
+            RawWriter::Snapshot(w) => w.write_raw(chunk).await,
+        }
+    }
+
+    /// Ends the stream; returns the rows written.
+    pub async fn finish(self) -> Result<u64> {
+        match self {
+            RawWriter::Pg(w) => w.finish().await,
+            RawWriter::Snapshot(w) => w.finish().await,
         }
     }
 }

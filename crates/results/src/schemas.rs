@@ -5,7 +5,7 @@ use prodlike_report::CommandResult;
 use schemars::JsonSchema;
 use serde_json::Value;
 
-use crate::data::{plans, profile, sync, synth, verify};
+use crate::data::{plans, profile, snapshot, sync, synth, verify};
 use crate::{alerts, compare, drift, load, report, shadow};
 
 /// A schema this build writes.
@@ -31,7 +31,7 @@ impl Published {
 }
 
 /// Every schema written by this build, one per result family, current versions only.
-pub fn published() -> [Published; 11] {
+pub fn published() -> [Published; 13] {
     [
         entry::<shadow::ShadowReport>(shadow::SCHEMA, "shadow"),
         entry::<load::LoadResult>(load::SCHEMA, "load"),
@@ -41,6 +41,8 @@ pub fn published() -> [Published; 11] {
         entry::<synth::SynthReport>(synth::SCHEMA, "data synth"),
         entry::<verify::VerifyReport>(verify::SCHEMA, "data verify"),
         entry::<plans::PlansReport>(plans::SCHEMA, "data plans"),
+        entry::<snapshot::DumpReport>(snapshot::DUMP_SCHEMA, "data dump"),
+        entry::<snapshot::RestoreReport>(snapshot::RESTORE_SCHEMA, "data restore"),
         entry::<compare::CompareReport>(compare::SCHEMA, "compare prometheus"),
         entry::<alerts::AlertsReport>(alerts::SCHEMA, "alerts"),
         entry::<report::ScoreReport>(report::SCHEMA, "report"),

@@ -1,4 +1,4 @@
-//! `prodlike data`: profile, sync, synth, verify. Wiring only; the work is in `prodlike-data`.
+//! `prodlike data`: profile, sync, synth, verify, dump, restore. Wiring only; the work is in `prodlike-data`.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -27,6 +27,82 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Do staging's query plans match production's? EXPLAIN on both, never ANALYZE production.
     Plans(super::data_plans::PlansArgs),
+    /// Write a masked, checksummed, authenticated snapshot (what sync would load) to a directory
+    /// or a tar stream, for a staging network that cannot reach the source.
+    Dump(Box<DumpArgs>),
+    /// Load a snapshot written by `data dump` into a PostgreSQL target, atomically, after
+    /// checking it is whole and authentic; then check row counts and leaks.
+    Restore(RestoreArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DumpArgs {
+    #[arg(long)]
+    pub source: String,
+    /// The snapshot directory to create (it must not exist, or be empty), or `-` for one tar
+    /// stream on standard output (e.g. `| aws s3 cp - s3://bucket/snap.tar`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// data.toml: per-table sampling and per-column masking rules.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Share of root rows kept, e.g. 0.1 (default: the rules' `defaults.sample`, else 1).
+    #[arg(long)]
+    pub sample: Option<f64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Fail when a detected PII column has no rule.
+    #[arg(long)]
+    pub strict: bool,
+    /// Tables read at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Environment variable holding the mask secret.
+    #[arg(long, default_value = DEFAULT_KEY_ENV)]
+    pub key_env: String,
+    /// File holding the mask secret (instead of the environment).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Environment variable holding the snapshot secret (authenticates the manifest; the
+    /// restoring side needs the same secret, never the mask key).
+    #[arg(long, default_value = prodlike_data::snapshot::key::DEFAULT_SNAPSHOT_KEY_ENV)]
+    pub snapshot_key_env: String,
+    /// Read at most this many rows per second per table (spares the source).
+    #[arg(long)]
+    pub max_rows_per_sec: Option<u64>,
+    #[arg(long)]
+    pub quiet: bool,
+    /// Write the JSON result here (`--out` names the snapshot).
+    #[arg(long)]
+    pub result: Option<PathBuf>,
+    /// How the report prints: text or json (on standard error with `--out -`).
+    #[arg(long, default_value = "text")]
+    pub format: OutputFormat,
+    /// PostgreSQL schema to read.
+    #[arg(long, default_value = "public")]
+    pub schema: String,
+}
+
+#[derive(clap::Args)]
+pub struct RestoreArgs {
+    /// A snapshot directory written by `prodlike data dump`, or `-` for its tar stream on
+    /// standard input.
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// postgres://user@host:5432/db (the schema the snapshot was taken from is replaced).
+    #[arg(long)]
+    pub target: String,
+    /// Environment variable holding the snapshot secret the dump used.
+    #[arg(long, default_value = prodlike_data::snapshot::key::DEFAULT_SNAPSHOT_KEY_ENV)]
+    pub snapshot_key_env: String,
+    /// Tables loaded at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Keep the target's previous contents as schema prodlike_old_<id>.
+    #[arg(long)]
+    pub keep_previous: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(clap::Args)]
@@ -324,7 +400,243 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Synth(a) => synth(a.validate()?),
         Command::Verify(a) => verify(a.validate()?),
         Command::Plans(a) => super::data_plans::run(a),
+        Command::Dump(a) => dump(a.validate()?),
+        Command::Restore(a) => restore(a.validate()?),
     }
+}
+
+/// A private scratch directory for a tar stream's snapshot (under $TMPDIR), removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(what: &str) -> anyhow::Result<Self> {
+        Ok(Self(prodlike_data::snapshot::tarball::scratch_dir(what)?))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct DumpRun {
+    opts: prodlike_data::snapshot::dump::DumpOptions,
+    key: KeySource,
+    snapshot_key: prodlike_data::snapshot::key::SnapshotKey,
+    to_stdout: bool,
+    output: Output,
+}
+
+impl DumpArgs {
+    fn validate(self) -> anyhow::Result<DumpRun> {
+        let output = Common {
+            out: self.result.clone(),
+            format: self.format,
+            schema: self.schema.clone(),
+        }
+        .validate()?;
+        let source = url(&self.source, "source")?;
+        let (rules, rules_file) = load_rules(self.rules.as_deref())?;
+        let key = KeySource::from_flags(self.key_file.as_deref(), &self.key_env)?;
+        // Refused before anything is read: a dump without the snapshot key could not be
+        // checked by any restore.
+        let snapshot_key =
+            prodlike_data::snapshot::key::SnapshotKey::from_env(&self.snapshot_key_env)
+                .context("--snapshot-key-env")?;
+        let to_stdout = self.out.as_os_str() == "-";
+        if !to_stdout {
+            prodlike_data::snapshot::dump::check_out(&self.out).context("--out")?;
+        }
+        let sync = prodlike_data::sync::SyncOptions {
+            target: source.clone(),
+            source,
+            rules,
+            rules_file,
+            sample: self.sample.map(|s| share("sample", s)).transpose()?,
+            seed: self.seed,
+            strict: self.strict,
+            jobs: self.jobs,
+            namespace: self.schema.clone(),
+            keep_previous: false,
+            max_rows_per_sec: self.max_rows_per_sec,
+            progress: !self.quiet && output.print == Print::Text && !to_stdout,
+            dry_run: false,
+            fail_after_rows: None,
+        };
+        sync.validate()?;
+        Ok(DumpRun {
+            opts: prodlike_data::snapshot::dump::DumpOptions {
+                sync,
+                shown: self.out.display().to_string(),
+                out: self.out,
+            },
+            key,
+            snapshot_key,
+            to_stdout,
+            output,
+        })
+    }
+}
+
+fn dump(mut run: DumpRun) -> anyhow::Result<Outcome> {
+    let started = now_rfc3339();
+    let key = &run.key;
+    let scratch = if run.to_stdout {
+        let s = Scratch::new("dump")?;
+        run.opts.out = s.0.join("snapshot");
+        Some(s)
+    } else {
+        None
+    };
+    let r = runtime()?
+        .block_on(prodlike_data::snapshot::dump::dump(
+            &run.opts,
+            || key.masker(),
+            &run.snapshot_key,
+        ))
+        .context("dump")?;
+    if scratch.is_some() {
+        let stdout = std::io::stdout().lock();
+        prodlike_data::snapshot::tarball::pack(&run.opts.out, std::io::BufWriter::new(stdout))
+            .context("writing the snapshot to standard output")?;
+    }
+    drop(scratch);
+    let summary = format!(
+        "{} rows in {} tables, {} columns masked, {} bytes, {:.1}s",
+        r.total_rows,
+        r.tables.len(),
+        r.sync.masked.len(),
+        r.bytes,
+        r.seconds
+    );
+    let text = render::dump(&r);
+    let data = serde_json::to_value(&r).context("serialising the result")?;
+    if run.to_stdout {
+        // Standard output carries the snapshot: the report goes to standard error.
+        let result = CommandResult::new(
+            published::DUMP_SCHEMA,
+            "data dump",
+            started,
+            Outcome::Success,
+            summary,
+            data,
+        );
+        if let Some(p) = &run.output.out {
+            result
+                .write_to(p)
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        let shown = match run.output.print {
+            Print::Json => {
+                serde_json::to_string_pretty(&result).context("serialising the result")? + "\n"
+            }
+            Print::Text => text,
+        };
+        let _ = std::io::stderr().write_all(shown.as_bytes());
+        return Ok(Outcome::Success);
+    }
+    emit(
+        &run.output,
+        published::DUMP_SCHEMA,
+        "data dump",
+        started,
+        Outcome::Success,
+        summary,
+        text,
+        data,
+    )
+}
+
+struct RestoreRun {
+    opts: prodlike_data::snapshot::restore::RestoreOptions,
+    snapshot_key: prodlike_data::snapshot::key::SnapshotKey,
+    from_stdin: bool,
+    output: Output,
+}
+
+impl RestoreArgs {
+    fn validate(self) -> anyhow::Result<RestoreRun> {
+        let output = self.common.validate()?;
+        let target = url(&self.target, "target")?;
+        if !matches!(target, DbUrl::Postgres { .. }) {
+            bail!(
+                "--target: a snapshot restores into PostgreSQL only (its rows are PostgreSQL binary COPY)"
+            );
+        }
+        let snapshot_key =
+            prodlike_data::snapshot::key::SnapshotKey::from_env(&self.snapshot_key_env)
+                .context("--snapshot-key-env")?;
+        let from_stdin = self.snapshot.as_os_str() == "-";
+        if !from_stdin && !self.snapshot.is_dir() {
+            bail!(
+                "--snapshot {}: not a directory; give a snapshot directory written by `prodlike data dump`, or - for its tar stream",
+                self.snapshot.display()
+            );
+        }
+        if self.jobs == 0 {
+            bail!("--jobs 0: load at least 1 table at a time (default 4)");
+        }
+        Ok(RestoreRun {
+            opts: prodlike_data::snapshot::restore::RestoreOptions {
+                shown: self.snapshot.display().to_string(),
+                snapshot: self.snapshot,
+                target,
+                jobs: self.jobs,
+                keep_previous: self.keep_previous,
+            },
+            snapshot_key,
+            from_stdin,
+            output,
+        })
+    }
+}
+
+fn restore(mut run: RestoreRun) -> anyhow::Result<Outcome> {
+    let started = now_rfc3339();
+    let scratch = if run.from_stdin {
+        let s = Scratch::new("restore")?;
+        prodlike_data::snapshot::tarball::unpack(std::io::stdin().lock(), &s.0)
+            .context("reading the snapshot from standard input")?;
+        run.opts.snapshot = s.0.clone();
+        Some(s)
+    } else {
+        None
+    };
+    let r = runtime()?
+        .block_on(prodlike_data::snapshot::restore::restore(
+            &run.opts,
+            &run.snapshot_key,
+        ))
+        .context("restore")?;
+    drop(scratch);
+    let outcome = if r.passed {
+        Outcome::Success
+    } else {
+        Outcome::Finding
+    };
+    let summary = format!(
+        "{} rows in {} tables{}, {} leaked rows",
+        r.total_rows,
+        r.tables.len(),
+        if r.row_counts_match {
+            ", row counts as the manifest"
+        } else {
+            ", ROW COUNTS DIFFER from the manifest"
+        },
+        r.leaked_rows
+    );
+    let text = render::restore(&r);
+    emit(
+        &run.output,
+        published::RESTORE_SCHEMA,
+        "data restore",
+        started,
+        outcome,
+        summary,
+        text,
+        serde_json::to_value(&r).context("serialising the result")?,
+    )
 }
 
 struct ProfileRun {

@@ -140,26 +140,26 @@ impl CopyReader {
     }
 }
 
-/// Writes rows into `COPY … FROM STDIN (FORMAT binary)`, in chunks of about 256 KiB.
-pub struct CopyWriter {
-    sink: Pin<Box<CopyInSink<Bytes>>>,
+/// A binary COPY stream being built in memory: the header, then rows, then the trailer. The
+/// PostgreSQL writer sends it in chunks; a data snapshot stores the same bytes (compressed).
+pub struct CopyBuf {
     buf: BytesMut,
-    what: String,
 }
 
-const FLUSH_AT: usize = 256 * 1024;
+impl Default for CopyBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
-impl CopyWriter {
-    pub fn new(sink: CopyInSink<Bytes>, what: impl Into<String>) -> Self {
+impl CopyBuf {
+    /// A stream with its header written.
+    pub fn new() -> Self {
         let mut buf = BytesMut::with_capacity(FLUSH_AT + 64 * 1024);
         buf.put_slice(SIGNATURE);
         buf.put_u32(0);
         buf.put_u32(0);
-        Self {
-            sink: Box::pin(sink),
-            buf,
-            what: what.into(),
-        }
+        Self { buf }
     }
 
     /// Starts a row of `n` fields.
@@ -176,10 +176,50 @@ impl CopyWriter {
         self.buf.put_slice(bytes);
     }
 
+    /// True when a chunk is worth sending (about 256 KiB).
+    pub fn full(&self) -> bool {
+        self.buf.len() >= FLUSH_AT
+    }
+
+    /// Takes the bytes built so far.
+    pub fn take(&mut self) -> Bytes {
+        self.buf.split().freeze()
+    }
+
+    /// Writes the end-of-data marker and takes the rest of the stream.
+    pub fn end(&mut self) -> Bytes {
+        self.buf.put_i16(-1);
+        self.take()
+    }
+}
+
+/// Writes rows into `COPY … FROM STDIN (FORMAT binary)`, in chunks of about 256 KiB.
+pub struct CopyWriter {
+    sink: Pin<Box<CopyInSink<Bytes>>>,
+    buf: CopyBuf,
+    what: String,
+}
+
+pub const FLUSH_AT: usize = 256 * 1024;
+
+impl CopyWriter {
+    pub fn new(sink: CopyInSink<Bytes>, what: impl Into<String>) -> Self {
+        Self {
+            sink: Box::pin(sink),
+            buf: CopyBuf::new(),
+            what: what.into(),
+        }
+    }
+
+    /// The stream being built, to add rows to.
+    pub fn buf(&mut self) -> &mut CopyBuf {
+        &mut self.buf
+    }
+
     /// Sends the buffer when it is large enough.
     pub async fn maybe_flush(&mut self) -> Result<()> {
-        if self.buf.len() >= FLUSH_AT {
-            let chunk = self.buf.split().freeze();
+        if self.buf.full() {
+            let chunk = self.buf.take();
             self.sink
                 .send(chunk)
                 .await
@@ -190,8 +230,7 @@ impl CopyWriter {
 
     /// Ends the stream; returns the number of rows the server took.
     pub async fn finish(mut self) -> Result<u64> {
-        self.buf.put_i16(-1);
-        let chunk = self.buf.split().freeze();
+        let chunk = self.buf.end();
         self.sink
             .send(chunk)
             .await
@@ -201,6 +240,170 @@ impl CopyWriter {
             .finish()
             .await
             .map_err(DataError::pg(format!("finishing {}", self.what)))
+    }
+}
+
+/// Sends a whole binary COPY stream, already encoded (a data snapshot's table), into
+/// `COPY … FROM STDIN (FORMAT binary)`, chunk by chunk as given.
+pub struct RawCopyWriter {
+    sink: Pin<Box<CopyInSink<Bytes>>>,
+    what: String,
+}
+
+impl RawCopyWriter {
+    pub fn new(sink: CopyInSink<Bytes>, what: impl Into<String>) -> Self {
+        Self {
+            sink: Box::pin(sink),
+            what: what.into(),
+        }
+    }
+
+    pub async fn send(&mut self, chunk: Bytes) -> Result<()> {
+        self.sink
+            .send(chunk)
+            .await
+            .map_err(DataError::pg(format!("writing {}", self.what)))
+    }
+
+    /// Ends the stream; returns the number of rows the server took.
+    pub async fn finish(mut self) -> Result<u64> {
+        self.sink
+            .as_mut()
+            .finish()
+            .await
+            .map_err(DataError::pg(format!("finishing {}", self.what)))
+    }
+}
+
+/// Counts the rows of a binary COPY stream fed chunk by chunk, without building them: the
+/// byte-level pass-through of unmasked tables (`sync.rs`) needs the row count a snapshot's
+/// manifest records, and nothing else of the rows. Walks tuple and field lengths only.
+#[derive(Debug, Default)]
+pub struct TupleCounter {
+    /// Bytes of a length being assembled across chunks.
+    carry: Vec<u8>,
+    state: CountState,
+    /// Bytes of field data (or of the header extension) still to skip.
+    skip: usize,
+    fields_left: i16,
+    rows: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum CountState {
+    /// The 19-byte header (signature, flags, extension length).
+    #[default]
+    Header,
+    Extension,
+    TupleHeader,
+    FieldLength,
+    FieldData,
+    Done,
+}
+
+impl TupleCounter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rows seen so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// True once the end-of-data marker was seen.
+    pub fn finished(&self) -> bool {
+        self.state == CountState::Done
+    }
+
+    /// Takes `need` bytes into `carry` from `b[*at..]`; true when it holds them all.
+    fn gather(&mut self, b: &[u8], at: &mut usize, need: usize) -> bool {
+        let take = (need - self.carry.len()).min(b.len() - *at);
+        self.carry.extend_from_slice(&b[*at..*at + take]);
+        *at += take;
+        self.carry.len() == need
+    }
+
+    fn field_done(&mut self) {
+        self.fields_left -= 1;
+        if self.fields_left == 0 {
+            self.rows += 1;
+            self.state = CountState::TupleHeader;
+        } else {
+            self.state = CountState::FieldLength;
+        }
+    }
+
+    /// Feeds the next chunk; an error names what is malformed.
+    pub fn push(&mut self, b: &[u8]) -> std::result::Result<(), String> {
+        let mut at = 0usize;
+        while at < b.len() {
+            match self.state {
+                CountState::Header => {
+                    if self.gather(b, &mut at, 19) {
+                        if &self.carry[..11] != SIGNATURE {
+                            return Err("not a binary COPY stream (bad signature)".into());
+                        }
+                        let ext = u32::from_be_bytes([
+                            self.carry[15],
+                            self.carry[16],
+                            self.carry[17],
+                            self.carry[18],
+                        ]);
+                        self.carry.clear();
+                        self.skip = ext as usize;
+                        self.state = CountState::Extension;
+                    }
+                }
+                CountState::Extension | CountState::FieldData => {
+                    let n = self.skip.min(b.len() - at);
+                    at += n;
+                    self.skip -= n;
+                    if self.skip == 0 {
+                        if self.state == CountState::Extension {
+                            self.state = CountState::TupleHeader;
+                        } else {
+                            self.field_done();
+                        }
+                    }
+                }
+                CountState::TupleHeader => {
+                    if self.gather(b, &mut at, 2) {
+                        let n = i16::from_be_bytes([self.carry[0], self.carry[1]]);
+                        self.carry.clear();
+                        match n {
+                            -1 => self.state = CountState::Done,
+                            0 => self.rows += 1,
+                            n if n > 0 => {
+                                self.fields_left = n;
+                                self.state = CountState::FieldLength;
+                            }
+                            n => return Err(format!("bad field count {n}")),
+                        }
+                    }
+                }
+                CountState::FieldLength => {
+                    if self.gather(b, &mut at, 4) {
+                        let len = i32::from_be_bytes([
+                            self.carry[0],
+                            self.carry[1],
+                            self.carry[2],
+                            self.carry[3],
+                        ]);
+                        self.carry.clear();
+                        if len <= 0 {
+                            // NULL (-1) or empty: no data follows.
+                            self.field_done();
+                        } else {
+                            self.skip = len as usize;
+                            self.state = CountState::FieldData;
+                        }
+                    }
+                }
+                CountState::Done => return Err("bytes after the end-of-data marker".into()),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -249,6 +452,33 @@ mod tests {
                 Some(x) => Field::Raw(Bytes::copy_from_slice(x)),
             }).collect()).collect();
             prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn the_counter_counts_what_the_parser_parses(
+            rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(proptest::collection::vec(any::<u8>(), 0..12)), 0..5), 0..20),
+            cut in 1usize..50,
+        ) {
+            let bytes = encode(&rows);
+            let mut c = TupleCounter::new();
+            for chunk in bytes.chunks(cut) {
+                c.push(chunk).unwrap();
+            }
+            prop_assert!(c.finished());
+            prop_assert_eq!(c.rows(), rows.len() as u64);
+        }
+
+        #[test]
+        fn the_counter_never_panics(b in proptest::collection::vec(any::<u8>(), 0..200), cut in 1usize..30) {
+            let mut c = TupleCounter::new();
+            let mut data = SIGNATURE.to_vec();
+            data.extend_from_slice(&[0; 8]);
+            data.extend_from_slice(&b);
+            for chunk in data.chunks(cut) {
+                if c.push(chunk).is_err() {
+                    break;
+                }
+            }
         }
 
         #[test]

@@ -8,6 +8,7 @@ pub mod ddl;
 pub mod grants;
 pub mod objects;
 pub mod rehearse;
+pub mod rows;
 
 use tokio_postgres::{Client, NoTls};
 

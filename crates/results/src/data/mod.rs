@@ -3,6 +3,7 @@
 //! column.
 pub mod plans;
 pub mod profile;
+pub mod snapshot;
 pub mod sync;
 pub mod synth;
 pub mod verify;

@@ -1,0 +1,478 @@
+//! `prodlike data dump` and `restore` between PostgreSQL databases that never meet: a round trip
+//! (directory and tar stream) equals a direct sync with the same key, row for row and schema for
+//! schema; a truncated, flipped, re-written or wrongly keyed snapshot exits 2 and leaves the
+//! target as it was; the restore's leak check finds a value planted on its own row.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use prodlike_testkit::pg::TempDatabase;
+
+const BIN: &str = env!("CARGO_BIN_EXE_prodlike");
+const KEY: &str = "cli test secret of 16+ bytes";
+const SNAP_KEY: &str = "cli snapshot secret, 16+ bytes";
+
+fn prodlike(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("PRODLIKE_MASK_KEY", KEY)
+        .env("PRODLIKE_SNAPSHOT_KEY", SNAP_KEY)
+        .env("PRODLIKE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match stdin {
+        None => c.output().unwrap(),
+        Some(b) => {
+            c.stdin(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            let mut i = child.stdin.take().unwrap();
+            // The child may refuse before reading it all.
+            let _ = i.write_all(b);
+            drop(i);
+            child.wait_with_output().unwrap()
+        }
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
+}
+
+fn url(db: &TempDatabase) -> String {
+    format!("postgres://postgres@127.0.0.1:5432/{}", db.name)
+}
+
+/// Every table of `public` with an md5 of its rows in a fixed order.
+async fn rows_fingerprint(db: &TempDatabase) -> Vec<String> {
+    let c = db.connect().await.unwrap();
+    let tables = c
+        .query(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for r in tables {
+        let t: String = r.get(0);
+        let row: (i64, Option<String>) = {
+            let r = c
+                .query_one(
+                    &format!(
+                        "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM public.\"{t}\" t"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        out.push(format!("{t} {} {}", row.0, row.1.unwrap_or_default()));
+    }
+    out
+}
+
+/// The schema as pg_dump prints it, without its comments and session lines.
+fn schema_of(db: &TempDatabase) -> String {
+    let o = Command::new("pg_dump")
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            &db.name,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| {
+            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn dump_dir(src: &TempDatabase, dir: &Path) -> PathBuf {
+    let out = dir.join("snap");
+    let result = dir.join("dump.json");
+    ok(&prodlike(
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(src),
+            "--out",
+            out.to_str().unwrap(),
+            "--result",
+            result.to_str().unwrap(),
+            "--quiet",
+        ],
+        None,
+    ));
+    out
+}
+
+fn restore(snapshot: &str, dst: &TempDatabase, stdin: Option<&[u8]>) -> Output {
+    prodlike(
+        &[
+            "data",
+            "restore",
+            "--snapshot",
+            snapshot,
+            "--target",
+            &url(dst),
+            "--format",
+            "json",
+        ],
+        stdin,
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+#[test]
+// Long: one source, three copies (sync, directory, tar stream) compared, then the leak check.
+#[allow(clippy::too_many_lines)]
+fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
+    let rt = runtime();
+    let make = |l: &str| rt.block_on(TempDatabase::create(l)).unwrap();
+    let (src, synced, restored, streamed) = (
+        make("snap_src"),
+        make("snap_sync"),
+        make("snap_restored"),
+        make("snap_streamed"),
+    );
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 400))
+        .unwrap();
+    // Arrays and composites of user-defined types: binary COPY embeds their type OIDs, which
+    // differ between the source and the restored database.
+    rt.block_on(async {
+        src.connect()
+            .await
+            .unwrap()
+            .batch_execute(
+                "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); \
+                 CREATE TYPE mood_pair AS (n int, m mood); \
+                 CREATE TABLE moods (id int PRIMARY KEY, m mood, ms mood[], p mood_pair, ps mood_pair[]); \
+                 INSERT INTO moods SELECT g, 'ok', ARRAY['sad', 'happy']::mood[], ROW(g, 'happy')::mood_pair, \
+                   ARRAY[ROW(1, 'sad')::mood_pair, NULL] FROM generate_series(1, 20) g",
+            )
+            .await
+            .unwrap();
+    });
+    ok(&prodlike(
+        &[
+            "data",
+            "sync",
+            "--source",
+            &url(&src),
+            "--target",
+            &url(&synced),
+            "--quiet",
+        ],
+        None,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dump_dir(&src, dir.path());
+    let o = restore(snap.to_str().unwrap(), &restored, None);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "prodlike.data.restore/1");
+    assert_eq!(v["data"]["row_counts_match"], true, "{v}");
+    assert_eq!(v["data"]["leaked_rows"], 0, "{v}");
+    assert!(
+        !v["data"]["leaks"].as_array().unwrap().is_empty(),
+        "some masked column is leak-checked: {v}"
+    );
+
+    // The tar stream: dump to standard output, restore from standard input.
+    let tar = prodlike(
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            "-",
+            "--quiet",
+        ],
+        None,
+    );
+    ok(&tar);
+    assert!(tar.stdout.len() > 10_000);
+    ok(&restore("-", &streamed, Some(&tar.stdout)));
+
+    let want = rt.block_on(rows_fingerprint(&synced));
+    assert!(want.iter().any(|l| l.starts_with("users 400 ")), "{want:?}");
+    assert_eq!(rt.block_on(rows_fingerprint(&restored)), want);
+    assert_eq!(rt.block_on(rows_fingerprint(&streamed)), want);
+    let schema = schema_of(&synced);
+    assert!(schema.contains("CREATE TABLE public.users"), "{schema}");
+    assert_eq!(schema_of(&restored), schema);
+    assert_eq!(schema_of(&streamed), schema);
+    // The source's PII is not in the restored rows (the sync masks it the same way).
+    let src_rows = rt.block_on(rows_fingerprint(&src));
+    assert_ne!(src_rows, want);
+    // The user-typed rows are the source's, though the types' OIDs differ.
+    let moods = |l: &Vec<String>| l.iter().find(|l| l.starts_with("moods ")).cloned();
+    assert_eq!(
+        moods(&rt.block_on(rows_fingerprint(&restored))),
+        moods(&src_rows)
+    );
+    let oid = |db: &TempDatabase| -> u32 {
+        rt.block_on(async {
+            db.connect()
+                .await
+                .unwrap()
+                .query_one("SELECT 'mood'::regtype::oid", &[])
+                .await
+                .unwrap()
+                .get(0)
+        })
+    };
+    assert_ne!(oid(&src), oid(&restored));
+
+    // The leak check is not vacuous: a source e-mail put back on its own row is found.
+    rt.block_on(async {
+        let emails = src
+            .connect()
+            .await
+            .unwrap()
+            .query("SELECT id, email FROM users ORDER BY id LIMIT 3", &[])
+            .await
+            .unwrap();
+        let c = restored.connect().await.unwrap();
+        for r in emails {
+            let (id, email): (i64, String) = (r.get(0), r.get(1));
+            c.execute("UPDATE users SET email = $2 WHERE id = $1", &[&id, &email])
+                .await
+                .unwrap();
+        }
+    });
+    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
+    let opened = prodlike_data::snapshot::manifest::open(&snap, &key).unwrap();
+    let prodlike_data::DbUrl::Postgres { conn, shown } =
+        prodlike_data::DbUrl::parse(&url(&restored)).unwrap()
+    else {
+        panic!("a PostgreSQL URL")
+    };
+    let leaks = rt
+        .block_on(prodlike_data::snapshot::restore::leak_check(
+            &conn,
+            &shown,
+            "public",
+            &opened.leaks,
+            &key,
+        ))
+        .unwrap();
+    let email = leaks
+        .iter()
+        .find(|l| l.table == "users" && l.column == "email")
+        .unwrap_or_else(|| panic!("users.email is checked: {leaks:?}"));
+    assert_eq!(email.leaked_rows, 3, "{leaks:?}");
+    assert_eq!(leaks.iter().map(|l| l.leaked_rows).sum::<u64>(), 3);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.join("tables")).unwrap();
+    for sub in ["", "tables"] {
+        for e in std::fs::read_dir(from.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, to.join(sub).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+// Long: one restored target, then each kind of damage in turn against it.
+#[allow(clippy::too_many_lines)]
+fn bad_snapshots_exit_2_and_leave_the_target_intact() {
+    let rt = runtime();
+    let src = rt.block_on(TempDatabase::create("snapbad_src")).unwrap();
+    let dst = rt.block_on(TempDatabase::create("snapbad_dst")).unwrap();
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 150))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dump_dir(&src, dir.path());
+    ok(&restore(snap.to_str().unwrap(), &dst, None));
+    // Something the snapshot does not have, to tell the target's contents from a new restore.
+    rt.block_on(async {
+        let c = dst.connect().await.unwrap();
+        c.batch_execute(
+            "DELETE FROM order_items WHERE ctid IN (SELECT ctid FROM order_items LIMIT 3)",
+        )
+        .await
+        .unwrap();
+    });
+    let before = rt.block_on(rows_fingerprint(&dst));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(snap.join("manifest.json")).unwrap()).unwrap();
+    let table = manifest["tables"][0]["file"].as_str().unwrap().to_owned();
+
+    type Damage<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Damage, &str)> = vec![
+        (
+            "truncated",
+            Box::new(|d: &Path| {
+                let p = d.join(&table);
+                let b = std::fs::read(&p).unwrap();
+                std::fs::write(&p, &b[..b.len() - 7]).unwrap();
+            }),
+            "truncated or changed",
+        ),
+        (
+            "flipped",
+            Box::new(|d: &Path| {
+                let p = d.join(&table);
+                let mut b = std::fs::read(&p).unwrap();
+                let i = b.len() / 3;
+                b[i] ^= 0x01;
+                std::fs::write(&p, &b).unwrap();
+            }),
+            "BLAKE3",
+        ),
+        (
+            "manifest",
+            Box::new(|d: &Path| {
+                let p = d.join("manifest.json");
+                let mut m: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+                let rows = m["tables"][0]["rows"].as_u64().unwrap();
+                m["tables"][0]["rows"] = (rows + 1).into();
+                std::fs::write(&p, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+            }),
+            "MAC does not match",
+        ),
+    ];
+    for (name, damage, needle) in &cases {
+        let d = dir.path().join(name);
+        copy_dir(&snap, &d);
+        damage(&d);
+        let o = restore(d.to_str().unwrap(), &dst, None);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{name}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert_eq!(rt.block_on(rows_fingerprint(&dst)), before, "{name}");
+    }
+    // The wrong snapshot key.
+    let o = Command::new(BIN)
+        .args([
+            "data",
+            "restore",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--target",
+            &url(&dst),
+        ])
+        .env("PRODLIKE_SNAPSHOT_KEY", "not the dumping side's secret")
+        .env("PRODLIKE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("snapshot key"), "{}", stderr(&o));
+    // A tar stream cut short.
+    let tar = prodlike(
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            "-",
+            "--quiet",
+        ],
+        None,
+    );
+    ok(&tar);
+    let o = restore("-", &dst, Some(&tar.stdout[..tar.stdout.len() * 2 / 3]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        rt.block_on(rows_fingerprint(&dst)),
+        before,
+        "cut tar stream"
+    );
+    // No snapshot key at all: dump refuses before reading anything.
+    let o = Command::new(BIN)
+        .args([
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+        ])
+        .env_remove("PRODLIKE_SNAPSHOT_KEY")
+        .env("PRODLIKE_MASK_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("PRODLIKE_SNAPSHOT_KEY"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("x").exists());
+}
+
+/// Northwind and Chinook (testdata/realworld): a snapshot's round trip equals a direct sync, with
+/// the PII the sync detects in them masked alike.
+#[test]
+fn realworld_databases_round_trip_as_a_sync() {
+    let rt = runtime();
+    for (name, src) in [
+        (
+            "northwind",
+            rt.block_on(prodlike_testkit::realworld::northwind_pg()),
+        ),
+        (
+            "chinook",
+            rt.block_on(prodlike_testkit::realworld::chinook_pg()),
+        ),
+    ] {
+        let src = src.unwrap();
+        let synced = rt
+            .block_on(TempDatabase::create(&format!("{name}_sync")))
+            .unwrap();
+        let restored = rt
+            .block_on(TempDatabase::create(&format!("{name}_restored")))
+            .unwrap();
+        ok(&prodlike(
+            &[
+                "data",
+                "sync",
+                "--source",
+                &url(&src),
+                "--target",
+                &url(&synced),
+                "--quiet",
+            ],
+            None,
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let snap = dump_dir(&src, dir.path());
+        let o = restore(snap.to_str().unwrap(), &restored, None);
+        ok(&o);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["data"]["passed"], true, "{name}: {v}");
+        let want = rt.block_on(rows_fingerprint(&synced));
+        assert!(want.len() >= 8, "{name}: {want:?}");
+        assert_eq!(rt.block_on(rows_fingerprint(&restored)), want, "{name}");
+        assert_eq!(schema_of(&restored), schema_of(&synced), "{name}");
+    }
+}
