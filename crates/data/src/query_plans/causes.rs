@@ -234,6 +234,7 @@ pub fn causes(production: &[Node], staging: &[Node], cat: &Catalogs<'_>) -> Vec<
             });
         }
     }
+    let found_in_data = !out.is_empty();
     for d in cat.settings {
         out.push(Cause {
             kind: "setting".into(),
@@ -245,6 +246,20 @@ pub fn causes(production: &[Node], staging: &[Node], cat: &Catalogs<'_>) -> Vec<
                 "align {} (or declare it intended with a prodlike drift schema rule)",
                 d.name
             ),
+        });
+    }
+    // Never a different plan without a word on why: what was checked and found alike, and
+    // where to look next (per-column statistics are not compared yet).
+    if !found_in_data && cat.settings.is_empty() {
+        out.push(Cause {
+            kind: "unexplained".into(),
+            detail: "table sizes, indexes, analyze state and planner settings are alike; \
+                     column statistics (pg_stats: correlation, n_distinct, most common values) \
+                     are not compared yet and are the likely cause"
+                .into(),
+            fix: "compare pg_stats of the tables in the differing node; data synth and data \
+                  sync keep distributions, not physical row order (correlation)"
+                .into(),
         });
     }
     out

@@ -93,7 +93,8 @@ pub struct NodeDifference {
 /// One likely cause of a different plan.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Cause {
-    /// `table_size`, `missing_index`, `statistics` or `setting`.
+    /// `table_size`, `missing_index`, `statistics`, `setting`, or `unexplained` (none of
+    /// those differs; column statistics are the likely cause).
     pub kind: String,
     pub detail: String,
     /// What to do: sync a larger share, synthesise ×N, ANALYZE staging, create the index,
