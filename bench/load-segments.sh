@@ -4,6 +4,7 @@
 # nginx's access log ($msec, the time each request was logged) per second of the plan. Prints
 # the totals and the worst per-second difference as a ratio of the unsplit count.
 #   bench/load-segments.sh [STAGES] [SEGMENTS]     default 10s:1000,5s:4000,10s:1000 and 4
+# PRODLIKE_BIN=path/to/prodlike uses that build instead of building one.
 # Needs nginx (Debian's package). Rates are proved here, never in tests (DECISIONS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +12,8 @@ stages=${1:-10s:1000,5s:4000,10s:1000}
 n=${2:-4}
 port=${PORT:-18091}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p prodlike
-prodlike="$CARGO_TARGET_DIR/release/prodlike"
+prodlike=${PRODLIKE_BIN:-$CARGO_TARGET_DIR/release/prodlike}
+[ -n "${PRODLIKE_BIN:-}" ] || cargo build --release -q -p prodlike
 dir=$(mktemp -d)
 trap 'kill "$(cat "$dir/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cat > "$dir/nginx.conf" <<CONF
@@ -39,7 +40,7 @@ run() { # PATH START [SEGMENT]: one generator
   local path=$1 start=$2 seg=${3:-}
   local extra=()
   [ -n "$seg" ] && extra=(--segment "$seg")
-  "$prodlike" load --target "$url" --path "$path" --stages "$stages" --seed 9 --start-at "$start" \
+  "$prodlike" load --target "$url" --path "/$path" --stages "$stages" --seed 9 --start-at "$start" \
     --max-send-lag 50ms "${extra[@]}" -q --out "$dir/r-$path-${seg//\//_}.json" >/dev/null
 }
 start=$(( $(date +%s) + 2 ))
