@@ -21,20 +21,7 @@ fn prodlike(args: &[&str]) -> Output {
 
 /// A server on a thread of its own, alive while the returned runtime lives.
 fn server() -> (tokio::runtime::Runtime, String) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let s = rt
-        .block_on(pausing_server::start(u64::MAX, std::time::Duration::ZERO))
-        .unwrap();
-    let url = s.url();
-    rt.spawn(async move {
-        let _keep = s;
-        std::future::pending::<()>().await;
-    });
-    (rt, url)
+    pausing_server::in_background().unwrap()
 }
 
 /// Runs one segment (`--segment` or `--segment-index`) of 100/s for 2 s with the run's

@@ -14,21 +14,9 @@ fn load(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A server on a thread of its own, alive while the returned runtime lives.
 fn server() -> (tokio::runtime::Runtime, String) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let s = rt
-        .block_on(pausing_server::start(u64::MAX, std::time::Duration::ZERO))
-        .unwrap();
-    let url = s.url();
-    rt.spawn(async move {
-        let _keep = s;
-        std::future::pending::<()>().await;
-    });
-    (rt, url)
+    pausing_server::in_background().unwrap()
 }
 
 /// A capture of `n` GET requests: a version 2 header, records masked or not; or a version 1

@@ -58,3 +58,20 @@ pub async fn start(pause_after: u64, pause: Duration) -> std::io::Result<Running
     )
     .await
 }
+
+/// A server that answers every request at once, on a runtime of its own (one worker thread),
+/// alive while the returned runtime lives: for tests that run the `prodlike` binary against
+/// it from a synchronous test.
+pub fn in_background() -> std::io::Result<(tokio::runtime::Runtime, String)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let s = rt.block_on(start(u64::MAX, Duration::ZERO))?;
+    let url = s.url();
+    rt.spawn(async move {
+        let _keep = s;
+        std::future::pending::<()>().await;
+    });
+    Ok((rt, url))
+}
