@@ -23,6 +23,16 @@ pub enum CatalogError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A MySQL or MariaDB query failed.
+    #[error("MySQL: reading {what}")]
+    Mysql {
+        /// The part of the catalog: `schemas`, `tables`, `columns`, `indexes`, `foreign keys`,
+        /// `checks`, `views`, `triggers`, `routines`, `server version`, `settings`,
+        /// `table definitions`.
+        what: &'static str,
+        #[source]
+        source: Box<mysql_async::Error>,
+    },
     /// [`crate::Scope::Schema`] names a schema the database does not have.
     #[error("schema `{schema}` does not exist")]
     NoSuchSchema { schema: String },
@@ -37,10 +47,19 @@ impl CatalogError {
         move |source| CatalogError::Sqlite { what, source }
     }
 
+    pub(crate) fn mysql(what: &'static str) -> impl FnOnce(mysql_async::Error) -> CatalogError {
+        move |source| CatalogError::Mysql {
+            what,
+            source: Box::new(source),
+        }
+    }
+
     /// The part of the catalog whose read failed (`None` for a missing schema).
     pub fn what(&self) -> Option<&'static str> {
         match self {
-            CatalogError::Postgres { what, .. } | CatalogError::Sqlite { what, .. } => Some(what),
+            CatalogError::Postgres { what, .. }
+            | CatalogError::Sqlite { what, .. }
+            | CatalogError::Mysql { what, .. } => Some(what),
             CatalogError::NoSuchSchema { .. } => None,
         }
     }

@@ -16,13 +16,17 @@
 //! Partitions come with their parent and bound, partitioned tables with their key, inheritance
 //! children with their parents; domains and composite types beside enums; sequences with their
 //! position. Privileges on a schema and its relations are read on their own ([`postgres::privileges`]).
-//! Not read yet, with their places marked in [`model`]: range types; MySQL.
+//! [`mysql::read`] queries a MySQL or MariaDB server's `information_schema` through a connected
+//! mysql_async `Conn` (a schema is a database); [`mysql::url`] parses `mysql://` and
+//! `mariadb://` URLs for every command.
+//! Not read yet, with their places marked in [`model`]: range types.
 #![forbid(unsafe_code)]
 // Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
 #![warn(clippy::indexing_slicing)]
 
 pub mod error;
 pub mod model;
+pub mod mysql;
 pub mod options;
 pub mod postgres;
 pub mod routines;

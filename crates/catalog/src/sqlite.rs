@@ -117,6 +117,7 @@ fn table(
         other_constraints: Vec::new(),
         indexes,
         create_sql: sql,
+        auto_increment: None,
     })
 }
 

@@ -49,8 +49,8 @@ fn bad_urls_exit_2_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let t = sqlite(&dir.path().join("t.db"));
     assert_exit2(
-        &prodlike(&["data", "profile", "--source", "mysql://x/y"]),
-        &["unsupported scheme `mysql`", "postgres://"],
+        &prodlike(&["data", "profile", "--source", "oracle://x/y"]),
+        &["unsupported scheme `oracle`", "postgres://", "mysql://"],
     );
     assert_exit2(
         &prodlike(&["data", "sync", "--source", "prod.db", "--target", &t]),

@@ -165,7 +165,7 @@ fn errors_exit_2_with_a_clear_message() {
         "drift",
         "schema",
         "--baseline",
-        "mysql://x/y",
+        "oracle://x/y",
         "--candidate",
         "sqlite://z",
     ]);

@@ -60,6 +60,10 @@ fn schema_error(e: CatalogError) -> DataError {
         CatalogError::NoSuchSchema { schema } => DataError::Invalid(format!(
             "schema `{schema}` does not exist in the source database; pass --schema with an existing one"
         )),
+        CatalogError::Mysql { what, source } => DataError::Mysql {
+            what: format!("reading the schema ({what})"),
+            source,
+        },
     }
 }
 
@@ -368,6 +372,62 @@ fn user_types(
     out.into_iter().map(|(_, t)| t).collect()
 }
 
+/// A MySQL database's tables as data models them (`create_sql`: `SHOW CREATE TABLE`, which a
+/// MySQL target replays). A column of a type data cannot copy is refused here, naming it.
+pub fn from_mysql(cat: Catalog, database: &str) -> Result<Schema> {
+    let mut tables = Vec::new();
+    for t in cat.tables {
+        let json_checked: BTreeSet<String> = t
+            .checks
+            .iter()
+            .filter_map(|c| {
+                let inner = c.definition.strip_prefix("CHECK (json_valid(")?;
+                let col = inner.split(')').next()?.trim_matches('`');
+                Some(col.to_string())
+            })
+            .collect();
+        for c in &t.columns {
+            if crate::mysql::kind_of(&c.sql_type, false).is_none() {
+                return Err(DataError::UnsupportedType {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    sql_type: c.sql_type.clone(),
+                });
+            }
+        }
+        let mut t = t;
+        t.foreign_keys.retain(|fk| {
+            let inside = fk.ref_schema == database;
+            if !inside {
+                tracing::warn!(
+                    "foreign key {} of {} references {}.{}, outside database {database}; it is not checked",
+                    fk.name.as_deref().unwrap_or_default(),
+                    t.name,
+                    fk.ref_schema,
+                    fk.ref_table
+                );
+            }
+            inside
+        });
+        let table = convert_table(t, |c| {
+            let json = json_checked.contains(&c.name);
+            (
+                crate::mysql::kind_of(&c.sql_type, json).unwrap_or(Kind::Other),
+                0,
+            )
+        });
+        tables.push(table);
+    }
+    Ok(Schema {
+        engine: "mysql".into(),
+        namespace: database.to_owned(),
+        tables,
+        enums: vec![],
+        sequences: vec![],
+        types: vec![],
+    })
+}
+
 fn from_sqlite(cat: Catalog) -> Schema {
     let mut tables: Vec<Table> = cat
         .tables
@@ -438,6 +498,7 @@ fn convert_table(t: catalog::Table, kind: impl Fn(&catalog::Column) -> (Kind, u3
                     identity: c.identity.map(|i| match i {
                         catalog::Identity::Always => "always".into(),
                         catalog::Identity::ByDefault => "by_default".into(),
+                        catalog::Identity::AutoIncrement => "auto_increment".into(),
                     }),
                     // SQLite does not give the expression; data only needs to know the column
                     // is computed (it is never copied).

@@ -20,6 +20,29 @@ pub enum DataError {
         what: String,
         said: Box<ServerMessage>,
     },
+    /// A MySQL or MariaDB statement failed: what was being done; the server's (or the
+    /// driver's) error as the source.
+    #[error("MySQL {what}")]
+    Mysql {
+        what: String,
+        #[source]
+        source: Box<mysql_async::Error>,
+    },
+    /// A MySQL or MariaDB server could not be connected to (unreachable, wrong credentials).
+    #[error(transparent)]
+    MysqlConnect(#[from] prodlike_catalog::mysql::url::ConnectError),
+    /// A column of a MySQL table whose type prodlike data cannot copy yet.
+    #[error(
+        "table {table}: column {column} has type `{sql_type}`, which prodlike data cannot copy from MySQL/MariaDB yet (spatial types and BIT); copy the other tables by pointing --source at a database without it"
+    )]
+    UnsupportedType {
+        table: String,
+        column: String,
+        sql_type: String,
+    },
+    /// A part of a command that MySQL and MariaDB support does not cover yet.
+    #[error("{what} is not supported for MySQL/MariaDB yet")]
+    MysqlUnsupported { what: String },
     #[error("SQLite {what}")]
     Sqlite {
         what: String,
@@ -140,6 +163,14 @@ impl DataError {
                 said: Box::new(ServerMessage::from_db(db)),
             },
             None => DataError::Postgres { what, source },
+        }
+    }
+
+    pub(crate) fn mysql(what: impl Into<String>) -> impl FnOnce(mysql_async::Error) -> DataError {
+        let what = what.into();
+        move |source| DataError::Mysql {
+            what,
+            source: Box::new(source),
         }
     }
 

@@ -10,6 +10,14 @@
 //! stand in, and the message says so.
 //!
 //! SQLite: the canonical path and, when the file exists, its (device, inode).
+//!
+//! MySQL and MariaDB: MariaDB has no `@@server_uuid`, and a host name or port proves little
+//! behind proxies. So a source and a target are compared by asking the servers: the source's
+//! connection takes `GET_LOCK` on a random name, and the target's connection asks
+//! `IS_USED_LOCK` of it; a lock is visible only on the server that holds it, so an answer means
+//! one server. With the same schema name (compared without case where
+//! `lower_case_table_names` says so) it is the same database. MySQL's `@@server_uuid`, and
+//! `@@hostname` with `@@port`, identify a database recorded earlier (a profile's source).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -27,6 +35,22 @@ use crate::url::DbUrl;
 pub enum DbIdentity {
     Postgres(PgIdentity),
     Sqlite(SqliteIdentity),
+    Mysql(MysqlIdentity),
+}
+
+/// A MySQL or MariaDB database as the server describes itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MysqlIdentity {
+    /// `@@server_uuid` (MySQL); `None` on MariaDB, which has none.
+    pub server_uuid: Option<String>,
+    /// `@@hostname`.
+    pub hostname: String,
+    /// `@@port`.
+    pub port: u16,
+    /// `DATABASE()`.
+    pub database: String,
+    /// `@@lower_case_table_names` is not 0: database names compare without case.
+    pub names_ignore_case: bool,
 }
 
 /// A PostgreSQL database as the server describes itself.
@@ -91,6 +115,22 @@ pub enum SameDatabase {
     SameFile { path: PathBuf, file: FileId },
     /// The same canonical path.
     SamePath { path: PathBuf },
+    /// A lock taken on the source's connection is seen from the target's: one server, and
+    /// the same database name.
+    SameMysqlServer {
+        hostname: String,
+        port: u16,
+        database: String,
+    },
+    /// Both MySQL servers report this `@@server_uuid`, and the same database name.
+    MysqlServerUuid { server_uuid: String, database: String },
+    /// Recorded identities (no live lock to compare): the same `@@hostname`, `@@port` and
+    /// database name.
+    MysqlHostPort {
+        hostname: String,
+        port: u16,
+        database: String,
+    },
 }
 
 impl fmt::Display for SameDatabase {
@@ -136,6 +176,29 @@ impl fmt::Display for SameDatabase {
             SameDatabase::SamePath { path } => {
                 write!(f, "both resolve to the path {}", path.display())
             }
+            SameDatabase::SameMysqlServer {
+                hostname,
+                port,
+                database,
+            } => write!(
+                f,
+                "a lock taken on the source (GET_LOCK) is held as seen from the target (IS_USED_LOCK), so both are the server {hostname} port {port}, and both name database `{database}`"
+            ),
+            SameDatabase::MysqlServerUuid {
+                server_uuid,
+                database,
+            } => write!(
+                f,
+                "both report server UUID {server_uuid} and database `{database}`"
+            ),
+            SameDatabase::MysqlHostPort {
+                hostname,
+                port,
+                database,
+            } => write!(
+                f,
+                "both report host {hostname} port {port} and database `{database}`"
+            ),
         }
     }
 }
@@ -146,6 +209,12 @@ pub async fn resolve(url: &DbUrl) -> Result<DbIdentity> {
     match url {
         DbUrl::Postgres { conn, shown } => pg_identity(conn, shown).await.map(DbIdentity::Postgres),
         DbUrl::Sqlite { path } => sqlite_identity(path).map(DbIdentity::Sqlite),
+        DbUrl::Mysql(m) => {
+            let mut conn = crate::mysql::connect(m).await?;
+            let id = mysql_identity(&mut conn, &m.shown).await;
+            let _ = conn.disconnect().await;
+            id.map(DbIdentity::Mysql)
+        }
     }
 }
 
@@ -154,6 +223,7 @@ pub fn same_database(a: &DbIdentity, b: &DbIdentity) -> Option<SameDatabase> {
     match (a, b) {
         (DbIdentity::Postgres(a), DbIdentity::Postgres(b)) => same_pg(a, b),
         (DbIdentity::Sqlite(a), DbIdentity::Sqlite(b)) => same_sqlite(a, b),
+        (DbIdentity::Mysql(a), DbIdentity::Mysql(b)) => same_mysql_recorded(a, b),
         _ => None,
     }
 }
@@ -164,8 +234,109 @@ pub async fn ensure_target_is_not_source(source: &DbUrl, target: &DbUrl) -> Resu
     if source == target {
         return Err(refusal(source.shown(), target, SameDatabase::SameUrl));
     }
+    if let (DbUrl::Mysql(s), DbUrl::Mysql(t)) = (source, target) {
+        return match same_mysql_live(s, t).await? {
+            Some(how) => Err(refusal(source.shown(), target, how)),
+            None => Ok(()),
+        };
+    }
     let (s, t) = tokio::join!(resolve(source), resolve(target));
     check(&s?, source.shown(), &t?, target)
+}
+
+/// Two MySQL URLs compared live: a lock taken on the source, looked for from the target.
+async fn same_mysql_live(
+    source: &prodlike_catalog::mysql::url::MysqlUrl,
+    target: &prodlike_catalog::mysql::url::MysqlUrl,
+) -> Result<Option<SameDatabase>> {
+    use mysql_async::prelude::Queryable;
+    let mut s = crate::mysql::connect(source).await?;
+    let mut t = crate::mysql::connect(target).await?;
+    let sid = mysql_identity(&mut s, &source.shown).await?;
+    let tid = mysql_identity(&mut t, &target.shown).await?;
+    let name = format!("prodlike-identity-{:016x}", fastrand::u64(..));
+    let taken: Option<i64> = s
+        .query_first(format!("SELECT GET_LOCK({}, 0)", crate::mysql::literal(&name)))
+        .await
+        .map_err(DataError::mysql(format!("taking a lock on {}", source.shown)))?;
+    let seen: Option<Option<i64>> = t
+        .query_first(format!("SELECT IS_USED_LOCK({})", crate::mysql::literal(&name)))
+        .await
+        .map_err(DataError::mysql(format!("looking for the lock from {}", target.shown)))?;
+    let _ = s
+        .query_drop(format!("DO RELEASE_LOCK({})", crate::mysql::literal(&name)))
+        .await;
+    let _ = s.disconnect().await;
+    let _ = t.disconnect().await;
+    let same_name = same_schema_name(&sid, &tid);
+    if taken == Some(1) && matches!(seen, Some(Some(_))) {
+        return Ok(same_name.then(|| SameDatabase::SameMysqlServer {
+            hostname: sid.hostname.clone(),
+            port: sid.port,
+            database: sid.database.clone(),
+        }));
+    }
+    // The lock could not be taken (or not seen): MySQL's server UUID still tells.
+    Ok(match (&sid.server_uuid, &tid.server_uuid) {
+        (Some(a), Some(b)) if a == b && same_name => Some(SameDatabase::MysqlServerUuid {
+            server_uuid: a.clone(),
+            database: sid.database.clone(),
+        }),
+        _ => None,
+    })
+}
+
+fn same_schema_name(a: &MysqlIdentity, b: &MysqlIdentity) -> bool {
+    match a.names_ignore_case || b.names_ignore_case {
+        true => a.database.eq_ignore_ascii_case(&b.database),
+        false => a.database == b.database,
+    }
+}
+
+/// Recorded identities (a profile's source against a target): server UUID, else host, port
+/// and database name.
+fn same_mysql_recorded(a: &MysqlIdentity, b: &MysqlIdentity) -> Option<SameDatabase> {
+    if !same_schema_name(a, b) {
+        return None;
+    }
+    if let (Some(x), Some(y)) = (&a.server_uuid, &b.server_uuid) {
+        return (x == y).then(|| SameDatabase::MysqlServerUuid {
+            server_uuid: x.clone(),
+            database: a.database.clone(),
+        });
+    }
+    (a.hostname == b.hostname && a.port == b.port).then(|| SameDatabase::MysqlHostPort {
+        hostname: a.hostname.clone(),
+        port: a.port,
+        database: a.database.clone(),
+    })
+}
+
+async fn mysql_identity(conn: &mut mysql_async::Conn, shown: &str) -> Result<MysqlIdentity> {
+    use mysql_async::prelude::Queryable;
+    let what = || format!("reading which database {shown} is");
+    let row: Option<(String, u16, Option<String>, u32)> = conn
+        .query_first(
+            "SELECT @@hostname, @@port, DATABASE(), @@lower_case_table_names",
+        )
+        .await
+        .map_err(DataError::mysql(what()))?;
+    let Some((hostname, port, database, lower)) = row else {
+        return Err(DataError::Invalid(format!("{shown} did not say which server it is")));
+    };
+    // MariaDB has no server_uuid (the variable is absent), MySQL 8 has it as @@server_uuid.
+    let server_uuid: Option<String> = conn
+        .query_first("SELECT @@server_uuid")
+        .await
+        .ok()
+        .flatten();
+    Ok(MysqlIdentity {
+        server_uuid: server_uuid.filter(|u| !u.is_empty()),
+        hostname,
+        port,
+        database: database.unwrap_or_default(),
+        names_ignore_case: lower != 0,
+    })
 }
 
 /// Refuses a target that is the database `recorded` identifies (a profile's source, named

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod mysql;
 pub mod pg;
 pub mod row;
 pub mod schema;

@@ -517,6 +517,13 @@ fn identity(i: &DbIdentity) -> out::DbIdentity {
                 server_port: *server_port,
             })
         }
+        DbIdentity::Mysql(m) => out::DbIdentity::Mysql(out::MysqlIdentity {
+            server_uuid: m.server_uuid.clone(),
+            hostname: m.hostname.clone(),
+            port: m.port,
+            database: m.database.clone(),
+            names_ignore_case: m.names_ignore_case,
+        }),
         DbIdentity::Sqlite(s) => {
             let SqliteIdentity { path, file } = s;
             out::DbIdentity::Sqlite(out::SqliteIdentity {

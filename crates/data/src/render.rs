@@ -156,6 +156,14 @@ pub fn sync(r: &SyncReport) -> String {
             let _ = writeln!(o, "  {} {}: {}", n.kind, n.name, n.reason);
         }
     }
+    if !r.recreated_after_swap.is_empty() {
+        let _ = writeln!(
+            o,
+            "Recreated after the swap ({}; RENAME TABLE cannot move them): {}",
+            r.recreated_after_swap.len(),
+            r.recreated_after_swap.join(", ")
+        );
+    }
     detection_evidence(r, &mut o);
     o
 }

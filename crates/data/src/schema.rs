@@ -146,7 +146,8 @@ pub struct Table {
     pub indexes: Vec<Index>,
     #[serde(default)]
     pub checks: Vec<Check>,
-    /// SQLite's original `CREATE TABLE` statement.
+    /// The source engine's own `CREATE TABLE`: SQLite's as stored, MySQL's `SHOW CREATE TABLE`
+    /// (with its `AUTO_INCREMENT=` position), which a target of the same engine replays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sqlite_sql: Option<String>,
     /// PostgreSQL partitioning and inheritance.
@@ -247,9 +248,9 @@ pub struct Sequence {
 /// A database schema.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Schema {
-    /// `postgres` or `sqlite`.
+    /// `postgres`, `sqlite` or `mysql`.
     pub engine: String,
-    /// PostgreSQL schema name (`public`); `main` for SQLite.
+    /// PostgreSQL schema name (`public`); `main` for SQLite; the database for MySQL.
     pub namespace: String,
     pub tables: Vec<Table>,
     #[serde(default)]

@@ -91,6 +91,8 @@ pub struct Source {
 enum Inner {
     Pg(Box<PgSource>),
     Sqlite(PathBuf),
+    /// A MySQL or MariaDB database (`crate::mysql::read`): each read on a connection of its own.
+    Mysql(Box<prodlike_catalog::mysql::url::MysqlUrl>),
 }
 
 impl Source {
@@ -146,6 +148,12 @@ impl Source {
                 .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
                 Inner::Sqlite(path.clone())
             }
+            DbUrl::Mysql(m) => {
+                // Connect now: an unreachable server or wrong credentials stop the command here.
+                let conn = crate::mysql::connect(m).await?;
+                let _ = conn.disconnect().await;
+                Inner::Mysql(Box::new(m.clone()))
+            }
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -157,6 +165,7 @@ impl Source {
         match &*self.inner {
             Inner::Pg(_) => "postgres",
             Inner::Sqlite(_) => "sqlite",
+            Inner::Mysql(_) => "mysql",
         }
     }
 
@@ -165,6 +174,7 @@ impl Source {
         match &*self.inner {
             Inner::Pg(p) => p.shown.clone(),
             Inner::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Inner::Mysql(m) => m.shown.clone(),
         }
     }
 
@@ -193,6 +203,19 @@ impl Source {
                 })
                 .await
             }
+            Inner::Mysql(m) => {
+                let cat = crate::mysql::read::catalog(m).await?;
+                crate::catalog::from_mysql(cat, &m.database)
+            }
+        }
+    }
+
+    /// The whole catalog of a MySQL source (`None` for the other engines): the views,
+    /// triggers and routines a MySQL target recreates after its swap.
+    pub async fn mysql_catalog(&self) -> Result<Option<prodlike_catalog::Catalog>> {
+        match &*self.inner {
+            Inner::Mysql(m) => crate::mysql::read::catalog(m).await.map(Some),
+            Inner::Pg(_) | Inner::Sqlite(_) => Ok(None),
         }
     }
 
@@ -204,7 +227,7 @@ impl Source {
                 let c = self.pg_conn(p).await?;
                 pg::objects::read_catalog(&c, &p.ns).await.map(Some)
             }
-            Inner::Sqlite(_) => Ok(None),
+            Inner::Sqlite(_) | Inner::Mysql(_) => Ok(None),
         }
     }
 
@@ -231,7 +254,7 @@ impl Source {
     pub(crate) async fn pg_session(&self) -> Result<Option<Client>> {
         match &*self.inner {
             Inner::Pg(p) => self.pg_conn(p).await.map(Some),
-            Inner::Sqlite(_) => Ok(None),
+            Inner::Sqlite(_) | Inner::Mysql(_) => Ok(None),
         }
     }
 
@@ -259,6 +282,19 @@ impl Source {
                 crate::catalog::table_sizes(&c, &p.ns).await
             }
             Inner::Sqlite(_) => Ok(HashMap::new()),
+            Inner::Mysql(m) => {
+                let mut conn = crate::mysql::connect(m).await?;
+                let rows: Vec<(String, u64)> = mysql_async::prelude::Queryable::exec(
+                    &mut conn,
+                    "SELECT TABLE_NAME, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) \
+                     FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
+                    (m.database.as_str(),),
+                )
+                .await
+                .map_err(DataError::mysql("reading table sizes"))?;
+                let _ = conn.disconnect().await;
+                Ok(rows.into_iter().collect())
+            }
         }
     }
 
@@ -288,6 +324,13 @@ impl Source {
                 })
                 .await
             }
+            Inner::Mysql(m) => {
+                let sql = format!(
+                    "SELECT count(*) FROM {}",
+                    crate::mysql::qualified(&m.database, table)
+                );
+                crate::mysql::read::integer(m, &sql, &format!("counting rows of {table}")).await
+            }
         }
     }
 
@@ -299,7 +342,7 @@ impl Source {
                 let c = self.pg_conn(p).await?;
                 pg::grants::privileges(&c, &p.ns).await.map(Some)
             }
-            Inner::Sqlite(_) => Ok(None),
+            Inner::Sqlite(_) | Inner::Mysql(_) => Ok(None),
         }
     }
 
@@ -326,6 +369,14 @@ impl Source {
                         .map_err(DataError::sqlite(format!("checking `where` of table {t}")))
                 })
                 .await
+            }
+            Inner::Mysql(m) => {
+                let sql = format!(
+                    "SELECT ({expr}) IS TRUE FROM {} LIMIT 0",
+                    crate::mysql::qualified(&m.database, table)
+                );
+                crate::mysql::read::check(m, &sql, format!("checking `where` of table {table}"))
+                    .await
             }
         }
     }
@@ -432,6 +483,13 @@ impl Source {
                         kind: col.kind,
                     });
                 }
+                Inner::Mysql(_) => {
+                    exprs.push(crate::mysql::ident(name));
+                    types.push(FieldType {
+                        oid: 0,
+                        kind: col.kind,
+                    });
+                }
             }
         }
         if let Some(flag) = &scan.flag {
@@ -454,6 +512,7 @@ impl Source {
                     .map(|c| match &*self.inner {
                         Inner::Pg(_) => pg::ident(c),
                         Inner::Sqlite(_) => sqlite::ident(c),
+                        Inner::Mysql(_) => crate::mysql::ident(c),
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -536,6 +595,33 @@ impl Source {
                         }
                     }
                 });
+            }
+            Inner::Mysql(m) => {
+                let mut sql = format!(
+                    "SELECT {} FROM {}",
+                    exprs.join(", "),
+                    crate::mysql::qualified(&m.database, &table.name)
+                );
+                let mut conds = Vec::new();
+                if let Some(f) = scan.tablesample {
+                    conds.push(format!("RAND() < {f}"));
+                }
+                if let Some(f) = &scan.filter {
+                    conds.push(format!("({f})"));
+                }
+                if !conds.is_empty() {
+                    sql.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+                }
+                if let Some(o) = order {
+                    sql.push_str(&format!(" ORDER BY {o}"));
+                }
+                if let Some(l) = scan.limit {
+                    sql.push_str(&format!(" LIMIT {l}"));
+                }
+                let kinds: Vec<Kind> = types.iter().map(|t| t.kind).collect();
+                let rx =
+                    crate::mysql::read::scan(m, sql, kinds, format!("table {}", table.name)).await?;
+                return Ok((types, rx));
             }
             Inner::Sqlite(path) => {
                 let mut sql = format!(
@@ -626,6 +712,7 @@ impl Source {
                 })
                 .await
             }
+            Inner::Mysql(m) => crate::mysql::read::integer(m, sql, what).await,
         }
     }
 
@@ -634,6 +721,7 @@ impl Source {
         match &*self.inner {
             Inner::Pg(p) => p.from(table),
             Inner::Sqlite(_) => sqlite::ident(table),
+            Inner::Mysql(m) => crate::mysql::qualified(&m.database, table),
         }
     }
 
@@ -679,6 +767,16 @@ impl Source {
                 })
                 .await
             }
+            Inner::Mysql(m) => {
+                let sql = format!(
+                    "SELECT count(*) FROM {} WHERE {} GROUP BY {}",
+                    crate::mysql::qualified(&m.database, &table.name),
+                    not_null.join(" AND "),
+                    cols.join(", ")
+                );
+                crate::mysql::read::integers(m, &sql, &format!("counting children in {}", table.name))
+                    .await
+            }
         }
     }
 
@@ -702,6 +800,15 @@ impl Source {
                 )
             }
             (other, Inner::Sqlite(_)) => pg::literal(&other.to_text().unwrap_or_default()),
+            (Value::Bool(b), Inner::Mysql(_)) => i64::from(*b).to_string(),
+            (Value::Bytes(b), Inner::Mysql(_)) => format!(
+                "X'{}'",
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            ),
+            (other, Inner::Mysql(_)) => {
+                let text = other.to_text().unwrap_or_default();
+                crate::mysql::literal(text.trim_end_matches("+00"))
+            }
         }
     }
 
@@ -710,6 +817,7 @@ impl Source {
         match &*self.inner {
             Inner::Pg(_) => pg::ident(name),
             Inner::Sqlite(_) => sqlite::ident(name),
+            Inner::Mysql(_) => crate::mysql::ident(name),
         }
     }
 }

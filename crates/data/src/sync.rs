@@ -131,6 +131,7 @@ pub(crate) async fn run(
     if snapshot.is_none() {
         identity::ensure_target_is_not_source(&opts.source, &opts.target).await?;
     }
+    check_engines(&opts.source, &opts.target, snapshot.is_some())?;
     let source = Source::open(&opts.source, &opts.namespace).await?;
     let schema = source.schema().await?;
     if schema.tables.is_empty() {
@@ -143,6 +144,8 @@ pub(crate) async fn run(
         .validate(&schema, &opts.rules_file, &source.shown())?;
     // Views, functions, triggers, comments, extensions: planned from the whole catalog.
     let catalog = source.pg_catalog().await?;
+    // MySQL's views, triggers and routines, made in the target after its swap.
+    let mysql_catalog = source.mysql_catalog().await?;
     if let Some(cat) = &catalog
         && snapshot.is_none()
     {
@@ -267,6 +270,7 @@ pub(crate) async fn run(
         seconds: 0.0,
         rows_per_sec: 0.0,
         not_copied: sqlite_views,
+        recreated_after_swap: Vec::new(),
     };
     report.not_copied.extend(grants_not_copied);
     if opts.dry_run {
@@ -289,6 +293,20 @@ pub(crate) async fn run(
                 lost
             }
             (DbUrl::Sqlite { .. }, None) => Vec::new(),
+            // The staging database and its tables are made, then dropped: the DDL is rehearsed.
+            (DbUrl::Mysql(_), _) => {
+                let target = Target::prepare(
+                    &opts.target,
+                    &schema,
+                    &tables,
+                    &opts.namespace,
+                    opts.jobs,
+                    opts.keep_previous,
+                )
+                .await?;
+                target.abort().await;
+                Vec::new()
+            }
         };
         report.not_copied.extend(lost);
         report.seconds = started.elapsed().as_secs_f64();
@@ -323,6 +341,7 @@ pub(crate) async fn run(
     let written = target.snapshot_written();
     let leaks = Arc::new(std::sync::Mutex::new(leaks));
     target.grant_in_swap(mapped_grants);
+    target.recreate_after_swap(mysql_catalog);
     match target
         .add_objects(catalog.as_ref(), &schema, &tables, &opts.rules.grants.map)
         .await
@@ -361,7 +380,9 @@ pub(crate) async fn run(
         "rows copied in {:.2}s",
         copy_started.elapsed().as_secs_f64()
     );
-    report.not_copied.extend(target.finish_reporting().await?);
+    let (lost, recreated) = target.finish_with_recreated().await?;
+    report.not_copied.extend(lost);
+    report.recreated_after_swap = recreated;
     let dumped = match (snapshot, written) {
         (Some(_), Some(w)) => Some(Dumped {
             schema: schema.clone(),
@@ -399,6 +420,19 @@ pub(crate) async fn run(
     report.seconds = started.elapsed().as_secs_f64();
     report.rows_per_sec = report.total_rows as f64 / report.seconds.max(1e-9);
     Ok((report, dumped))
+}
+
+/// MySQL copies to MySQL only, for now: refused before anything is read or written.
+fn check_engines(source: &DbUrl, target: &DbUrl, dump: bool) -> Result<()> {
+    let what = match (source.is_mysql(), target.is_mysql(), dump) {
+        (true, _, true) => "`prodlike data dump` of a MySQL source",
+        (true, false, false) => "copying from MySQL into another engine",
+        (false, true, _) => "copying into MySQL from another engine",
+        _ => return Ok(()),
+    };
+    Err(DataError::MysqlUnsupported {
+        what: format!("{what} (MySQL to MySQL only)"),
+    })
 }
 
 /// A dump has no target to map grants onto: a `[grants] map` rule is refused rather than
@@ -462,7 +496,7 @@ async fn check_grants(
             }
             (grants::privileges(&admin, ns).await?, true)
         }
-        DbUrl::Sqlite { .. } => (Vec::new(), false),
+        DbUrl::Sqlite { .. } | DbUrl::Mysql(_) => (Vec::new(), false),
     };
     let gaps = grants::gaps(&held, &target_held, map);
     let lost = gaps
@@ -489,7 +523,7 @@ async fn copy_all(
     leaks: Option<(&LeakShared, &crate::snapshot::key::SnapshotKey)>,
 ) -> Result<Vec<TableCopy>> {
     let progress = Progress::new(opts.progress);
-    let jobs = if target.takes_pg_binary() {
+    let jobs = if target.loads_in_parallel() {
         opts.jobs.max(1)
     } else {
         opts.jobs.clamp(1, 2)

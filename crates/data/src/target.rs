@@ -1,7 +1,8 @@
 //! Loading a target atomically. PostgreSQL: a new schema `prodlike_load_<id>` gets the tables,
 //! the rows (binary COPY, several connections), then keys, indexes, foreign keys and sequence
 //! positions; one transaction renames the old schema away and the new one into place. SQLite: a
-//! new file renamed over the target. Until the swap, the target's contents are untouched; a
+//! new file renamed over the target. MySQL: a staging database, one `RENAME TABLE` of every
+//! table (`crate::mysql::target`). Until the swap, the target's contents are untouched; a
 //! failed or killed run leaves them as they were, and the next run clears its leftovers.
 
 use std::collections::HashMap;
@@ -69,6 +70,8 @@ enum Inner {
     Sqlite(SqliteTarget),
     /// A data snapshot's directory (`prodlike data dump`): the same rows, bytes on disk.
     Snapshot(Box<SnapshotSink>),
+    /// A MySQL or MariaDB database (`crate::mysql::target`).
+    Mysql(Box<crate::mysql::target::MysqlTarget>),
 }
 
 /// Copy columns of a table: every column except generated ones.
@@ -334,6 +337,9 @@ impl Target {
                     waiting: Vec::new(),
                 }))
             }
+            DbUrl::Mysql(m) => Inner::Mysql(Box::new(
+                crate::mysql::target::MysqlTarget::prepare(m, schema, tables, keep_previous).await?,
+            )),
             DbUrl::Sqlite { path } => {
                 if let Some(dir) = path.parent()
                     && !dir.as_os_str().is_empty()
@@ -384,6 +390,8 @@ impl Target {
             Inner::Pg(p) => p,
             // The snapshot keeps the catalog; the restore plans the objects on its target.
             Inner::Snapshot(_) => return Ok(Vec::new()),
+            // A MySQL target takes a MySQL catalog (`Target::recreate_after_swap`).
+            Inner::Mysql(_) => return Ok(Vec::new()),
             Inner::Sqlite(_) => {
                 let mut lost = pg::objects::static_not_copied(cat, schema, tables);
                 lost.extend(pg::objects::not_copied_to_sqlite(cat));
@@ -428,6 +436,20 @@ impl Target {
     /// True for PostgreSQL targets.
     pub fn is_postgres(&self) -> bool {
         matches!(self.inner, Inner::Pg(_))
+    }
+
+    /// The source's views, triggers and routines (its MySQL catalog), which a MySQL target
+    /// makes after its swap; other targets take objects through [`Target::add_objects`].
+    pub fn recreate_after_swap(&mut self, catalog: Option<prodlike_catalog::Catalog>) {
+        if let Inner::Mysql(m) = &mut self.inner {
+            m.recreate_after_swap(catalog);
+        }
+    }
+
+    /// True when tables load in parallel as well as the source reads them (PostgreSQL,
+    /// MySQL, snapshots); a SQLite file has one writer.
+    pub fn loads_in_parallel(&self) -> bool {
+        !matches!(self.inner, Inner::Sqlite(_))
     }
 
     /// True when the target takes PostgreSQL's binary fields as they are (a PostgreSQL
@@ -482,6 +504,7 @@ impl Target {
                 tx: s.load.sender(),
                 idx: s.index.get(table).copied().unwrap_or(0),
             }),
+            Inner::Mysql(m) => Ok(TableWriter::Mysql(Box::new(m.writer(table).await?))),
         }
     }
 
@@ -502,6 +525,9 @@ impl Target {
             Inner::Sqlite(_) => Err(DataError::Invalid(
                 "a binary COPY stream cannot be written into SQLite".into(),
             )),
+            Inner::Mysql(_) => Err(DataError::MysqlUnsupported {
+                what: "a binary COPY stream (a PostgreSQL snapshot) as a MySQL target".into(),
+            }),
         }
     }
 
@@ -523,17 +549,30 @@ impl Target {
     }
 
     /// Builds constraints and indexes, then swaps the new contents in.
-    // Long: the finishing steps in order (keys, foreign keys, sequences, the target's grants, swap, cleanup).
-    #[allow(clippy::too_many_lines)]
     pub async fn finish(self) -> Result<()> {
         self.finish_reporting().await.map(|_| ())
     }
 
     /// [`Target::finish`], returning the objects that could not be recreated (comments whose
     /// object is missing), with PostgreSQL's reason.
+    pub async fn finish_reporting(self) -> Result<Vec<pg::objects::NotCopied>> {
+        self.finish_with_recreated().await.map(|(lost, _)| lost)
+    }
+
+    /// [`Target::finish_reporting`], with the objects made again after the swap (MySQL's views,
+    /// triggers and routines) as `kind name`.
+    pub async fn finish_with_recreated(
+        self,
+    ) -> Result<(Vec<pg::objects::NotCopied>, Vec<String>)> {
+        if let Inner::Mysql(m) = self.inner {
+            return m.finish().await;
+        }
+        self.finish_engines().await.map(|lost| (lost, Vec::new()))
+    }
+
     // Long: the finishing steps in order (keys, foreign keys, sequences, objects, swap, clean-up).
     #[allow(clippy::too_many_lines)]
-    pub async fn finish_reporting(self) -> Result<Vec<pg::objects::NotCopied>> {
+    async fn finish_engines(self) -> Result<Vec<pg::objects::NotCopied>> {
         match self.inner {
             Inner::Pg(p) => {
                 let t0 = std::time::Instant::now();
@@ -641,6 +680,7 @@ impl Target {
                 Ok(lost)
             }
             Inner::Snapshot(s) => s.finish().map(|()| Vec::new()),
+            Inner::Mysql(m) => m.finish().await.map(|(lost, _)| lost),
             Inner::Sqlite(s) => s
                 .load
                 .finish(s.indexes)
@@ -674,6 +714,7 @@ impl Target {
             }
             Inner::Sqlite(s) => s.load.abort(),
             Inner::Snapshot(s) => s.abort(),
+            Inner::Mysql(m) => m.abort().await,
         }
     }
 
@@ -681,7 +722,7 @@ impl Target {
     pub fn writer_error(&mut self) -> Option<DataError> {
         match &mut self.inner {
             Inner::Sqlite(s) => s.load.writer_error(),
-            Inner::Pg(_) | Inner::Snapshot(_) => None,
+            Inner::Pg(_) | Inner::Snapshot(_) | Inner::Mysql(_) => None,
         }
     }
 }
@@ -734,6 +775,7 @@ pub enum TableWriter {
     Pg(Box<PgWriter>),
     Sqlite { tx: SqliteSender, idx: usize },
     Snapshot(Box<SnapshotTableWriter>),
+    Mysql(Box<crate::mysql::target::MysqlWriter>),
 }
 
 impl TableWriter {
@@ -745,6 +787,7 @@ impl TableWriter {
             }
             TableWriter::Sqlite { tx, idx } => tx.send(*idx, batch).await,
             TableWriter::Snapshot(s) => s.write(batch).await,
+            TableWriter::Mysql(m) => m.write(batch).await,
         }
     }
 
@@ -765,6 +808,7 @@ impl TableWriter {
             }
             TableWriter::Sqlite { .. } => Ok(()),
             TableWriter::Snapshot(s) => s.finish().await.map(|_| ()),
+            TableWriter::Mysql(m) => m.finish().await.map(|_| ()),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Database URLs: `postgres://…` (or `postgresql://…`) and `sqlite://path`.
+//! Database URLs: `postgres://…` (or `postgresql://…`), `mysql://…` (or `mariadb://…`, parsed
+//! by prodlike-catalog's [`prodlike_catalog::mysql::url`]) and `sqlite://path`.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,8 @@ pub enum DbUrl {
     Postgres { conn: String, shown: String },
     /// A SQLite file. `sqlite://relative/path.db`, `sqlite:///absolute/path.db`.
     Sqlite { path: PathBuf },
+    /// A MySQL or MariaDB database: `mysql://user:password@host:3306/database`.
+    Mysql(prodlike_catalog::mysql::url::MysqlUrl),
 }
 
 impl DbUrl {
@@ -40,6 +43,11 @@ impl DbUrl {
                 path: PathBuf::from(path),
             });
         }
+        if prodlike_catalog::mysql::url::is_mysql_url(trimmed) {
+            return prodlike_catalog::mysql::url::parse(trimmed)
+                .map(DbUrl::Mysql)
+                .map_err(|e| bad(&e.reason));
+        }
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
             let after = trimmed.split_once("://").map(|(_, r)| r).unwrap_or("");
             let host_part = after.split(['/', '?']).next().unwrap_or("");
@@ -60,7 +68,7 @@ impl DbUrl {
         let scheme = trimmed.split_once("://").map(|(s, _)| s);
         Err(bad(&match scheme {
             Some(s) => format!(
-                "unsupported scheme `{s}`; use postgres://user@host:5432/dbname or sqlite://path/to/file.db"
+                "unsupported scheme `{s}`; use postgres://user@host:5432/dbname, mysql://user:password@host:3306/dbname or sqlite://path/to/file.db"
             ),
             None => "no scheme; use postgres://user@host:5432/dbname or sqlite://path/to/file.db"
                 .to_owned(),
@@ -72,7 +80,13 @@ impl DbUrl {
         match self {
             DbUrl::Postgres { shown, .. } => shown.clone(),
             DbUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DbUrl::Mysql(m) => m.shown.clone(),
         }
+    }
+
+    /// True for MySQL and MariaDB.
+    pub fn is_mysql(&self) -> bool {
+        matches!(self, DbUrl::Mysql(_))
     }
 
     /// True for PostgreSQL.
@@ -108,7 +122,7 @@ mod tests {
 
     #[test]
     fn rejects_with_the_fix() {
-        for bad in ["", "mysql://x/y", "prod.db", "sqlite://", "postgres:///db"] {
+        for bad in ["", "oracle://x/y", "prod.db", "sqlite://", "postgres:///db"] {
             let e = DbUrl::parse(bad).unwrap_err().to_string();
             assert!(
                 e.contains("postgres://") || e.contains("sqlite://"),
@@ -121,7 +135,12 @@ mod tests {
     fn password_is_never_shown() {
         let u = DbUrl::parse("postgres://ann:hunter2@db:5432/prod").unwrap();
         assert!(!u.shown().contains("hunter2"));
-        let e = DbUrl::parse("mysql://ann:hunter2@db/prod")
+        let u = DbUrl::parse("mysql://ann:hunter2@db/prod").unwrap();
+        assert!(u.is_mysql());
+        assert!(!u.shown().contains("hunter2"));
+        let e = DbUrl::parse("mysql://ann:hunter2@db").unwrap_err().to_string();
+        assert!(!e.contains("hunter2") && e.contains("no database"), "{e}");
+        let e = DbUrl::parse("oracle://ann:hunter2@db/prod")
             .unwrap_err()
             .to_string();
         assert!(!e.contains("hunter2"));
@@ -134,7 +153,7 @@ mod tests {
         }
 
         #[test]
-        fn never_panics_on_url_like_input(s in "(postgres|postgresql|sqlite|http)://[ -~]{0,60}") {
+        fn never_panics_on_url_like_input(s in "(postgres|postgresql|sqlite|mysql|mariadb|http)://[ -~]{0,60}") {
             if let Err(e) = DbUrl::parse(&s) {
                 prop_assert!(!e.to_string().is_empty());
             }

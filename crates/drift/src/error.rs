@@ -39,6 +39,13 @@ pub enum DriftError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The MySQL or MariaDB server refused the connection (unreachable, wrong credentials).
+    #[error("{url}: cannot connect")]
+    MysqlConnect {
+        url: String,
+        #[source]
+        source: prodlike_catalog::mysql::url::ConnectError,
+    },
     /// The SQLite file could not be opened read-only.
     #[error("{url}: cannot open the SQLite file read-only")]
     Open {
@@ -65,7 +72,7 @@ pub enum DriftError {
     /// The renderer ran and refused the overlay; `message` is its own error output.
     #[error("kustomize could not render {dir}: {message}")]
     RenderFailed { dir: PathBuf, message: String },
-    #[error("{url}: unsupported database URL; use postgres://user@host:port/db or sqlite://path")]
+    #[error("{url}: unsupported database URL; use postgres://user@host:port/db, mysql://user:password@host:port/db or sqlite://path")]
     UnsupportedUrl { url: String },
 }
 

@@ -1,10 +1,11 @@
 //! In-process sample services, fault-injecting staging, and guards for the real services tests
-//! drive (PostgreSQL, Chromium, promtool, nginx). Used by tests and by `prodlike demo`.
+//! drive (PostgreSQL, MariaDB, Chromium, promtool, nginx). Used by tests and by `prodlike demo`.
 #![forbid(unsafe_code)]
 // Clean of unchecked indexing: keep it so (DEVELOPERS.md, Errors).
 #![warn(clippy::indexing_slicing)]
 
 pub mod browser;
+pub mod mysql;
 pub mod nats;
 pub mod pausing_server;
 pub mod pg;

@@ -40,6 +40,15 @@ pub fn postgres() -> bool {
         )
 }
 
+/// The local MariaDB (or MySQL) on 127.0.0.1:3306.
+pub fn mysql() -> bool {
+    tcp_up("127.0.0.1:3306")
+        || missing(
+            "MariaDB on 127.0.0.1:3306",
+            "start it: service mariadb start (root with an empty password)",
+        )
+}
+
 /// NATS with JetStream on 127.0.0.1:4222.
 pub fn nats() -> bool {
     tcp_up("127.0.0.1:4222") || missing("NATS on 127.0.0.1:4222", "start nats-server -js")

@@ -131,6 +131,7 @@ pub(crate) async fn read(
             other_constraints: Vec::new(),
             indexes: indexes.remove(&rel.oid).unwrap_or_default(),
             create_sql: None,
+            auto_increment: None,
         });
     }
     let by_oid: HashMap<u32, usize> = oids.iter().enumerate().map(|(i, o)| (*o, i)).collect();

@@ -113,14 +113,14 @@ pub struct Common {
     /// How the report prints: text or json.
     #[arg(long, default_value = "text")]
     pub format: OutputFormat,
-    /// PostgreSQL schema to read and replace.
+    /// PostgreSQL schema to read and replace (a MySQL URL names its database instead).
     #[arg(long, default_value = "public")]
     pub schema: String,
 }
 
 #[derive(clap::Args)]
 pub struct ProfileArgs {
-    /// postgres://user@host:5432/db or sqlite://path.db
+    /// postgres://user@host:5432/db, mysql://user:password@host:3306/db or sqlite://path.db
     #[arg(long)]
     pub source: String,
     /// Read at most about this many rows per table for distributions.

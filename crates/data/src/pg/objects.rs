@@ -189,7 +189,7 @@ pub async fn refuse_unswappable(cat: &Catalog, target: &crate::url::DbUrl, ns: &
             let c = super::connect(conn, shown).await?;
             target_extensions(&c).await?
         }
-        crate::url::DbUrl::Sqlite { .. } => Vec::new(),
+        crate::url::DbUrl::Sqlite { .. } | crate::url::DbUrl::Mysql(_) => Vec::new(),
     };
     match unswappable_extensions(cat, &target_ext, ns) {
         None => Ok(()),

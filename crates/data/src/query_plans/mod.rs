@@ -80,6 +80,11 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
         },
     ) = (source, target)
     else {
+        if source.is_mysql() || target.is_mysql() {
+            return Err(DataError::MysqlUnsupported {
+                what: "`prodlike data plans` (EXPLAIN of MySQL plans)".into(),
+            });
+        }
         return Err(DataError::Invalid(
             "data plans compares PostgreSQL plans; SQLite's EXPLAIN QUERY PLAN is not compared yet"
                 .into(),

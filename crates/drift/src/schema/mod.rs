@@ -53,7 +53,8 @@ pub async fn compare_schemas(
     ))
 }
 
-/// Reads one database (`postgres://…`, `postgresql://…` or `sqlite://path`) into objects.
+/// Reads one database (`postgres://…`, `postgresql://…`, `mysql://…`, `mariadb://…` or
+/// `sqlite://path`) into objects.
 /// The baseline's grants are read through `[grants] map` (its roles named as the candidate's).
 pub async fn snapshot(url: &str, rules: &RuleSet, baseline: bool) -> Result<Source, DriftError> {
     let mut extras = more::Extras {
@@ -69,6 +70,8 @@ pub async fn snapshot(url: &str, rules: &RuleSet, baseline: bool) -> Result<Sour
         let (catalog, privileges) = read_postgres(url).await?;
         extras.privileges = privileges;
         catalog
+    } else if prodlike_catalog::mysql::url::is_mysql_url(url) {
+        read_mysql(url).await?
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         read_sqlite(url, path)?
     } else {
@@ -155,6 +158,32 @@ async fn read_with_privileges(
         privileges.push((ns.to_string(), p));
     }
     Ok((catalog, privileges))
+}
+
+/// Connects to the URL's database (a MySQL schema), reads its catalog with the server's
+/// variables, disconnects.
+async fn read_mysql(url: &str) -> Result<Catalog, DriftError> {
+    use prodlike_catalog::mysql;
+    let parsed = mysql::url::parse(url).map_err(|e| DriftError::Schema {
+        url: redact_url(url),
+        message: e.reason,
+    })?;
+    let mut conn = mysql::url::connect(&parsed)
+        .await
+        .map_err(|source| DriftError::MysqlConnect {
+            url: parsed.shown.clone(),
+            source,
+        })?;
+    let options = Options {
+        scope: prodlike_catalog::Scope::Schema(parsed.database.clone()),
+        server: true,
+    };
+    let result = mysql::read(&mut conn, &options).await;
+    let _ = conn.disconnect().await;
+    result.map_err(|source| DriftError::Catalog {
+        url: parsed.shown,
+        source,
+    })
 }
 
 /// Opens the file read-only and reads its catalog.

@@ -29,6 +29,7 @@ pub fn add(objects: &mut Objects, cat: &Catalog, extras: &Extras) {
     code(objects, cat);
     comments(objects, cat);
     grants(objects, extras);
+    relation_options(objects, cat);
     if extras.sequence_positions {
         for q in &cat.sequences {
             let object = format!("sequence {}.{}", q.schema, q.name);
@@ -140,6 +141,21 @@ fn code(objects: &mut Objects, cat: &Catalog) {
             t.name.clone(),
             Node::Map(value),
         );
+    }
+}
+
+/// MySQL: each table's engine, collation and row format (`options` of the table).
+fn relation_options(objects: &mut Objects, cat: &Catalog) {
+    if cat.engine != prodlike_catalog::Engine::Mysql {
+        return;
+    }
+    for r in &cat.objects.settings {
+        let object = format!("table {}.{}", r.schema, r.name);
+        for o in &r.options {
+            if let Some((k, v)) = o.split_once('=') {
+                put(objects, &object, "options", k.to_string(), s(v));
+            }
+        }
     }
 }
 

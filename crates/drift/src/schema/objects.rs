@@ -21,6 +21,8 @@ pub fn objects(cat: &Catalog, extras: &super::more::Extras) -> Vec<(String, Node
         let engine = match cat.engine {
             Engine::Postgres => "postgresql",
             Engine::Sqlite => "sqlite",
+            Engine::Mysql if server.version.contains("MariaDB") => "mariadb",
+            Engine::Mysql => "mysql",
         };
         out.push((
             "server".to_string(),
@@ -48,6 +50,7 @@ pub fn objects(cat: &Catalog, extras: &super::more::Extras) -> Vec<(String, Node
         match cat.engine {
             Engine::Postgres => postgres_table(&mut objects, table),
             Engine::Sqlite => sqlite_table(&mut objects, table),
+            Engine::Mysql => mysql_table(&mut objects, table, extras.sequence_positions),
         }
     }
     for view in &cat.views {
@@ -84,8 +87,84 @@ pub fn objects(cat: &Catalog, extras: &super::more::Extras) -> Vec<(String, Node
         }
     }
     super::more::add(&mut objects, cat, extras);
+    if cat.engine == Engine::Mysql {
+        objects = without_schema(objects, cat);
+    }
     out.extend(objects.into_iter().map(|(k, v)| (k, Node::Map(v))));
     out
+}
+
+/// A MySQL URL names one database, which is the schema: objects are named without it
+/// (`table orders`, not `table shop.orders`), so production's `shop` and staging's
+/// `shop_staging` pair up.
+fn without_schema(objects: Objects, cat: &Catalog) -> Objects {
+    let schemas: std::collections::BTreeSet<&str> = cat
+        .tables
+        .iter()
+        .map(|t| t.schema.as_str())
+        .chain(cat.views.iter().map(|v| v.schema.as_str()))
+        .chain(cat.objects.functions.iter().map(|f| f.schema.as_str()))
+        .collect();
+    objects
+        .into_iter()
+        .map(|(name, value)| {
+            let renamed = name.split_once(' ').and_then(|(kind, rest)| {
+                let (schema, object) = rest.split_once('.')?;
+                schemas
+                    .contains(schema)
+                    .then(|| format!("{kind} {object}"))
+            });
+            (renamed.unwrap_or(name), value)
+        })
+        .collect()
+}
+
+/// Columns as `information_schema.COLUMNS` gives them (`COLUMN_TYPE`: `int(10) unsigned`,
+/// `enum('a','b')`), every index and constraint by name with its definition, and the table's
+/// engine, collation and row format; the AUTO_INCREMENT position only when sequence positions
+/// are compared (`[schema] sequence_positions`: it moves with every insert).
+fn mysql_table(objects: &mut Objects, t: &Table, positions: bool) {
+    let object = format!("table {}.{}", t.schema, t.name);
+    objects.entry(object.clone()).or_default();
+    for c in &t.columns {
+        let mut col = BTreeMap::new();
+        col.insert("type".to_string(), s(&c.sql_type));
+        col.insert("nullable".to_string(), Node::Bool(c.nullable));
+        let expression = c.generated.as_ref().and_then(|g| g.expression.as_ref());
+        if let Some(default) = c.default.as_ref().or(expression) {
+            col.insert("default".to_string(), s(default));
+        }
+        if c.identity == Some(Identity::AutoIncrement) {
+            col.insert("auto_increment".to_string(), Node::Bool(true));
+        }
+        match &c.generated {
+            Some(g) if g.stored => drop(col.insert("generated".to_string(), s("stored"))),
+            Some(_) => drop(col.insert("generated".to_string(), s("virtual"))),
+            None => {}
+        }
+        if let Some(coll) = &c.collation {
+            col.insert("collation".to_string(), s(coll));
+        }
+        put(objects, &object, "columns", c.name.clone(), Node::Map(col));
+    }
+    for index in &t.indexes {
+        put_index(objects, &object, index);
+    }
+    for fk in &t.foreign_keys {
+        if let (Some(name), Some(def)) = (&fk.name, &fk.definition) {
+            put_constraint(objects, &object, name, "foreign key", def);
+        }
+    }
+    for check in &t.checks {
+        put_constraint(objects, &object, &check.name, "check", &check.definition);
+    }
+    if positions {
+        let v = t.auto_increment.map_or(Node::Null, |v| Node::Int(v.into()));
+        objects
+            .entry(object.clone())
+            .or_default()
+            .insert("auto_increment".into(), v);
+    }
 }
 
 /// Columns as `format_type` prints them, every index by its definition and every constraint by
@@ -107,6 +186,9 @@ fn postgres_table(objects: &mut Objects, t: &Table) {
         match c.identity {
             Some(Identity::Always) => drop(col.insert("identity".to_string(), s("always"))),
             Some(Identity::ByDefault) => drop(col.insert("identity".to_string(), s("by default"))),
+            Some(Identity::AutoIncrement) => {
+                drop(col.insert("auto_increment".to_string(), Node::Bool(true)))
+            }
             None => {}
         }
         match &c.generated {

@@ -313,6 +313,23 @@ pub struct Detections {
 pub enum DbIdentity {
     Postgres(PgIdentity),
     Sqlite(SqliteIdentity),
+    /// MySQL or MariaDB (added in a later release of the data schemas).
+    Mysql(MysqlIdentity),
+}
+
+/// A MySQL or MariaDB database as the server describes itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MysqlIdentity {
+    /// `@@server_uuid` (MySQL); `None` on MariaDB, which has none.
+    pub server_uuid: Option<String>,
+    /// `@@hostname`.
+    pub hostname: String,
+    /// `@@port`.
+    pub port: u16,
+    /// `DATABASE()`: the schema.
+    pub database: String,
+    /// `@@lower_case_table_names` is not 0: database names compare without case.
+    pub names_ignore_case: bool,
 }
 
 /// A PostgreSQL database as the server describes itself.
