@@ -123,6 +123,8 @@ async fn routines(
         .into_iter()
         .map(|r| {
             let [mode, pname, ty] = cells::<3>(r);
+            // A function's parameters are all IN (MariaDB says so, MySQL leaves it NULL).
+            let mode = mode.filter(|_| word == "PROCEDURE");
             let parts: Vec<String> = [mode, pname, ty].into_iter().flatten().collect();
             parts.join(" ")
         })
