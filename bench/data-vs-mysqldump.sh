@@ -30,7 +30,7 @@ count_rows() { "${M[@]}" -N -e "SELECT (SELECT count(*) FROM \`$1\`.users)+(SELE
 echo "building the source database ($USERS users)…" >&2
 "${M[@]}" -e "CREATE DATABASE \`$SRC\`"
 D="(SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
-"${M[@]}" "$SRC" <<SQL
+"${M[@]}" "$SRC" >/dev/null <<SQL
 CREATE TABLE nums (i INT NOT NULL PRIMARY KEY);
 INSERT INTO nums
 SELECT 1 + a.d + 10*b.d + 100*c.d + 1000*e.d + 10000*f.d + 100000*g.d + 1000000*h.d
