@@ -67,7 +67,13 @@ async fn reads_every_part_of_a_database() {
     assert_eq!(col("tier").default.as_deref(), Some("'free'"));
     assert_eq!(col("tags").sql_type, "set('a','b','c')");
     assert_eq!(col("big").sql_type, "bigint(20) unsigned");
-    assert!(col("born").default.as_deref().unwrap().contains("0000-00-00"));
+    assert!(
+        col("born")
+            .default
+            .as_deref()
+            .unwrap()
+            .contains("0000-00-00")
+    );
     assert!(!col("email").nullable && col("big").nullable);
     assert_eq!(c.auto_increment, Some(43), "42 was taken by the one insert");
     assert!(
@@ -90,17 +96,36 @@ async fn reads_every_part_of_a_database() {
 
     let o = cat.table(&db.name, "orders").unwrap();
     assert_eq!(o.auto_increment, Some(1));
-    assert_eq!(o.column("note").unwrap().collation.as_deref(), Some("utf8mb4_bin"));
+    assert_eq!(
+        o.column("note").unwrap().collation.as_deref(),
+        Some("utf8mb4_bin")
+    );
     assert_eq!(o.column("total").unwrap().collation, None);
     let fk = &o.foreign_keys[0];
     assert_eq!(fk.name.as_deref(), Some("orders_customer"));
-    assert_eq!((fk.columns.as_slice(), fk.ref_table.as_str()), (&["customer_id".to_string()][..], "customers"));
+    assert_eq!(
+        (fk.columns.as_slice(), fk.ref_table.as_str()),
+        (&["customer_id".to_string()][..], "customers")
+    );
     assert_eq!(fk.on_delete, "CASCADE");
-    let idx: Vec<(&str, IndexOrigin)> = o.indexes.iter().map(|i| (i.name.as_str(), i.origin)).collect();
-    assert!(idx.contains(&("PRIMARY", IndexOrigin::PrimaryKey)), "{idx:?}");
-    assert!(idx.contains(&("orders_total", IndexOrigin::Created)), "{idx:?}");
+    let idx: Vec<(&str, IndexOrigin)> = o
+        .indexes
+        .iter()
+        .map(|i| (i.name.as_str(), i.origin))
+        .collect();
+    assert!(
+        idx.contains(&("PRIMARY", IndexOrigin::PrimaryKey)),
+        "{idx:?}"
+    );
+    assert!(
+        idx.contains(&("orders_total", IndexOrigin::Created)),
+        "{idx:?}"
+    );
     let prefix = o.indexes.iter().find(|i| i.name == "orders_note").unwrap();
-    assert_eq!(prefix.definition.as_deref(), Some("KEY `orders_note` (`note`(10))"));
+    assert_eq!(
+        prefix.definition.as_deref(),
+        Some("KEY `orders_note` (`note`(10))")
+    );
 
     assert_eq!(cat.views.len(), 1);
     let v = &cat.views[0];
@@ -109,7 +134,10 @@ async fn reads_every_part_of_a_database() {
 
     let t = &cat.objects.triggers[0];
     assert_eq!((t.table.as_str(), t.name.as_str()), ("orders", "orders_bi"));
-    assert!(t.definition.starts_with("CREATE TRIGGER `orders_bi` BEFORE INSERT ON `orders`"));
+    assert!(
+        t.definition
+            .starts_with("CREATE TRIGGER `orders_bi` BEFORE INSERT ON `orders`")
+    );
 
     let f: Vec<(&str, FunctionKind, &str)> = cat
         .objects
@@ -129,8 +157,17 @@ async fn reads_every_part_of_a_database() {
         assert!(!def.contains("DEFINER"), "{def}");
     }
     // Each table's engine and collation are its settings.
-    let s = cat.objects.settings.iter().find(|s| s.name == "orders").unwrap();
-    assert!(s.options.iter().any(|o| o == "engine=InnoDB"), "{:?}", s.options);
+    let s = cat
+        .objects
+        .settings
+        .iter()
+        .find(|s| s.name == "orders")
+        .unwrap();
+    assert!(
+        s.options.iter().any(|o| o == "engine=InnoDB"),
+        "{:?}",
+        s.options
+    );
 }
 
 #[tokio::test]
@@ -150,7 +187,10 @@ async fn server_state_and_the_database_defaults() {
     let server = cat.server.unwrap();
     assert!(server.major >= 5, "{server:?}");
     assert!(!server.version.is_empty());
-    assert!(server.settings.contains_key("collation_database"), "{server:?}");
+    assert!(
+        server.settings.contains_key("collation_database"),
+        "{server:?}"
+    );
     assert!(server.settings.contains_key("character_set_database"));
 }
 
@@ -173,7 +213,10 @@ async fn wrong_credentials_and_unreachable_servers_are_errors() {
     let u = url::parse("mysql://nobody:wrong@127.0.0.1:3306/test").unwrap();
     let e = url::connect(&u).await.unwrap_err();
     let chain = prodlike_common::error::chain(&e).to_string();
-    assert!(chain.contains("connecting to mysql://nobody:***@127.0.0.1:3306/test"), "{chain}");
+    assert!(
+        chain.contains("connecting to mysql://nobody:***@127.0.0.1:3306/test"),
+        "{chain}"
+    );
     assert!(chain.contains("Access denied"), "{chain}");
     assert!(!chain.contains("wrong@"), "{chain}");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -160,3 +160,73 @@ fn bad_input_exits_2_with_a_clear_message() {
         &["no database"],
     );
 }
+
+#[test]
+fn profile_then_synth_into_another_database_and_never_into_the_source() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(src) = rt.block_on(TempMysql::create("cli_my_prof")) else {
+        return;
+    };
+    let Some(dst) = rt.block_on(TempMysql::create("cli_my_synth")) else {
+        return;
+    };
+    rt.block_on(src.execute(SHOP)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.json");
+    let o = prodlike(&[
+        "data",
+        "profile",
+        "--source",
+        &src.url,
+        "--out",
+        profile.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(
+        !text.contains("ann.smith@example.com"),
+        "no PII in the profile"
+    );
+    let env: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(env["data"]["source_identity"]["engine"], "mysql", "{env:#}");
+
+    let o = prodlike(&[
+        "data",
+        "synth",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--target",
+        &src.url.replace("mysql://", "mariadb://"),
+        "--rows",
+        "users=20",
+        "--quiet",
+    ]);
+    assert_exit2(&o, &["refusing to write"]);
+    let o = prodlike(&[
+        "data",
+        "synth",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--target",
+        &dst.url,
+        "--rows",
+        "users=20",
+        "--rows",
+        "orders=60",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let orphans = rt.block_on(async {
+        use mysql_async::prelude::Queryable;
+        let mut c = dst.connect().await.unwrap();
+        let n: Option<u64> = c
+            .query_first(
+                "SELECT count(*) FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE u.id IS NULL",
+            )
+            .await
+            .unwrap();
+        let users: Option<u64> = c.query_first("SELECT count(*) FROM users").await.unwrap();
+        (n, users)
+    });
+    assert_eq!(orphans, (Some(0), Some(20)));
+}

@@ -123,7 +123,10 @@ pub enum SameDatabase {
         database: String,
     },
     /// Both MySQL servers report this `@@server_uuid`, and the same database name.
-    MysqlServerUuid { server_uuid: String, database: String },
+    MysqlServerUuid {
+        server_uuid: String,
+        database: String,
+    },
     /// Recorded identities (no live lock to compare): the same `@@hostname`, `@@port` and
     /// database name.
     MysqlHostPort {
@@ -256,13 +259,25 @@ async fn same_mysql_live(
     let tid = mysql_identity(&mut t, &target.shown).await?;
     let name = format!("prodlike-identity-{:016x}", fastrand::u64(..));
     let taken: Option<i64> = s
-        .query_first(format!("SELECT GET_LOCK({}, 0)", crate::mysql::literal(&name)))
+        .query_first(format!(
+            "SELECT GET_LOCK({}, 0)",
+            crate::mysql::literal(&name)
+        ))
         .await
-        .map_err(DataError::mysql(format!("taking a lock on {}", source.shown)))?;
+        .map_err(DataError::mysql(format!(
+            "taking a lock on {}",
+            source.shown
+        )))?;
     let seen: Option<Option<i64>> = t
-        .query_first(format!("SELECT IS_USED_LOCK({})", crate::mysql::literal(&name)))
+        .query_first(format!(
+            "SELECT IS_USED_LOCK({})",
+            crate::mysql::literal(&name)
+        ))
         .await
-        .map_err(DataError::mysql(format!("looking for the lock from {}", target.shown)))?;
+        .map_err(DataError::mysql(format!(
+            "looking for the lock from {}",
+            target.shown
+        )))?;
     let _ = s
         .query_drop(format!("DO RELEASE_LOCK({})", crate::mysql::literal(&name)))
         .await;
@@ -316,13 +331,13 @@ async fn mysql_identity(conn: &mut mysql_async::Conn, shown: &str) -> Result<Mys
     use mysql_async::prelude::Queryable;
     let what = || format!("reading which database {shown} is");
     let row: Option<(String, u16, Option<String>, u32)> = conn
-        .query_first(
-            "SELECT @@hostname, @@port, DATABASE(), @@lower_case_table_names",
-        )
+        .query_first("SELECT @@hostname, @@port, DATABASE(), @@lower_case_table_names")
         .await
         .map_err(DataError::mysql(what()))?;
     let Some((hostname, port, database, lower)) = row else {
-        return Err(DataError::Invalid(format!("{shown} did not say which server it is")));
+        return Err(DataError::Invalid(format!(
+            "{shown} did not say which server it is"
+        )));
     };
     // MariaDB has no server_uuid (the variable is absent), MySQL 8 has it as @@server_uuid.
     let server_uuid: Option<String> = conn

@@ -619,8 +619,8 @@ impl Source {
                     sql.push_str(&format!(" LIMIT {l}"));
                 }
                 let kinds: Vec<Kind> = types.iter().map(|t| t.kind).collect();
-                let rx =
-                    crate::mysql::read::scan(m, sql, kinds, format!("table {}", table.name)).await?;
+                let rx = crate::mysql::read::scan(m, sql, kinds, format!("table {}", table.name))
+                    .await?;
                 return Ok((types, rx));
             }
             Inner::Sqlite(path) => {
@@ -774,8 +774,12 @@ impl Source {
                     not_null.join(" AND "),
                     cols.join(", ")
                 );
-                crate::mysql::read::integers(m, &sql, &format!("counting children in {}", table.name))
-                    .await
+                crate::mysql::read::integers(
+                    m,
+                    &sql,
+                    &format!("counting children in {}", table.name),
+                )
+                .await
             }
         }
     }

@@ -338,7 +338,8 @@ impl Target {
                 }))
             }
             DbUrl::Mysql(m) => Inner::Mysql(Box::new(
-                crate::mysql::target::MysqlTarget::prepare(m, schema, tables, keep_previous).await?,
+                crate::mysql::target::MysqlTarget::prepare(m, schema, tables, keep_previous)
+                    .await?,
             )),
             DbUrl::Sqlite { path } => {
                 if let Some(dir) = path.parent()
@@ -561,9 +562,7 @@ impl Target {
 
     /// [`Target::finish_reporting`], with the objects made again after the swap (MySQL's views,
     /// triggers and routines) as `kind name`.
-    pub async fn finish_with_recreated(
-        self,
-    ) -> Result<(Vec<pg::objects::NotCopied>, Vec<String>)> {
+    pub async fn finish_with_recreated(self) -> Result<(Vec<pg::objects::NotCopied>, Vec<String>)> {
         if let Inner::Mysql(m) = self.inner {
             return m.finish().await;
         }

@@ -138,7 +138,9 @@ mod tests {
         let u = DbUrl::parse("mysql://ann:hunter2@db/prod").unwrap();
         assert!(u.is_mysql());
         assert!(!u.shown().contains("hunter2"));
-        let e = DbUrl::parse("mysql://ann:hunter2@db").unwrap_err().to_string();
+        let e = DbUrl::parse("mysql://ann:hunter2@db")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2") && e.contains("no database"), "{e}");
         let e = DbUrl::parse("oracle://ann:hunter2@db/prod")
             .unwrap_err()

@@ -208,7 +208,11 @@ async fn chinook_syncs_with_its_keys_masks_positions_and_objects() {
         "18446744073709551615"
     );
     assert_eq!(
-        one(&dst, "SELECT since FROM customer_extra WHERE customer_id = 5").await,
+        one(
+            &dst,
+            "SELECT since FROM customer_extra WHERE customer_id = 5"
+        )
+        .await,
         "0000-00-00"
     );
 
@@ -259,7 +263,9 @@ async fn chinook_syncs_with_its_keys_masks_positions_and_objects() {
     .await;
     assert_eq!(triggers, [[Some("invoice_round".to_string())]]);
     assert_eq!(
-        rows(&dst, "SHOW FULL TABLES WHERE Table_type = 'VIEW'").await.len(),
+        rows(&dst, "SHOW FULL TABLES WHERE Table_type = 'VIEW'")
+            .await
+            .len(),
         1
     );
     // Nothing of the load is left behind on the server.
@@ -316,8 +322,15 @@ async fn the_same_key_gives_mysql_the_same_pseudonyms_as_postgresql() {
         v
     };
     let columns = masked_in(&pg);
-    assert!(columns.contains(&"customer.email".to_string()), "{columns:?}");
-    assert_eq!(masked_in(&my), columns, "both engines mask the same columns");
+    assert!(
+        columns.contains(&"customer.email".to_string()),
+        "{columns:?}"
+    );
+    assert_eq!(
+        masked_in(&my),
+        columns,
+        "both engines mask the same columns"
+    );
 
     for table in ["customer", "employee"] {
         let cols: Vec<&str> = columns
@@ -330,7 +343,10 @@ async fn the_same_key_gives_mysql_the_same_pseudonyms_as_postgresql() {
         let mut from_mysql = Masked::new();
         for r in rows(&dst, &format!("SELECT {key}, {list} FROM {table}")).await {
             let id: i64 = r[0].as_deref().unwrap().parse().unwrap();
-            let vals = cols.iter().map(|c| c.to_string()).zip(r[1..].iter().cloned());
+            let vals = cols
+                .iter()
+                .map(|c| c.to_string())
+                .zip(r[1..].iter().cloned());
             from_mysql.insert(id, vals.collect());
         }
         let c = pg_dst.connect().await.unwrap();

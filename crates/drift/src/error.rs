@@ -72,7 +72,9 @@ pub enum DriftError {
     /// The renderer ran and refused the overlay; `message` is its own error output.
     #[error("kustomize could not render {dir}: {message}")]
     RenderFailed { dir: PathBuf, message: String },
-    #[error("{url}: unsupported database URL; use postgres://user@host:port/db, mysql://user:password@host:port/db or sqlite://path")]
+    #[error(
+        "{url}: unsupported database URL; use postgres://user@host:port/db, mysql://user:password@host:port/db or sqlite://path"
+    )]
     UnsupportedUrl { url: String },
 }
 

@@ -267,10 +267,16 @@ mod tests {
             "CREATE PROCEDURE `p`() SELECT * FROM `orders`"
         );
         assert_eq!(
-            portable("CREATE DEFINER=ann@`%` FUNCTION f() RETURNS int RETURN 1", "x"),
+            portable(
+                "CREATE DEFINER=ann@`%` FUNCTION f() RETURNS int RETURN 1",
+                "x"
+            ),
             "CREATE FUNCTION f() RETURNS int RETURN 1"
         );
-        assert_eq!(portable("select `other`.`t`.`a`", "shop"), "select `other`.`t`.`a`");
+        assert_eq!(
+            portable("select `other`.`t`.`a`", "shop"),
+            "select `other`.`t`.`a`"
+        );
     }
 
     proptest! {

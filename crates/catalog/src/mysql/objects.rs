@@ -136,9 +136,9 @@ async fn routines(
             .into_iter()
             .next()
             .and_then(|r| r.into_iter().nth(2).flatten());
-        let unwritable = definition.is_none().then(|| {
-            "its body is not readable by this user (SHOW CREATE gave none)".to_string()
-        });
+        let unwritable = definition
+            .is_none()
+            .then(|| "its body is not readable by this user (SHOW CREATE gave none)".to_string());
         catalog.objects.functions.push(Function {
             schema: schema.to_string(),
             name,

@@ -102,9 +102,7 @@ pub(super) async fn read(
             other_constraints: Vec::new(),
             indexes: table_indexes,
             create_sql: Some(create_sql),
-            auto_increment: auto_inc
-                .and_then(|v| v.parse().ok())
-                .filter(|_| has_auto),
+            auto_increment: auto_inc.and_then(|v| v.parse().ok()).filter(|_| has_auto),
         });
     }
     Ok(())
@@ -142,14 +140,22 @@ async fn columns(
     .await?;
     let mut out: BTreeMap<String, Vec<Column>> = BTreeMap::new();
     for row in found {
-        let [table, name, sql_type, nullable, default, extra, generation, collation] =
-            cells::<8>(row);
+        let [
+            table,
+            name,
+            sql_type,
+            nullable,
+            default,
+            extra,
+            generation,
+            collation,
+        ] = cells::<8>(row);
         let (Some(table), Some(name)) = (table, name) else {
             continue;
         };
         let extra = extra.unwrap_or_default().to_ascii_lowercase();
-        let generated = (extra.contains("generated") || extra.contains("persistent"))
-            .then(|| Generated {
+        let generated =
+            (extra.contains("generated") || extra.contains("persistent")).then(|| Generated {
                 expression: generation.filter(|g| !g.is_empty()),
                 stored: extra.contains("stored") || extra.contains("persistent"),
             });
@@ -315,8 +321,16 @@ async fn foreign_keys(
     .await?;
     let mut out: BTreeMap<String, Vec<ForeignKey>> = BTreeMap::new();
     for row in found {
-        let [table, name, column, ref_schema, ref_table, ref_column, on_update, on_delete] =
-            cells::<8>(row);
+        let [
+            table,
+            name,
+            column,
+            ref_schema,
+            ref_table,
+            ref_column,
+            on_update,
+            on_delete,
+        ] = cells::<8>(row);
         let (Some(table), Some(name)) = (table, name) else {
             continue;
         };

@@ -58,7 +58,8 @@ pub fn parse(url: &str) -> Result<MysqlUrl, MysqlUrlError> {
     }
     let database = path.split('?').next().unwrap_or("");
     let database =
-        prodlike_common::percent::decode(database, prodlike_common::percent::Plus::Literal).into_owned();
+        prodlike_common::percent::decode(database, prodlike_common::percent::Plus::Literal)
+            .into_owned();
     if database.is_empty() {
         return Err(bad(
             "no database; name it in the path: mysql://user:password@host:3306/database",

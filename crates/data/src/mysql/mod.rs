@@ -28,7 +28,10 @@ pub async fn connect(url: &MysqlUrl) -> Result<Conn> {
     let mut conn = url::connect(url).await?;
     conn.query_drop(SESSION)
         .await
-        .map_err(DataError::mysql(format!("preparing a session on {}", url.shown)))?;
+        .map_err(DataError::mysql(format!(
+            "preparing a session on {}",
+            url.shown
+        )))?;
     Ok(conn)
 }
 
@@ -228,10 +231,16 @@ mod tests {
             Value::Text("0000-00-00".into())
         );
         let mut out = Vec::new();
-        write_field(&value_of(b"0000-00-00 00:00:00".to_vec(), Kind::Timestamp), &mut out);
+        write_field(
+            &value_of(b"0000-00-00 00:00:00".to_vec(), Kind::Timestamp),
+            &mut out,
+        );
         assert_eq!(out, b"0000-00-00 00:00:00");
         let mut out = Vec::new();
-        write_field(&value_of(b"2024-02-29 10:11:12.5".to_vec(), Kind::Timestamp), &mut out);
+        write_field(
+            &value_of(b"2024-02-29 10:11:12.5".to_vec(), Kind::Timestamp),
+            &mut out,
+        );
         assert_eq!(out, b"2024-02-29 10:11:12.500000");
         assert_eq!(
             value_of(b"18446744073709551615".to_vec(), Kind::Decimal),

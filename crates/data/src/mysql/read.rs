@@ -22,7 +22,10 @@ pub async fn snapshot_conn(url: &MysqlUrl) -> Result<Conn> {
          START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
     )
     .await
-    .map_err(DataError::mysql(format!("starting a snapshot on {}", url.shown)))?;
+    .map_err(DataError::mysql(format!(
+        "starting a snapshot on {}",
+        url.shown
+    )))?;
     Ok(conn)
 }
 
@@ -101,7 +104,11 @@ pub async fn integers(url: &MysqlUrl, sql: &str, what: &str) -> Result<Vec<u64>>
 
 /// The first column of the first row of `sql` as an integer (0 when there is none).
 pub async fn integer(url: &MysqlUrl, sql: &str, what: &str) -> Result<u64> {
-    Ok(integers(url, sql, what).await?.into_iter().next().unwrap_or(0))
+    Ok(integers(url, sql, what)
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or(0))
 }
 
 /// Runs `sql` only to see that the server accepts it (a `where` rule).

@@ -97,7 +97,10 @@ impl MysqlTarget {
                 ),
             )
             .await
-            .map_err(DataError::mysql(format!("listing databases of {}", url.shown)))?;
+            .map_err(DataError::mysql(format!(
+                "listing databases of {}",
+                url.shown
+            )))?;
         for db in stale {
             tracing::info!("dropping leftover database {db} of an interrupted run");
             admin
@@ -180,7 +183,8 @@ impl MysqlTarget {
         let (tx, mut rx) = mpsc::channel::<Bytes>(8);
         conn.set_infile_handler(async move {
             let stream = futures_util::stream::poll_fn(move |cx| {
-                rx.poll_recv(cx).map(|chunk| chunk.map(Ok::<Bytes, std::io::Error>))
+                rx.poll_recv(cx)
+                    .map(|chunk| chunk.map(Ok::<Bytes, std::io::Error>))
             });
             Ok(Box::pin(stream) as mysql_async::InfileData)
         });
@@ -193,7 +197,10 @@ impl MysqlTarget {
         );
         let what = format!("loading table {table}");
         let task = tokio::spawn(async move {
-            let result = conn.query_iter(sql).await.map_err(DataError::mysql(what.clone()));
+            let result = conn
+                .query_iter(sql)
+                .await
+                .map_err(DataError::mysql(what.clone()));
             let outcome = match result {
                 Ok(r) => {
                     let rows = r.affected_rows();
@@ -262,11 +269,13 @@ impl MysqlTarget {
                 qualified(&self.load_db, parent),
                 join.join(" AND ")
             );
-            let orphans: Option<u64> = self
-                .admin
-                .query_first(sql)
-                .await
-                .map_err(DataError::mysql(format!("checking foreign key {name} of {child}")))?;
+            let orphans: Option<u64> =
+                self.admin
+                    .query_first(sql)
+                    .await
+                    .map_err(DataError::mysql(format!(
+                        "checking foreign key {name} of {child}"
+                    )))?;
             if let Some(n) = orphans.filter(|n| *n > 0) {
                 return Err(DataError::Aborted(format!(
                     "{n} rows of {child} would break foreign key {name} to {parent}"
@@ -298,7 +307,10 @@ impl MysqlTarget {
         // Tables with triggers cannot change database: the target's go now, the source's come
         // back after the swap.
         for t in &triggers {
-            sql.push_str(&format!("DROP TRIGGER IF EXISTS {};", qualified(&target, t)));
+            sql.push_str(&format!(
+                "DROP TRIGGER IF EXISTS {};",
+                qualified(&target, t)
+            ));
         }
         self.admin
             .query_drop(sql)
@@ -307,7 +319,13 @@ impl MysqlTarget {
         let mut renames: Vec<String> = existing
             .iter()
             .filter(|(_, kind)| kind != "VIEW")
-            .map(|(t, _)| format!("{} TO {}", qualified(&target, t), qualified(&self.old_db, t)))
+            .map(|(t, _)| {
+                format!(
+                    "{} TO {}",
+                    qualified(&target, t),
+                    qualified(&self.old_db, t)
+                )
+            })
             .collect();
         let mut loaded: Vec<&String> = self.columns.keys().collect();
         loaded.sort();
@@ -457,7 +475,9 @@ async fn warnings_error(conn: &mut Conn, n: u16, what: &str) -> DataError {
         .query("SHOW WARNINGS LIMIT 5")
         .await
         .map(|rows: Vec<(String, u32, String)>| {
-            rows.into_iter().map(|(level, code, _)| (level, code)).collect()
+            rows.into_iter()
+                .map(|(level, code, _)| (level, code))
+                .collect()
         })
         .unwrap_or_default();
     let listed: Vec<String> = codes

@@ -168,12 +168,13 @@ async fn read_mysql(url: &str) -> Result<Catalog, DriftError> {
         url: redact_url(url),
         message: e.reason,
     })?;
-    let mut conn = mysql::url::connect(&parsed)
-        .await
-        .map_err(|source| DriftError::MysqlConnect {
-            url: parsed.shown.clone(),
-            source,
-        })?;
+    let mut conn =
+        mysql::url::connect(&parsed)
+            .await
+            .map_err(|source| DriftError::MysqlConnect {
+                url: parsed.shown.clone(),
+                source,
+            })?;
     let options = Options {
         scope: prodlike_catalog::Scope::Schema(parsed.database.clone()),
         server: true,

@@ -110,9 +110,7 @@ fn without_schema(objects: Objects, cat: &Catalog) -> Objects {
         .map(|(name, value)| {
             let renamed = name.split_once(' ').and_then(|(kind, rest)| {
                 let (schema, object) = rest.split_once('.')?;
-                schemas
-                    .contains(schema)
-                    .then(|| format!("{kind} {object}"))
+                schemas.contains(schema).then(|| format!("{kind} {object}"))
             });
             (renamed.unwrap_or(name), value)
         })
