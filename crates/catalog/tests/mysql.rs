@@ -47,6 +47,8 @@ async fn shop() -> Option<(TempMysql, mysql_async::Conn)> {
 }
 
 #[tokio::test]
+// Long: one database read or synced, then every property checked in turn.
+#[allow(clippy::too_many_lines)]
 async fn reads_every_part_of_a_database() {
     let Some((db, mut conn)) = shop().await else {
         return;

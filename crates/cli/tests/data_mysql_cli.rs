@@ -103,7 +103,7 @@ fn sync_verify_and_the_source_refused_as_target() {
         src.url.clone(),
         src.url.replace("mysql://", "mariadb://"),
         src.url.replace("127.0.0.1:3306", "127.0.0.1"),
-        format!("{}?prefer_socket=false", src.url.replace(":3306", ":3306")),
+        format!("{}?prefer_socket=false", src.url),
     ] {
         let o = prodlike(&[
             "data", "sync", "--source", &src.url, "--target", &target, "--quiet",

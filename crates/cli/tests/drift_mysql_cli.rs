@@ -65,6 +65,8 @@ fn same_schema_in_two_databases_is_no_drift() {
 }
 
 #[test]
+// Long: one scenario, three runs (drift, one accepted, all accepted).
+#[allow(clippy::too_many_lines)]
 fn a_column_type_an_index_and_a_variable_drift_and_a_rule_accepts_the_variable() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let Some((prod, staging)) = two_databases(&rt) else {

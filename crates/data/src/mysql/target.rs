@@ -44,11 +44,20 @@ pub struct MysqlTarget {
     old_db: String,
     /// Copy columns of each table, in order.
     columns: HashMap<String, Vec<String>>,
-    /// `(child, constraint, columns, parent, parent columns)` of every foreign key to check.
-    foreign_keys: Vec<(String, String, Vec<String>, String, Vec<String>)>,
+    /// Every foreign key between loaded tables, checked before the swap.
+    foreign_keys: Vec<FkCheck>,
     /// The source's catalog: views, triggers and routines made after the swap.
     objects: Option<Catalog>,
     keep_previous: bool,
+}
+
+/// A foreign key to check over the loaded rows.
+struct FkCheck {
+    child: String,
+    name: String,
+    columns: Vec<String>,
+    parent: String,
+    parent_columns: Vec<String>,
 }
 
 /// A short stable tag of the target database's name.
@@ -155,13 +164,13 @@ impl MysqlTarget {
                 .insert(t.name.clone(), crate::target::copy_columns(t));
             for fk in &t.foreign_keys {
                 if tables.iter().any(|p| p.name == fk.ref_table) {
-                    self.foreign_keys.push((
-                        t.name.clone(),
-                        fk.name.clone(),
-                        fk.columns.clone(),
-                        fk.ref_table.clone(),
-                        fk.ref_columns.clone(),
-                    ));
+                    self.foreign_keys.push(FkCheck {
+                        child: t.name.clone(),
+                        name: fk.name.clone(),
+                        columns: fk.columns.clone(),
+                        parent: fk.ref_table.clone(),
+                        parent_columns: fk.ref_columns.clone(),
+                    });
                 }
             }
         }
@@ -252,7 +261,20 @@ impl MysqlTarget {
     }
 
     async fn check_and_swap(&mut self) -> Result<()> {
-        for (child, name, cols, parent, pcols) in &self.foreign_keys {
+        self.check_foreign_keys().await?;
+        self.swap().await
+    }
+
+    /// One anti-join per foreign key over the loaded rows; an orphan aborts the load.
+    async fn check_foreign_keys(&mut self) -> Result<()> {
+        for fk in &self.foreign_keys {
+            let FkCheck {
+                child,
+                name,
+                columns: cols,
+                parent,
+                parent_columns: pcols,
+            } = fk;
             let not_null: Vec<String> = cols
                 .iter()
                 .map(|c| format!("c.{} IS NOT NULL", ident(c)))
@@ -282,6 +304,11 @@ impl MysqlTarget {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// The target's triggers dropped, then one RENAME TABLE of every table both ways.
+    async fn swap(&mut self) -> Result<()> {
         let target = self.url.database.clone();
         let existing: Vec<(String, String)> = self
             .admin
