@@ -153,7 +153,7 @@ async fn settings_follow_the_same_rules() {
 #[tokio::test(flavor = "current_thread")]
 async fn unreachable_or_unknown_urls_are_errors() {
     let e = compare_schemas(
-        "mysql://x/y",
+        "oracle://x/y",
         "sqlite://nowhere.db",
         &RuleSet::default(),
         None,
