@@ -1,6 +1,8 @@
 //! `prodlike data` against the local MariaDB as a user runs it: a sync and a verify that pass,
 //! the source refused as the target however the URL is spelt, and bad input (an unsupported
-//! column type, an unreachable server, wrong credentials) exiting 2 with a clear message.
+//! column type, an unreachable server, wrong credentials) exiting 2 with a clear message, a
+//! verify that finds a lost trigger and a key position behind production's, and what MySQL
+//! support does not cover refused by name.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Output};
@@ -13,6 +15,7 @@ fn prodlike(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_prodlike"))
         .args(args)
         .env("PRODLIKE_MASK_KEY", KEY)
+        .env("PRODLIKE_SNAPSHOT_KEY", "snapshot secret of 16+ bytes")
         .env("PRODLIKE_LOG", "warn")
         .output()
         .unwrap()
@@ -51,6 +54,9 @@ INSERT INTO users (id, email, full_name, plan) VALUES
   (3, 'carla.diaz@example.net', 'Carla Diaz', 'pro'),
   (4, 'dan.brown@example.com', 'Dan Brown', 'free');
 INSERT INTO orders (user_id, total) VALUES (1, 10.50), (1, 3.20), (2, 99.00), (3, 7.00), (4, 1.00);
+CREATE VIEW pro_users AS SELECT id, plan FROM users WHERE plan = 'pro';
+CREATE TRIGGER orders_total_floor BEFORE INSERT ON orders FOR EACH ROW
+  SET NEW.total = GREATEST(NEW.total, 0);
 ";
 
 #[test]
@@ -97,6 +103,11 @@ fn sync_verify_and_the_source_refused_as_target() {
         String::from_utf8_lossy(&o.stdout),
         stderr(&o)
     );
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        shown.contains("schema compared: tables, views, triggers, routines and AUTO_INCREMENT"),
+        "verify must say what its schema check covered: {shown}"
+    );
 
     // The source as the target, spelt three other ways: refused before anything is written.
     for target in [
@@ -114,6 +125,83 @@ fn sync_verify_and_the_source_refused_as_target() {
         "data", "sync", "--source", &src.url, "--target", &dst.url, "--quiet",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // Staging loses a trigger and its key position falls back to just past its rows (5, where
+    // production hands out 500 next): verify names both and fails.
+    rt.block_on(
+        dst.execute("DROP TRIGGER orders_total_floor; ALTER TABLE users AUTO_INCREMENT = 5;"),
+    )
+    .unwrap();
+    let o = prodlike(&["data", "verify", "--source", &src.url, "--target", &dst.url]);
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{shown}{}", stderr(&o));
+    assert!(
+        shown.contains("SCHEMA trigger orders.orders_total_floor: missing in the target"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("SCHEMA auto_increment users: behind the source's: next value 5 in the target, 500 in the source"),
+        "{shown}"
+    );
+}
+
+/// What MySQL support does not cover yet is refused by name before anything is written:
+/// copies between MySQL and another engine either way, a dump of a MySQL source, plans.
+#[test]
+fn what_mysql_does_not_cover_is_refused_by_name() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(src) = rt.block_on(TempMysql::create("cli_my_refuse")) else {
+        return;
+    };
+    let Some(pg) = rt.block_on(prodlike_testkit::pg::TempDatabase::create(
+        "cli_my_refuse_pg",
+    )) else {
+        return;
+    };
+    rt.block_on(src.execute(SHOP)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let queries = dir.path().join("q.sql");
+    std::fs::write(&queries, "-- one user\nSELECT * FROM users WHERE id = 1;\n").unwrap();
+    let out = dir.path().join("snap");
+    let cases: [(Vec<&str>, &str); 4] = [
+        (
+            vec!["data", "sync", "--source", &src.url, "--target", &pg.url],
+            "copying from MySQL into another engine",
+        ),
+        (
+            vec!["data", "sync", "--source", &pg.url, "--target", &src.url],
+            "copying into MySQL from another engine",
+        ),
+        (
+            vec![
+                "data",
+                "dump",
+                "--source",
+                &src.url,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            "`prodlike data dump` of a MySQL source",
+        ),
+        (
+            vec![
+                "data",
+                "plans",
+                "--source",
+                &src.url,
+                "--target",
+                &src.url,
+                "--queries",
+                queries.to_str().unwrap(),
+            ],
+            "MySQL/MariaDB",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = prodlike(&args);
+        assert_exit2(&o, &[needle]);
+        assert!(!out.exists(), "nothing written by {args:?}");
+    }
 }
 
 #[test]

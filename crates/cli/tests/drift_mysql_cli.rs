@@ -1,6 +1,7 @@
 //! `prodlike drift schema` between two MariaDB databases (schemas) on the local server: a column
 //! type, an index and a variable (the database's collation) differ; a rule accepts the
-//! variable; bad URLs, an unreachable server and wrong credentials exit 2.
+//! variable; bad URLs, an unreachable server and wrong credentials exit 2; between the shared
+//! server and a private one, a server variable (innodb_buffer_pool_size) drifts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Output};
@@ -207,5 +208,73 @@ fn unreachable_servers_and_wrong_credentials_exit_2() {
         let t = text(&o);
         assert!(t.contains(words), "{url}: {t}");
         assert!(!t.contains("secret-pw"), "{t}");
+    }
+}
+
+/// Two servers, the shared one as production and one of the test's own as staging, started
+/// with a smaller InnoDB buffer pool: the variable drifts with the column type and the index,
+/// and the variables that only name each host's files and port (datadir, socket, pid_file, …)
+/// are not reported.
+#[test]
+fn a_server_variable_drifts_between_two_servers() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(prod) = rt.block_on(TempMysql::create("drift_two_prod")) else {
+        return;
+    };
+    let Some(staging_server) =
+        prodlike_testkit::private_mysql::PrivateMariadb::start(&["--innodb-buffer-pool-size=24M"])
+    else {
+        return;
+    };
+    rt.block_on(prod.execute(SCHEMA)).unwrap();
+    rt.block_on(staging_server.execute(&format!(
+        "CREATE DATABASE shop; USE shop; {SCHEMA}
+         ALTER TABLE orders MODIFY total DECIMAL(12,2) NOT NULL;
+         CREATE INDEX customers_email ON customers (email);"
+    )))
+    .unwrap();
+    let staging = format!("{}/shop", staging_server.url);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("drift.json");
+    let o = prodlike(&[
+        "drift",
+        "schema",
+        "--baseline",
+        &prod.url,
+        "--candidate",
+        &staging,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let findings = env["data"]["findings"].as_array().unwrap();
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    for want in [
+        "columns.total.type",
+        "indexes.customers_email",
+        "innodb_buffer_pool_size",
+    ] {
+        assert!(paths.contains(&want), "{want} missing: {findings:#?}");
+    }
+    let buffer = findings
+        .iter()
+        .find(|f| f["path"] == "innodb_buffer_pool_size")
+        .unwrap();
+    assert_eq!(buffer["object"], "settings", "{buffer:#}");
+    assert!(buffer.to_string().contains("25165824"), "{buffer:#}");
+    for host_only in [
+        "datadir",
+        "socket",
+        "pid_file",
+        "port",
+        "log_error",
+        "basedir",
+    ] {
+        assert!(
+            !paths.contains(&host_only),
+            "{host_only} names the host, not its configuration: {findings:#?}"
+        );
     }
 }

@@ -484,6 +484,9 @@ pub fn verify(r: &VerifyReport) -> String {
             "  compared row by row: {rows} values or pieces left on their own row; {chance} chance matches with another row's value of the same class (not counted)"
         );
     }
+    if !r.schema_checked.is_empty() {
+        let _ = writeln!(o, "schema compared: {}", r.schema_checked);
+    }
     for d in &r.schema_differences {
         let _ = writeln!(o, "  SCHEMA {} {}: {}", d.kind, d.name, d.difference);
     }

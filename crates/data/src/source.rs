@@ -231,6 +231,32 @@ impl Source {
         }
     }
 
+    /// The whole catalog of the copied schema, whatever the engine: PostgreSQL's
+    /// ([`Source::pg_catalog`]), MySQL's ([`Source::mysql_catalog`]) or SQLite's (tables and
+    /// views). What verify's schema check compares.
+    pub async fn catalog(&self) -> Result<prodlike_catalog::Catalog> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                pg::objects::read_catalog(&c, &p.ns).await
+            }
+            Inner::Mysql(m) => crate::mysql::read::catalog(m).await,
+            Inner::Sqlite(path) => {
+                let path = path.clone();
+                blocking(move || {
+                    let c = sqlite::read::open_read_only(&path)
+                        .map_err(DataError::sqlite(format!("opening {}", path.display())))?;
+                    let options =
+                        prodlike_catalog::Options::schema(prodlike_catalog::sqlite::SCHEMA);
+                    prodlike_catalog::sqlite::read(&c, &options).map_err(|e| {
+                        DataError::Invalid(prodlike_common::error::chain(&e).to_string())
+                    })
+                })
+                .await
+            }
+        }
+    }
+
     /// The views of a SQLite source, which a sync does not copy (empty for PostgreSQL, whose
     /// views come with [`Source::pg_catalog`]).
     pub async fn sqlite_views(&self) -> Result<Vec<String>> {

@@ -1,14 +1,10 @@
 //! Throwaway MariaDB/MySQL databases on the local server (127.0.0.1:3306, root, empty password):
 //! each test creates its own uniquely named database and drops it afterwards, so tests run in
 //! parallel against the one server.
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use mysql_async::prelude::Queryable;
 
 /// The local server; tests never use another address.
 pub const SERVER_URL: &str = "mysql://root@127.0.0.1:3306";
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 #[derive(Debug, thiserror::Error)]
 #[error("MariaDB at {SERVER_URL}")]
@@ -39,20 +35,7 @@ impl TempMysql {
     }
 
     async fn try_create(label: &str) -> Result<TempMysql, MysqlError> {
-        let clean: String = label
-            .chars()
-            .map(|c| match c.is_ascii_alphanumeric() {
-                true => c.to_ascii_lowercase(),
-                false => '_',
-            })
-            .take(24)
-            .collect();
-        let name = format!(
-            "prodlike_{clean}_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            fastrand::u32(..100_000)
-        );
+        let name = crate::unique_name::database_name(label, 24);
         let mut conn = server().await?;
         conn.query_drop(format!("CREATE DATABASE `{name}`")).await?;
         let _ = conn.disconnect().await;

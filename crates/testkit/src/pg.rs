@@ -1,13 +1,9 @@
 //! Throwaway PostgreSQL databases: each test creates its own uniquely named database and drops
 //! it afterwards, so tests run in parallel against the one local server.
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use tokio_postgres::NoTls;
 
 /// Where the local server listens; tests never use another address.
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
@@ -46,23 +42,7 @@ impl TempDatabase {
     }
 
     async fn try_create(label: &str) -> Result<TempDatabase, PgError> {
-        let clean: String = label
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .take(30)
-            .collect();
-        let name = format!(
-            "prodlike_{clean}_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            fastrand_suffix()
-        );
+        let name = crate::unique_name::database_name(label, 30);
         let client = admin_client().await?;
         client
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
@@ -77,14 +57,6 @@ impl TempDatabase {
     pub async fn connect(&self) -> Result<tokio_postgres::Client, PgError> {
         connect(&self.url).await
     }
-}
-
-fn fastrand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    nanos % 100_000
 }
 
 /// Connects and drives the connection on the current runtime.

@@ -11,7 +11,7 @@
 //! `SHOW CREATE TABLE` ([`crate::Table::create_sql`]); views; triggers and routines
 //! ([`crate::SchemaObjects`]); each table's engine, collation and row format as its relation
 //! settings; and on request the server's version and the variables not at their compiled-in
-//! defaults, with the database's own character set and collation as `character_set_database`
+//! defaults (but those naming the host's own files and identity, [`HOST_IDENTITY`]), with the database's own character set and collation as `character_set_database`
 //! and `collation_database`.
 //!
 //! Definitions (views, triggers, routines) are written without their `DEFINER` and without
@@ -38,6 +38,12 @@ pub(crate) type Cells = Vec<Option<String>>;
 
 /// Reads the catalog through `conn`.
 pub async fn read(conn: &mut Conn, options: &Options) -> Result<Catalog, CatalogError> {
+    // MySQL 8 serves information_schema.TABLES' AUTO_INCREMENT and row counts from a cache kept
+    // for a day by default: positions read from it would be stale. MariaDB has no such cache
+    // (nor the variable: the error is expected there).
+    let _ = conn
+        .query_drop("SET SESSION information_schema_stats_expiry = 0")
+        .await;
     let schemas = schemas(conn, &options.scope).await?;
     let mut catalog = Catalog {
         engine: Engine::Mysql,
@@ -90,8 +96,41 @@ async fn schemas(conn: &mut Conn, scope: &Scope) -> Result<Vec<String>, CatalogE
     }
 }
 
+/// Variables that name this host's own files, address and identity: they differ between any
+/// two servers by construction (like PostgreSQL's `data_directory`, which `pg_settings` reports
+/// as `override`), so they are not configuration to compare.
+pub const HOST_IDENTITY: &[&str] = &[
+    "basedir",
+    "character_sets_dir",
+    "datadir",
+    "general_log_file",
+    "hostname",
+    "innodb_data_home_dir",
+    "innodb_log_group_home_dir",
+    "innodb_undo_directory",
+    "lc_messages_dir",
+    "log_bin_basename",
+    "log_bin_index",
+    "log_error",
+    "pid_file",
+    "plugin_dir",
+    "port",
+    "relay_log",
+    "relay_log_basename",
+    "relay_log_index",
+    "report_host",
+    "report_port",
+    "server_id",
+    "server_uuid",
+    "slave_load_tmpdir",
+    "slow_query_log_file",
+    "socket",
+    "tmpdir",
+];
+
 /// Version and the global variables not at their compiled-in defaults (MariaDB:
-/// `SYSTEM_VARIABLES.GLOBAL_VALUE_ORIGIN`; MySQL 8: `performance_schema.variables_info`).
+/// `SYSTEM_VARIABLES.GLOBAL_VALUE_ORIGIN`; MySQL 8: `performance_schema.variables_info`), but
+/// those of [`HOST_IDENTITY`].
 async fn server(conn: &mut Conn) -> Result<Server, CatalogError> {
     let version = rows(conn, "server version", "SELECT VERSION()", Vec::new())
         .await?
@@ -124,6 +163,9 @@ async fn server(conn: &mut Conn) -> Result<Server, CatalogError> {
         .filter_map(|r| {
             let mut it = r.into_iter();
             let name = it.next().flatten()?;
+            if HOST_IDENTITY.contains(&name.as_str()) {
+                return None;
+            }
             Some((name, it.next().flatten().unwrap_or_default()))
         })
         .collect();

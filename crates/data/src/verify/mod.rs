@@ -103,7 +103,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
     )?;
 
     let integrity = integrity::check(&target, &schema, &tschema).await?;
-    let schema_differences = schema::check(
+    let (schema_differences, schema_checked) = schema::check(
         &source,
         &target,
         &schema,
@@ -295,6 +295,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
         passed: failures.is_empty(),
         failures,
         schema_differences,
+        schema_checked: schema_checked.to_owned(),
     })
 }
 

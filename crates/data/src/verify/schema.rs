@@ -1,4 +1,4 @@
-//! Verify's schema check (PostgreSQL source and target): every table, view, materialized view,
+//! Verify's schema check. PostgreSQL source and target: every table, view, materialized view,
 //! function, trigger, enum, domain and composite type, sequence, comment and grant of the
 //! source's schema is in the target, defined alike, and no sequence is behind the keys of the
 //! column that owns it. What the sync declared not copied is left out: the `not_copied` list of
@@ -8,6 +8,12 @@
 //! PostgreSQL prints them, both read with search_path set to the schema, so they name the same
 //! objects alike. Grants go through the `[grants] map` rule: a privilege of a mapped role must be
 //! held by its staging role; owners are not compared (they differ by design).
+//!
+//! MySQL or MariaDB on both sides: tables, views, triggers and routines (definitions as
+//! `prodlike_catalog::mysql` makes them portable, without definer or database name) and each
+//! table's AUTO_INCREMENT position, which must not be behind the source's. SQLite on both sides:
+//! tables and views. Across engines (a PostgreSQL source synced to SQLite): tables and views
+//! present. The report names what was compared, so an empty list never passes for more.
 use std::collections::{BTreeMap, BTreeSet};
 
 use prodlike_catalog::Catalog;
@@ -31,10 +37,69 @@ fn diff(kind: &str, name: impl Into<String>, difference: impl Into<String>) -> S
 /// What was declared not copied, as (kind, name).
 pub type Declared = BTreeSet<(String, String)>;
 
-/// The differences between the schema of `source` and of `target` (empty unless both are
-/// PostgreSQL). `map`: the `[grants] map` rule; `declared`: the sync result's `not_copied`, if
-/// verify was given one.
+/// What [`check`] compared for PostgreSQL on both sides.
+pub const CHECKED_POSTGRES: &str = "tables, views, materialized views, functions, procedures, \
+    aggregates, triggers, enums, domains, composite types, sequences and their positions, \
+    comments, grants, row-level security, policies, storage and view options, replica identity";
+/// What [`check`] compared for MySQL or MariaDB on both sides.
+pub const CHECKED_MYSQL: &str =
+    "tables, views, triggers, routines and AUTO_INCREMENT positions (not behind the source's)";
+/// What [`check`] compared for SQLite on both sides (the catalog reads tables and views).
+pub const CHECKED_SQLITE: &str = "tables and views";
+/// What [`check`] compared across engines.
+pub const CHECKED_ACROSS: &str =
+    "tables and views present (definitions are not compared across engines)";
+
+/// The differences between the schema of `source` and of `target`, and what was compared
+/// (one of the `CHECKED_*` sentences; never a silent nothing). `map`: the `[grants] map` rule;
+/// `declared`: the sync result's `not_copied`, if verify was given one, else recomputed.
 pub async fn check(
+    source: &Source,
+    target: &Source,
+    schema: &Schema,
+    map: &BTreeMap<String, String>,
+    declared: Option<&Declared>,
+) -> Result<(Vec<SchemaDifference>, &'static str)> {
+    match (source.engine(), target.engine()) {
+        ("postgres", "postgres") => check_postgres(source, target, schema, map, declared)
+            .await
+            .map(|d| (d, CHECKED_POSTGRES)),
+        ("mysql", "mysql") => {
+            let (src, dst) = (source.catalog().await?, target.catalog().await?);
+            let declared = declared.cloned().unwrap_or_default();
+            let mut out = compare(&src, &dst, &declared);
+            out.extend(auto_increment_positions(&src, &dst));
+            Ok((out, CHECKED_MYSQL))
+        }
+        (s, t) => {
+            let (src, dst) = (source.catalog().await?, target.catalog().await?);
+            let declared = match declared {
+                Some(d) => d.clone(),
+                // What a sync from this source declares: a SQLite source's views, a PostgreSQL
+                // source's objects a SQLite target has no room for.
+                None if s == "sqlite" => src
+                    .views
+                    .iter()
+                    .map(|v| ("view".to_owned(), v.name.clone()))
+                    .collect(),
+                None => {
+                    let tables: Vec<&Table> = schema.tables.iter().collect();
+                    let mut lost = objects::static_not_copied(&src, schema, &tables);
+                    lost.extend(objects::not_copied_to_sqlite(&src));
+                    lost.into_iter().map(|n| (n.kind, n.name)).collect()
+                }
+            };
+            if s == t {
+                Ok((compare(&src, &dst, &declared), CHECKED_SQLITE))
+            } else {
+                Ok((presence(&src, &dst, &declared), CHECKED_ACROSS))
+            }
+        }
+    }
+}
+
+/// PostgreSQL on both sides: objects, grants, access settings and sequence positions.
+async fn check_postgres(
     source: &Source,
     target: &Source,
     schema: &Schema,
@@ -72,6 +137,62 @@ pub async fn check(
         out.extend(sequence_positions(&c, &dst).await);
     }
     Ok(out)
+}
+
+/// Tables and views of `src` the other engine's `dst` lacks, but those declared not copied.
+fn presence(src: &Catalog, dst: &Catalog, declared: &Declared) -> Vec<SchemaDifference> {
+    let is_declared = |name: &str| declared.iter().any(|(_, n)| n == name);
+    let in_target = |name: &str| {
+        dst.tables.iter().any(|t| t.name == name) || dst.views.iter().any(|v| v.name == name)
+    };
+    let tables = src
+        .tables
+        .iter()
+        .filter(|t| !t.extension_member)
+        .map(|t| ("table", &t.name));
+    let views = src.views.iter().filter(|v| !v.extension_member).map(|v| {
+        (
+            if v.materialized {
+                "materialized view"
+            } else {
+                "view"
+            },
+            &v.name,
+        )
+    });
+    tables
+        .chain(views)
+        .filter(|(_, name)| !is_declared(name) && !in_target(name))
+        .map(|(kind, name)| diff(kind, name.clone(), "missing in the target"))
+        .collect()
+}
+
+/// MySQL tables whose next AUTO_INCREMENT value in `dst` is below `src`'s: the sync carries
+/// the position, so that staging's next insert never reuses a key production has handed out
+/// (rows deleted at the top included). InnoDB never lets a position fall behind its own keys,
+/// so behind the source's is what can go wrong.
+fn auto_increment_positions(src: &Catalog, dst: &Catalog) -> Vec<SchemaDifference> {
+    let mut out = Vec::new();
+    for s in &src.tables {
+        let Some(want) = s.auto_increment else {
+            continue;
+        };
+        let Some(d) = dst.tables.iter().find(|d| d.name == s.name) else {
+            continue;
+        };
+        match d.auto_increment {
+            Some(got) if got >= want => {}
+            got => out.push(diff(
+                "auto_increment",
+                s.name.clone(),
+                format!(
+                    "behind the source's: next value {} in the target, {want} in the source",
+                    got.map_or_else(|| "unknown".to_owned(), |g| g.to_string())
+                ),
+            )),
+        }
+    }
+    out
 }
 
 /// The source's privileges the target lacks: a mapped role's always (the sync grants them to

@@ -71,6 +71,13 @@ pub struct VerifyReport {
     /// `prodlike.data.verify/1`: absent in older results, read as empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema_differences: Vec<SchemaDifference>,
+    /// What the schema check compared, for these two engines: `tables, views, functions, …`
+    /// (PostgreSQL), `tables, views, triggers, routines, AUTO_INCREMENT positions` (MySQL),
+    /// `tables and views (present, definitions not compared across engines)`. An empty
+    /// `schema_differences` means no difference among these, nothing more. Absent in results
+    /// made before it was stated.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub schema_checked: String,
 }
 
 /// One object of the schema that differs between source and target.
