@@ -322,3 +322,79 @@ fn a_missing_index_on_northwind_is_the_cause() {
     );
     assert_eq!(query(&v, "customers by country")["verdict"], "same_plan");
 }
+
+/// `-- param:` lines bind `$n` (planned through PREPARE and EXPLAIN EXECUTE); SQL that does not
+/// parse, a `$n` without a value, a malformed literal and a value of the wrong type are each an
+/// input error naming the query (exit 2), and the other queries are still compared.
+#[test]
+fn parameters_bound_and_bad_input_named() {
+    let rt = rt();
+    let Some(prod) = rt.block_on(TempDatabase::create("plans_param_prod")) else {
+        return;
+    };
+    let stag = rt.block_on(TempDatabase::create("plans_param_stag")).unwrap();
+    sql(
+        &rt,
+        &prod,
+        &format!(
+            "{SCHEMA} {} CREATE INDEX orders_user_idx ON orders(user_id); ANALYZE;",
+            fill(5_000)
+        ),
+    );
+    sql(&rt, &stag, &format!("{SCHEMA} {} ANALYZE;", fill(50)));
+    let dir = tempfile::tempdir().unwrap();
+    let queries = "-- orders of one user
+-- param: $1 = 42
+SELECT * FROM orders WHERE user_id = $1;
+
+-- count users
+SELECT count(*) FROM users;
+
+-- does not parse
+SELEC * FROM users;
+
+-- no value
+-- param: $1 = 1
+SELECT * FROM orders WHERE user_id = $1 AND total > $2;
+
+-- bad literal
+-- param: $1 = 1); DROP TABLE users; --
+SELECT * FROM users WHERE id = $1;
+
+-- wrong type
+-- param: $1 = 'forty-two'
+SELECT * FROM users WHERE id = $1;
+";
+    let (o, v) = plans(dir.path(), &prod.url, &stag.url, queries, &[]);
+    let text = output_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    for (name, says) in [
+        ("does not parse", "syntax error"),
+        ("no value", "$2 has no value"),
+        ("bad literal", "not a literal"),
+        ("wrong type", "cannot be bound ($1 = 'forty-two')"),
+    ] {
+        assert_eq!(query(&v, name)["verdict"], "not_comparable", "{name}: {v}");
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("query `{name}`")))
+            .unwrap_or_else(|| panic!("{name} not named: {text}"));
+        assert!(line.contains(says), "{name}: {line}");
+    }
+    assert_eq!(v["data"]["counts"]["failed"], 4);
+    // The others compared: the bound lookup plans as its literal does.
+    let lookup = query(&v, "orders of one user");
+    assert_eq!(lookup["verdict"], "different_plan", "{lookup}");
+    assert_eq!(lookup["params"], serde_json::json!(["42"]));
+    assert!(
+        lookup["production"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("orders_user_idx")),
+        "{lookup}"
+    );
+    assert_eq!(query(&v, "count users")["verdict"], "same_shape_scaled");
+    // Users' table was not dropped by the "literal".
+    assert_eq!(one_i64(&rt, &prod, "SELECT count(*) FROM users"), 5_000);
+}

@@ -10,6 +10,7 @@ pub mod nats;
 pub mod pausing_server;
 pub mod pg;
 pub mod private_mysql;
+pub mod private_pg;
 pub mod process;
 pub mod prometheus;
 pub mod realworld;

@@ -22,9 +22,14 @@ pub struct PlansArgs {
     #[arg(long)]
     target: String,
     /// SQL statements, each ending with `;`, separated by blank lines; a statement's first
-    /// `--` comment line is its name; sample parameters written in place.
-    #[arg(long, value_name = "FILE")]
-    queries: PathBuf,
+    /// `--` comment line is its name; sample parameters written in place or bound by
+    /// `-- param: $1 = <literal>` lines.
+    #[arg(long, value_name = "FILE", required_unless_present = "from_stat_statements")]
+    queries: Option<PathBuf>,
+    /// Also the N heaviest statements (by total_exec_time) of production's
+    /// pg_stat_statements, planned generically with values sampled from staging.
+    #[arg(long, value_name = "N")]
+    from_stat_statements: Option<usize>,
     /// Staging's size over production's (0.1: a tenth), scaling the estimates; measured from
     /// the tables the queries read when not given.
     #[arg(long, value_name = "RATIO")]
@@ -71,10 +76,17 @@ pub fn run(a: PlansArgs) -> anyhow::Result<Outcome> {
     {
         anyhow::bail!("--volume-ratio {v}: give a positive number, e.g. 0.1 for a tenth");
     }
-    let text = std::fs::read_to_string(&a.queries)
-        .with_context(|| format!("--queries {}", a.queries.display()))?;
-    let queries =
-        queries::parse(&text).with_context(|| format!("--queries {}", a.queries.display()))?;
+    if a.from_stat_statements == Some(0) {
+        anyhow::bail!("--from-stat-statements 0: give how many statements to compare, e.g. 10");
+    }
+    let queries = match &a.queries {
+        None => Vec::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--queries {}", path.display()))?;
+            queries::parse(&text).with_context(|| format!("--queries {}", path.display()))?
+        }
+    };
     let rules = match &a.rules {
         None => None,
         Some(p) => {
@@ -88,6 +100,7 @@ pub fn run(a: PlansArgs) -> anyhow::Result<Outcome> {
     };
     let options = PlansOptions {
         queries,
+        from_stat_statements: a.from_stat_statements,
         volume_ratio: a.volume_ratio,
         analyze_staging: a.analyze_staging,
         rules,
@@ -102,7 +115,7 @@ pub fn run(a: PlansArgs) -> anyhow::Result<Outcome> {
         .block_on(query_plans::compare(&source, &target, &options))
         .context("comparing query plans")?;
     let c = &report.counts;
-    let outcome = if c.failed > 0 {
+    let outcome = if c.failed > 0 || !report.problems.is_empty() {
         Outcome::Error
     } else if c.different_plan > c.accepted {
         Outcome::Finding
@@ -131,19 +144,21 @@ pub fn run(a: PlansArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Markdown => print!("{}", render(&report, true)),
         _ => print!("{}", render(&report, false)),
     }
-    for q in report
-        .queries
-        .iter()
-        .filter(|q| q.verdict == "not_comparable")
-    {
-        if let Some(e) = &q.error
+    for p in &report.problems {
+        eprintln!("prodlike data plans: {p}");
+    }
+    // The input errors (exit 2) named on stderr: a query production cannot explain, or whose
+    // parameters cannot be bound.
+    for q in report.queries.iter().filter(|q| {
+        q.verdict == "not_comparable"
+            && q.error.is_some()
             && q.production.is_none()
-        {
-            eprintln!(
-                "prodlike data plans: query `{}` (line {}): production cannot explain it: {e}",
-                q.name, q.line
-            );
-        }
+            && q.stat_statement.is_none()
+    }) {
+        eprintln!(
+            "prodlike data plans: query `{}` (line {}): {}",
+            q.name, q.line, q.why
+        );
     }
     Ok(outcome)
 }
@@ -173,6 +188,15 @@ fn render(r: &PlansReport, markdown: bool) -> String {
             q.verdict,
             q.why
         );
+        if !q.params.is_empty() {
+            let values: Vec<String> = q
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("${} = {v}", i + 1))
+                .collect();
+            let _ = writeln!(out, "      with {}", values.join(", "));
+        }
         if let Some(a) = &q.accepted_by {
             let _ = writeln!(out, "      accepted by rule {}: {}", a.rule, a.reason);
         }
@@ -197,5 +221,8 @@ fn render(r: &PlansReport, markdown: bool) -> String {
         "{} same plan, {} same shape scaled, {} different ({} accepted), {} not comparable",
         c.same_plan, c.same_shape_scaled, c.different_plan, c.accepted, c.not_comparable
     );
+    for p in &r.problems {
+        let _ = writeln!(out, "{}! {p}", if markdown { "- " } else { "" });
+    }
     out
 }

@@ -6,7 +6,11 @@
 //!
 //! Only plans and catalog statistics leave production; no row is read.
 pub mod causes;
+pub mod explain;
+pub mod param_columns;
 pub mod queries;
+pub mod sqlite;
+pub mod stat_statements;
 pub mod tree;
 pub mod verdict;
 
@@ -16,11 +20,9 @@ use prodlike_results::data::plans::{
     AcceptedBy, NodeDifference, PlanCounts, PlanSummary, PlansReport, QueryPlan,
 };
 use prodlike_rules::Rules;
-use tokio_postgres::Client;
-use tokio_postgres::types::{FromSql, Type};
-
 use crate::error::{DataError, Result};
 use crate::url::DbUrl;
+use explain::{Explained, Side, explain};
 use queries::Query;
 use tree::Node;
 use verdict::Verdict;
@@ -28,6 +30,8 @@ use verdict::Verdict;
 /// What to compare and how.
 pub struct PlansOptions {
     pub queries: Vec<Query>,
+    /// Also the N heaviest statements of production's `pg_stat_statements`.
+    pub from_stat_statements: Option<usize>,
     /// Staging's size over production's; measured from the tables the queries read when
     /// `None`.
     pub volume_ratio: Option<f64>,
@@ -62,9 +66,6 @@ pub fn rules_from_toml(text: &str, file: &str, today: prodlike_rules::Date) -> R
     })
 }
 
-/// One side's explanation of a query: its nodes, or the database's error.
-type Explained = std::result::Result<Vec<Node>, String>;
-
 /// Compares every query's plans on `source` (production) and `target` (staging).
 // Long: the steps in order (connect, analyze, explain, read catalogs, judge, count), each a few lines.
 #[allow(clippy::too_many_lines)]
@@ -85,21 +86,48 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
                 what: "`prodlike data plans` (EXPLAIN of MySQL plans)".into(),
             });
         }
+        if let (DbUrl::Sqlite { path: sp }, DbUrl::Sqlite { path: tp }) = (source, target) {
+            // rusqlite blocks the thread for the few statements a comparison takes, as the
+            // other SQLite paths of the crate do.
+            return sqlite::compare(sp, tp, (source.shown(), target.shown()), o);
+        }
         return Err(DataError::Invalid(
-            "data plans compares PostgreSQL plans; SQLite's EXPLAIN QUERY PLAN is not compared yet"
+            "data plans compares two PostgreSQL databases or two SQLite files, not one of each"
                 .into(),
         ));
     };
     let prod = crate::pg::connect(pc, ps).await?;
     let stag = crate::pg::connect(tc, ts).await?;
+    let (prod, stag) = (Side::new(&prod).await?, Side::new(&stag).await?);
     let search_path = crate::pg::ident(&o.schema);
 
+    let mut queries = o.queries.clone();
+    let mut problems = Vec::new();
+    if let Some(n) = o.from_stat_statements {
+        match stat_statements::heaviest(prod.client, n).await {
+            Ok(found) => {
+                for mut q in found {
+                    // PostgreSQL 16 plans a generic plan without values; before, the prepared
+                    // statement needs values of the right types.
+                    if prod.version < 160_000 || stag.version < 160_000 {
+                        stat_statements::sample(stag.client, &mut q, &search_path).await;
+                    }
+                    queries.push(q);
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+
     let mut explained: Vec<(Explained, Explained)> = Vec::new();
-    for q in &o.queries {
-        explained.push((
-            explain(&prod, q, &search_path, o.statement_timeout_ms).await?,
-            explain(&stag, q, &search_path, o.statement_timeout_ms).await?,
-        ));
+    for q in &queries {
+        explained.push(match &q.bind_error {
+            Some(e) => (Err(e.clone()), Err(e.clone())),
+            None => (
+                explain(&prod, q, &search_path, o.statement_timeout_ms).await?,
+                explain(&stag, q, &search_path, o.statement_timeout_ms).await?,
+            ),
+        });
     }
     let mut tables: BTreeSet<(String, String)> = BTreeSet::new();
     for (p, s) in &explained {
@@ -116,24 +144,27 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
     if o.analyze_staging && !tables.is_empty() {
         for (schema, name) in &tables {
             let sql = format!("ANALYZE {}", crate::pg::qualified(schema, name));
-            stag.batch_execute(&sql)
+            stag.client
+                .batch_execute(&sql)
                 .await
                 .map_err(DataError::pg(format!("ANALYZE {schema}.{name} in staging")))?;
         }
         analyzed = true;
         // Staging's plans after its statistics are fresh.
-        for (q, pair) in o.queries.iter().zip(explained.iter_mut()) {
-            pair.1 = explain(&stag, q, &search_path, o.statement_timeout_ms).await?;
+        for (q, pair) in queries.iter().zip(explained.iter_mut()) {
+            if q.bind_error.is_none() {
+                pair.1 = explain(&stag, q, &search_path, o.statement_timeout_ms).await?;
+            }
         }
     }
-    let production_sizes = causes::sizes(&prod, &tables).await?;
-    let staging_sizes = causes::sizes(&stag, &tables).await?;
+    let production_sizes = causes::sizes(prod.client, &tables).await?;
+    let staging_sizes = causes::sizes(stag.client, &tables).await?;
     let schemas: BTreeSet<String> = tables.iter().map(|(s, _)| s.clone()).collect();
-    let production_indexes = causes::indexes(&prod, &schemas).await?;
-    let staging_indexes = causes::indexes(&stag, &schemas).await?;
+    let production_indexes = causes::indexes(prod.client, &schemas).await?;
+    let staging_indexes = causes::indexes(stag.client, &schemas).await?;
     let settings = causes::setting_differences(
-        &causes::settings(&prod).await?,
-        &causes::settings(&stag).await?,
+        &causes::settings(prod.client).await?,
+        &causes::settings(stag.client).await?,
     );
     let (volume, from) = match o.volume_ratio {
         Some(v) => (v, "declared"),
@@ -149,22 +180,7 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
         staging_indexes: &staging_indexes,
         settings: &settings,
     };
-    let mut counts = PlanCounts::default();
-    let mut out = Vec::new();
-    for (q, (p, s)) in o.queries.iter().zip(&explained) {
-        let plan = judge_query(q, p, s, volume, &catalogs, o.rules.as_ref());
-        match plan.verdict.as_str() {
-            "same_plan" => counts.same_plan += 1,
-            "same_shape_scaled" => counts.same_shape_scaled += 1,
-            "different_plan" => {
-                counts.different_plan += 1;
-                counts.accepted += u64::from(plan.accepted_by.is_some());
-            }
-            _ => counts.not_comparable += 1,
-        }
-        counts.failed += u64::from(p.is_err());
-        out.push(plan);
-    }
+    let (out, counts) = judge_all(&queries, &explained, volume, &catalogs, o.rules.as_ref());
     Ok(PlansReport {
         source: ps.clone(),
         target: ts.clone(),
@@ -175,7 +191,38 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
         settings,
         tables: causes::size_rows(&production_sizes, &staging_sizes),
         counts,
+        problems,
+        engine: "postgresql".into(),
     })
+}
+
+/// Every query judged, and the counts by verdict. A query production cannot explain, or whose
+/// parameters cannot be bound, is an input error (`failed`), unless it came from
+/// `pg_stat_statements` (then it is prodlike's reading, not the user's SQL, at fault).
+fn judge_all(
+    queries: &[Query],
+    explained: &[(Explained, Explained)],
+    volume: f64,
+    catalogs: &causes::Catalogs<'_>,
+    rules: Option<&Rules>,
+) -> (Vec<QueryPlan>, PlanCounts) {
+    let mut counts = PlanCounts::default();
+    let mut out = Vec::new();
+    for (q, (p, s)) in queries.iter().zip(explained) {
+        let plan = judge_query(q, p, s, volume, catalogs, rules);
+        match plan.verdict.as_str() {
+            "same_plan" => counts.same_plan += 1,
+            "same_shape_scaled" => counts.same_shape_scaled += 1,
+            "different_plan" => {
+                counts.different_plan += 1;
+                counts.accepted += u64::from(plan.accepted_by.is_some());
+            }
+            _ => counts.not_comparable += 1,
+        }
+        counts.failed += u64::from(p.is_err() && q.stat.is_none());
+        out.push(plan);
+    }
+    (out, counts)
 }
 
 /// Staging's rows over production's, over every table both sides have analyzed; 1 without any.
@@ -215,7 +262,15 @@ fn judge_query(
         causes: Vec::new(),
         accepted_by: None,
         error: None,
+        params: q.params.clone(),
+        generic_plan: q.generic,
+        stat_statement: q.stat.clone(),
     };
+    if let Some(e) = &q.bind_error {
+        plan.why = format!("its parameters cannot be bound: {e}");
+        plan.error = Some(e.clone());
+        return plan;
+    }
     let (pn, sn) = match (p, s) {
         (Err(e), _) => {
             plan.why = format!("production cannot explain it: {e}");
@@ -313,61 +368,5 @@ fn summary(nodes: &[Node]) -> PlanSummary {
         nodes: nodes.iter().map(verdict::indented).collect(),
         total_cost: nodes.first().map_or(0.0, |n| n.total_cost),
         rows: nodes.first().map_or(0.0, |n| n.rows),
-    }
-}
-
-/// `EXPLAIN (FORMAT JSON)` of one query in a read-only transaction, rolled back: the query is
-/// planned, never run. A statement the database refuses (bad SQL, a missing table, a
-/// parameter it cannot bind) is that side's error, not the run's.
-async fn explain(c: &Client, q: &Query, search_path: &str, timeout_ms: u64) -> Result<Explained> {
-    c.batch_execute(&format!(
-        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {timeout_ms}; \
-         SET LOCAL search_path = {search_path}"
-    ))
-    .await
-    .map_err(DataError::pg("starting a read-only transaction"))?;
-    // The extended protocol: one statement only, whatever the text holds.
-    let result = c
-        .query(&format!("EXPLAIN (FORMAT JSON) {}", q.sql), &[])
-        .await;
-    c.batch_execute("ROLLBACK")
-        .await
-        .map_err(DataError::pg("ending the read-only transaction"))?;
-    let rows = match result {
-        Ok(rows) => rows,
-        Err(e) => {
-            let msg = e
-                .as_db_error()
-                .map(|d| d.message().to_string())
-                .unwrap_or_else(|| e.to_string());
-            return Ok(Err(msg));
-        }
-    };
-    let Some(row) = rows.first() else {
-        return Ok(Err("EXPLAIN returned nothing".into()));
-    };
-    let text: JsonText = match row.try_get(0) {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(format!("EXPLAIN's output could not be read: {e}"))),
-    };
-    let doc: serde_json::Value = match serde_json::from_str(&text.0) {
-        Ok(v) => v,
-        Err(e) => return Ok(Err(format!("EXPLAIN's output is not JSON: {e}"))),
-    };
-    Ok(tree::nodes(&doc).map_err(|e| e.to_string()))
-}
-
-/// A `json` column's text (EXPLAIN (FORMAT JSON)'s one column).
-struct JsonText(String);
-
-impl<'a> FromSql<'a> for JsonText {
-    fn from_sql(
-        _ty: &Type,
-        raw: &'a [u8],
-    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(JsonText(String::from_utf8(raw.to_vec())?))
-    }
-    fn accepts(ty: &Type) -> bool {
-        *ty == Type::JSON || *ty == Type::TEXT
     }
 }

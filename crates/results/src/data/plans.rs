@@ -25,6 +25,19 @@ pub struct PlansReport {
     /// Every table a query reads, with its size on both sides.
     pub tables: Vec<TableSizes>,
     pub counts: PlanCounts,
+    /// Input errors of the run rather than of one query (`pg_stat_statements` absent on
+    /// production for `--from-stat-statements`): exit 2, the queries that could be read still
+    /// compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// `postgresql` or `sqlite` (`EXPLAIN QUERY PLAN`, run on a copy of each side after
+    /// `ANALYZE`).
+    #[serde(default = "postgresql")]
+    pub engine: String,
+}
+
+fn postgresql() -> String {
+    "postgresql".into()
 }
 
 /// Queries by verdict.
@@ -36,8 +49,8 @@ pub struct PlanCounts {
     pub not_comparable: u64,
     /// Different plans a rule accepts (counted in `different_plan` too).
     pub accepted: u64,
-    /// Queries that could not be explained on production (their SQL is at fault): input
-    /// errors, exit 2.
+    /// Queries that could not be explained on production (their SQL is at fault, or their
+    /// parameters cannot be bound): input errors, exit 2.
     pub failed: u64,
 }
 
@@ -68,6 +81,26 @@ pub struct QueryPlan {
     pub accepted_by: Option<AcceptedBy>,
     /// Production's (or staging's) error for a query that could not be explained.
     pub error: Option<String>,
+    /// The values bound to `$1`, `$2`, …: the queries file's `-- param:` lines, or values
+    /// sampled from staging's own data for a statement of `pg_stat_statements`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+    /// Planned as a generic plan (the placeholders' values unknown): statements of
+    /// `pg_stat_statements`.
+    #[serde(default)]
+    pub generic_plan: bool,
+    /// The statement's entry in production's `pg_stat_statements`, when it came from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stat_statement: Option<StatStatement>,
+}
+
+/// A statement of `pg_stat_statements` (its normalized text is the query's `sql`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StatStatement {
+    pub queryid: i64,
+    pub calls: i64,
+    /// Its total execution time on production, in milliseconds (what ranks it).
+    pub total_exec_time_ms: f64,
 }
 
 /// A plan in brief.
