@@ -5,6 +5,7 @@ mod compare;
 mod data;
 mod drift;
 mod load;
+mod plans;
 mod report;
 mod shadow;
 
@@ -61,6 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         load::run(&ctx).await.context("demo stage: load")?;
         compare::run(&ctx).await.context("demo stage: compare")?;
         data::run(&ctx).await.context("demo stage: data")?;
+        plans::run(&ctx).await.context("demo stage: plans")?;
         drift::run(&ctx).await.context("demo stage: drift")?;
         report::run(&ctx).await.context("demo stage: report")?;
         println!("\nResults written to {}/", ctx.out_dir.display());
