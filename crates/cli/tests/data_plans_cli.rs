@@ -332,7 +332,9 @@ fn parameters_bound_and_bad_input_named() {
     let Some(prod) = rt.block_on(TempDatabase::create("plans_param_prod")) else {
         return;
     };
-    let stag = rt.block_on(TempDatabase::create("plans_param_stag")).unwrap();
+    let stag = rt
+        .block_on(TempDatabase::create("plans_param_stag"))
+        .unwrap();
     sql(
         &rt,
         &prod,

@@ -38,7 +38,14 @@ fn query<'a>(v: &'a Value, name: &str) -> &'a Value {
 fn sqlite_plans_compared_on_analyzed_copies() {
     let dir = tempfile::tempdir().unwrap();
     let (prod, stag) = (dir.path().join("prod.db"), dir.path().join("stag.db"));
-    write_shop_sqlite(&prod, ShopSize { users: 3000, seed: 7 }).unwrap();
+    write_shop_sqlite(
+        &prod,
+        ShopSize {
+            users: 3000,
+            seed: 7,
+        },
+    )
+    .unwrap();
     write_shop_sqlite(&stag, ShopSize { users: 10, seed: 7 }).unwrap();
     rusqlite::Connection::open(&stag)
         .unwrap()

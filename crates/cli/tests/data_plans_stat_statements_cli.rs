@@ -71,7 +71,9 @@ fn absent_pg_stat_statements_is_named_and_the_file_still_compared() {
     let Some(prod) = rt.block_on(TempDatabase::create("plans_pgss_prod")) else {
         return;
     };
-    let stag = rt.block_on(TempDatabase::create("plans_pgss_stag")).unwrap();
+    let stag = rt
+        .block_on(TempDatabase::create("plans_pgss_stag"))
+        .unwrap();
     for db in [&prod, &stag] {
         sql(&rt, &db.url, &format!("{SCHEMA} {} ANALYZE;", fill(1, 100)));
     }
@@ -82,7 +84,12 @@ fn absent_pg_stat_statements_is_named_and_the_file_still_compared() {
         dir.path(),
         &prod.url,
         &stag.url,
-        &["--from-stat-statements", "5", "--queries", q.to_str().unwrap()],
+        &[
+            "--from-stat-statements",
+            "5",
+            "--queries",
+            q.to_str().unwrap(),
+        ],
     );
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(2), "{text}");

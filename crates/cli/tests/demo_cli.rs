@@ -26,6 +26,23 @@ fn verdicts(r: &CompareReport, route: &str) -> Vec<(String, Verdict)> {
         .collect()
 }
 
+/// The plans stage: SQLite plans the orders of one country's users by size (an index search
+/// at 3,000 users, a scan at 10), and the table sizes are named as the cause.
+fn plans_stage_found_its_difference(dir: &std::path::Path, stdout: &str) {
+    assert!(
+        stdout.contains("found: the plans differ")
+            && stdout.contains("production  SEARCH using orders_user on orders")
+            && stdout.contains("staging     SCAN on orders")
+            && stdout.contains("cause (table_size): main.orders"),
+        "{stdout}"
+    );
+    let plans = match prodlike_results::read(dir.join("plans/plans.json")).unwrap() {
+        AnyResult::DataPlans(doc) => doc.data,
+        _ => panic!("plans/plans.json is not a data plans result"),
+    };
+    assert_eq!(plans.queries[0].verdict, "different_plan");
+}
+
 #[test]
 fn the_demo_runs_every_stage_and_finds_what_it_planted() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,20 +108,7 @@ fn the_demo_runs_every_stage_and_finds_what_it_planted() {
         stdout.contains("found: /api/items/{id} diverged"),
         "{stdout}"
     );
-    // The plans stage: SQLite plans the orders of one country's users by size (an index
-    // search at 3,000 users, a scan at 10), and the table sizes are named as the cause.
-    assert!(
-        stdout.contains("found: the plans differ")
-            && stdout.contains("production  SEARCH using orders_user on orders")
-            && stdout.contains("staging     SCAN on orders")
-            && stdout.contains("cause (table_size): main.orders"),
-        "{stdout}"
-    );
-    let plans = match prodlike_results::read(dir.path().join("plans/plans.json")).unwrap() {
-        AnyResult::DataPlans(doc) => doc.data,
-        _ => panic!("plans/plans.json is not a data plans result"),
-    };
-    assert_eq!(plans.queries[0].verdict, "different_plan");
+    plans_stage_found_its_difference(dir.path(), &stdout);
     // The Terraform stage: the halving accepted, the hard-coded timeout the one drift.
     assert!(
         stdout.contains(

@@ -72,7 +72,9 @@ impl PrivatePostgres {
         let dir = tempfile::Builder::new().prefix("prodlike-pg-").tempdir()?;
         let as_postgres = is_root();
         if as_postgres {
-            run(Command::new("chown").arg("postgres:postgres").arg(dir.path()))?;
+            run(Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path()))?;
         }
         let data = dir.path().join("data");
         let port = crate::process::free_port()?;
@@ -84,11 +86,16 @@ impl PrivatePostgres {
             as_postgres,
             _dir: dir,
         };
-        run(pg
-            .program("initdb")
-            .arg("-D")
-            .arg(&pg.data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]))?;
+        run(pg.program("initdb").arg("-D").arg(&pg.data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]))?;
         let mut conf = format!(
             "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
              fsync = off\n",

@@ -24,7 +24,11 @@ pub struct PlansArgs {
     /// SQL statements, each ending with `;`, separated by blank lines; a statement's first
     /// `--` comment line is its name; sample parameters written in place or bound by
     /// `-- param: $1 = <literal>` lines.
-    #[arg(long, value_name = "FILE", required_unless_present = "from_stat_statements")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "from_stat_statements"
+    )]
     queries: Option<PathBuf>,
     /// Also the N heaviest statements (by total_exec_time) of production's
     /// pg_stat_statements, planned generically with values sampled from staging.
@@ -144,11 +148,16 @@ pub fn run(a: PlansArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Markdown => print!("{}", render(&report, true)),
         _ => print!("{}", render(&report, false)),
     }
+    name_input_errors(&report);
+    Ok(outcome)
+}
+
+/// The input errors (exit 2) on stderr: the run's problems, and each query production cannot
+/// explain or whose parameters cannot be bound, by name and line.
+fn name_input_errors(report: &PlansReport) {
     for p in &report.problems {
         eprintln!("prodlike data plans: {p}");
     }
-    // The input errors (exit 2) named on stderr: a query production cannot explain, or whose
-    // parameters cannot be bound.
     for q in report.queries.iter().filter(|q| {
         q.verdict == "not_comparable"
             && q.error.is_some()
@@ -160,7 +169,6 @@ pub fn run(a: PlansArgs) -> anyhow::Result<Outcome> {
             q.name, q.line, q.why
         );
     }
-    Ok(outcome)
 }
 
 /// The report as text, or as Markdown for a pull-request comment.

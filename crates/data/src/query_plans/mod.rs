@@ -16,13 +16,13 @@ pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::error::{DataError, Result};
+use crate::url::DbUrl;
+use explain::{Explained, Side, explain};
 use prodlike_results::data::plans::{
     AcceptedBy, NodeDifference, PlanCounts, PlanSummary, PlansReport, QueryPlan,
 };
 use prodlike_rules::Rules;
-use crate::error::{DataError, Result};
-use crate::url::DbUrl;
-use explain::{Explained, Side, explain};
 use queries::Query;
 use tree::Node;
 use verdict::Verdict;

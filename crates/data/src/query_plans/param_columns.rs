@@ -42,12 +42,63 @@ impl Tok {
 
 /// Words that end a table reference or cannot be a column's name here.
 const KEYWORDS: &[&str] = &[
-    "select", "from", "where", "join", "inner", "left", "right", "full", "cross", "natural",
-    "outer", "on", "using", "group", "order", "by", "limit", "offset", "having", "union",
-    "except", "intersect", "set", "values", "window", "for", "returning", "as", "lateral", "and",
-    "or", "not", "in", "between", "like", "ilike", "is", "null", "fetch", "default", "into",
-    "update", "delete", "insert", "with", "distinct", "case", "when", "then", "else", "end",
-    "any", "all", "some", "exists", "true", "false",
+    "select",
+    "from",
+    "where",
+    "join",
+    "inner",
+    "left",
+    "right",
+    "full",
+    "cross",
+    "natural",
+    "outer",
+    "on",
+    "using",
+    "group",
+    "order",
+    "by",
+    "limit",
+    "offset",
+    "having",
+    "union",
+    "except",
+    "intersect",
+    "set",
+    "values",
+    "window",
+    "for",
+    "returning",
+    "as",
+    "lateral",
+    "and",
+    "or",
+    "not",
+    "in",
+    "between",
+    "like",
+    "ilike",
+    "is",
+    "null",
+    "fetch",
+    "default",
+    "into",
+    "update",
+    "delete",
+    "insert",
+    "with",
+    "distinct",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "any",
+    "all",
+    "some",
+    "exists",
+    "true",
+    "false",
 ];
 
 /// Operators a column is compared with a value by.
@@ -57,7 +108,7 @@ const COMPARISONS: &[&str] = &["=", "<>", "!=", "<", "<=", ">", ">=", "~~", "!~~
 /// the text holds more than one statement.
 pub fn sources(sql: &str) -> Result<Vec<(usize, Source)>, String> {
     let toks = lex(sql);
-    if toks.iter().any(|t| *t == Tok::Punct(';')) {
+    if toks.contains(&Tok::Punct(';')) {
         return Err("more than one statement".into());
     }
     let tables = tables_of(&toks);
@@ -165,7 +216,9 @@ fn column_for(toks: &[Tok], i: usize) -> Found {
         let open = k.checked_sub(1);
         let in_at = open.and_then(|o| o.checked_sub(1));
         if open.and_then(|o| toks.get(o)) == Some(&Tok::Punct('('))
-            && in_at.and_then(|x| toks.get(x)).is_some_and(|t| t.is_kw("in"))
+            && in_at
+                .and_then(|x| toks.get(x))
+                .is_some_and(|t| t.is_kw("in"))
         {
             let end = in_at.and_then(|x| {
                 let not = x.checked_sub(1).and_then(|y| toks.get(y))?.is_kw("not");
@@ -197,7 +250,10 @@ fn column_ending(toks: &[Tok], end: Option<usize>) -> Found {
         return Found::Nothing;
     };
     let dot = end.checked_sub(1).and_then(|k| toks.get(k));
-    let qualifier = end.checked_sub(2).and_then(|k| toks.get(k)).and_then(Tok::name);
+    let qualifier = end
+        .checked_sub(2)
+        .and_then(|k| toks.get(k))
+        .and_then(Tok::name);
     match (dot, qualifier) {
         (Some(Tok::Punct('.')), Some(q)) => Found::Column(Some(q.to_string()), col.to_string()),
         _ => Found::Column(None, col.to_string()),
@@ -425,7 +481,10 @@ mod tests {
         let s = sources("SELECT lower($1)").unwrap();
         assert!(matches!(&s[0].1, Source::Unknown(w) if w.contains("$1")));
         let s = sources("SELECT * FROM t WHERE q.x = $1").unwrap();
-        assert!(matches!(&s[0].1, Source::Unknown(w) if w.contains("q.x")), "{s:?}");
+        assert!(
+            matches!(&s[0].1, Source::Unknown(w) if w.contains("q.x")),
+            "{s:?}"
+        );
         assert!(sources("SELECT 1; SELECT 2").is_err());
         assert!(sources("SELECT 1").unwrap().is_empty());
     }

@@ -64,6 +64,8 @@ pub enum QueriesError {
 }
 
 /// Splits `text` into its statements.
+// Long: one lexer loop, each branch a lexical case (comment, quote, dollar quote, `$n`, `;`).
+#[allow(clippy::too_many_lines)]
 pub fn parse(text: &str) -> Result<Vec<Query>, QueriesError> {
     let mut out: Vec<Query> = Vec::new();
     let mut name: Option<String> = None;
@@ -187,11 +189,14 @@ pub fn parse(text: &str) -> Result<Vec<Query>, QueriesError> {
     Ok(out)
 }
 
+/// One `-- param:` line: the parameter's number and literal, or why it is malformed.
+type ParamLine = Result<(usize, String), String>;
+
 /// A statement's parameters as the file gives them.
 #[derive(Default)]
 struct Binds {
     /// Each `-- param:` line, parsed or not, with its line number.
-    lines: Vec<(Result<(usize, String), String>, usize)>,
+    lines: Vec<(ParamLine, usize)>,
     /// The `$n` the statement's text uses.
     used: std::collections::BTreeSet<usize>,
 }
@@ -220,7 +225,9 @@ impl Binds {
         }
         for n in &self.used {
             if !given.contains_key(n) {
-                problems.push(format!("${n} has no value (add a line `-- param: ${n} = …`)"));
+                problems.push(format!(
+                    "${n} has no value (add a line `-- param: ${n} = …`)"
+                ));
             }
         }
         // PostgreSQL numbers parameters from 1 without gaps: a gap has no type to infer.
@@ -241,7 +248,7 @@ impl Binds {
 
 /// `param: $1 = 42` (a comment's text after `--`): `None` when the comment is no param line,
 /// else the parameter's number and literal, or why the line is malformed.
-fn param_line(comment: &str) -> Option<Result<(usize, String), String>> {
+fn param_line(comment: &str) -> Option<ParamLine> {
     let rest = comment.strip_prefix("param:")?.trim();
     let bad = |why: &str| Some(Err(format!("`-- {comment}`: {why}")));
     let Some(after) = rest.strip_prefix('$') else {
@@ -280,9 +287,8 @@ pub fn literal(text: &str) -> Result<(), String> {
     };
     let value = value.trim();
     let word = value.to_ascii_lowercase();
-    let ok = matches!(word.as_str(), "true" | "false" | "null")
-        || is_number(value)
-        || is_string(value);
+    let ok =
+        matches!(word.as_str(), "true" | "false" | "null") || is_number(value) || is_string(value);
     let cast_ok = cast.is_none_or(|c| {
         let c = c.trim();
         let name = c.trim_end_matches("[]");
@@ -297,8 +303,9 @@ pub fn literal(text: &str) -> Result<(), String> {
                 .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == ' ' || ch == '.')
             && args.is_none_or(|a| {
                 a.strip_suffix(')').is_some_and(|a| {
-                    a.split(',')
-                        .all(|d| !d.trim().is_empty() && d.trim().chars().all(|x| x.is_ascii_digit()))
+                    a.split(',').all(|d| {
+                        !d.trim().is_empty() && d.trim().chars().all(|x| x.is_ascii_digit())
+                    })
                 })
             })
     });
@@ -446,7 +453,12 @@ mod tests {
 
     #[test]
     fn parameters_that_cannot_be_bound_say_why() {
-        let e = |text: &str| parse(text).unwrap()[0].bind_error.clone().unwrap_or_default();
+        let e = |text: &str| {
+            parse(text).unwrap()[0]
+                .bind_error
+                .clone()
+                .unwrap_or_default()
+        };
         assert!(e("SELECT $1, $2;\n").contains("$1 has no value"));
         assert!(e("-- param: $1 = 1\nSELECT $1, $2;").contains("$2 has no value"));
         assert!(e("-- param: $2 = 1\nSELECT 1;").contains("does not use"));
@@ -460,12 +472,34 @@ mod tests {
 
     #[test]
     fn literals_are_one_value() {
-        for ok in ["42", "-3.5", ".5", "1e9", "'a'", "'it''s'", "NULL", "true", "'2024-01-01'::date",
-            "'{1,2}'::int[]", "'1.5'::numeric(10,2)", "'x'::character varying", "'a::b'"] {
+        for ok in [
+            "42",
+            "-3.5",
+            ".5",
+            "1e9",
+            "'a'",
+            "'it''s'",
+            "NULL",
+            "true",
+            "'2024-01-01'::date",
+            "'{1,2}'::int[]",
+            "'1.5'::numeric(10,2)",
+            "'x'::character varying",
+            "'a::b'",
+        ] {
             assert_eq!(literal(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "abc", "1 + 1", "'a' || 'b'", "1); DROP TABLE t", "'open", "now()",
-            "'x'::date; DELETE", "'a' 'b'"] {
+        for bad in [
+            "",
+            "abc",
+            "1 + 1",
+            "'a' || 'b'",
+            "1); DROP TABLE t",
+            "'open",
+            "now()",
+            "'x'::date; DELETE",
+            "'a' 'b'",
+        ] {
             assert!(literal(bad).is_err(), "{bad}");
         }
     }

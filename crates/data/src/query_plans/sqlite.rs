@@ -80,13 +80,7 @@ pub fn compare(
         staging_indexes: &staging_indexes,
         settings: &[],
     };
-    let (queries, counts) = judge_all(
-        &o.queries,
-        &explained,
-        volume,
-        &catalogs,
-        o.rules.as_ref(),
-    );
+    let (queries, counts) = judge_all(&o.queries, &explained, volume, &catalogs, o.rules.as_ref());
     Ok(PlansReport {
         source: shown.0,
         target: shown.1,
@@ -218,7 +212,12 @@ fn node(
     stats: &BTreeMap<String, f64>,
 ) -> Node {
     let mut n = Node {
-        node_type: detail.split(" (").next().unwrap_or(detail).trim().to_string(),
+        node_type: detail
+            .split(" (")
+            .next()
+            .unwrap_or(detail)
+            .trim()
+            .to_string(),
         join_type: None,
         relation: None,
         schema: None,
@@ -277,14 +276,15 @@ fn table_rows(c: &Connection, table: &str) -> Option<f64> {
     .or_else(|| {
         // An empty table has no sqlite_stat1 row.
         let q = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
-        c.query_row(&q, [], |r| r.get::<_, i64>(0)).ok().map(|n| n as f64)
+        c.query_row(&q, [], |r| r.get::<_, i64>(0))
+            .ok()
+            .map(|n| n as f64)
     })
 }
 
 /// Index → rows per key of its first column (`sqlite_stat1`'s second number).
 fn index_stats(c: &Connection) -> BTreeMap<String, f64> {
-    let Ok(mut stmt) = c.prepare("SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL")
-    else {
+    let Ok(mut stmt) = c.prepare("SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL") else {
         return BTreeMap::new();
     };
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)));
@@ -341,7 +341,11 @@ mod tests {
     #[test]
     fn plan_rows_become_nodes() {
         let plan = vec![
-            (2, 0, "SEARCH orders USING INDEX orders_user (user_id=?)".to_string()),
+            (
+                2,
+                0,
+                "SEARCH orders USING INDEX orders_user (user_id=?)".to_string(),
+            ),
             (5, 0, "LIST SUBQUERY 1".to_string()),
             (7, 5, "SCAN users".to_string()),
             (9, 0, "SCAN o USING COVERING INDEX orders_user".to_string()),
@@ -349,7 +353,12 @@ mod tests {
         ];
         let stats = BTreeMap::from([("orders_user".to_string(), 3.0)]);
         let aliases = BTreeMap::from([("o".to_string(), "orders".to_string())]);
-        let n = nodes(&plan, &aliases, &|t| (t == "users").then_some(3000.0), &stats);
+        let n = nodes(
+            &plan,
+            &aliases,
+            &|t| (t == "users").then_some(3000.0),
+            &stats,
+        );
         let shapes: Vec<String> = n.iter().map(super::super::verdict::indented).collect();
         assert_eq!(
             shapes,

@@ -79,17 +79,15 @@ pub async fn sample(stag: &Client, q: &mut Query, search_path: &str) {
         let value = match source {
             Source::Fixed(v) => Ok(v.clone()),
             Source::Unknown(why) => Err(why.clone()),
-            Source::Column { column, tables } => {
-                sampled(stag, column, tables, search_path)
-                    .await
-                    .ok_or_else(|| {
-                        format!(
-                            "${n} is compared with {column}, and staging has no value of it in {} \
+            Source::Column { column, tables } => sampled(stag, column, tables, search_path)
+                .await
+                .ok_or_else(|| {
+                    format!(
+                        "${n} is compared with {column}, and staging has no value of it in {} \
                              to sample",
-                            tables.join(" or ")
-                        )
-                    })
-            }
+                        tables.join(" or ")
+                    )
+                }),
         };
         match value {
             Ok(v) => values.push(v),

@@ -86,8 +86,8 @@ pub struct QueryPlan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<String>,
     /// Planned as a generic plan (the placeholders' values unknown): statements of
-    /// `pg_stat_statements`.
-    #[serde(default)]
+    /// `pg_stat_statements`. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generic_plan: bool,
     /// The statement's entry in production's `pg_stat_statements`, when it came from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
