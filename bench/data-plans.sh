@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `prodlike data plans` on the bench database of bench/data-vs-pgdump.sh built at two scales:
-# production at USERS (default 60,000) and staging at a tenth, then staging replaced by a ×10
-# synth of the small one (`data synth --scale 10`). Prints each run's verdicts. Not a test: it
-# builds ~1.2M rows, and which plans PostgreSQL picks is the planner's, measured here.
-#   bench/data-plans.sh [USERS]
+# production at USERS (default 60,000) and staging at a tenth, then staging replaced by a ×4 and
+# a ×10 synth of the small one (`data synth --scale N`, from its profile). Prints each run's
+# verdicts. Not a test: it builds ~2.5M rows, and which plans PostgreSQL picks is the planner's,
+# measured here (crates/cli/tests/data_plans_scales_cli.rs checks the same story at 30,000).
+#   bench/data-plans.sh [USERS]   PRODLIKE_BIN=path/to/prodlike: a given build; KEEP=1: keep the
+#                                 databases and files for a look (their names are printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
@@ -16,7 +18,10 @@ URL="postgres://$PGUSER@$PGHOST:$PGPORT"
 P=bench_plans_$$
 PROD=${P}_prod; SMALLDB=${P}_small; SYN=${P}_synth
 OUT=$(mktemp -d)
-cleanup() { for d in $PROD $SMALLDB $SYN; do dropdb --if-exists "$d" 2>/dev/null || true; done; rm -rf "$OUT"; }
+cleanup() {
+  if [ -n "${KEEP:-}" ]; then echo "kept: $PROD $SMALLDB ${SYN}_4 ${SYN}_10 and $OUT" >&2; return; fi
+  for d in $PROD $SMALLDB ${SYN}_4 ${SYN}_10; do dropdb --if-exists "$d" 2>/dev/null || true; done; rm -rf "$OUT"
+}
 trap cleanup EXIT
 for pair in "$PROD:$USERS" "$SMALLDB:$SMALL"; do
   db=${pair%%:*}; n=${pair##*:}
@@ -51,7 +56,9 @@ run() { # TARGET LABEL
 }
 run "$SMALLDB" "staging at a tenth of production ($SMALL users against $USERS)"
 "$BIN" data profile --source "$URL/$SMALLDB" --out "$OUT/profile.json" >/dev/null
-createdb "$SYN"
-"$BIN" data synth --profile "$OUT/profile.json" --target "$URL/$SYN" --scale 10 --quiet --out "$OUT/synth.json" >/dev/null
-psql -q -d "$SYN" -c "VACUUM ANALYZE" >/dev/null
-run "$SYN" "staging synthesised ×10 from the tenth"
+for scale in 4 10; do
+  createdb "${SYN}_$scale"
+  "$BIN" data synth --profile "$OUT/profile.json" --target "$URL/${SYN}_$scale" --scale "$scale" --quiet --out "$OUT/synth.json" >/dev/null
+  psql -q -d "${SYN}_$scale" -c "VACUUM ANALYZE" >/dev/null
+  run "${SYN}_$scale" "staging synthesised ×$scale from the tenth"
+done

@@ -400,3 +400,55 @@ SELECT * FROM users WHERE id = $1;
     // Users' table was not dropped by the "literal".
     assert_eq!(one_i64(&rt, &prod, "SELECT count(*) FROM users"), 5_000);
 }
+
+/// Production's orders scattered over its users, staging's written user by user: the same
+/// sizes, indexes and settings, but `pg_stats` correlation of `orders.user_id` ~0 against 1.
+/// Production looks one user's orders up with a bitmap scan, staging with an index scan, and
+/// the column's statistics are named as the cause (no size, no index, nothing unexplained).
+#[test]
+fn a_physical_order_that_differs_is_a_column_statistics_cause() {
+    let rt = rt();
+    let Some(prod) = rt.block_on(TempDatabase::create("plans_corr_prod")) else {
+        return;
+    };
+    let stag = rt
+        .block_on(TempDatabase::create("plans_corr_stag"))
+        .unwrap();
+    let users = "INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 20000) g;";
+    let index = "CREATE INDEX orders_user_idx ON orders(user_id); ANALYZE;";
+    // 7919 is prime to 20,000: every user gets 10 orders, spread over the whole table.
+    sql(
+        &rt,
+        &prod,
+        &format!(
+            "{SCHEMA} {users} INSERT INTO orders SELECT g, 1 + (g * 7919 % 20000), g \
+             FROM generate_series(1, 200000) g; {index}"
+        ),
+    );
+    sql(
+        &rt,
+        &stag,
+        &format!(
+            "{SCHEMA} {users} INSERT INTO orders SELECT g, 1 + (g - 1) / 10, g \
+             FROM generate_series(1, 200000) g; {index}"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (o, v) = plans(dir.path(), &prod.url, &stag.url, QUERIES, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    let lookup = query(&v, "orders of one user");
+    assert_eq!(lookup["verdict"], "different_plan", "{lookup}");
+    let causes = lookup["causes"].as_array().unwrap();
+    let kinds: Vec<&str> = causes.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["column_statistics"], "{lookup}");
+    let detail = causes[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("public.orders.user_id: correlation 1.00 in staging against"),
+        "{detail}"
+    );
+    assert!(
+        causes[0]["fix"].as_str().unwrap().contains("data synth"),
+        "{lookup}"
+    );
+    assert_eq!(query(&v, "count users")["verdict"], "same_plan", "{v}");
+}

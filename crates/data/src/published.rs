@@ -264,6 +264,7 @@ fn column_profile(c: &ColumnProfile) -> out::ColumnProfile {
         length_percentiles,
         shapes,
         json_skeletons,
+        correlation,
     } = c;
     out::ColumnProfile {
         name: name.clone(),
@@ -279,6 +280,7 @@ fn column_profile(c: &ColumnProfile) -> out::ColumnProfile {
         length_percentiles: length_percentiles.clone(),
         shapes: shapes.iter().map(frequency).collect(),
         json_skeletons: json_skeletons.iter().map(frequency).collect(),
+        correlation: *correlation,
     }
 }
 

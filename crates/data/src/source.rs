@@ -299,6 +299,29 @@ impl Source {
     }
 
     /// Exact row count of `table`.
+    /// Each analyzed column's `pg_stats.correlation` (physical row order against the column's
+    /// order), keyed by (table, column): a statistic, never a value. Empty for SQLite and MySQL,
+    /// which keep none; a partitioned table's is its partitions' together (`inherited`).
+    pub async fn physical_correlations(&self) -> Result<HashMap<(String, String), f64>> {
+        let Inner::Pg(p) = &*self.inner else {
+            return Ok(HashMap::new());
+        };
+        let c = self.pg_conn(p).await?;
+        // A table's own statistics where it has them, else its inheritance tree's.
+        let rows = c
+            .query(
+                "SELECT tablename::text, attname::text, correlation::float8 FROM pg_stats \
+                 WHERE schemaname = $1 AND correlation IS NOT NULL ORDER BY inherited DESC",
+                &[&p.ns],
+            )
+            .await
+            .map_err(DataError::pg("reading column correlations (pg_stats)"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect())
+    }
+
     /// On-disk size of each table in bytes, from the catalog (no scan); empty where the engine
     /// keeps no such statistic (SQLite). Orders the copies of a full sync, which counts nothing.
     pub async fn estimated_bytes(&self) -> Result<HashMap<String, u64>> {

@@ -1,12 +1,14 @@
 //! What makes two plans of one query differ, read from each side's catalog (never its rows):
 //! table sizes (`pg_class.reltuples`, `relpages`), whether a table was ever analyzed, the
-//! indexes the production plan uses, and the planner settings. Each cause comes with the fix it
+//! statistics of the columns the query names (`pg_stats`, compared in stats.rs), the indexes
+//! the production plan uses, and the planner settings. Each cause comes with the fix it
 //! suggests.
 use std::collections::{BTreeMap, BTreeSet};
 
 use prodlike_results::data::plans::{Cause, SettingDifference, TableSizes};
 use tokio_postgres::Client;
 
+use super::stats::{self, StatsMap};
 use super::tree::Node;
 use crate::error::{DataError, Result};
 
@@ -153,13 +155,21 @@ pub struct Catalogs<'a> {
     pub staging_sizes: &'a BTreeMap<(String, String), Size>,
     pub production_indexes: &'a BTreeMap<String, String>,
     pub staging_indexes: &'a BTreeMap<String, String>,
+    pub production_stats: &'a StatsMap,
+    pub staging_stats: &'a StatsMap,
     pub settings: &'a [SettingDifference],
 }
 
 /// The likely causes of a different plan: tables whose size differs from the data's scale or
-/// from production's by more than the planner's noise, tables staging never analyzed, indexes
+/// from production's by more than the planner's noise, tables staging never analyzed, column
+/// statistics that differ materially (of the columns `named` by the query), indexes
 /// production's plan uses that staging lacks, and differing planner settings.
-pub fn causes(production: &[Node], staging: &[Node], cat: &Catalogs<'_>) -> Vec<Cause> {
+pub fn causes(
+    production: &[Node],
+    staging: &[Node],
+    cat: &Catalogs<'_>,
+    named: &BTreeSet<String>,
+) -> Vec<Cause> {
     let mut out = Vec::new();
     let mut tables: BTreeSet<(String, String)> = BTreeSet::new();
     for n in production.iter().chain(staging) {
@@ -186,27 +196,8 @@ pub fn causes(production: &[Node], staging: &[Node], cat: &Catalogs<'_>) -> Vec<
         let (Some(pr), Some(sr)) = (p.and_then(|x| x.rows), s.and_then(|x| x.rows)) else {
             continue;
         };
-        let ratio = (sr + 1.0) / (pr + 1.0);
-        if !(0.5..=2.0).contains(&ratio) {
-            let grow = (pr / sr.max(1.0)).round().max(2.0);
-            out.push(Cause {
-                kind: "table_size".into(),
-                detail: format!(
-                    "{name} has {} rows in staging against {} in production ({ratio:.2}×): \
-                     the planner chooses by size",
-                    rows(sr),
-                    rows(pr)
-                ),
-                fix: if ratio < 1.0 {
-                    format!(
-                        "sync a larger share of {name}, or synthesise ×{grow:.0} \
-                         (prodlike data synth --scale {grow:.0})"
-                    )
-                } else {
-                    format!("staging's {name} is larger than production's: sync it again")
-                },
-            });
-        }
+        out.extend(size_cause(&name, (pr, sr), (p, s)));
+        out.extend(column_causes(key, named, (pr, sr), cat));
     }
     for n in production {
         let Some(index) = &n.index else { continue };
@@ -249,17 +240,147 @@ pub fn causes(production: &[Node], staging: &[Node], cat: &Catalogs<'_>) -> Vec<
         });
     }
     // Never a different plan without a word on why: what was checked and found alike, and
-    // where to look next (per-column statistics are not compared yet).
+    // where to look next.
     if !found_in_data && cat.settings.is_empty() {
         out.push(Cause {
             kind: "unexplained".into(),
-            detail: "table sizes, indexes, analyze state and planner settings are alike; \
-                     column statistics (pg_stats: correlation, n_distinct, most common values) \
-                     are not compared yet and are the likely cause"
+            detail: "table sizes, indexes, analyze state, planner settings and the statistics \
+                     of the columns the query names (pg_stats: null share, distinct values, \
+                     correlation, most common value's frequency) are alike within their \
+                     thresholds: the two plans' costs are likely close, and a smaller \
+                     difference tips them"
                 .into(),
-            fix: "compare pg_stats of the tables in the differing node; data synth and data \
-                  sync keep distributions, not physical row order (correlation)"
+            fix: "ANALYZE staging (--analyze-staging) and compare again; compare the two \
+                  plans' total costs in the JSON output (--format json)"
                 .into(),
+        });
+    }
+    out
+}
+
+/// A table whose rows differ from production's beyond the planner's noise (×2 either way), or
+/// whose rows are as many but packed more or less densely.
+fn size_cause(
+    name: &str,
+    (pr, sr): (f64, f64),
+    sizes: (Option<&Size>, Option<&Size>),
+) -> Option<Cause> {
+    let ratio = (sr + 1.0) / (pr + 1.0);
+    if !(0.5..=2.0).contains(&ratio) {
+        let grow = (pr / sr.max(1.0)).round().max(2.0);
+        Some(Cause {
+            kind: "table_size".into(),
+            detail: format!(
+                "{name} has {} rows in staging against {} in production ({ratio:.2}×): \
+                 the planner chooses by size",
+                rows_text(sr),
+                rows_text(pr)
+            ),
+            fix: if ratio < 1.0 {
+                format!(
+                    "sync a larger share of {name}, or synthesise ×{grow:.0} \
+                     (prodlike data synth --scale {grow:.0})"
+                )
+            } else {
+                format!("staging's {name} is larger than production's: sync it again")
+            },
+        })
+    } else {
+        density_cause(name, (pr, sr), sizes)
+    }
+}
+
+/// Pages per row further apart than this (either way) differ: the planner prices a sequential
+/// scan by pages, and an index scan's heap fetches by pages too.
+pub const PAGES_PER_ROW_FACTOR: f64 = 1.5;
+
+/// A table with about as many rows on each side, but packed more or less densely: production's
+/// pages hold dead space left by updates and deletes (or wider rows), a fresh copy's do not.
+fn density_cause(
+    name: &str,
+    rows: (f64, f64),
+    sizes: (Option<&Size>, Option<&Size>),
+) -> Option<Cause> {
+    let (Some(p), Some(s)) = sizes else {
+        return None;
+    };
+    if rows.0 < 1.0 || rows.1 < 1.0 || p.pages < 1 || s.pages < 1 {
+        return None;
+    }
+    let (pp, sp) = (p.pages as f64 / rows.0, s.pages as f64 / rows.1);
+    let ratio = sp / pp;
+    if (1.0 / PAGES_PER_ROW_FACTOR..=PAGES_PER_ROW_FACTOR).contains(&ratio) {
+        return None;
+    }
+    let detail = format!(
+        "{name} holds {} rows on {} pages in staging against {} on {} in production: \
+         {ratio:.2}× production's pages per row (the planner prices scans by pages)",
+        rows_text(rows.1),
+        rows_text(s.pages as f64),
+        rows_text(rows.0),
+        rows_text(p.pages as f64)
+    );
+    let fix = if ratio < 1.0 {
+        let fillfactor = (100.0 * ratio).round().clamp(10.0, 100.0);
+        format!(
+            "production's {name} has free space in its pages (left by updates and deletes) that \
+             a fresh copy does not (data sync and data synth pack rows densely): loosen staging's \
+             to match with ALTER TABLE {name} SET (fillfactor = {fillfactor:.0}); VACUUM FULL \
+             {name}; ALTER TABLE {name} RESET (fillfactor), or accept the difference with a rule"
+        )
+    } else {
+        format!(
+            "staging's {name} has free space in its pages that production's does not: \
+             VACUUM FULL {name} in staging"
+        )
+    };
+    Some(Cause {
+        kind: "table_size".into(),
+        detail,
+        fix,
+    })
+}
+
+/// One cause per column of `table` that the query names and whose statistics differ
+/// materially (stats.rs), or that production has statistics for and staging none.
+fn column_causes(
+    table: &(String, String),
+    named: &BTreeSet<String>,
+    rows: (f64, f64),
+    cat: &Catalogs<'_>,
+) -> Vec<Cause> {
+    let name = format!("{}.{}", table.0, table.1);
+    let mut out = Vec::new();
+    for ((schema, t, column), p) in cat
+        .production_stats
+        .range((table.0.clone(), table.1.clone(), String::new())..)
+        .take_while(|((s, t, _), _)| (s, t) == (&table.0, &table.1))
+    {
+        if !named.contains(column) {
+            continue;
+        }
+        let key = (schema.clone(), t.clone(), column.clone());
+        let Some(s) = cat.staging_stats.get(&key) else {
+            out.push(Cause {
+                kind: "column_statistics".into(),
+                detail: format!(
+                    "{name}.{column} has statistics in production and none in staging: the \
+                     planner guesses its selectivity"
+                ),
+                fix: format!("ANALYZE {name} in staging (or run with --analyze-staging)"),
+            });
+            continue;
+        };
+        let diffs = stats::differences(p, s, rows);
+        if diffs.is_empty() {
+            continue;
+        }
+        let what: Vec<stats::Differing> = diffs.iter().map(|d| d.0).collect();
+        let texts: Vec<&str> = diffs.iter().map(|d| d.1.as_str()).collect();
+        out.push(Cause {
+            kind: "column_statistics".into(),
+            detail: format!("{name}.{column}: {}", texts.join("; ")),
+            fix: stats::fix(&what, &name, rows.1 / rows.0.max(1.0)),
         });
     }
     out
@@ -272,7 +393,7 @@ fn definition_body(def: &str, name: &str) -> String {
 }
 
 /// 61234.0 → "61,234".
-fn rows(n: f64) -> String {
+fn rows_text(n: f64) -> String {
     let s = format!("{:.0}", n.max(0.0));
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -291,9 +412,111 @@ mod tests {
 
     #[test]
     fn numbers_read_with_separators() {
-        assert_eq!(rows(61234.0), "61,234");
-        assert_eq!(rows(600.0), "600");
-        assert_eq!(rows(1_000_000.0), "1,000,000");
+        assert_eq!(rows_text(61234.0), "61,234");
+        assert_eq!(rows_text(600.0), "600");
+        assert_eq!(rows_text(1_000_000.0), "1,000,000");
+    }
+
+    fn scan(table: &str) -> Node {
+        Node {
+            node_type: "Seq Scan".into(),
+            join_type: None,
+            relation: Some(table.into()),
+            schema: Some("public".into()),
+            index: None,
+            strategy: None,
+            parallel: false,
+            depth: 0,
+            rows: 1.0,
+            total_cost: 1.0,
+        }
+    }
+
+    fn catalogs_causes(
+        sizes: [(f64, i64); 2],
+        stats: [stats::ColumnStats; 2],
+        named: &[&str],
+    ) -> Vec<Cause> {
+        let key = ("public".to_string(), "orders".to_string());
+        let size = |(rows, pages): (f64, i64)| {
+            BTreeMap::from([(
+                key.clone(),
+                Size {
+                    rows: Some(rows),
+                    pages,
+                },
+            )])
+        };
+        let col = ("public".into(), "orders".into(), "user_id".into());
+        let (ps, ss) = (
+            StatsMap::from([(col.clone(), stats[0])]),
+            StatsMap::from([(col, stats[1])]),
+        );
+        let (psz, ssz) = (size(sizes[0]), size(sizes[1]));
+        let none = BTreeMap::new();
+        let cat = Catalogs {
+            production_sizes: &psz,
+            staging_sizes: &ssz,
+            production_indexes: &none,
+            staging_indexes: &none,
+            production_stats: &ps,
+            staging_stats: &ss,
+            settings: &[],
+        };
+        let named: BTreeSet<String> = named.iter().map(|s| s.to_string()).collect();
+        causes(&[scan("orders")], &[scan("orders")], &cat, &named)
+    }
+
+    fn col(corr: f64) -> stats::ColumnStats {
+        stats::ColumnStats {
+            null_frac: 0.0,
+            n_distinct: -0.2,
+            correlation: Some(corr),
+            top_freq: None,
+        }
+    }
+
+    #[test]
+    fn a_named_column_whose_order_differs_is_the_cause() {
+        let same = [(1e5, 2000), (1e5, 2000)];
+        let c = catalogs_causes(same, [col(0.0), col(1.0)], &["user_id"]);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].kind, "column_statistics");
+        assert!(
+            c[0].detail
+                .starts_with("public.orders.user_id: correlation 1.00"),
+            "{c:?}"
+        );
+        // A column the query does not name is not compared: nothing explains the plan.
+        let c = catalogs_causes(same, [col(0.0), col(1.0)], &["total"]);
+        assert_eq!(c[0].kind, "unexplained", "{c:?}");
+        // Alike: unexplained too.
+        let c = catalogs_causes(same, [col(0.0), col(0.1)], &["user_id"]);
+        assert_eq!(c[0].kind, "unexplained", "{c:?}");
+    }
+
+    #[test]
+    fn as_many_rows_on_half_the_pages_is_a_size_cause() {
+        // Production's orders after an update of every row (3,625 pages), a dense copy's 1,724.
+        let c = catalogs_causes(
+            [(168_957.0, 3625), (175_700.0, 1724)],
+            [col(0.0), col(0.0)],
+            &["user_id"],
+        );
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].kind, "table_size");
+        assert!(
+            c[0].detail.contains("0.46× production's pages per row"),
+            "{c:?}"
+        );
+        assert!(c[0].fix.contains("fillfactor = 46"), "{c:?}");
+        // Within ×1.5: alike.
+        let c = catalogs_causes(
+            [(168_957.0, 3625), (175_700.0, 3000)],
+            [col(0.0), col(0.0)],
+            &["user_id"],
+        );
+        assert_eq!(c[0].kind, "unexplained", "{c:?}");
     }
 
     #[test]

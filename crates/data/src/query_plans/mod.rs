@@ -1,7 +1,8 @@
 //! `prodlike data plans`: does staging plan production's queries the way production does?
 //! Each query is explained (`EXPLAIN (FORMAT JSON)`, never `ANALYZE` on production) on both
 //! sides inside a read-only transaction, its plans reduced to nodes (tree.rs), judged
-//! (verdict.rs), and a different plan explained by what the catalogs say (causes.rs). Rules
+//! (verdict.rs), and a different plan explained by what the catalogs say (causes.rs, with the
+//! column statistics of stats.rs). Rules
 //! (prodlike-rules, `object` = the query's name, `path = "plan"`) accept intended differences.
 //!
 //! Only plans and catalog statistics leave production; no row is read.
@@ -11,6 +12,7 @@ pub mod param_columns;
 pub mod queries;
 pub mod sqlite;
 pub mod stat_statements;
+pub mod stats;
 pub mod tree;
 pub mod verdict;
 
@@ -162,6 +164,8 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
     let schemas: BTreeSet<String> = tables.iter().map(|(s, _)| s.clone()).collect();
     let production_indexes = causes::indexes(prod.client, &schemas).await?;
     let staging_indexes = causes::indexes(stag.client, &schemas).await?;
+    let production_stats = stats::read(prod.client, &tables).await?;
+    let staging_stats = stats::read(stag.client, &tables).await?;
     let settings = causes::setting_differences(
         &causes::settings(prod.client).await?,
         &causes::settings(stag.client).await?,
@@ -178,6 +182,8 @@ pub async fn compare(source: &DbUrl, target: &DbUrl, o: &PlansOptions) -> Result
         staging_sizes: &staging_sizes,
         production_indexes: &production_indexes,
         staging_indexes: &staging_indexes,
+        production_stats: &production_stats,
+        staging_stats: &staging_stats,
         settings: &settings,
     };
     let (out, counts) = judge_all(&queries, &explained, volume, &catalogs, o.rules.as_ref());
@@ -324,7 +330,7 @@ fn judge_query(
                 production,
                 staging,
             });
-            plan.causes = causes::causes(pn, sn, catalogs);
+            plan.causes = causes::causes(pn, sn, catalogs, &stats::named_columns(&q.sql));
             plan.accepted_by = rules.and_then(|r| accepted(r, &q.name));
         }
     }

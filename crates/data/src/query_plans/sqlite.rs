@@ -73,11 +73,15 @@ pub fn compare(
             "measured",
         ),
     };
+    // SQLite keeps no per-column statistics the planner uses beyond sqlite_stat1's.
+    let no_stats = super::stats::StatsMap::new();
     let catalogs = causes::Catalogs {
         production_sizes: &production_sizes,
         staging_sizes: &staging_sizes,
         production_indexes: &production_indexes,
         staging_indexes: &staging_indexes,
+        production_stats: &no_stats,
+        staging_stats: &no_stats,
         settings: &[],
     };
     let (queries, counts) = judge_all(&o.queries, &explained, volume, &catalogs, o.rules.as_ref());

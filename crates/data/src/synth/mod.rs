@@ -6,7 +6,9 @@
 //! getting a number of children drawn from the profiled fan-out distribution (zeros included);
 //! other foreign keys pick parents weighted the same way; self-references point to earlier
 //! rows. Integer keys are sequential, so a parent's keys are known without storing them (which
-//! is also what lets a cycle with no nullable column reference rows not generated yet).
+//! is also what lets a cycle with no nullable column reference rows not generated yet). Keys
+//! whose production rows are not in key order (the profile's `pg_stats` correlation) are laid
+//! out in production's order (`scatter.rs`), since the planner prices index scans by it.
 //!
 //! The run, step by step (this file): check the options and that the target is not the
 //! profiled database, row counts per table, check cycles (`keys.rs`), prepare the target, then
@@ -18,6 +20,7 @@ mod column;
 mod fan;
 mod keys;
 mod parents;
+mod scatter;
 mod table;
 mod waves;
 

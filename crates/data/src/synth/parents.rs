@@ -1,6 +1,8 @@
 //! The foreign-key values of a generated table's rows. The main foreign key (part of the
 //! primary key, else the first non-nullable one) is dealt parent by parent: each parent gets
-//! its drawn number of children, in order, leaving the profiled share of rows without a parent.
+//! its drawn number of children, in order, leaving the profiled share of rows without a parent;
+//! when production's rows do not follow that key (its profiled correlation), the dealt rows are
+//! then laid out as production's (`scatter.rs`).
 //! Every other foreign key picks a weighted random parent per row, or, for a self-reference,
 //! an earlier row; each leaves its profiled share of nulls. Input: the parents' keys so far;
 //! output: values written into each row.
@@ -9,6 +11,7 @@ use std::collections::HashMap;
 
 use super::fan::{cumulative_weights, fan_counts, pick_weighted};
 use super::keys::{KeyMap, Keys};
+use super::scatter::{self, Layout, SeqIdentity};
 use crate::profile::{FanOut, Profile, TableProfile};
 use crate::schema::{ForeignKey, Table};
 use crate::value::Value;
@@ -24,7 +27,19 @@ pub(super) struct MainParent {
     with_parent: u64,
     cursor: usize,
     left_in_parent: u64,
+    /// The rows laid out as production's, when its order is not the parents' order.
+    scattered: Option<Scattered>,
 }
+
+/// The main key's rows in production's order: each row's parent, and the children each parent
+/// has had so far (a composite key's counter).
+struct Scattered {
+    parent_of: Vec<u64>,
+    seen: Vec<i64>,
+}
+
+/// A row of `parent_of` left without a parent.
+const NO_PARENT: u64 = u64::MAX;
 
 /// Another foreign key: a weighted random parent per row.
 pub(super) struct OtherParent {
@@ -53,6 +68,8 @@ pub(super) struct ParentsInput<'a> {
     pub n: u64,
     pub counts: &'a HashMap<String, u64>,
     pub have: &'a KeyMap,
+    /// The run's seed (the layout's own stream derives from it).
+    pub seed: u64,
 }
 
 impl ParentsInput<'_> {
@@ -138,6 +155,14 @@ impl MainParent {
         });
         let with_parent = ((input.n as f64) * (1.0 - null_share)).round() as u64;
         let children = fan_counts(fan, parents, with_parent, rng);
+        let layout = fk
+            .columns
+            .first()
+            .and_then(|c| Layout::of(scatter::correlation(input.profile, &input.t.name, c)));
+        let scattered = layout.map(|l| {
+            let mut layout_rng = scatter::rng(input.seed, &input.t.name, &fk.columns.join(","));
+            Scattered::new(&children, input.n, l, &mut layout_rng)
+        });
         Some(MainParent {
             keys: keys.clone(),
             columns: input.positions(&fk.columns),
@@ -145,11 +170,25 @@ impl MainParent {
             with_parent: children.iter().sum(),
             children,
             cursor: 0,
+            scattered,
         })
     }
 
-    /// Writes row `i`'s parent key; `in_group` restarts when the row starts a new parent.
+    /// Writes row `i`'s parent key; `in_group` restarts when the row starts a new parent (laid
+    /// out as production's, it continues that parent's count).
     pub fn fill(&mut self, i: u64, row: &mut [Value], in_group: &mut i64) {
+        if let Some(s) = &mut self.scattered {
+            let p = s.parent_of.get(i as usize).copied().unwrap_or(NO_PARENT);
+            let Some(seen) = s.seen.get_mut(p as usize) else {
+                return;
+            };
+            *in_group = *seen;
+            *seen += 1;
+            for (j, v) in self.columns.iter().zip(self.keys.values(p)) {
+                row[*j] = v;
+            }
+            return;
+        }
         if i >= self.with_parent {
             return;
         }
@@ -165,6 +204,25 @@ impl MainParent {
             .zip(self.keys.values(self.cursor as u64))
         {
             row[*j] = v;
+        }
+    }
+}
+
+impl Scattered {
+    /// The dealt rows (each parent's children, then the rows without one, `n` in all) laid out
+    /// by `layout`.
+    fn new(children: &[u64], n: u64, layout: Layout, rng: &mut fastrand::Rng) -> Self {
+        let mut parent_of: Vec<u64> = children
+            .iter()
+            .enumerate()
+            .flat_map(|(p, k)| std::iter::repeat_n(p as u64, *k as usize))
+            .take(n as usize)
+            .collect();
+        parent_of.resize(n as usize, NO_PARENT);
+        layout.apply(&mut parent_of, rng);
+        Scattered {
+            parent_of,
+            seen: vec![0; children.len()],
         }
     }
 }
@@ -194,17 +252,23 @@ impl OtherParent {
     }
 
     /// Writes row `i`'s parent key, unless it stays null. A self-reference points to an
-    /// earlier row, so it needs the sequential identity starting at `seq_start`.
-    pub fn fill(&self, i: u64, row: &mut [Value], seq_start: Option<i64>, rng: &mut fastrand::Rng) {
+    /// earlier row, so it needs the sequential identity `seq`.
+    pub fn fill(
+        &self,
+        i: u64,
+        row: &mut [Value],
+        seq: Option<&SeqIdentity>,
+        rng: &mut fastrand::Rng,
+    ) {
         if self.null_rate > 0.0 && rng.f64() < self.null_rate {
             return;
         }
         let vals = if self.self_ref {
-            let Some(start) = seq_start else {
+            let Some(seq) = seq else {
                 return;
             };
             let j = if i == 0 { 0 } else { rng.u64(..i) };
-            vec![Value::Int(start + j as i64)]
+            vec![Value::Int(seq.key(j))]
         } else if let Some(keys) = &self.keys {
             let Some(p) = pick_weighted(&self.weights, rng) else {
                 return;

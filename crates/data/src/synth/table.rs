@@ -14,6 +14,7 @@ use super::SynthTable;
 use super::column::ColumnGen;
 use super::keys::{KeyMap, KeyStore, Keys, seq_start, sequential_key, snapshot};
 use super::parents::{Parents, ParentsInput};
+use super::scatter::{self, Layout, SeqIdentity};
 use crate::error::Result;
 use crate::profile::Profile;
 use crate::row::{BATCH_ROWS, Field, Row};
@@ -108,8 +109,8 @@ struct RowMaker<'a> {
     cols: &'a [String],
     /// Scan positions of the identity's columns.
     identity: Vec<usize>,
-    /// The first value of a sequential integer identity.
-    seq_start: Option<i64>,
+    /// A sequential integer identity's keys, row by row.
+    seq: Option<SeqIdentity>,
     parents: Parents,
     /// A generator per column, `None` for key columns filled otherwise.
     gens: Vec<Option<ColumnGen>>,
@@ -138,6 +139,7 @@ impl<'a> RowMaker<'a> {
             n,
             counts: &run.counts,
             have,
+            seed: run.seed,
         };
         let parents = Parents::plan(&input, rng);
         let identity: Vec<usize> = t
@@ -148,10 +150,17 @@ impl<'a> RowMaker<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let seq_start = t
-            .identity()
-            .filter(|id| sequential_key(t, id))
-            .map(|id| seq_start(&run.profile, &t.name, &id[0]));
+        // Laid out as production's when its rows do not follow the key (`scatter.rs`).
+        let seq = t.identity().filter(|id| sequential_key(t, id)).map(|id| {
+            let layout = Layout::of(scatter::correlation(&run.profile, &t.name, &id[0]));
+            let mut layout_rng = scatter::rng(run.seed, &t.name, &id[0]);
+            SeqIdentity::new(
+                seq_start(&run.profile, &t.name, &id[0]),
+                n,
+                layout,
+                &mut layout_rng,
+            )
+        });
         let group_counter = if identity.len() > 1 {
             identity
                 .iter()
@@ -173,13 +182,13 @@ impl<'a> RowMaker<'a> {
                 t,
                 cols,
                 &parents.fk_columns,
-                seq_start.map(|_| &identity[..]),
+                seq.as_ref().map(|_| &identity[..]),
             ),
             stored: referenced.iter().map(|_| Vec::new()).collect(),
             t,
             cols,
             identity,
-            seq_start,
+            seq,
             parents,
             group_counter,
             in_group: 0,
@@ -190,17 +199,17 @@ impl<'a> RowMaker<'a> {
     /// Row `i`, its referenced keys remembered.
     fn next(&mut self, i: u64, rng: &mut fastrand::Rng, buf: &mut String) -> Result<Row> {
         let mut row: Vec<Value> = vec![Value::Null; self.cols.len()];
-        if let Some(start) = self.seq_start
+        if let Some(seq) = &self.seq
             && let Some(&p) = self.identity.first()
         {
-            row[p] = Value::Int(start + i as i64);
+            row[p] = Value::Int(seq.key(i));
         }
         if let Some(main) = &mut self.parents.main {
             main.fill(i, &mut row, &mut self.in_group);
         }
         self.in_group += 1;
         for other in &self.parents.others {
-            other.fill(i, &mut row, self.seq_start, rng);
+            other.fill(i, &mut row, self.seq.as_ref(), rng);
         }
         for (ci, g) in self.gens.iter_mut().enumerate() {
             if let Some(g) = g {

@@ -126,8 +126,11 @@ pub struct NodeDifference {
 /// One likely cause of a different plan.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Cause {
-    /// `table_size`, `missing_index`, `statistics`, `setting`, or `unexplained` (none of
-    /// those differs; column statistics are the likely cause).
+    /// `table_size` (rows apart, or as many rows on pages ×1.5 apart per row), `missing_index`,
+    /// `statistics` (never analyzed), `column_statistics`
+    /// (`pg_stats` of a column the query names differ: correlation, null share, distinct
+    /// values, the most common value's frequency), `setting`, or `unexplained` (none of those
+    /// differs).
     pub kind: String,
     pub detail: String,
     /// What to do: sync a larger share, synthesise ×N, ANALYZE staging, create the index,

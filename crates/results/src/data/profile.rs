@@ -59,6 +59,12 @@ pub struct ColumnProfile {
     /// Most common JSON skeletons (strings replaced by shapes) with counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json_skeletons: Vec<Frequency>,
+    /// How closely the rows' physical order follows this column's order, from -1 to 1, as
+    /// PostgreSQL's `pg_stats.correlation` has it (a statistic, no value): `data synth` lays
+    /// keys out in the same order, since the planner prices index scans by it. Absent for
+    /// other engines, columns never analyzed, and profiles made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<f64>,
 }
 
 /// One table's profile.
