@@ -996,6 +996,19 @@ impl ColumnMask {
             Value::Text(s) if self.json.is_some() => Some((s.as_str(), false)),
             _ => None,
         };
+        // Path rules alone (the usual JSON column): masked in one pass over the text, with the
+        // same output as the tree route below.
+        if let Some((s, is_json)) = json_text
+            && self.mask.is_none()
+            && let Some(j) = &self.json
+            && let Some(text) = j.mask_text(s)
+        {
+            return Ok(if is_json {
+                Value::Json(text)
+            } else {
+                Value::Text(text)
+            });
+        }
         if let Some((s, is_json)) = json_text
             && let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(s)
         {

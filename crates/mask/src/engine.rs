@@ -3,10 +3,12 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::fpe::bits_key;
 use crate::key::MaskKey;
 use crate::mask::Mask;
 use crate::prf::Prf;
 use crate::shuffle::KeyedPermutation;
+use crate::sip::SipKey;
 use crate::transform::{Transform, TransformError};
 
 /// One subkey per purpose. Labels are part of the output contract: renaming one changes every
@@ -26,6 +28,8 @@ pub(crate) struct Keys {
     pub fpe: Prf,
     pub card: Prf,
     pub phone: Prf,
+    /// Only the Feistel keys below are used outside tests.
+    #[cfg(test)]
     pub ip: Prf,
     pub noise: Prf,
     pub date: Prf,
@@ -34,12 +38,18 @@ pub(crate) struct Keys {
     pub scalar: Prf,
     pub disambiguate: Prf,
     pub fit: Prf,
+    /// The Feistel keys of IPv4 and IPv6 addresses (`bits_key` of `ip`), derived once.
+    pub ip_v4: SipKey,
+    pub ip_v6: SipKey,
 }
 
 impl Keys {
     fn derive(master: &[u8; 32]) -> Self {
         let d = |label: &str| Prf::derive(master, label);
+        let ip = d("ip");
         Self {
+            ip_v4: bits_key(&ip, b"v4"),
+            ip_v6: bits_key(&ip, b"v6"),
             hash: d("hash"),
             first: d("name/first"),
             last: d("name/last"),
@@ -54,7 +64,8 @@ impl Keys {
             fpe: d("fpe"),
             card: d("card"),
             phone: d("phone"),
-            ip: d("ip"),
+            #[cfg(test)]
+            ip,
             noise: d("noise"),
             date: d("date"),
             unique: d("unique"),

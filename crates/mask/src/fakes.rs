@@ -7,6 +7,7 @@
 
 use crate::detect::{is_given_name, is_surname};
 use crate::engine::Keys;
+use crate::fake_memo::{self, Part};
 use crate::fpe::{FpeSpec, fpe_str};
 use crate::locale::{Locale, Words};
 use crate::prf::{Prf, below};
@@ -78,6 +79,17 @@ fn push_cased(word: &str, case: Case, out: &mut String) {
 /// `francois`, so a name and the ASCII local part of its email pick the same pseudonym), with the
 /// attempt counter, without allocating for short tokens.
 fn token_hash(prf: &Prf, token: &str, attempt: u32) -> u64 {
+    if token.is_ascii() && token.len() <= 64 {
+        // The same bytes as below for ASCII (lowercased, apostrophes dropped, nothing to
+        // fold), without decoding characters.
+        let mut buf = [0u8; 64];
+        let mut at = 0;
+        for b in token.bytes().filter(|&b| b != b'\'') {
+            buf[at] = b.to_ascii_lowercase();
+            at += 1;
+        }
+        return prf.u64_parts(&[&buf[..at], &attempt.to_le_bytes()]);
+    }
     let mut buf = [0u8; 128];
     let mut at = 0;
     let mut tmp = [0u8; 4];
@@ -134,7 +146,18 @@ pub(crate) fn fold(token: &str) -> String {
 /// True when a fake word would spell the source token again (letters only, folded): such a
 /// choice is never kept, so a real name never maps to itself.
 fn same_word(word: &str, token: &str) -> bool {
+    if word.is_ascii() && token.is_ascii() {
+        // ASCII letters fold to themselves, lowercased.
+        return ascii_letters(word).eq(ascii_letters(token));
+    }
     folded_letters(word).eq(folded_letters(token))
+}
+
+/// The letters of an ASCII `s` as [`fold`] gives them (ASCII letters fold to themselves).
+fn ascii_letters(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .map(|b| b.to_ascii_lowercase())
 }
 
 /// The letters of `s` as [`fold`] gives them, without allocating (this runs for every word).
@@ -399,13 +422,19 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
             continue;
         }
         let chars = run.chars().count();
+        // Word fakes repeat (`visitor`, `james`): remembered per thread (`fake_memo.rs`).
+        let id = keys.word.id();
         if alpha_count >= 2 {
             if chars == 1 {
                 push_initial(keys, run, attempt, out);
             } else if rank == alpha_count - 1 {
-                push_ascii_word(pick_other(&keys.last, words.last, run, attempt), out);
+                fake_memo::push(id, Part::Surname, attempt, run, out, |out| {
+                    push_ascii_word(pick_other(&keys.last, words.last, run, attempt), out);
+                });
             } else {
-                push_ascii_word(pick_other(&keys.first, words.first, run, attempt), out);
+                fake_memo::push(id, Part::GivenWord, attempt, run, out, |out| {
+                    push_ascii_word(pick_other(&keys.first, words.first, run, attempt), out);
+                });
             }
         } else if chars <= 2 {
             let r = token_hash(&keys.initial, run, attempt);
@@ -413,7 +442,9 @@ pub(crate) fn local_part(keys: &Keys, input: &str, attempt: u32, out: &mut Strin
                 out.push(other_letter(c, r >> (8 * k)));
             }
         } else {
-            push_login_run(keys, words, run, attempt, out);
+            fake_memo::push(id, Part::LoginRun, attempt, run, out, |out| {
+                push_login_run(keys, words, run, attempt, out);
+            });
         }
         rank += 1;
     }
@@ -451,23 +482,23 @@ fn push_login_run(keys: &Keys, words: &Words, run: &str, attempt: u32, out: &mut
     if is_surname(run) {
         return surname(run, out);
     }
-    let cuts: Vec<usize> = run.char_indices().skip(1).map(|(i, _)| i).collect();
+    let cuts = || run.char_indices().skip(1).map(|(i, _)| i);
     let long = |w: &str, n: usize| w.chars().count() >= n;
-    for &i in &cuts {
+    for i in cuts() {
         let (a, b) = run.split_at(i);
         if long(a, 2) && long(b, 2) && is_given_name(a) && is_surname(b) {
             given(a, out);
             return surname(b, out);
         }
     }
-    if let Some(&i) = cuts.first() {
+    if let Some(i) = cuts().next() {
         let (a, b) = run.split_at(i);
         if long(b, 3) && is_surname(b) {
             push_initial(keys, a, attempt, out);
             return surname(b, out);
         }
     }
-    if let Some(&i) = cuts.last() {
+    if let Some(i) = cuts().last() {
         let (a, b) = run.split_at(i);
         if long(a, 2) && is_given_name(a) {
             given(a, out);
@@ -534,7 +565,9 @@ pub(crate) fn email(keys: &Keys, opts: &EmailOptions, input: &str, attempt: u32,
         out.push_str(&opts.domains[below(r, opts.domains.len())]);
         return;
     }
-    fake_domain(keys, domain, out);
+    fake_memo::push(keys.domain.id(), Part::Domain, 0, domain, out, |out| {
+        fake_domain(keys, domain, out);
+    });
 }
 
 /// A domain with the same number of labels and the same public suffix, other labels replaced by
@@ -563,7 +596,7 @@ fn fake_domain(keys: &Keys, domain: &str, out: &mut String) {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            out.push_str(&label.to_ascii_lowercase());
+            out.extend(label.chars().map(|c| c.to_ascii_lowercase()));
         } else if label.is_empty() {
         } else {
             let r = token_hash(&keys.domain, label, 0);

@@ -167,8 +167,7 @@ fn add_round(
     radices: &[u8],
     forward: bool,
 ) {
-    for (block, chunk) in target.chunks_mut(4).enumerate() {
-        let r = key.hash(&[round, block as u8, (block >> 8) as u8], source);
+    let apply = |block: usize, r: u64, chunk: &mut [u8]| {
         for (k, t) in chunk.iter_mut().enumerate() {
             let radix = u32::from(radices[block * 4 + k]);
             // Multiply-shift maps 16 random bits onto 0..radix without a division.
@@ -180,6 +179,19 @@ fn add_round(
                 cur + radix - off
             };
             *t = (if next >= radix { next - radix } else { next }) as u8;
+        }
+    };
+    let tag = |block: usize| [round, block as u8, (block >> 8) as u8];
+    // The source half does not change within a round, so blocks are hashed two at a time.
+    let mut chunks = target.chunks_mut(4).enumerate();
+    while let Some((block, chunk)) = chunks.next() {
+        match chunks.next() {
+            Some((next, next_chunk)) => {
+                let (r, s) = key.hash_pair(&tag(block), &tag(next), source);
+                apply(block, r, chunk);
+                apply(next, s, next_chunk);
+            }
+            None => apply(block, key.hash(&tag(block), source), chunk),
         }
     }
 }
@@ -389,8 +401,7 @@ fn bits_round(key: &SipKey, round: u8, half: u128, half_bits: u32) -> u128 {
         return u128::from(key.hash(&[round], &(half as u64).to_le_bytes()));
     }
     let bytes = half.to_le_bytes();
-    let lo = key.hash(&[round, 0], &bytes);
-    let hi = key.hash(&[round, 1], &bytes);
+    let (lo, hi) = key.hash_pair(&[round, 0], &[round, 1], &bytes);
     (u128::from(hi) << 64) | u128::from(lo)
 }
 

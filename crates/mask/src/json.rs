@@ -105,20 +105,20 @@ struct Visit<'a> {
     person_context: bool,
 }
 
-enum Matcher {
+pub(crate) enum Matcher {
     Key(String),
     Path(Glob),
 }
 
-enum Action {
+pub(crate) enum Action {
     Mask(Mask),
     /// Kept as it is, subtree included: what a team has declared not personal.
     Keep,
 }
 
-struct CompiledRule {
-    matcher: Matcher,
-    action: Action,
+pub(crate) struct CompiledRule {
+    pub(crate) matcher: Matcher,
+    pub(crate) action: Action,
 }
 
 /// Counts from one masking pass.
@@ -379,6 +379,25 @@ impl JsonMasker {
                 }
             }
         }
+    }
+
+    /// Masks a JSON document given as text and prints it compactly: exactly
+    /// `serde_json::from_str`, [`JsonMasker::mask_value`] and `to_string` (members sorted by
+    /// key, whitespace dropped, strings escaped as serde_json escapes), which is how a JSON
+    /// column is masked. `None` when the text is not JSON.
+    ///
+    /// Without detection the document is masked in one pass over its text
+    /// (`json_text.rs`), several times faster than through a `Value` tree; documents that pass
+    /// cannot take (duplicate keys, lone surrogates, deep nesting) go through the tree.
+    pub fn mask_text(&self, text: &str) -> Option<String> {
+        if self.detection.is_none()
+            && let Ok(out) = crate::json_text::mask(&self.rules, text)
+        {
+            return Some(out);
+        }
+        let mut doc: Value = serde_json::from_str(text).ok()?;
+        self.mask_value(&mut doc);
+        Some(doc.to_string())
     }
 
     /// Masks a raw JSON body: parses it, masks it, and re-serialises it compactly when anything

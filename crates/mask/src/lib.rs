@@ -57,12 +57,14 @@
 pub mod detect;
 mod detection;
 mod engine;
+mod fake_memo;
 mod fakes;
 mod fit;
 mod fpe;
 mod hex;
 mod http;
 mod json;
+mod json_text;
 mod key;
 mod leak;
 mod locale;

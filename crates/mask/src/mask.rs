@@ -594,6 +594,24 @@ impl Mask {
         }
     }
 
+    /// Writes the JSON text of what [`Mask::apply_json`] makes of the string `s`, as
+    /// serde_json prints it (`buf` is scratch). The text route of JSON masking
+    /// (`json_text.rs`) masks strings here without building a `Value`.
+    pub(crate) fn push_json_str(&self, s: &str, buf: &mut String, out: &mut String) {
+        match &*self.transform {
+            Transform::Keep => crate::json_text::push_json_str(s, out),
+            Transform::Null => out.push_str("null"),
+            Transform::Constant(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{}", c.value);
+            }
+            _ => match self.apply_str(s, buf) {
+                Ok(Output::Text) => crate::json_text::push_json_str(buf, out),
+                Ok(Output::Null) | Err(_) => out.push_str("null"),
+            },
+        }
+    }
+
     fn json_number(&self, n: &serde_json::Number) -> Option<serde_json::Value> {
         use serde_json::Value;
         let keys = self.keys();

@@ -52,6 +52,12 @@ impl Prf {
         }
     }
 
+    /// The subkey itself, as an identity: two `Prf`s of different master keys never share it.
+    /// Only per-thread memos of pure functions of the key compare it (`fake_memo.rs`).
+    pub(crate) fn id(&self) -> &[u8; 32] {
+        &self.key
+    }
+
     /// 32 pseudo-random bytes for a single input.
     #[inline]
     pub(crate) fn hash(&self, input: &[u8]) -> [u8; 32] {
@@ -62,15 +68,16 @@ impl Prf {
     /// assembled on the stack and hashed in one call; large ones stream through a hasher.
     pub(crate) fn hash_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
         let total: usize = parts.iter().map(|p| p.len() + 4).sum();
+        if total <= crate::prf_memo::MAX_INPUT {
+            // The usual case (words, labels, tweaks): a small buffer is cheaper to clear.
+            let mut buf = [0u8; crate::prf_memo::MAX_INPUT];
+            let at = frame(parts, &mut buf);
+            let key = &self.key;
+            return crate::prf_memo::cached(key, &buf[..at], || self.hash(&buf[..at]));
+        }
         if total <= STACK {
             let mut buf = [0u8; STACK];
-            let mut at = 0;
-            for p in parts {
-                buf[at..at + 4].copy_from_slice(&(p.len() as u32).to_le_bytes());
-                at += 4;
-                buf[at..at + p.len()].copy_from_slice(p);
-                at += p.len();
-            }
+            let at = frame(parts, &mut buf);
             let key = &self.key;
             crate::prf_memo::cached(key, &buf[..at], || self.hash(&buf[..at]))
         } else {
@@ -82,7 +89,21 @@ impl Prf {
             *h.finalize().as_bytes()
         }
     }
+}
 
+/// Writes the length-prefixed `parts` into `buf` (which fits them); returns the length.
+fn frame(parts: &[&[u8]], buf: &mut [u8]) -> usize {
+    let mut at = 0;
+    for p in parts {
+        buf[at..at + 4].copy_from_slice(&(p.len() as u32).to_le_bytes());
+        at += 4;
+        buf[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+    at
+}
+
+impl Prf {
     /// Fills `out` with pseudo-random bytes for the framed parts (blake3 extendable output).
     pub(crate) fn fill_parts(&self, parts: &[&[u8]], out: &mut [u8]) {
         if out.len() <= 32 {

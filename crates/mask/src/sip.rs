@@ -5,28 +5,30 @@
 //! value shape), so blake3 stays the root of every derivation while each Feistel round costs a
 //! ~20 ns PRF on a short input instead of a full blake3 call.
 
+/// One SipRound on the four state words.
+macro_rules! sip_round {
+    ($v0:ident, $v1:ident, $v2:ident, $v3:ident) => {
+        $v0 = $v0.wrapping_add($v1);
+        $v1 = $v1.rotate_left(13);
+        $v1 ^= $v0;
+        $v0 = $v0.rotate_left(32);
+        $v2 = $v2.wrapping_add($v3);
+        $v3 = $v3.rotate_left(16);
+        $v3 ^= $v2;
+        $v0 = $v0.wrapping_add($v3);
+        $v3 = $v3.rotate_left(21);
+        $v3 ^= $v0;
+        $v2 = $v2.wrapping_add($v1);
+        $v1 = $v1.rotate_left(17);
+        $v1 ^= $v2;
+        $v2 = $v2.rotate_left(32);
+    };
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct SipKey {
     k0: u64,
     k1: u64,
-}
-
-#[inline(always)]
-fn round(v: &mut [u64; 4]) {
-    v[0] = v[0].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(13);
-    v[1] ^= v[0];
-    v[0] = v[0].rotate_left(32);
-    v[2] = v[2].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(16);
-    v[3] ^= v[2];
-    v[0] = v[0].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(21);
-    v[3] ^= v[0];
-    v[2] = v[2].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(17);
-    v[1] ^= v[2];
-    v[2] = v[2].rotate_left(32);
 }
 
 impl SipKey {
@@ -45,6 +47,13 @@ impl SipKey {
     #[inline]
     pub(crate) fn hash(&self, prefix: &[u8], data: &[u8]) -> u64 {
         let len = prefix.len() + data.len();
+        if len <= 24 {
+            // Feistel rounds hash a few bytes: a small buffer is cheaper to clear.
+            let mut buf = [0u8; 24];
+            buf[..prefix.len()].copy_from_slice(prefix);
+            buf[prefix.len()..len].copy_from_slice(data);
+            return self.hash_bytes(&buf[..len]);
+        }
         if len <= 128 {
             let mut buf = [0u8; 128];
             buf[..prefix.len()].copy_from_slice(prefix);
@@ -57,36 +66,100 @@ impl SipKey {
         self.hash_bytes(&joined)
     }
 
-    fn hash_bytes(&self, msg: &[u8]) -> u64 {
-        let mut v = [
+    /// [`SipKey::hash`] of `(a, data)` and of `(b, data)` at once (`a` and `b` of one length):
+    /// the two hashes are independent, and computed in step the processor overlaps them, where
+    /// one SipHash alone is a chain of dependent steps. The same values as two calls.
+    #[inline]
+    pub(crate) fn hash_pair(&self, a: &[u8], b: &[u8], data: &[u8]) -> (u64, u64) {
+        let len = a.len() + data.len();
+        if a.len() != b.len() || len > 24 {
+            return (self.hash(a, data), self.hash(b, data));
+        }
+        // One spare word: the last (length) word is read whole even when `len` is 24.
+        let mut ba = [0u8; 32];
+        let mut bb = [0u8; 32];
+        ba[..a.len()].copy_from_slice(a);
+        ba[a.len()..len].copy_from_slice(data);
+        bb[..b.len()].copy_from_slice(b);
+        bb[b.len()..len].copy_from_slice(data);
+        let init = [
             self.k0 ^ 0x736f_6d65_7073_6575,
             self.k1 ^ 0x646f_7261_6e64_6f6d,
             self.k0 ^ 0x6c79_6765_6e65_7261,
             self.k1 ^ 0x7465_6462_7974_6573,
         ];
+        let (mut a0, mut a1, mut a2, mut a3) = (init[0], init[1], init[2], init[3]);
+        let (mut b0, mut b1, mut b2, mut b3) = (init[0], init[1], init[2], init[3]);
+        let word = |buf: &[u8; 32], i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&buf[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        let full = len / 8;
+        for i in 0..full {
+            let (ma, mb) = (word(&ba, i), word(&bb, i));
+            a3 ^= ma;
+            b3 ^= mb;
+            sip_round!(a0, a1, a2, a3);
+            sip_round!(b0, b1, b2, b3);
+            sip_round!(a0, a1, a2, a3);
+            sip_round!(b0, b1, b2, b3);
+            a0 ^= ma;
+            b0 ^= mb;
+        }
+        // The last word: the remaining bytes (zero-padded, the buffers are zeroed) and the
+        // length in the top byte.
+        let ma = ((len as u64) << 56) | word(&ba, full);
+        let mb = ((len as u64) << 56) | word(&bb, full);
+        a3 ^= ma;
+        b3 ^= mb;
+        sip_round!(a0, a1, a2, a3);
+        sip_round!(b0, b1, b2, b3);
+        sip_round!(a0, a1, a2, a3);
+        sip_round!(b0, b1, b2, b3);
+        a0 ^= ma;
+        b0 ^= mb;
+        a2 ^= 0xff;
+        b2 ^= 0xff;
+        for _ in 0..4 {
+            sip_round!(a0, a1, a2, a3);
+            sip_round!(b0, b1, b2, b3);
+        }
+        (a0 ^ a1 ^ a2 ^ a3, b0 ^ b1 ^ b2 ^ b3)
+    }
+
+    fn hash_bytes(&self, msg: &[u8]) -> u64 {
+        // The state in four locals (registers) rather than an array.
+        let (mut v0, mut v1, mut v2, mut v3) = (
+            self.k0 ^ 0x736f_6d65_7073_6575,
+            self.k1 ^ 0x646f_7261_6e64_6f6d,
+            self.k0 ^ 0x6c79_6765_6e65_7261,
+            self.k1 ^ 0x7465_6462_7974_6573,
+        );
         let mut words = msg.chunks_exact(8);
         for w in &mut words {
             let mut word = [0u8; 8];
             word.copy_from_slice(w);
             let m = u64::from_le_bytes(word);
-            v[3] ^= m;
-            round(&mut v);
-            round(&mut v);
-            v[0] ^= m;
+            v3 ^= m;
+            sip_round!(v0, v1, v2, v3);
+            sip_round!(v0, v1, v2, v3);
+            v0 ^= m;
         }
         let rest = words.remainder();
         let mut last = [0u8; 8];
         last[..rest.len()].copy_from_slice(rest);
         let b = ((msg.len() as u64) << 56) | u64::from_le_bytes(last);
-        v[3] ^= b;
-        round(&mut v);
-        round(&mut v);
-        v[0] ^= b;
-        v[2] ^= 0xff;
-        for _ in 0..4 {
-            round(&mut v);
-        }
-        v[0] ^ v[1] ^ v[2] ^ v[3]
+        v3 ^= b;
+        sip_round!(v0, v1, v2, v3);
+        sip_round!(v0, v1, v2, v3);
+        v0 ^= b;
+        v2 ^= 0xff;
+        sip_round!(v0, v1, v2, v3);
+        sip_round!(v0, v1, v2, v3);
+        sip_round!(v0, v1, v2, v3);
+        sip_round!(v0, v1, v2, v3);
+        v0 ^ v1 ^ v2 ^ v3
     }
 }
 
@@ -104,6 +177,28 @@ mod tests {
         assert_eq!(k.hash(&[], &msg), 0xa129_ca61_49be_45e5);
         // The prefix is just the first bytes of the message.
         assert_eq!(k.hash(&msg[..3], &msg[3..]), 0xa129_ca61_49be_45e5);
+    }
+
+    #[test]
+    fn pairs_are_two_hashes() {
+        let k = SipKey::from_bytes(&[3u8; 16]);
+        for n in 0..30usize {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 + 1) as u8).collect();
+            for (a, b) in [
+                (&[1u8, 2, 3][..], &[1u8, 3, 3][..]),
+                (&[9], &[8]),
+                (&[], &[]),
+            ] {
+                assert_eq!(
+                    k.hash_pair(a, b, &data),
+                    (k.hash(a, &data), k.hash(b, &data))
+                );
+            }
+        }
+        assert_eq!(
+            k.hash_pair(&[1], &[1, 2], b"x"),
+            (k.hash(&[1], b"x"), k.hash(&[1, 2], b"x"))
+        );
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! Transforms on typed scalars: phone numbers, IP addresses, numeric and date noise.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+#[cfg(test)]
+use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use prodlike_common::date;
 
 use crate::engine::Keys;
-use crate::fpe::{FpeSpec, bits_key, fpe_str, permute_bits};
+#[cfg(test)]
+use crate::fpe::bits_key;
+use crate::fpe::{FpeSpec, fpe_str, permute_bits};
 use crate::prf::{Prf, below, unit_f64};
 use crate::transform::Alphabet;
 
@@ -95,12 +99,39 @@ pub(crate) fn ip(keys: &Keys, input: &str, out: &mut String) -> Option<()> {
         None => (trimmed, ""),
     };
     let parsed: IpAddr = addr.parse().ok()?;
-    let masked = ip_addr(&keys.ip, parsed);
-    let _ = write!(out, "{masked}{suffix}");
+    match parsed {
+        IpAddr::V4(v4) => {
+            let y = permute_bits(&keys.ip_v4, 32, u128::from(u32::from(v4)));
+            // As `Ipv4Addr`'s Display writes it, without the formatting machinery.
+            for (i, octet) in (y as u32).to_be_bytes().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u8(octet, out);
+            }
+        }
+        IpAddr::V6(v6) => {
+            let y = permute_bits(&keys.ip_v6, 128, u128::from(v6));
+            let _ = write!(out, "{}", Ipv6Addr::from(y));
+        }
+    }
+    out.push_str(suffix);
     Some(())
 }
 
-pub(crate) fn ip_addr(prf: &Prf, addr: IpAddr) -> IpAddr {
+fn push_u8(v: u8, out: &mut String) {
+    if v >= 100 {
+        out.push(char::from(b'0' + v / 100));
+    }
+    if v >= 10 {
+        out.push(char::from(b'0' + v / 10 % 10));
+    }
+    out.push(char::from(b'0' + v % 10));
+}
+
+/// The address mapping as it was written first: [`ip`] must agree with it (tested).
+#[cfg(test)]
+fn ip_addr(prf: &Prf, addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(v4) => {
             let x = u128::from(u32::from(v4));
@@ -242,6 +273,32 @@ pub(crate) fn date_noise_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_written_as_their_display_writes_them() {
+        let m = crate::Masker::new(crate::MaskKey::from_secret(b"ip display test key").unwrap());
+        let keys = m.keys();
+        let mut x: u32 = 0x1234_5678;
+        for i in 0..5000u32 {
+            x = x.wrapping_mul(0x9E37_79B9).wrapping_add(i);
+            let v4 = Ipv4Addr::from(if i < 300 {
+                i.wrapping_mul(0x0101_0101) / 3
+            } else {
+                x
+            });
+            let v6 = Ipv6Addr::from(u128::from(x) << (i % 96));
+            for (input, addr) in [
+                (format!("{v4}"), IpAddr::V4(v4)),
+                (format!(" {v4}/24"), IpAddr::V4(v4)),
+                (format!("{v6}/64"), IpAddr::V6(v6)),
+            ] {
+                let mut out = String::new();
+                ip(keys, &input, &mut out).unwrap();
+                let suffix = input.find('/').map_or("", |i| &input[i..]);
+                assert_eq!(out, format!("{}{suffix}", ip_addr(&keys.ip, addr)));
+            }
+        }
+    }
 
     #[test]
     fn country_codes_have_their_itu_lengths() {

@@ -480,16 +480,19 @@ fn gen_values(seed: u64, f: impl Fn(&mut Gen, usize) -> String) -> Vec<String> {
     (0..N).map(|i| f(&mut g, i)).collect()
 }
 
-/// How `prodlike data` masks a JSON column today: parse, mask, print compactly; a value that
-/// does not parse is kept as it is.
+/// How `prodlike data` masks a JSON column: the text route ([`JsonMasker::mask_text`]), which
+/// must agree with the tree route it replaced (parse, mask, print compactly); a value that does
+/// not parse is kept as it is.
 fn json_as_data_does(j: &JsonMasker, text: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(mut doc) => {
+    let tree = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .map(|mut doc| {
             j.mask_value(&mut doc);
             doc.to_string()
-        }
-        Err(_) => text.to_owned(),
-    }
+        });
+    let route = j.mask_text(text);
+    assert_eq!(route, tree, "{text}");
+    route.unwrap_or_else(|| text.to_owned())
 }
 
 fn json_rules() -> Vec<JsonRule> {

@@ -8,6 +8,7 @@
 //! (a sibling key names an email, a phone, a birth date…).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use fake::locales::{DE_DE, Data, EN, FR_FR, IT_IT, NL_NL, PT_BR, PT_PT};
@@ -124,9 +125,36 @@ const PARTICLES: [&str; 14] = [
     "van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
 ];
 
+/// A set of words hashed by a multiply-rotate hash: e-mail logins are looked up in the name
+/// lists a dozen times each, and SipHash (std's default, which resists flooding) cost more than
+/// the lookups. The lists are fixed, so flooding is not a concern; membership is all that is
+/// asked of the set, so the hash changes no output.
+type WordSet = HashSet<String, BuildHasherDefault<WordHasher>>;
+
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
 /// Each name lowercased, and also in its accent-folded form (`joão` and `joao`): logins and
 /// older systems write names without their accents.
-fn lowercase_set(lists: &[&[&str]]) -> HashSet<String> {
+fn lowercase_set(lists: &[&[&str]]) -> WordSet {
     lists
         .iter()
         .flat_map(|l| l.iter())
@@ -135,8 +163,8 @@ fn lowercase_set(lists: &[&[&str]]) -> HashSet<String> {
         .collect()
 }
 
-fn given_names() -> &'static HashSet<String> {
-    static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
+fn given_names() -> &'static WordSet {
+    static NAMES: OnceLock<WordSet> = OnceLock::new();
     NAMES.get_or_init(|| {
         lowercase_set(&[
             EN::NAME_FIRST_NAME,
@@ -151,8 +179,8 @@ fn given_names() -> &'static HashSet<String> {
     })
 }
 
-fn surnames() -> &'static HashSet<String> {
-    static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
+fn surnames() -> &'static WordSet {
+    static NAMES: OnceLock<WordSet> = OnceLock::new();
     NAMES.get_or_init(|| {
         lowercase_set(&[
             EN::NAME_LAST_NAME,
@@ -169,12 +197,29 @@ fn surnames() -> &'static HashSet<String> {
 
 /// True when `word` is a known given name (case-insensitive) that is not also a common word.
 pub fn is_given_name(word: &str) -> bool {
-    given_names().contains(&word.to_lowercase())
+    in_lowercase_set(given_names(), word)
+}
+
+/// Whether `word`, lowercased, is in `set`; lowercase ASCII words (logins) are looked up as
+/// they are, other ASCII words lowercased on the stack.
+fn in_lowercase_set(set: &WordSet, word: &str) -> bool {
+    if word.is_ascii() {
+        if !word.bytes().any(|b| b.is_ascii_uppercase()) {
+            return set.contains(word);
+        }
+        let mut buf = [0u8; 32];
+        if let Some(b) = buf.get_mut(..word.len()) {
+            b.copy_from_slice(word.as_bytes());
+            b.make_ascii_lowercase();
+            return std::str::from_utf8(b).is_ok_and(|w| set.contains(w));
+        }
+    }
+    set.contains(&word.to_lowercase())
 }
 
 /// True when `word` is a known surname (case-insensitive) that is not also a common word.
 pub fn is_surname(word: &str) -> bool {
-    surnames().contains(&word.to_lowercase())
+    in_lowercase_set(surnames(), word)
 }
 
 /// A capitalised word of letters (`Anne-Marie`, `O'Brien`, `J.` as an initial).
