@@ -58,7 +58,8 @@ pub(crate) fn mask(rules: &[CompiledRule], text: &str) -> Result<String> {
         out: String::with_capacity(text.len() + 16),
         members: Vec::new(),
         rules,
-        buf: String::new(),
+        // Masked values are short (e-mails, addresses): one allocation, not a few regrowths.
+        buf: String::with_capacity(64),
         depth: 0,
     };
     p.ws();

@@ -70,7 +70,7 @@ impl UniqueScope {
     }
 
     pub(crate) fn input_tag(&self, prf: &Prf, transform: &str, input: &str) -> u128 {
-        let h = prf.hash_parts(&[transform.as_bytes(), input.as_bytes()]);
+        let h = prf.hash_parts_once(&[transform.as_bytes(), input.as_bytes()]);
         let mut w = [0u8; 16];
         w.copy_from_slice(&h[..16]);
         u128::from_le_bytes(w)

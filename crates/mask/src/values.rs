@@ -149,7 +149,8 @@ fn ip_addr(prf: &Prf, addr: IpAddr) -> IpAddr {
 const EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
 fn factor(prf: &Prf, canonical: &[u8], percent: f64) -> f64 {
-    let u = unit_f64(prf.u64_parts(&[canonical])) * 2.0 - 1.0;
+    let h = prf.hash_parts_once(&[canonical]);
+    let u = unit_f64(crate::prf::u64_at(&h, 0)) * 2.0 - 1.0;
     1.0 + u * percent / 100.0
 }
 
