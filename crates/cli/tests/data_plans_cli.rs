@@ -7,33 +7,13 @@
 //! only read and is never analyzed; staging grown to production's size plans as production
 //! does. On Northwind (../shared/realworld), a primary key dropped in staging is found as the
 //! cause.
-use std::path::Path;
-use std::process::{Command, Output};
 
 use prodlike_testkit::pg::TempDatabase;
 use prodlike_testkit::process::output_text;
 use prodlike_testkit::realworld;
-use serde_json::Value;
 
-fn prodlike(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prodlike"))
-        .args(args)
-        .env("PRODLIKE_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn sql(rt: &tokio::runtime::Runtime, db: &TempDatabase, text: &str) {
-    rt.block_on(async { db.connect().await.unwrap().batch_execute(text).await })
-        .unwrap();
-}
+mod plans_common;
+use plans_common::{plans, prodlike, query, rt, sql};
 
 fn one_i64(rt: &tokio::runtime::Runtime, db: &TempDatabase, q: &str) -> i64 {
     rt.block_on(async { db.connect().await.unwrap().query_one(q, &[]).await })
@@ -62,40 +42,6 @@ SELECT count(*) FROM users;
 SELECT u.name, sum(o.total) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.name;
 ";
 
-fn plans(dir: &Path, source: &str, target: &str, queries: &str, extra: &[&str]) -> (Output, Value) {
-    let q = dir.join("queries.sql");
-    std::fs::write(&q, queries).unwrap();
-    let out = dir.join("plans.json");
-    let _ = std::fs::remove_file(&out);
-    let mut args = vec![
-        "data",
-        "plans",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--queries",
-        q.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    let o = prodlike(&args);
-    let v = std::fs::read(&out)
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap_or(Value::Null);
-    (o, v)
-}
-
-fn query<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["data"]["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["name"] == name)
-        .unwrap_or_else(|| panic!("no query {name}: {v}"))
-}
-
 #[test]
 // Long: one story on one pair of databases (each step changes what the next one sees).
 #[allow(clippy::too_many_lines)]
@@ -107,18 +53,18 @@ fn plans_compared_with_their_causes_and_production_only_read() {
     let stag = rt.block_on(TempDatabase::create("plans_stag")).unwrap();
     sql(
         &rt,
-        &prod,
+        &prod.url,
         &format!(
             "{SCHEMA} {} CREATE INDEX orders_user_idx ON orders(user_id); ANALYZE;",
             fill(20_000)
         ),
     );
-    sql(&rt, &stag, &format!("{SCHEMA} {} ANALYZE;", fill(200)));
+    sql(&rt, &stag.url, &format!("{SCHEMA} {} ANALYZE;", fill(200)));
     // Production is read by a role that can read and nothing else.
     let role = format!("prodlike_ro_{}", std::process::id());
     sql(
         &rt,
-        &prod,
+        &prod.url,
         &format!(
             "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN;
              GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};"
@@ -146,7 +92,7 @@ fn plans_compared_with_their_causes_and_production_only_read() {
         dir.path(),
         &source,
         &stag.url,
-        &broken,
+        Some(&broken),
         &["--analyze-staging"],
     );
     let text = output_text(&o);
@@ -195,7 +141,7 @@ fn plans_compared_with_their_causes_and_production_only_read() {
     assert_eq!(one_i64(&rt, &prod, analyzes), before);
 
     // Without it: the different plan is a finding (exit 1)…
-    let (o, _) = plans(dir.path(), &source, &stag.url, QUERIES, &[]);
+    let (o, _) = plans(dir.path(), &source, &stag.url, Some(QUERIES), &[]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     // …unless a rule declares it intended.
     let rules = dir.path().join("plans.toml");
@@ -209,7 +155,7 @@ fn plans_compared_with_their_causes_and_production_only_read() {
         dir.path(),
         &source,
         &stag.url,
-        QUERIES,
+        Some(QUERIES),
         &["--rules", rules.to_str().unwrap(), "--format", "json"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
@@ -220,13 +166,13 @@ fn plans_compared_with_their_causes_and_production_only_read() {
     // Staging grown to production's size, with its index: production's plan.
     sql(
         &rt,
-        &stag,
+        &stag.url,
         &format!(
             "TRUNCATE orders, users; {} CREATE INDEX orders_user_idx ON orders(user_id); ANALYZE;",
             fill(20_000)
         ),
     );
-    let (o, v) = plans(dir.path(), &source, &stag.url, QUERIES, &[]);
+    let (o, v) = plans(dir.path(), &source, &stag.url, Some(QUERIES), &[]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     for name in ["orders of one user", "count users", "revenue by user"] {
         assert_eq!(query(&v, name)["verdict"], "same_plan", "{name}: {v}");
@@ -234,7 +180,7 @@ fn plans_compared_with_their_causes_and_production_only_read() {
     assert_eq!(one_i64(&rt, &prod, analyzes), before);
     sql(
         &rt,
-        &prod,
+        &prod.url,
         &format!("DROP OWNED BY {role}; DROP ROLE {role};"),
     );
 }
@@ -292,10 +238,10 @@ fn a_missing_index_on_northwind_is_the_cause() {
         return;
     };
     let stag = rt.block_on(realworld::northwind_pg()).unwrap();
-    sql(&rt, &prod, "ANALYZE;");
+    sql(&rt, &prod.url, "ANALYZE;");
     sql(
         &rt,
-        &stag,
+        &stag.url,
         "ALTER TABLE orders DROP CONSTRAINT pk_orders CASCADE; ANALYZE;",
     );
     let dir = tempfile::tempdir().unwrap();
@@ -303,8 +249,10 @@ fn a_missing_index_on_northwind_is_the_cause() {
         dir.path(),
         &prod.url,
         &stag.url,
-        "-- one order\nSELECT * FROM orders WHERE order_id = 10250;\n\n\
+        Some(
+            "-- one order\nSELECT * FROM orders WHERE order_id = 10250;\n\n\
          -- customers by country\nSELECT country, count(*) FROM customers GROUP BY country;\n",
+        ),
         &[],
     );
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
@@ -337,13 +285,13 @@ fn parameters_bound_and_bad_input_named() {
         .unwrap();
     sql(
         &rt,
-        &prod,
+        &prod.url,
         &format!(
             "{SCHEMA} {} CREATE INDEX orders_user_idx ON orders(user_id); ANALYZE;",
             fill(5_000)
         ),
     );
-    sql(&rt, &stag, &format!("{SCHEMA} {} ANALYZE;", fill(50)));
+    sql(&rt, &stag.url, &format!("{SCHEMA} {} ANALYZE;", fill(50)));
     let dir = tempfile::tempdir().unwrap();
     let queries = "-- orders of one user
 -- param: $1 = 42
@@ -367,7 +315,7 @@ SELECT * FROM users WHERE id = $1;
 -- param: $1 = 'forty-two'
 SELECT * FROM users WHERE id = $1;
 ";
-    let (o, v) = plans(dir.path(), &prod.url, &stag.url, queries, &[]);
+    let (o, v) = plans(dir.path(), &prod.url, &stag.url, Some(queries), &[]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(2), "{text}");
     for (name, says) in [
@@ -419,7 +367,7 @@ fn a_physical_order_that_differs_is_a_column_statistics_cause() {
     // 7919 is prime to 20,000: every user gets 10 orders, spread over the whole table.
     sql(
         &rt,
-        &prod,
+        &prod.url,
         &format!(
             "{SCHEMA} {users} INSERT INTO orders SELECT g, 1 + (g * 7919 % 20000), g \
              FROM generate_series(1, 200000) g; {index}"
@@ -427,14 +375,14 @@ fn a_physical_order_that_differs_is_a_column_statistics_cause() {
     );
     sql(
         &rt,
-        &stag,
+        &stag.url,
         &format!(
             "{SCHEMA} {users} INSERT INTO orders SELECT g, 1 + (g - 1) / 10, g \
              FROM generate_series(1, 200000) g; {index}"
         ),
     );
     let dir = tempfile::tempdir().unwrap();
-    let (o, v) = plans(dir.path(), &prod.url, &stag.url, QUERIES, &[]);
+    let (o, v) = plans(dir.path(), &prod.url, &stag.url, Some(QUERIES), &[]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let lookup = query(&v, "orders of one user");
     assert_eq!(lookup["verdict"], "different_plan", "{lookup}");

@@ -8,34 +8,13 @@
 //! and so does every other query, among them the one-user lookup that production runs as a
 //! bitmap scan because its orders are scattered over the table (pg_stats correlation ~0), which
 //! a synth writing orders user by user (correlation 1) turned into an index scan.
-use std::path::Path;
-use std::process::{Command, Output};
 
 use prodlike_testkit::pg::TempDatabase;
 use prodlike_testkit::process::output_text;
 use prodlike_testkit::shopdb::create_shop;
-use serde_json::Value;
 
-fn prodlike(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prodlike"))
-        .args(args)
-        .env("PRODLIKE_LOG", "warn")
-        .env("PRODLIKE_MASK_KEY", "plans-scales-test-key-0123456789")
-        .output()
-        .unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn sql(rt: &tokio::runtime::Runtime, db: &TempDatabase, text: &str) {
-    rt.block_on(async { db.connect().await.unwrap().batch_execute(text).await })
-        .unwrap();
-}
+mod plans_common;
+use plans_common::{cause_kinds, plans, prodlike, query, rt, sql};
 
 fn correlation(rt: &tokio::runtime::Runtime, db: &TempDatabase, table: &str, col: &str) -> f64 {
     rt.block_on(async {
@@ -74,47 +53,6 @@ SELECT u.id, sum(o.total) AS spent FROM users u JOIN orders o ON o.user_id = u.i
  GROUP BY u.id ORDER BY spent DESC LIMIT 20;
 ";
 
-fn plans(dir: &Path, source: &str, target: &str) -> (Output, Value) {
-    let q = dir.join("queries.sql");
-    std::fs::write(&q, QUERIES).unwrap();
-    let out = dir.join("plans.json");
-    let _ = std::fs::remove_file(&out);
-    let o = prodlike(&[
-        "data",
-        "plans",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--queries",
-        q.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let v = std::fs::read(&out)
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap_or(Value::Null);
-    (o, v)
-}
-
-fn query<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["data"]["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["name"] == name)
-        .unwrap_or_else(|| panic!("no query {name}: {v}"))
-}
-
-fn cause_kinds(q: &Value) -> Vec<&str> {
-    q["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect()
-}
-
 #[test]
 fn a_tenth_plans_differently_and_a_x10_synth_of_it_plans_as_production() {
     let rt = rt();
@@ -130,12 +68,12 @@ fn a_tenth_plans_differently_and_a_x10_synth_of_it_plans_as_production() {
     rt.block_on(create_shop(&prod, 30_000)).unwrap();
     rt.block_on(create_shop(&small, 3_000)).unwrap();
     // As bench/data-plans.sh does: the visibility map set and statistics fresh on both.
-    sql(&rt, &prod, "VACUUM ANALYZE");
-    sql(&rt, &small, "VACUUM ANALYZE");
+    sql(&rt, &prod.url, "VACUUM ANALYZE");
+    sql(&rt, &small.url, "VACUUM ANALYZE");
     let dir = tempfile::tempdir().unwrap();
 
     // Staging at a tenth: the revenue report is planned serially, production's in parallel.
-    let (o, v) = plans(dir.path(), &prod.url, &small.url);
+    let (o, v) = plans(dir.path(), &prod.url, &small.url, Some(QUERIES), &[]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
     let revenue = query(&v, "revenue per product category");
@@ -189,7 +127,7 @@ fn a_tenth_plans_differently_and_a_x10_synth_of_it_plans_as_production() {
         "--quiet",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    sql(&rt, &synth, "VACUUM ANALYZE");
+    sql(&rt, &synth.url, "VACUUM ANALYZE");
     // The synth's rows lie in the profiled database's physical order (what its profile holds):
     // orders scattered over the users, keys in whichever order the generator script left.
     for (table, col) in [
@@ -208,7 +146,7 @@ fn a_tenth_plans_differently_and_a_x10_synth_of_it_plans_as_production() {
         );
     }
 
-    let (o, v) = plans(dir.path(), &prod.url, &synth.url);
+    let (o, v) = plans(dir.path(), &prod.url, &synth.url, Some(QUERIES), &[]);
     let text = output_text(&o);
     assert_eq!(o.status.code(), Some(0), "{text}");
     let revenue = query(&v, "revenue per product category");

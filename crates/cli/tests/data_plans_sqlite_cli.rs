@@ -11,6 +11,9 @@ use prodlike_data::fixture::{ShopSize, write_shop_sqlite};
 use prodlike_testkit::process::output_text;
 use serde_json::Value;
 
+mod plans_common;
+use plans_common::query;
+
 const QUERIES: &str = "-- orders from one country
 SELECT * FROM orders WHERE user_id IN (SELECT id FROM users WHERE country = 'DE');
 
@@ -24,15 +27,6 @@ SELECT * FROM order_items WHERE product_id = 3;
 -- does not parse
 SELEC 1;
 ";
-
-fn query<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["data"]["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["name"] == name)
-        .unwrap_or_else(|| panic!("no query {name}: {v}"))
-}
 
 #[test]
 fn sqlite_plans_compared_on_analyzed_copies() {

@@ -5,32 +5,13 @@
 //! the queries file is still compared. The working path runs on a private cluster the test
 //! starts (`initdb` as the `postgres` user, `shared_preload_libraries = 'pg_stat_statements'`),
 //! with staging's ids apart from production's, so a sampled value shows where it came from.
-use std::process::{Command, Output};
 
-use prodlike_testkit::pg::{TempDatabase, connect};
+use prodlike_testkit::pg::TempDatabase;
 use prodlike_testkit::private_pg::PrivatePostgres;
 use prodlike_testkit::process::output_text;
-use serde_json::Value;
 
-fn prodlike(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prodlike"))
-        .args(args)
-        .env("PRODLIKE_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn sql(rt: &tokio::runtime::Runtime, url: &str, text: &str) {
-    rt.block_on(async { connect(url).await.unwrap().batch_execute(text).await })
-        .unwrap();
-}
+mod plans_common;
+use plans_common::{plans, rt, sql};
 
 const SCHEMA: &str = "CREATE TABLE users(id int PRIMARY KEY, name text);
     CREATE TABLE orders(id int PRIMARY KEY, user_id int REFERENCES users, total numeric);";
@@ -42,27 +23,6 @@ fn fill(first: i64, users: i64) -> String {
          INSERT INTO orders SELECT g, {first} + (g % {users}), g FROM generate_series(1, {}) g;",
         users * 10
     )
-}
-
-fn run(dir: &std::path::Path, source: &str, target: &str, extra: &[&str]) -> (Output, Value) {
-    let out = dir.join("plans.json");
-    let _ = std::fs::remove_file(&out);
-    let mut args = vec![
-        "data",
-        "plans",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    let o = prodlike(&args);
-    let v = std::fs::read(&out)
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap_or(Value::Null);
-    (o, v)
 }
 
 #[test]
@@ -80,10 +40,11 @@ fn absent_pg_stat_statements_is_named_and_the_file_still_compared() {
     let dir = tempfile::tempdir().unwrap();
     let q = dir.path().join("q.sql");
     std::fs::write(&q, "-- count users\nSELECT count(*) FROM users;\n").unwrap();
-    let (o, v) = run(
+    let (o, v) = plans(
         dir.path(),
         &prod.url,
         &stag.url,
+        None,
         &[
             "--from-stat-statements",
             "5",
@@ -148,7 +109,13 @@ fn the_heaviest_statements_planned_with_values_sampled_from_staging() {
     sql(&rt, &prod, &workload);
 
     let dir = tempfile::tempdir().unwrap();
-    let (o, v) = run(dir.path(), &prod, &stag, &["--from-stat-statements", "5"]);
+    let (o, v) = plans(
+        dir.path(),
+        &prod,
+        &stag,
+        None,
+        &["--from-stat-statements", "5"],
+    );
     let text = output_text(&o);
     // A different plan: a finding; the statement with nothing to sample is not an input error.
     assert_eq!(o.status.code(), Some(1), "{text}");
