@@ -56,15 +56,9 @@ thread_local! {
 }
 
 fn index(part: Part, attempt: u32, input: &[u8]) -> usize {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (u64::from(part as u8) << 32 | u64::from(attempt)).wrapping_mul(K);
-    for chunk in input.chunks(8) {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-    h ^= h >> 32;
-    (h as usize) & (SLOTS - 1)
+    let seed =
+        (u64::from(part as u8) << 32 | u64::from(attempt)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (crate::prf_memo::mix(seed, input) as usize) & (SLOTS - 1)
 }
 
 /// Appends the fake of `input` (a `part` under the masker whose key is `key`, at `attempt`) to

@@ -105,6 +105,44 @@ struct Visit<'a> {
     person_context: bool,
 }
 
+/// Which rule takes the child reached by `step` from the parent's `states` (one per rule):
+/// the first in order that matches it, and whether any rule may still match below it; the path
+/// rules' states at the child are written to `next`. The one decision both JSON routes (the
+/// tree walk here, the text pass of `json_text.rs`) take, so they cannot disagree on it.
+pub(crate) fn match_child<'r>(
+    rules: &'r [CompiledRule],
+    step: Step<'_>,
+    states: &[State],
+    next: &mut [State],
+) -> (Option<&'r CompiledRule>, bool) {
+    let mut hit: Option<&CompiledRule> = None;
+    let mut alive = false;
+    for (i, rule) in rules.iter().enumerate() {
+        match &rule.matcher {
+            Matcher::Key(k) => {
+                if hit.is_none() && matches!(step, Step::Key(s) if s.eq_ignore_ascii_case(k)) {
+                    hit = Some(rule);
+                }
+                alive = true;
+            }
+            Matcher::Path(g) => {
+                next[i] = if states[i].is_dead() {
+                    State::DEAD
+                } else {
+                    g.step(states[i], step)
+                };
+                if !next[i].is_dead() {
+                    alive = true;
+                }
+                if hit.is_none() && g.accepts(next[i]) {
+                    hit = Some(rule);
+                }
+            }
+        }
+    }
+    (hit, alive)
+}
+
 pub(crate) enum Matcher {
     Key(String),
     Path(Glob),
@@ -335,32 +373,7 @@ impl JsonMasker {
         next: &mut [State],
         stats: &mut JsonMaskStats,
     ) {
-        let mut hit: Option<&CompiledRule> = None;
-        let mut alive = false;
-        for (i, rule) in self.rules.iter().enumerate() {
-            match &rule.matcher {
-                Matcher::Key(k) => {
-                    if hit.is_none() && matches!(at.step, Step::Key(s) if s.eq_ignore_ascii_case(k))
-                    {
-                        hit = Some(rule);
-                    }
-                    alive = true;
-                }
-                Matcher::Path(g) => {
-                    next[i] = if states[i].is_dead() {
-                        State::DEAD
-                    } else {
-                        g.step(states[i], at.step)
-                    };
-                    if !next[i].is_dead() {
-                        alive = true;
-                    }
-                    if hit.is_none() && g.accepts(next[i]) {
-                        hit = Some(rule);
-                    }
-                }
-            }
-        }
+        let (hit, alive) = match_child(&self.rules, at.step, states, next);
         match hit.map(|r| &r.action) {
             Some(Action::Mask(mask)) => {
                 stats.masked += 1;

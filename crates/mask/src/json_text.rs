@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use prodlike_common::glob::{State, Step};
 
-use crate::json::{Action, CompiledRule, Matcher};
+use crate::json::{Action, CompiledRule, Matcher, match_child};
 use crate::mask::Mask;
 
 /// Nesting beyond this takes the tree route (serde_json refuses more than 128 levels).
@@ -273,31 +273,7 @@ impl<'a> Printer<'a, '_> {
     fn child(&mut self, step: Step<'_>, states: &[State]) -> Result<()> {
         let rules = self.rules;
         let mut next = [State::DEAD; MAX_RULES];
-        let mut hit: Option<&CompiledRule> = None;
-        let mut alive = false;
-        for (i, rule) in rules.iter().enumerate() {
-            match &rule.matcher {
-                Matcher::Key(k) => {
-                    if hit.is_none() && matches!(step, Step::Key(s) if s.eq_ignore_ascii_case(k)) {
-                        hit = Some(rule);
-                    }
-                    alive = true;
-                }
-                Matcher::Path(g) => {
-                    next[i] = if states[i].is_dead() {
-                        State::DEAD
-                    } else {
-                        g.step(states[i], step)
-                    };
-                    if !next[i].is_dead() {
-                        alive = true;
-                    }
-                    if hit.is_none() && g.accepts(next[i]) {
-                        hit = Some(rule);
-                    }
-                }
-            }
-        }
+        let (hit, alive) = match_child(rules, step, states, &mut next);
         match hit.map(|r| &r.action) {
             Some(Action::Mask(mask)) => self.masked(mask),
             Some(Action::Keep) => self.value(None),

@@ -37,17 +37,26 @@ thread_local! {
 /// A cheap, well-mixed index of (key, input); not a security boundary: a collision only means a
 /// slot is overwritten.
 fn index(key: &[u8; 32], input: &[u8]) -> usize {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut w = [0u8; 8];
     w.copy_from_slice(&key[..8]);
-    let mut h = u64::from_le_bytes(w) ^ (input.len() as u64).wrapping_mul(K);
+    let seed = u64::from_le_bytes(w) ^ (input.len() as u64).wrapping_mul(MIX);
+    (mix(seed, input) as usize) & (SLOTS - 1)
+}
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// A fast multiply-rotate mix of `input` into `seed`, for choosing a memo slot (here and in
+/// `fake_memo.rs`); not a keyed hash, and never part of an output.
+pub(crate) fn mix(seed: u64, input: &[u8]) -> u64 {
+    let mut h = seed;
     for chunk in input.chunks(8) {
         let mut w = [0u8; 8];
         w[..chunk.len()].copy_from_slice(chunk);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+        h = (h ^ u64::from_le_bytes(w))
+            .wrapping_mul(MIX)
+            .rotate_left(29);
     }
-    h ^= h >> 32;
-    (h as usize) & (SLOTS - 1)
+    h ^ (h >> 32)
 }
 
 /// `compute(input)` for `key`, answered from this thread's memo when seen before.

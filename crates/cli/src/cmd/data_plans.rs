@@ -197,13 +197,11 @@ fn render(r: &PlansReport, markdown: bool) -> String {
             q.why
         );
         if !q.params.is_empty() {
-            let values: Vec<String> = q
-                .params
-                .iter()
-                .enumerate()
-                .map(|(i, v)| format!("${} = {v}", i + 1))
-                .collect();
-            let _ = writeln!(out, "      with {}", values.join(", "));
+            let _ = writeln!(
+                out,
+                "      with {}",
+                prodlike_data::query_plans::queries::shown_params(&q.params)
+            );
         }
         if let Some(a) = &q.accepted_by {
             let _ = writeln!(out, "      accepted by rule {}: {}", a.rule, a.reason);

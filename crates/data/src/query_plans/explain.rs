@@ -125,15 +125,9 @@ async fn prepared_plan(
     c.query(&format!("EXPLAIN (FORMAT JSON) {execute}"), &[])
         .await
         .map_err(|e| {
-            let values: Vec<String> = q
-                .params
-                .iter()
-                .enumerate()
-                .map(|(i, v)| format!("${} = {v}", i + 1))
-                .collect();
             format!(
                 "its parameters cannot be bound ({}): {}",
-                values.join(", "),
+                super::queries::shown_params(&q.params),
                 message(&e)
             )
         })

@@ -376,6 +376,16 @@ fn dollar_tag(rest: &str) -> Option<&str> {
     ok.then_some(tag)
 }
 
+/// Bound parameters as a reader sees them: `$1 = 42, $2 = 'DE'`.
+pub fn shown_params(params: &[String]) -> String {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("${} = {v}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
