@@ -3,7 +3,8 @@
 //! integers, zero dates, a view, a trigger, a procedure), synced into another MariaDB
 //! database: every foreign key kept, the PII masked with the same pseudonyms a PostgreSQL sync
 //! of Chinook gives for the same key, AUTO_INCREMENT positions carried, views, triggers and
-//! routines recreated after the swap and said so; verify and profile read it too.
+//! routines recreated after the swap and said so; verify passes on it (its schema check
+//! included) and finds a key position moved behind production's; profile reads it too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use mysql_async::prelude::Queryable;
 use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
+use prodlike_data::verify::{Expected, VerifyOptions, verify};
 use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::mysql::TempMysql;
 
@@ -283,6 +285,83 @@ async fn chinook_syncs_with_its_keys_masks_positions_and_objects() {
     )
     .await;
     assert!(left.is_empty(), "{left:?}");
+
+    // Verify on the real database: integrity, row counts, no PII left, and the schema check
+    // (tables, views, triggers, routines, AUTO_INCREMENT positions) finding nothing missing.
+    let v = verify(&VerifyOptions {
+        source: DbUrl::parse(&src.url).unwrap(),
+        target: DbUrl::parse(&dst.url).unwrap(),
+        namespace: "public".into(),
+        rules: Rules::default(),
+        rules_file: "(none)".into(),
+        expected: Expected::Rows(
+            report
+                .tables
+                .iter()
+                .map(|t| (t.table.clone(), t.rows))
+                .collect(),
+        ),
+        min_score: 0.9,
+        max_ks: 0.05,
+        max_tvd: 0.02,
+        max_rows: None,
+        synthetic: false,
+        not_copied: None,
+    })
+    .await
+    .unwrap();
+    assert!(
+        v.schema_checked
+            .contains("triggers, routines and AUTO_INCREMENT"),
+        "{}",
+        v.schema_checked
+    );
+    assert!(
+        v.schema_differences.is_empty(),
+        "{:?}",
+        v.schema_differences
+    );
+    assert_eq!(v.integrity.total_violations, 0, "{:?}", v.integrity);
+    assert_eq!(v.leaks.leaked_values, 0, "{:?}", v.leaks);
+    assert!(v.passed, "{:?}", v.failures);
+    // Staging's invoice keys moved back to just past its rows: found against production's.
+    let next_invoice = one(&dst, &position(&dst, "invoice")).await;
+    dst.execute(&format!(
+        "ALTER TABLE invoice AUTO_INCREMENT = {}",
+        1 + one(&dst, "SELECT max(invoice_id) FROM invoice")
+            .await
+            .parse::<u64>()
+            .unwrap()
+    ))
+    .await
+    .unwrap();
+    assert_ne!(one(&dst, &position(&dst, "invoice")).await, next_invoice);
+    {
+        let v = verify(&VerifyOptions {
+            source: DbUrl::parse(&src.url).unwrap(),
+            target: DbUrl::parse(&dst.url).unwrap(),
+            namespace: "public".into(),
+            rules: Rules::default(),
+            rules_file: "(none)".into(),
+            expected: Expected::Unknown,
+            min_score: 0.9,
+            max_ks: 0.05,
+            max_tvd: 0.02,
+            max_rows: None,
+            synthetic: false,
+            not_copied: None,
+        })
+        .await
+        .unwrap();
+        assert!(
+            v.schema_differences
+                .iter()
+                .any(|d| d.kind == "auto_increment" && d.name == "invoice"),
+            "{:?}",
+            v.schema_differences
+        );
+        assert!(!v.passed);
+    }
 
     // A 30% sample keeps every foreign key whole too.
     let report = sync(&opts(&src.url, &dst.url, Some(0.3)), masker)
