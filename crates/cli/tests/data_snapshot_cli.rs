@@ -275,7 +275,7 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
             &conn,
             &shown,
             "public",
-            &opened.leaks,
+            &opened.leaks.columns,
             &key,
         ))
         .unwrap();
@@ -428,6 +428,151 @@ fn bad_snapshots_exit_2_and_leave_the_target_intact() {
         stderr(&o)
     );
     assert!(!dir.path().join("x").exists());
+}
+
+/// `--compression gzip` and `none` restore to the same rows as the default LZ4; a snapshot whose
+/// rows carry source values (the dumping side's masking failed, then the manifest was re-signed
+/// with the right key) is loaded, found leaking before the swap, and kept out: exit 1, the
+/// target as it was.
+#[test]
+// Long: three codecs compared, then one forged snapshot against the restored target.
+#[allow(clippy::too_many_lines)]
+fn every_compression_round_trips_and_a_leaking_snapshot_is_not_swapped_in() {
+    let rt = runtime();
+    let src = rt.block_on(TempDatabase::create("snapleak_src")).unwrap();
+    let dst = rt.block_on(TempDatabase::create("snapleak_dst")).unwrap();
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 120))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lz4 = dump_dir(&src, dir.path());
+    ok(&restore(lz4.to_str().unwrap(), &dst, None));
+    let want = rt.block_on(rows_fingerprint(&dst));
+    let manifest_of = |snap: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(snap.join("manifest.json")).unwrap()).unwrap()
+    };
+    let m = manifest_of(&lz4);
+    assert_eq!(m["format"], "prodlike.snapshot/2");
+    assert_eq!(m["compression"], "lz4");
+    let mut sizes = Vec::new();
+    for (codec, suffix) in [("gzip", ".copy.gz"), ("none", ".copy")] {
+        let out = dir.path().join(codec);
+        ok(&prodlike(
+            &[
+                "data",
+                "dump",
+                "--source",
+                &url(&src),
+                "--out",
+                out.to_str().unwrap(),
+                "--compression",
+                codec,
+                "--quiet",
+            ],
+            None,
+        ));
+        let m = manifest_of(&out);
+        assert_eq!(m["compression"], codec);
+        assert!(
+            m["tables"][0]["file"].as_str().unwrap().ends_with(suffix),
+            "{m}"
+        );
+        sizes.push(
+            m["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["bytes"].as_u64().unwrap())
+                .sum::<u64>(),
+        );
+        let again = rt.block_on(TempDatabase::create("snapleak_codec")).unwrap();
+        ok(&restore(out.to_str().unwrap(), &again, None));
+        assert_eq!(rt.block_on(rows_fingerprint(&again)), want, "{codec}");
+    }
+    assert!(sizes[0] < sizes[1], "gzip is smaller than none: {sizes:?}");
+    // An unknown codec is a usage error before anything is read.
+    let o = prodlike(
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            dir.path().join("z").to_str().unwrap(),
+            "--compression",
+            "zstd",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lz4"), "{}", stderr(&o));
+
+    // The forged snapshot: `none`'s users file replaced by the source's own rows, unmasked.
+    let forged = dir.path().join("none");
+    let mut m = manifest_of(&forged);
+    let users = m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|t| t["table"] == "users")
+        .unwrap();
+    let file = m["tables"][users]["file"].as_str().unwrap().to_owned();
+    let path = forged.join(&file);
+    let o = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &src.name, "-c"])
+        .arg(format!(
+            "\\copy public.users TO '{}' WITH (FORMAT binary)",
+            path.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (len, hash) = prodlike_data::snapshot::manifest::hash_file(&path).unwrap();
+    m["tables"][users]["copy_bytes"] = len.into();
+    for f in m["files"].as_array_mut().unwrap() {
+        if f["path"] == file.as_str() {
+            f["bytes"] = len.into();
+            f["blake3"] = hash.clone().into();
+        }
+    }
+    let bytes = serde_json::to_vec_pretty(&m).unwrap();
+    std::fs::write(forged.join("manifest.json"), &bytes).unwrap();
+    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
+    std::fs::write(
+        forged.join("manifest.mac"),
+        format!("{}\n", key.mac(&bytes).to_hex()),
+    )
+    .unwrap();
+    let o = restore(forged.to_str().unwrap(), &dst, None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["data"]["swapped"], false, "{v}");
+    assert_eq!(v["data"]["passed"], false, "{v}");
+    let email = v["data"]["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["table"] == "users" && l["column"] == "email")
+        .unwrap_or_else(|| panic!("users.email is checked: {v}"));
+    assert_eq!(email["leaked_rows"], 120, "{v}");
+    assert_eq!(
+        rt.block_on(rows_fingerprint(&dst)),
+        want,
+        "the target kept its rows"
+    );
+    // No load schema is left behind.
+    let left: i64 = rt.block_on(async {
+        dst.connect()
+            .await
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'prodlike_%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    });
+    assert_eq!(left, 0);
 }
 
 /// Northwind and Chinook (testdata/realworld): a snapshot's round trip equals a direct sync, with

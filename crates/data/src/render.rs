@@ -560,6 +560,13 @@ pub fn restore(r: &crate::snapshot::restore::RestoreReport) -> String {
         n(r.leaked_rows),
         r.leaks.len()
     );
+    if !r.swapped {
+        let _ = writeln!(
+            o,
+            "NOT SWAPPED: the loaded rows leak source values, so {} keeps what it had",
+            r.target
+        );
+    }
     for l in r.leaks.iter().filter(|l| l.leaked_rows > 0) {
         let _ = writeln!(
             o,

@@ -99,6 +99,8 @@ pub(crate) struct SnapshotDest {
     pub dir: std::path::PathBuf,
     /// Keys the leak check's hashes.
     pub key: crate::snapshot::key::SnapshotKey,
+    /// How the table files are compressed.
+    pub compression: crate::snapshot::codec::Compression,
 }
 
 /// What a dump needs besides the report to write its manifest.
@@ -332,7 +334,12 @@ pub(crate) async fn run(
             .await?
         }
         Some(dest) => {
-            let sink = crate::snapshot::sink::SnapshotSink::new(&dest.dir, &schema, &tables)?;
+            let sink = crate::snapshot::sink::SnapshotSink::new(
+                &dest.dir,
+                &schema,
+                &tables,
+                dest.compression,
+            )?;
             leaks =
                 crate::snapshot::leaks::LeakHashes::plan(&schema, bound.as_ref(), source.engine());
             Target::snapshot(sink, opts.jobs)

@@ -532,6 +532,14 @@ impl Target {
         }
     }
 
+    /// The PostgreSQL schema the rows load into before the swap (`None` for other targets).
+    pub fn load_namespace(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Pg(p) => Some(&p.load_ns),
+            _ => None,
+        }
+    }
+
     /// Builds `table`'s keys and indexes as soon as its rows are in, while other tables still
     /// load (PostgreSQL; SQLite builds indexes at the end).
     pub async fn table_loaded(&self, table: &str) -> Result<()> {

@@ -51,6 +51,7 @@ fn dumped(dir: &Path) -> (PathBuf, PathBuf) {
         },
         out: out.clone(),
         shown: out.display().to_string(),
+        compression: prodlike_data::snapshot::codec::Compression::default(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -70,6 +70,10 @@ pub struct DumpArgs {
     /// Read at most this many rows per second per table (spares the source).
     #[arg(long)]
     pub max_rows_per_sec: Option<u64>,
+    /// The table files' compression: lz4 (fast at both ends), gzip (about 6% smaller, about
+    /// twice the CPU) or none.
+    #[arg(long, default_value = "lz4", value_parser = prodlike_data::snapshot::codec::Compression::parse)]
+    pub compression: prodlike_data::snapshot::codec::Compression,
     #[arg(long)]
     pub quiet: bool,
     /// Write the JSON result here (`--out` names the snapshot).
@@ -470,6 +474,7 @@ impl DumpArgs {
                 sync,
                 shown: self.out.display().to_string(),
                 out: self.out,
+                compression: self.compression,
             },
             key,
             snapshot_key,

@@ -12,6 +12,7 @@ use prodlike_mask::Masker;
 
 use crate::error::{DataError, Result};
 use crate::identity;
+use crate::snapshot::codec::Compression;
 use crate::snapshot::key::SnapshotKey;
 use crate::snapshot::manifest::{self, FileEntry, Manifest, SchemaPart};
 use crate::sync::{self, SnapshotDest, SyncOptions};
@@ -25,6 +26,8 @@ pub struct DumpOptions {
     pub out: PathBuf,
     /// Shown as the snapshot's place in the report (`-` for a tar stream).
     pub shown: String,
+    /// How the table files are compressed (`--compression`).
+    pub compression: Compression,
 }
 
 /// Refuses an `--out` that exists (other than an empty directory) or whose folder is missing;
@@ -107,6 +110,7 @@ async fn write_snapshot(
     let dest = SnapshotDest {
         dir: partial.to_owned(),
         key: snapshot_key.clone(),
+        compression: opts.compression,
     };
     let (mut report, dumped) = sync::run(&opts.sync, key, Some(&dest)).await?;
     let dumped = dumped.ok_or(DataError::Outlived {
@@ -135,7 +139,7 @@ async fn write_snapshot(
         source: report.source.clone(),
         source_identity,
         namespace: opts.sync.namespace.clone(),
-        compression: "gzip".into(),
+        compression: opts.compression.name().into(),
         mask_key_fingerprint: report.key_fingerprint.clone(),
         snapshot_key_fingerprint: snapshot_key.fingerprint(),
         rules_digest: blake3::hash(&rules).to_hex().to_string(),
@@ -208,6 +212,7 @@ fn published(
     DumpReport {
         snapshot: opts.shown.clone(),
         format: manifest::FORMAT.into(),
+        compression: m.compression.clone(),
         total_rows,
         bytes: m.files.iter().map(|f| f.bytes).sum::<u64>() + manifest_bytes,
         copy_bytes: tables.iter().map(|t| t.copy_bytes).sum(),

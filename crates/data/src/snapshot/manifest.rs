@@ -13,10 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{DataError, Result};
 use crate::identity::DbIdentity;
 use crate::schema::Schema;
+use crate::snapshot::codec::Compression;
 use crate::snapshot::key::SnapshotKey;
 
-/// The format this build writes and reads.
-pub const FORMAT: &str = "prodlike.snapshot/1";
+/// The format this build writes: `/2` added the table files' choice of compression (LZ4 by
+/// default), so a build that reads only `/1` refuses it by name instead of failing to inflate.
+pub const FORMAT: &str = "prodlike.snapshot/2";
+/// The formats this build reads: `/1` is `/2` with every table file gzip.
+pub const READS: [&str; 2] = ["prodlike.snapshot/1", FORMAT];
 pub const MANIFEST: &str = "manifest.json";
 pub const MAC: &str = "manifest.mac";
 pub const SCHEMA: &str = "schema.json";
@@ -28,7 +32,7 @@ const MAX_JSON: u64 = 256 * 1024 * 1024;
 /// One file of the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
-    /// Relative path, `/`-separated (`tables/0003.copy.gz`).
+    /// Relative path, `/`-separated (`tables/0003.copy.lz4`).
     pub path: String,
     pub bytes: u64,
     /// BLAKE3 of the file's bytes as stored, hex.
@@ -39,7 +43,7 @@ pub struct FileEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableEntry {
     pub table: String,
-    /// The file holding its binary COPY stream (gzip).
+    /// The file holding its binary COPY stream (compressed as the manifest says).
     pub file: String,
     pub rows: u64,
     /// Uncompressed bytes of the COPY stream.
@@ -57,7 +61,7 @@ pub struct Manifest {
     pub source_identity: Option<DbIdentity>,
     /// The PostgreSQL schema the rows came from, and which a restore replaces.
     pub namespace: String,
-    /// `gzip`.
+    /// The table files' compression: `lz4`, `gzip` or `none` (`codec.rs`).
     pub compression: String,
     /// The mask key's fingerprint (`None`: nothing was masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +165,8 @@ fn read_small(dir: &Path, rel: &str) -> Result<Vec<u8>> {
 pub struct Opened {
     pub dir: PathBuf,
     pub manifest: Manifest,
+    /// How the table files are compressed.
+    pub compression: Compression,
     pub schema: SchemaPart,
     pub sync: crate::sync::SyncReport,
     /// Keyed hashes of the masked columns' source values (see `snapshot/leaks.rs`).
@@ -196,15 +202,25 @@ pub fn open(dir: &Path, key: &SnapshotKey) -> Result<Opened> {
     }
     let manifest: Manifest =
         serde_json::from_slice(&bytes).map_err(|e| refused(dir, format!("manifest.json: {e}")))?;
-    if manifest.format != FORMAT {
+    if !READS.contains(&manifest.format.as_str()) {
         return Err(refused(
             dir,
             format!(
-                "format {} is not {FORMAT}, the one this prodlike reads",
-                manifest.format
+                "format {} is not one this prodlike reads ({})",
+                manifest.format,
+                READS.join(", ")
             ),
         ));
     }
+    let compression = Compression::from_name(&manifest.compression).ok_or_else(|| {
+        refused(
+            dir,
+            format!(
+                "the table files' compression `{}` is not one this prodlike reads (lz4, gzip, none)",
+                manifest.compression
+            ),
+        )
+    })?;
     for f in &manifest.files {
         let p = safe_path(dir, &f.path)?;
         let len = std::fs::metadata(&p)
@@ -256,6 +272,7 @@ pub fn open(dir: &Path, key: &SnapshotKey) -> Result<Opened> {
     Ok(Opened {
         dir: dir.to_owned(),
         manifest,
+        compression,
         schema,
         sync,
         leaks,

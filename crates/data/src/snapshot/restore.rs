@@ -7,11 +7,11 @@
 //! every file's length and BLAKE3 ([`manifest::open`]), then the target's identity against the
 //! source the manifest records. A bad snapshot is refused whole, and the target keeps what it
 //! had. While loading, each table's row count must equal the manifest's (else the load is
-//! aborted, the target untouched). After the swap, the leak check (`leaks.rs`) runs on the
-//! restored rows.
+//! aborted, the target untouched), and the leak check (`leaks.rs`) reads each table's loaded
+//! rows back from the load schema beside its index builds. A leak aborts the swap: the target
+//! keeps what it had, and the report says which rows leaked.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,6 +23,7 @@ use crate::error::{DataError, Result};
 use crate::identity;
 use crate::pg;
 use crate::pg::copy::CopyReader;
+use crate::snapshot::codec::Compression;
 use crate::snapshot::key::SnapshotKey;
 use crate::snapshot::leaks::{LeakColumn, row_hash};
 use crate::snapshot::manifest::{self, Opened, TableEntry};
@@ -104,24 +105,61 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
         }
     }
     let target = Arc::new(target);
-    let loaded = load_all(&snap, &target, opts.jobs).await;
+    let checks = Arc::new(LeakContext {
+        conn: conn.clone(),
+        shown: shown.clone(),
+        ns: target.load_namespace().unwrap_or(&m.namespace).to_owned(),
+        key: key.clone(),
+    });
+    let loaded = load_all(&snap, &target, opts.jobs, &checks).await;
     let target = Arc::try_unwrap(target).map_err(|_| DataError::Outlived {
         what: "a restore task",
     })?;
-    let loaded = match loaded {
+    let (loaded, mut leaks) = match loaded {
         Ok(l) => l,
         Err(e) => {
             target.abort().await;
             return Err(e);
         }
     };
-    not_copied.extend(target.finish_reporting().await?);
-    let leaks = leak_check(conn, shown, &m.namespace, &snap.leaks, key).await?;
-    let total_rows = loaded.iter().map(|t| t.rows).sum();
-    let row_counts_match = loaded.iter().all(|t| t.rows == t.manifest_rows);
-    let leaked_rows = leaks.iter().map(|l| l.leaked_rows).sum();
+    leaks.sort_by(|a, b| (&a.table, &a.column).cmp(&(&b.table, &b.column)));
+    let leaked_rows = leaks.iter().map(|l| l.leaked_rows).sum::<u64>();
+    // A leak found in the loaded rows keeps them out of the target: "nothing leaks" holds for
+    // staging, not only for the report.
+    let swapped = leaked_rows == 0;
+    if swapped {
+        not_copied.extend(target.finish_reporting().await?);
+    } else {
+        target.abort().await;
+    }
+    Ok(report(
+        opts,
+        &snap,
+        Restored {
+            tables: loaded,
+            leaks,
+            not_copied,
+            swapped,
+        },
+        started,
+    ))
+}
+
+/// What a restore did, for its report.
+struct Restored {
+    tables: Vec<RestoredTable>,
+    leaks: Vec<RestoreLeak>,
+    not_copied: Vec<prodlike_results::data::sync::NotCopied>,
+    swapped: bool,
+}
+
+fn report(opts: &RestoreOptions, snap: &Opened, r: Restored, started: Instant) -> RestoreReport {
+    let m = &snap.manifest;
+    let total_rows = r.tables.iter().map(|t| t.rows).sum();
+    let row_counts_match = r.tables.iter().all(|t| t.rows == t.manifest_rows);
+    let leaked_rows = r.leaks.iter().map(|l| l.leaked_rows).sum::<u64>();
     let seconds = started.elapsed().as_secs_f64();
-    Ok(RestoreReport {
+    RestoreReport {
         snapshot: opts.shown.clone(),
         target: opts.target.shown(),
         source: m.source.clone(),
@@ -129,10 +167,10 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
         snapshot_key_fingerprint: m.snapshot_key_fingerprint.clone(),
         mask_key_fingerprint: m.mask_key_fingerprint.clone(),
         rules_digest: m.rules_digest.clone(),
-        tables: loaded,
+        tables: r.tables,
         total_rows,
         row_counts_match,
-        leaks,
+        leaks: r.leaks,
         leaked_rows,
         leak_not_checked: snap
             .leaks
@@ -144,23 +182,47 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
                 reason: n.reason.clone(),
             })
             .collect(),
-        not_copied,
+        not_copied: r.not_copied,
+        swapped: r.swapped,
         passed: row_counts_match && leaked_rows == 0,
         seconds,
         rows_per_sec: total_rows as f64 / seconds.max(1e-9),
-    })
+    }
 }
 
-/// Loads every table, at most `jobs` at once, largest first.
-async fn load_all(snap: &Opened, target: &Arc<Target>, jobs: usize) -> Result<Vec<RestoredTable>> {
+/// Where the leak check reads the loaded rows: the target's load schema, before the swap.
+struct LeakContext {
+    conn: String,
+    shown: String,
+    ns: String,
+    key: SnapshotKey,
+}
+
+/// Loads every table, at most `jobs` at once, largest first; each table's leak check runs
+/// beside its keys and indexes, while other tables still load.
+async fn load_all(
+    snap: &Opened,
+    target: &Arc<Target>,
+    jobs: usize,
+    checks: &Arc<LeakContext>,
+) -> Result<(Vec<RestoredTable>, Vec<RestoreLeak>)> {
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
     let mut order: Vec<TableEntry> = snap.manifest.tables.clone();
     order.sort_by_key(|t| std::cmp::Reverse(t.copy_bytes));
+    let compression = snap.compression;
     let mut set = tokio::task::JoinSet::new();
     for t in order {
-        let (sem, target, path) = (
+        let columns: Vec<LeakColumn> = snap
+            .leaks
+            .columns
+            .iter()
+            .filter(|c| c.table == t.table)
+            .cloned()
+            .collect();
+        let (sem, target, checks, path) = (
             sem.clone(),
             target.clone(),
+            checks.clone(),
             manifest::safe_path(&snap.dir, &t.file)?,
         );
         set.spawn(async move {
@@ -171,10 +233,23 @@ async fn load_all(snap: &Opened, target: &Arc<Target>, jobs: usize) -> Result<Ve
                     what: "restoring a table",
                     source,
                 })?;
-            load_table(&target, &t, path).await
+            let loaded = load_table(&target, &t, path, compression).await?;
+            let (keyed, leaks) = tokio::join!(
+                target.table_loaded(&t.table),
+                leak_check(
+                    &checks.conn,
+                    &checks.shown,
+                    &checks.ns,
+                    &columns,
+                    &checks.key
+                )
+            );
+            keyed?;
+            Ok::<_, DataError>((loaded, leaks?))
         });
     }
     let mut out = Vec::new();
+    let mut leaks = Vec::new();
     while let Some(r) = set.join_next().await {
         match r
             .map_err(|source| DataError::Task {
@@ -183,7 +258,10 @@ async fn load_all(snap: &Opened, target: &Arc<Target>, jobs: usize) -> Result<Ve
             })
             .and_then(|x| x)
         {
-            Ok(t) => out.push(t),
+            Ok((t, mut l)) => {
+                out.push(t);
+                leaks.append(&mut l);
+            }
             Err(e) => {
                 set.abort_all();
                 return Err(e);
@@ -191,18 +269,23 @@ async fn load_all(snap: &Opened, target: &Arc<Target>, jobs: usize) -> Result<Ve
         }
     }
     out.sort_by(|a, b| a.table.cmp(&b.table));
-    Ok(out)
+    Ok((out, leaks))
 }
 
 /// One table: its file inflated on a thread of its own, sent as it is into COPY; the rows
 /// PostgreSQL took must be the manifest's.
-async fn load_table(target: &Target, t: &TableEntry, path: PathBuf) -> Result<RestoredTable> {
+async fn load_table(
+    target: &Target,
+    t: &TableEntry,
+    path: PathBuf,
+    compression: Compression,
+) -> Result<RestoredTable> {
     let started = Instant::now();
     let mut w = target.raw_writer(&t.table).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let shown = path.display().to_string();
     let reader = std::thread::Builder::new()
-        .name(format!("gunzip {}", t.table))
+        .name(format!("un{} {}", compression.name(), t.table))
         .spawn(move || {
             let file = match std::fs::File::open(&path) {
                 Ok(f) => f,
@@ -211,11 +294,10 @@ async fn load_table(target: &Target, t: &TableEntry, path: PathBuf) -> Result<Re
                     return;
                 }
             };
-            let mut gz =
-                flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
+            let mut inflate = compression.decoder(std::io::BufReader::with_capacity(1 << 20, file));
             loop {
                 let mut buf = vec![0u8; 256 * 1024];
-                match gz.read(&mut buf) {
+                match read_full(&mut inflate, &mut buf) {
                     Ok(0) => return,
                     Ok(n) => {
                         buf.truncate(n);
@@ -255,7 +337,6 @@ async fn load_table(target: &Target, t: &TableEntry, path: PathBuf) -> Result<Re
         });
     }
     let seconds = started.elapsed().as_secs_f64();
-    target.table_loaded(&t.table).await?;
     Ok(RestoredTable {
         table: t.table.clone(),
         manifest_rows: t.rows,
@@ -264,18 +345,37 @@ async fn load_table(target: &Target, t: &TableEntry, path: PathBuf) -> Result<Re
     })
 }
 
-/// The leak check of a restored target (`conn`, schema `ns`) against a snapshot's hashes: per
-/// checked column, the rows whose value is their own source row's.
+/// Reads until `buf` is full or the stream ends: LZ4 hands out one block per read, and a full
+/// chunk per message keeps the COPY's messages large.
+fn read_full(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The leak check of restored rows (`conn`, schema `ns`) against a snapshot's hashes
+/// (`LeakHashes::columns`, or those of one table): per checked column, the rows whose value is
+/// their own source row's.
 pub async fn leak_check(
     conn: &str,
     shown: &str,
     ns: &str,
-    hashes: &crate::snapshot::leaks::LeakHashes,
+    columns: &[LeakColumn],
     key: &SnapshotKey,
 ) -> Result<Vec<RestoreLeak>> {
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
     let admin = pg::connect(conn, shown).await?;
     let mut out = Vec::new();
-    for c in &hashes.columns {
+    for c in columns {
         out.push(check_leaks(&admin, ns, c, key).await?);
     }
     Ok(out)

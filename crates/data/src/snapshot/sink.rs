@@ -1,7 +1,7 @@
 //! The snapshot's table files, written by `prodlike data dump` through the sync's own copy
 //! loop ([`crate::target::Target::snapshot`]): each table's rows, already masked, are encoded
-//! exactly as a PostgreSQL target would receive them (`pg/rows.rs`), gzip-compressed on a
-//! thread of their own, hashed as they are written, into `tables/NNNN.copy.gz` of a partial
+//! exactly as a PostgreSQL target would receive them (`pg/rows.rs`), compressed (`codec.rs`) on
+//! a thread of their own, hashed as they are written, into `tables/NNNN.copy.lz4` of a partial
 //! directory that `dump.rs` renames into place once the manifest is written.
 
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use crate::pg::ddl::PgColumnType;
 use crate::pg::rows::RowEncoder;
 use crate::row::Batch;
 use crate::schema::{Schema, Table};
+use crate::snapshot::codec::Compression;
 use crate::snapshot::manifest::{FileEntry, TableEntry};
 use crate::source::FieldType;
 
@@ -26,6 +27,7 @@ pub struct SnapshotSink {
     types: HashMap<String, Vec<PgColumnType>>,
     index: HashMap<String, usize>,
     written: Arc<Mutex<Vec<(TableEntry, FileEntry)>>>,
+    compression: Compression,
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> DataError + 'a {
@@ -38,8 +40,13 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
 
 impl SnapshotSink {
     /// A sink writing into `dir` (created, with `tables/`), in the column types a PostgreSQL
-    /// target of `schema` has.
-    pub fn new(dir: &Path, schema: &Schema, tables: &[&Table]) -> Result<Self> {
+    /// target of `schema` has, each table's file compressed with `compression`.
+    pub fn new(
+        dir: &Path,
+        schema: &Schema,
+        tables: &[&Table],
+        compression: Compression,
+    ) -> Result<Self> {
         let t = dir.join("tables");
         std::fs::create_dir_all(&t).map_err(io("creating", &t))?;
         let mut types = HashMap::new();
@@ -61,6 +68,7 @@ impl SnapshotSink {
             types,
             index,
             written: Arc::default(),
+            compression,
         })
     }
 
@@ -93,26 +101,27 @@ impl SnapshotSink {
 
     fn open(&self, table: &str, mode: Mode) -> Result<SnapshotTableWriter> {
         let n = self.index.get(table).copied().unwrap_or(self.index.len());
-        let rel = format!("tables/{n:04}.copy.gz");
+        let rel = format!("tables/{n:04}{}", self.compression.suffix());
+        let compression = self.compression;
         let path = self.dir.join(&rel);
         let file = std::fs::File::create(&path).map_err(io("creating", &path))?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
         let shown = path.display().to_string();
         let thread = std::thread::Builder::new()
-            .name(format!("gzip {table}"))
+            .name(format!("{} {table}", compression.name()))
             .spawn(move || -> std::io::Result<(u64, String, u64)> {
                 let hashed = Hashed {
                     inner: std::io::BufWriter::with_capacity(1 << 20, file),
                     hash: blake3::Hasher::new(),
                     bytes: 0,
                 };
-                let mut gz = flate2::write::GzEncoder::new(hashed, flate2::Compression::fast());
+                let mut enc = compression.encoder(hashed);
                 let mut raw = 0u64;
                 while let Some(chunk) = rx.blocking_recv() {
                     raw += chunk.len() as u64;
-                    gz.write_all(&chunk)?;
+                    enc.write_all(&chunk)?;
                 }
-                let mut hashed = gz.finish()?;
+                let mut hashed = enc.finish()?;
                 hashed.inner.flush()?;
                 let f = hashed.inner.into_inner().map_err(|e| e.into_error())?;
                 f.sync_all()?;

@@ -15,9 +15,9 @@ pub const RESTORE_SCHEMA: &str = "prodlike.data.restore/1";
 pub struct SnapshotTable {
     pub table: String,
     pub rows: u64,
-    /// The file, relative to the snapshot (`tables/0003.copy.gz`).
+    /// The file, relative to the snapshot (`tables/0003.copy.lz4`).
     pub file: String,
-    /// Bytes on disk (gzip).
+    /// Bytes on disk (compressed).
     pub bytes: u64,
     /// Bytes of the binary COPY stream before compression.
     pub copy_bytes: u64,
@@ -36,8 +36,11 @@ pub struct LeakNotChecked {
 pub struct DumpReport {
     /// Where the snapshot was written (`-`: a tar stream on standard output).
     pub snapshot: String,
-    /// The snapshot's format (`prodlike.snapshot/1`).
+    /// The snapshot's format (`prodlike.snapshot/2`).
     pub format: String,
+    /// The table files' compression: `lz4`, `gzip` or `none`.
+    #[serde(default)]
+    pub compression: String,
     pub tables: Vec<SnapshotTable>,
     pub total_rows: u64,
     /// Bytes of every file of the snapshot.
@@ -95,6 +98,10 @@ pub struct RestoreReport {
     pub leak_not_checked: Vec<LeakNotChecked>,
     /// What the target did not get (objects the sync could not recreate), with reasons.
     pub not_copied: Vec<crate::data::sync::NotCopied>,
+    /// The restored rows replaced the target's. False when the leak check, run on the loaded
+    /// rows before the swap, found a value on its own source row: the target keeps what it had.
+    #[serde(default)]
+    pub swapped: bool,
     /// True when row counts match and no value leaked.
     pub passed: bool,
     pub seconds: f64,
