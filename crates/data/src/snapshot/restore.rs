@@ -211,6 +211,7 @@ async fn load_all(
     order.sort_by_key(|t| std::cmp::Reverse(t.copy_bytes));
     let compression = snap.compression;
     let mut set = tokio::task::JoinSet::new();
+    let (mut out, mut leaks) = (Vec::new(), Vec::new());
     for t in order {
         let columns: Vec<LeakColumn> = snap
             .leaks
@@ -219,20 +220,30 @@ async fn load_all(
             .filter(|c| c.table == t.table)
             .cloned()
             .collect();
-        let (sem, target, checks, path) = (
-            sem.clone(),
+        let (target, checks, path) = (
             target.clone(),
             checks.clone(),
             manifest::safe_path(&snap.dir, &t.file)?,
         );
+        // The permit is taken here, in `order`, so the largest tables start first (tasks
+        // spawned all at once would queue in any order, and a large table starting last is
+        // the restore's tail).
+        let permit = sem
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|source| DataError::PoolClosed {
+                what: "restoring a table",
+                source,
+            })?;
+        while let Some(r) = set.try_join_next() {
+            if let Err(e) = take(r, &mut out, &mut leaks) {
+                set.abort_all();
+                return Err(e);
+            }
+        }
         set.spawn(async move {
-            let _permit = sem
-                .acquire_owned()
-                .await
-                .map_err(|source| DataError::PoolClosed {
-                    what: "restoring a table",
-                    source,
-                })?;
+            let _permit = permit;
             let loaded = load_table(&target, &t, path, compression).await?;
             let (keyed, leaks) = tokio::join!(
                 target.table_loaded(&t.table),
@@ -248,28 +259,31 @@ async fn load_all(
             Ok::<_, DataError>((loaded, leaks?))
         });
     }
-    let mut out = Vec::new();
-    let mut leaks = Vec::new();
     while let Some(r) = set.join_next().await {
-        match r
-            .map_err(|source| DataError::Task {
-                what: "a restore task",
-                source,
-            })
-            .and_then(|x| x)
-        {
-            Ok((t, mut l)) => {
-                out.push(t);
-                leaks.append(&mut l);
-            }
-            Err(e) => {
-                set.abort_all();
-                return Err(e);
-            }
+        if let Err(e) = take(r, &mut out, &mut leaks) {
+            set.abort_all();
+            return Err(e);
         }
     }
     out.sort_by(|a, b| a.table.cmp(&b.table));
     Ok((out, leaks))
+}
+
+type Loaded = (RestoredTable, Vec<RestoreLeak>);
+
+/// One finished table task's result into `out` and `leaks`, or its error.
+fn take(
+    r: std::result::Result<Result<Loaded>, tokio::task::JoinError>,
+    out: &mut Vec<RestoredTable>,
+    leaks: &mut Vec<RestoreLeak>,
+) -> Result<()> {
+    let (t, mut l) = r.map_err(|source| DataError::Task {
+        what: "a restore task",
+        source,
+    })??;
+    out.push(t);
+    leaks.append(&mut l);
+    Ok(())
 }
 
 /// One table: its file inflated on a thread of its own, sent as it is into COPY; the rows
