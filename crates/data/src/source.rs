@@ -479,9 +479,13 @@ impl Source {
                 match chunk {
                     Ok(c) => {
                         buf.extend_from_slice(&c);
-                        if buf.len() >= FLUSH_AT && tx.send(Ok(buf.split().freeze())).await.is_err()
-                        {
-                            return;
+                        if buf.len() >= FLUSH_AT {
+                            if tx.send(Ok(buf.split().freeze())).await.is_err() {
+                                return;
+                            }
+                            // The sent chunk still holds the buffer: one chunk-sized buffer
+                            // now, not a small tail grown by doubling and copying.
+                            buf.reserve(FLUSH_AT + 64 * 1024);
                         }
                     }
                     Err(e) => {

@@ -739,14 +739,14 @@ async fn copy_table(
     let mut block_no = 0u64;
     let tick = Instant::now();
     while let Some(batch) = rx.recv().await {
-        let batch = batch?;
-        let mut out: Batch = Vec::with_capacity(batch.len());
-        for mut row in batch {
-            if !filter.keep(&row, &types) {
-                continue;
-            }
+        // Rows are filtered and masked in the received batch, not moved into a new one.
+        let mut out: Batch = batch?;
+        if !filter.all {
+            out.retain(|row| filter.keep(row, &types));
+        }
+        for row in &mut out {
             if let Some(l) = &mut leak {
-                l.record(&row);
+                l.record(row);
             }
             for ((i, m), memo) in table_masks.iter().zip(&mut memos) {
                 if m.shuffle.is_some() {
@@ -762,7 +762,6 @@ async fn copy_table(
                     }
                 };
             }
-            out.push(row);
         }
         let n = out.len() as u64;
         if shuffles.is_empty() {

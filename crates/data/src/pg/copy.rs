@@ -14,11 +14,28 @@ use crate::row::{Field, Row};
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 
 /// Incremental parser of the binary COPY format.
+///
+/// PostgreSQL sends one tuple per CopyData message, so a received chunk is usually parsed where
+/// it lies (`cur`): its fields are slices of the chunk, nothing is copied. Only bytes that end
+/// mid-tuple are carried over (`buf`) and joined with the next chunk.
 #[derive(Default)]
 pub struct CopyParser {
+    /// Bytes carried from earlier chunks (a tuple split across messages); empty while `cur` is not.
     buf: BytesMut,
+    /// The chunk being parsed in place; empty while `buf` is not.
+    cur: Bytes,
     header_done: bool,
     finished: bool,
+}
+
+/// What the bytes at hand hold next.
+enum Next {
+    /// Not enough bytes yet.
+    More,
+    /// The end-of-data marker.
+    End,
+    /// A tuple of `n` fields, `len` bytes long.
+    Tuple { n: usize, len: usize },
 }
 
 impl CopyParser {
@@ -26,8 +43,56 @@ impl CopyParser {
         Self::default()
     }
 
+    /// Adds received bytes (copied: use [`CopyParser::push_bytes`] for a received chunk).
     pub fn push(&mut self, chunk: &[u8]) {
+        self.carry_cur();
         self.buf.extend_from_slice(chunk);
+    }
+
+    /// Adds a received chunk, parsed in place when no partial tuple is waiting for it.
+    pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.buf.is_empty() && self.cur.is_empty() {
+            self.cur = chunk;
+        } else {
+            self.push(&chunk);
+        }
+    }
+
+    /// Moves what is left of the in-place chunk into the carry buffer (it ends mid-tuple).
+    fn carry_cur(&mut self) {
+        if !self.cur.is_empty() {
+            self.buf.extend_from_slice(&self.cur);
+            self.cur = Bytes::new();
+        }
+    }
+
+    /// The unparsed bytes, in order (only one of the two buffers holds any).
+    fn data(&self) -> &[u8] {
+        if self.cur.is_empty() {
+            &self.buf
+        } else {
+            &self.cur
+        }
+    }
+
+    /// Drops the first `n` unparsed bytes.
+    fn advance(&mut self, n: usize) {
+        if self.cur.is_empty() {
+            self.buf.advance(n);
+        } else {
+            self.cur.advance(n);
+        }
+    }
+
+    /// Takes the first `n` unparsed bytes (a whole in-place chunk is moved, not shared).
+    fn take(&mut self, n: usize) -> Bytes {
+        if self.cur.is_empty() {
+            self.buf.split_to(n).freeze()
+        } else if n == self.cur.len() {
+            std::mem::take(&mut self.cur)
+        } else {
+            self.cur.split_to(n)
+        }
     }
 
     /// True once the end-of-data marker was read.
@@ -35,73 +100,101 @@ impl CopyParser {
         self.finished
     }
 
-    /// The next complete row, `Ok(None)` when more bytes are needed or the data ended.
-    pub fn next_row(&mut self) -> std::result::Result<Option<Row>, String> {
-        if self.finished {
-            return Ok(None);
+    /// Reads the header if it is still due; false when more bytes are needed.
+    fn header(&mut self) -> std::result::Result<bool, String> {
+        if self.header_done {
+            return Ok(true);
         }
-        if !self.header_done {
-            if self.buf.len() < 19 {
-                return Ok(None);
-            }
-            if &self.buf[..11] != SIGNATURE {
-                return Err("not a binary COPY stream (bad signature)".into());
-            }
-            let ext = u32::from_be_bytes([self.buf[15], self.buf[16], self.buf[17], self.buf[18]])
-                as usize;
-            if self.buf.len() < 19 + ext {
-                return Ok(None);
-            }
-            self.buf.advance(19 + ext);
-            self.header_done = true;
+        let d = self.data();
+        if d.len() < 19 {
+            return Ok(false);
         }
-        if self.buf.len() < 2 {
-            return Ok(None);
+        if &d[..11] != SIGNATURE {
+            return Err("not a binary COPY stream (bad signature)".into());
         }
-        let n = i16::from_be_bytes([self.buf[0], self.buf[1]]);
+        let ext = u32::from_be_bytes([d[15], d[16], d[17], d[18]]) as usize;
+        if d.len() < 19 + ext {
+            return Ok(false);
+        }
+        self.advance(19 + ext);
+        self.header_done = true;
+        Ok(true)
+    }
+
+    /// Walks the next tuple's field lengths without building anything.
+    fn peek(d: &[u8]) -> std::result::Result<Next, String> {
+        if d.len() < 2 {
+            return Ok(Next::More);
+        }
+        let n = i16::from_be_bytes([d[0], d[1]]);
         if n == -1 {
-            self.finished = true;
-            self.buf.advance(2);
-            return Ok(None);
+            return Ok(Next::End);
         }
         if n < 0 {
             return Err(format!("bad field count {n}"));
         }
-        // Find the tuple's total length before splitting it off.
         let mut at = 2usize;
-        let mut spans = Vec::with_capacity(n as usize);
         for _ in 0..n {
-            if self.buf.len() < at + 4 {
-                return Ok(None);
-            }
-            let len = i32::from_be_bytes([
-                self.buf[at],
-                self.buf[at + 1],
-                self.buf[at + 2],
-                self.buf[at + 3],
-            ]);
+            let Some(l) = d.get(at..at + 4) else {
+                return Ok(Next::More);
+            };
+            let len = i32::from_be_bytes([l[0], l[1], l[2], l[3]]);
             at += 4;
-            if len < 0 {
-                spans.push(None);
-            } else {
-                let len = len as usize;
-                if self.buf.len() < at + len {
-                    return Ok(None);
+            if len >= 0 {
+                at += len as usize;
+                if d.len() < at {
+                    return Ok(Next::More);
                 }
-                spans.push(Some((at, at + len)));
-                at += len;
             }
         }
-        let tuple = self.buf.split_to(at).freeze();
-        Ok(Some(
-            spans
-                .into_iter()
-                .map(|s| match s {
-                    None => Field::Null,
-                    Some((a, b)) => Field::Raw(tuple.slice(a..b)),
-                })
-                .collect(),
-        ))
+        Ok(Next::Tuple {
+            n: n as usize,
+            len: at,
+        })
+    }
+
+    /// The next complete row, `Ok(None)` when more bytes are needed or the data ended.
+    pub fn next_row(&mut self) -> std::result::Result<Option<Row>, String> {
+        if self.finished || !self.header()? {
+            return Ok(None);
+        }
+        let (n, len) = match Self::peek(self.data())? {
+            Next::More => return Ok(None),
+            Next::End => {
+                self.finished = true;
+                self.advance(2);
+                return Ok(None);
+            }
+            Next::Tuple { n, len } => (n, len),
+        };
+        // The lengths were checked above; the fields are slices of the tuple's bytes.
+        let tuple = self.take(len);
+        let mut row = Vec::with_capacity(n);
+        let mut at = 2usize;
+        let mut last = None;
+        for k in 0..n {
+            let len = i32::from_be_bytes([tuple[at], tuple[at + 1], tuple[at + 2], tuple[at + 3]]);
+            at += 4;
+            if len < 0 {
+                row.push(Field::Null);
+            } else {
+                let end = at + len as usize;
+                if k + 1 == n {
+                    last = Some((at, end));
+                } else {
+                    row.push(Field::Raw(tuple.slice(at..end)));
+                }
+                at = end;
+            }
+        }
+        // The last field takes the tuple's handle itself: one reference count less per row.
+        if let Some((a, b)) = last {
+            let mut t = tuple;
+            t.advance(a);
+            t.truncate(b - a);
+            row.push(Field::Raw(t));
+        }
+        Ok(Some(row))
     }
 }
 
@@ -132,7 +225,7 @@ impl CopyReader {
                 Err(e) => return Err(DataError::Invalid(format!("{}: {e}", self.what))),
             }
             match self.stream.next().await {
-                Some(Ok(chunk)) => self.parser.push(&chunk),
+                Some(Ok(chunk)) => self.parser.push_bytes(chunk),
                 Some(Err(e)) => return Err(DataError::pg(format!("reading {}", self.what))(e)),
                 None => return Ok(None),
             }
@@ -160,6 +253,16 @@ impl CopyBuf {
         buf.put_u32(0);
         buf.put_u32(0);
         Self { buf }
+    }
+
+    /// Makes room for a whole chunk before rows are added. After [`CopyBuf::take`] only the
+    /// first buffer's tail is left: the buffer is taken back if the sent chunk was dropped
+    /// already (warm memory, no allocation), else one chunk-sized buffer is allocated at once,
+    /// rather than growing by doubling and copying what was written.
+    pub fn make_room(&mut self) {
+        if self.buf.capacity() < FLUSH_AT {
+            self.buf.reserve(FLUSH_AT + 64 * 1024 - self.buf.len());
+        }
     }
 
     /// Starts a row of `n` fields.
@@ -431,6 +534,19 @@ mod tests {
         b
     }
 
+    fn want_rows(rows: &[Vec<Option<Vec<u8>>>]) -> Vec<Row> {
+        rows.iter()
+            .map(|r| {
+                r.iter()
+                    .map(|f| match f {
+                        None => Field::Null,
+                        Some(x) => Field::Raw(Bytes::copy_from_slice(x)),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     proptest! {
         #[test]
         fn parses_rows_split_at_any_chunk_boundary(
@@ -452,6 +568,56 @@ mod tests {
                 Some(x) => Field::Raw(Bytes::copy_from_slice(x)),
             }).collect()).collect();
             prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn parses_received_chunks_in_place_or_carried(
+            rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(proptest::collection::vec(any::<u8>(), 0..12)), 1..5), 0..20),
+            cut in 1usize..50,
+            copied_every in 1usize..4,
+        ) {
+            let bytes = encode(&rows);
+            let mut p = CopyParser::new();
+            let mut got = Vec::new();
+            for (i, chunk) in bytes.chunks(cut).enumerate() {
+                // Chunks given as received (parsed in place) and as slices (copied), mixed.
+                if i % copied_every == 0 {
+                    p.push(chunk);
+                } else {
+                    p.push_bytes(Bytes::copy_from_slice(chunk));
+                }
+                while let Some(r) = p.next_row().unwrap() {
+                    got.push(r);
+                }
+            }
+            prop_assert!(p.finished());
+            prop_assert_eq!(got, want_rows(&rows));
+        }
+
+        #[test]
+        fn parses_one_tuple_per_chunk_as_postgres_sends_them(
+            rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(proptest::collection::vec(any::<u8>(), 0..12)), 1..5), 0..20),
+        ) {
+            // PostgreSQL's messages: the header with the first tuple, then one tuple each, then
+            // the trailer.
+            let bytes = encode(&rows);
+            let mut cuts = vec![0usize];
+            let mut at = 19;
+            for r in &rows {
+                at += 2 + r.iter().map(|f| 4 + f.as_ref().map_or(0, Vec::len)).sum::<usize>();
+                cuts.push(at);
+            }
+            cuts.push(bytes.len());
+            let mut p = CopyParser::new();
+            let mut got = Vec::new();
+            for w in cuts.windows(2) {
+                p.push_bytes(Bytes::copy_from_slice(&bytes[w[0]..w[1]]));
+                while let Some(r) = p.next_row().unwrap() {
+                    got.push(r);
+                }
+            }
+            prop_assert!(p.finished());
+            prop_assert_eq!(got, want_rows(&rows));
         }
 
         #[test]
@@ -492,6 +658,17 @@ mod tests {
                 match p.next_row() {
                     Ok(Some(_)) => {}
                     _ => break,
+                }
+            }
+            // The same bytes parsed in place, as received chunks.
+            let mut p = CopyParser::new();
+            for chunk in data.chunks(7) {
+                p.push_bytes(Bytes::copy_from_slice(chunk));
+                for _ in 0..100 {
+                    match p.next_row() {
+                        Ok(Some(_)) => {}
+                        _ => break,
+                    }
                 }
             }
         }

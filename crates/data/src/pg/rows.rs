@@ -10,6 +10,7 @@ use crate::pg::ddl::PgColumnType;
 use crate::row::{Batch, Field};
 use crate::schema::Kind;
 use crate::source::FieldType;
+use crate::value::Value;
 
 /// Encodes one table's rows.
 pub struct RowEncoder {
@@ -39,6 +40,7 @@ impl RowEncoder {
 
     /// Appends `batch` to `out`.
     pub fn encode(&mut self, batch: Batch, out: &mut CopyBuf) -> Result<()> {
+        out.make_room();
         for row in batch {
             out.begin_row(row.len());
             for (i, f) in row.into_iter().enumerate() {
@@ -46,11 +48,15 @@ impl RowEncoder {
                     Field::Null => out.null(),
                     Field::Raw(b) if self.same.get(i).copied().unwrap_or(false) => out.field(&b),
                     other => {
-                        let v = self
-                            .source
-                            .get(i)
-                            .map(|s| s.value(&other))
-                            .unwrap_or(crate::value::Value::Null);
+                        // A decoded value (a masked one) is encoded as it is, not cloned first.
+                        let decoded;
+                        let v = match (&other, self.source.get(i)) {
+                            (Field::Val(v), Some(_)) => v,
+                            (_, s) => {
+                                decoded = s.map_or(Value::Null, |s| s.value(&other));
+                                &decoded
+                            }
+                        };
                         if v.is_null() {
                             out.null();
                             continue;
@@ -60,7 +66,7 @@ impl RowEncoder {
                             kind: Kind::Text,
                         });
                         self.buf.clear();
-                        codec::encode(t.oid, t.kind, &v, &mut self.buf).map_err(|e| {
+                        codec::encode(t.oid, t.kind, v, &mut self.buf).map_err(|e| {
                             DataError::Invalid(format!(
                                 "table {}: a value of column #{} is not {} (the target column type)",
                                 self.table,
