@@ -16,6 +16,20 @@ fn prodlike(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `prodlike drift schema --baseline B --candidate C`, then `extra`.
+fn drift_schema(baseline: &str, candidate: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "drift",
+        "schema",
+        "--baseline",
+        baseline,
+        "--candidate",
+        candidate,
+    ];
+    args.extend_from_slice(extra);
+    prodlike(&args)
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -54,14 +68,11 @@ fn same_schema_in_two_databases_is_no_drift() {
     let Some((prod, staging)) = two_databases(&rt) else {
         return;
     };
-    let o = prodlike(&[
-        "drift",
-        "schema",
-        "--baseline",
+    let o = drift_schema(
         &prod.url,
-        "--candidate",
         &staging.url.replace("mysql://", "mariadb://"),
-    ]);
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
@@ -82,16 +93,7 @@ fn a_column_type_an_index_and_a_variable_drift_and_a_rule_accepts_the_variable()
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("drift.json");
-    let o = prodlike(&[
-        "drift",
-        "schema",
-        "--baseline",
-        &prod.url,
-        "--candidate",
-        &staging.url,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = drift_schema(&prod.url, &staging.url, &["--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
     for needle in [
@@ -123,18 +125,16 @@ reason = "staging compares bytewise on purpose"
 "#,
     )
     .unwrap();
-    let o = prodlike(&[
-        "drift",
-        "schema",
-        "--baseline",
+    let o = drift_schema(
         &prod.url,
-        "--candidate",
         &staging.url,
-        "--rules",
-        rules.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -175,16 +175,11 @@ reason = "staging tries an index"
 "#,
     )
     .unwrap();
-    let o = prodlike(&[
-        "drift",
-        "schema",
-        "--baseline",
+    let o = drift_schema(
         &prod.url,
-        "--candidate",
         &staging.url,
-        "--rules",
-        rules.to_str().unwrap(),
-    ]);
+        &["--rules", rules.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
@@ -236,16 +231,7 @@ fn a_server_variable_drifts_between_two_servers() {
     let staging = format!("{}/shop", staging_server.url);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("drift.json");
-    let o = prodlike(&[
-        "drift",
-        "schema",
-        "--baseline",
-        &prod.url,
-        "--candidate",
-        &staging,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = drift_schema(&prod.url, &staging, &["--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();

@@ -7,13 +7,15 @@
 //! included) and finds a key position moved behind production's; profile reads it too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use mysql_async::prelude::Queryable;
 use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
-use prodlike_data::verify::{Expected, VerifyOptions, verify};
+use prodlike_data::verify::{VerifyOptions, verify};
 use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::mysql::TempMysql;
 
@@ -289,24 +291,9 @@ async fn chinook_syncs_with_its_keys_masks_positions_and_objects() {
     // Verify on the real database: integrity, row counts, no PII left, and the schema check
     // (tables, views, triggers, routines, AUTO_INCREMENT positions) finding nothing missing.
     let v = verify(&VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
-        namespace: "public".into(),
-        rules: Rules::default(),
-        rules_file: "(none)".into(),
-        expected: Expected::Rows(
-            report
-                .tables
-                .iter()
-                .map(|t| (t.table.clone(), t.rows))
-                .collect(),
-        ),
+        expected: common::synced_rows(&report),
         min_score: 0.9,
-        max_ks: 0.05,
-        max_tvd: 0.02,
-        max_rows: None,
-        synthetic: false,
-        not_copied: None,
+        ..common::verify_urls(&src.url, &dst.url)
     })
     .await
     .unwrap();
@@ -338,18 +325,8 @@ async fn chinook_syncs_with_its_keys_masks_positions_and_objects() {
     assert_ne!(one(&dst, &position(&dst, "invoice")).await, next_invoice);
     {
         let v = verify(&VerifyOptions {
-            source: DbUrl::parse(&src.url).unwrap(),
-            target: DbUrl::parse(&dst.url).unwrap(),
-            namespace: "public".into(),
-            rules: Rules::default(),
-            rules_file: "(none)".into(),
-            expected: Expected::Unknown,
             min_score: 0.9,
-            max_ks: 0.05,
-            max_tvd: 0.02,
-            max_rows: None,
-            synthetic: false,
-            not_copied: None,
+            ..common::verify_urls(&src.url, &dst.url)
         })
         .await
         .unwrap();

@@ -7,11 +7,13 @@
 //! `city varchar(15)` and Chinook's `varchar(20)` names).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (DEVELOPERS.md)
 
+mod common;
+
 use prodlike_catalog::{Catalog, Options, Table};
 use prodlike_data::DbUrl;
 use prodlike_data::rules::Rules;
 use prodlike_data::sync::{SyncOptions, sync};
-use prodlike_data::verify::{Expected, VerifyOptions, verify};
+use prodlike_data::verify::{VerifyOptions, verify};
 use prodlike_mask::{MaskKey, Masker};
 use prodlike_testkit::pg::TempDatabase;
 use prodlike_testkit::realworld::{chinook_pg, northwind_pg};
@@ -282,24 +284,10 @@ async fn check(name: &str, src: TempDatabase, rules: &Rules) {
         let behind = sequences_behind(&dst, &target).await;
         assert!(behind.is_empty(), "{name} sample {sample:?}: {behind:#?}");
         let v = verify(&VerifyOptions {
-            source: DbUrl::parse(&src.url).unwrap(),
-            target: DbUrl::parse(&dst.url).unwrap(),
-            namespace: "public".into(),
             rules: rules.clone(),
-            rules_file: "(none)".into(),
-            expected: Expected::Rows(
-                report
-                    .tables
-                    .iter()
-                    .map(|t| (t.table.clone(), t.rows))
-                    .collect(),
-            ),
+            expected: common::synced_rows(&report),
             min_score: 0.9,
-            max_ks: 0.05,
-            max_tvd: 0.02,
-            max_rows: None,
-            synthetic: false,
-            not_copied: None,
+            ..common::verify_options(&src, &dst)
         })
         .await
         .unwrap();

@@ -40,9 +40,14 @@ pub fn sync_options(src: &TempDatabase, dst: &TempDatabase) -> SyncOptions {
 /// Verify of `public` from `src` against `dst`: no rules, nothing expected, lenient
 /// thresholds (callers change fields with struct update syntax).
 pub fn verify_options(src: &TempDatabase, dst: &TempDatabase) -> VerifyOptions {
+    verify_urls(&src.url, &dst.url)
+}
+
+/// [`verify_options`] between two databases of any engine, by URL.
+pub fn verify_urls(src: &str, dst: &str) -> VerifyOptions {
     VerifyOptions {
-        source: DbUrl::parse(&src.url).unwrap(),
-        target: DbUrl::parse(&dst.url).unwrap(),
+        source: DbUrl::parse(src).unwrap(),
+        target: DbUrl::parse(dst).unwrap(),
         namespace: "public".into(),
         rules: Rules::default(),
         rules_file: "(none)".into(),
