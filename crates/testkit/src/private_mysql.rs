@@ -57,9 +57,14 @@ impl PrivateMariadb {
                 .map_err(|e| format!("chown of the temporary folder: {e}"))?;
             user.push("--user=mysql".to_string());
         }
+        // Its own tmpdir: a starting server deletes every `#sql…` file in its tmpdir as left
+        // over, and in the shared /tmp those are the shared server's temporary tables in use
+        // (the shared MariaDB then failed queries and once crashed in ha_maria::drop_table).
+        let tmpdir = format!("--tmpdir={}", dir.path().display());
         let installed = Command::new(install)
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(&tmpdir)
             .args(&user)
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .stdout(Stdio::null())
@@ -77,6 +82,7 @@ impl PrivateMariadb {
         let mut child = Command::new(mysqld)
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(&tmpdir)
             .args(&user)
             .arg(format!("--port={port}"))
             .arg("--bind-address=127.0.0.1")

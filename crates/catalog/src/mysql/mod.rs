@@ -154,10 +154,14 @@ async fn server(conn: &mut Conn) -> Result<Server, CatalogError> {
                  FROM performance_schema.variables_info vi \
                  JOIN performance_schema.global_variables gv ON gv.VARIABLE_NAME = vi.VARIABLE_NAME \
                  WHERE vi.VARIABLE_SOURCE <> 'COMPILED' ORDER BY 1";
-    let found = match rows(conn, "settings", mariadb, Vec::new()).await {
-        Ok(r) => r,
-        Err(_) => rows(conn, "settings", mysql, Vec::new()).await?,
+    // Chosen by the server's kind, not by trying one and then the other: a failure of the
+    // right query is then reported as itself, not as the other kind's missing table.
+    let query = if version.contains("MariaDB") {
+        mariadb
+    } else {
+        mysql
     };
+    let found = rows(conn, "settings", query, Vec::new()).await?;
     let settings = found
         .into_iter()
         .filter_map(|r| {
