@@ -20,14 +20,25 @@ use crate::schema::{
 /// session's search_path is set to `ns` first so that type names, defaults and constraint
 /// definitions come out unqualified and can be replayed in another schema.
 pub async fn read_postgres(client: &Client, ns: &str) -> Result<Schema> {
+    Ok(from_postgres(read_postgres_catalog(client, ns).await?, ns))
+}
+
+/// [`read_postgres`], with the whole catalog the tables were taken from (what `pg/objects.rs`
+/// plans views, functions, triggers and comments from): one reading of the catalog where two
+/// took about 25 ms each on the bench database.
+pub async fn read_postgres_with_catalog(client: &Client, ns: &str) -> Result<(Schema, Catalog)> {
+    let cat = read_postgres_catalog(client, ns).await?;
+    Ok((from_postgres(cat.clone(), ns), cat))
+}
+
+async fn read_postgres_catalog(client: &Client, ns: &str) -> Result<Catalog> {
     client
         .batch_execute(&format!("SET search_path = {}", crate::pg::ident(ns)))
         .await
         .map_err(DataError::pg("reading the schema (search_path)"))?;
-    let cat = catalog::postgres::read(client, &Options::schema(ns))
+    catalog::postgres::read(client, &Options::schema(ns))
         .await
-        .map_err(schema_error)?;
-    Ok(from_postgres(cat, ns))
+        .map_err(schema_error)
 }
 
 /// Reads the tables of a SQLite database.

@@ -123,6 +123,41 @@ struct Sampled<'a> {
     scans: Vec<ContentScan>,
 }
 
+/// Sample reads in flight at once: each is a connection of its own, so a schema of hundreds
+/// of tables must not open hundreds.
+const SAMPLE_READS_AT_ONCE: usize = 4;
+
+/// The first [`DETECT_SAMPLE_ROWS`] rows of each table's textual columns (`None` for a table
+/// without any), in `tables`' order. Read a few tables at once: one after another, each read's
+/// connection and round trips kept one core idle at the start of a sync.
+async fn read_samples(
+    source: &Source,
+    tables: &[&Table],
+) -> Result<Vec<Option<(Vec<FieldType>, crate::row::Batch)>>> {
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(tables.iter().map(|t| async move {
+        let columns: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_none() && c.kind.is_textual())
+            .map(|c| c.name.clone())
+            .collect();
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        let scan = Scan {
+            columns,
+            limit: Some(DETECT_SAMPLE_ROWS),
+            ..Default::default()
+        };
+        let (types, rx) = source.scan(t, &scan).await?;
+        Ok(Some((types, collect(rx).await?)))
+    }))
+    .buffered(SAMPLE_READS_AT_ONCE)
+    .try_collect()
+    .await
+}
+
 /// Detects PII in `tables` from column names and a sample of values: in a first pass each
 /// column by its name and values; then, with the names of the person columns found, the columns
 /// holding those people inside their text (`notes`, a photo's path).
@@ -132,7 +167,8 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
     let mut out = Detections::default();
     let mut names = NameDict::new();
     let mut sampled: Vec<Sampled> = Vec::new();
-    for t in tables {
+    let samples = read_samples(source, tables).await?;
+    for (t, sample) in tables.iter().zip(samples) {
         let cols: Vec<&Column> = t.columns.iter().filter(|c| c.generated.is_none()).collect();
         let text_cols: Vec<&Column> = cols
             .iter()
@@ -144,14 +180,8 @@ pub async fn detect(source: &Source, tables: &[&Table]) -> Result<Detections> {
         let mut values: Vec<Vec<Option<String>>> = text_cols.iter().map(|_| Vec::new()).collect();
         let mut json_scans: Vec<JsonPiiScan> =
             text_cols.iter().map(|_| JsonPiiScan::new()).collect();
-        if !text_cols.is_empty() {
-            let scan = Scan {
-                columns: text_cols.iter().map(|c| c.name.clone()).collect(),
-                limit: Some(DETECT_SAMPLE_ROWS),
-                ..Default::default()
-            };
-            let (types, rx) = source.scan(t, &scan).await?;
-            for row in collect(rx).await? {
+        if let Some((types, rows)) = sample {
+            for row in rows {
                 for (i, f) in row.iter().enumerate() {
                     let v = types[i].value(f);
                     // Aligned with the rows, so a first and a last name pair up.

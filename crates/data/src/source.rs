@@ -70,6 +70,19 @@ struct PgSource {
 }
 
 impl PgSource {
+    /// Remembers the inheritance parents of `schema` (see `parents`).
+    fn note_parents(&self, schema: &Schema) {
+        *self
+            .parents
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = schema
+            .tables
+            .iter()
+            .filter(|t| t.layout.has_children)
+            .map(|t| t.name.clone())
+            .collect();
+    }
+
     /// `"ns"."table"`, or `ONLY "ns"."table"` for an inheritance parent.
     fn from(&self, table: &str) -> String {
         let only = self
@@ -184,14 +197,7 @@ impl Source {
             Inner::Pg(p) => {
                 let c = self.pg_conn(p).await?;
                 let schema = crate::catalog::read_postgres(&c, &p.ns).await?;
-                *p.parents
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = schema
-                    .tables
-                    .iter()
-                    .filter(|t| t.layout.has_children)
-                    .map(|t| t.name.clone())
-                    .collect();
+                p.note_parents(&schema);
                 Ok(schema)
             }
             Inner::Sqlite(path) => {
@@ -216,6 +222,21 @@ impl Source {
         match &*self.inner {
             Inner::Mysql(m) => crate::mysql::read::catalog(m).await.map(Some),
             Inner::Pg(_) | Inner::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// [`Source::schema`] and [`Source::pg_catalog`] from one reading of the catalog.
+    pub async fn schema_and_pg_catalog(
+        &self,
+    ) -> Result<(Schema, Option<prodlike_catalog::Catalog>)> {
+        match &*self.inner {
+            Inner::Pg(p) => {
+                let c = self.pg_conn(p).await?;
+                let (schema, cat) = crate::catalog::read_postgres_with_catalog(&c, &p.ns).await?;
+                p.note_parents(&schema);
+                Ok((schema, Some(cat)))
+            }
+            Inner::Sqlite(_) | Inner::Mysql(_) => Ok((self.schema().await?, None)),
         }
     }
 

@@ -135,7 +135,9 @@ pub(crate) async fn run(
     }
     check_engines(&opts.source, &opts.target, snapshot.is_some())?;
     let source = Source::open(&opts.source, &opts.namespace).await?;
-    let schema = source.schema().await?;
+    // Views, functions, triggers, comments, extensions: planned from the whole catalog, read
+    // once with the tables.
+    let (schema, catalog) = source.schema_and_pg_catalog().await?;
     if schema.tables.is_empty() {
         return Err(DataError::Invalid(format!(
             "{} has no tables to copy",
@@ -144,8 +146,6 @@ pub(crate) async fn run(
     }
     opts.rules
         .validate(&schema, &opts.rules_file, &source.shown())?;
-    // Views, functions, triggers, comments, extensions: planned from the whole catalog.
-    let catalog = source.pg_catalog().await?;
     // MySQL's views, triggers and routines, made in the target after its swap.
     let mysql_catalog = source.mysql_catalog().await?;
     if let Some(cat) = &catalog

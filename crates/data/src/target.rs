@@ -16,6 +16,7 @@ use crate::pg::{
     self,
     copy::{CopyWriter, RawCopyWriter},
     ddl::{PgColumnType, PgDdl, PgForeignKey},
+    fk_check,
     rows::RowEncoder,
 };
 use crate::row::Batch;
@@ -48,6 +49,9 @@ struct PgTarget {
     fk_add: tokio::sync::Mutex<()>,
     /// Views, triggers, comments… planned by `pg/objects.rs` (see [`Target::add_objects`]).
     objects: pg::objects::ObjectsDdl,
+    /// Several tables load at once: key builds and foreign key checks run without PostgreSQL's
+    /// own parallel workers (`pg/fk_check.rs` has why and what it measured).
+    serial: bool,
     /// Functions that could not be created before the tables (they wait for them).
     waiting: Vec<pg::objects::Stmt>,
 }
@@ -92,13 +96,15 @@ async fn build_keys(
     load_ns: &str,
     table: &str,
     stmts: &[String],
+    serial: bool,
 ) -> Result<()> {
     if stmts.is_empty() {
         return Ok(());
     }
     let c = pg::connect(conn, shown).await?;
     c.batch_execute(&format!(
-        "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; SET search_path = {}; {}",
+        "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; {}SET search_path = {}; {}",
+        fk_check::serial_settings(serial),
         pg::ident(load_ns),
         stmts.join(";\n")
     ))
@@ -230,7 +236,8 @@ impl PgTarget {
         }
         let c = pg::connect(&self.conn, &self.shown).await?;
         c.batch_execute(&format!(
-            "SET synchronous_commit = off; SET search_path = {}",
+            "SET synchronous_commit = off; {}SET search_path = {}",
+            fk_check::serial_settings(self.serial),
             pg::ident(&self.load_ns)
         ))
         .await
@@ -246,10 +253,12 @@ impl PgTarget {
                     )))?;
             }
             if let Some(v) = &f.validate {
-                c.batch_execute(v).await.map_err(DataError::pg(format!(
-                    "checking a foreign key of {} (the loaded rows would be orphans)",
-                    f.child
-                )))?;
+                c.batch_execute(&fk_check::check_statement(v, f.by_merge))
+                    .await
+                    .map_err(DataError::pg(format!(
+                        "checking a foreign key of {} (the loaded rows would be orphans)",
+                        f.child
+                    )))?;
             }
         }
         Ok(())
@@ -335,6 +344,7 @@ impl Target {
                     fk_add: tokio::sync::Mutex::new(()),
                     objects: Default::default(),
                     waiting: Vec::new(),
+                    serial: jobs > 1,
                 }))
             }
             DbUrl::Mysql(m) => Inner::Mysql(Box::new(
@@ -549,7 +559,7 @@ impl Target {
         let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else {
             return Ok(());
         };
-        build_keys(&p.conn, &p.shown, &p.load_ns, table, stmts).await?;
+        build_keys(&p.conn, &p.shown, &p.load_ns, table, stmts, p.serial).await?;
         p.keyed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -594,15 +604,16 @@ impl Target {
                     if stmts.is_empty() || keyed.contains(&table) {
                         continue;
                     }
-                    let (conn, shown, sem, ns) = (
+                    let (conn, shown, sem, ns, serial) = (
                         p.conn.clone(),
                         p.shown.clone(),
                         sem.clone(),
                         p.load_ns.clone(),
+                        p.serial,
                     );
                     tasks.push(tokio::spawn(async move {
                         let _permit = sem.acquire_owned().await;
-                        build_keys(&conn, &shown, &ns, &table, &stmts).await
+                        build_keys(&conn, &shown, &ns, &table, &stmts, serial).await
                     }));
                 }
                 for t in tasks {

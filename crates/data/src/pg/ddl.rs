@@ -54,6 +54,8 @@ pub struct PgForeignKey {
     pub add: String,
     /// `ALTER TABLE … VALIDATE CONSTRAINT …`; `None` when the source's key is itself not valid.
     pub validate: Option<String>,
+    /// Whether the check is steered to a merge of index scans (`pg/fk_check.rs`).
+    pub by_merge: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -225,6 +227,10 @@ pub fn build(schema: &Schema, tables: &[&Table], ns: &str) -> PgDdl {
                 },
                 validate: (!already_not_valid)
                     .then(|| format!("ALTER TABLE {q} VALIDATE CONSTRAINT {name}")),
+                by_merge: tables
+                    .iter()
+                    .find(|x| x.name == fk.ref_table)
+                    .is_some_and(|parent| super::fk_check::checks_by_merge(t, fk, parent)),
             });
         }
         // After the partitioned table's own: PostgreSQL would take a partition's key that is
@@ -391,6 +397,8 @@ fn partition_objects(
                     false => format!("ALTER TABLE {q} ADD CONSTRAINT {name} {def} NOT VALID"),
                 },
                 validate: (!checked).then(|| format!("ALTER TABLE {q} VALIDATE CONSTRAINT {name}")),
+                // A partition's keys keep PostgreSQL's own plan.
+                by_merge: false,
             });
         }
     }

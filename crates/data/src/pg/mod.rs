@@ -5,6 +5,7 @@ pub mod access;
 pub mod codec;
 pub mod copy;
 pub mod ddl;
+pub(crate) mod fk_check;
 pub mod grants;
 pub mod objects;
 pub mod rehearse;
