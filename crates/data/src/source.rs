@@ -67,6 +67,10 @@ struct PgSource {
     /// Tables that other tables inherit from, known once the schema is read: their own rows are
     /// read with `ONLY`, so no child's row is read twice.
     parents: std::sync::RwLock<std::collections::HashSet<String>>,
+    /// Connections a finished scan gave back, still in the snapshot's transaction: the next
+    /// scan reads on one instead of opening its own (detection's sample reads hand theirs to
+    /// the copies).
+    pool: Arc<crate::pg::pool::Pool>,
 }
 
 impl PgSource {
@@ -136,6 +140,7 @@ impl Source {
                     snapshot,
                     _holder: client,
                     parents: Default::default(),
+                    pool: Arc::new(crate::pg::pool::Pool::new(conn, shown)),
                 }))
             }
             DbUrl::Sqlite { path } => {
@@ -306,6 +311,9 @@ impl Source {
     }
 
     async fn pg_conn(&self, p: &PgSource) -> Result<Client> {
+        if let Some(c) = p.pool.take() {
+            return Ok(c);
+        }
         let c = pg::connect(&p.conn, &p.shown).await?;
         let mut sql = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;");
         if let Some(s) = &p.snapshot {
@@ -489,9 +497,9 @@ impl Source {
             .await
             .map_err(DataError::pg(what.clone()))?;
         let (tx, rx) = mpsc::channel::<Result<bytes::Bytes>>(16);
+        let pool = p.pool.clone();
         tokio::spawn(async move {
             use futures_util::StreamExt as _;
-            let _keep = c;
             let mut stream = std::pin::pin!(stream);
             // The server sends one message per row: gathered into chunks of the size the
             // writers send on, so a small row costs a copy, not a channel send and a write.
@@ -518,6 +526,8 @@ impl Source {
             if !buf.is_empty() {
                 let _ = tx.send(Ok(buf.freeze())).await;
             }
+            // Read to its end: the connection is free for the next scan.
+            pool.put(c);
         });
         Ok(Some(rx))
     }
@@ -638,8 +648,8 @@ impl Source {
                     .copy_out(&copy)
                     .await
                     .map_err(DataError::pg(format!("reading {what}")))?;
+                let pool = p.pool.clone();
                 tokio::spawn(async move {
-                    let _keep = c;
                     let mut reader = CopyReader::new(stream, what);
                     let mut batch = Vec::with_capacity(BATCH_ROWS);
                     loop {
@@ -660,6 +670,8 @@ impl Source {
                                 if !batch.is_empty() {
                                     let _ = tx.send(Ok(batch)).await;
                                 }
+                                // Read to its end: the connection is free for the next scan.
+                                pool.put(c);
                                 return;
                             }
                             Err(e) => {

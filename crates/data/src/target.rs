@@ -17,6 +17,7 @@ use crate::pg::{
     copy::{CopyWriter, RawCopyWriter},
     ddl::{PgColumnType, PgDdl, PgForeignKey},
     fk_check,
+    pool::Pool,
     rows::RowEncoder,
 };
 use crate::row::Batch;
@@ -30,7 +31,6 @@ use crate::sqlite::{
 use crate::url::DbUrl;
 
 struct PgTarget {
-    conn: String,
     shown: String,
     ns: String,
     load_ns: String,
@@ -52,6 +52,8 @@ struct PgTarget {
     /// Several tables load at once: key builds and foreign key checks run without PostgreSQL's
     /// own parallel workers (`pg/fk_check.rs` has why and what it measured).
     serial: bool,
+    /// Connections for copies, key builds and foreign key checks, reused (`pg/pool.rs`).
+    pool: Arc<Pool>,
     /// Functions that could not be created before the tables (they wait for them).
     waiting: Vec<pg::objects::Stmt>,
 }
@@ -91,8 +93,7 @@ const LOCK_KEY: &str = "prodlike data load";
 
 /// Builds one table's keys and indexes on a connection of its own (so tables key in parallel).
 async fn build_keys(
-    conn: &str,
-    shown: &str,
+    pool: &Pool,
     load_ns: &str,
     table: &str,
     stmts: &[String],
@@ -101,7 +102,7 @@ async fn build_keys(
     if stmts.is_empty() {
         return Ok(());
     }
-    let c = pg::connect(conn, shown).await?;
+    let c = pool.get().await?;
     c.batch_execute(&format!(
         "SET maintenance_work_mem = '256MB'; SET synchronous_commit = off; {}SET search_path = {}; {}",
         fk_check::serial_settings(serial),
@@ -109,7 +110,9 @@ async fn build_keys(
         stmts.join(";\n")
     ))
     .await
-    .map_err(DataError::pg(format!("adding keys and indexes to {table}")))
+    .map_err(DataError::pg(format!("adding keys and indexes to {table}")))?;
+    pool.put(c);
+    Ok(())
 }
 
 impl PgTarget {
@@ -119,7 +122,7 @@ impl PgTarget {
         &self,
         table: &str,
     ) -> Result<(Client, tokio_postgres::CopyInSink<bytes::Bytes>)> {
-        let client = pg::connect(&self.conn, &self.shown).await?;
+        let client = self.pool.get().await?;
         let q = pg::qualified(&self.load_ns, table);
         let create = self
             .ddl
@@ -234,7 +237,7 @@ impl PgTarget {
         if ready.is_empty() {
             return Ok(());
         }
-        let c = pg::connect(&self.conn, &self.shown).await?;
+        let c = self.pool.get().await?;
         c.batch_execute(&format!(
             "SET synchronous_commit = off; {}SET search_path = {}",
             fk_check::serial_settings(self.serial),
@@ -261,6 +264,7 @@ impl PgTarget {
                     )))?;
             }
         }
+        self.pool.put(c);
         Ok(())
     }
 }
@@ -330,7 +334,6 @@ impl Target {
                     types.insert(t.name.clone(), v);
                 }
                 Inner::Pg(Box::new(PgTarget {
-                    conn: conn.clone(),
                     shown: shown.clone(),
                     ns: namespace.to_owned(),
                     load_ns,
@@ -345,6 +348,7 @@ impl Target {
                     objects: Default::default(),
                     waiting: Vec::new(),
                     serial: jobs > 1,
+                    pool: Arc::new(Pool::new(conn, shown)),
                 }))
             }
             DbUrl::Mysql(m) => Inner::Mysql(Box::new(
@@ -507,7 +511,8 @@ impl Target {
                     w: CopyWriter::new(sink, format!("table {table}")),
                     enc: RowEncoder::new(table, types, source),
                     table: table.to_owned(),
-                    _client: client,
+                    client,
+                    pool: p.pool.clone(),
                 })))
             }
             Inner::Snapshot(s) => Ok(TableWriter::Snapshot(Box::new(s.writer(table, source)?))),
@@ -530,6 +535,7 @@ impl Target {
                     w: RawCopyWriter::new(sink, format!("table {table}")),
                     table: table.to_owned(),
                     client,
+                    pool: p.pool.clone(),
                 })))
             }
             Inner::Snapshot(s) => Ok(RawWriter::Snapshot(Box::new(s.raw_writer(table)?))),
@@ -559,7 +565,7 @@ impl Target {
         let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else {
             return Ok(());
         };
-        build_keys(&p.conn, &p.shown, &p.load_ns, table, stmts, p.serial).await?;
+        build_keys(&p.pool, &p.load_ns, table, stmts, p.serial).await?;
         p.keyed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -604,16 +610,11 @@ impl Target {
                     if stmts.is_empty() || keyed.contains(&table) {
                         continue;
                     }
-                    let (conn, shown, sem, ns, serial) = (
-                        p.conn.clone(),
-                        p.shown.clone(),
-                        sem.clone(),
-                        p.load_ns.clone(),
-                        p.serial,
-                    );
+                    let (pool, sem, ns, serial) =
+                        (p.pool.clone(), sem.clone(), p.load_ns.clone(), p.serial);
                     tasks.push(tokio::spawn(async move {
                         let _permit = sem.acquire_owned().await;
-                        build_keys(&conn, &shown, &ns, &table, &stmts, serial).await
+                        build_keys(&pool, &ns, &table, &stmts, serial).await
                     }));
                 }
                 for t in tasks {
@@ -785,7 +786,9 @@ pub struct PgWriter {
     w: CopyWriter,
     enc: RowEncoder,
     table: String,
-    _client: Client,
+    client: Client,
+    /// Where the connection goes back once the table is committed.
+    pool: Arc<Pool>,
 }
 
 /// Writes one table's rows.
@@ -814,15 +817,18 @@ impl TableWriter {
             TableWriter::Pg(p) => {
                 let PgWriter {
                     w,
-                    _client: client,
+                    client,
                     table,
+                    pool,
                     ..
                 } = *p;
                 w.finish().await?;
                 client
                     .batch_execute("COMMIT")
                     .await
-                    .map_err(DataError::pg(format!("committing table {table}")))
+                    .map_err(DataError::pg(format!("committing table {table}")))?;
+                pool.put(client);
+                Ok(())
             }
             TableWriter::Sqlite { .. } => Ok(()),
             TableWriter::Snapshot(s) => s.finish().await.map(|_| ()),
@@ -836,6 +842,8 @@ pub struct RawTableWriter {
     w: RawCopyWriter,
     table: String,
     client: Client,
+    /// Where the connection goes back once the table is committed.
+    pool: Arc<Pool>,
 }
 
 impl RawTableWriter {
@@ -850,6 +858,7 @@ impl RawTableWriter {
             .batch_execute("COMMIT")
             .await
             .map_err(DataError::pg(format!("committing table {}", self.table)))?;
+        self.pool.put(self.client);
         Ok(rows)
     }
 }

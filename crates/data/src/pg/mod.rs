@@ -8,6 +8,7 @@ pub mod ddl;
 pub(crate) mod fk_check;
 pub mod grants;
 pub mod objects;
+pub(crate) mod pool;
 pub mod rehearse;
 pub mod rows;
 
