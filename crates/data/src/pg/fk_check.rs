@@ -20,33 +20,24 @@ pub(crate) fn checks_by_merge(child: &Table, fk: &ForeignKey, parent: &Table) ->
     if fk.columns.is_empty() || fk.columns.len() != fk.ref_columns.len() {
         return false;
     }
-    let child_keys = child
+    btree_columns(child, false).any(|cols| cols.starts_with(&fk.columns))
+        && btree_columns(parent, true).any(|cols| cols == fk.ref_columns.as_slice())
+}
+
+/// The column lists of `t`'s btree indexes a merge can scan: its primary key, its unique
+/// constraints and its created indexes (only the unique ones with `unique_only`).
+fn btree_columns(t: &Table, unique_only: bool) -> impl Iterator<Item = &[String]> {
+    let keys = t
         .primary_key
         .iter()
-        .chain(&child.uniques)
+        .chain(&t.uniques)
         .map(|k| k.columns.as_slice());
-    let child_indexes = child
+    let indexes = t
         .indexes
         .iter()
-        .filter(|i| plain_btree(i.definition.as_deref()))
+        .filter(move |i| (i.unique || !unique_only) && plain_btree(i.definition.as_deref()))
         .map(|i| i.columns.as_slice());
-    let leads = |cols: &[String]| cols.starts_with(&fk.columns);
-    if !child_keys.chain(child_indexes).any(leads) {
-        return false;
-    }
-    let parent_keys = parent
-        .primary_key
-        .iter()
-        .chain(&parent.uniques)
-        .map(|k| k.columns.as_slice());
-    let parent_indexes = parent
-        .indexes
-        .iter()
-        .filter(|i| i.unique && plain_btree(i.definition.as_deref()))
-        .map(|i| i.columns.as_slice());
-    parent_keys
-        .chain(parent_indexes)
-        .any(|cols| cols == fk.ref_columns.as_slice())
+    keys.chain(indexes)
 }
 
 /// A created index the merge can scan whole: btree, not partial. An index of another engine

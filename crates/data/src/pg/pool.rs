@@ -82,6 +82,13 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
+    async fn backend_pid(c: &Client) -> i32 {
+        c.query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_connection_given_back_is_the_one_handed_out_next() {
         let Some(db) = prodlike_testkit::pg::TempDatabase::create("pool").await else {
@@ -89,19 +96,11 @@ mod tests {
         };
         let pool = Pool::new(&db.url, "the test database");
         let c = pool.get().await.unwrap();
-        let pid: i32 = c
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()
-            .get(0);
+        let pid = backend_pid(&c).await;
         pool.put(c);
         assert_eq!(pool.idle(), 1);
         let again = pool.get().await.unwrap();
-        let pid_again: i32 = again
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()
-            .get(0);
+        let pid_again = backend_pid(&again).await;
         assert_eq!(pid, pid_again, "a new backend was started");
         assert_eq!(pool.idle(), 0);
         // A connection the server ended is not handed out again.
@@ -122,11 +121,7 @@ mod tests {
         pool.put(again);
         assert_eq!(pool.idle(), 0);
         let fresh = pool.get().await.unwrap();
-        let fresh_pid: i32 = fresh
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()
-            .get(0);
+        let fresh_pid = backend_pid(&fresh).await;
         assert_ne!(fresh_pid, pid);
         // No more are kept idle than the cap.
         let mut many = Vec::new();
