@@ -451,7 +451,7 @@ fn every_compression_round_trips_and_a_leaking_snapshot_is_not_swapped_in() {
         serde_json::from_slice(&std::fs::read(snap.join("manifest.json")).unwrap()).unwrap()
     };
     let m = manifest_of(&lz4);
-    assert_eq!(m["format"], "prodlike.snapshot/2");
+    assert_eq!(m["format"], "prodlike.snapshot/3");
     assert_eq!(m["compression"], "lz4");
     let mut sizes = Vec::new();
     for (codec, suffix) in [("gzip", ".copy.gz"), ("none", ".copy")] {

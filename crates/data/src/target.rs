@@ -234,9 +234,26 @@ impl PgTarget {
             }
             ready
         };
-        if ready.is_empty() {
-            return Ok(());
+        // Checks of different child tables run at once, each on its own connection: the keys
+        // that wait for the last loaded table were the load's tail, checked one after another
+        // while a core idled. Those of one child stay in turn (`VALIDATE` takes a lock on
+        // its table that conflicts with itself).
+        let mut by_child: std::collections::BTreeMap<&str, Vec<&PgForeignKey>> =
+            std::collections::BTreeMap::new();
+        for f in ready {
+            by_child.entry(&f.child).or_default().push(f);
         }
+        futures_util::future::try_join_all(
+            by_child
+                .into_values()
+                .map(|fks| self.add_and_check_foreign_keys(fks)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Adds and checks `fks` (of one child table) in turn on one connection.
+    async fn add_and_check_foreign_keys(&self, fks: Vec<&PgForeignKey>) -> Result<()> {
         let c = self.pool.get().await?;
         c.batch_execute(&format!(
             "SET synchronous_commit = off; {}SET search_path = {}",
@@ -245,7 +262,7 @@ impl PgTarget {
         ))
         .await
         .map_err(DataError::pg("preparing a foreign key check"))?;
-        for f in ready {
+        for f in fks {
             {
                 let _one_at_a_time = self.fk_add.lock().await;
                 c.batch_execute(&f.add)
@@ -545,6 +562,15 @@ impl Target {
             Inner::Mysql(_) => Err(DataError::MysqlUnsupported {
                 what: "a binary COPY stream (a PostgreSQL snapshot) as a MySQL target".into(),
             }),
+        }
+    }
+
+    /// The pool of a PostgreSQL target's connections (`None` for other targets): the restore's
+    /// leak check reads loaded tables back on them.
+    pub(crate) fn pg_pool(&self) -> Option<Arc<Pool>> {
+        match &self.inner {
+            Inner::Pg(p) => Some(p.pool.clone()),
+            _ => None,
         }
     }
 

@@ -99,9 +99,10 @@ pub struct RestoreArgs {
     /// Environment variable holding the snapshot secret the dump used.
     #[arg(long, default_value = prodlike_data::snapshot::key::DEFAULT_SNAPSHOT_KEY_ENV)]
     pub snapshot_key_env: String,
-    /// Tables loaded at once.
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
+    /// Tables loaded at once [default: 4; when the target is on this machine (a Unix socket or
+    /// a loopback address), its cores, from 2 to 4].
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Keep the target's previous contents as schema prodlike_old_<id>.
     #[arg(long)]
     pub keep_previous: bool,
@@ -579,8 +580,10 @@ impl RestoreArgs {
                 self.snapshot.display()
             );
         }
-        if self.jobs == 0 {
-            bail!("--jobs 0: load at least 1 table at a time (default 4)");
+        if self.jobs == Some(0) {
+            bail!(
+                "--jobs 0: load at least 1 table at a time (default 4, or this machine's cores when the target is on it)"
+            );
         }
         Ok(RestoreRun {
             opts: prodlike_data::snapshot::restore::RestoreOptions {

@@ -17,10 +17,13 @@ use crate::snapshot::codec::Compression;
 use crate::snapshot::key::SnapshotKey;
 
 /// The format this build writes: `/2` added the table files' choice of compression (LZ4 by
-/// default), so a build that reads only `/1` refuses it by name instead of failing to inflate.
-pub const FORMAT: &str = "prodlike.snapshot/2";
-/// The formats this build reads: `/1` is `/2` with every table file gzip.
-pub const READS: [&str; 2] = ["prodlike.snapshot/1", FORMAT];
+/// default), so a build that reads only `/1` refuses it by name instead of failing to inflate;
+/// `/3` writes `leaks.json`'s hashes packed into one hex string per column (`leaks.rs`), which
+/// a build that reads only `/2` would fail to parse.
+pub const FORMAT: &str = "prodlike.snapshot/3";
+/// The formats this build reads: `/1` is `/2` with every table file gzip, `/2` is `/3` with
+/// the hashes as arrays of numbers.
+pub const READS: [&str; 3] = ["prodlike.snapshot/1", "prodlike.snapshot/2", FORMAT];
 pub const MANIFEST: &str = "manifest.json";
 pub const MAC: &str = "manifest.mac";
 pub const SCHEMA: &str = "schema.json";

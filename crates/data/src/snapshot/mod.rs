@@ -3,7 +3,7 @@
 //! a directory or a tar stream; `prodlike data restore` loads it on staging's side with the
 //! sync's atomic swap, after checking that the snapshot is whole and authentic.
 //!
-//! A snapshot directory (format `prodlike.snapshot/2`; `/1` is read too):
+//! A snapshot directory (format `prodlike.snapshot/3`; `/1` and `/2` are read too):
 //! - `manifest.json`: format, source identity, namespace, key fingerprints, rules digest, every
 //!   file's length and BLAKE3, every table's rows (`manifest.rs`);
 //! - `manifest.mac`: keyed BLAKE3 of `manifest.json` under the snapshot key (`key.rs`);
