@@ -60,6 +60,17 @@ mod packed_hashes {
         String::from_utf8(out).unwrap_or_default()
     }
 
+    /// Each byte's hex value, or 0xff for a byte that is not a lowercase hex digit.
+    const VALUE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 16 {
+            t[HEX[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
+
     pub(super) fn decode(s: &str) -> Result<Vec<u64>, String> {
         let b = s.as_bytes();
         if b.len() % 16 != 0 {
@@ -68,23 +79,30 @@ mod packed_hashes {
                 b.len()
             ));
         }
-        let digit = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        b.chunks_exact(16)
-            .map(|chunk| {
-                chunk.iter().try_fold(0u64, |acc, &c| {
-                    digit(c).map(|d| (acc << 4) | u64::from(d)).ok_or_else(|| {
-                        format!(
-                            "`{}` in the hashes is not a lowercase hex digit",
-                            char::from(c)
-                        )
-                    })
-                })
-            })
-            .collect()
+        // A table lookup per digit and one check per hash: a closure returning a `Result` per
+        // digit made this the restore's slowest step before it touched PostgreSQL (17 ms).
+        let mut out = Vec::with_capacity(b.len() / 16);
+        for chunk in b.chunks_exact(16) {
+            let (mut h, mut bad) = (0u64, 0u8);
+            for &c in chunk {
+                let d = VALUE[usize::from(c)];
+                bad |= d;
+                h = (h << 4) | u64::from(d & 0x0f);
+            }
+            if bad & 0xf0 != 0 {
+                let c = chunk
+                    .iter()
+                    .find(|&&c| VALUE[usize::from(c)] == 0xff)
+                    .copied()
+                    .unwrap_or(b'?');
+                return Err(format!(
+                    "`{}` in the hashes is not a lowercase hex digit",
+                    char::from(c)
+                ));
+            }
+            out.push(h);
+        }
+        Ok(out)
     }
 
     struct Packed;

@@ -229,7 +229,8 @@ struct LeakContext {
     key: SnapshotKey,
 }
 
-/// Loads every table, at most `jobs` at once, largest first; each table's leak check runs
+/// Loads every table, at most `jobs` at once, small tables first, then the largest first
+/// (`sync::copy_order`); each table's leak check runs
 /// beside its keys and indexes, while other tables still load.
 async fn load_all(
     snap: &Opened,
@@ -238,8 +239,7 @@ async fn load_all(
     checks: &Arc<LeakContext>,
 ) -> Result<(Vec<RestoredTable>, Vec<RestoreLeak>)> {
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
-    let mut order: Vec<TableEntry> = snap.manifest.tables.clone();
-    order.sort_by_key(|t| std::cmp::Reverse(t.copy_bytes));
+    let order = crate::sync::copy_order(snap.manifest.tables.clone(), |t| t.copy_bytes);
     let compression = snap.compression;
     let mut set = tokio::task::JoinSet::new();
     let (mut out, mut leaks) = (Vec::new(), Vec::new());
@@ -256,7 +256,7 @@ async fn load_all(
             checks.clone(),
             manifest::safe_path(&snap.dir, &t.file)?,
         );
-        // The permit is taken here, in `order`, so the largest tables start first (tasks
+        // The permit is taken here, in `order`, so the tables start in that order (tasks
         // spawned all at once would queue in any order, and a large table starting last is
         // the restore's tail).
         let permit = sem
