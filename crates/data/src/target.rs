@@ -234,26 +234,30 @@ impl PgTarget {
             }
             ready
         };
-        // All of them are added first, then checked: `ADD … NOT VALID` locks both tables
-        // against a running check of either, and added between this batch's own checks it
-        // waited for them (70–130 ms per key at the load's tail). Then checks of different
-        // child tables run at once, each on its own connection: the keys that wait for the last
-        // loaded table were checked one after another while a core idled. Those of one child
-        // stay in turn (`VALIDATE` takes a lock on its table that conflicts with itself).
-        self.add_foreign_keys(&ready).await?;
-        let mut by_child: std::collections::BTreeMap<&str, Vec<&PgForeignKey>> =
-            std::collections::BTreeMap::new();
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let c = self.foreign_key_session().await?;
         for f in ready {
-            if f.validate.is_some() {
-                by_child.entry(&f.child).or_default().push(f);
+            {
+                let _one_at_a_time = self.fk_add.lock().await;
+                c.batch_execute(&f.add)
+                    .await
+                    .map_err(DataError::pg(format!(
+                        "adding a foreign key of {}",
+                        f.child
+                    )))?;
+            }
+            if let Some(v) = &f.validate {
+                c.batch_execute(&fk_check::check_statement(v, f.by_merge))
+                    .await
+                    .map_err(DataError::pg(format!(
+                        "checking a foreign key of {} (the loaded rows would be orphans)",
+                        f.child
+                    )))?;
             }
         }
-        futures_util::future::try_join_all(
-            by_child
-                .into_values()
-                .map(|fks| self.check_foreign_keys(fks)),
-        )
-        .await?;
+        self.pool.put(c);
         Ok(())
     }
 
@@ -268,39 +272,6 @@ impl PgTarget {
         .await
         .map_err(DataError::pg("preparing a foreign key check"))?;
         Ok(c)
-    }
-
-    /// Adds `fks` (`NOT VALID`), one statement at a time across the load.
-    async fn add_foreign_keys(&self, fks: &[&PgForeignKey]) -> Result<()> {
-        let c = self.foreign_key_session().await?;
-        let _one_at_a_time = self.fk_add.lock().await;
-        for f in fks {
-            c.batch_execute(&f.add)
-                .await
-                .map_err(DataError::pg(format!(
-                    "adding a foreign key of {}",
-                    f.child
-                )))?;
-        }
-        self.pool.put(c);
-        Ok(())
-    }
-
-    /// Checks `fks` (added, all of one child table) in turn on one connection.
-    async fn check_foreign_keys(&self, fks: Vec<&PgForeignKey>) -> Result<()> {
-        let c = self.foreign_key_session().await?;
-        for f in fks {
-            if let Some(v) = &f.validate {
-                c.batch_execute(&fk_check::check_statement(v, f.by_merge))
-                    .await
-                    .map_err(DataError::pg(format!(
-                        "checking a foreign key of {} (the loaded rows would be orphans)",
-                        f.child
-                    )))?;
-            }
-        }
-        self.pool.put(c);
-        Ok(())
     }
 }
 
