@@ -237,7 +237,14 @@ impl PgTarget {
         if ready.is_empty() {
             return Ok(());
         }
-        let c = self.foreign_key_session().await?;
+        let c = self.pool.get().await?;
+        c.batch_execute(&format!(
+            "SET synchronous_commit = off; {}SET search_path = {}",
+            fk_check::serial_settings(self.serial),
+            pg::ident(&self.load_ns)
+        ))
+        .await
+        .map_err(DataError::pg("preparing a foreign key check"))?;
         for f in ready {
             {
                 let _one_at_a_time = self.fk_add.lock().await;
@@ -259,19 +266,6 @@ impl PgTarget {
         }
         self.pool.put(c);
         Ok(())
-    }
-
-    /// A pooled connection set up for adding and checking foreign keys in the load schema.
-    async fn foreign_key_session(&self) -> Result<Client> {
-        let c = self.pool.get().await?;
-        c.batch_execute(&format!(
-            "SET synchronous_commit = off; {}SET search_path = {}",
-            fk_check::serial_settings(self.serial),
-            pg::ident(&self.load_ns)
-        ))
-        .await
-        .map_err(DataError::pg("preparing a foreign key check"))?;
-        Ok(c)
     }
 }
 
