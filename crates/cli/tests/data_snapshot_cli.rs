@@ -451,7 +451,7 @@ fn every_compression_round_trips_and_a_leaking_snapshot_is_not_swapped_in() {
         serde_json::from_slice(&std::fs::read(snap.join("manifest.json")).unwrap()).unwrap()
     };
     let m = manifest_of(&lz4);
-    assert_eq!(m["format"], "prodlike.snapshot/3");
+    assert_eq!(m["format"], "prodlike.snapshot/4");
     assert_eq!(m["compression"], "lz4");
     let mut sizes = Vec::new();
     for (codec, suffix) in [("gzip", ".copy.gz"), ("none", ".copy")] {
@@ -620,4 +620,216 @@ fn realworld_databases_round_trip_as_a_sync() {
         assert_eq!(rt.block_on(rows_fingerprint(&restored)), want, "{name}");
         assert_eq!(schema_of(&restored), schema_of(&synced), "{name}");
     }
+}
+
+fn verify_snapshot(snapshot: &Path, dst: &TempDatabase, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "data",
+        "verify",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--target",
+    ];
+    let target = url(dst);
+    args.push(&target);
+    args.extend(["--format", "json"]);
+    args.extend(extra);
+    prodlike(&args, None)
+}
+
+/// Staging verifies a restored target with nothing but the snapshot: the dump stores the
+/// source's side of verify, and `data verify --snapshot` gives the verdict `data verify
+/// --source` gives (the same columns, the same statistics of unmasked columns, the same fan-out),
+/// fails a distribution changed after the restore and most order lines deleted, and refuses a
+/// snapshot written before profiles (`/3`), which still restores.
+#[test]
+// Long: one round trip, then the same target verified three ways and changed twice.
+#[allow(clippy::too_many_lines)]
+fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
+    let rt = runtime();
+    let src = rt.block_on(TempDatabase::create("snapver_src")).unwrap();
+    let dst = rt.block_on(TempDatabase::create("snapver_dst")).unwrap();
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 400))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dump_dir(&src, dir.path());
+    ok(&restore(snap.to_str().unwrap(), &dst, None));
+
+    let o = verify_snapshot(&snap, &dst, &["--min-score", "0.99"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = &v["data"];
+    assert_eq!(v["schema"], "prodlike.data.verify/1");
+    assert_eq!(d["passed"], true, "{v}");
+    assert!(d["snapshot"]["created"].is_string(), "{v}");
+    assert!(
+        d["row_counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["ok"] == true && r["source_rows"] == r["target_rows"]),
+        "{v}"
+    );
+    assert!(d["schema_checked"].as_str().unwrap().contains("snapshot"));
+    assert_eq!(d["integrity"]["total_violations"], 0, "{v}");
+    let leak_cols = d["leaks"]["columns"].as_array().unwrap();
+    assert!(
+        leak_cols
+            .iter()
+            .any(|c| c["table"] == "users" && c["column"] == "email"),
+        "{v}"
+    );
+    let compared = d["fan_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["compared"] == true)
+        .count();
+    assert!(compared >= 5, "{v}");
+
+    // The same target against the source itself: the same columns; unmasked columns' statistics
+    // and every key's fan-out alike (the shop is smaller than the profile's sample, so both
+    // read every row).
+    let o = prodlike(
+        &[
+            "data",
+            "verify",
+            "--source",
+            &url(&src),
+            "--target",
+            &url(&dst),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    ok(&o);
+    let direct: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by_name = |r: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+        r["data"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    format!(
+                        "{}.{}",
+                        c["table"].as_str().unwrap(),
+                        c["column"].as_str().unwrap()
+                    ),
+                    c.clone(),
+                )
+            })
+            .collect()
+    };
+    let (from_snapshot, from_source) = (by_name(&v), by_name(&direct));
+    assert_eq!(
+        from_snapshot.keys().collect::<Vec<_>>(),
+        from_source.keys().collect::<Vec<_>>()
+    );
+    assert!(from_snapshot.len() >= 20, "{from_snapshot:?}");
+    let mut same_metric = 0;
+    for (name, s) in &from_snapshot {
+        let g = &from_source[name];
+        assert_eq!(s["masked"], g["masked"], "{name}");
+        assert_eq!(s["null_rate_source"], g["null_rate_source"], "{name}");
+        if s["masked"] == false {
+            assert_eq!(s["metric"], g["metric"], "{name}");
+            let (a, b) = (
+                s["statistic"].as_f64().unwrap(),
+                g["statistic"].as_f64().unwrap(),
+            );
+            assert!(
+                (a - b).abs() < 0.001,
+                "{name}: {a} from the snapshot, {b} from the source"
+            );
+            same_metric += 1;
+        }
+    }
+    assert!(same_metric >= 15, "{same_metric}");
+    let fan = |r: &serde_json::Value| -> Vec<(String, f64, f64, bool)> {
+        r["data"]["fan_out"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    format!("{}{}", f["child"], f["columns"]),
+                    f["source_mean"].as_f64().unwrap(),
+                    f["ks"].as_f64().unwrap(),
+                    f["compared"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(fan(&v), fan(&direct));
+
+    // A distribution changed in staging after the restore: the score falls and names it.
+    rt.block_on(async {
+        dst.connect()
+            .await
+            .unwrap()
+            .batch_execute(
+                "UPDATE users SET plan = 'enterprise'; UPDATE payments SET amount = amount * 7",
+            )
+            .await
+            .unwrap();
+    });
+    let o = verify_snapshot(&snap, &dst, &["--min-score", "0.99"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let worst = v["data"]["worst"].to_string();
+    assert!(worst.contains("users.plan: tvd"), "{v}");
+    assert!(worst.contains("payments.amount: ks"), "{v}");
+    assert!(
+        v["data"]["failures"].to_string().contains("fidelity score"),
+        "{v}"
+    );
+
+    // Most order lines deleted: the fan-out of order_items → orders fails.
+    rt.block_on(async {
+        dst.connect()
+            .await
+            .unwrap()
+            .batch_execute("DELETE FROM order_items WHERE line_no > 1")
+            .await
+            .unwrap();
+    });
+    let o = verify_snapshot(&snap, &dst, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let failures = v["data"]["failures"].to_string();
+    assert!(failures.contains("fan-out differs"), "{v}");
+    assert!(failures.contains("order_items(order_id) → orders"), "{v}");
+
+    // A snapshot of format /3 holds no profile: it restores, and verify refuses it by name.
+    let old = dir.path().join("old");
+    copy_dir(&snap, &old);
+    std::fs::remove_file(old.join("profile.json")).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(old.join("manifest.json")).unwrap()).unwrap();
+    m["format"] = "prodlike.snapshot/3".into();
+    m["files"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["path"] != "profile.json");
+    let bytes = serde_json::to_vec_pretty(&m).unwrap();
+    std::fs::write(old.join("manifest.json"), &bytes).unwrap();
+    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
+    std::fs::write(
+        old.join("manifest.mac"),
+        format!("{}\n", key.mac(&bytes).to_hex()),
+    )
+    .unwrap();
+    ok(&restore(old.to_str().unwrap(), &dst, None));
+    let o = verify_snapshot(&old, &dst, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds no source profile"),
+        "{}",
+        stderr(&o)
+    );
+    // The profile is what verify needs: the target restored from the old snapshot passes
+    // against the new one.
+    ok(&verify_snapshot(&snap, &dst, &[]));
 }

@@ -490,6 +490,30 @@ pub fn verify(r: &VerifyReport) -> String {
     for d in &r.schema_differences {
         let _ = writeln!(o, "  SCHEMA {} {}: {}", d.kind, d.name, d.difference);
     }
+    if let Some(s) = &r.snapshot {
+        let _ = writeln!(
+            o,
+            "\nAgainst snapshot {} (dumped {}), not the source: distributions from at most {} rows per table on each side",
+            s.snapshot,
+            s.created,
+            n(s.profile_rows)
+        );
+        let _ = writeln!(o, "  schema not compared: {}", s.schema_not_compared);
+        if !s.distribution_withheld.is_empty() {
+            let _ = writeln!(
+                o,
+                "  masked numbers compared by NULL rate only (the snapshot holds no masked values): {}",
+                s.distribution_withheld.join(", ")
+            );
+        }
+        for c in &s.leak_not_checked {
+            let _ = writeln!(
+                o,
+                "  leaks not checked in {}.{}: {}",
+                c.table, c.column, c.reason
+            );
+        }
+    }
     let _ = writeln!(
         o,
         "\n{}",

@@ -112,6 +112,8 @@ pub(crate) struct Dumped {
         crate::snapshot::manifest::FileEntry,
     )>,
     pub leaks: crate::snapshot::leaks::LeakHashes,
+    /// The source's side of verify (`verify/stored.rs`).
+    pub profile: crate::verify::stored::StoredProfile,
 }
 
 /// A sync into a database (`snapshot` is `None`) or into a snapshot's directory: the same
@@ -387,11 +389,39 @@ pub(crate) async fn run(
         "rows copied in {:.2}s",
         copy_started.elapsed().as_secs_f64()
     );
+    // A dump stores the source's side of verify, so that staging can verify without it.
+    let profile = match snapshot {
+        Some(_) => {
+            let written_rows: HashMap<String, u64> =
+                copied.iter().map(|c| (c.table.clone(), c.rows)).collect();
+            let source_rows = if needs_plan {
+                counts.clone()
+            } else {
+                written_rows.clone()
+            };
+            let facts = crate::verify::stored::DumpFacts {
+                schema: &schema,
+                mplan: &mplan,
+                rules: &opts.rules,
+                source_rows: &source_rows,
+                written_rows: &written_rows,
+            };
+            match crate::verify::stored::collect(&source, &facts).await {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    target.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+        None => None,
+    };
     let (lost, recreated) = target.finish_with_recreated().await?;
     report.not_copied.extend(lost);
     report.recreated_after_swap = recreated;
-    let dumped = match (snapshot, written) {
-        (Some(_), Some(w)) => Some(Dumped {
+    let dumped = match (snapshot, written, profile) {
+        (Some(_), Some(w), Some(profile)) => Some(Dumped {
+            profile,
             schema: schema.clone(),
             catalog: catalog.clone(),
             written: std::mem::take(

@@ -208,8 +208,21 @@ pub struct SynthArgs {
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
-    #[arg(long)]
-    pub source: String,
+    /// The source the target was copied from (or `--snapshot`, where it cannot be reached).
+    #[arg(
+        long,
+        required_unless_present = "snapshot",
+        conflicts_with = "snapshot"
+    )]
+    pub source: Option<String>,
+    /// Verify against the snapshot the target was restored from instead of the source: its
+    /// schema, row counts, the source profile `data dump` stored and the keyed hashes of masked
+    /// values (the schema checked is the snapshot's).
+    #[arg(long, conflicts_with_all = ["rules", "sample", "sync_result", "synthetic", "max_rows"])]
+    pub snapshot: Option<PathBuf>,
+    /// With `--snapshot`: the environment variable holding the snapshot secret the dump used.
+    #[arg(long, default_value = prodlike_data::snapshot::key::DEFAULT_SNAPSHOT_KEY_ENV)]
+    pub snapshot_key_env: String,
     #[arg(long)]
     pub target: String,
     /// The rules the sync used (so the same columns count as masked).
@@ -804,8 +817,17 @@ fn synth(run: SynthRun) -> anyhow::Result<Outcome> {
     )
 }
 
+/// What a verify compares the target with.
+enum VerifyAgainst {
+    Source(Box<prodlike_data::verify::VerifyOptions>),
+    Snapshot(
+        prodlike_data::verify::snapshot::SnapshotVerifyOptions,
+        prodlike_data::snapshot::key::SnapshotKey,
+    ),
+}
+
 struct VerifyRun {
-    opts: prodlike_data::verify::VerifyOptions,
+    against: VerifyAgainst,
     output: Output,
 }
 
@@ -846,8 +868,40 @@ fn sync_result(
 impl VerifyArgs {
     fn validate(self) -> anyhow::Result<VerifyRun> {
         let output = self.common.validate()?;
-        let source = url(&self.source, "source")?;
         let target = url(&self.target, "target")?;
+        let min_score = unit("min-score", self.min_score)?;
+        let (max_ks, max_tvd) = (unit("max-ks", self.max_ks)?, unit("max-tvd", self.max_tvd)?);
+        if let Some(snapshot) = self.snapshot {
+            if !matches!(target, DbUrl::Postgres { .. }) {
+                bail!(
+                    "--target: with --snapshot, a PostgreSQL target (a snapshot restores into PostgreSQL only)"
+                );
+            }
+            if !snapshot.is_dir() {
+                bail!(
+                    "--snapshot {}: not a directory; give the snapshot directory the target was restored from",
+                    snapshot.display()
+                );
+            }
+            let key = prodlike_data::snapshot::key::SnapshotKey::from_env(&self.snapshot_key_env)
+                .context("--snapshot-key-env")?;
+            let opts = prodlike_data::verify::snapshot::SnapshotVerifyOptions {
+                shown: snapshot.display().to_string(),
+                snapshot,
+                target,
+                min_score,
+                max_ks,
+                max_tvd,
+            };
+            return Ok(VerifyRun {
+                against: VerifyAgainst::Snapshot(opts, key),
+                output,
+            });
+        }
+        let Some(source) = self.source.as_deref() else {
+            bail!("--source: give the source, or --snapshot where it cannot be reached");
+        };
+        let source = url(source, "source")?;
         let (rules, rules_file) = load_rules(self.rules.as_deref())?;
         let (expected, not_copied) = match (&self.sync_result, self.sample) {
             (Some(p), _) => {
@@ -867,22 +921,30 @@ impl VerifyArgs {
             rules,
             rules_file,
             expected,
-            min_score: unit("min-score", self.min_score)?,
-            max_ks: unit("max-ks", self.max_ks)?,
-            max_tvd: unit("max-tvd", self.max_tvd)?,
+            min_score,
+            max_ks,
+            max_tvd,
             max_rows: positive_rows("max-rows", self.max_rows)?,
             synthetic: self.synthetic,
             not_copied,
         };
-        Ok(VerifyRun { opts, output })
+        Ok(VerifyRun {
+            against: VerifyAgainst::Source(Box::new(opts)),
+            output,
+        })
     }
 }
 
 fn verify(run: VerifyRun) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
-    let r = runtime()?
-        .block_on(prodlike_data::verify::verify(&run.opts))
-        .context("verify")?;
+    let rt = runtime()?;
+    let r = match &run.against {
+        VerifyAgainst::Source(opts) => rt.block_on(prodlike_data::verify::verify(opts)),
+        VerifyAgainst::Snapshot(opts, key) => {
+            rt.block_on(prodlike_data::verify::snapshot::verify_snapshot(opts, key))
+        }
+    }
+    .context("verify")?;
     let outcome = if r.passed {
         Outcome::Success
     } else {

@@ -120,6 +120,98 @@ impl ColumnStats {
     pub fn categorical(&self) -> bool {
         !self.overflow && (self.counts.len() <= 200 || !self.kind.is_numeric())
     }
+
+    /// What fidelity compares of this column; `values: false` keeps only the counts of rows and
+    /// NULLs (a masked column's values, even as statistics, are the source's).
+    pub fn summary(&self, values: bool) -> ColumnSummary {
+        if !values {
+            return ColumnSummary {
+                kind: self.kind,
+                rows: self.rows,
+                nulls: self.nulls,
+                counts: None,
+                numbers: Vec::new(),
+                shapes: HashMap::new(),
+            };
+        }
+        let mut numbers: Vec<f64> = self
+            .numbers
+            .items()
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        numbers.sort_by(f64::total_cmp);
+        ColumnSummary {
+            kind: self.kind,
+            rows: self.rows,
+            nulls: self.nulls,
+            counts: (!self.overflow).then(|| self.counts.clone()),
+            numbers: order_statistics(&numbers, SUMMARY_NUMBERS),
+            shapes: self.shapes.clone(),
+        }
+    }
+}
+
+/// Order statistics a [`ColumnSummary`] keeps of a column's numbers: the KS distance from an
+/// evenly spaced selection of a sorted sample is within 1/`SUMMARY_NUMBERS` of the sample's own.
+pub const SUMMARY_NUMBERS: usize = 4096;
+
+/// What verify's fidelity check compares of one column, apart from the accumulator that
+/// gathered it: stored in a snapshot's source profile (`verify/stored.rs`), so a target can be
+/// compared with a source it cannot reach. Without values (`ColumnStats::summary(false)`) it
+/// holds counts of rows and NULLs only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ColumnSummary {
+    pub kind: Kind,
+    pub rows: u64,
+    pub nulls: u64,
+    /// Rows per distinct value while at most [`MAX_TRACKED_VALUES`] were seen; `None` beyond,
+    /// or when values are withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<HashMap<String, u64>>,
+    /// Up to [`SUMMARY_NUMBERS`] order statistics of the sampled numbers, ascending, finite.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<f64>,
+    /// Rows per shape of text (`shape.rs`).
+    #[serde(default, skip_serializing_if = "HashMap::is_empty")]
+    pub shapes: HashMap<String, u64>,
+}
+
+impl ColumnSummary {
+    pub fn non_null(&self) -> u64 {
+        self.rows.saturating_sub(self.nulls)
+    }
+
+    pub fn null_fraction(&self) -> f64 {
+        if self.rows == 0 {
+            0.0
+        } else {
+            self.nulls as f64 / self.rows as f64
+        }
+    }
+
+    /// As [`ColumnStats::categorical`]: few distinct values, or not numeric.
+    pub fn categorical(&self) -> bool {
+        self.counts
+            .as_ref()
+            .is_some_and(|c| c.len() <= 200 || !self.kind.is_numeric())
+    }
+}
+
+/// At most `keep` evenly spaced order statistics of `sorted` (ascending), its minimum and
+/// maximum included.
+pub fn order_statistics(sorted: &[f64], keep: usize) -> Vec<f64> {
+    if sorted.len() <= keep {
+        return sorted.to_vec();
+    }
+    if keep < 2 {
+        return sorted.iter().copied().take(keep).collect();
+    }
+    let last = (sorted.len() - 1) as f64;
+    (0..keep)
+        .map(|i| sorted[((i as f64) * last / (keep - 1) as f64).round() as usize])
+        .collect()
 }
 
 /// A JSON document with strings replaced by their shapes, numbers by 0 and booleans by false.

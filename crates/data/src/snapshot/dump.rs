@@ -128,6 +128,7 @@ async fn write_snapshot(
         )?,
         write_json(partial, manifest::SYNC, &report)?,
         write_json(partial, manifest::LEAKS, &dumped.leaks)?,
+        write_json(partial, manifest::PROFILE, &dumped.profile)?,
     ];
     let mut written = dumped.written;
     written.sort_by(|a, b| a.1.path.cmp(&b.1.path));

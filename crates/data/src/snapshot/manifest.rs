@@ -19,16 +19,24 @@ use crate::snapshot::key::SnapshotKey;
 /// The format this build writes: `/2` added the table files' choice of compression (LZ4 by
 /// default), so a build that reads only `/1` refuses it by name instead of failing to inflate;
 /// `/3` writes `leaks.json`'s hashes packed into one hex string per column (`leaks.rs`), which
-/// a build that reads only `/2` would fail to parse.
-pub const FORMAT: &str = "prodlike.snapshot/3";
-/// The formats this build reads: `/1` is `/2` with every table file gzip, `/2` is `/3` with
-/// the hashes as arrays of numbers.
-pub const READS: [&str; 3] = ["prodlike.snapshot/1", "prodlike.snapshot/2", FORMAT];
+/// a build that reads only `/2` would fail to parse; `/4` adds `profile.json`, the source's
+/// side of verify (`verify/stored.rs`).
+pub const FORMAT: &str = "prodlike.snapshot/4";
+/// The formats this build reads: `/3` is `/4` without a profile (it restores, and verify
+/// refuses it by name), `/2` is `/3` with the hashes as arrays of numbers, `/1` is `/2` with
+/// every table file gzip.
+pub const READS: [&str; 4] = [
+    "prodlike.snapshot/1",
+    "prodlike.snapshot/2",
+    "prodlike.snapshot/3",
+    FORMAT,
+];
 pub const MANIFEST: &str = "manifest.json";
 pub const MAC: &str = "manifest.mac";
 pub const SCHEMA: &str = "schema.json";
 pub const SYNC: &str = "sync.json";
 pub const LEAKS: &str = "leaks.json";
+pub const PROFILE: &str = "profile.json";
 /// The largest manifest or JSON part read into memory (a bad file cannot exhaust memory).
 const MAX_JSON: u64 = 256 * 1024 * 1024;
 
@@ -309,4 +317,15 @@ pub fn open(dir: &Path, key: &SnapshotKey) -> Result<Opened> {
         sync,
         leaks,
     })
+}
+
+/// The source's side of verify, from a snapshot [`open`] checked; `None` for a snapshot
+/// written before format `/4`, which holds none.
+pub fn read_profile(snap: &Opened) -> Result<Option<crate::verify::stored::StoredProfile>> {
+    if !snap.manifest.files.iter().any(|f| f.path == PROFILE) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&read_small(&snap.dir, PROFILE)?)
+        .map(Some)
+        .map_err(|e| refused(&snap.dir, format!("{PROFILE}: {e}")))
 }

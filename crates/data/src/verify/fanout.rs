@@ -53,24 +53,41 @@ pub async fn check(
     counts: &Counts<'_>,
     synthetic: bool,
 ) -> Result<Vec<FanOutCheck>> {
-    let modes = sync_modes(schema, rules, expected, counts)?;
-    let kept = plan::fan_out_kept(schema, &modes);
+    let diluted = diluted(schema, rules, expected, counts)?;
     let mut out = Vec::new();
     for t in &schema.tables {
         for (i, fk) in t.foreign_keys.iter().enumerate() {
             let s = Side::measure(source, t, fk, counts.source).await?;
             let g = Side::measure(target, t, fk, counts.target).await?;
-            let why = match kept.get(&(t.name.clone(), i)) {
-                // Synth draws children per parent from the profile's percentiles, and its
-                // sizes follow --scale: measured, not yet held to a tolerance.
-                _ if synthetic => Some("synthetic target: reported only".to_owned()),
-                Some(FanOutKept::Whole) | None => None,
-                Some(FanOutKept::Diluted(why)) => Some(why.clone()),
+            // Synth draws children per parent from the profile's percentiles, and its sizes
+            // follow --scale: measured, not yet held to a tolerance.
+            let why = if synthetic {
+                Some("synthetic target: reported only".to_owned())
+            } else {
+                diluted.get(&(t.name.clone(), i)).cloned()
             };
             out.push(compare(t, fk, &s, &g, why));
         }
     }
     Ok(out)
+}
+
+/// The foreign keys (child table, index among its keys) along which the sync does not keep
+/// every kept parent's children, with the reason their fan-out differs by design.
+pub(crate) fn diluted(
+    schema: &Schema,
+    rules: &Rules,
+    expected: &Expected,
+    counts: &Counts<'_>,
+) -> Result<BTreeMap<(String, usize), String>> {
+    let modes = sync_modes(schema, rules, expected, counts)?;
+    Ok(plan::fan_out_kept(schema, &modes)
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            FanOutKept::Whole => None,
+            FanOutKept::Diluted(why) => Some((k, why)),
+        })
+        .collect())
 }
 
 /// The modes the sync decided: the planner's, with the share the verify was told, else any
@@ -103,7 +120,7 @@ fn sync_modes(
 }
 
 /// Children per parent row on one side.
-struct Side {
+pub(crate) struct Side {
     parents: u64,
     /// Children per parent, zeros included.
     per_parent: Vec<f64>,
@@ -112,7 +129,7 @@ struct Side {
 }
 
 impl Side {
-    async fn measure(
+    pub(crate) async fn measure(
         db: &Source,
         t: &Table,
         fk: &ForeignKey,
@@ -133,6 +150,34 @@ impl Side {
         })
     }
 
+    /// Parents per number of children (zeros included): what a snapshot stores of the source.
+    pub(crate) fn histogram(&self) -> BTreeMap<u64, u64> {
+        let mut h = BTreeMap::new();
+        for &n in &self.per_parent {
+            *h.entry(n as u64).or_insert(0) += 1;
+        }
+        h
+    }
+
+    /// The side a [`Side::histogram`] was taken of.
+    pub(crate) fn from_histogram(h: &BTreeMap<u64, u64>) -> Side {
+        let mut per_parent = Vec::new();
+        let (mut children, mut childless) = (0u64, 0u64);
+        for (&n, &parents) in h {
+            per_parent.extend(std::iter::repeat_n(n as f64, parents as usize));
+            children = children.saturating_add(n.saturating_mul(parents));
+            if n == 0 {
+                childless = parents;
+            }
+        }
+        Side {
+            parents: per_parent.len() as u64,
+            per_parent,
+            children,
+            childless,
+        }
+    }
+
     fn mean(&self) -> f64 {
         if self.parents == 0 {
             0.0
@@ -151,7 +196,7 @@ impl Side {
 }
 
 /// The check of one key; `not_compared` says why it is reported only.
-fn compare(
+pub(crate) fn compare(
     t: &Table,
     fk: &ForeignKey,
     s: &Side,

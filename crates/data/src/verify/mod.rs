@@ -18,12 +18,14 @@ mod fanout;
 mod integrity;
 mod leak;
 mod schema;
+pub mod snapshot;
+pub mod stored;
 
 use std::collections::HashMap;
 
 use crate::error::Result;
 use crate::maskplan::{self, MaskPlan};
-use crate::profile::column::ColumnStats;
+use crate::profile::column::{ColumnStats, ColumnSummary};
 use crate::rules::Rules;
 use crate::schema::{Kind, Table};
 use crate::source::{Scan, Source};
@@ -118,28 +120,7 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
         let s = source.count(&t.name).await?;
         let g = target.count(&t.name).await?;
         source_counts.insert(t.name.clone(), s);
-        let ratio = if s == 0 { 0.0 } else { g as f64 / s as f64 };
-        let (expected_ratio, expected_rows, ok) = match &opts.expected {
-            Expected::Unknown => (None, None, true),
-            Expected::Fraction(f) => (Some(*f), None, true),
-            Expected::Rows(m) => {
-                let e = m.get(&t.name).copied();
-                (
-                    e.map(|e| if s == 0 { 0.0 } else { e as f64 / s as f64 }),
-                    e,
-                    e.is_none_or(|e| e == g),
-                )
-            }
-        };
-        row_counts.push(RowCount {
-            table: t.name.clone(),
-            source_rows: s,
-            target_rows: g,
-            ratio,
-            expected_ratio,
-            expected_rows,
-            ok,
-        });
+        row_counts.push(row_count(&t.name, s, g, &opts.expected));
     }
 
     let target_counts: HashMap<String, u64> = row_counts
@@ -203,12 +184,99 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
                 skipped_keys.push(format!("{}.{c}", t.name));
                 continue;
             }
-            if let Some(f) = fidelity(opts, t, c, &s_stats[i], &t_stats[i], &mplan) {
-                columns.push(f);
-            }
+            let masked = is_masked(&mplan, &t.name, c);
+            columns.push(fidelity(
+                Tolerances {
+                    max_ks: opts.max_ks,
+                    max_tvd: opts.max_tvd,
+                },
+                &t.name,
+                c,
+                masked,
+                &s_stats[i].summary(true),
+                &t_stats[i].summary(true),
+            ));
         }
     }
     let leaks = leak.finish(opts.synthetic);
+    Ok(conclude(
+        Measured {
+            source: source.shown(),
+            target: target.shown(),
+            integrity,
+            row_counts,
+            columns,
+            fan_out,
+            skipped_keys,
+            leaks,
+            schema_differences,
+            schema_checked: schema_checked.to_owned(),
+            snapshot: None,
+        },
+        opts.min_score,
+        Tolerances {
+            max_ks: opts.max_ks,
+            max_tvd: opts.max_tvd,
+        },
+    ))
+}
+
+/// One table's rows on both sides, against what the sync meant to copy.
+pub(crate) fn row_count(table: &str, s: u64, g: u64, expected: &Expected) -> RowCount {
+    let ratio = if s == 0 { 0.0 } else { g as f64 / s as f64 };
+    let (expected_ratio, expected_rows, ok) = match expected {
+        Expected::Unknown => (None, None, true),
+        Expected::Fraction(f) => (Some(*f), None, true),
+        Expected::Rows(m) => {
+            let e = m.get(table).copied();
+            (
+                e.map(|e| if s == 0 { 0.0 } else { e as f64 / s as f64 }),
+                e,
+                e.is_none_or(|e| e == g),
+            )
+        }
+    };
+    RowCount {
+        table: table.to_owned(),
+        source_rows: s,
+        target_rows: g,
+        ratio,
+        expected_ratio,
+        expected_rows,
+        ok,
+    }
+}
+
+/// What a verify measured, before its verdict.
+pub(crate) struct Measured {
+    pub source: String,
+    pub target: String,
+    pub integrity: Integrity,
+    pub row_counts: Vec<RowCount>,
+    pub columns: Vec<ColumnFidelity>,
+    pub fan_out: Vec<FanOutCheck>,
+    pub skipped_keys: Vec<String>,
+    pub leaks: LeakCheck,
+    pub schema_differences: Vec<SchemaDifference>,
+    pub schema_checked: String,
+    pub snapshot: Option<prodlike_results::data::verify::VerifiedSnapshot>,
+}
+
+/// The score, the worst columns and every failure of what was measured.
+pub(crate) fn conclude(m: Measured, min_score: f64, tol: Tolerances) -> VerifyReport {
+    let Measured {
+        source,
+        target,
+        integrity,
+        row_counts,
+        columns,
+        fan_out,
+        skipped_keys,
+        leaks,
+        schema_differences,
+        schema_checked,
+        snapshot,
+    } = m;
 
     let scored: Vec<&ColumnFidelity> = columns.iter().collect();
     let score = if scored.is_empty() {
@@ -252,10 +320,10 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
             leaks.leaked_values
         ));
     }
-    if score < opts.min_score {
+    if score < min_score {
         failures.push(format!(
             "fidelity score {score:.3} is below {:.3}; worst: {}",
-            opts.min_score,
+            min_score,
             worst.join("; ")
         ));
     }
@@ -278,34 +346,35 @@ pub async fn verify(opts: &VerifyOptions) -> Result<VerifyReport> {
             bad_counts.join(", ")
         ));
     }
-    Ok(VerifyReport {
-        source: source.shown(),
-        target: target.shown(),
+    VerifyReport {
+        source,
+        target,
         integrity,
         row_counts,
         columns,
         fan_out,
         skipped_keys,
         score,
-        min_score: opts.min_score,
-        max_ks: opts.max_ks,
-        max_tvd: opts.max_tvd,
+        min_score,
+        max_ks: tol.max_ks,
+        max_tvd: tol.max_tvd,
         worst,
         leaks,
         passed: failures.is_empty(),
         failures,
         schema_differences,
-        schema_checked: schema_checked.to_owned(),
-    })
+        schema_checked,
+        snapshot,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(crate) enum Side {
     Source,
     Target,
 }
 
-async fn scan_stats(
+pub(crate) async fn scan_stats(
     db: &Source,
     t: &Table,
     cols: &[String],
@@ -369,47 +438,63 @@ async fn scan_stats(
     Ok(stats)
 }
 
-fn fidelity(
-    opts: &VerifyOptions,
-    t: &Table,
-    c: &str,
-    s: &ColumnStats,
-    g: &ColumnStats,
-    mplan: &MaskPlan,
-) -> Option<ColumnFidelity> {
-    let planned = mplan
+/// Whether the sync masks column `c` of `t` (its values are not the source's, so only its
+/// NULL rate is compared, numbers aside).
+pub(crate) fn is_masked(mplan: &MaskPlan, t: &str, c: &str) -> bool {
+    mplan
         .tables
-        .get(&t.name)
-        .and_then(|v| v.iter().find(|p| p.column == c));
-    let masked = planned
-        .is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty() || p.content.is_some());
+        .get(t)
+        .and_then(|v| v.iter().find(|p| p.column == c))
+        .is_some_and(|p| p.transform.is_some() || !p.json_rules.is_empty() || p.content.is_some())
+}
+
+/// The thresholds one column is held to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tolerances {
+    pub max_ks: f64,
+    pub max_tvd: f64,
+}
+
+/// One column, source `s` against target `g`.
+pub(crate) fn fidelity(
+    tol: Tolerances,
+    table: &str,
+    c: &str,
+    masked: bool,
+    s: &ColumnSummary,
+    g: &ColumnSummary,
+) -> ColumnFidelity {
     let null_delta = g.null_fraction() - s.null_fraction();
     let kind = s.kind;
+    let count = |x: &ColumnSummary| x.counts.as_ref().map_or(0, HashMap::len);
     let (metric, stat) = if s.non_null() == 0
         || g.non_null() == 0
         || kind == Kind::Json
         || (masked && !kind.is_numeric())
     {
         ("null_rate", 0.0)
-    } else if s.categorical() && g.categorical() && !(kind.is_numeric() && (s.counts.len() > 50)) {
-        ("tvd", tvd(&s.counts, &g.counts))
-    } else if kind.is_numeric() && !s.numbers.items().is_empty() && !g.numbers.items().is_empty() {
-        let ks = prodlike_stats::ks_two_sample(s.numbers.items(), g.numbers.items())
+    } else if let (true, true, Some(sc), Some(gc)) =
+        (s.categorical(), g.categorical(), &s.counts, &g.counts)
+        && !(kind.is_numeric() && count(s) > 50)
+    {
+        ("tvd", tvd(sc, gc))
+    } else if kind.is_numeric() && !s.numbers.is_empty() && !g.numbers.is_empty() {
+        let ks = prodlike_stats::ks_two_sample(&s.numbers, &g.numbers)
             .map(|k| k.statistic)
             .unwrap_or(1.0);
         ("ks", ks)
-    } else if kind.is_textual() {
+    } else if kind.is_textual() && !s.shapes.is_empty() {
         ("shape_tvd", tvd(&s.shapes, &g.shapes))
     } else {
         ("null_rate", 0.0)
     };
     let over = match metric {
-        "ks" => stat > opts.max_ks,
-        "tvd" => stat > opts.max_tvd,
+        "ks" => stat > tol.max_ks,
+        "tvd" => stat > tol.max_tvd,
         _ => false,
     };
-    Some(ColumnFidelity {
-        table: t.name.clone(),
+    ColumnFidelity {
+        table: table.to_owned(),
         column: c.to_owned(),
         metric: metric.to_owned(),
         statistic: stat,
@@ -421,5 +506,5 @@ fn fidelity(
         over_tolerance: over,
         n_source: s.non_null(),
         n_target: g.non_null(),
-    })
+    }
 }

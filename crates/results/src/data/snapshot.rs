@@ -36,7 +36,7 @@ pub struct LeakNotChecked {
 pub struct DumpReport {
     /// Where the snapshot was written (`-`: a tar stream on standard output).
     pub snapshot: String,
-    /// The snapshot's format (`prodlike.snapshot/3`).
+    /// The snapshot's format (`prodlike.snapshot/4`).
     pub format: String,
     /// The table files' compression: `lz4`, `gzip` or `none`.
     #[serde(default)]

@@ -78,6 +78,30 @@ pub struct VerifyReport {
     /// made before it was stated.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub schema_checked: String,
+    /// Set when the source's side came from a snapshot (`verify --snapshot`: the profile that
+    /// `data dump` stored), not from the source itself. Absent otherwise, and in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<VerifiedSnapshot>,
+}
+
+/// The snapshot a verify compared the target with, and what its profile could not compare.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VerifiedSnapshot {
+    /// The snapshot directory, as given.
+    pub snapshot: String,
+    /// When it was dumped (RFC 3339).
+    pub created: String,
+    /// Rows read at most per table, on each side, for the distributions.
+    pub profile_rows: u64,
+    /// Masked numeric columns (`table.column`) whose distribution verify compares against a
+    /// reachable source, and the snapshot cannot: it holds no masked column's values, even as
+    /// statistics. Their NULL rates are compared.
+    pub distribution_withheld: Vec<String>,
+    /// Masked columns the leak check of the snapshot's hashes cannot judge, and why.
+    pub leak_not_checked: Vec<super::snapshot::LeakNotChecked>,
+    /// What the schema check could not compare without the source (its grants: the restore
+    /// keeps the target's own).
+    pub schema_not_compared: String,
 }
 
 /// One object of the schema that differs between source and target.
