@@ -1,7 +1,8 @@
 //! `prodlike data dump` and `restore` between PostgreSQL databases that never meet: a round trip
 //! (directory and tar stream) equals a direct sync with the same key, row for row and schema for
 //! schema; a truncated, flipped, re-written or wrongly keyed snapshot exits 2 and leaves the
-//! target as it was; the restore's leak check finds a value planted on its own row.
+//! target as it was; the restore's leak check finds a value planted on its own row; `data verify
+//! --snapshot` verifies the restored target from the snapshot alone as `--source` would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
@@ -576,7 +577,7 @@ fn every_compression_round_trips_and_a_leaking_snapshot_is_not_swapped_in() {
 }
 
 /// Northwind and Chinook (testdata/realworld): a snapshot's round trip equals a direct sync, with
-/// the PII the sync detects in them masked alike.
+/// the PII the sync detects in them masked alike, and verifies against the snapshot alone.
 #[test]
 fn realworld_databases_round_trip_as_a_sync() {
     let rt = runtime();
@@ -619,6 +620,25 @@ fn realworld_databases_round_trip_as_a_sync() {
         assert!(want.len() >= 8, "{name}: {want:?}");
         assert_eq!(rt.block_on(rows_fingerprint(&restored)), want, "{name}");
         assert_eq!(schema_of(&restored), schema_of(&synced), "{name}");
+        // Staging's verify, from the snapshot alone, passes on the restored copy.
+        let o = verify_snapshot(&snap, &restored, &[]);
+        ok(&o);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(
+            v["data"]["columns"].as_array().unwrap().len() >= 20,
+            "{name}: {v}"
+        );
+        assert!(
+            v["data"]["fan_out"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["compared"] == true)
+                .count()
+                >= 5,
+            "{name}: {v}"
+        );
+        assert!(v["data"]["score"].as_f64().unwrap() > 0.99, "{name}: {v}");
     }
 }
 
@@ -832,4 +852,37 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
     // The profile is what verify needs: the target restored from the old snapshot passes
     // against the new one.
     ok(&verify_snapshot(&snap, &dst, &[]));
+
+    // A sampled dump's rows are not the source's: its profile is read from the source, and a
+    // correct half of the shop passes against it, row counts as the manifest's.
+    let half = dir.path().join("half");
+    ok(&prodlike(
+        &[
+            "data",
+            "dump",
+            "--source",
+            &url(&src),
+            "--out",
+            half.to_str().unwrap(),
+            "--sample",
+            "0.5",
+            "--quiet",
+        ],
+        None,
+    ));
+    ok(&restore(half.to_str().unwrap(), &dst, None));
+    let o = verify_snapshot(&half, &dst, &[]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let users = v["data"]["row_counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["table"] == "users")
+        .cloned()
+        .unwrap();
+    assert_eq!(users["source_rows"], 400, "{v}");
+    assert!(users["target_rows"].as_u64().unwrap() < 300, "{v}");
+    assert_eq!(users["ok"], true, "{v}");
+    assert!(v["data"]["fan_out"].as_array().unwrap().len() >= 10, "{v}");
 }

@@ -20,6 +20,7 @@ use crate::row::{Batch, Field};
 use crate::rules::Rules;
 use crate::schema::{Schema, Table};
 use crate::snapshot::leaks::{LeakHashes, LeakRecorder};
+use crate::verify::stored::{RecordedTable, TableRecorder};
 
 /// The dump's leak hashes, filled by the copy tasks.
 type LeakShared = Arc<std::sync::Mutex<LeakHashes>>;
@@ -102,6 +103,9 @@ pub(crate) struct SnapshotDest {
     /// How the table files are compressed.
     pub compression: crate::snapshot::codec::Compression,
 }
+
+/// The profiles of a full dump's tables, filled by the copy tasks.
+type ProfileShared = Arc<std::sync::Mutex<Vec<RecordedTable>>>;
 
 /// What a dump needs besides the report to write its manifest.
 pub(crate) struct Dumped {
@@ -361,6 +365,9 @@ pub(crate) async fn run(
             return Err(e);
         }
     }
+    // A full dump takes the source's profile from the rows it copies (`verify/stored.rs`).
+    let profiles: Option<ProfileShared> =
+        (snapshot.is_some() && !needs_plan).then(|| Arc::new(std::sync::Mutex::new(Vec::new())));
     let target = Arc::new(target);
     let copied = copy_all(
         opts,
@@ -371,6 +378,7 @@ pub(crate) async fn run(
         bound.as_ref(),
         &counts,
         snapshot.map(|d| (&leaks, &d.key)),
+        profiles.as_ref(),
     )
     .await;
     let target = Arc::try_unwrap(target).map_err(|_| DataError::Outlived {
@@ -406,7 +414,16 @@ pub(crate) async fn run(
                 source_rows: &source_rows,
                 written_rows: &written_rows,
             };
-            match crate::verify::stored::collect(&source, &facts).await {
+            let profile = match profiles {
+                Some(p) => crate::verify::stored::from_recorded(
+                    &facts,
+                    std::mem::take(
+                        &mut *p.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+                    ),
+                ),
+                None => crate::verify::stored::collect(&source, &facts).await,
+            };
+            match profile {
                 Ok(p) => Some(p),
                 Err(e) => {
                     target.abort().await;
@@ -574,6 +591,7 @@ async fn copy_all(
     masks: Option<&BoundMasks>,
     counts: &HashMap<String, u64>,
     leaks: Option<(&LeakShared, &crate::snapshot::key::SnapshotKey)>,
+    profiles: Option<&ProfileShared>,
 ) -> Result<Vec<TableCopy>> {
     let progress = Progress::new(opts.progress);
     let jobs = if target.loads_in_parallel() {
@@ -620,6 +638,7 @@ async fn copy_all(
                 .recorder(&t.name, &cols, k)
         });
         let leaks = leaks.map(|(l, _)| l.clone());
+        let profiles = profiles.cloned();
         let (sem, written, opts, source, t, target, masks) = (
             sem.clone(),
             written.clone(),
@@ -658,17 +677,23 @@ async fn copy_all(
                 &bar,
                 &written,
                 recorder,
+                profiles.is_some(),
             )
             .await;
             match &r {
-                Ok((c, _)) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
+                Ok((c, _, _)) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
                 Err(_) => bar.abandon_with_message("failed"),
             }
-            r.map(|(mut c, rec)| {
+            r.map(|(mut c, rec, profiled)| {
                 if let (Some(l), Some(rec)) = (leaks, rec) {
                     l.lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .add(rec);
+                }
+                if let (Some(p), Some(t)) = (profiles, profiled) {
+                    p.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(t);
                 }
                 c.source_rows = source_rows;
                 c
@@ -713,7 +738,8 @@ async fn copy_table(
     bar: &indicatif::ProgressBar,
     written: &std::sync::atomic::AtomicU64,
     mut leak: Option<LeakRecorder>,
-) -> Result<(TableCopy, Option<LeakRecorder>)> {
+    profile: bool,
+) -> Result<(TableCopy, Option<LeakRecorder>, Option<RecordedTable>)> {
     let started = Instant::now();
     tracing::debug!("{}: copy starts", t.name);
     let cols = copy_columns(t);
@@ -736,7 +762,9 @@ async fn copy_table(
         && opts.fail_after_rows.is_none()
         && let Some(rx) = source.scan_raw(t, &cols).await?
     {
-        let rows = pass_through(t, target, rx).await?;
+        let mut rec =
+            profile.then(|| TableRecorder::new(t, &cols, TableRecorder::pg_types(t, &cols)));
+        let rows = pass_through(t, target, rx, rec.as_mut()).await?;
         bar.inc(rows);
         written.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
         let seconds = started.elapsed().as_secs_f64();
@@ -752,6 +780,7 @@ async fn copy_table(
                 masked_columns: Vec::new(),
             },
             None,
+            rec.map(TableRecorder::finish),
         ));
     }
     let shuffles: Vec<(usize, u64)> = table_masks
@@ -765,6 +794,7 @@ async fn copy_table(
         ..Default::default()
     };
     let (types, mut rx) = source.scan(t, &scan).await?;
+    let mut rec = profile.then(|| TableRecorder::new(t, &cols, types.clone()));
     let mut writer = target.writer(&t.name, &types).await?;
     let mut rows = 0u64;
     let mut buf = String::new();
@@ -792,6 +822,9 @@ async fn copy_table(
         for row in &mut out {
             if let Some(l) = &mut leak {
                 l.record(row);
+            }
+            if let Some(r) = &mut rec {
+                r.record(row);
             }
             for ((i, m), memo) in table_masks.iter().zip(&mut memos) {
                 if m.shuffle.is_some() {
@@ -871,6 +904,7 @@ async fn copy_table(
             masked_columns: table_masks.iter().map(|(_, m)| m.column.clone()).collect(),
         },
         leak,
+        rec.map(TableRecorder::finish),
     ))
 }
 
@@ -879,10 +913,23 @@ async fn pass_through(
     t: &Table,
     target: &Target,
     mut rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes>>,
+    mut profile: Option<&mut TableRecorder>,
 ) -> Result<u64> {
     let mut w = target.raw_writer(&t.name).await?;
+    // A full dump's profile reads the rows as they pass (their fields are slices of the chunk).
+    let mut parser = crate::pg::copy::CopyParser::new();
     while let Some(chunk) = rx.recv().await {
-        w.send(chunk?).await?;
+        let chunk = chunk?;
+        if let Some(rec) = profile.as_deref_mut() {
+            parser.push_bytes(chunk.clone());
+            while let Some(row) = parser
+                .next_row()
+                .map_err(|e| DataError::Invalid(format!("reading table {}: {e}", t.name)))?
+            {
+                rec.record(&row);
+            }
+        }
+        w.send(chunk).await?;
     }
     w.finish().await
 }

@@ -218,6 +218,11 @@ fn nothing_unmasked_is_in_the_snapshot() {
         }
     }
     assert!(pii.len() > 50, "{} PII values", pii.len());
+    // The profile verify reads on staging's side is scanned with the rows.
+    assert!(
+        walk(&snap).iter().any(|f| f.ends_with("profile.json")),
+        "the snapshot holds a profile"
+    );
     let mut bytes = Vec::new();
     for f in walk(&snap) {
         let raw = std::fs::read(&f).unwrap();

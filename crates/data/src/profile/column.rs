@@ -270,3 +270,66 @@ pub fn histogram(values: &[f64], buckets: usize) -> Vec<Bucket> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The KS distance between a sorted sample and its order statistics stays within
+        /// 1/(keep − 1) plus the sample's own granularity: what verify loses by storing them.
+        #[test]
+        fn order_statistics_keep_the_distribution(
+            mut xs in proptest::collection::vec(-1e6f64..1e6, 1..3000),
+            keep in 2usize..400,
+        ) {
+            xs.sort_by(f64::total_cmp);
+            let kept = order_statistics(&xs, keep);
+            prop_assert_eq!(kept.len(), xs.len().min(keep));
+            prop_assert!(kept.windows(2).all(|w| w[0] <= w[1]));
+            prop_assert_eq!(kept.first(), xs.first());
+            if xs.len() > keep {
+                prop_assert_eq!(kept.last(), xs.last());
+            }
+            let ks = prodlike_stats::ks_two_sample(&xs, &kept).unwrap().statistic;
+            let bound = 1.0 / (keep as f64 - 1.0) + 1.0 / xs.len() as f64 + 1e-9;
+            prop_assert!(ks <= bound, "ks {} > {} (n {}, keep {})", ks, bound, xs.len(), keep);
+        }
+
+        /// A summary without values holds no value of the column, whatever it saw.
+        #[test]
+        fn a_summary_without_values_holds_counts_only(
+            values in proptest::collection::vec(proptest::option::of("[a-z]{1,8}"), 0..200),
+        ) {
+            let mut st = ColumnStats::new(Kind::Text, 1);
+            for v in &values {
+                st.add(&v.clone().map_or(Value::Null, Value::Text));
+            }
+            let s = st.summary(false);
+            prop_assert_eq!(s.rows, values.len() as u64);
+            prop_assert_eq!(s.nulls, values.iter().filter(|v| v.is_none()).count() as u64);
+            prop_assert!(s.counts.is_none() && s.numbers.is_empty() && s.shapes.is_empty());
+            let text = serde_json::to_string(&s).unwrap();
+            for v in values.iter().flatten() {
+                prop_assert!(!text.contains(&format!("\"{v}\"")), "{} in {}", v, text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_summary_with_values_round_trips_through_json() {
+        let mut st = ColumnStats::new(Kind::Int, 3);
+        for i in 0..10_000i64 {
+            st.add(&Value::Int(i % 97));
+        }
+        st.add(&Value::Null);
+        let s = st.summary(true);
+        assert_eq!(s.numbers.len(), SUMMARY_NUMBERS);
+        assert_eq!(s.counts.as_ref().map(HashMap::len), Some(97));
+        let back: ColumnSummary =
+            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        assert!((back.null_fraction() - 1.0 / 10_001.0).abs() < 1e-12);
+    }
+}

@@ -13,6 +13,13 @@
 //!
 //! Everything else the profile would hold is already in the snapshot: the unmasked columns'
 //! values are its rows'.
+//!
+//! Where it comes from: a full dump reads every row of the source, so [`TableRecorder`] takes
+//! the profile from the rows the copy reads anyway (a uniform reservoir of [`PROFILE_ROWS`]
+//! rows per table, and a count of children per foreign-key value), pass-through tables
+//! included; measured on the bench database, reading it again from the source after the copy
+//! (one sampled scan per table, one `GROUP BY` per key) cost the dump about a second. A
+//! sampled dump reads a subset, so [`collect`] reads the source again for its profile.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,11 +27,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::maskplan::MaskPlan;
-use crate::profile::column::ColumnSummary;
+use crate::profile::column::{ColumnStats, ColumnSummary};
+use crate::row::{Field, Row};
 use crate::rules::Rules;
-use crate::schema::{Kind, Schema};
-use crate::source::Source;
+use crate::schema::{Kind, Schema, Table};
+use crate::source::{FieldType, Source};
 use crate::target::copy_columns;
+use crate::value::Value;
 
 use super::fanout::{self, Side as FanOutSide};
 use super::{Expected, Side, is_masked, scan_stats};
@@ -93,7 +102,8 @@ pub(crate) struct DumpFacts<'a> {
     pub written_rows: &'a HashMap<String, u64>,
 }
 
-/// Reads the source's side of verify: a sampled scan per table, one `GROUP BY` per foreign key.
+/// Reads the source's side of verify: a sampled scan per table, one `GROUP BY` per foreign key
+/// (a sampled dump, whose rows are not the source's).
 pub(crate) async fn collect(source: &Source, facts: &DumpFacts<'_>) -> Result<StoredProfile> {
     let mut tables = Vec::with_capacity(facts.schema.tables.len());
     for t in &facts.schema.tables {
@@ -109,25 +119,70 @@ pub(crate) async fn collect(source: &Source, facts: &DumpFacts<'_>) -> Result<St
             Side::Source,
         )
         .await?;
-        let columns = cols
-            .iter()
-            .zip(stats)
-            .filter(|(c, _)| !(t.is_key_column(c) || t.is_unique_member(c)))
-            .map(|(c, st)| {
-                let masked = is_masked(facts.mplan, &t.name, c);
-                StoredColumn {
-                    column: c.clone(),
-                    masked,
-                    summary: st.summary(!masked && st.kind != Kind::Json),
-                }
-            })
-            .collect();
-        tables.push(StoredTable {
-            table: t.name.clone(),
-            rows,
-            columns,
-        });
+        tables.push(stored_table(t, &cols, stats, rows, facts.mplan, &[]));
     }
+    let mut measured = BTreeMap::new();
+    for t in &facts.schema.tables {
+        for (i, fk) in t.foreign_keys.iter().enumerate() {
+            let side = FanOutSide::measure(source, t, fk, facts.source_rows).await?;
+            measured.insert((t.name.clone(), i), side.histogram());
+        }
+    }
+    profile(facts, tables, measured)
+}
+
+/// The profile of a full dump from what its copy recorded of every table.
+pub(crate) fn from_recorded(
+    facts: &DumpFacts<'_>,
+    recorded: Vec<RecordedTable>,
+) -> Result<StoredProfile> {
+    let mut tables = Vec::with_capacity(recorded.len());
+    let mut measured = BTreeMap::new();
+    for r in recorded {
+        let Some(t) = facts.schema.table(&r.table) else {
+            continue;
+        };
+        for (i, groups) in r.groups {
+            let Some(fk) = t.foreign_keys.get(i) else {
+                continue;
+            };
+            let parents = facts.source_rows.get(&fk.ref_table).copied().unwrap_or(0);
+            let mut h = groups;
+            let with_children: u64 = h.values().sum();
+            // Parents no row names; groups without a parent row (orphans) are integrity's.
+            let childless = parents.saturating_sub(with_children);
+            if childless > 0 {
+                h.insert(0, childless);
+            }
+            measured.insert((t.name.clone(), i), h);
+        }
+        let cols = copy_columns(t);
+        tables.push(stored_table(
+            t,
+            &cols,
+            r.stats,
+            r.rows,
+            facts.mplan,
+            &r.undecoded,
+        ));
+    }
+    tables.sort_by_key(|t| {
+        facts
+            .schema
+            .tables
+            .iter()
+            .position(|s| s.name == t.table)
+            .unwrap_or(usize::MAX)
+    });
+    profile(facts, tables, measured)
+}
+
+/// The profile from its tables and the fan-out histograms measured per (child, key index).
+fn profile(
+    facts: &DumpFacts<'_>,
+    tables: Vec<StoredTable>,
+    mut measured: BTreeMap<(String, usize), BTreeMap<u64, u64>>,
+) -> Result<StoredProfile> {
     let counts = fanout::Counts {
         source: facts.source_rows,
         target: facts.written_rows,
@@ -141,13 +196,13 @@ pub(crate) async fn collect(source: &Source, facts: &DumpFacts<'_>) -> Result<St
     let mut fan_out = Vec::new();
     for t in &facts.schema.tables {
         for (i, fk) in t.foreign_keys.iter().enumerate() {
-            let side = FanOutSide::measure(source, t, fk, facts.source_rows).await?;
+            let key = (t.name.clone(), i);
             fan_out.push(StoredFanOut {
                 child: t.name.clone(),
                 columns: fk.columns.clone(),
                 parent: fk.ref_table.clone(),
-                parents_by_children: side.histogram(),
-                not_compared: diluted.get(&(t.name.clone(), i)).cloned(),
+                parents_by_children: measured.remove(&key).unwrap_or_default(),
+                not_compared: diluted.get(&key).cloned(),
             });
         }
     }
@@ -156,4 +211,215 @@ pub(crate) async fn collect(source: &Source, facts: &DumpFacts<'_>) -> Result<St
         tables,
         fan_out,
     })
+}
+
+/// One table's stored columns: keys left out, masked and JSON columns without values, and so
+/// the columns in `undecoded` (types the copy does not decode: their NULLs only).
+fn stored_table(
+    t: &Table,
+    cols: &[String],
+    stats: Vec<ColumnStats>,
+    rows: u64,
+    mplan: &MaskPlan,
+    undecoded: &[usize],
+) -> StoredTable {
+    let columns = cols
+        .iter()
+        .zip(stats)
+        .enumerate()
+        .filter(|(_, (c, _))| !(t.is_key_column(c) || t.is_unique_member(c)))
+        .map(|(i, (c, st))| {
+            let masked = is_masked(mplan, &t.name, c);
+            let values = !masked && st.kind != Kind::Json && !undecoded.contains(&i);
+            StoredColumn {
+                column: c.clone(),
+                masked,
+                summary: st.summary(values),
+            }
+        })
+        .collect();
+    StoredTable {
+        table: t.name.clone(),
+        rows,
+        columns,
+    }
+}
+
+/// What a full dump's copy recorded of one table.
+pub(crate) struct RecordedTable {
+    table: String,
+    rows: u64,
+    /// One per copied column, from the reservoir's rows.
+    stats: Vec<ColumnStats>,
+    /// Columns whose type the copy does not decode (`Kind::Other`): NULLs counted only.
+    undecoded: Vec<usize>,
+    /// Per foreign key (index among the table's): rows per distinct key value, as a histogram
+    /// (rows per group → groups).
+    groups: Vec<(usize, BTreeMap<u64, u64>)>,
+}
+
+/// Records one table's profile from the rows a full dump copies: a uniform reservoir of at
+/// most [`PROFILE_ROWS`] rows (Algorithm R: a row is decoded only when kept, about
+/// k·(1 + ln(n/k)) rows of n), and the rows per value of each foreign key's columns.
+pub(crate) struct TableRecorder {
+    table: String,
+    types: Vec<FieldType>,
+    kept: Vec<Row>,
+    seen: u64,
+    rng: fastrand::Rng,
+    /// Per foreign key: its index among the table's, the copied columns it spans, and rows
+    /// per value (keyed by a 64-bit hash of the values' bytes).
+    keys: Vec<(usize, Vec<usize>, HashMap<u64, u64>)>,
+}
+
+impl TableRecorder {
+    /// A recorder for `t`'s copied `cols` (as a PostgreSQL source sends them, `types`).
+    pub(crate) fn new(t: &Table, cols: &[String], types: Vec<FieldType>) -> Self {
+        let keys = t
+            .foreign_keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, fk)| {
+                let idx: Option<Vec<usize>> = fk
+                    .columns
+                    .iter()
+                    .map(|c| cols.iter().position(|x| x == c))
+                    .collect();
+                idx.map(|idx| (i, idx, HashMap::new()))
+            })
+            .collect();
+        Self {
+            table: t.name.clone(),
+            types,
+            kept: Vec::new(),
+            seen: 0,
+            rng: fastrand::Rng::with_seed(0x5eed_u64 ^ t.name.len() as u64),
+            keys,
+        }
+    }
+
+    /// The field types of `t`'s copied `cols`, as the PostgreSQL scan would give them.
+    pub(crate) fn pg_types(t: &Table, cols: &[String]) -> Vec<FieldType> {
+        cols.iter()
+            .map(|c| {
+                t.column(c).map_or(
+                    FieldType {
+                        oid: 0,
+                        kind: Kind::Other,
+                    },
+                    |col| FieldType {
+                        oid: col.pg_oid,
+                        kind: col.kind,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// One source row, before masking.
+    pub(crate) fn record(&mut self, row: &[Field]) {
+        self.seen += 1;
+        for (_, idx, groups) in &mut self.keys {
+            if let Some(h) = key_of(row, idx) {
+                *groups.entry(h).or_insert(0) += 1;
+            }
+        }
+        let k = PROFILE_ROWS as usize;
+        let slot = if self.kept.len() < k {
+            Some(self.kept.len())
+        } else {
+            let j = self.rng.u64(..self.seen) as usize;
+            (j < k).then_some(j)
+        };
+        if let Some(i) = slot {
+            // Owned bytes: a slice would keep the whole received chunk alive.
+            let owned: Row = row
+                .iter()
+                .map(|f| match f {
+                    Field::Raw(b) => Field::Raw(bytes::Bytes::copy_from_slice(b)),
+                    other => other.clone(),
+                })
+                .collect();
+            if i == self.kept.len() {
+                self.kept.push(owned);
+            } else {
+                self.kept[i] = owned;
+            }
+        }
+    }
+
+    /// The table's statistics from the kept rows, and its key counts.
+    pub(crate) fn finish(self) -> RecordedTable {
+        let mut stats: Vec<ColumnStats> = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| ColumnStats::new(ty.kind, 17 + i as u64))
+            .collect();
+        let undecoded: Vec<usize> = self
+            .types
+            .iter()
+            .enumerate()
+            .filter(|(_, ty)| ty.kind == Kind::Other)
+            .map(|(i, _)| i)
+            .collect();
+        for row in &self.kept {
+            for (i, (f, ty)) in row.iter().zip(&self.types).enumerate() {
+                let v = if undecoded.contains(&i) {
+                    // Only whether it is NULL is kept of such a column.
+                    if f.is_null() {
+                        Value::Null
+                    } else {
+                        Value::Bool(true)
+                    }
+                } else {
+                    ty.value(f)
+                };
+                if let Some(s) = stats.get_mut(i) {
+                    s.add(&v);
+                }
+            }
+        }
+        RecordedTable {
+            table: self.table,
+            rows: self.seen,
+            stats,
+            undecoded,
+            groups: self
+                .keys
+                .into_iter()
+                .map(|(i, _, groups)| {
+                    let mut h = BTreeMap::new();
+                    for n in groups.into_values() {
+                        *h.entry(n).or_insert(0) += 1;
+                    }
+                    (i, h)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A 64-bit FNV-1a hash of a row's key fields (length-prefixed); `None` when one is NULL,
+/// as a NULL key names no parent.
+fn key_of(row: &[Field], idx: &[usize]) -> Option<u64> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in (bytes.len() as u32).to_le_bytes().iter().chain(bytes) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for &i in idx {
+        match row.get(i)? {
+            Field::Null | Field::Val(Value::Null) => return None,
+            Field::Raw(b) => eat(b),
+            Field::Val(v) => {
+                let mut buf = Vec::new();
+                v.write_key(&mut buf);
+                eat(&buf);
+            }
+        }
+    }
+    Some(h)
 }
