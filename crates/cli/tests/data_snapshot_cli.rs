@@ -141,6 +141,27 @@ fn restore(snapshot: &str, dst: &TempDatabase, stdin: Option<&[u8]>) -> Output {
     )
 }
 
+/// A shop of `users` users in a new source, dumped into a new temporary directory and restored
+/// into a new target: (source, target, directory, snapshot).
+fn shop_round_trip(
+    rt: &tokio::runtime::Runtime,
+    label: &str,
+    users: u32,
+) -> (TempDatabase, TempDatabase, tempfile::TempDir, PathBuf) {
+    let src = rt
+        .block_on(TempDatabase::create(&format!("{label}_src")))
+        .unwrap();
+    let dst = rt
+        .block_on(TempDatabase::create(&format!("{label}_dst")))
+        .unwrap();
+    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, users))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dump_dir(&src, dir.path());
+    ok(&restore(snap.to_str().unwrap(), &dst, None));
+    (src, dst, dir, snap)
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
 }
@@ -288,6 +309,18 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
     assert_eq!(leaks.iter().map(|l| l.leaked_rows).sum::<u64>(), 3);
 }
 
+/// Writes manifest `m` into snapshot `dir`, signed with the snapshot key (a forger with the key).
+fn resign(dir: &Path, m: &serde_json::Value) {
+    let bytes = serde_json::to_vec_pretty(m).unwrap();
+    std::fs::write(dir.join("manifest.json"), &bytes).unwrap();
+    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
+    std::fs::write(
+        dir.join("manifest.mac"),
+        format!("{}\n", key.mac(&bytes).to_hex()),
+    )
+    .unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to.join("tables")).unwrap();
     for sub in ["", "tables"] {
@@ -305,13 +338,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[allow(clippy::too_many_lines)]
 fn bad_snapshots_exit_2_and_leave_the_target_intact() {
     let rt = runtime();
-    let src = rt.block_on(TempDatabase::create("snapbad_src")).unwrap();
-    let dst = rt.block_on(TempDatabase::create("snapbad_dst")).unwrap();
-    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 150))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dump_dir(&src, dir.path());
-    ok(&restore(snap.to_str().unwrap(), &dst, None));
+    let (src, dst, dir, snap) = shop_round_trip(&rt, "snapbad", 150);
     // Something the snapshot does not have, to tell the target's contents from a new restore.
     rt.block_on(async {
         let c = dst.connect().await.unwrap();
@@ -535,14 +562,7 @@ fn every_compression_round_trips_and_a_leaking_snapshot_is_not_swapped_in() {
             f["blake3"] = hash.clone().into();
         }
     }
-    let bytes = serde_json::to_vec_pretty(&m).unwrap();
-    std::fs::write(forged.join("manifest.json"), &bytes).unwrap();
-    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
-    std::fs::write(
-        forged.join("manifest.mac"),
-        format!("{}\n", key.mac(&bytes).to_hex()),
-    )
-    .unwrap();
+    resign(&forged, &m);
     let o = restore(forged.to_str().unwrap(), &dst, None);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -667,13 +687,7 @@ fn verify_snapshot(snapshot: &Path, dst: &TempDatabase, extra: &[&str]) -> Outpu
 #[allow(clippy::too_many_lines)]
 fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
     let rt = runtime();
-    let src = rt.block_on(TempDatabase::create("snapver_src")).unwrap();
-    let dst = rt.block_on(TempDatabase::create("snapver_dst")).unwrap();
-    rt.block_on(prodlike_testkit::shopdb::create_shop(&src, 400))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dump_dir(&src, dir.path());
-    ok(&restore(snap.to_str().unwrap(), &dst, None));
+    let (src, dst, dir, snap) = shop_round_trip(&rt, "snapver", 400);
 
     let o = verify_snapshot(&snap, &dst, &["--min-score", "0.99"]);
     ok(&o);
@@ -833,14 +847,7 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
         .as_array_mut()
         .unwrap()
         .retain(|f| f["path"] != "profile.json");
-    let bytes = serde_json::to_vec_pretty(&m).unwrap();
-    std::fs::write(old.join("manifest.json"), &bytes).unwrap();
-    let key = prodlike_data::snapshot::key::SnapshotKey::from_secret(SNAP_KEY.as_bytes()).unwrap();
-    std::fs::write(
-        old.join("manifest.mac"),
-        format!("{}\n", key.mac(&bytes).to_hex()),
-    )
-    .unwrap();
+    resign(&old, &m);
     ok(&restore(old.to_str().unwrap(), &dst, None));
     let o = verify_snapshot(&old, &dst, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

@@ -109,11 +109,7 @@ impl ColumnStats {
     }
 
     pub fn null_fraction(&self) -> f64 {
-        if self.rows == 0 {
-            0.0
-        } else {
-            self.nulls as f64 / self.rows as f64
-        }
+        null_share(self.rows, self.nulls)
     }
 
     /// True when the column is compared as categories: few distinct values, or not numeric.
@@ -184,11 +180,7 @@ impl ColumnSummary {
     }
 
     pub fn null_fraction(&self) -> f64 {
-        if self.rows == 0 {
-            0.0
-        } else {
-            self.nulls as f64 / self.rows as f64
-        }
+        null_share(self.rows, self.nulls)
     }
 
     /// As [`ColumnStats::categorical`]: few distinct values, or not numeric.
@@ -196,6 +188,15 @@ impl ColumnSummary {
         self.counts
             .as_ref()
             .is_some_and(|c| c.len() <= 200 || !self.kind.is_numeric())
+    }
+}
+
+/// The share of `rows` that are NULL (0 of none).
+fn null_share(rows: u64, nulls: u64) -> f64 {
+    if rows == 0 {
+        0.0
+    } else {
+        nulls as f64 / rows as f64
     }
 }
 

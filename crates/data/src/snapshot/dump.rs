@@ -225,15 +225,7 @@ fn published(
             .iter()
             .map(|c| format!("{}.{}", c.table, c.column))
             .collect(),
-        leak_not_checked: leaks
-            .not_checked
-            .iter()
-            .map(|n| LeakNotChecked {
-                table: n.table.clone(),
-                column: n.column.clone(),
-                reason: n.reason.clone(),
-            })
-            .collect(),
+        leak_not_checked: leaks.published_not_checked(),
         seconds,
         rows_per_sec: total_rows as f64 / seconds.max(1e-9),
         sync: report,

@@ -143,6 +143,20 @@ pub struct LeakHashes {
     pub not_checked: Vec<NotChecked>,
 }
 
+impl LeakHashes {
+    /// The columns the hashes cannot judge, as results publish them.
+    pub fn published_not_checked(&self) -> Vec<prodlike_results::data::snapshot::LeakNotChecked> {
+        self.not_checked
+            .iter()
+            .map(|n| prodlike_results::data::snapshot::LeakNotChecked {
+                table: n.table.clone(),
+                column: n.column.clone(),
+                reason: n.reason.clone(),
+            })
+            .collect()
+    }
+}
+
 /// The hash of one row's key fields and value, as the dump and the restore compute it.
 pub fn row_hash(key: &SnapshotKey, column: &str, keys: &[&[u8]], value: &[u8]) -> u64 {
     // Keys of up to six columns without an allocation per row.

@@ -203,16 +203,7 @@ fn report(opts: &RestoreOptions, snap: &Opened, r: Restored, started: Instant) -
         row_counts_match,
         leaks: r.leaks,
         leaked_rows,
-        leak_not_checked: snap
-            .leaks
-            .not_checked
-            .iter()
-            .map(|n| prodlike_results::data::snapshot::LeakNotChecked {
-                table: n.table.clone(),
-                column: n.column.clone(),
-                reason: n.reason.clone(),
-            })
-            .collect(),
+        leak_not_checked: snap.leaks.published_not_checked(),
         not_copied: r.not_copied,
         swapped: r.swapped,
         passed: row_counts_match && leaked_rows == 0,

@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use prodlike_results::data::snapshot::LeakNotChecked;
 use prodlike_results::data::verify::VerifiedSnapshot;
 
 use crate::error::{DataError, Result};
@@ -119,16 +118,7 @@ pub async fn verify_snapshot(
         created: m.created.clone(),
         profile_rows: profile.max_rows,
         distribution_withheld: withheld,
-        leak_not_checked: snap
-            .leaks
-            .not_checked
-            .iter()
-            .map(|n| LeakNotChecked {
-                table: n.table.clone(),
-                column: n.column.clone(),
-                reason: n.reason.clone(),
-            })
-            .collect(),
+        leak_not_checked: snap.leaks.published_not_checked(),
         schema_not_compared: if snap.schema.catalog.is_some() {
             schema::NOT_COMPARED_SNAPSHOT.to_owned()
         } else {
