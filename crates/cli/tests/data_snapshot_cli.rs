@@ -762,7 +762,7 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
         from_source.keys().collect::<Vec<_>>()
     );
     assert!(from_snapshot.len() >= 20, "{from_snapshot:?}");
-    let mut same_metric = 0;
+    let (mut same_metric, mut coarse) = (0, 0);
     for (name, s) in &from_snapshot {
         let g = &from_source[name];
         assert_eq!(s["masked"], g["masked"], "{name}");
@@ -778,9 +778,30 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
                 "{name}: {a} from the snapshot, {b} from the source"
             );
             same_metric += 1;
+        } else if s["metric"] == "ks" {
+            // A masked number: through its coarsened percentiles, about the same distance.
+            let (a, b) = (
+                s["statistic"].as_f64().unwrap(),
+                g["statistic"].as_f64().unwrap(),
+            );
+            assert_eq!(g["metric"], "ks", "{name}");
+            assert!(
+                (a - b).abs() < 0.03,
+                "{name}: {a} from the snapshot, {b} from the source"
+            );
+            coarse += 1;
         }
     }
     assert!(same_metric >= 15, "{same_metric}");
+    assert!(
+        coarse >= 1,
+        "some masked number is compared: {from_snapshot:?}"
+    );
+    assert_eq!(
+        v["data"]["snapshot"]["distribution_coarsened"],
+        serde_json::json!(["users.date_of_birth"]),
+        "{v}"
+    );
     let fan = |r: &serde_json::Value| -> Vec<(String, f64, f64, bool)> {
         r["data"]["fan_out"]
             .as_array()

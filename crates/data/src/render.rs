@@ -499,11 +499,11 @@ pub fn verify(r: &VerifyReport) -> String {
             n(s.profile_rows)
         );
         let _ = writeln!(o, "  schema not compared: {}", s.schema_not_compared);
-        if !s.distribution_withheld.is_empty() {
+        if !s.distribution_coarsened.is_empty() {
             let _ = writeln!(
                 o,
-                "  masked numbers compared by NULL rate only (the snapshot holds no masked values): {}",
-                s.distribution_withheld.join(", ")
+                "  masked numbers compared through coarsened percentiles (the snapshot holds no masked value): {}",
+                s.distribution_coarsened.join(", ")
             );
         }
         for c in &s.leak_not_checked {

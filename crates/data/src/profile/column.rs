@@ -183,6 +183,28 @@ impl ColumnSummary {
         null_share(self.rows, self.nulls)
     }
 
+    /// The percentiles 0..=100 of a column whose values are the source's secret (a masked
+    /// number), each made coarse as `data profile` makes a PII column's ([`super::coarse`]),
+    /// with the counts of rows and NULLs: its distribution without any of its values.
+    pub fn coarsened(stats: &ColumnStats) -> ColumnSummary {
+        let mut s = stats.summary(false);
+        s.numbers = percentiles(stats.numbers.items())
+            .into_iter()
+            .map(|x| super::coarse(x, stats.kind))
+            .collect();
+        s
+    }
+
+    /// The same summary with every number made coarse, to compare it with a [`Self::coarsened`]
+    /// one on equal terms.
+    pub fn with_coarse_numbers(mut self) -> ColumnSummary {
+        for x in &mut self.numbers {
+            *x = super::coarse(*x, self.kind);
+        }
+        self.numbers.sort_by(f64::total_cmp);
+        self
+    }
+
     /// As [`ColumnStats::categorical`]: few distinct values, or not numeric.
     pub fn categorical(&self) -> bool {
         self.counts
@@ -316,6 +338,31 @@ mod tests {
                 prop_assert!(!text.contains(&format!("\"{v}\"")), "{} in {}", v, text);
             }
         }
+    }
+
+    #[test]
+    fn a_masked_dates_summary_keeps_coarse_percentiles_only() {
+        let mut st = ColumnStats::new(Kind::Date, 5);
+        // Birthdays, in days since 2000-01-01: 3,000 distinct days.
+        for d in 0..3_000i32 {
+            st.add(&Value::Date(d * 7 % 3_000));
+        }
+        let s = ColumnSummary::coarsened(&st);
+        assert_eq!(s.numbers.len(), 101);
+        assert!(s.counts.is_none() && s.shapes.is_empty());
+        for x in &s.numbers {
+            let months = x / 30.4375;
+            assert!(
+                (months - months.round()).abs() < 1e-9,
+                "{x} is not a month's start"
+            );
+        }
+        // The target's dates made coarse alike are the same distribution.
+        let g = st.summary(true).with_coarse_numbers();
+        let ks = prodlike_stats::ks_two_sample(&s.numbers, &g.numbers)
+            .unwrap()
+            .statistic;
+        assert!(ks < 0.02, "{ks}");
     }
 
     #[test]

@@ -163,7 +163,9 @@ pub struct ProfileOptions {
     pub seed: u64,
 }
 
-fn coarse(x: f64, kind: Kind) -> f64 {
+/// A number of a PII column made coarse enough to name no one: dates to the month, timestamps
+/// to the day, other numbers to two significant digits.
+pub(crate) fn coarse(x: f64, kind: Kind) -> f64 {
     match kind {
         // Dates to the first of their month, timestamps to the day: no exact birthday survives.
         Kind::Date => (x / 30.4375).floor() * 30.4375,

@@ -8,7 +8,8 @@
 //! - integrity against the snapshot's schema's constraints;
 //! - row counts: the target's against the manifest's (what the dump wrote) and the source's;
 //! - fidelity per non-key column against the stored summaries, the target read through the
-//!   same sample size; masked numbers are compared by NULL rate only (`distribution_withheld`);
+//!   same sample size; masked numbers through their coarsened percentiles
+//!   (`distribution_coarsened`), the target's numbers made coarse alike;
 //! - fan-out per foreign key against the stored histograms;
 //! - leaks: the target's rows against the keyed hashes of their own source row's values;
 //! - schema against the snapshot's catalog, grants aside (`NOT_COMPARED_SNAPSHOT`).
@@ -108,7 +109,7 @@ pub async fn verify_snapshot(
         max_ks: opts.max_ks,
         max_tvd: opts.max_tvd,
     };
-    let (columns, skipped_keys, withheld) =
+    let (columns, skipped_keys, coarsened) =
         columns(&target, &tables, &profile, &target_rows, tol).await?;
     let fan_out = fan_out(&target, &tables, &profile, &target_rows).await?;
     let leaks = restore::leak_check(conn, shown, &m.namespace, &snap.leaks.columns, key).await?;
@@ -117,7 +118,7 @@ pub async fn verify_snapshot(
         snapshot: opts.shown.clone(),
         created: m.created.clone(),
         profile_rows: profile.max_rows,
-        distribution_withheld: withheld,
+        distribution_coarsened: coarsened,
         leak_not_checked: snap.leaks.published_not_checked(),
         schema_not_compared: if snap.schema.catalog.is_some() {
             schema::NOT_COMPARED_SNAPSHOT.to_owned()
@@ -154,7 +155,7 @@ pub async fn verify_snapshot(
 type Columns = (Vec<ColumnFidelity>, Vec<String>, Vec<String>);
 
 /// Every non-key column of the target against its stored summary; the key columns left out;
-/// the masked numeric columns whose distribution the snapshot does not hold.
+/// the masked numeric columns compared through coarsened percentiles.
 async fn columns(
     target: &Source,
     tables: &[&Table],
@@ -162,7 +163,7 @@ async fn columns(
     target_rows: &HashMap<String, u64>,
     tol: Tolerances,
 ) -> Result<Columns> {
-    let (mut out, mut skipped, mut withheld) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut out, mut skipped, mut coarsened) = (Vec::new(), Vec::new(), Vec::new());
     for t in tables {
         let cols = copy_columns(t);
         let Some(stored) = profile.tables.iter().find(|s| s.table == t.name) else {
@@ -193,14 +194,16 @@ async fn columns(
                     t.name
                 )));
             };
-            if s.masked && s.summary.kind.is_numeric() {
-                withheld.push(format!("{}.{c}", t.name));
-            }
-            let g = st.summary(!s.masked && st.kind != Kind::Json);
+            let g = if s.coarse {
+                coarsened.push(format!("{}.{c}", t.name));
+                st.summary(true).with_coarse_numbers()
+            } else {
+                st.summary(!s.masked && st.kind != Kind::Json)
+            };
             out.push(fidelity(tol, &t.name, c, s.masked, &s.summary, &g));
         }
     }
-    Ok((out, skipped, withheld))
+    Ok((out, skipped, coarsened))
 }
 
 /// Every foreign key's fan-out in the target against the stored source's.

@@ -7,8 +7,9 @@
 //! shapes, rows and NULLs), read from a sample of at most [`PROFILE_ROWS`] rows per table (the
 //! same `TABLESAMPLE` read as `verify --max-rows`). A masked column, and a JSON one, keeps only
 //! its counts of rows and NULLs: its values, even as statistics, are the source's (verify
-//! compares no more of a masked text column; of a masked number it compares the distribution,
-//! which the snapshot cannot carry without the source's numbers). Per foreign key: children per
+//! compares no more of a masked text column); a masked number keeps its percentiles made coarse
+//! as `data profile` keeps a PII column's (dates to the month, timestamps to the day, other
+//! numbers to two significant digits), so its distribution is compared too. Per foreign key: children per
 //! parent row as a histogram, with the sync's reason when the key's fan-out differs by design.
 //!
 //! Everything else the profile would hold is already in the snapshot: the unmasked columns'
@@ -66,8 +67,13 @@ pub struct StoredTable {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StoredColumn {
     pub column: String,
-    /// The dump masked it: the summary holds counts of rows and NULLs only.
+    /// The dump masked it: the summary holds counts of rows and NULLs only, and for a number
+    /// its coarsened percentiles (`coarse`).
     pub masked: bool,
+    /// The summary's numbers are the percentiles 0..=100, made coarse
+    /// (`ColumnSummary::coarsened`): compare them with the target's made coarse alike.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coarse: bool,
     pub summary: ColumnSummary,
 }
 
@@ -230,11 +236,18 @@ fn stored_table(
         .filter(|(_, (c, _))| !(t.is_key_column(c) || t.is_unique_member(c)))
         .map(|(i, (c, st))| {
             let masked = is_masked(mplan, &t.name, c);
-            let values = !masked && st.kind != Kind::Json && !undecoded.contains(&i);
+            let decoded = !undecoded.contains(&i);
+            let coarse = masked && decoded && st.kind.is_numeric();
+            let values = !masked && st.kind != Kind::Json && decoded;
             StoredColumn {
                 column: c.clone(),
                 masked,
-                summary: st.summary(values),
+                coarse,
+                summary: if coarse {
+                    ColumnSummary::coarsened(&st)
+                } else {
+                    st.summary(values)
+                },
             }
         })
         .collect();

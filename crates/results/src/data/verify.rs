@@ -93,10 +93,11 @@ pub struct VerifiedSnapshot {
     pub created: String,
     /// Rows read at most per table, on each side, for the distributions.
     pub profile_rows: u64,
-    /// Masked numeric columns (`table.column`) whose distribution verify compares against a
-    /// reachable source, and the snapshot cannot: it holds no masked column's values, even as
-    /// statistics. Their NULL rates are compared.
-    pub distribution_withheld: Vec<String>,
+    /// Masked numeric columns (`table.column`) compared through the percentiles 0..=100 of
+    /// their source values made coarse (dates to the month, timestamps to the day, other numbers
+    /// to two significant digits), the target's numbers made coarse alike: the snapshot holds no
+    /// masked value.
+    pub distribution_coarsened: Vec<String>,
     /// Masked columns the leak check of the snapshot's hashes cannot judge, and why.
     pub leak_not_checked: Vec<super::snapshot::LeakNotChecked>,
     /// What the schema check could not compare without the source (its grants: the restore
