@@ -916,17 +916,17 @@ async fn pass_through(
     mut profile: Option<&mut TableRecorder>,
 ) -> Result<u64> {
     let mut w = target.raw_writer(&t.name).await?;
-    // A full dump's profile reads the rows as they pass (their fields are slices of the chunk).
+    // A full dump's profile reads the tuples as they pass (slices of the chunk).
     let mut parser = crate::pg::copy::CopyParser::new();
     while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
         if let Some(rec) = profile.as_deref_mut() {
             parser.push_bytes(chunk.clone());
-            while let Some(row) = parser
-                .next_row()
+            while let Some((_, tuple)) = parser
+                .next_tuple()
                 .map_err(|e| DataError::Invalid(format!("reading table {}: {e}", t.name)))?
             {
-                rec.record(&row);
+                rec.record_tuple(&tuple);
             }
         }
         w.send(chunk).await?;

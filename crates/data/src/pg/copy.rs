@@ -153,22 +153,30 @@ impl CopyParser {
         })
     }
 
-    /// The next complete row, `Ok(None)` when more bytes are needed or the data ended.
-    pub fn next_row(&mut self) -> std::result::Result<Option<Row>, String> {
+    /// The next complete tuple's bytes (its field count, then each field's length and bytes,
+    /// lengths checked), `Ok(None)` when more bytes are needed or the data ended: a reader that
+    /// needs few of the fields walks them with [`tuple_fields`] instead of building a row.
+    pub fn next_tuple(&mut self) -> std::result::Result<Option<(usize, Bytes)>, String> {
         if self.finished || !self.header()? {
             return Ok(None);
         }
-        let (n, len) = match Self::peek(self.data())? {
-            Next::More => return Ok(None),
+        match Self::peek(self.data())? {
+            Next::More => Ok(None),
             Next::End => {
                 self.finished = true;
                 self.advance(2);
-                return Ok(None);
+                Ok(None)
             }
-            Next::Tuple { n, len } => (n, len),
+            Next::Tuple { n, len } => Ok(Some((n, self.take(len)))),
+        }
+    }
+
+    /// The next complete row, `Ok(None)` when more bytes are needed or the data ended.
+    pub fn next_row(&mut self) -> std::result::Result<Option<Row>, String> {
+        let Some((n, tuple)) = self.next_tuple()? else {
+            return Ok(None);
         };
-        // The lengths were checked above; the fields are slices of the tuple's bytes.
-        let tuple = self.take(len);
+        // The lengths were checked by `peek`; the fields are slices of the tuple's bytes.
         let mut row = Vec::with_capacity(n);
         let mut at = 2usize;
         let mut last = None;
@@ -231,6 +239,23 @@ impl CopyReader {
             }
         }
     }
+}
+
+/// The fields of a tuple [`CopyParser::next_tuple`] returned, as byte ranges of it (`None`:
+/// NULL). The lengths were checked when the tuple was cut; a shorter tuple ends the walk.
+pub fn tuple_fields(tuple: &[u8]) -> impl Iterator<Item = Option<std::ops::Range<usize>>> + '_ {
+    let mut at = 2usize;
+    std::iter::from_fn(move || {
+        let l = tuple.get(at..at + 4)?;
+        let len = i32::from_be_bytes([l[0], l[1], l[2], l[3]]);
+        at += 4;
+        if len < 0 {
+            return Some(None);
+        }
+        let start = at;
+        at += len as usize;
+        (at <= tuple.len()).then_some(Some(start..at))
+    })
 }
 
 /// A binary COPY stream being built in memory: the header, then rows, then the trailer. The
