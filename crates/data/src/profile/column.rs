@@ -27,6 +27,9 @@ pub struct ColumnStats {
     pub shapes: HashMap<String, u64>,
     pub integral: bool,
     pub json_skeletons: HashMap<String, u64>,
+    /// Whether [`ColumnStats::distinct`] is estimated beyond the tracked values (a keyed hash
+    /// of every value: verify's summaries do without it).
+    estimate_distinct: bool,
 }
 
 impl ColumnStats {
@@ -43,6 +46,16 @@ impl ColumnStats {
             shapes: HashMap::new(),
             integral: true,
             json_skeletons: HashMap::new(),
+            estimate_distinct: true,
+        }
+    }
+
+    /// Statistics for a [`ColumnSummary`] only: no distinct count beyond the tracked values,
+    /// which saves hashing every value.
+    pub fn for_summary(kind: Kind, seed: u64) -> Self {
+        Self {
+            estimate_distinct: false,
+            ..Self::new(kind, seed)
         }
     }
 
@@ -52,7 +65,9 @@ impl ColumnStats {
             self.nulls += 1;
             return;
         }
-        self.hll.add_hash(key_hash(&[v]) as u64);
+        if self.estimate_distinct {
+            self.hll.add_hash(key_hash(&[v]) as u64);
+        }
         if let Some(x) = stat_number(v, self.kind)
             .filter(|_| self.kind.is_numeric() || matches!(v, Value::Int(_) | Value::Float(_)))
         {
@@ -95,7 +110,8 @@ impl ColumnStats {
         }
     }
 
-    /// Distinct non-null values: exact while tracked, else the HyperLogLog estimate.
+    /// Distinct non-null values: exact while tracked, else the HyperLogLog estimate (none, 0,
+    /// for statistics made [`ColumnStats::for_summary`]).
     pub fn distinct(&self) -> u64 {
         if !self.overflow {
             self.counts.len() as u64

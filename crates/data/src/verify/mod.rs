@@ -400,7 +400,9 @@ pub(crate) async fn scan_stats(
     let mut stats: Vec<ColumnStats> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| ColumnStats::new(t.column(c).map_or(Kind::Text, |c| c.kind), 17 + i as u64))
+        .map(|(i, c)| {
+            ColumnStats::for_summary(t.column(c).map_or(Kind::Text, |c| c.kind), 17 + i as u64)
+        })
         .collect();
     let id_idx: Option<Vec<usize>> = t.identity().map(|id| {
         id.iter()

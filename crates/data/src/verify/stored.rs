@@ -488,7 +488,7 @@ impl TableRecorder {
             .types
             .iter()
             .enumerate()
-            .map(|(i, ty)| ColumnStats::new(ty.kind, 17 + i as u64))
+            .map(|(i, ty)| ColumnStats::for_summary(ty.kind, 17 + i as u64))
             .collect();
         let undecoded: Vec<usize> = self
             .types
