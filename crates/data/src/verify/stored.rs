@@ -278,7 +278,7 @@ pub(crate) struct RecordedTable {
 pub(crate) struct TableRecorder {
     table: String,
     types: Vec<FieldType>,
-    kept: Vec<Row>,
+    kept: Vec<Kept>,
     seen: u64,
     rng: fastrand::Rng,
     /// Algorithm L's state once the reservoir is full: the next row (by `seen`) to keep, and W.
@@ -287,6 +287,13 @@ pub(crate) struct TableRecorder {
     /// Per foreign key: its index among the table's, the copied columns it spans, and rows
     /// per value (keyed by a 64-bit hash of the values' bytes).
     keys: Vec<(usize, Vec<usize>, GroupCounts)>,
+}
+
+/// A kept row: a binary COPY tuple in one buffer of its own (one allocation, whatever its
+/// fields), or decoded values (a SQLite source's).
+enum Kept {
+    Tuple(bytes::Bytes),
+    Values(Row),
 }
 
 /// Rows per key hash; the hashes are mixed already, so the map does not hash them again.
@@ -379,34 +386,12 @@ impl TableRecorder {
             }
         }
         if let Some(slot) = self.admit() {
-            // One buffer for the kept row: slices of the received chunk would keep it alive.
-            let mut owned = bytes::BytesMut::with_capacity(
-                row.iter()
-                    .map(|f| match f {
-                        Field::Raw(b) => b.len(),
-                        _ => 0,
-                    })
-                    .sum(),
-            );
-            let mut ranges = Vec::with_capacity(row.len());
-            for f in row {
-                if let Field::Raw(b) = f {
-                    let start = owned.len();
-                    owned.extend_from_slice(b);
-                    ranges.push(Some(start..owned.len()));
-                } else {
-                    ranges.push(None);
-                }
-            }
-            let owned = owned.freeze();
-            let kept = row
-                .iter()
-                .zip(ranges)
-                .map(|(f, r)| match r {
-                    Some(r) => Field::Raw(owned.slice(r)),
-                    None => f.clone(),
-                })
-                .collect();
+            // Owned bytes: slices of the received chunk would keep all of it alive.
+            let kept = if row.iter().any(|f| matches!(f, Field::Val(_))) {
+                Kept::Values(row.to_vec())
+            } else {
+                Kept::Tuple(tuple_of(row))
+            };
             self.keep(slot, kept);
         }
     }
@@ -430,11 +415,7 @@ impl TableRecorder {
             }
         }
         if let Some(slot) = self.admit() {
-            let owned = bytes::Bytes::copy_from_slice(tuple);
-            let kept = crate::pg::copy::tuple_fields(&owned)
-                .map(|f| f.map_or(Field::Null, |r| Field::Raw(owned.slice(r))))
-                .collect();
-            self.keep(slot, kept);
+            self.keep(slot, Kept::Tuple(bytes::Bytes::copy_from_slice(tuple)));
         }
     }
 
@@ -474,7 +455,7 @@ impl TableRecorder {
         1.0 - self.rng.f64()
     }
 
-    fn keep(&mut self, slot: usize, row: Row) {
+    fn keep(&mut self, slot: usize, row: Kept) {
         if slot == self.kept.len() {
             self.kept.push(row);
         } else if let Some(r) = self.kept.get_mut(slot) {
@@ -497,7 +478,13 @@ impl TableRecorder {
             .filter(|(_, ty)| ty.kind == Kind::Other)
             .map(|(i, _)| i)
             .collect();
-        for row in &self.kept {
+        for kept in &self.kept {
+            let row: Row = match kept {
+                Kept::Values(r) => r.clone(),
+                Kept::Tuple(t) => crate::pg::copy::tuple_fields(t)
+                    .map(|f| f.map_or(Field::Null, |r| Field::Raw(t.slice(r))))
+                    .collect(),
+            };
             for (i, (f, ty)) in row.iter().zip(&self.types).enumerate() {
                 let v = if undecoded.contains(&i) {
                     // Only whether it is NULL is kept of such a column.
@@ -532,6 +519,26 @@ impl TableRecorder {
                 .collect(),
         }
     }
+}
+
+/// `row` (raw and NULL fields) as a binary COPY tuple in one new buffer.
+fn tuple_of(row: &[Field]) -> bytes::Bytes {
+    let len: usize = row
+        .iter()
+        .map(|f| 4 + if let Field::Raw(b) = f { b.len() } else { 0 })
+        .sum();
+    let mut t = Vec::with_capacity(2 + len);
+    t.extend_from_slice(&(row.len() as i16).to_be_bytes());
+    for f in row {
+        match f {
+            Field::Raw(b) => {
+                t.extend_from_slice(&(b.len() as i32).to_be_bytes());
+                t.extend_from_slice(b);
+            }
+            _ => t.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
+    }
+    bytes::Bytes::from(t)
 }
 
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
