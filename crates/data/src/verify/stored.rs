@@ -284,9 +284,9 @@ pub(crate) struct TableRecorder {
     /// Algorithm L's state once the reservoir is full: the next row (by `seen`) to keep, and W.
     next: u64,
     w: f64,
-    /// Per foreign key: its index among the table's, the copied columns it spans, and rows
-    /// per value (keyed by a 64-bit hash of the values' bytes).
-    keys: Vec<(usize, Vec<usize>, GroupCounts)>,
+    /// Per foreign key: its index among the table's, the copied columns it spans, whether it
+    /// is one integer column, and rows per value.
+    keys: Vec<(usize, Vec<usize>, bool, GroupCounts)>,
 }
 
 /// A kept row: a binary COPY tuple in one buffer of its own (one allocation, whatever its
@@ -296,8 +296,66 @@ enum Kept {
     Values(Row),
 }
 
-/// Rows per key hash; the hashes are mixed already, so the map does not hash them again.
-type GroupCounts = HashMap<u64, u64, std::hash::BuildHasherDefault<PassHasher>>;
+/// Rows per key value of one foreign key.
+#[derive(Default)]
+struct GroupCounts {
+    /// Single-column integer keys from 0 below [`DENSE_KEYS`], counted by value: keys are
+    /// mostly dense serials, and an array beats a hash map by far (the bench database's
+    /// `order_items` counts 422,362 rows over 168,957 orders).
+    dense: Vec<u32>,
+    /// Every other key, by a 64-bit hash of its bytes (mixed already: the map does not hash
+    /// again).
+    hashed: HashMap<u64, u64, std::hash::BuildHasherDefault<PassHasher>>,
+}
+
+/// The largest integer key value + 1 counted in [`GroupCounts::dense`] (64 MiB of counters).
+const DENSE_KEYS: u64 = 1 << 24;
+
+impl GroupCounts {
+    /// Counts one row of key bytes `b` (one column) or of hash `h` (any key).
+    fn add_single(&mut self, b: &[u8]) {
+        let v = match b.len() {
+            2 => Some(i64::from(i16::from_be_bytes([b[0], b[1]]))),
+            4 => Some(i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
+            8 => Some(i64::from_be_bytes([
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+            ])),
+            _ => None,
+        };
+        match v
+            .and_then(|v| u64::try_from(v).ok())
+            .filter(|v| *v < DENSE_KEYS)
+        {
+            Some(v) => {
+                let i = v as usize;
+                if i >= self.dense.len() {
+                    self.dense.resize((i + 1).next_power_of_two(), 0);
+                }
+                self.dense[i] = self.dense[i].saturating_add(1);
+            }
+            None => self.add_hash(hash_bytes(SEED, b)),
+        }
+    }
+
+    fn add_hash(&mut self, h: u64) {
+        *self.hashed.entry(fmix(h)).or_insert(0) += 1;
+    }
+
+    /// Groups per size (rows per key value → key values).
+    fn histogram(self) -> BTreeMap<u64, u64> {
+        let mut h = BTreeMap::new();
+        for n in self
+            .dense
+            .into_iter()
+            .filter(|n| *n > 0)
+            .map(u64::from)
+            .chain(self.hashed.into_values())
+        {
+            *h.entry(n).or_insert(0) += 1;
+        }
+        h
+    }
+}
 
 /// A `Hasher` for keys that are already well-mixed 64-bit hashes.
 #[derive(Default)]
@@ -330,7 +388,12 @@ impl TableRecorder {
                     .iter()
                     .map(|c| cols.iter().position(|x| x == c))
                     .collect();
-                idx.map(|idx| (i, idx, GroupCounts::default()))
+                idx.map(|idx| {
+                    // Integer bytes mean a value only for integer columns.
+                    let single_int =
+                        idx.len() == 1 && types.get(idx[0]).is_some_and(|ty| ty.kind == Kind::Int);
+                    (i, idx, single_int, GroupCounts::default())
+                })
             })
             .collect();
         Self {
@@ -367,7 +430,11 @@ impl TableRecorder {
     /// One source row, before masking.
     pub(crate) fn record(&mut self, row: &[Field]) {
         let mut buf = Vec::new();
-        for (_, idx, groups) in &mut self.keys {
+        for (_, idx, single_int, groups) in &mut self.keys {
+            if *single_int && let Some(Field::Raw(b)) = row.get(idx[0]) {
+                groups.add_single(b);
+                continue;
+            }
             let mut h = Some(SEED);
             for &i in idx.iter() {
                 h = match (h, row.get(i)) {
@@ -382,7 +449,7 @@ impl TableRecorder {
                 };
             }
             if let Some(h) = h {
-                *groups.entry(fmix(h)).or_insert(0) += 1;
+                groups.add_hash(h);
             }
         }
         if let Some(slot) = self.admit() {
@@ -399,7 +466,13 @@ impl TableRecorder {
     /// One tuple of a binary COPY stream passing through (`CopyParser::next_tuple`): only its
     /// key fields are read, and the whole tuple only when it is kept.
     pub(crate) fn record_tuple(&mut self, tuple: &[u8]) {
-        for (_, idx, groups) in &mut self.keys {
+        for (_, idx, single_int, groups) in &mut self.keys {
+            if *single_int {
+                if let Some(Some(r)) = crate::pg::copy::tuple_fields(tuple).nth(idx[0]) {
+                    groups.add_single(&tuple[r]);
+                }
+                continue;
+            }
             let mut h = Some(SEED);
             for (i, f) in crate::pg::copy::tuple_fields(tuple).enumerate() {
                 if !idx.contains(&i) {
@@ -411,7 +484,7 @@ impl TableRecorder {
                 };
             }
             if let Some(h) = h {
-                *groups.entry(fmix(h)).or_insert(0) += 1;
+                groups.add_hash(h);
             }
         }
         if let Some(slot) = self.admit() {
@@ -509,13 +582,7 @@ impl TableRecorder {
             groups: self
                 .keys
                 .into_iter()
-                .map(|(i, _, groups)| {
-                    let mut h = BTreeMap::new();
-                    for n in groups.into_values() {
-                        *h.entry(n).or_insert(0) += 1;
-                    }
-                    (i, h)
-                })
+                .map(|(i, _, _, groups)| (i, groups.histogram()))
                 .collect(),
         }
     }
@@ -656,7 +723,7 @@ mod tests {
                 if i % 9 == 0 {
                     Field::Null
                 } else {
-                    int(i % 777)
+                    int(i % 777 - 300)
                 },
                 int(i * 3),
             ];
