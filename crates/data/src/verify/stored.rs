@@ -289,11 +289,15 @@ pub(crate) struct TableRecorder {
     keys: Vec<(usize, Vec<usize>, bool, GroupCounts)>,
 }
 
-/// A kept row: a binary COPY tuple in one buffer of its own (one allocation, whatever its
-/// fields), or decoded values (a SQLite source's).
-enum Kept {
-    Tuple(bytes::Bytes),
-    Values(Row),
+/// A kept row: a binary COPY tuple in a buffer of its own, or decoded values (a SQLite
+/// source's). The buffer is refilled in place when its slot is taken again, so a reservoir's
+/// replacements cost no allocation (allocating each, and freeing it on another thread, had the
+/// allocator take fresh pages from the kernel).
+#[derive(Default)]
+struct Kept {
+    tuple: Vec<u8>,
+    /// Set for rows of values; `tuple` is then unused.
+    values: Option<Row>,
 }
 
 /// Rows per key value of one foreign key.
@@ -454,12 +458,12 @@ impl TableRecorder {
         }
         if let Some(slot) = self.admit() {
             // Owned bytes: slices of the received chunk would keep all of it alive.
-            let kept = if row.iter().any(|f| matches!(f, Field::Val(_))) {
-                Kept::Values(row.to_vec())
+            let k = self.slot(slot);
+            if row.iter().any(|f| matches!(f, Field::Val(_))) {
+                k.values = Some(row.to_vec());
             } else {
-                Kept::Tuple(tuple_of(row))
-            };
-            self.keep(slot, kept);
+                write_tuple(row, &mut k.tuple);
+            }
         }
     }
 
@@ -488,7 +492,7 @@ impl TableRecorder {
             }
         }
         if let Some(slot) = self.admit() {
-            self.keep(slot, Kept::Tuple(bytes::Bytes::copy_from_slice(tuple)));
+            self.slot(slot).tuple.extend_from_slice(tuple);
         }
     }
 
@@ -528,12 +532,16 @@ impl TableRecorder {
         1.0 - self.rng.f64()
     }
 
-    fn keep(&mut self, slot: usize, row: Kept) {
-        if slot == self.kept.len() {
-            self.kept.push(row);
-        } else if let Some(r) = self.kept.get_mut(slot) {
-            *r = row;
+    /// Reservoir slot `slot` (the next one when it is new), emptied.
+    fn slot(&mut self, slot: usize) -> &mut Kept {
+        if slot >= self.kept.len() {
+            self.kept.push(Kept::default());
         }
+        let i = slot.min(self.kept.len() - 1);
+        let k = &mut self.kept[i];
+        k.values = None;
+        k.tuple.clear();
+        k
     }
 
     /// The table's statistics from the kept rows, and its key counts.
@@ -551,12 +559,15 @@ impl TableRecorder {
             .filter(|(_, ty)| ty.kind == Kind::Other)
             .map(|(i, _)| i)
             .collect();
-        for kept in &self.kept {
-            let row: Row = match kept {
-                Kept::Values(r) => r.clone(),
-                Kept::Tuple(t) => crate::pg::copy::tuple_fields(t)
-                    .map(|f| f.map_or(Field::Null, |r| Field::Raw(t.slice(r))))
-                    .collect(),
+        for kept in self.kept {
+            let row: Row = match kept.values {
+                Some(r) => r,
+                None => {
+                    let t = bytes::Bytes::from(kept.tuple);
+                    crate::pg::copy::tuple_fields(&t)
+                        .map(|f| f.map_or(Field::Null, |r| Field::Raw(t.slice(r))))
+                        .collect()
+                }
             };
             for (i, (f, ty)) in row.iter().zip(&self.types).enumerate() {
                 let v = if undecoded.contains(&i) {
@@ -588,13 +599,8 @@ impl TableRecorder {
     }
 }
 
-/// `row` (raw and NULL fields) as a binary COPY tuple in one new buffer.
-fn tuple_of(row: &[Field]) -> bytes::Bytes {
-    let len: usize = row
-        .iter()
-        .map(|f| 4 + if let Field::Raw(b) = f { b.len() } else { 0 })
-        .sum();
-    let mut t = Vec::with_capacity(2 + len);
+/// `row` (raw and NULL fields) as a binary COPY tuple, into `t` (emptied).
+fn write_tuple(row: &[Field], t: &mut Vec<u8>) {
     t.extend_from_slice(&(row.len() as i16).to_be_bytes());
     for f in row {
         match f {
@@ -605,7 +611,6 @@ fn tuple_of(row: &[Field]) -> bytes::Bytes {
             _ => t.extend_from_slice(&(-1i32).to_be_bytes()),
         }
     }
-    bytes::Bytes::from(t)
 }
 
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
