@@ -344,6 +344,35 @@ pub fn synth(r: &SynthReport) -> String {
 #[allow(clippy::too_many_lines)]
 /// The fidelity section of verify's summary: the score, the worst columns, the largest KS and
 /// TVD against their tolerances.
+/// On what a verify against a snapshot stood, and what it could not compare.
+fn verify_snapshot_basis(o: &mut String, r: &VerifyReport) {
+    let Some(s) = &r.snapshot else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "\nAgainst snapshot {} (dumped {}), not the source: distributions from at most {} rows per table on each side",
+        s.snapshot,
+        s.created,
+        n(s.profile_rows)
+    );
+    let _ = writeln!(o, "  schema not compared: {}", s.schema_not_compared);
+    if !s.distribution_coarsened.is_empty() {
+        let _ = writeln!(
+            o,
+            "  masked numbers compared through coarsened percentiles (the snapshot holds no masked value): {}",
+            s.distribution_coarsened.join(", ")
+        );
+    }
+    for c in &s.leak_not_checked {
+        let _ = writeln!(
+            o,
+            "  leaks not checked in {}.{}: {}",
+            c.table, c.column, c.reason
+        );
+    }
+}
+
 fn verify_fidelity(o: &mut String, r: &VerifyReport) {
     let _ = writeln!(
         o,
@@ -490,30 +519,7 @@ pub fn verify(r: &VerifyReport) -> String {
     for d in &r.schema_differences {
         let _ = writeln!(o, "  SCHEMA {} {}: {}", d.kind, d.name, d.difference);
     }
-    if let Some(s) = &r.snapshot {
-        let _ = writeln!(
-            o,
-            "\nAgainst snapshot {} (dumped {}), not the source: distributions from at most {} rows per table on each side",
-            s.snapshot,
-            s.created,
-            n(s.profile_rows)
-        );
-        let _ = writeln!(o, "  schema not compared: {}", s.schema_not_compared);
-        if !s.distribution_coarsened.is_empty() {
-            let _ = writeln!(
-                o,
-                "  masked numbers compared through coarsened percentiles (the snapshot holds no masked value): {}",
-                s.distribution_coarsened.join(", ")
-            );
-        }
-        for c in &s.leak_not_checked {
-            let _ = writeln!(
-                o,
-                "  leaks not checked in {}.{}: {}",
-                c.table, c.column, c.reason
-            );
-        }
-    }
+    verify_snapshot_basis(&mut o, r);
     let _ = writeln!(
         o,
         "\n{}",

@@ -262,6 +262,24 @@ pub(crate) struct Measured {
     pub snapshot: Option<prodlike_results::data::verify::VerifiedSnapshot>,
 }
 
+/// The five worst columns, worst first (`users.plan: tvd 0.031`, with the NULL rate's change
+/// when it is the larger).
+fn worst_columns(columns: &[ColumnFidelity]) -> Vec<String> {
+    let mut worst: Vec<&ColumnFidelity> = columns.iter().collect();
+    worst.sort_by(|a, b| a.score.total_cmp(&b.score));
+    worst
+        .iter()
+        .take(5)
+        .map(|c| {
+            let mut s = format!("{}.{}: {} {:.3}", c.table, c.column, c.metric, c.statistic);
+            if c.null_delta.abs() > c.statistic {
+                s.push_str(&format!(", null rate {:+.3}", c.null_delta));
+            }
+            s
+        })
+        .collect()
+}
+
 /// The score, the worst columns and every failure of what was measured.
 pub(crate) fn conclude(m: Measured, min_score: f64, tol: Tolerances) -> VerifyReport {
     let Measured {
@@ -284,19 +302,7 @@ pub(crate) fn conclude(m: Measured, min_score: f64, tol: Tolerances) -> VerifyRe
     } else {
         scored.iter().map(|c| c.score).sum::<f64>() / scored.len() as f64
     };
-    let mut worst: Vec<&ColumnFidelity> = columns.iter().collect();
-    worst.sort_by(|a, b| a.score.total_cmp(&b.score));
-    let worst: Vec<String> = worst
-        .iter()
-        .take(5)
-        .map(|c| {
-            let mut s = format!("{}.{}: {} {:.3}", c.table, c.column, c.metric, c.statistic);
-            if c.null_delta.abs() > c.statistic {
-                s.push_str(&format!(", null rate {:+.3}", c.null_delta));
-            }
-            s
-        })
-        .collect();
+    let worst = worst_columns(&columns);
     let mut failures = Vec::new();
     if integrity.total_violations > 0 {
         failures.push(format!(
