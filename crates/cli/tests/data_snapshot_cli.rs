@@ -914,3 +914,105 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
     assert_eq!(users["ok"], true, "{v}");
     assert!(v["data"]["fan_out"].as_array().unwrap().len() >= 10, "{v}");
 }
+
+/// A column of a type the dump does not decode (`inet` here) keeps only its share of NULLs in
+/// the snapshot's profile: `verify --snapshot` compares it by that share, says so by name in
+/// `distribution_not_compared`, and still catches its NULLs changing; `verify --source`
+/// compares its values.
+#[test]
+fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
+    let rt = runtime();
+    let src = rt.block_on(TempDatabase::create("undec_src")).unwrap();
+    let dst = rt.block_on(TempDatabase::create("undec_dst")).unwrap();
+    rt.block_on(async {
+        src.connect()
+            .await
+            .unwrap()
+            .batch_execute(
+                "CREATE TABLE hosts (id int PRIMARY KEY, addr inet, label text NOT NULL); \
+                 INSERT INTO hosts SELECT i, \
+                   CASE WHEN i % 5 = 0 THEN NULL ELSE ('10.0.' || (i % 7) || '.' || (i % 250))::inet END, \
+                   'host-' || (i % 13) FROM generate_series(1, 600) i",
+            )
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dump_dir(&src, dir.path());
+    ok(&restore(snap.to_str().unwrap(), &dst, None));
+
+    let o = verify_snapshot(&snap, &dst, &["--min-score", "0.99"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let named = v["data"]["snapshot"]["distribution_not_compared"]
+        .as_array()
+        .unwrap();
+    assert_eq!(named.len(), 1, "{v}");
+    let named = named[0].as_str().unwrap();
+    assert!(named.starts_with("hosts.addr: type inet"), "{named}");
+    let column = |v: &serde_json::Value, name: &str| -> serde_json::Value {
+        v["data"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["column"] == name)
+            .unwrap()
+            .clone()
+    };
+    let addr = column(&v, "addr");
+    assert_eq!(addr["metric"], "null_rate", "{addr}");
+    assert!((addr["null_rate_source"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    assert_eq!(column(&v, "label")["metric"], "tvd", "{v}");
+    // The human summary says it too.
+    let o = prodlike(
+        &[
+            "data",
+            "verify",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--target",
+            &url(&dst),
+        ],
+        None,
+    );
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("distribution not compared, NULLs only: hosts.addr"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Against the source, its values are compared.
+    let o = prodlike(
+        &[
+            "data",
+            "verify",
+            "--source",
+            &url(&src),
+            "--target",
+            &url(&dst),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    ok(&o);
+    let direct: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_ne!(column(&direct, "addr")["metric"], "null_rate", "{direct}");
+
+    // Half its values gone in staging: caught through the share of NULLs.
+    rt.block_on(async {
+        dst.connect()
+            .await
+            .unwrap()
+            .batch_execute("UPDATE hosts SET addr = NULL WHERE id % 2 = 0")
+            .await
+            .unwrap();
+    });
+    let o = verify_snapshot(&snap, &dst, &["--min-score", "0.99"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let addr = column(&v, "addr");
+    assert!(addr["null_delta"].as_f64().unwrap() > 0.3, "{addr}");
+    assert!(v["data"]["worst"].to_string().contains("hosts.addr"), "{v}");
+}

@@ -340,10 +340,6 @@ pub fn synth(r: &SynthReport) -> String {
     o
 }
 
-// Long: the verify report's sections in the order they print.
-#[allow(clippy::too_many_lines)]
-/// The fidelity section of verify's summary: the score, the worst columns, the largest KS and
-/// TVD against their tolerances.
 /// On what a verify against a snapshot stood, and what it could not compare.
 fn verify_snapshot_basis(o: &mut String, r: &VerifyReport) {
     let Some(s) = &r.snapshot else {
@@ -364,6 +360,9 @@ fn verify_snapshot_basis(o: &mut String, r: &VerifyReport) {
             s.distribution_coarsened.join(", ")
         );
     }
+    for c in &s.distribution_not_compared {
+        let _ = writeln!(o, "  distribution not compared, NULLs only: {c}");
+    }
     for c in &s.leak_not_checked {
         let _ = writeln!(
             o,
@@ -373,6 +372,8 @@ fn verify_snapshot_basis(o: &mut String, r: &VerifyReport) {
     }
 }
 
+/// The fidelity section of verify's summary: the score, the worst columns, the largest KS and
+/// TVD against their tolerances.
 fn verify_fidelity(o: &mut String, r: &VerifyReport) {
     let _ = writeln!(
         o,

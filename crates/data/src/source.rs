@@ -34,8 +34,13 @@ impl FieldType {
         match f {
             Field::Null => Value::Null,
             Field::Val(v) => v.clone(),
-            Field::Raw(b) => codec::decode(self.oid, self.kind, b).unwrap_or(Value::Null),
+            Field::Raw(b) => self.decode(b),
         }
+    }
+
+    /// Decodes the bytes of a non-NULL field of this type (NULL when they do not fit it).
+    pub fn decode(&self, b: &[u8]) -> Value {
+        codec::decode(self.oid, self.kind, b).unwrap_or(Value::Null)
     }
 }
 

@@ -104,8 +104,12 @@ pub(crate) struct SnapshotDest {
     pub compression: crate::snapshot::codec::Compression,
 }
 
-/// The profiles of a full dump's tables, filled by the copy tasks.
-type ProfileShared = Arc<std::sync::Mutex<Vec<RecordedTable>>>;
+/// A full dump's profile as its copy tasks record it: which copied columns of each table the
+/// plan masks (what the profile may keep of them), and the recorded tables.
+struct ProfileShared {
+    masked: HashMap<String, Vec<bool>>,
+    recorded: std::sync::Mutex<Vec<RecordedTable>>,
+}
 
 /// What a dump needs besides the report to write its manifest.
 pub(crate) struct Dumped {
@@ -366,8 +370,22 @@ pub(crate) async fn run(
         }
     }
     // A full dump takes the source's profile from the rows it copies (`verify/stored.rs`).
-    let profiles: Option<ProfileShared> =
-        (snapshot.is_some() && !needs_plan).then(|| Arc::new(std::sync::Mutex::new(Vec::new())));
+    let profiles: Option<Arc<ProfileShared>> = (snapshot.is_some() && !needs_plan).then(|| {
+        Arc::new(ProfileShared {
+            masked: schema
+                .tables
+                .iter()
+                .map(|t| {
+                    let cols = copy_columns(t);
+                    (
+                        t.name.clone(),
+                        crate::verify::stored::masked_columns(&mplan, t, &cols),
+                    )
+                })
+                .collect(),
+            recorded: std::sync::Mutex::new(Vec::new()),
+        })
+    });
     let target = Arc::new(target);
     let copied = copy_all(
         opts,
@@ -418,7 +436,10 @@ pub(crate) async fn run(
                 Some(p) => crate::verify::stored::from_recorded(
                     &facts,
                     std::mem::take(
-                        &mut *p.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+                        &mut *p
+                            .recorded
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
                     ),
                 ),
                 None => crate::verify::stored::collect(&source, &facts).await,
@@ -591,7 +612,7 @@ async fn copy_all(
     masks: Option<&BoundMasks>,
     counts: &HashMap<String, u64>,
     leaks: Option<(&LeakShared, &crate::snapshot::key::SnapshotKey)>,
-    profiles: Option<&ProfileShared>,
+    profiles: Option<&Arc<ProfileShared>>,
 ) -> Result<Vec<TableCopy>> {
     let progress = Progress::new(opts.progress);
     let jobs = if target.loads_in_parallel() {
@@ -639,6 +660,9 @@ async fn copy_all(
         });
         let leaks = leaks.map(|(l, _)| l.clone());
         let profiles = profiles.cloned();
+        let profile_masked = profiles
+            .as_ref()
+            .map(|p| p.masked.get(&t.name).cloned().unwrap_or_default());
         let (sem, written, opts, source, t, target, masks) = (
             sem.clone(),
             written.clone(),
@@ -677,7 +701,7 @@ async fn copy_all(
                 &bar,
                 &written,
                 recorder,
-                profiles.is_some(),
+                profile_masked,
             )
             .await;
             match &r {
@@ -691,7 +715,8 @@ async fn copy_all(
                         .add(rec);
                 }
                 if let (Some(p), Some(t)) = (profiles, profiled) {
-                    p.lock()
+                    p.recorded
+                        .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push(t);
                 }
@@ -738,7 +763,8 @@ async fn copy_table(
     bar: &indicatif::ProgressBar,
     written: &std::sync::atomic::AtomicU64,
     mut leak: Option<LeakRecorder>,
-    profile: bool,
+    // The profile's recording, with the columns the plan masks (a full dump's).
+    profile: Option<Vec<bool>>,
 ) -> Result<(TableCopy, Option<LeakRecorder>, Option<RecordedTable>)> {
     let started = Instant::now();
     tracing::debug!("{}: copy starts", t.name);
@@ -762,8 +788,9 @@ async fn copy_table(
         && opts.fail_after_rows.is_none()
         && let Some(rx) = source.scan_raw(t, &cols).await?
     {
-        let mut rec =
-            profile.then(|| TableRecorder::new(t, &cols, TableRecorder::pg_types(t, &cols)));
+        let mut rec = profile
+            .as_deref()
+            .map(|m| TableRecorder::new(t, &cols, TableRecorder::pg_types(t, &cols), m));
         let rows = pass_through(t, target, rx, rec.as_mut()).await?;
         bar.inc(rows);
         written.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
@@ -794,7 +821,9 @@ async fn copy_table(
         ..Default::default()
     };
     let (types, mut rx) = source.scan(t, &scan).await?;
-    let mut rec = profile.then(|| TableRecorder::new(t, &cols, types.clone()));
+    let mut rec = profile
+        .as_deref()
+        .map(|m| TableRecorder::new(t, &cols, types.clone(), m));
     let mut writer = target.writer(&t.name, &types).await?;
     let mut rows = 0u64;
     let mut buf = String::new();
@@ -922,12 +951,9 @@ async fn pass_through(
         let chunk = chunk?;
         if let Some(rec) = profile.as_deref_mut() {
             parser.push_bytes(chunk.clone());
-            while let Some((_, tuple)) = parser
-                .next_tuple()
-                .map_err(|e| DataError::Invalid(format!("reading table {}: {e}", t.name)))?
-            {
-                rec.record_tuple(&tuple);
-            }
+            parser
+                .for_each_tuple(|tuple| rec.record_tuple(tuple))
+                .map_err(|e| DataError::Invalid(format!("reading table {}: {e}", t.name)))?;
         }
         w.send(chunk).await?;
     }

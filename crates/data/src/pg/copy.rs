@@ -171,6 +171,26 @@ impl CopyParser {
         }
     }
 
+    /// Hands every complete tuple at hand to `f` as a slice of the received bytes (nothing
+    /// copied or counted per tuple, as [`CopyParser::next_tuple`] does); a tuple split across
+    /// chunks waits for the next.
+    pub fn for_each_tuple(&mut self, mut f: impl FnMut(&[u8])) -> std::result::Result<(), String> {
+        while !self.finished && self.header()? {
+            match Self::peek(self.data())? {
+                Next::More => break,
+                Next::End => {
+                    self.finished = true;
+                    self.advance(2);
+                }
+                Next::Tuple { len, .. } => {
+                    f(&self.data()[..len]);
+                    self.advance(len);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The next complete row, `Ok(None)` when more bytes are needed or the data ended.
     pub fn next_row(&mut self) -> std::result::Result<Option<Row>, String> {
         let Some((n, tuple)) = self.next_tuple()? else {
@@ -643,6 +663,46 @@ mod tests {
             }
             prop_assert!(p.finished());
             prop_assert_eq!(got, want_rows(&rows));
+        }
+
+        #[test]
+        fn tuples_walked_in_place_are_the_tuples_taken(
+            rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(proptest::collection::vec(any::<u8>(), 0..12)), 0..5), 0..20),
+            cut in 1usize..50,
+            copied_every in 1usize..4,
+        ) {
+            let bytes = encode(&rows);
+            let (mut walked, mut taken) = (Vec::new(), Vec::new());
+            let (mut a, mut b) = (CopyParser::new(), CopyParser::new());
+            for (i, chunk) in bytes.chunks(cut).enumerate() {
+                if i % copied_every == 0 {
+                    a.push(chunk);
+                } else {
+                    a.push_bytes(Bytes::copy_from_slice(chunk));
+                }
+                a.for_each_tuple(|t| walked.push(t.to_vec())).unwrap();
+                b.push(chunk);
+                while let Some((_, t)) = b.next_tuple().unwrap() {
+                    taken.push(t.to_vec());
+                }
+            }
+            prop_assert!(a.finished());
+            prop_assert_eq!(walked.len(), rows.len());
+            prop_assert_eq!(walked, taken);
+        }
+
+        #[test]
+        fn walking_garbage_never_panics(b in proptest::collection::vec(any::<u8>(), 0..200), cut in 1usize..30) {
+            let mut p = CopyParser::new();
+            let mut data = SIGNATURE.to_vec();
+            data.extend_from_slice(&[0; 8]);
+            data.extend_from_slice(&b);
+            for chunk in data.chunks(cut) {
+                p.push_bytes(Bytes::copy_from_slice(chunk));
+                if p.for_each_tuple(|t| { let _ = tuple_fields(t).count(); }).is_err() {
+                    break;
+                }
+            }
         }
 
         #[test]

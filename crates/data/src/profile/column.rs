@@ -27,9 +27,10 @@ pub struct ColumnStats {
     pub shapes: HashMap<String, u64>,
     pub integral: bool,
     pub json_skeletons: HashMap<String, u64>,
-    /// Whether [`ColumnStats::distinct`] is estimated beyond the tracked values (a keyed hash
-    /// of every value: verify's summaries do without it).
-    estimate_distinct: bool,
+    /// Only what a [`ColumnSummary`] holds is gathered (verify's summaries): no distinct
+    /// estimate beyond the tracked values (a keyed hash of every value), no lengths, no JSON
+    /// skeletons.
+    summary_only: bool,
 }
 
 impl ColumnStats {
@@ -46,16 +47,35 @@ impl ColumnStats {
             shapes: HashMap::new(),
             integral: true,
             json_skeletons: HashMap::new(),
-            estimate_distinct: true,
+            summary_only: false,
         }
     }
 
     /// Statistics for a [`ColumnSummary`] only: no distinct count beyond the tracked values,
-    /// which saves hashing every value.
+    /// which saves hashing every value, and neither lengths nor JSON skeletons.
     pub fn for_summary(kind: Kind, seed: u64) -> Self {
         Self {
-            estimate_distinct: false,
+            summary_only: true,
             ..Self::new(kind, seed)
+        }
+    }
+
+    /// Counts a row of a column whose values are not gathered: whether it is NULL.
+    pub fn add_presence(&mut self, null: bool) {
+        self.rows += 1;
+        if null {
+            self.nulls += 1;
+        }
+    }
+
+    /// Counts a value, gathered only as a number (a masked number's percentiles).
+    pub fn add_number(&mut self, v: &Value) {
+        self.add_presence(v.is_null());
+        if let Some(x) = stat_number(v, self.kind).filter(|_| self.kind.is_numeric()) {
+            if x.fract() != 0.0 {
+                self.integral = false;
+            }
+            self.numbers.push(x);
         }
     }
 
@@ -65,7 +85,7 @@ impl ColumnStats {
             self.nulls += 1;
             return;
         }
-        if self.estimate_distinct {
+        if !self.summary_only {
             self.hll.add_hash(key_hash(&[v]) as u64);
         }
         if let Some(x) = stat_number(v, self.kind)
@@ -93,9 +113,12 @@ impl ColumnStats {
                 }
             }
             if self.kind.is_textual() || self.kind == Kind::Uuid {
-                self.lengths.push(t.chars().count() as f64);
+                if !self.summary_only {
+                    self.lengths.push(t.chars().count() as f64);
+                }
                 if self.kind == Kind::Json {
-                    if self.json_skeletons.len() < 50
+                    if !self.summary_only
+                        && self.json_skeletons.len() < 50
                         && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&t)
                     {
                         *self
@@ -103,8 +126,11 @@ impl ColumnStats {
                             .entry(skeleton(&doc).to_string())
                             .or_default() += 1;
                     }
-                } else if self.shapes.len() < 1000 || self.shapes.contains_key(&shape(&t)) {
-                    *self.shapes.entry(shape(&t)).or_default() += 1;
+                } else {
+                    let sh = shape(&t);
+                    if self.shapes.len() < 1000 || self.shapes.contains_key(&sh) {
+                        *self.shapes.entry(sh).or_default() += 1;
+                    }
                 }
             }
         }

@@ -9,7 +9,8 @@
 //! - row counts: the target's against the manifest's (what the dump wrote) and the source's;
 //! - fidelity per non-key column against the stored summaries, the target read through the
 //!   same sample size; masked numbers through their coarsened percentiles
-//!   (`distribution_coarsened`), the target's numbers made coarse alike;
+//!   (`distribution_coarsened`), the target's numbers made coarse alike; columns of types the
+//!   dump does not decode by their NULLs only (`distribution_not_compared`);
 //! - fan-out per foreign key against the stored histograms;
 //! - leaks: the target's rows against the keyed hashes of their own source row's values;
 //! - schema against the snapshot's catalog, grants aside (`NOT_COMPARED_SNAPSHOT`).
@@ -109,7 +110,7 @@ pub async fn verify_snapshot(
         max_ks: opts.max_ks,
         max_tvd: opts.max_tvd,
     };
-    let (columns, skipped_keys, coarsened) =
+    let (columns, skipped_keys, coarsened, not_compared) =
         columns(&target, &tables, &profile, &target_rows, tol).await?;
     let fan_out = fan_out(&target, &tables, &profile, &target_rows).await?;
     let leaks = restore::leak_check(conn, shown, &m.namespace, &snap.leaks.columns, key).await?;
@@ -119,6 +120,7 @@ pub async fn verify_snapshot(
         created: m.created.clone(),
         profile_rows: profile.max_rows,
         distribution_coarsened: coarsened,
+        distribution_not_compared: not_compared,
         leak_not_checked: snap.leaks.published_not_checked(),
         schema_not_compared: if snap.schema.catalog.is_some() {
             schema::NOT_COMPARED_SNAPSHOT.to_owned()
@@ -152,10 +154,11 @@ pub async fn verify_snapshot(
     ))
 }
 
-type Columns = (Vec<ColumnFidelity>, Vec<String>, Vec<String>);
+type Columns = (Vec<ColumnFidelity>, Vec<String>, Vec<String>, Vec<String>);
 
 /// Every non-key column of the target against its stored summary; the key columns left out;
-/// the masked numeric columns compared through coarsened percentiles.
+/// the masked numeric columns compared through coarsened percentiles; the unmasked columns
+/// compared by their NULLs only (types the dump does not decode).
 async fn columns(
     target: &Source,
     tables: &[&Table],
@@ -163,7 +166,8 @@ async fn columns(
     target_rows: &HashMap<String, u64>,
     tol: Tolerances,
 ) -> Result<Columns> {
-    let (mut out, mut skipped, mut coarsened) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut out, mut skipped, mut coarsened, mut not_compared) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for t in tables {
         let cols = copy_columns(t);
         let Some(stored) = profile.tables.iter().find(|s| s.table == t.name) else {
@@ -194,16 +198,23 @@ async fn columns(
                     t.name
                 )));
             };
+            let undecoded = t.column(c).filter(|col| col.kind == Kind::Other);
             let g = if s.coarse {
                 coarsened.push(format!("{}.{c}", t.name));
                 st.summary(true).with_coarse_numbers()
+            } else if let Some(col) = undecoded.filter(|_| !s.masked) {
+                not_compared.push(format!(
+                    "{}.{c}: type {} is not decoded by the dump, so its profile holds the share of NULLs only",
+                    t.name, col.sql_type
+                ));
+                st.summary(false)
             } else {
                 st.summary(!s.masked && st.kind != Kind::Json)
             };
             out.push(fidelity(tol, &t.name, c, s.masked, &s.summary, &g));
         }
     }
-    Ok((out, skipped, coarsened))
+    Ok((out, skipped, coarsened, not_compared))
 }
 
 /// Every foreign key's fan-out in the target against the stored source's.

@@ -125,7 +125,7 @@ pub(crate) async fn collect(source: &Source, facts: &DumpFacts<'_>) -> Result<St
             Side::Source,
         )
         .await?;
-        tables.push(stored_table(t, &cols, stats, rows, facts.mplan, &[]));
+        tables.push(stored_table(t, &cols, stats, rows, facts.mplan));
     }
     let mut measured = BTreeMap::new();
     for t in &facts.schema.tables {
@@ -163,14 +163,7 @@ pub(crate) fn from_recorded(
             measured.insert((t.name.clone(), i), h);
         }
         let cols = copy_columns(t);
-        tables.push(stored_table(
-            t,
-            &cols,
-            r.stats,
-            r.rows,
-            facts.mplan,
-            &r.undecoded,
-        ));
+        tables.push(stored_table(t, &cols, r.stats, r.rows, facts.mplan));
     }
     tables.sort_by_key(|t| {
         facts
@@ -219,36 +212,71 @@ fn profile(
     })
 }
 
-/// One table's stored columns: keys left out, masked and JSON columns without values, and so
-/// the columns in `undecoded` (types the copy does not decode: their NULLs only).
+/// What the profile keeps of one column, and so what a recorder gathers of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// A key or unique column: its values are the snapshot's own, nothing is stored.
+    Nothing,
+    /// Counts of rows and NULLs only: a masked non-number, JSON, a type the copy does not
+    /// decode (`Kind::Other`).
+    Nulls,
+    /// The counts and a masked number's percentiles, made coarse
+    /// ([`ColumnSummary::coarsened`]).
+    Coarse,
+    /// Everything a [`ColumnSummary`] holds.
+    Values,
+}
+
+impl Need {
+    /// What is stored of column `c` of `t`, of `kind`, masked or not.
+    pub(crate) fn of(t: &Table, c: &str, kind: Kind, masked: bool) -> Self {
+        if t.is_key_column(c) || t.is_unique_member(c) {
+            Self::Nothing
+        } else if kind == Kind::Other || kind == Kind::Json {
+            Self::Nulls
+        } else if masked {
+            if kind.is_numeric() {
+                Self::Coarse
+            } else {
+                Self::Nulls
+            }
+        } else {
+            Self::Values
+        }
+    }
+}
+
+/// Whether each of `t`'s copied `cols` is masked by the dump's plan.
+pub(crate) fn masked_columns(mplan: &MaskPlan, t: &Table, cols: &[String]) -> Vec<bool> {
+    cols.iter().map(|c| is_masked(mplan, &t.name, c)).collect()
+}
+
+/// One table's stored columns, each as [`Need`] says: keys left out, masked and JSON columns
+/// and columns of undecoded types without values, masked numbers made coarse.
 fn stored_table(
     t: &Table,
     cols: &[String],
     stats: Vec<ColumnStats>,
     rows: u64,
     mplan: &MaskPlan,
-    undecoded: &[usize],
 ) -> StoredTable {
     let columns = cols
         .iter()
         .zip(stats)
-        .enumerate()
-        .filter(|(_, (c, _))| !(t.is_key_column(c) || t.is_unique_member(c)))
-        .map(|(i, (c, st))| {
+        .filter_map(|(c, st)| {
             let masked = is_masked(mplan, &t.name, c);
-            let decoded = !undecoded.contains(&i);
-            let coarse = masked && decoded && st.kind.is_numeric();
-            let values = !masked && st.kind != Kind::Json && decoded;
-            StoredColumn {
+            let (coarse, summary) = match Need::of(t, c, st.kind, masked) {
+                Need::Nothing => return None,
+                Need::Nulls => (false, st.summary(false)),
+                Need::Coarse => (true, ColumnSummary::coarsened(&st)),
+                Need::Values => (false, st.summary(true)),
+            };
+            Some(StoredColumn {
                 column: c.clone(),
                 masked,
                 coarse,
-                summary: if coarse {
-                    ColumnSummary::coarsened(&st)
-                } else {
-                    st.summary(values)
-                },
-            }
+                summary,
+            })
         })
         .collect();
     StoredTable {
@@ -262,10 +290,8 @@ fn stored_table(
 pub(crate) struct RecordedTable {
     table: String,
     rows: u64,
-    /// One per copied column, from the reservoir's rows.
+    /// One per copied column, from the reservoir's rows, gathered as [`Need`] says.
     stats: Vec<ColumnStats>,
-    /// Columns whose type the copy does not decode (`Kind::Other`): NULLs counted only.
-    undecoded: Vec<usize>,
     /// Per foreign key (index among the table's): rows per distinct key value, as a histogram
     /// (rows per group → groups).
     groups: Vec<(usize, BTreeMap<u64, u64>)>,
@@ -278,6 +304,8 @@ pub(crate) struct RecordedTable {
 pub(crate) struct TableRecorder {
     table: String,
     types: Vec<FieldType>,
+    /// What the profile keeps of each copied column.
+    needs: Vec<Need>,
     kept: Vec<Kept>,
     seen: u64,
     rng: fastrand::Rng,
@@ -380,8 +408,15 @@ impl std::hash::Hasher for PassHasher {
 }
 
 impl TableRecorder {
-    /// A recorder for `t`'s copied `cols` (as the source sends them, `types`).
-    pub(crate) fn new(t: &Table, cols: &[String], types: Vec<FieldType>) -> Self {
+    /// A recorder for `t`'s copied `cols` (as the source sends them, `types`; `masked` by the
+    /// dump's plan, [`masked_columns`]).
+    pub(crate) fn new(t: &Table, cols: &[String], types: Vec<FieldType>, masked: &[bool]) -> Self {
+        let needs = cols
+            .iter()
+            .zip(&types)
+            .enumerate()
+            .map(|(i, (c, ty))| Need::of(t, c, ty.kind, masked.get(i).copied().unwrap_or(false)))
+            .collect();
         let keys = t
             .foreign_keys
             .iter()
@@ -403,6 +438,7 @@ impl TableRecorder {
         Self {
             table: t.name.clone(),
             types,
+            needs,
             kept: Vec::new(),
             seen: 0,
             // Seeded by the table's name: the same rows are kept on every run.
@@ -544,7 +580,8 @@ impl TableRecorder {
         k
     }
 
-    /// The table's statistics from the kept rows, and its key counts.
+    /// The table's statistics from the kept rows, each column gathered as its [`Need`] says
+    /// (a value is decoded only when the profile keeps something of it), and its key counts.
     pub(crate) fn finish(self) -> RecordedTable {
         let mut stats: Vec<ColumnStats> = self
             .types
@@ -552,36 +589,22 @@ impl TableRecorder {
             .enumerate()
             .map(|(i, ty)| ColumnStats::for_summary(ty.kind, 17 + i as u64))
             .collect();
-        let undecoded: Vec<usize> = self
-            .types
-            .iter()
-            .enumerate()
-            .filter(|(_, ty)| ty.kind == Kind::Other)
-            .map(|(i, _)| i)
-            .collect();
-        for kept in self.kept {
-            let row: Row = match kept.values {
-                Some(r) => r,
-                None => {
-                    let t = bytes::Bytes::from(kept.tuple);
-                    crate::pg::copy::tuple_fields(&t)
-                        .map(|f| f.map_or(Field::Null, |r| Field::Raw(t.slice(r))))
-                        .collect()
-                }
-            };
-            for (i, (f, ty)) in row.iter().zip(&self.types).enumerate() {
-                let v = if undecoded.contains(&i) {
-                    // Only whether it is NULL is kept of such a column.
-                    if f.is_null() {
-                        Value::Null
-                    } else {
-                        Value::Bool(true)
+        let columns = || self.types.iter().zip(&self.needs);
+        for kept in &self.kept {
+            match &kept.values {
+                Some(row) => {
+                    for ((f, (ty, need)), s) in row.iter().zip(columns()).zip(stats.iter_mut()) {
+                        gather(*need, s, f.is_null(), || ty.value(f));
                     }
-                } else {
-                    ty.value(f)
-                };
-                if let Some(s) = stats.get_mut(i) {
-                    s.add(&v);
+                }
+                // Decoded from the kept bytes themselves: no handle per field.
+                None => {
+                    let fields = crate::pg::copy::tuple_fields(&kept.tuple);
+                    for ((r, (ty, need)), s) in fields.zip(columns()).zip(stats.iter_mut()) {
+                        gather(*need, s, r.is_none(), || {
+                            r.map_or(Value::Null, |r| ty.decode(&kept.tuple[r]))
+                        });
+                    }
                 }
             }
         }
@@ -589,7 +612,6 @@ impl TableRecorder {
             table: self.table,
             rows: self.seen,
             stats,
-            undecoded,
             groups: self
                 .keys
                 .into_iter()
@@ -599,8 +621,30 @@ impl TableRecorder {
     }
 }
 
+/// Adds one field to its column's statistics as the column's [`Need`] says; `value` decodes it
+/// only when something of its value is kept.
+fn gather(need: Need, s: &mut ColumnStats, null: bool, value: impl FnOnce() -> Value) {
+    match need {
+        Need::Nothing => {}
+        Need::Nulls => s.add_presence(null),
+        Need::Coarse => s.add_number(&value()),
+        Need::Values => s.add(&value()),
+    }
+}
+
 /// `row` (raw and NULL fields) as a binary COPY tuple, into `t` (emptied).
 fn write_tuple(row: &[Field], t: &mut Vec<u8>) {
+    // One allocation (or none, in a slot's buffer already as large), not one per growth.
+    let len: usize = row
+        .iter()
+        .map(|f| {
+            4 + match f {
+                Field::Raw(b) => b.len(),
+                _ => 0,
+            }
+        })
+        .sum();
+    t.reserve(2 + len);
     t.extend_from_slice(&(row.len() as i16).to_be_bytes());
     for f in row {
         match f {
@@ -688,7 +732,7 @@ mod tests {
         for seed in 0..24 {
             let t = table(&format!("t{seed}"));
             let cols = copy_columns(&t);
-            let mut r = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols));
+            let mut r = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols), &[]);
             for i in 0..n {
                 r.record(&[int(i), Field::Null, int(i)]);
             }
@@ -720,8 +764,8 @@ mod tests {
     fn tuples_and_rows_are_recorded_alike() {
         let t = table("alike");
         let cols = copy_columns(&t);
-        let mut by_row = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols));
-        let mut by_tuple = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols));
+        let mut by_row = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols), &[]);
+        let mut by_tuple = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols), &[]);
         for i in 0..50_000i64 {
             let row = [
                 int(i),
@@ -759,7 +803,7 @@ mod tests {
     fn children_per_key_value_are_counted_exactly() {
         let t = table("children");
         let cols = copy_columns(&t);
-        let mut r = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols));
+        let mut r = TableRecorder::new(&t, &cols, TableRecorder::pg_types(&t, &cols), &[]);
         // Parent p has p children, for p in 1..=50; 7 rows without a parent.
         let mut id = 0;
         for p in 1..=50i64 {
@@ -779,5 +823,57 @@ mod tests {
         assert_eq!(h, &want);
         // All NULL: the column's stats say so.
         assert_eq!(rec.stats[2].nulls, rec.stats[2].rows);
+    }
+
+    /// The recorder gathers of each column only what the profile keeps of it: nothing of a
+    /// key, counts of a masked text, a masked number's numbers but not its values, what a
+    /// summary holds of an unmasked column (the same summary as full statistics give).
+    #[test]
+    fn each_column_is_gathered_as_the_profile_needs_it() {
+        let t: Table = serde_json::from_value(serde_json::json!({
+            "name": "people",
+            "columns": [
+                {"name": "id", "sql_type": "bigint", "kind": "int", "nullable": false, "pg_oid": 20},
+                {"name": "email", "sql_type": "text", "kind": "text", "nullable": true, "pg_oid": 25},
+                {"name": "salary", "sql_type": "bigint", "kind": "int", "nullable": true, "pg_oid": 20},
+                {"name": "plan", "sql_type": "text", "kind": "text", "nullable": true, "pg_oid": 25}
+            ],
+            "primary_key": {"name": "pk", "columns": ["id"]}
+        }))
+        .unwrap();
+        let cols = copy_columns(&t);
+        let types = TableRecorder::pg_types(&t, &cols);
+        let mut r = TableRecorder::new(&t, &cols, types.clone(), &[false, true, true, false]);
+        let text = |s: &str| Field::Raw(bytes::Bytes::copy_from_slice(s.as_bytes()));
+        for i in 0..3_000i64 {
+            r.record(&[
+                int(i),
+                if i % 10 == 0 {
+                    Field::Null
+                } else {
+                    text(&format!("p{i}@example.com"))
+                },
+                int(1_000 + i % 500),
+                text(["free", "pro", "team"][(i % 3) as usize]),
+            ]);
+        }
+        let rec = r.finish();
+        let [id, email, salary, plan] = &rec.stats[..] else {
+            panic!("four columns")
+        };
+        assert_eq!(id.rows, 0);
+        assert_eq!((email.rows, email.nulls), (3_000, 300));
+        assert!(email.counts.is_empty() && email.shapes.is_empty());
+        assert_eq!(salary.numbers.items().len(), 3_000);
+        assert!(salary.counts.is_empty());
+        assert_eq!(plan.counts.len(), 3);
+        assert!(!plan.shapes.is_empty());
+        // An unmasked column's summary is what full statistics give.
+        let mut full = ColumnStats::new(Kind::Text, 0);
+        for i in 0..3_000i64 {
+            full.add(&types[3].value(&text(["free", "pro", "team"][(i % 3) as usize])));
+        }
+        assert_eq!(plan.summary(true), full.summary(true));
+        assert!(!full.lengths.items().is_empty() && plan.lengths.items().is_empty());
     }
 }

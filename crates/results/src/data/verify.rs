@@ -98,6 +98,12 @@ pub struct VerifiedSnapshot {
     /// to two significant digits), the target's numbers made coarse alike: the snapshot holds no
     /// masked value.
     pub distribution_coarsened: Vec<String>,
+    /// Unmasked columns whose distribution is not compared, only their share of NULLs, and
+    /// why (`table.column: reason`): their type is one the dump does not decode, so its profile
+    /// holds no statistics of their values (`data verify` against the source compares them as
+    /// text).
+    #[serde(default)]
+    pub distribution_not_compared: Vec<String>,
     /// Masked columns the leak check of the snapshot's hashes cannot judge, and why.
     pub leak_not_checked: Vec<super::snapshot::LeakNotChecked>,
     /// What the schema check could not compare without the source (its grants: the restore
