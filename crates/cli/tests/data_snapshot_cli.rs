@@ -237,6 +237,19 @@ fn a_round_trip_equals_a_direct_sync_row_for_row_and_schema_for_schema() {
     ok(&tar);
     assert!(tar.stdout.len() > 10_000);
     ok(&restore("-", &streamed, Some(&tar.stdout)));
+    // Staging's verify reads the same stream again (`aws s3 cp … - | prodlike data verify
+    // --snapshot -`): it passes on the streamed restore, and a cut stream is refused with exit 2.
+    let mut verify_args = vec!["data", "verify", "--snapshot", "-", "--target"];
+    let streamed_url = url(&streamed);
+    verify_args.push(&streamed_url);
+    verify_args.extend(["--format", "json", "--min-score", "0.99"]);
+    let o = prodlike(&verify_args, Some(&tar.stdout));
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["data"]["passed"], true, "{v}");
+    assert_eq!(v["data"]["snapshot"]["snapshot"], "-", "{v}");
+    let o = prodlike(&verify_args, Some(&tar.stdout[..tar.stdout.len() / 2]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
     let want = rt.block_on(rows_fingerprint(&synced));
     assert!(want.iter().any(|l| l.starts_with("users 400 ")), "{want:?}");

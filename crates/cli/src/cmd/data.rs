@@ -217,7 +217,8 @@ pub struct VerifyArgs {
     pub source: Option<String>,
     /// Verify against the snapshot the target was restored from instead of the source: its
     /// schema, row counts, the source profile `data dump` stored and the keyed hashes of masked
-    /// values (the schema checked is the snapshot's).
+    /// values (the schema checked is the snapshot's). A directory, or `-` for its tar stream on
+    /// standard input.
     #[arg(long, conflicts_with_all = ["rules", "sample", "sync_result", "synthetic", "max_rows"])]
     pub snapshot: Option<PathBuf>,
     /// With `--snapshot`: the environment variable holding the snapshot secret the dump used.
@@ -820,10 +821,12 @@ fn synth(run: SynthRun) -> anyhow::Result<Outcome> {
 /// What a verify compares the target with.
 enum VerifyAgainst {
     Source(Box<prodlike_data::verify::VerifyOptions>),
-    Snapshot(
-        prodlike_data::verify::snapshot::SnapshotVerifyOptions,
-        prodlike_data::snapshot::key::SnapshotKey,
-    ),
+    Snapshot {
+        opts: prodlike_data::verify::snapshot::SnapshotVerifyOptions,
+        key: prodlike_data::snapshot::key::SnapshotKey,
+        /// `--snapshot -`: a tar stream on standard input, unpacked first.
+        from_stdin: bool,
+    },
 }
 
 struct VerifyRun {
@@ -877,9 +880,10 @@ impl VerifyArgs {
                     "--target: with --snapshot, a PostgreSQL target (a snapshot restores into PostgreSQL only)"
                 );
             }
-            if !snapshot.is_dir() {
+            let from_stdin = snapshot.as_os_str() == "-";
+            if !from_stdin && !snapshot.is_dir() {
                 bail!(
-                    "--snapshot {}: not a directory; give the snapshot directory the target was restored from",
+                    "--snapshot {}: not a directory; give the snapshot directory the target was restored from, or - for its tar stream",
                     snapshot.display()
                 );
             }
@@ -894,7 +898,11 @@ impl VerifyArgs {
                 max_tvd,
             };
             return Ok(VerifyRun {
-                against: VerifyAgainst::Snapshot(opts, key),
+                against: VerifyAgainst::Snapshot {
+                    opts,
+                    key,
+                    from_stdin,
+                },
                 output,
             });
         }
@@ -935,16 +943,31 @@ impl VerifyArgs {
     }
 }
 
-fn verify(run: VerifyRun) -> anyhow::Result<Outcome> {
+fn verify(mut run: VerifyRun) -> anyhow::Result<Outcome> {
     let started = now_rfc3339();
     let rt = runtime()?;
+    // A tar stream is unpacked into a private scratch directory, removed when verify ends.
+    let mut scratch = None;
+    if let VerifyAgainst::Snapshot {
+        opts,
+        from_stdin: true,
+        ..
+    } = &mut run.against
+    {
+        let s = Scratch::new("verify")?;
+        prodlike_data::snapshot::tarball::unpack(std::io::stdin().lock(), &s.0)
+            .context("reading the snapshot from standard input")?;
+        opts.snapshot = s.0.clone();
+        scratch = Some(s);
+    }
     let r = match &run.against {
         VerifyAgainst::Source(opts) => rt.block_on(prodlike_data::verify::verify(opts)),
-        VerifyAgainst::Snapshot(opts, key) => {
+        VerifyAgainst::Snapshot { opts, key, .. } => {
             rt.block_on(prodlike_data::verify::snapshot::verify_snapshot(opts, key))
         }
     }
     .context("verify")?;
+    drop(scratch);
     let outcome = if r.passed {
         Outcome::Success
     } else {
