@@ -548,23 +548,6 @@ impl Target {
         }
     }
 
-    /// The pool of a PostgreSQL target's connections (`None` for other targets): the restore's
-    /// leak check reads loaded tables back on them.
-    pub(crate) fn pg_pool(&self) -> Option<Arc<Pool>> {
-        match &self.inner {
-            Inner::Pg(p) => Some(p.pool.clone()),
-            _ => None,
-        }
-    }
-
-    /// The PostgreSQL schema the rows load into before the swap (`None` for other targets).
-    pub fn load_namespace(&self) -> Option<&str> {
-        match &self.inner {
-            Inner::Pg(p) => Some(&p.load_ns),
-            _ => None,
-        }
-    }
-
     /// Builds `table`'s keys and indexes as soon as its rows are in, while other tables still
     /// load (PostgreSQL; SQLite builds indexes at the end).
     pub async fn table_loaded(&self, table: &str) -> Result<()> {

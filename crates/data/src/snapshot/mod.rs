@@ -15,7 +15,8 @@
 //! - `tables/NNNN.copy.lz4` (or `.copy.gz`, `.copy`): each table's binary COPY stream, compressed
 //!   as the manifest's `compression` says (`codec.rs`, written by `sink.rs`).
 //!
-//! `dump.rs` writes it, `restore.rs` reads it, `tarball.rs` streams it.
+//! `dump.rs` writes it, `restore.rs` reads it (`stream_leaks.rs`: its leak check on the rows as
+//! they load), `tarball.rs` streams it.
 
 pub mod codec;
 pub mod dump;
@@ -24,4 +25,5 @@ pub mod leaks;
 pub mod manifest;
 pub mod restore;
 pub mod sink;
+pub mod stream_leaks;
 pub mod tarball;

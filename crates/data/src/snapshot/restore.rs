@@ -7,9 +7,9 @@
 //! every file's length and BLAKE3 ([`manifest::open`]), then the target's identity against the
 //! source the manifest records. A bad snapshot is refused whole, and the target keeps what it
 //! had. While loading, each table's row count must equal the manifest's (else the load is
-//! aborted, the target untouched), and the leak check (`leaks.rs`) reads each table's loaded
-//! rows back from the load schema beside its index builds. A leak aborts the swap: the target
-//! keeps what it had, and the report says which rows leaked.
+//! aborted, the target untouched), and the leak check (`stream_leaks.rs`) hashes each table's
+//! rows as they stream into COPY. A leak aborts the swap: the target keeps what it had, and the
+//! report says which rows leaked.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,6 +27,7 @@ use crate::snapshot::codec::Compression;
 use crate::snapshot::key::SnapshotKey;
 use crate::snapshot::leaks::{LeakColumn, row_hash};
 use crate::snapshot::manifest::{self, Opened, TableEntry};
+use crate::snapshot::stream_leaks::StreamLeaks;
 use crate::target::Target;
 use crate::url::DbUrl;
 
@@ -94,7 +95,7 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
             "--jobs 0: load at least 1 table at a time".into(),
         ));
     }
-    let DbUrl::Postgres { conn, shown } = &opts.target else {
+    let DbUrl::Postgres { conn, .. } = &opts.target else {
         return Err(DataError::Invalid(
             "--target: a snapshot restores into PostgreSQL only (its rows are PostgreSQL binary COPY)".into(),
         ));
@@ -136,13 +137,7 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
         }
     }
     let target = Arc::new(target);
-    let checks = Arc::new(LeakContext {
-        conn: conn.clone(),
-        shown: shown.clone(),
-        ns: target.load_namespace().unwrap_or(&m.namespace).to_owned(),
-        key: key.clone(),
-    });
-    let loaded = load_all(&snap, &target, jobs, &checks).await;
+    let loaded = load_all(&snap, &target, jobs, key).await;
     let target = Arc::try_unwrap(target).map_err(|_| DataError::Outlived {
         what: "a restore task",
     })?;
@@ -212,22 +207,13 @@ fn report(opts: &RestoreOptions, snap: &Opened, r: Restored, started: Instant) -
     }
 }
 
-/// Where the leak check reads the loaded rows: the target's load schema, before the swap.
-struct LeakContext {
-    conn: String,
-    shown: String,
-    ns: String,
-    key: SnapshotKey,
-}
-
 /// Loads every table, at most `jobs` at once, small tables first, then the largest first
-/// (`sync::copy_order`); each table's leak check runs
-/// beside its keys and indexes, while other tables still load.
+/// (`sync::copy_order`); each table's leak check runs on its rows as they stream in.
 async fn load_all(
     snap: &Opened,
     target: &Arc<Target>,
     jobs: usize,
-    checks: &Arc<LeakContext>,
+    key: &SnapshotKey,
 ) -> Result<(Vec<RestoredTable>, Vec<RestoreLeak>)> {
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
     let order = crate::sync::copy_order(snap.manifest.tables.clone(), |t| t.copy_bytes);
@@ -242,11 +228,30 @@ async fn load_all(
             .filter(|c| c.table == t.table)
             .cloned()
             .collect();
-        let (target, checks, path) = (
-            target.clone(),
-            checks.clone(),
-            manifest::safe_path(&snap.dir, &t.file)?,
-        );
+        let check = if columns.is_empty() {
+            None
+        } else {
+            let table = snap
+                .schema
+                .schema
+                .table(&t.table)
+                .ok_or_else(|| DataError::Snapshot {
+                    path: snap.dir.display().to_string(),
+                    reason: format!(
+                        "leaks.json checks table {}, which schema.json lacks",
+                        t.table
+                    ),
+                })?;
+            Some(
+                StreamLeaks::new(table, columns, key.clone()).map_err(|reason| {
+                    DataError::Snapshot {
+                        path: snap.dir.display().to_string(),
+                        reason,
+                    }
+                })?,
+            )
+        };
+        let (target, path) = (target.clone(), manifest::safe_path(&snap.dir, &t.file)?);
         // The permit is taken here, in `order`, so the tables start in that order (tasks
         // spawned all at once would queue in any order, and a large table starting last is
         // the restore's tail).
@@ -266,13 +271,9 @@ async fn load_all(
         }
         set.spawn(async move {
             let _permit = permit;
-            let loaded = load_table(&target, &t, path, compression).await?;
-            let (keyed, leaks) = tokio::join!(
-                target.table_loaded(&t.table),
-                pooled_leak_check(&target, &checks, &columns)
-            );
-            keyed?;
-            Ok::<_, DataError>((loaded, leaks?))
+            let (loaded, leaks) = load_table(&target, &t, path, compression, check).await?;
+            target.table_loaded(&t.table).await?;
+            Ok::<_, DataError>((loaded, leaks))
         });
     }
     while let Some(r) = set.join_next().await {
@@ -283,32 +284,6 @@ async fn load_all(
     }
     out.sort_by(|a, b| a.table.cmp(&b.table));
     Ok((out, leaks))
-}
-
-/// The leak check of one loaded table on a connection of the target's pool (a new connection
-/// per table cost about 5 ms of CPU, `pg/pool.rs`).
-async fn pooled_leak_check(
-    target: &Target,
-    checks: &LeakContext,
-    columns: &[LeakColumn],
-) -> Result<Vec<RestoreLeak>> {
-    if columns.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Some(pool) = target.pg_pool() else {
-        return leak_check(
-            &checks.conn,
-            &checks.shown,
-            &checks.ns,
-            columns,
-            &checks.key,
-        )
-        .await;
-    };
-    let client = pool.get().await?;
-    let leaks = check_leaks(&client, &checks.ns, columns, &checks.key).await?;
-    pool.put(client);
-    Ok(leaks)
 }
 
 type Loaded = (RestoredTable, Vec<RestoreLeak>);
@@ -340,38 +315,47 @@ async fn load_table(
     t: &TableEntry,
     path: PathBuf,
     compression: Compression,
-) -> Result<RestoredTable> {
+    check: Option<StreamLeaks>,
+) -> Result<(RestoredTable, Vec<RestoreLeak>)> {
     let started = Instant::now();
     let mut w = target.raw_writer(&t.table).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let shown = path.display().to_string();
+    // The reader thread inflates the file and checks its rows for leaks as they pass; it
+    // returns the check's result (an error: the stream is not whole binary COPY).
     let reader = std::thread::Builder::new()
         .name(format!("un{} {}", compression.name(), t.table))
-        .spawn(move || {
+        .spawn(move || -> std::result::Result<Vec<RestoreLeak>, String> {
+            let mut check = check;
             let file = match std::fs::File::open(&path) {
                 Ok(f) => f,
                 Err(e) => {
                     let _ = tx.blocking_send(Err(e));
-                    return;
+                    return Ok(Vec::new());
                 }
             };
             let mut inflate = compression.decoder(std::io::BufReader::with_capacity(1 << 20, file));
             loop {
                 let mut buf = vec![0u8; READ_CHUNK];
                 match read_full(&mut inflate, &mut buf) {
-                    Ok(0) => return,
+                    Ok(0) => break,
                     Ok(n) => {
                         buf.truncate(n);
-                        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-                            return;
+                        let chunk = Bytes::from(buf);
+                        if let Some(c) = check.as_mut() {
+                            c.push(chunk.clone())?;
+                        }
+                        if tx.blocking_send(Ok(chunk)).is_err() {
+                            return Ok(Vec::new());
                         }
                     }
                     Err(e) => {
                         let _ = tx.blocking_send(Err(e));
-                        return;
+                        return Ok(Vec::new());
                     }
                 }
             }
+            check.map_or(Ok(Vec::new()), StreamLeaks::finish)
         })
         .map_err(|source| DataError::Spawn {
             what: "a snapshot file reader",
@@ -386,7 +370,15 @@ async fn load_table(
         w.send(chunk).await?;
     }
     // The thread has ended (its sender is gone).
-    let _ = reader.join();
+    let leaks = reader
+        .join()
+        .map_err(|_| DataError::Outlived {
+            what: "a snapshot file reader",
+        })?
+        .map_err(|reason| DataError::Snapshot {
+            path: shown.clone(),
+            reason,
+        })?;
     let rows = w.finish().await?;
     if rows != t.rows {
         return Err(DataError::Snapshot {
@@ -398,12 +390,15 @@ async fn load_table(
         });
     }
     let seconds = started.elapsed().as_secs_f64();
-    Ok(RestoredTable {
-        table: t.table.clone(),
-        manifest_rows: t.rows,
-        rows,
-        seconds,
-    })
+    Ok((
+        RestoredTable {
+            table: t.table.clone(),
+            manifest_rows: t.rows,
+            rows,
+            seconds,
+        },
+        leaks,
+    ))
 }
 
 /// Reads until `buf` is full or the stream ends: LZ4 hands out one block per read, and a full
