@@ -928,7 +928,7 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
     assert!(v["data"]["fan_out"].as_array().unwrap().len() >= 10, "{v}");
 }
 
-/// A column of a type the dump does not decode (`inet` here) keeps only its share of NULLs in
+/// A column of a type the dump does not decode (`point` here) keeps only its share of NULLs in
 /// the snapshot's profile: `verify --snapshot` compares it by that share, says so by name in
 /// `distribution_not_compared`, and still catches its NULLs changing; `verify --source`
 /// compares its values.
@@ -942,9 +942,9 @@ fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
             .await
             .unwrap()
             .batch_execute(
-                "CREATE TABLE hosts (id int PRIMARY KEY, addr inet, label text NOT NULL); \
+                "CREATE TABLE hosts (id int PRIMARY KEY, pos point, label text NOT NULL); \
                  INSERT INTO hosts SELECT i, \
-                   CASE WHEN i % 5 = 0 THEN NULL ELSE ('10.0.' || (i % 7) || '.' || (i % 250))::inet END, \
+                   CASE WHEN i % 5 = 0 THEN NULL ELSE point(i % 7, i % 11) END, \
                    'host-' || (i % 13) FROM generate_series(1, 600) i",
             )
             .await
@@ -962,7 +962,7 @@ fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
         .unwrap();
     assert_eq!(named.len(), 1, "{v}");
     let named = named[0].as_str().unwrap();
-    assert!(named.starts_with("hosts.addr: type inet"), "{named}");
+    assert!(named.starts_with("hosts.pos: type point"), "{named}");
     let column = |v: &serde_json::Value, name: &str| -> serde_json::Value {
         v["data"]["columns"]
             .as_array()
@@ -972,9 +972,9 @@ fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
             .unwrap()
             .clone()
     };
-    let addr = column(&v, "addr");
-    assert_eq!(addr["metric"], "null_rate", "{addr}");
-    assert!((addr["null_rate_source"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    let pos = column(&v, "pos");
+    assert_eq!(pos["metric"], "null_rate", "{pos}");
+    assert!((pos["null_rate_source"].as_f64().unwrap() - 0.2).abs() < 1e-9);
     assert_eq!(column(&v, "label")["metric"], "tvd", "{v}");
     // The human summary says it too.
     let o = prodlike(
@@ -991,7 +991,7 @@ fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
     ok(&o);
     assert!(
         String::from_utf8_lossy(&o.stdout)
-            .contains("distribution not compared, NULLs only: hosts.addr"),
+            .contains("distribution not compared, NULLs only: hosts.pos"),
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
@@ -1011,21 +1011,21 @@ fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
     );
     ok(&o);
     let direct: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_ne!(column(&direct, "addr")["metric"], "null_rate", "{direct}");
+    assert_ne!(column(&direct, "pos")["metric"], "null_rate", "{direct}");
 
     // Half its values gone in staging: caught through the share of NULLs.
     rt.block_on(async {
         dst.connect()
             .await
             .unwrap()
-            .batch_execute("UPDATE hosts SET addr = NULL WHERE id % 2 = 0")
+            .batch_execute("UPDATE hosts SET pos = NULL WHERE id % 2 = 0")
             .await
             .unwrap();
     });
     let o = verify_snapshot(&snap, &dst, &["--min-score", "0.99"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let addr = column(&v, "addr");
-    assert!(addr["null_delta"].as_f64().unwrap() > 0.3, "{addr}");
-    assert!(v["data"]["worst"].to_string().contains("hosts.addr"), "{v}");
+    let pos = column(&v, "pos");
+    assert!(pos["null_delta"].as_f64().unwrap() > 0.3, "{pos}");
+    assert!(v["data"]["worst"].to_string().contains("hosts.pos"), "{v}");
 }
