@@ -690,6 +690,25 @@ fn verify_snapshot(snapshot: &Path, dst: &TempDatabase, extra: &[&str]) -> Outpu
     prodlike(&args, None)
 }
 
+/// `data verify --source src --target dst` as JSON (it must pass).
+fn verify_source(src: &TempDatabase, dst: &TempDatabase) -> serde_json::Value {
+    let o = prodlike(
+        &[
+            "data",
+            "verify",
+            "--source",
+            &url(src),
+            "--target",
+            &url(dst),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    ok(&o);
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// Staging verifies a restored target with nothing but the snapshot: the dump stores the
 /// source's side of verify, and `data verify --snapshot` gives the verdict `data verify
 /// --source` gives (the same columns, the same statistics of unmasked columns, the same fan-out),
@@ -737,21 +756,7 @@ fn a_restored_target_verifies_against_its_snapshot_as_against_its_source() {
     // The same target against the source itself: the same columns; unmasked columns' statistics
     // and every key's fan-out alike (the shop is smaller than the profile's sample, so both
     // read every row).
-    let o = prodlike(
-        &[
-            "data",
-            "verify",
-            "--source",
-            &url(&src),
-            "--target",
-            &url(&dst),
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    ok(&o);
-    let direct: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let direct = verify_source(&src, &dst);
     let by_name = |r: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
         r["data"]["columns"]
             .as_array()
@@ -996,21 +1001,7 @@ fn a_column_of_an_undecoded_type_is_compared_by_its_nulls_and_named() {
         String::from_utf8_lossy(&o.stdout)
     );
     // Against the source, its values are compared.
-    let o = prodlike(
-        &[
-            "data",
-            "verify",
-            "--source",
-            &url(&src),
-            "--target",
-            &url(&dst),
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    ok(&o);
-    let direct: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let direct = verify_source(&src, &dst);
     assert_ne!(column(&direct, "pos")["metric"], "null_rate", "{direct}");
 
     // Half its values gone in staging: caught through the share of NULLs.
