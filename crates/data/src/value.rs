@@ -140,17 +140,18 @@ fn push_timestamp(micros: i64, out: &mut String) {
     let days = micros.div_euclid(86_400_000_000);
     let rem = micros.rem_euclid(86_400_000_000);
     push_date(days as i32, out);
-    let secs = rem / 1_000_000;
-    let frac = rem % 1_000_000;
-    let _ = write!(
-        out,
-        " {:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    );
+    // `rem` is in 0..86_400_000_000: every field below fits its width.
+    let secs = rem.unsigned_abs() / 1_000_000;
+    let frac = rem.unsigned_abs() % 1_000_000;
+    out.push(' ');
+    date::push_digits(out, secs / 3600, 2);
+    out.push(':');
+    date::push_digits(out, (secs / 60) % 60, 2);
+    out.push(':');
+    date::push_digits(out, secs % 60, 2);
     if frac != 0 {
-        let _ = write!(out, ".{frac:06}");
+        out.push('.');
+        date::push_digits(out, frac, 6);
     }
 }
 
@@ -277,6 +278,19 @@ mod tests {
         fn timestamps_round_trip(m in -62_135_596_800_000_000i64..253_402_300_799_000_000i64) {
             let t = Value::Timestamp(m).to_text().unwrap();
             prop_assert_eq!(parse_timestamp(&t), Some(m));
+        }
+
+        #[test]
+        fn timestamps_are_written_as_formatting_writes_them(m in -62_135_596_800_000_000i64..253_402_300_799_000_000i64) {
+            let (days, rem) = (m.div_euclid(86_400_000_000), m.rem_euclid(86_400_000_000));
+            let (secs, frac) = (rem / 1_000_000, rem % 1_000_000);
+            let mut want = String::new();
+            date::write_ymd(days, &mut want);
+            let _ = write!(want, " {:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+            if frac != 0 {
+                let _ = write!(want, ".{frac:06}");
+            }
+            prop_assert_eq!(Value::Timestamp(m).to_text(), Some(want));
         }
 
         #[test]
