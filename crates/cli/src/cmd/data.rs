@@ -54,9 +54,9 @@ pub struct DumpArgs {
     /// Fail when a detected PII column has no rule.
     #[arg(long)]
     pub strict: bool,
-    /// Tables read at once.
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
+    /// Tables read at once (default 4, or this machine's cores, 2 to 4, when the source runs on it).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Environment variable holding the mask secret.
     #[arg(long, default_value = DEFAULT_KEY_ENV)]
     pub key_env: String,
@@ -456,6 +456,11 @@ impl DumpArgs {
         }
         .validate()?;
         let source = url(&self.source, "source")?;
+        let jobs = match (self.jobs, &source) {
+            (Some(jobs), _) => jobs,
+            (None, DbUrl::Postgres { conn, .. }) => prodlike_data::snapshot::default_jobs(conn),
+            (None, _) => 4,
+        };
         let (rules, rules_file) = load_rules(self.rules.as_deref())?;
         let key = KeySource::from_flags(self.key_file.as_deref(), &self.key_env)?;
         // Refused before anything is read: a dump without the snapshot key could not be
@@ -475,7 +480,7 @@ impl DumpArgs {
             sample: self.sample.map(|s| share("sample", s)).transpose()?,
             seed: self.seed,
             strict: self.strict,
-            jobs: self.jobs,
+            jobs,
             namespace: self.schema.clone(),
             keep_previous: false,
             max_rows_per_sec: self.max_rows_per_sec,

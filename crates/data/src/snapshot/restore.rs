@@ -41,39 +41,9 @@ pub struct RestoreOptions {
     /// Shown in the report (`-` for standard input).
     pub shown: String,
     pub target: DbUrl,
-    /// Tables loaded at once; `None`: [`default_jobs`].
+    /// Tables loaded at once; `None`: [`super::default_jobs`].
     pub jobs: Option<usize>,
     pub keep_previous: bool,
-}
-
-/// Tables loaded at once when `--jobs` is not given: 4, or, when PostgreSQL runs on this
-/// machine (a Unix socket or a loopback address), its cores, from 2 to 4. A restore's work is
-/// PostgreSQL's own (COPY, index builds, key checks), so loads beyond the cores only contend:
-/// on the 2-core bench machine, 2 at once restored the bench database in 1.27 s where 4 took
-/// 1.38 s (mean of 4 each, alternated; 3 took 1.29 s, 1 took 1.88 s). A remote server's cores
-/// are not this machine's, so there the default stays 4.
-pub fn default_jobs(conn: &str) -> usize {
-    const REMOTE: usize = 4;
-    let Ok(config) = conn.parse::<tokio_postgres::Config>() else {
-        return REMOTE;
-    };
-    let local = !config.get_hosts().is_empty()
-        && config.get_hosts().iter().all(|h| match h {
-            tokio_postgres::config::Host::Tcp(name) => {
-                name == "localhost"
-                    || name
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback())
-            }
-            #[cfg(unix)]
-            tokio_postgres::config::Host::Unix(_) => true,
-        });
-    if !local {
-        return REMOTE;
-    }
-    std::thread::available_parallelism()
-        .map_or(REMOTE, std::num::NonZeroUsize::get)
-        .clamp(2, REMOTE)
 }
 
 /// Checks the snapshot whole (MAC, files), without a database: `restore` calls it first.
@@ -100,7 +70,7 @@ pub async fn restore(opts: &RestoreOptions, key: &SnapshotKey) -> Result<Restore
             "--target: a snapshot restores into PostgreSQL only (its rows are PostgreSQL binary COPY)".into(),
         ));
     };
-    let jobs = opts.jobs.unwrap_or_else(|| default_jobs(conn));
+    let jobs = opts.jobs.unwrap_or_else(|| super::default_jobs(conn));
     let snap = check(opts.snapshot.clone(), key).await?;
     let m = &snap.manifest;
     if let Some(id) = &m.source_identity {
@@ -527,7 +497,7 @@ async fn check_table_leaks(
 
 #[cfg(test)]
 mod tests {
-    use super::default_jobs;
+    use crate::snapshot::default_jobs;
 
     #[test]
     fn the_default_jobs_follow_this_machine_only_when_postgres_runs_on_it() {
