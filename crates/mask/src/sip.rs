@@ -117,61 +117,12 @@ impl SipKey {
     /// one SipHash alone is a chain of dependent steps. The same values as two calls.
     #[inline]
     pub(crate) fn hash_pair(&self, a: &[u8], b: &[u8], data: &[u8]) -> (u64, u64) {
-        let len = a.len() + data.len();
-        if a.len() != b.len() || len > 24 {
-            return (self.hash(a, data), self.hash(b, data));
+        match Words::new(a.len(), data) {
+            Some(m) if a.len() == b.len() && a.len() <= 7 => {
+                self.hash_words_pair(&m, Words::tag(a), Words::tag(b))
+            }
+            _ => (self.hash(a, data), self.hash(b, data)),
         }
-        // One spare word: the last (length) word is read whole even when `len` is 24.
-        let mut ba = [0u8; 32];
-        let mut bb = [0u8; 32];
-        ba[..a.len()].copy_from_slice(a);
-        ba[a.len()..len].copy_from_slice(data);
-        bb[..b.len()].copy_from_slice(b);
-        bb[b.len()..len].copy_from_slice(data);
-        let init = [
-            self.k0 ^ 0x736f_6d65_7073_6575,
-            self.k1 ^ 0x646f_7261_6e64_6f6d,
-            self.k0 ^ 0x6c79_6765_6e65_7261,
-            self.k1 ^ 0x7465_6462_7974_6573,
-        ];
-        let (mut a0, mut a1, mut a2, mut a3) = (init[0], init[1], init[2], init[3]);
-        let (mut b0, mut b1, mut b2, mut b3) = (init[0], init[1], init[2], init[3]);
-        let word = |buf: &[u8; 32], i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&buf[i * 8..i * 8 + 8]);
-            u64::from_le_bytes(w)
-        };
-        let full = len / 8;
-        for i in 0..full {
-            let (ma, mb) = (word(&ba, i), word(&bb, i));
-            a3 ^= ma;
-            b3 ^= mb;
-            sip_round!(a0, a1, a2, a3);
-            sip_round!(b0, b1, b2, b3);
-            sip_round!(a0, a1, a2, a3);
-            sip_round!(b0, b1, b2, b3);
-            a0 ^= ma;
-            b0 ^= mb;
-        }
-        // The last word: the remaining bytes (zero-padded, the buffers are zeroed) and the
-        // length in the top byte.
-        let ma = ((len as u64) << 56) | word(&ba, full);
-        let mb = ((len as u64) << 56) | word(&bb, full);
-        a3 ^= ma;
-        b3 ^= mb;
-        sip_round!(a0, a1, a2, a3);
-        sip_round!(b0, b1, b2, b3);
-        sip_round!(a0, a1, a2, a3);
-        sip_round!(b0, b1, b2, b3);
-        a0 ^= ma;
-        b0 ^= mb;
-        a2 ^= 0xff;
-        b2 ^= 0xff;
-        for _ in 0..4 {
-            sip_round!(a0, a1, a2, a3);
-            sip_round!(b0, b1, b2, b3);
-        }
-        (a0 ^ a1 ^ a2 ^ a3, b0 ^ b1 ^ b2 ^ b3)
     }
 
     /// The state SipHash starts from under this key.
@@ -234,12 +185,7 @@ impl SipKey {
 
     fn hash_bytes(&self, msg: &[u8]) -> u64 {
         // The state in four locals (registers) rather than an array.
-        let (mut v0, mut v1, mut v2, mut v3) = (
-            self.k0 ^ 0x736f_6d65_7073_6575,
-            self.k1 ^ 0x646f_7261_6e64_6f6d,
-            self.k0 ^ 0x6c79_6765_6e65_7261,
-            self.k1 ^ 0x7465_6462_7974_6573,
-        );
+        let [mut v0, mut v1, mut v2, mut v3] = self.init();
         let mut words = msg.chunks_exact(8);
         for w in &mut words {
             let mut word = [0u8; 8];
