@@ -36,6 +36,9 @@ ROWS=$(count_rows "$SRC")
 psql -q -d "$SRC" -c "VACUUM ANALYZE" >/dev/null
 
 best_dump=; best_sync=; best_snap=; snap_dump=; snap_restore=
+# Each iteration's three times, for the ratios of copies run back to back (the machine's state
+# drifts between iterations; the best of each can come from different moments).
+ITERS=
 for i in $(seq "$REPEAT"); do
   dropdb --if-exists "$DUMP"; createdb "$DUMP"
   # Each copy starts from a fresh checkpoint with no dirty pages left in the kernel's cache,
@@ -60,6 +63,7 @@ for i in $(seq "$REPEAT"); do
   a=$(echo "$t1 - $t0" | bc -l); b=$(echo "$t2 - $t1" | bc -l); ab=$(echo "$t2 - $t0" | bc -l)
   echo "prodlike data dump + restore run $i: ${ab}s (dump ${a}s, restore ${b}s)" >&2
   if [ -z "$best_snap" ] || (( $(echo "$ab < $best_snap" | bc -l) )); then best_snap=$ab; snap_dump=$a; snap_restore=$b; fi
+  ITERS="$ITERS $d:$s:$ab"
 done
 SNAP_ROWS=$(count_rows "$RST")
 SNAP_BYTES=$(du -sb "$OUT/snap" | cut -f1)
@@ -84,3 +88,13 @@ printf '%-44s %10.2f %12s %12s %10s\n' "  restore (checks, COPY, keys, swap, lea
 [ "$SCALE" != 0 ] && printf '%-44s %10.2f %12d %12.0f %10s\n' "prodlike data synth --scale $SCALE (end to end)" "$syn_s" "$SYN_ROWS" "$(echo "$SYN_ROWS / $syn_s" | bc -l)" "-"
 [ "$SCALE" != 0 ] && printf '%-44s %10s %12s %12d %10s\n' "  synth generation + COPY only" "" "" "$SYN_GEN" ""
 echo "(best of $REPEAT runs for each copy; all include creating indexes and constraints)"
+# The same comparison per iteration: pg_dump | psql against the copies run right after it.
+python3 - "$ITERS" <<'PY'
+import statistics, sys
+its = [tuple(map(float, x.split(":"))) for x in sys.argv[1].split()]
+sync = [d / s for d, s, _ in its]
+snap = [d / ab for d, _, ab in its]
+fmt = lambda r: " ".join(f"{x:.2f}" for x in r)
+print(f"per iteration, pg_dump | psql / copy: sync median {statistics.median(sync):.2f}x ({fmt(sync)}); "
+      f"dump + restore median {statistics.median(snap):.2f}x ({fmt(snap)})")
+PY

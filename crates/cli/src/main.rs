@@ -17,10 +17,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Turns transparent huge pages off for this process before the work allocates. mimalloc asks
 /// for huge pages on its arenas, and a streaming copy frees and refaults its buffers all the
-/// time: each refault of a huge page clears 2 MiB (with direct compaction first where the
-/// kernel's `defrag` says so), which was 11% of a dump's samples and its system time 0.39 s
-/// against 0.14 s without (docs/data.md, "Huge pages"). The flag is the process's, so it holds
-/// on kernels set to `always` too. A kernel without the call changes nothing.
+/// time: each refault of a huge page clears 2 MiB, after a direct compaction where the kernel's
+/// `defrag` says so. That was 11% of a dump's samples, and its system time swung from 0.18 to
+/// 0.39 s with the kernel's memory; without huge pages it is 0.13-0.16 s, the user time about
+/// 0.1 s more (TLB misses), the dump's and the sync's wall 1-10% lower (docs/data.md, "Huge
+/// pages"). The flag is the process's, so it holds on kernels set to `always` too; a kernel
+/// without the call changes nothing.
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);

@@ -582,17 +582,8 @@ async fn check_grants(
     Ok((grants::mapped(&held, ns, map), lost))
 }
 
-/// Tables below this size (bytes) are copied before the others, one at a time in a lane of
-/// their own beside the `jobs` places of the large ones: they take milliseconds, and holding
-/// two of four places they held the bench database's fourth large table (`order_items`, its
-/// load's longest) back by 0.3 s. One lane, so a source of many small tables still sees at most
-/// `jobs` + 1 connections.
+/// Tables below this size (bytes) are copied before the others.
 const SMALL_TABLE: u64 = 1 << 20;
-
-/// Whether a table of this cost is copied or loaded in the small tables' lane ([`SMALL_TABLE`]).
-pub(crate) fn is_small(cost: u64) -> bool {
-    cost < SMALL_TABLE
-}
 
 /// The order tables are copied or loaded in: those under [`SMALL_TABLE`] first, then the
 /// longest first, so the last to finish is a short one. Small tables take milliseconds, and
@@ -608,8 +599,7 @@ pub(crate) fn copy_order<T>(mut items: Vec<T>, cost: impl Fn(&T) -> u64) -> Vec<
 }
 
 /// Copies every table, each in its own task (so masking runs on every core), at most
-/// `jobs` large ones at once, small tables first (in their own lane, [`SMALL_TABLE`]), then the
-/// largest first.
+/// `jobs` at once, small tables first, then the largest first.
 // Long: the copy pool (permits, cost order, first error); a split is noted in issue 11. Its
 // arguments are the sync's parts each task needs (a dump adds the leak hashes).
 #[allow(clippy::too_many_lines, clippy::too_many_arguments)]
@@ -631,7 +621,6 @@ async fn copy_all(
         opts.jobs.clamp(1, 2)
     };
     let sem = Arc::new(Semaphore::new(jobs));
-    let small_lane = Arc::new(Semaphore::new(1));
     let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
     // Longest copies first, so the last to finish is a short one: size (catalog bytes, else
     // counted rows), a quarter more per masked column (up to four) for the masking CPU. The
@@ -654,14 +643,8 @@ async fn copy_all(
     // permits (FIFO) go out in `order`.
     let mut queued_before: Option<tokio::sync::oneshot::Receiver<()>> = None;
     for t in order {
-        let small = is_small(cost(t));
-        // A small table neither queues nor waits for the one before it.
         let (queued, next_may_queue) = tokio::sync::oneshot::channel::<()>();
-        let wait_turn = if small {
-            None
-        } else {
-            queued_before.replace(next_may_queue)
-        };
+        let wait_turn = queued_before.replace(next_may_queue);
         let cols = copy_columns(t);
         let filter = subset
             .map(|p| p.filter(schema, &t.name, &cols))
@@ -680,9 +663,8 @@ async fn copy_all(
         let profile_masked = profiles
             .as_ref()
             .map(|p| p.masked.get(&t.name).cloned().unwrap_or_default());
-        let (sem, small_lane, written, opts, source, t, target, masks) = (
+        let (sem, written, opts, source, t, target, masks) = (
             sem.clone(),
-            small_lane.clone(),
             written.clone(),
             opts.clone(),
             source.clone(),
@@ -692,36 +674,23 @@ async fn copy_all(
         );
         let source_rows = counts.get(&t.name).copied().unwrap_or(0);
         set.spawn(async move {
-            let _permit =
-                if small {
-                    Some(small_lane.acquire_owned().await.map_err(|source| {
-                        DataError::PoolClosed {
-                            what: "copying a table",
-                            source,
-                        }
-                    })?)
-                } else {
-                    if let Some(turn) = wait_turn {
-                        // An error only means the previous task ended; the order no longer matters.
-                        let _ = turn.await;
-                    }
-                    let mut acquire = std::pin::pin!(sem.acquire_owned());
-                    // One poll puts this task in the semaphore's queue; only then may the next
-                    // join it.
-                    let first = std::future::poll_fn(|cx| {
-                        std::task::Poll::Ready(acquire.as_mut().poll(cx))
-                    })
-                    .await;
-                    let _ = queued.send(());
-                    let permit = match first {
-                        std::task::Poll::Ready(p) => p,
-                        std::task::Poll::Pending => acquire.await,
-                    };
-                    Some(permit.map_err(|source| DataError::PoolClosed {
-                        what: "copying a table",
-                        source,
-                    })?)
-                };
+            if let Some(turn) = wait_turn {
+                // An error only means the previous task ended; the order no longer matters.
+                let _ = turn.await;
+            }
+            let mut acquire = std::pin::pin!(sem.acquire_owned());
+            // One poll puts this task in the semaphore's queue; only then may the next join it.
+            let first =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(acquire.as_mut().poll(cx))).await;
+            let _ = queued.send(());
+            let permit = match first {
+                std::task::Poll::Ready(p) => p,
+                std::task::Poll::Pending => acquire.await,
+            };
+            let _permit = permit.map_err(|source| DataError::PoolClosed {
+                what: "copying a table",
+                source,
+            })?;
             let r = copy_table(
                 &opts,
                 &source,

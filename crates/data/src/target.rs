@@ -219,8 +219,7 @@ impl PgTarget {
     /// which three keys name) otherwise left its checks one after another on one connection
     /// while the others stood idle at the load's end.
     async fn check_ready_foreign_keys(&self) -> Result<()> {
-        let mut by_child: Vec<Vec<&PgForeignKey>> = Vec::new();
-        {
+        let ready: Vec<&PgForeignKey> = {
             let keyed = self
                 .keyed
                 .lock()
@@ -229,19 +228,17 @@ impl PgTarget {
                 .fks_started
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut ready = Vec::new();
             for (i, f) in self.ddl.foreign_keys.iter().enumerate() {
                 if !started.contains(&i) && keyed.contains(&f.child) && keyed.contains(&f.parent) {
                     started.insert(i);
-                    // One child's checks in turn: each takes the child's SHARE UPDATE EXCLUSIVE
-                    // lock, so two at once would only wait for each other.
-                    match by_child.iter_mut().find(|g| g[0].child == f.child) {
-                        Some(g) => g.push(f),
-                        None => by_child.push(vec![f]),
-                    }
+                    ready.push(f);
                 }
             }
-        }
-        futures_util::future::try_join_all(by_child.into_iter().map(|g| self.check_keys(g)))
+            ready
+        };
+        let groups = fk_check::by_child(ready);
+        futures_util::future::try_join_all(groups.into_iter().map(|g| self.check_keys(g)))
             .await
             .map(|_| ())
     }

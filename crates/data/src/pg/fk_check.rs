@@ -10,6 +10,7 @@
 //! such index the merge would sort both sides and is no cheaper (`payments.order_id` 56 → 70
 //! ms), so those keys keep the hash join.
 
+use crate::pg::ddl::PgForeignKey;
 use crate::schema::{ForeignKey, Table};
 
 /// Whether `fk` of `child` is checked by merging index scans: `child` has a plain btree index
@@ -57,6 +58,20 @@ pub(crate) fn check_statement(validate: &str, by_merge: bool) -> String {
     } else {
         validate.to_owned()
     }
+}
+
+/// `keys` grouped by child table, in their order: each group is checked on a connection of its
+/// own, its keys in turn (a check takes its child's `SHARE UPDATE EXCLUSIVE` lock, so two checks
+/// of one child at once would only wait for each other), different groups at once.
+pub(crate) fn by_child(keys: Vec<&PgForeignKey>) -> Vec<Vec<&PgForeignKey>> {
+    let mut groups: Vec<Vec<&PgForeignKey>> = Vec::new();
+    for f in keys {
+        match groups.iter_mut().find(|g| g[0].child == f.child) {
+            Some(g) => g.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    groups
 }
 
 /// Session settings of the connections that build keys and check foreign keys. When several
@@ -293,5 +308,36 @@ mod tests {
         );
         assert_eq!(serial_settings(false), "");
         assert!(serial_settings(true).contains("max_parallel_maintenance_workers = 0"));
+    }
+
+    #[test]
+    fn ready_keys_are_grouped_by_child_in_their_order() {
+        let fk = |child: &str, parent: &str| PgForeignKey {
+            child: child.into(),
+            parent: parent.into(),
+            add: format!("ADD {child}->{parent}"),
+            validate: None,
+            by_merge: false,
+        };
+        let keys = [
+            fk("addresses", "users"),
+            fk("orders", "addresses"),
+            fk("users", "addresses"),
+            fk("orders", "users"),
+        ];
+        let groups = by_child(keys.iter().collect());
+        let shown: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| g.iter().map(|f| f.add.as_str()).collect())
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                vec!["ADD addresses->users"],
+                vec!["ADD orders->addresses", "ADD orders->users"],
+                vec!["ADD users->addresses"],
+            ]
+        );
+        assert!(by_child(Vec::new()).is_empty());
     }
 }

@@ -177,8 +177,8 @@ fn report(opts: &RestoreOptions, snap: &Opened, r: Restored, started: Instant) -
     }
 }
 
-/// Loads every table, at most `jobs` large ones at once, small tables first (one at a time in
-/// a lane of their own), then the largest first (`sync::copy_order`); each table's leak check runs on its rows as they stream in.
+/// Loads every table, at most `jobs` at once, small tables first, then the largest first
+/// (`sync::copy_order`); each table's leak check runs on its rows as they stream in.
 async fn load_all(
     snap: &Opened,
     target: &Arc<Target>,
@@ -186,7 +186,6 @@ async fn load_all(
     key: &SnapshotKey,
 ) -> Result<(Vec<RestoredTable>, Vec<RestoreLeak>)> {
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
-    let small_lane = Arc::new(Semaphore::new(1));
     let order = crate::sync::copy_order(snap.manifest.tables.clone(), |t| t.copy_bytes);
     let compression = snap.compression;
     let mut set = tokio::task::JoinSet::new();
@@ -225,23 +224,15 @@ async fn load_all(
         let (target, path) = (target.clone(), manifest::safe_path(&snap.dir, &t.file)?);
         // The permit is taken here, in `order`, so the tables start in that order (tasks
         // spawned all at once would queue in any order, and a large table starting last is
-        // the restore's tail). A small table waits for the small tables' lane in its task
-        // instead (`sync::is_small`), so the large ones do not wait for it.
-        let small = crate::sync::is_small(t.copy_bytes);
-        let permit = if small {
-            None
-        } else {
-            Some(
-                sem.clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|source| DataError::PoolClosed {
-                        what: "restoring a table",
-                        source,
-                    })?,
-            )
-        };
-        let small_lane = small.then(|| small_lane.clone());
+        // the restore's tail).
+        let permit = sem
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|source| DataError::PoolClosed {
+                what: "restoring a table",
+                source,
+            })?;
         while let Some(r) = set.try_join_next() {
             if let Err(e) = take(r, &mut out, &mut leaks) {
                 set.abort_all();
@@ -250,16 +241,6 @@ async fn load_all(
         }
         set.spawn(async move {
             let _permit = permit;
-            let _lane =
-                match small_lane {
-                    Some(lane) => Some(lane.acquire_owned().await.map_err(|source| {
-                        DataError::PoolClosed {
-                            what: "restoring a table",
-                            source,
-                        }
-                    })?),
-                    None => None,
-                };
             let (loaded, leaks) = load_table(&target, &t, path, compression, check).await?;
             target.table_loaded(&t.table).await?;
             Ok::<_, DataError>((loaded, leaks))
