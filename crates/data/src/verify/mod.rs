@@ -16,6 +16,7 @@
 
 mod fanout;
 mod integrity;
+mod kept_rows;
 mod leak;
 mod schema;
 pub mod snapshot;

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::maskplan::MaskPlan;
 use crate::profile::column::{ColumnStats, ColumnSummary};
-use crate::row::{Field, Row};
+use crate::row::Field;
 use crate::rules::Rules;
 use crate::schema::{Kind, Schema, Table};
 use crate::source::{FieldType, Source};
@@ -37,6 +37,7 @@ use crate::target::copy_columns;
 use crate::value::Value;
 
 use super::fanout::{self, Side as FanOutSide};
+use super::kept_rows::{KeptRow, KeptRows};
 use super::{Expected, Side, is_masked, scan_stats};
 
 /// Rows read per table for the stored distributions (a `TABLESAMPLE` of larger tables). The
@@ -306,7 +307,7 @@ pub(crate) struct TableRecorder {
     types: Vec<FieldType>,
     /// What the profile keeps of each copied column.
     needs: Vec<Need>,
-    kept: Vec<Kept>,
+    kept: KeptRows,
     seen: u64,
     rng: fastrand::Rng,
     /// Algorithm L's state once the reservoir is full: the next row (by `seen`) to keep, and W.
@@ -315,17 +316,6 @@ pub(crate) struct TableRecorder {
     /// Per foreign key: its index among the table's, the copied columns it spans, whether it
     /// is one integer column, and rows per value.
     keys: Vec<(usize, Vec<usize>, bool, GroupCounts)>,
-}
-
-/// A kept row: a binary COPY tuple in a buffer of its own, or decoded values (a SQLite
-/// source's). The buffer is refilled in place when its slot is taken again, so a reservoir's
-/// replacements cost no allocation (allocating each, and freeing it on another thread, had the
-/// allocator take fresh pages from the kernel).
-#[derive(Default)]
-struct Kept {
-    tuple: Vec<u8>,
-    /// Set for rows of values; `tuple` is then unused.
-    values: Option<Row>,
 }
 
 /// Rows per key value of one foreign key.
@@ -450,7 +440,7 @@ impl TableRecorder {
             table: t.name.clone(),
             types,
             needs,
-            kept: Vec::new(),
+            kept: KeptRows::default(),
             seen: 0,
             // Seeded by the table's name: the same rows are kept on every run.
             rng: fastrand::Rng::with_seed(fnv(&[t.name.as_bytes()])),
@@ -505,11 +495,11 @@ impl TableRecorder {
         }
         if let Some(slot) = self.admit() {
             // Owned bytes: slices of the received chunk would keep all of it alive.
-            let k = slot_in(&mut self.kept, slot);
             if row.iter().any(|f| matches!(f, Field::Val(_))) {
-                k.values = Some(row.to_vec());
+                self.kept.put_values(slot, row.to_vec());
             } else {
-                write_tuple(row, &self.needs, &mut k.tuple);
+                let needs = &self.needs;
+                self.kept.put_tuple(slot, |t| write_tuple(row, needs, t));
             }
         }
     }
@@ -539,7 +529,7 @@ impl TableRecorder {
             }
         }
         if let Some(slot) = self.admit() {
-            slot_in(&mut self.kept, slot).tuple.extend_from_slice(tuple);
+            self.kept.put_tuple(slot, |t| t.extend_from_slice(tuple));
         }
     }
 
@@ -589,19 +579,19 @@ impl TableRecorder {
             .map(|(i, ty)| ColumnStats::for_summary(ty.kind, 17 + i as u64))
             .collect();
         let columns = || self.types.iter().zip(&self.needs);
-        for kept in &self.kept {
-            match &kept.values {
-                Some(row) => {
+        for kept in self.kept.iter() {
+            match kept {
+                KeptRow::Values(row) => {
                     for ((f, (ty, need)), s) in row.iter().zip(columns()).zip(stats.iter_mut()) {
                         gather(*need, s, f.is_null(), || ty.value(f));
                     }
                 }
                 // Decoded from the kept bytes themselves: no handle per field.
-                None => {
-                    let fields = crate::pg::copy::tuple_fields(&kept.tuple);
+                KeptRow::Tuple(tuple) => {
+                    let fields = crate::pg::copy::tuple_fields(tuple);
                     for ((r, (ty, need)), s) in fields.zip(columns()).zip(stats.iter_mut()) {
                         gather(*need, s, r.is_none(), || {
-                            r.map_or(Value::Null, |r| ty.decode(&kept.tuple[r]))
+                            r.map_or(Value::Null, |r| ty.decode(&tuple[r]))
                         });
                     }
                 }
@@ -620,18 +610,6 @@ impl TableRecorder {
     }
 }
 
-/// Reservoir slot `slot` of `kept` (the next one when it is new), emptied.
-fn slot_in(kept: &mut Vec<Kept>, slot: usize) -> &mut Kept {
-    if slot >= kept.len() {
-        kept.push(Kept::default());
-    }
-    let i = slot.min(kept.len() - 1);
-    let k = &mut kept[i];
-    k.values = None;
-    k.tuple.clear();
-    k
-}
-
 /// Adds one field to its column's statistics as the column's [`Need`] says; `value` decodes it
 /// only when something of its value is kept.
 fn gather(need: Need, s: &mut ColumnStats, null: bool, value: impl FnOnce() -> Value) {
@@ -643,7 +621,7 @@ fn gather(need: Need, s: &mut ColumnStats, null: bool, value: impl FnOnce() -> V
     }
 }
 
-/// `row` (raw and NULL fields) as a binary COPY tuple, into `t` (emptied).
+/// `row` (raw and NULL fields) as a binary COPY tuple, appended to `t`.
 fn write_tuple(row: &[Field], needs: &[Need], t: &mut Vec<u8>) {
     // Only what `finish` reads of each field is kept: a value the profile stores nothing of
     // (`Need::Nothing`) as NULL, one whose presence alone it counts (`Need::Nulls`: masked text,
