@@ -293,6 +293,17 @@ async fn scopes_server_state_and_table_sizes() {
         .unwrap();
     assert_eq!(sizes.len(), 1);
     assert!(sizes[0].bytes >= 8192, "{sizes:?}");
+    // `regions` has its primary key's index, and nothing else counts toward it.
+    assert!(sizes[0].index_bytes >= 8192, "{sizes:?}");
+    client
+        .batch_execute("CREATE INDEX ON other.regions (lower(code))")
+        .await
+        .unwrap();
+    let more = postgres::table_sizes(&client, &Scope::Schema("other".into()))
+        .await
+        .unwrap();
+    assert_eq!(more[0].bytes, sizes[0].bytes, "{more:?}");
+    assert!(more[0].index_bytes > sizes[0].index_bytes, "{more:?}");
 }
 
 /// The reader uses the caller's session: inside a REPEATABLE READ transaction it sees that

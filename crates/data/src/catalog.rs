@@ -48,7 +48,9 @@ pub fn read_sqlite(conn: &Connection) -> Result<Schema> {
     Ok(from_sqlite(cat))
 }
 
-/// On-disk size of each table of namespace `ns` in bytes, from the catalog (no scan).
+/// On-disk size of each table of namespace `ns` and its indexes in bytes, from the catalog (no
+/// scan): a copy writes the one and builds the others again, and a table with large indexes
+/// started late ended the load with its index builds alone (as MySQL's sizes count them too).
 pub async fn table_sizes(client: &Client, ns: &str) -> Result<HashMap<String, u64>> {
     let sizes = catalog::postgres::table_sizes(client, &Scope::Schema(ns.to_string()))
         .await
@@ -56,7 +58,10 @@ pub async fn table_sizes(client: &Client, ns: &str) -> Result<HashMap<String, u6
             CatalogError::Postgres { source, .. } => DataError::pg("reading table sizes")(source),
             other => schema_error(other),
         })?;
-    Ok(sizes.into_iter().map(|s| (s.name, s.bytes)).collect())
+    Ok(sizes
+        .into_iter()
+        .map(|s| (s.name, s.bytes.saturating_add(s.index_bytes)))
+        .collect())
 }
 
 fn schema_error(e: CatalogError) -> DataError {

@@ -356,7 +356,7 @@ impl Source {
             .collect())
     }
 
-    /// On-disk size of each table in bytes, from the catalog (no scan); empty where the engine
+    /// On-disk size of each table with its indexes in bytes, from the catalog (no scan); empty where the engine
     /// keeps no such statistic (SQLite). Orders the copies of a full sync, which counts nothing.
     pub async fn estimated_bytes(&self) -> Result<HashMap<String, u64>> {
         match &*self.inner {

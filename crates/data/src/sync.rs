@@ -621,9 +621,12 @@ async fn copy_all(
         opts.jobs.clamp(1, 2)
     };
     let sem = Arc::new(Semaphore::new(jobs));
+    // Key builds have permits of their own, as many: tables that copy faster than they key
+    // (many small ones) would otherwise hold a connection each, without bound.
+    let keying = Arc::new(Semaphore::new(jobs));
     let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    // Longest copies first, so the last to finish is a short one: size (catalog bytes, else
-    // counted rows), a quarter more per masked column (up to four) for the masking CPU. The
+    // Longest copies first, so the last to finish is a short one: size (the catalog's bytes of
+    // the table and its indexes, else counted rows), a quarter more per masked column (up to four) for the masking CPU. The
     // database's side (COPY, indexes, key checks) dominates, hence the light weight.
     let sizes = source.estimated_bytes().await.unwrap_or_default();
     let cost = |t: &Table| {
@@ -663,8 +666,9 @@ async fn copy_all(
         let profile_masked = profiles
             .as_ref()
             .map(|p| p.masked.get(&t.name).cloned().unwrap_or_default());
-        let (sem, written, opts, source, t, target, masks) = (
+        let (sem, keying, written, opts, source, t, target, masks) = (
             sem.clone(),
+            keying.clone(),
             written.clone(),
             opts.clone(),
             source.clone(),
@@ -687,7 +691,7 @@ async fn copy_all(
                 std::task::Poll::Ready(p) => p,
                 std::task::Poll::Pending => acquire.await,
             };
-            let _permit = permit.map_err(|source| DataError::PoolClosed {
+            let permit = permit.map_err(|source| DataError::PoolClosed {
                 what: "copying a table",
                 source,
             })?;
@@ -704,6 +708,31 @@ async fn copy_all(
                 profile_masked,
             )
             .await;
+            // The next table's copy starts while this one's keys and indexes build: a permit
+            // held through them left the last tables to start after the others' index builds,
+            // the load's tail.
+            drop(permit);
+            let r =
+                match r {
+                    Ok(copied) => {
+                        let _keying = keying.acquire_owned().await.map_err(|source| {
+                            DataError::PoolClosed {
+                                what: "building a table's keys",
+                                source,
+                            }
+                        })?;
+                        let keyed = Instant::now();
+                        target.table_loaded(&t.name).await.map(|()| {
+                            tracing::debug!(
+                                "{}: keys and indexes built in {:.2}s",
+                                t.name,
+                                keyed.elapsed().as_secs_f64()
+                            );
+                            copied
+                        })
+                    }
+                    Err(e) => Err(e),
+                };
             match &r {
                 Ok((c, _, _)) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
                 Err(_) => bar.abandon_with_message("failed"),
@@ -796,7 +825,6 @@ async fn copy_table(
         written.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
         let seconds = started.elapsed().as_secs_f64();
         tracing::debug!("{}: {rows} rows passed through in {seconds:.2}s", t.name);
-        target.table_loaded(&t.name).await?;
         return Ok((
             TableCopy {
                 table: t.name.clone(),
@@ -917,12 +945,6 @@ async fn copy_table(
     }
     let seconds = started.elapsed().as_secs_f64();
     tracing::debug!("{}: {rows} rows copied in {seconds:.2}s", t.name);
-    target.table_loaded(&t.name).await?;
-    tracing::debug!(
-        "{}: keys and indexes built after {:.2}s",
-        t.name,
-        started.elapsed().as_secs_f64()
-    );
     Ok((
         TableCopy {
             table: t.name.clone(),
