@@ -258,3 +258,87 @@ async fn a_full_sync_recreates_every_foreign_key_checked_and_keeps_unchecked_one
         "{err:?}"
     );
 }
+
+/// A table gives its copy permit back when its rows are in, and builds its keys on a permit of
+/// its own: many small tables that copy faster than they key must not each hold a target
+/// connection at once. At most `jobs` copies and `jobs` key builds run together, beside the
+/// load's own connection (its lock and schema work); sampled every millisecond, the target
+/// never shows more, and every table arrives keyed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_tables_key_beside_the_copies_on_permits_of_their_own() {
+    let Some(src) = TempDatabase::create("data_keying_src").await else {
+        return;
+    };
+    let Some(dst) = TempDatabase::create("data_keying_dst").await else {
+        return;
+    };
+    const TABLES: usize = 24;
+    let mut ddl = String::new();
+    for i in 0..TABLES {
+        // Three indexes each, so a table keys for longer than its 3,000 rows take to copy.
+        ddl.push_str(&format!(
+            "CREATE TABLE t{i} (id int PRIMARY KEY, code text UNIQUE, n int, m int);
+             CREATE INDEX ON t{i} (n, m);
+             INSERT INTO t{i} SELECT g, 'c' || g, g % 97, g % 89 FROM generate_series(1, 3000) g;"
+        ));
+    }
+    src.connect()
+        .await
+        .unwrap()
+        .batch_execute(&ddl)
+        .await
+        .unwrap();
+    let watcher = dst.connect().await.unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        let name = dst.name.clone();
+        tokio::spawn(async move {
+            let (mut peak, mut samples) = (0i64, 0u32);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let n: i64 = watcher
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity \
+                         WHERE datname = $1 AND pid <> pg_backend_pid()",
+                        &[&name],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                peak = peak.max(n);
+                samples += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            (peak, samples)
+        })
+    };
+    let mut o = opts(&src, &dst, None);
+    o.jobs = 2;
+    sync(&o, masker).await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (peak, samples) = sampler.await.unwrap();
+    assert!(samples > 10, "the sampler ran {samples} times");
+    // 2 copies + 2 key builds + the load's admin connection (no foreign keys, so no checks);
+    // the pool opens a connection only when none is idle, so this many are ever open. Without
+    // the key builds' permits the same load showed 6 and 7 (four runs, all over).
+    assert!(peak <= 5, "{peak} target connections at once with --jobs 2");
+    assert!(
+        peak >= 2,
+        "the sampler saw {peak} connections: it did not see the load"
+    );
+    for i in 0..TABLES {
+        assert_eq!(
+            count(&dst, &format!("SELECT count(*) FROM t{i}")).await,
+            3000
+        );
+        assert_eq!(
+            count(
+                &dst,
+                &format!("SELECT count(*) FROM pg_indexes WHERE tablename = 't{i}'")
+            )
+            .await,
+            3,
+            "t{i} arrived without its keys"
+        );
+    }
+}
