@@ -621,13 +621,11 @@ async fn copy_all(
         opts.jobs.clamp(1, 2)
     };
     let sem = Arc::new(Semaphore::new(jobs));
-    // Key builds have permits of their own, as many: tables that copy faster than they key
-    // (many small ones) would otherwise hold a connection each, without bound.
-    let keying = Arc::new(Semaphore::new(jobs));
     let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
     // Longest copies first, so the last to finish is a short one: size (the catalog's bytes of
-    // the table and its indexes, else counted rows), a quarter more per masked column (up to four) for the masking CPU. The
-    // database's side (COPY, indexes, key checks) dominates, hence the light weight.
+    // the table and its indexes, else counted rows), a quarter more per masked column (up to
+    // four) for the masking CPU. The database's side (COPY, indexes, key checks) dominates,
+    // hence the light weight.
     let sizes = source.estimated_bytes().await.unwrap_or_default();
     let cost = |t: &Table| {
         let base = sizes
@@ -666,9 +664,8 @@ async fn copy_all(
         let profile_masked = profiles
             .as_ref()
             .map(|p| p.masked.get(&t.name).cloned().unwrap_or_default());
-        let (sem, keying, written, opts, source, t, target, masks) = (
+        let (sem, written, opts, source, t, target, masks) = (
             sem.clone(),
-            keying.clone(),
             written.clone(),
             opts.clone(),
             source.clone(),
@@ -710,29 +707,12 @@ async fn copy_all(
             .await;
             // The next table's copy starts while this one's keys and indexes build: a permit
             // held through them left the last tables to start after the others' index builds,
-            // the load's tail.
+            // the load's tail. The key builds have permits of their own (`Target::table_loaded`).
             drop(permit);
-            let r =
-                match r {
-                    Ok(copied) => {
-                        let _keying = keying.acquire_owned().await.map_err(|source| {
-                            DataError::PoolClosed {
-                                what: "building a table's keys",
-                                source,
-                            }
-                        })?;
-                        let keyed = Instant::now();
-                        target.table_loaded(&t.name).await.map(|()| {
-                            tracing::debug!(
-                                "{}: keys and indexes built in {:.2}s",
-                                t.name,
-                                keyed.elapsed().as_secs_f64()
-                            );
-                            copied
-                        })
-                    }
-                    Err(e) => Err(e),
-                };
+            let r = match r {
+                Ok(copied) => target.table_loaded(&t.name).await.map(|()| copied),
+                Err(e) => Err(e),
+            };
             match &r {
                 Ok((c, _, _)) => bar.finish_with_message(format!("{:.1}s", c.seconds)),
                 Err(_) => bar.abandon_with_message("failed"),

@@ -47,6 +47,10 @@ struct PgTarget {
     /// Serialises `ADD CONSTRAINT … NOT VALID`: instant, but two at once across a cycle of keys
     /// (`users` ↔ `addresses`) could deadlock, each holding one table's lock.
     fk_add: tokio::sync::Mutex<()>,
+    /// Key builds at once, as many as the tables copied at once: a copy gives its permit back
+    /// when its rows are in (the next copy starts beside its key build), and many small tables
+    /// that copy faster than they key would otherwise hold a connection each, without bound.
+    keying: tokio::sync::Semaphore,
     /// Views, triggers, comments… planned by `pg/objects.rs` (see [`Target::add_objects`]).
     objects: pg::objects::ObjectsDdl,
     /// Several tables load at once: key builds and foreign key checks run without PostgreSQL's
@@ -353,6 +357,7 @@ impl Target {
                     keyed: Default::default(),
                     fks_started: Default::default(),
                     fk_add: tokio::sync::Mutex::new(()),
+                    keying: tokio::sync::Semaphore::new(jobs.max(1)),
                     objects: Default::default(),
                     waiting: Vec::new(),
                     serial: jobs > 1,
@@ -565,7 +570,20 @@ impl Target {
         let Some((_, stmts)) = p.ddl.keys.iter().find(|(t, _)| t == table) else {
             return Ok(());
         };
+        let _keying = p
+            .keying
+            .acquire()
+            .await
+            .map_err(|source| DataError::PoolClosed {
+                what: "building a table's keys",
+                source,
+            })?;
+        let started = std::time::Instant::now();
         build_keys(&p.pool, &p.load_ns, table, stmts, p.serial).await?;
+        tracing::debug!(
+            "{table}: keys and indexes built in {:.2}s",
+            started.elapsed().as_secs_f64()
+        );
         p.keyed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

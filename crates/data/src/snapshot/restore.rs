@@ -186,8 +186,6 @@ async fn load_all(
     key: &SnapshotKey,
 ) -> Result<(Vec<RestoredTable>, Vec<RestoreLeak>)> {
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
-    // Key builds have permits of their own, as many (see `sync::copy_all`).
-    let keying = Arc::new(Semaphore::new(jobs.max(1)));
     let order = crate::sync::copy_order(snap.manifest.tables.clone(), |t| t.copy_bytes);
     let compression = snap.compression;
     let mut set = tokio::task::JoinSet::new();
@@ -224,7 +222,6 @@ async fn load_all(
             )
         };
         let (target, path) = (target.clone(), manifest::safe_path(&snap.dir, &t.file)?);
-        let keying = keying.clone();
         // The permit is taken here, in `order`, so the tables start in that order (tasks
         // spawned all at once would queue in any order, and a large table starting last is
         // the restore's tail).
@@ -244,15 +241,9 @@ async fn load_all(
         }
         set.spawn(async move {
             let (loaded, leaks) = load_table(&target, &t, path, compression, check).await?;
-            // The next table starts loading while this one's keys build (see sync.rs).
+            // The next table starts loading while this one's keys build, on permits of their
+            // own (`Target::table_loaded`).
             drop(permit);
-            let _keying = keying
-                .acquire_owned()
-                .await
-                .map_err(|source| DataError::PoolClosed {
-                    what: "building a table's keys",
-                    source,
-                })?;
             target.table_loaded(&t.table).await?;
             Ok::<_, DataError>((loaded, leaks))
         });
